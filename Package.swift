@@ -1,0 +1,74 @@
+// swift-tools-version: 6.2
+// 6.2 for `.strictMemorySafety()` (SE-0458).
+import PackageDescription
+
+/// Settings every kistick module shares.
+let common: [SwiftSetting] = [
+    // SE-0335: every existential is spelled `any`, so a boxed value on the hot path shows up in review.
+    .enableUpcomingFeature("ExistentialAny"),
+    // SE-0409: imports are internal unless declared otherwise, so module boundaries stay honest.
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+/// Modules that touch raw memory: each `unsafe` use is marked (SE-0458,
+/// https://github.com/swiftlang/swift-evolution/blob/main/proposals/0458-strict-memory-safety.md).
+let unsafeCode: [SwiftSetting] = common + [.strictMemorySafety()]
+
+let package = Package(
+    name: "kistick",
+    products: [
+        .executable(name: "kistick", targets: ["kistick"]),
+        .library(name: "TickCore", targets: ["TickCore"]),
+        .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "Feed", targets: ["Feed"]),
+        .library(name: "Crypto", targets: ["Crypto"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries, each through a module map and pkg-config.
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
+        ),
+
+        // Value types of the hot path; depends on nothing.
+        .target(name: "TickCore", swiftSettings: common),
+        // RFC 6455 framing, the opening handshake, base64; pure, no I/O.
+        .target(name: "Wire", swiftSettings: unsafeCode),
+        // AES-256-CBC notice decryption over OpenSSL EVP.
+        .target(name: "Crypto", dependencies: ["CCrypto", "Wire"], swiftSettings: unsafeCode),
+        // KIS messages: control JSON, `enc|TR_ID|NNN|payload` frames, records into TickCore structs.
+        .target(name: "Feed", dependencies: ["TickCore", "Wire", "Crypto"], swiftSettings: unsafeCode),
+
+        .executableTarget(
+            name: "kistick",
+            dependencies: [
+                "Feed", "Wire", "Crypto", "TickCore", "CCrypto", "CCurl", "CZstd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: common
+        ),
+
+        .testTarget(name: "TickCoreTests", dependencies: ["TickCore"], swiftSettings: common),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "CCrypto"], swiftSettings: common),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Wire"], swiftSettings: common),
+        .testTarget(
+            name: "FeedTests",
+            dependencies: ["Feed", "TickCore", "Crypto", "Wire"],
+            swiftSettings: common
+        ),
+    ]
+)

@@ -1,0 +1,228 @@
+public import Crypto
+public import TickCore
+
+/// Receives the records of a data frame, in frame order. Generic, so calls specialise and inline.
+public protocol FeedSink {
+    mutating func trade(_ trade: Trade)
+    mutating func book(_ book: Book)
+    mutating func notice(_ notice: Notice)
+}
+
+/// What a message turned out to be.
+public enum DecodedMessage: Equatable, Sendable {
+    /// A JSON control message. A successful ack carrying key and iv has already been applied to the decoder.
+    case control(ControlMessage)
+    /// A data frame of a TR we decode; `records` went to the sink.
+    case records(tr: TRID, count: Int)
+    /// A well-formed data frame of a TR we do not decode (H0STMBC0, H0STPGM0, …).
+    case unsupported(tr: TRID, count: Int)
+}
+
+/// The parsed `enc|TR_ID|NNN|` prefix of a data frame.
+public struct DataFrameHeader: Equatable, Sendable {
+    public var encrypted: Bool
+    public var trID: TRID
+    public var recordCount: Int
+    /// Offset of the payload within the message.
+    public var payloadStart: Int
+
+    /// Parses the prefix of `bytes`, which must start with a data frame.
+    ///
+    /// Only the first three `|` separate; the payload is everything after the third, whatever it contains.
+    static func parse(_ bytes: RawSpan) throws(KISFormatError) -> DataFrameHeader {
+        let count = bytes.byteCount
+        guard count >= 2 else { throw .missingSeparator }
+        // Safe because: every offset read below is checked against count first.
+        let flag = unsafe bytes.unsafeLoad(fromUncheckedByteOffset: 0, as: UInt8.self)
+        guard flag == UInt8(ascii: "0") || flag == UInt8(ascii: "1") else { throw .unknownMessageStart(flag) }
+        guard unsafe bytes.unsafeLoad(fromUncheckedByteOffset: 1, as: UInt8.self) == UInt8(ascii: "|") else {
+            throw .missingSeparator
+        }
+        var i = 2
+        var tr: UInt64 = 0
+        while i < count, unsafe bytes.unsafeLoad(fromUncheckedByteOffset: i, as: UInt8.self) != UInt8(ascii: "|") {
+            guard i - 2 < 8 else { throw .badTRID }
+            tr |= UInt64(unsafe bytes.unsafeLoad(fromUncheckedByteOffset: i, as: UInt8.self)) << UInt64(8 * (i - 2))
+            i += 1
+        }
+        guard i < count else { throw .missingSeparator }
+        guard i > 2 else { throw .badTRID }
+        i += 1
+        let countStart = i
+        var records = 0
+        while i < count, unsafe bytes.unsafeLoad(fromUncheckedByteOffset: i, as: UInt8.self) != UInt8(ascii: "|") {
+            let digit = unsafe bytes.unsafeLoad(fromUncheckedByteOffset: i, as: UInt8.self) &- UInt8(ascii: "0")
+            guard digit <= 9, i - countStart < 4 else { throw .badRecordCount }
+            records = records * 10 + Int(digit)
+            i += 1
+        }
+        guard i < count else { throw .missingSeparator }
+        guard i > countStart, records > 0 else { throw .badRecordCount }
+        return DataFrameHeader(
+            encrypted: flag == UInt8(ascii: "1"),
+            trID: TRID(rawValue: tr),
+            recordCount: records,
+            payloadStart: i + 1
+        )
+    }
+}
+
+/// Turns KIS WebSocket text messages into control messages and fixed-layout records, in place.
+///
+/// One decoder serves one WebSocket session: the key and iv of the session's subscribe ack are kept for the
+/// encrypted frames that follow. Thread-confined.
+public struct FeedDecoder: ~Copyable {
+    private var cipher: NoticeCipher
+
+    public init() throws(CryptoError) {
+        self.cipher = try NoticeCipher()
+    }
+
+    /// Whether an ack has supplied the session's key and iv.
+    public var hasKey: Bool { self.cipher.hasKey }
+
+    /// Decodes one message, exactly as it came off the socket.
+    ///
+    /// Encrypted payloads are decrypted in `message` itself, so the bytes are changed. When a record of a
+    /// multi-record frame is malformed, the others still reach the sink and the first bad one is thrown.
+    ///
+    /// - Parameters:
+    ///   - message: one WebSocket text message.
+    ///   - localTs: its receive time, nanoseconds since the Unix epoch; stamped on every record.
+    ///   - sink: receives the records.
+    /// - Throws: `FeedError` for a message to count and skip.
+    /// - Complexity: O(n); no allocation.
+    public mutating func decode<Sink: FeedSink>(
+        _ message: UnsafeMutableRawBufferPointer,
+        localTs: Int64,
+        into sink: inout Sink
+    ) throws(FeedError) -> DecodedMessage {
+        guard message.count > 0 else { throw .format(.emptyMessage) }
+        let first = unsafe message.load(as: UInt8.self)
+        if first == UInt8(ascii: "{") {
+            return try unsafe self.decodeControl(UnsafeRawBufferPointer(message))
+        }
+        let header: DataFrameHeader
+        do {
+            header = try unsafe DataFrameHeader.parse(UnsafeRawBufferPointer(message).bytes)
+        } catch {
+            throw .format(error)
+        }
+        var end = message.count
+        if header.encrypted {
+            let payload = unsafe UnsafeMutableRawBufferPointer(rebasing: message[header.payloadStart...])
+            do {
+                end = header.payloadStart + (try unsafe self.cipher.decryptBase64InPlace(payload))
+            } catch {
+                throw .decrypt(error)
+            }
+        }
+        do {
+            return try unsafe Self.decodeRecords(
+                UnsafeRawBufferPointer(rebasing: message[0..<end]).bytes,
+                header: header,
+                localTs: localTs,
+                into: &sink
+            )
+        } catch {
+            throw .format(error)
+        }
+    }
+
+    private mutating func decodeControl(_ message: UnsafeRawBufferPointer) throws(FeedError) -> DecodedMessage {
+        let bytes = unsafe message.bytes
+        let control: ControlMessage
+        do {
+            control = try ControlMessage.parse(bytes, start: 0, end: bytes.byteCount)
+        } catch {
+            throw .format(error)
+        }
+        if control.isSuccess, let key = control.key, let iv = control.iv {
+            do {
+                try self.cipher.setKey(bytes.extracting(key), iv: bytes.extracting(iv))
+            } catch {
+                throw .decrypt(error)
+            }
+        }
+        return .control(control)
+    }
+
+    private static func decodeRecords<Sink: FeedSink>(
+        _ bytes: RawSpan,
+        header: DataFrameHeader,
+        localTs: Int64,
+        into sink: inout Sink
+    ) throws(KISFormatError) -> DecodedMessage {
+        let start = header.payloadStart
+        let end = bytes.byteCount
+        guard end > start else { throw .emptyPayload }
+        let fields = FieldScanner.countFields(bytes, start: start, end: end)
+        guard fields % header.recordCount == 0 else {
+            throw .fieldCountNotMultiple(fields: fields, records: header.recordCount)
+        }
+        let width = fields / header.recordCount
+        let tr = header.trID
+        guard let kind = Self.kind(tr) else { return .unsupported(tr: tr, count: header.recordCount) }
+        let required =
+            switch kind {
+            case .trade: RecordLayout.tradeFields
+            case .book: RecordLayout.bookFields
+            case .notice: RecordLayout.noticeFields
+            }
+        guard width >= required else { throw .tooFewFields(tr: tr, width: width, required: required) }
+
+        var scan = FieldScanner(start: start, end: end)
+        var firstBad: (record: Int, start: Int)?
+        for record in 0..<header.recordCount {
+            let recordStart = scan.position
+            scan.bad = false
+            switch kind {
+            case .trade:
+                let trade = RecordLayout.decodeTrade(bytes, &scan, width: width, localTs: localTs, venue: Self.venue(tr))
+                if !scan.bad { sink.trade(trade) }
+            case .book:
+                let book = RecordLayout.decodeBook(bytes, &scan, width: width, localTs: localTs, venue: Self.venue(tr))
+                if !scan.bad { sink.book(book) }
+            case .notice:
+                let notice = RecordLayout.decodeNotice(bytes, &scan, width: width, localTs: localTs)
+                if !scan.bad { sink.notice(notice) }
+            }
+            if scan.bad && firstBad == nil { firstBad = (record, recordStart) }
+        }
+        if let (record, recordStart) = firstBad {
+            var diagnosis = DiagnosingReader(start: recordStart, end: end)
+            switch kind {
+            case .trade: _ = RecordLayout.decodeTrade(bytes, &diagnosis, width: width, localTs: localTs, venue: .krx)
+            case .book: _ = RecordLayout.decodeBook(bytes, &diagnosis, width: width, localTs: localTs, venue: .krx)
+            case .notice: _ = RecordLayout.decodeNotice(bytes, &diagnosis, width: width, localTs: localTs)
+            }
+            throw .badField(tr: tr, record: record, field: diagnosis.firstBadField ?? 0)
+        }
+        return .records(tr: tr, count: header.recordCount)
+    }
+
+    private enum RecordKind {
+        case trade, book, notice
+    }
+
+    @inline(__always)
+    private static func kind(_ tr: TRID) -> RecordKind? {
+        switch tr {
+        case .h0stcnt0, .h0nxcnt0, .h0uncnt0: .trade
+        case .h0stasp0, .h0nxasp0, .h0unasp0: .book
+        case .h0stcni0, .h0stcni9: .notice
+        default: nil
+        }
+    }
+
+    /// The TR family names the market: `H0ST…` KRX, `H0NX…` NXT, `H0UN…` combined.
+    @inline(__always)
+    private static func venue(_ tr: TRID) -> Venue {
+        // Bytes 2 and 3 of the id, packed little-endian.
+        switch tr.rawValue >> 16 & 0xFFFF {
+        case UInt64(UInt8(ascii: "N")) | UInt64(UInt8(ascii: "X")) << 8: .nxt
+        case UInt64(UInt8(ascii: "U")) | UInt64(UInt8(ascii: "N")) << 8: .combined
+        default: .krx
+        }
+    }
+}

@@ -1,0 +1,82 @@
+/// Up to eight ASCII bytes packed little-endian into a `UInt64`, so codes compare and hash as one integer.
+///
+/// Byte `i` of the text is bits `8*i ..< 8*i+8`; unused high bytes are zero. KRX short codes are six
+/// characters (seven for ETNs, `Q…`), KIS TR ids and message codes are eight.
+public struct PackedASCII: Hashable, Comparable, BitwiseCopyable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt64
+
+    @inlinable
+    public init(rawValue: UInt64) {
+        self.rawValue = rawValue
+    }
+
+    /// Packs `text`, or returns nil when it is longer than eight bytes or not ASCII.
+    public init?(_ text: some StringProtocol) {
+        var value: UInt64 = 0
+        var count = 0
+        for byte in text.utf8 {
+            guard count < 8, byte < 0x80 else { return nil }
+            value |= UInt64(byte) << (8 * UInt64(count))
+            count += 1
+        }
+        self.rawValue = value
+    }
+
+    /// Packs a literal known at compile time to fit; traps otherwise.
+    public init(ascii literal: StaticString) {
+        precondition(literal.utf8CodeUnitCount <= 8, "'\(literal)' is longer than eight bytes")
+        var value: UInt64 = 0
+        literal.withUTF8Buffer { bytes in
+            for (i, byte) in bytes.enumerated() {
+                value |= UInt64(byte) << (8 * UInt64(i))
+            }
+        }
+        self.rawValue = value
+    }
+
+    /// Number of bytes in use.
+    public var count: Int {
+        (64 - self.rawValue.leadingZeroBitCount + 7) / 8
+    }
+
+    public var description: String {
+        var bytes: [UInt8] = []
+        var value = self.rawValue
+        while value != 0 {
+            bytes.append(UInt8(truncatingIfNeeded: value))
+            value >>= 8
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    public static func < (lhs: PackedASCII, rhs: PackedASCII) -> Bool {
+        lhs.description < rhs.description
+    }
+}
+
+/// A KRX short code such as `005930`.
+public typealias SymbolCode = PackedASCII
+
+/// A KIS transaction id such as `H0STCNT0`.
+public typealias TRID = PackedASCII
+
+extension PackedASCII {
+    /// Real-time trades, KRX.
+    public static let h0stcnt0 = TRID(ascii: "H0STCNT0")
+    /// Real-time trades, NXT.
+    public static let h0nxcnt0 = TRID(ascii: "H0NXCNT0")
+    /// Real-time trades, KRX and NXT combined.
+    public static let h0uncnt0 = TRID(ascii: "H0UNCNT0")
+    /// 10-level order book, KRX.
+    public static let h0stasp0 = TRID(ascii: "H0STASP0")
+    /// 10-level order book, NXT.
+    public static let h0nxasp0 = TRID(ascii: "H0NXASP0")
+    /// 10-level order book, combined.
+    public static let h0unasp0 = TRID(ascii: "H0UNASP0")
+    /// Order and fill notices, real account (encrypted).
+    public static let h0stcni0 = TRID(ascii: "H0STCNI0")
+    /// Order and fill notices, paper account (encrypted).
+    public static let h0stcni9 = TRID(ascii: "H0STCNI9")
+    /// The server's idle keep-alive.
+    public static let pingpong = TRID(ascii: "PINGPONG")
+}
