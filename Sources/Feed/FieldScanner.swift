@@ -38,7 +38,8 @@ struct FieldScanner {
                 i += 16
                 blocks += 1
             }
-            separators += Int(lanes.wrappedSum())
+            // Widen first: sixteen lanes of up to 255 overflow a byte.
+            separators += Int(SIMD16<UInt16>(truncatingIfNeeded: lanes).wrappedSum())
         }
         while i < end {
             // Safe because: i < end <= bytes.byteCount.
@@ -49,16 +50,22 @@ struct FieldScanner {
         return separators + 1
     }
 
-    /// Consumes the separator that must follow a field, or the end of the payload.
+    /// Consumes the separator that must follow a field, or the end of the payload. Anything else marks the
+    /// record bad and resynchronises on the next separator, so the frame's later records still line up.
     @inline(__always)
     private mutating func finishField(_ bytes: RawSpan, at i: Int) {
-        if i < self.end {
-            // Safe because: i < end <= bytes.byteCount.
-            let separator = unsafe bytes.unsafeLoad(fromUncheckedByteOffset: i, as: UInt8.self)
-            self.bad = self.bad || separator != Self.caret
+        guard i < self.end else {
+            self.position = i
+            return
+        }
+        // Safe because: i < end <= bytes.byteCount.
+        let separator = unsafe bytes.unsafeLoad(fromUncheckedByteOffset: i, as: UInt8.self)
+        if separator == Self.caret {
             self.position = i + 1
         } else {
+            self.bad = true
             self.position = i
+            self.skip(bytes)
         }
     }
 
@@ -103,24 +110,17 @@ struct FieldScanner {
         guard self.position < self.end else { return 0 }
         // Safe because: position < end <= bytes.byteCount.
         let first = unsafe bytes.unsafeLoad(fromUncheckedByteOffset: self.position, as: UInt8.self)
-        if first == UInt8(ascii: "-") {
+        let negative = first == UInt8(ascii: "-")
+        if negative || first == UInt8(ascii: "+") {
             self.position += 1
-            return -self.unsignedNonEmpty(bytes)
+            // A sign needs a digit after it.
+            let next =
+                self.position < self.end
+                ? unsafe bytes.unsafeLoad(fromUncheckedByteOffset: self.position, as: UInt8.self) : 0
+            self.bad = self.bad || next &- UInt8(ascii: "0") > 9
         }
-        if first == UInt8(ascii: "+") {
-            self.position += 1
-            return self.unsignedNonEmpty(bytes)
-        }
-        return self.unsigned(bytes)
-    }
-
-    /// After a sign, at least one digit must follow.
-    @inline(__always)
-    private mutating func unsignedNonEmpty(_ bytes: RawSpan) -> Int64 {
-        let start = self.position
-        let value = self.unsigned(bytes)
-        self.bad = self.bad || self.position == start
-        return value
+        let magnitude = self.unsigned(bytes)
+        return negative ? -magnitude : magnitude
     }
 
     /// A signed integer that must fit `Int32`.

@@ -60,14 +60,17 @@ public enum Base64 {
         let fullGroups = count / 4 - (padding > 0 ? 1 : 0)
         var read = 0
         var write = 0
-        var invalid: UInt8 = 0
         // Safe because: read + 3 < count for every full group, and write < read.
         for _ in 0..<fullGroups {
             let a = Self.decodeTable[Int(unsafe base.load(fromByteOffset: read, as: UInt8.self))]
             let b = Self.decodeTable[Int(unsafe base.load(fromByteOffset: read + 1, as: UInt8.self))]
             let c = Self.decodeTable[Int(unsafe base.load(fromByteOffset: read + 2, as: UInt8.self))]
             let d = Self.decodeTable[Int(unsafe base.load(fromByteOffset: read + 3, as: UInt8.self))]
-            invalid |= a | b | c | d
+            // Every valid symbol is < 64; a 0xFF table hit (not in the alphabet, or `=`) has bit 7 set. Checked
+            // before the group's bytes are overwritten, so the offset can still be found.
+            if (a | b | c | d) & 0x80 != 0 {
+                throw .invalidCharacter(offset: read + [a, b, c, d].firstIndex { $0 & 0x80 != 0 }!)
+            }
             let group = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
             unsafe base.storeBytes(of: UInt8(truncatingIfNeeded: group >> 16), toByteOffset: write, as: UInt8.self)
             unsafe base.storeBytes(of: UInt8(truncatingIfNeeded: group >> 8), toByteOffset: write + 1, as: UInt8.self)
@@ -75,15 +78,13 @@ public enum Base64 {
             read += 4
             write += 3
         }
-        // Every valid symbol is < 64, so any 0xFF table hit leaves bit 7 set.
-        guard invalid & 0x80 == 0 else { throw .invalidCharacter(offset: unsafe Self.firstInvalid(base, count - padding)) }
         if padding > 0 {
             let a = Self.decodeTable[Int(unsafe base.load(fromByteOffset: read, as: UInt8.self))]
             let b = Self.decodeTable[Int(unsafe base.load(fromByteOffset: read + 1, as: UInt8.self))]
             let c =
                 padding == 1 ? Self.decodeTable[Int(unsafe base.load(fromByteOffset: read + 2, as: UInt8.self))] : 0
-            guard (a | b | c) & 0x80 == 0 else {
-                throw .invalidCharacter(offset: unsafe Self.firstInvalid(base, count - padding))
+            if (a | b | c) & 0x80 != 0 {
+                throw .invalidCharacter(offset: read + [a, b, c].firstIndex { $0 & 0x80 != 0 }!)
             }
             // Canonical encodings leave the unused low bits zero.
             guard padding == 2 ? b & 0x0F == 0 : c & 0x03 == 0 else { throw .nonCanonicalPadding }
@@ -96,14 +97,6 @@ public enum Base64 {
             }
         }
         return write
-    }
-
-    /// Slow path for the error message only.
-    private static func firstInvalid(_ base: UnsafeMutableRawPointer, _ count: Int) -> Int {
-        for i in 0..<count where Self.decodeTable[Int(unsafe base.load(fromByteOffset: i, as: UInt8.self))] == 0xFF {
-            return i
-        }
-        return count
     }
 }
 

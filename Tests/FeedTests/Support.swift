@@ -1,0 +1,99 @@
+import Feed
+import Foundation
+import TickCore
+
+enum Vectors {
+    /// ../shared/kis/vectors, found from this file so tests run from any directory.
+    static func url(_ name: String) -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("shared/kis/vectors/\(name)")
+    }
+
+    static func lines(_ name: String) throws -> [String] {
+        try String(contentsOf: Self.url(name), encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    static let trades = "hoga-ops_h0stcnt0_20260608_first4frames.txt"
+    static let books = "hoga-ops_h0stasp0_20260608_first5frames.txt"
+    static let acks = "hoga-ops_control_acks_20260608.txt"
+    static let pingPong = "efriendexpert_pingpong_20231004.json"
+    static let subscribeError = "efriendexpert_subscribe_error_OPSP0009.txt"
+    static let aes = "synthetic_aes_h0stcni9_vector.json"
+}
+
+/// 2026-06-08 11:48:30 KST, just after the vectors were captured.
+let captureTime: Int64 = 1_780_886_910 * 1_000_000_000
+
+/// A data frame split the slow, obvious way, as the reference the decoder is checked against.
+struct ReferenceFrame {
+    var encrypted: String
+    var trID: String
+    var count: Int
+    var fields: [String]
+
+    init(_ line: String) {
+        let parts = line.split(separator: "|", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
+        self.encrypted = parts[0]
+        self.trID = parts[1]
+        self.count = Int(parts[2])!
+        self.fields = parts[3].split(separator: "^", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    var width: Int { self.fields.count / self.count }
+
+    func record(_ i: Int) -> [String] { Array(self.fields[(i * self.width)..<((i + 1) * self.width)]) }
+
+    var line: String { "\(self.encrypted)|\(self.trID)|\(String(format: "%03d", self.count))|" + self.fields.joined(separator: "^") }
+
+    /// The same frame with `extra` appended to every record, as KIS did in 2025 and 2026.
+    func widened(by extra: [String]) -> ReferenceFrame {
+        var copy = self
+        copy.fields = (0..<self.count).flatMap { self.record($0) + extra }
+        return copy
+    }
+}
+
+extension Array where Element == String {
+    func int(_ i: Int) -> Int64 { Int64(self[i])! }
+    func int32(_ i: Int) -> Int32 { Int32(self[i])! }
+
+    /// "303993.34" → 30399334, by string surgery rather than arithmetic on a Double.
+    func hundredths(_ i: Int) -> Int32 {
+        let text = self[i]
+        let negative = text.hasPrefix("-")
+        let parts = text.drop { $0 == "-" || $0 == "+" }.split(separator: ".", omittingEmptySubsequences: false)
+        let whole = Int32(parts[0])!
+        let fraction = parts.count > 1 ? Int32(String(parts[1].prefix(2)).padding(toLength: 2, withPad: "0", startingAt: 0))! : 0
+        return (negative ? -1 : 1) * (whole * 100 + fraction)
+    }
+
+    func ascii(_ i: Int) -> UInt64 { PackedASCII(self[i])!.rawValue }
+}
+
+struct CollectingSink: FeedSink {
+    var trades: [Trade] = []
+    var books: [Book] = []
+    var notices: [Notice] = []
+
+    mutating func trade(_ trade: Trade) { self.trades.append(trade) }
+    mutating func book(_ book: Book) { self.books.append(book) }
+    mutating func notice(_ notice: Notice) { self.notices.append(notice) }
+}
+
+extension FeedDecoder {
+    /// Decodes `line` from a copy (decoding may decrypt in place).
+    mutating func decode(_ line: String, into sink: inout CollectingSink, localTs: Int64 = captureTime) -> Result<
+        DecodedMessage, FeedError
+    > {
+        var bytes = Array(line.utf8)
+        return bytes.withUnsafeMutableBytes { buffer in
+            Result { () throws(FeedError) -> DecodedMessage in try self.decode(buffer, localTs: localTs, into: &sink) }
+        }
+    }
+
+    /// The text of a range in `line`.
+    static func text(_ range: Range<Int>?, in line: String) -> String? {
+        range.map { String(decoding: Array(line.utf8)[$0], as: UTF8.self) }
+    }
+}
