@@ -5,6 +5,6 @@ struct Kistick: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kistick",
         abstract: "A low-latency tick engine for Korean equities on the KIS Open API.",
-        subcommands: []
+        subcommands: [Decode.self, Version.self]
     )
 }
