@@ -4,16 +4,17 @@ internal import CCrypto
 /// AES-256-CBC as KIS uses it for order and fill notices (H0STCNI0/H0STCNI9): key and iv are the ASCII bytes of
 /// the subscribe ack's `output.key` (32) and `output.iv` (16), the payload is base64 of PKCS#7-padded ciphertext.
 ///
-/// One OpenSSL context is created up front and reused. Setting a key runs the full key schedule once; each
-/// message then only re-initialises the iv, which costs a fraction of a full `EVP_DecryptInit_ex`
-/// (../shared/TOOLCHAIN.md §2). Decryption happens in place, so a notice never leaves the receive buffer.
+/// One OpenSSL context is created up front and reused. Setting a key runs the key schedule once; messages are then
+/// decrypted as one continuing CBC stream, with the first block of each corrected for the iv (see
+/// `decryptInPlace`), so no per-message re-initialisation is paid. Decryption happens in place: a notice never
+/// leaves the receive buffer.
 ///
 /// Thread-confined: the OpenSSL context is not shareable.
 @safe
 public struct NoticeCipher: ~Copyable {
     private let context: OpaquePointer
     private let cipher: OpaquePointer
-    /// Key (32 bytes) then iv (16 bytes), allocated once.
+    /// Key (32 bytes), iv (16), and the context's current CBC chaining block (16), allocated once.
     private let material: UnsafeMutableRawBufferPointer
     /// Whether a key was set.
     public private(set) var hasKey = false
@@ -31,7 +32,10 @@ public struct NoticeCipher: ~Copyable {
         }
         unsafe self.cipher = cipher
         unsafe self.context = context
-        unsafe self.material = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.keySize + Self.ivSize, alignment: 16)
+        unsafe self.material = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: Self.keySize + 2 * Self.ivSize,
+            alignment: 16
+        )
         unsafe self.material.initializeMemory(as: UInt8.self, repeating: 0)
     }
 
@@ -50,11 +54,21 @@ public struct NoticeCipher: ~Copyable {
         let base = unsafe self.material.baseAddress!
         unsafe key.withUnsafeBytes { unsafe base.copyMemory(from: $0.baseAddress!, byteCount: Self.keySize) }
         unsafe iv.withUnsafeBytes { unsafe (base + Self.keySize).copyMemory(from: $0.baseAddress!, byteCount: Self.ivSize) }
-        let keyBytes = unsafe base.assumingMemoryBound(to: UInt8.self)
-        guard unsafe EVP_DecryptInit_ex2(self.context, self.cipher, keyBytes, keyBytes + Self.keySize, nil) == 1 else {
+        try self.restartStream()
+    }
+
+    /// Runs the key schedule and starts a CBC stream at the iv.
+    private mutating func restartStream() throws(DecryptError) {
+        let key = unsafe self.material.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let iv = unsafe key + Self.keySize
+        // Padding is removed by hand: OpenSSL would hold back the last block of every update.
+        guard unsafe EVP_DecryptInit_ex2(self.context, self.cipher, key, iv, nil) == 1,
+            unsafe EVP_CIPHER_CTX_set_padding(self.context, 0) == 1
+        else {
             self.hasKey = false
             throw .openSSL(ERR_get_error())
         }
+        unsafe (iv + Self.ivSize).update(from: iv, count: Self.ivSize)
         self.hasKey = true
     }
 
@@ -69,7 +83,7 @@ public struct NoticeCipher: ~Copyable {
     ///
     /// - Returns: the plaintext length; the plaintext is `buffer[0..<length]`.
     /// - Complexity: O(n), no allocation.
-    public func decryptBase64InPlace(_ buffer: UnsafeMutableRawBufferPointer) throws(DecryptError) -> Int {
+    public mutating func decryptBase64InPlace(_ buffer: UnsafeMutableRawBufferPointer) throws(DecryptError) -> Int {
         guard self.hasKey else { throw .noKey }
         let count: Int
         do {
@@ -82,31 +96,49 @@ public struct NoticeCipher: ~Copyable {
 
     /// Decrypts raw ciphertext in place and removes its PKCS#7 padding.
     ///
+    /// The context is not re-initialised per message (in OpenSSL 3 that walks parameter tables and costs more than
+    /// decrypting a notice). It carries on the CBC chain from the previous message instead, which decrypts every
+    /// block correctly but the first: CBC gives P₁ = D(C₁) ⊕ iv, and the context XORs with its chaining block
+    /// (the previous message's last ciphertext block). XORing P₁ with chain ⊕ iv puts that right.
+    ///
     /// - Returns: the plaintext length.
-    public func decryptInPlace(_ buffer: UnsafeMutableRawBufferPointer) throws(DecryptError) -> Int {
+    public mutating func decryptInPlace(_ buffer: UnsafeMutableRawBufferPointer) throws(DecryptError) -> Int {
         guard self.hasKey else { throw .noKey }
         let count = buffer.count
         guard count > 0, count % Self.blockSize == 0, count <= Int(Int32.max) else {
             throw .badCiphertextLength(count)
         }
-        let iv = unsafe self.material.baseAddress!.assumingMemoryBound(to: UInt8.self) + Self.keySize
-        // Only the iv changes per message; the key schedule from setKey stays. Padding is stripped by hand below
-        // because the flag survives re-initialisation in some OpenSSL versions (TOOLCHAIN.md §2).
-        guard unsafe EVP_DecryptInit_ex2(self.context, nil, nil, iv, nil) == 1,
-            unsafe EVP_CIPHER_CTX_set_padding(self.context, 0) == 1
-        else { throw .openSSL(ERR_get_error()) }
-        let bytes = unsafe buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let iv = unsafe UnsafeRawPointer(self.material.baseAddress! + Self.keySize)
+        let chain = unsafe self.material.baseAddress! + Self.keySize + Self.ivSize
+        let bytes = buffer.baseAddress!
+        // Safe because: the material block is 64 bytes and 16-aligned; count >= 16 and a multiple of 16.
+        let correction0 = unsafe chain.load(as: UInt64.self) ^ iv.load(as: UInt64.self)
+        let correction1 = unsafe chain.load(fromByteOffset: 8, as: UInt64.self) ^ iv.load(fromByteOffset: 8, as: UInt64.self)
+        let last0 = unsafe bytes.loadUnaligned(fromByteOffset: count - 16, as: UInt64.self)
+        let last1 = unsafe bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
         var written: Int32 = 0
-        guard unsafe EVP_DecryptUpdate(self.context, bytes, &written, bytes, Int32(count)) == 1, Int(written) == count else {
-            throw .openSSL(ERR_get_error())
+        let typed = unsafe bytes.assumingMemoryBound(to: UInt8.self)
+        guard unsafe EVP_DecryptUpdate(self.context, typed, &written, typed, Int32(count)) == 1, Int(written) == count else {
+            let error = ERR_get_error()
+            // The chain is unknown now; start a fresh stream for the next message.
+            try self.restartStream()
+            throw .openSSL(error)
         }
+        unsafe chain.storeBytes(of: last0, as: UInt64.self)
+        unsafe chain.storeBytes(of: last1, toByteOffset: 8, as: UInt64.self)
+        unsafe bytes.storeBytes(of: bytes.loadUnaligned(as: UInt64.self) ^ correction0, as: UInt64.self)
+        unsafe bytes.storeBytes(
+            of: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self) ^ correction1,
+            toByteOffset: 8,
+            as: UInt64.self
+        )
         // PKCS#7: the last byte n is 1...16 and the last n bytes all equal n. A wrong key or iv fails this check
         // with probability about 255/256.
-        let pad = unsafe bytes[count - 1]
+        let pad = unsafe bytes.load(fromByteOffset: count - 1, as: UInt8.self)
         guard pad >= 1, Int(pad) <= Self.blockSize else { throw .badPadding }
         var mismatch: UInt8 = 0
         for i in (count - Int(pad))..<count {
-            mismatch |= unsafe bytes[i] ^ pad
+            mismatch |= unsafe bytes.load(fromByteOffset: i, as: UInt8.self) ^ pad
         }
         guard mismatch == 0 else { throw .badPadding }
         return count - Int(pad)

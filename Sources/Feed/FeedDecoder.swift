@@ -73,6 +73,7 @@ public struct DataFrameHeader: Equatable, Sendable {
 /// encrypted frames that follow. Thread-confined.
 public struct FeedDecoder: ~Copyable {
     private var cipher: NoticeCipher
+    private var clock = ExchangeClock()
 
     public init() throws(CryptoError) {
         self.cipher = try NoticeCipher()
@@ -118,7 +119,7 @@ public struct FeedDecoder: ~Copyable {
             }
         }
         do {
-            return try unsafe Self.decodeRecords(
+            return try unsafe self.decodeRecords(
                 UnsafeRawBufferPointer(rebasing: message[0..<end]).bytes,
                 header: header,
                 localTs: localTs,
@@ -147,7 +148,7 @@ public struct FeedDecoder: ~Copyable {
         return .control(control)
     }
 
-    private static func decodeRecords<Sink: FeedSink>(
+    private mutating func decodeRecords<Sink: FeedSink>(
         _ bytes: RawSpan,
         header: DataFrameHeader,
         localTs: Int64,
@@ -178,13 +179,13 @@ public struct FeedDecoder: ~Copyable {
             scan.bad = false
             switch kind {
             case .trade:
-                let trade = RecordLayout.decodeTrade(bytes, &scan, width: width, localTs: localTs, venue: Self.venue(tr))
+                let trade = RecordLayout.decodeTrade(bytes, &scan, width: width, localTs: localTs, venue: Self.venue(tr), clock: &self.clock)
                 if !scan.bad { sink.trade(trade) }
             case .book:
-                let book = RecordLayout.decodeBook(bytes, &scan, width: width, localTs: localTs, venue: Self.venue(tr))
+                let book = RecordLayout.decodeBook(bytes, &scan, width: width, localTs: localTs, venue: Self.venue(tr), clock: &self.clock)
                 if !scan.bad { sink.book(book) }
             case .notice:
-                let notice = RecordLayout.decodeNotice(bytes, &scan, width: width, localTs: localTs)
+                let notice = RecordLayout.decodeNotice(bytes, &scan, width: width, localTs: localTs, clock: &self.clock)
                 if !scan.bad { sink.notice(notice) }
             }
             if scan.bad && firstBad == nil { firstBad = (record, recordStart) }
@@ -192,9 +193,9 @@ public struct FeedDecoder: ~Copyable {
         if let (record, recordStart) = firstBad {
             var diagnosis = DiagnosingReader(start: recordStart, end: end)
             switch kind {
-            case .trade: _ = RecordLayout.decodeTrade(bytes, &diagnosis, width: width, localTs: localTs, venue: .krx)
-            case .book: _ = RecordLayout.decodeBook(bytes, &diagnosis, width: width, localTs: localTs, venue: .krx)
-            case .notice: _ = RecordLayout.decodeNotice(bytes, &diagnosis, width: width, localTs: localTs)
+            case .trade: _ = RecordLayout.decodeTrade(bytes, &diagnosis, width: width, localTs: localTs, venue: .krx, clock: &self.clock)
+            case .book: _ = RecordLayout.decodeBook(bytes, &diagnosis, width: width, localTs: localTs, venue: .krx, clock: &self.clock)
+            case .notice: _ = RecordLayout.decodeNotice(bytes, &diagnosis, width: width, localTs: localTs, clock: &self.clock)
             }
             throw .badField(tr: tr, record: record, field: diagnosis.firstBadField ?? 0)
         }

@@ -17,28 +17,29 @@ enum RecordLayout {
         _ scan: inout R,
         width: Int,
         localTs: Int64,
-        venue: Venue
+        venue: Venue,
+        clock: inout ExchangeClock
     ) -> Trade {
         var t = Trade()
         t.localTs = localTs
         t.venue = venue
         t.code = SymbolCode(rawValue: scan.packed(bytes))  // 0 MKSC_SHRN_ISCD
         let time = scan.unsigned(bytes)  // 1 STCK_CNTG_HOUR
-        t.price = scan.int32(bytes)  // 2 STCK_PRPR
+        t.price = scan.uint32(bytes)  // 2 STCK_PRPR
         t.signCode = scan.code(bytes)  // 3 PRDY_VRSS_SIGN
         t.change = scan.int32(bytes)  // 4 PRDY_VRSS
         scan.skip(bytes)  // 5 PRDY_CTRT: change ÷ previous close
         t.vwap = scan.hundredths32(bytes)  // 6 WGHN_AVRG_STCK_PRC
-        t.open = scan.int32(bytes)  // 7 STCK_OPRC
-        t.high = scan.int32(bytes)  // 8 STCK_HGPR
-        t.low = scan.int32(bytes)  // 9 STCK_LWPR
-        t.askPrice = scan.int32(bytes)  // 10 ASKP1
-        t.bidPrice = scan.int32(bytes)  // 11 BIDP1
-        t.volume = scan.int32(bytes)  // 12 CNTG_VOL
+        t.open = scan.uint32(bytes)  // 7 STCK_OPRC
+        t.high = scan.uint32(bytes)  // 8 STCK_HGPR
+        t.low = scan.uint32(bytes)  // 9 STCK_LWPR
+        t.askPrice = scan.uint32(bytes)  // 10 ASKP1
+        t.bidPrice = scan.uint32(bytes)  // 11 BIDP1
+        t.volume = scan.uint32(bytes)  // 12 CNTG_VOL
         t.cumulativeVolume = scan.unsigned(bytes)  // 13 ACML_VOL
         t.cumulativeValue = scan.unsigned(bytes)  // 14 ACML_TR_PBMN
-        t.sellInitiatedCount = scan.int32(bytes)  // 15 SELN_CNTG_CSNU
-        t.buyInitiatedCount = scan.int32(bytes)  // 16 SHNU_CNTG_CSNU
+        t.sellInitiatedCount = scan.uint32(bytes)  // 15 SELN_CNTG_CSNU
+        t.buyInitiatedCount = scan.uint32(bytes)  // 16 SHNU_CNTG_CSNU
         scan.skip(bytes)  // 17 NTBY_CNTG_CSNU: buy count − sell count
         t.strength = scan.hundredths32(bytes)  // 18 CTTR
         t.sellInitiatedVolume = scan.unsigned(bytes)  // 19 SELN_CNTG_SMTN
@@ -49,22 +50,23 @@ enum RecordLayout {
         let date = scan.unsigned(bytes)  // 33 BSOP_DATE
         t.sessionCode = UInt16(truncatingIfNeeded: scan.packed(bytes, maxLength: 2))  // 34 NEW_MKOP_CLS_CODE
         t.halted = scan.flag(bytes)  // 35 TRHT_YN
-        t.askQuantity = scan.int32(bytes)  // 36 ASKP_RSQN1
-        t.bidQuantity = scan.int32(bytes)  // 37 BIDP_RSQN1
-        t.totalAskQuantity = scan.int32(bytes)  // 38 TOTAL_ASKP_RSQN
-        t.totalBidQuantity = scan.int32(bytes)  // 39 TOTAL_BIDP_RSQN
+        t.askQuantity = scan.uint32(bytes)  // 36 ASKP_RSQN1
+        t.bidQuantity = scan.uint32(bytes)  // 37 BIDP_RSQN1
+        t.totalAskQuantity = scan.uint32(bytes)  // 38 TOTAL_ASKP_RSQN
+        t.totalBidQuantity = scan.uint32(bytes)  // 39 TOTAL_BIDP_RSQN
         scan.skip(bytes, count: 3)  // 40 VOL_TNRT, 41–42 previous day's volume at this time and its ratio
         t.hourClass = UInt8(truncatingIfNeeded: scan.packed(bytes, maxLength: 1))  // 43 HOUR_CLS_CODE
         scan.skip(bytes)  // 44 MRKT_TRTM_CLS_CODE
-        t.viBasePrice = scan.int32(bytes)  // 45 VI_STND_PRC
+        t.viBasePrice = scan.uint32(bytes)  // 45 VI_STND_PRC
         scan.skip(bytes, count: width - Self.tradeFields)
 
-        let epoch = KST.epochSeconds(date: UInt32(truncatingIfNeeded: date), time: UInt32(truncatingIfNeeded: time))
+        let epoch = clock.epochSeconds(date: date, time: time)
         t.exchangeTime = UInt32(truncatingIfNeeded: epoch ?? 0)
         scan.require(t.code.rawValue != 0, field: 0)
-        scan.require(time <= 999_999 && KST.secondsOfDay(time: UInt32(truncatingIfNeeded: time)) != nil, field: 1)
         scan.require(t.price > 0, field: 2)
-        scan.require(date <= 99_999_999 && epoch != nil, field: 33)
+        // A bad time and a bad date both void the timestamp; name the time when that alone is wrong.
+        scan.require(epoch != nil || clock.epochSeconds(date: date, time: 0) == nil, field: 1)
+        scan.require(epoch != nil, field: 33)
         return t
     }
 
@@ -74,7 +76,8 @@ enum RecordLayout {
         _ scan: inout R,
         width: Int,
         localTs: Int64,
-        venue: Venue
+        venue: Venue,
+        clock: inout ExchangeClock
     ) -> Book {
         var b = Book()
         b.localTs = localTs
@@ -82,16 +85,16 @@ enum RecordLayout {
         b.code = SymbolCode(rawValue: scan.packed(bytes))  // 0 MKSC_SHRN_ISCD
         let time = scan.unsigned(bytes)  // 1 BSOP_HOUR
         b.hourClass = UInt8(truncatingIfNeeded: scan.packed(bytes, maxLength: 1))  // 2 HOUR_CLS_CODE
-        for level in 0..<10 { b.askPrices[level] = scan.int32(bytes) }  // 3–12 ASKP1…10
-        for level in 0..<10 { b.bidPrices[level] = scan.int32(bytes) }  // 13–22 BIDP1…10
-        for level in 0..<10 { b.askQuantities[level] = scan.int32(bytes) }  // 23–32 ASKP_RSQN1…10
-        for level in 0..<10 { b.bidQuantities[level] = scan.int32(bytes) }  // 33–42 BIDP_RSQN1…10
-        b.totalAskQuantity = scan.int32(bytes)  // 43 TOTAL_ASKP_RSQN
-        b.totalBidQuantity = scan.int32(bytes)  // 44 TOTAL_BIDP_RSQN
-        b.afterHoursAskQuantity = scan.int32(bytes)  // 45 OVTM_TOTAL_ASKP_RSQN
-        b.afterHoursBidQuantity = scan.int32(bytes)  // 46 OVTM_TOTAL_BIDP_RSQN
-        b.expectedPrice = scan.int32(bytes)  // 47 ANTC_CNPR
-        b.expectedQuantity = scan.int32(bytes)  // 48 ANTC_CNQN
+        for level in 0..<10 { b.askPrices[level] = scan.uint32(bytes) }  // 3–12 ASKP1…10
+        for level in 0..<10 { b.bidPrices[level] = scan.uint32(bytes) }  // 13–22 BIDP1…10
+        for level in 0..<10 { b.askQuantities[level] = scan.uint32(bytes) }  // 23–32 ASKP_RSQN1…10
+        for level in 0..<10 { b.bidQuantities[level] = scan.uint32(bytes) }  // 33–42 BIDP_RSQN1…10
+        b.totalAskQuantity = scan.uint32(bytes)  // 43 TOTAL_ASKP_RSQN
+        b.totalBidQuantity = scan.uint32(bytes)  // 44 TOTAL_BIDP_RSQN
+        b.afterHoursAskQuantity = scan.uint32(bytes)  // 45 OVTM_TOTAL_ASKP_RSQN
+        b.afterHoursBidQuantity = scan.uint32(bytes)  // 46 OVTM_TOTAL_BIDP_RSQN
+        b.expectedPrice = scan.uint32(bytes)  // 47 ANTC_CNPR
+        b.expectedQuantity = scan.uint32(bytes)  // 48 ANTC_CNQN
         b.expectedVolume = scan.unsigned(bytes)  // 49 ANTC_VOL
         b.expectedChange = scan.int32(bytes)  // 50 ANTC_CNTG_VRSS
         b.expectedSignCode = scan.code(bytes)  // 51 ANTC_CNTG_VRSS_SIGN
@@ -102,15 +105,21 @@ enum RecordLayout {
         // 56–57 after-hours total changes, 58 STCK_DEAL_CLS_CODE (withdrawn per the portal), then KIS's additions.
         scan.skip(bytes, count: width - 56)
 
-        let exchange = Self.exchangeTime(time: time, localTs: localTs)
-        b.exchangeTime = exchange ?? 0
+        let exchange = clock.epochSeconds(time: time, localTs: localTs)
+        b.exchangeTime = UInt32(truncatingIfNeeded: exchange ?? 0)
         scan.require(b.code.rawValue != 0, field: 0)
         scan.require(exchange != nil, field: 1)
         return b
     }
 
     @inline(__always)
-    static func decodeNotice<R: RecordReader>(_ bytes: RawSpan, _ scan: inout R, width: Int, localTs: Int64) -> Notice {
+    static func decodeNotice<R: RecordReader>(
+        _ bytes: RawSpan,
+        _ scan: inout R,
+        width: Int,
+        localTs: Int64,
+        clock: inout ExchangeClock
+    ) -> Notice {
         var n = Notice()
         n.localTs = localTs
         scan.skip(bytes)  // 0 CUST_ID: the HTS id the subscription was made with
@@ -122,40 +131,30 @@ enum RecordLayout {
         n.orderType = scan.code(bytes)  // 6 ODER_KIND
         n.conditionCode = scan.code(bytes)  // 7 ODER_COND
         n.code = SymbolCode(rawValue: scan.packed(bytes))  // 8 STCK_SHRN_ISCD
-        n.quantity = scan.int32(bytes)  // 9 CNTG_QTY
-        n.price = scan.int32(bytes)  // 10 CNTG_UNPR
+        n.quantity = scan.uint32(bytes)  // 9 CNTG_QTY
+        n.price = scan.uint32(bytes)  // 10 CNTG_UNPR
         let time = scan.unsigned(bytes)  // 11 STCK_CNTG_HOUR
         let refused = scan.code(bytes)  // 12 RFUS_YN
         let filled = scan.code(bytes)  // 13 CNTG_YN
         n.acceptCode = scan.code(bytes)  // 14 ACPT_YN
         n.branch = UInt32(truncatingIfNeeded: scan.unsigned(bytes))  // 15 BRNC_NO
-        n.orderQuantity = scan.int32(bytes)  // 16 ODER_QTY
+        n.orderQuantity = scan.uint32(bytes)  // 16 ODER_QTY
         scan.skip(bytes)  // 17 ACNT_NAME
-        n.stopPrice = scan.int32(bytes)  // 18 ORD_COND_PRC
+        n.stopPrice = scan.uint32(bytes)  // 18 ORD_COND_PRC
         n.exchangeCode = scan.code(bytes)  // 19 ORD_EXG_GB
         scan.skip(bytes, count: 5)  // 20 POPUP_YN, 21 FILLER, 22 CRDT_CLS, 23 CRDT_LOAN_DATE, 24 CNTG_ISNM40
-        n.orderPrice = scan.int32(bytes)  // 25 ODER_PRC
+        n.orderPrice = scan.uint32(bytes)  // 25 ODER_PRC
         scan.skip(bytes, count: width - Self.noticeFields)
 
         n.rejected = refused == 1
         n.isFill = filled == 2
-        let exchange = Self.exchangeTime(time: time, localTs: localTs)
-        n.exchangeTime = exchange ?? 0
+        let exchange = clock.epochSeconds(time: time, localTs: localTs)
+        n.exchangeTime = UInt32(truncatingIfNeeded: exchange ?? 0)
         scan.require(n.orderNumber != 0, field: 2)
         scan.require(n.code.rawValue != 0, field: 8)
         scan.require(exchange != nil, field: 11)
         scan.require(refused <= 1, field: 12)
         scan.require(filled == 1 || filled == 2, field: 13)
         return n
-    }
-
-    /// Books and notices carry only HHMMSS; the date is the KST date of the local receive time.
-    @inline(__always)
-    static func exchangeTime(time: Int64, localTs: Int64) -> UInt32? {
-        guard time <= 999_999, let seconds = KST.secondsOfDay(time: UInt32(truncatingIfNeeded: time)) else {
-            return nil
-        }
-        let localSeconds = localTs >= 0 ? localTs / 1_000_000_000 : (localTs + 1) / 1_000_000_000 - 1
-        return UInt32(truncatingIfNeeded: KST.midnight(containing: localSeconds) + seconds)
     }
 }

@@ -37,7 +37,8 @@ public struct Book: BitwiseCopyable, Sendable {
     /// ANTC_CNTG_VRSS_SIGN as its digit.
     public var expectedSignCode: UInt8 = 0
     public var venue: Venue = .krx
-    private var reserved: UInt8 = 0
+    @usableFromInline var reserved: UInt8 = 0
 
+    @inlinable
     public init() {}
 }

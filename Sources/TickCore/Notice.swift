@@ -40,8 +40,9 @@ public struct Notice: BitwiseCopyable, Sendable, Equatable {
     public var acceptCode: UInt8 = 0
     /// ORD_EXG_GB: 1 KRX, 2 NXT, 3 SOR→KRX, 4 SOR→NXT.
     public var exchangeCode: UInt8 = 0
-    private var reserved: UInt32 = 0
+    @usableFromInline var reserved: UInt32 = 0
 
+    @inlinable
     public init() {}
 
     public var side: OrderSide? { OrderSide(rawValue: self.sideCode) }

@@ -63,8 +63,9 @@ public struct Trade: BitwiseCopyable, Sendable, Equatable {
     public var halted: Bool = false
     /// Which market the TR id names.
     public var venue: Venue = .krx
-    private var reserved: UInt8 = 0
+    @usableFromInline var reserved: UInt8 = 0
 
+    @inlinable
     public init() {}
 
     /// The initiating side, or nil for a code KIS has not documented.

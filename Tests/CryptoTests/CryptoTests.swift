@@ -84,6 +84,27 @@ enum Vectors {
         }
     }
 
+    /// Messages of every length in a row through one cipher, with failures between them: each decrypts on its
+    /// own, whatever came before (the stream is corrected per message, not re-initialised).
+    @Test func messagesDecryptIndependentlyOfTheirPredecessors() throws {
+        let key = Array("npudbpdylbqfsndkjgvknsjgsveanbca".utf8)
+        let iv = Array("96de248bda413d58".utf8)
+        var cipher = try NoticeCipher()
+        try cipher.setKey(String(decoding: key, as: UTF8.self), iv: String(decoding: iv, as: UTF8.self))
+        var rng = SystemRandomNumberGenerator()
+        for length in Array(0..<70) + [255, 256, 1000] {
+            let plain = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            var sealed = try NoticeCipher.encrypt(plain, key: key, iv: iv)
+            let count = try sealed.withUnsafeMutableBytes { try cipher.decryptInPlace($0) }
+            #expect(Array(sealed[..<count]) == plain, "length \(length)")
+            if length % 7 == 0 {
+                // A corrupted message in between must not poison the next one.
+                var junk = [UInt8](repeating: UInt8(length & 0xFF), count: 32)
+                _ = try? junk.withUnsafeMutableBytes { try cipher.decryptInPlace($0) }
+            }
+        }
+    }
+
     @Test func wrongKeyIsDetected() throws {
         let vector = try SyntheticVector.load()
         #expect(throws: DecryptError.badPadding) {
@@ -106,7 +127,7 @@ enum Vectors {
         #expect(throws: DecryptError.badKeyLength(31)) { try Self.decrypt("", key: String(vector.key.dropLast()), iv: vector.iv) }
         #expect(throws: DecryptError.badIVLength(17)) { try Self.decrypt("", key: vector.key, iv: vector.iv + "0") }
 
-        let cipher = try NoticeCipher()
+        var cipher = try NoticeCipher()
         var bytes = Array(vector.ciphertext_base64.utf8)
         #expect(throws: DecryptError.noKey) {
             try bytes.withUnsafeMutableBytes { try cipher.decryptBase64InPlace($0) }
