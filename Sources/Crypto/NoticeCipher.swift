@@ -132,15 +132,18 @@ public struct NoticeCipher: ~Copyable {
             toByteOffset: 8,
             as: UInt64.self
         )
-        // PKCS#7: the last byte n is 1...16 and the last n bytes all equal n. A wrong key or iv fails this check
-        // with probability about 255/256.
+        // PKCS#7: the last byte n is 1...16 and the last n bytes all equal n, checked as two words. A wrong key
+        // or iv fails this with probability about 255/256.
         let pad = unsafe bytes.load(fromByteOffset: count - 1, as: UInt8.self)
         guard pad >= 1, Int(pad) <= Self.blockSize else { throw .badPadding }
-        var mismatch: UInt8 = 0
-        for i in (count - Int(pad))..<count {
-            mismatch |= unsafe bytes.load(fromByteOffset: i, as: UInt8.self) ^ pad
-        }
-        guard mismatch == 0 else { throw .badPadding }
+        let expected = UInt64(pad) &* 0x0101_0101_0101_0101
+        let padBits = UInt64(pad) * 8
+        // Little-endian words: the padding is the top `pad` bytes of the last block.
+        let highMask = padBits >= 64 ? UInt64.max : ~(UInt64.max >> padBits)
+        let lowMask = padBits <= 64 ? 0 : ~(UInt64.max >> (padBits - 64))
+        let tail0 = unsafe bytes.loadUnaligned(fromByteOffset: count - 16, as: UInt64.self)
+        let tail1 = unsafe bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        guard (tail1 ^ expected) & highMask == 0, (tail0 ^ expected) & lowMask == 0 else { throw .badPadding }
         return count - Int(pad)
     }
 

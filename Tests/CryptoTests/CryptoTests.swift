@@ -105,6 +105,38 @@ enum Vectors {
         }
     }
 
+    /// CBC ciphertext truncated at a block boundary decrypts to a plaintext prefix, which lets the padding check
+    /// be fed any final block.
+    static let finalBlocks: [([UInt8], Int?)] = [
+        ([UInt8](repeating: 7, count: 14) + [2, 2], 30),
+        ([UInt8](repeating: 16, count: 16), 16),
+        ([UInt8](repeating: 9, count: 8) + [UInt8](repeating: 8, count: 8), 24),
+        ([UInt8](repeating: 9, count: 7) + [UInt8](repeating: 9, count: 9), 23),
+        ([UInt8](repeating: 7, count: 14) + [2, 3], nil),
+        ([UInt8](repeating: 7, count: 15) + [0], nil),
+        ([UInt8](repeating: 17, count: 16), nil),
+        ([UInt8](repeating: 9, count: 8) + [7] + [UInt8](repeating: 9, count: 7), nil),
+        ([1] + [UInt8](repeating: 16, count: 15), nil),
+    ]
+
+    @Test(arguments: Self.finalBlocks)
+    func paddingIsCheckedExactly(lastBlock: [UInt8], plaintextLength: Int?) throws {
+        let key = Array("npudbpdylbqfsndkjgvknsjgsveanbca".utf8)
+        let iv = Array("96de248bda413d58".utf8)
+        let sealed = try NoticeCipher.encrypt([UInt8](repeating: 0x41, count: 16) + lastBlock, key: key, iv: iv)
+        var truncated = Array(sealed.prefix(32))
+        var cipher = try NoticeCipher()
+        try cipher.setKey(String(decoding: key, as: UTF8.self), iv: String(decoding: iv, as: UTF8.self))
+        let result = truncated.withUnsafeMutableBytes { buffer in
+            Result { () throws(DecryptError) -> Int in try cipher.decryptInPlace(buffer) }
+        }
+        if let plaintextLength {
+            #expect(result == .success(plaintextLength))
+        } else {
+            #expect(result == .failure(.badPadding))
+        }
+    }
+
     @Test func wrongKeyIsDetected() throws {
         let vector = try SyntheticVector.load()
         #expect(throws: DecryptError.badPadding) {

@@ -1,0 +1,87 @@
+import Benchmark
+import Crypto
+import Feed
+import Fixtures
+import Foundation
+import Wire
+
+/// The wire core's hot paths on real KIS frames. Each benchmark's steady state must not allocate: the committed
+/// thresholds (Thresholds/) hold mallocCountTotal at 0, and `scripts/bench check` fails on any regression.
+let benchmarks: @Sendable () -> Void = {
+    let ci = ProcessInfo.processInfo.environment["KISTICK_BENCH_CI"] != nil
+    // CI checks allocations only (timings on shared machines are noise); local runs also time.
+    let metrics: [BenchmarkMetric] = ci ? [.mallocCountTotal] : [.wallClock, .throughput, .mallocCountTotal]
+    Benchmark.defaultConfiguration = .init(
+        metrics: metrics,
+        timeUnits: .nanoseconds,
+        warmupIterations: 10,
+        scalingFactor: .kilo,
+        maxDuration: .seconds(ci ? 1 : 3),
+        maxIterations: ci ? 100 : 10_000,
+        thresholds: [.mallocCountTotal: .init(absolute: [.p0: 0, .p50: 0, .p90: 0, .p99: 0, .p100: 0])]
+    )
+
+    // One iteration decodes the four real frames: 16 trade records.
+    Benchmark("H0STCNT0 decode, 4 frames = 16 records") { benchmark in
+        var decoder = try FeedDecoder()
+        var frames = Fixtures.tradeFrames
+        var sink = ChecksumSink()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            for i in frames.indices {
+                // Plain frames are not modified by decoding, so the same bytes serve every iteration.
+                _ = try frames[i].withUnsafeMutableBytes { try decoder.decode($0, localTs: Fixtures.localTs, into: &sink) }
+            }
+        }
+        benchmark.stopMeasurement()
+        blackHole(sink.checksum)
+    }
+
+    Benchmark("H0STASP0 decode, 1 frame = 1 book") { benchmark in
+        var decoder = try FeedDecoder()
+        var frame = Fixtures.bookFrames[0]
+        var sink = ChecksumSink()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            _ = try frame.withUnsafeMutableBytes { try decoder.decode($0, localTs: Fixtures.localTs, into: &sink) }
+        }
+        benchmark.stopMeasurement()
+        blackHole(sink.checksum)
+    }
+
+    // Decryption works in place, so each iteration first restores the ciphertext (a ~230-byte copy).
+    Benchmark("H0STCNI9 base64 + AES-256-CBC decrypt + decode, 1 notice") { benchmark in
+        var decoder = try FeedDecoder()
+        var sink = ChecksumSink()
+        var ack = Fixtures.notice.ack
+        _ = try ack.withUnsafeMutableBytes { try decoder.decode($0, localTs: Fixtures.localTs, into: &sink) }
+        let frame = Fixtures.notice.frame
+        var scratch = frame
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            _ = try scratch.withUnsafeMutableBytes { buffer in
+                buffer.copyMemory(from: UnsafeRawBufferPointer(start: frame.withUnsafeBytes { $0.baseAddress }, count: frame.count))
+                return try decoder.decode(buffer, localTs: Fixtures.localTs, into: &sink)
+            }
+        }
+        benchmark.stopMeasurement()
+        blackHole(sink.checksum)
+    }
+
+    // The nine real frames as a server sends them; one iteration writes the stream (as a socket read would) and
+    // parses every frame out of it.
+    Benchmark("WebSocket parse, 9 KIS frames") { benchmark in
+        var reader = WebSocketReader(maxMessageSize: 64 * 1024)
+        let stream = Fixtures.webSocketStream.bytes
+        var total = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            _ = stream.withUnsafeBytes { reader.write($0) }
+            while let message = try reader.next() {
+                total &+= message.count
+            }
+        }
+        benchmark.stopMeasurement()
+        blackHole(total)
+    }
+}

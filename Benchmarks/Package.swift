@@ -1,0 +1,43 @@
+// swift-tools-version: 6.1
+// A package of its own, so the engine never depends on the harness (STYLE.md §8). 6.1 for package traits.
+import PackageDescription
+
+let package = Package(
+    name: "kistick-benchmarks",
+    dependencies: [
+        // Named, because a path dependency is otherwise known by its folder name, which a clone may change.
+        .package(name: "kistick", path: ".."),
+        // MallocInterposer only: the default RuntimeInterposer trait pulls a package the local mirror lacks
+        // (../shared/TOOLCHAIN.md §5).
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.0", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // Real KIS frames from ../shared/kis/vectors, shaped for the benchmarks and the speed tool.
+        .target(
+            name: "Fixtures",
+            dependencies: [.product(name: "Feed", package: "kistick"), .product(name: "Wire", package: "kistick")]
+        ),
+        .executableTarget(
+            name: "WireBenchmarks",
+            dependencies: [
+                "Fixtures",
+                .product(name: "Feed", package: "kistick"),
+                .product(name: "Wire", package: "kistick"),
+                .product(name: "Crypto", package: "kistick"),
+                .product(name: "TickCore", package: "kistick"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/WireBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Plain timing loops for the side-by-side ratios (Python parser, `openssl speed`) in scripts/.
+        .executableTarget(
+            name: "wire-speed",
+            dependencies: [
+                "Fixtures",
+                .product(name: "Feed", package: "kistick"),
+                .product(name: "Crypto", package: "kistick"),
+            ]
+        ),
+    ]
+)
