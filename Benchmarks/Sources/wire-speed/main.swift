@@ -7,26 +7,29 @@ import Foundation
 ///
 ///     wire-speed decode SECONDS        H0STCNT0 records/s over the real frames
 ///     wire-speed aes BYTES SECONDS     in-place AES-256-CBC decryption of BYTES-byte messages, bytes/s
-let arguments = CommandLine.arguments
-guard arguments.count >= 3, let seconds = Double(arguments.last!) else {
-    print("usage: wire-speed decode SECONDS | wire-speed aes BYTES SECONDS")
-    exit(2)
+/// Runs `body` over and over until `seconds` of it were timed; `body` returns the time it wants counted and the
+/// work it did.
+func measure(seconds: Double, _ body: () throws -> (Duration, Int)) rethrows -> (seconds: Double, work: Int) {
+    let budget = Duration.milliseconds(Int64(seconds * 1000))
+    var timed = Duration.zero
+    var work = 0
+    while timed < budget {
+        let (spent, done) = try body()
+        timed += spent
+        work += done
+    }
+    return (Double(timed.components.seconds) + Double(timed.components.attoseconds) / 1e18, work)
 }
-let clock = ContinuousClock()
-let budget = Duration.milliseconds(Int64(seconds * 1000))
 
-func elapsedSeconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-}
-
-switch arguments[1] {
-case "decode":
+func decodeSpeed(seconds: Double) throws {
+    let clock = ContinuousClock()
     var decoder = try FeedDecoder()
     var frames = Fixtures.tradeFrames
     var sink = ChecksumSink()
     var passes = 0
-    let start = clock.now
-    while clock.now - start < budget {
+    let (elapsed, records) = try measure(seconds: seconds) {
+        let before = sink.records
+        let start = clock.now
         for _ in 0..<1000 {
             for i in frames.indices {
                 _ = try frames[i].withUnsafeMutableBytes {
@@ -35,18 +38,16 @@ case "decode":
             }
         }
         passes += 1000
+        return (clock.now - start, sink.records - before)
     }
-    let elapsed = elapsedSeconds(clock.now - start)
-    let records = Double(sink.records)
     print(
-        "kistick \(sink.records) records in \(String(format: "%.3f", elapsed)) s: \(Int(records / elapsed)) records/s,"
+        "kistick \(records) records in \(String(format: "%.3f", elapsed)) s: \(Int(Double(records) / elapsed)) records/s,"
             + " checksum per pass \(sink.checksum / Int64(passes))"
     )
-case "aes":
-    guard arguments.count == 4, let size = Int(arguments[2]), size >= 16, size % 16 == 0 else {
-        print("aes needs a positive multiple of 16 bytes")
-        exit(2)
-    }
+}
+
+func aesSpeed(size: Int, seconds: Double) throws {
+    let clock = ContinuousClock()
     let key = Array("npudbpdylbqfsndkjgvknsjgsveanbca".utf8)
     let iv = Array("96de248bda413d58".utf8)
     // PKCS#7 adds a block, so size - 16 bytes of plaintext give `size` bytes of ciphertext.
@@ -57,27 +58,35 @@ case "aes":
     // the refill outside the timed loop. The ring is sized to stay in L1, like `openssl speed`'s one buffer.
     let copies = max(4, 16 * 1024 / size)
     var ring = [UInt8](repeating: 0, count: copies * size)
-    var messages = 0
-    var timed = Duration.zero
-    while timed < budget {
-        ring.withUnsafeMutableBytes { ring in
-            for i in 0..<copies { sealed.withUnsafeBytes { ring.baseAddress!.advanced(by: i * size).copyMemory(from: $0.baseAddress!, byteCount: size) } }
-        }
-        let start = clock.now
+    let (elapsed, messages) = try measure(seconds: seconds) {
         try ring.withUnsafeMutableBytes { ring in
+            for i in 0..<copies {
+                sealed.withUnsafeBytes { (ring.baseAddress! + i * size).copyMemory(from: $0.baseAddress!, byteCount: size) }
+            }
+            let start = clock.now
             for i in 0..<copies {
                 _ = try cipher.decryptInPlace(UnsafeMutableRawBufferPointer(rebasing: ring[(i * size)..<((i + 1) * size)]))
             }
+            return (clock.now - start, copies)
         }
-        timed += clock.now - start
-        messages += copies
     }
-    let elapsed = elapsedSeconds(timed)
     print(
         "kistick aes-256-cbc \(size) B: \(messages) messages in \(String(format: "%.3f", elapsed)) s:"
             + " \(Int(Double(messages * size) / elapsed)) bytes/s"
     )
+}
+
+let arguments = CommandLine.arguments
+switch (arguments.count, arguments.dropFirst().first) {
+case (3, "decode"?):
+    try decodeSpeed(seconds: Double(arguments[2]) ?? 3)
+case (4, "aes"?):
+    guard let size = Int(arguments[2]), size >= 16, size % 16 == 0 else {
+        print("aes needs a positive multiple of 16 bytes")
+        exit(2)
+    }
+    try aesSpeed(size: size, seconds: Double(arguments[3]) ?? 3)
 default:
-    print("unknown mode \(arguments[1])")
+    print("usage: wire-speed decode SECONDS | wire-speed aes BYTES SECONDS")
     exit(2)
 }
