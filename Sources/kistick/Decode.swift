@@ -25,14 +25,14 @@ struct Decode: ParsableCommand {
     @Flag(help: "Print counts, skipped messages by reason, and decode throughput to stderr.")
     var stats = false
 
-    @Option(help: "With --stats: how many silent passes over the input to time (default 1).")
-    var `repeat`: Int = 1
+    @Option(help: "With --stats: how many silent passes over the input to time (default: as many as fit in 0.2 s).")
+    var `repeat`: Int?
 
     @Argument(help: "Files of raw KIS messages.")
     var files: [String]
 
     func validate() throws {
-        guard self.repeat >= 1 else { throw ValidationError("--repeat must be at least 1") }
+        guard (self.repeat ?? 1) >= 1 else { throw ValidationError("--repeat must be at least 1") }
     }
 
     func run() throws {
@@ -49,13 +49,16 @@ struct Decode: ParsableCommand {
         }
         if self.stats {
             // Throughput comes from silent passes, so that printing is not counted as decoding.
+            // A single pass over a small file times cold caches more than decoding.
             var timed = Duration.zero
-            for pass in 0..<self.repeat {
-                let run = try Self.pass(over: inputs, format: .none, report: self.format == .none && pass == 0)
-                if self.format == .none && pass == 0 { tally = run }
+            var passes = 0
+            while passes < (self.repeat ?? 1) || (self.repeat == nil && timed < .milliseconds(200)) {
+                let run = try Self.pass(over: inputs, format: .none, report: self.format == .none && passes == 0)
+                if self.format == .none && passes == 0 { tally = run }
                 timed += run.decodeTime
+                passes += 1
             }
-            tally.report(passes: self.repeat, decodeTime: timed)
+            tally.report(passes: passes, decodeTime: timed)
         }
         if tally.malformed > 0 { throw ExitCode(1) }
     }
