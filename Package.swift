@@ -51,12 +51,12 @@ let package = Package(
         // AES-256-CBC notice decryption over OpenSSL EVP.
         .target(name: "Crypto", dependencies: ["CCrypto", "Wire"], swiftSettings: unsafeCode),
         // KIS messages: control JSON, `enc|TR_ID|NNN|payload` frames, records into TickCore structs.
-        .target(name: "Feed", dependencies: ["TickCore", "Wire", "Crypto"], swiftSettings: unsafeCode),
+        .target(name: "Feed", dependencies: ["TickCore", "Crypto"], swiftSettings: unsafeCode),
 
         .executableTarget(
             name: "kistick",
             dependencies: [
-                "Feed", "Wire", "Crypto", "TickCore", "CCrypto", "CCurl", "CZstd",
+                "Feed", "TickCore", "CCrypto", "CCurl", "CZstd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: common
@@ -65,10 +65,6 @@ let package = Package(
         .testTarget(name: "TickCoreTests", dependencies: ["TickCore"], swiftSettings: common),
         .testTarget(name: "WireTests", dependencies: ["Wire", "CCrypto"], swiftSettings: common),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Wire"], swiftSettings: common),
-        .testTarget(
-            name: "FeedTests",
-            dependencies: ["Feed", "TickCore", "Crypto", "Wire"],
-            swiftSettings: common
-        ),
+        .testTarget(name: "FeedTests", dependencies: ["Feed", "TickCore"], swiftSettings: common),
     ]
 )

@@ -35,6 +35,12 @@ import TickCore
         #expect(TRID("한국") == nil)
         #expect(SymbolCode("")?.rawValue == 0)
     }
+
+    @Test func literalCodesLongerThanEightBytesAreAProgrammingError() async {
+        await #expect(processExitsWith: .failure) {
+            _ = TRID(ascii: "H0STCNT0X")
+        }
+    }
 }
 
 @Suite struct KSTTests {

@@ -279,6 +279,21 @@ extension Array where Element == UInt8 {
         #expect(decoded.fin && decoded.opcode == 0x2 && decoded.payload == payload)
     }
 
+    @Test func tooSmallABufferIsAProgrammingError() async {
+        await #expect(processExitsWith: .failure) {
+            var out = [UInt8](repeating: 0, count: 8)
+            _ = out.withUnsafeMutableBytes {
+                WebSocketFrameEncoder.writeFrame(opcode: .text, payload: Array("Hello".utf8), maskingKey: 1, into: $0)
+            }
+        }
+    }
+
+    @Test func oversizedControlFrameIsAProgrammingError() async {
+        await #expect(processExitsWith: .failure) {
+            _ = WebSocketFrameEncoder.frame(opcode: .ping, payload: [UInt8](repeating: 0, count: 126), maskingKey: 1)
+        }
+    }
+
     @Test func writesIntoACallersBuffer() {
         var out = [UInt8](repeating: 0xEE, count: 64)
         let n = out.withUnsafeMutableBytes {
