@@ -8,6 +8,9 @@
 /// would run past the end, go through the byte-at-a-time loops.
 ///
 /// Empty numeric fields read as 0: KIS sends empty values where nothing applies (MRKT_TRTM_CLS_CODE, for one).
+///
+/// Offsets use wrapping arithmetic on the fast paths: they are bounded by the payload's length, so the overflow
+/// traps would never fire and only cost instructions per field.
 struct FieldScanner {
     /// Offset of the next field.
     var position: Int
@@ -68,37 +71,39 @@ struct FieldScanner {
     /// Reads the run of digits at `start`; returns its value and where it stops. Runs over 18 digits set `bad`.
     @inline(__always)
     private mutating func digitRun(_ bytes: RawSpan, from start: Int) -> (value: UInt64, stop: Int) {
-        if start + 8 <= self.end {
+        if start &+ 8 <= self.end {
             let first = Self.word(bytes, start)
             let stops = Self.nonDigits(first)
             if stops != 0 {
                 let n = stops.trailingZeroBitCount >> 3
                 return (Self.digitsValue(first, count: n), start + n)
             }
-            if start + 16 <= self.end {
-                let second = Self.word(bytes, start + 8)
+            if start &+ 16 <= self.end {
+                let second = Self.word(bytes, start &+ 8)
                 let more = Self.nonDigits(second)
                 if more != 0 {
                     let n = more.trailingZeroBitCount >> 3
                     let high = Self.digitsValue(first, count: 8) &* Self.powersOf10[n]
-                    return (high &+ Self.digitsValue(second, count: n), start + 8 + n)
+                    return (high &+ Self.digitsValue(second, count: n), start &+ 8 &+ n)
                 }
             }
         }
-        return self.digitRunByBytes(bytes, from: start)
+        let (value, stop) = Self.digitRunByBytes(bytes, from: start, end: self.end)
+        self.bad = self.bad || stop - start > 18
+        return (value, stop)
     }
 
-    private mutating func digitRunByBytes(_ bytes: RawSpan, from start: Int) -> (value: UInt64, stop: Int) {
+    @inline(never)
+    private static func digitRunByBytes(_ bytes: RawSpan, from start: Int, end: Int) -> (value: UInt64, stop: Int) {
         var i = start
         var value: UInt64 = 0
         // Safe because: i < end <= bytes.byteCount.
-        while i < self.end {
+        while i < end {
             let digit = unsafe bytes.unsafeLoad(fromUncheckedByteOffset: i, as: UInt8.self) &- UInt8(ascii: "0")
             if digit > 9 { break }
             value = value &* 10 &+ UInt64(digit)
             i += 1
         }
-        self.bad = self.bad || i - start > 18
         return (value, i)
     }
 
@@ -162,13 +167,13 @@ struct FieldScanner {
     @inline(__always)
     private mutating func skipOne(_ bytes: RawSpan) {
         var i = self.position
-        while i + 8 <= self.end {
+        while i &+ 8 <= self.end {
             let match = Self.firstMatch(Self.word(bytes, i), Self.caret)
             if match != 0 {
-                self.position = i + match.trailingZeroBitCount >> 3 + 1
+                self.position = i &+ match.trailingZeroBitCount >> 3 &+ 1
                 return
             }
-            i += 8
+            i &+= 8
         }
         while let byte = self.byte(bytes, at: i), byte != Self.caret {
             i += 1
@@ -186,14 +191,18 @@ struct FieldScanner {
     @inline(__always)
     mutating func unsigned(_ bytes: RawSpan) -> Int64 {
         if let value = self.shortField(bytes, signed: false) { return value }
-        return self.unsignedSlow(bytes)
+        let (scanner, value) = Self.unsignedSlow(self, bytes)
+        self = scanner
+        return value
     }
 
     /// An optionally signed decimal integer.
     @inline(__always)
     mutating func signed(_ bytes: RawSpan) -> Int64 {
         if let value = self.shortField(bytes, signed: true) { return value }
-        return self.signedSlow(bytes)
+        let (scanner, value) = Self.signedSlow(self, bytes)
+        self = scanner
+        return value
     }
 
     /// Decimal digits only, as a non-negative `Int32`.
@@ -214,7 +223,7 @@ struct FieldScanner {
     @inline(__always)
     private mutating func shortField(_ bytes: RawSpan, signed: Bool) -> Int64? {
         let start = self.position
-        guard start + 8 <= self.end else { return nil }
+        guard start &+ 8 <= self.end else { return nil }
         var word = Self.word(bytes, start)
         var skipped = 0
         if signed && UInt8(truncatingIfNeeded: word) == UInt8(ascii: "-") {
@@ -226,7 +235,7 @@ struct FieldScanner {
         guard stops != 0 else { return self.longField(bytes, first: word) }
         let n = stops.trailingZeroBitCount >> 3
         guard UInt8(truncatingIfNeeded: word >> UInt64(8 * n)) == Self.caret, n > 0 || skipped == 0 else { return nil }
-        self.position = start + skipped + n + 1
+        self.position = start &+ skipped &+ n &+ 1
         let value = Int64(bitPattern: Self.digitsValue(word, count: n))
         return skipped == 0 ? value : -value
     }
@@ -236,29 +245,34 @@ struct FieldScanner {
     @inline(__always)
     private mutating func longField(_ bytes: RawSpan, first: UInt64) -> Int64? {
         let start = self.position
-        guard start + 16 <= self.end else { return nil }
-        let second = Self.word(bytes, start + 8)
+        guard start &+ 16 <= self.end else { return nil }
+        let second = Self.word(bytes, start &+ 8)
         let stops = Self.nonDigits(second)
         guard stops != 0 else { return nil }
         let n = stops.trailingZeroBitCount >> 3
         guard UInt8(truncatingIfNeeded: second >> UInt64(8 * n)) == Self.caret else { return nil }
-        self.position = start + 8 + n + 1
+        self.position = start &+ 8 &+ n &+ 1
         let high = Self.digitsValue(first, count: 8) &* Self.powersOf10[n]
         return Int64(bitPattern: high &+ Self.digitsValue(second, count: n))
     }
 
+    // The general paths take and return the scanner by value rather than `inout`: a scanner whose address never
+    // escapes stays in registers across the whole record.
+
     @inline(never)
-    private mutating func unsignedSlow(_ bytes: RawSpan) -> Int64 {
-        let (value, stop) = self.digitRun(bytes, from: self.position)
-        self.finishField(bytes, at: stop)
-        return Int64(bitPattern: value)
+    private static func unsignedSlow(_ scanner: FieldScanner, _ bytes: RawSpan) -> (FieldScanner, Int64) {
+        var scanner = scanner
+        let (value, stop) = scanner.digitRun(bytes, from: scanner.position)
+        scanner.finishField(bytes, at: stop)
+        return (scanner, Int64(bitPattern: value))
     }
 
     @inline(never)
-    private mutating func signedSlow(_ bytes: RawSpan) -> Int64 {
-        let negative = self.consumeSign(bytes)
-        let magnitude = self.unsignedSlow(bytes)
-        return negative ? -magnitude : magnitude
+    private static func signedSlow(_ scanner: FieldScanner, _ bytes: RawSpan) -> (FieldScanner, Int64) {
+        var scanner = scanner
+        let negative = scanner.consumeSign(bytes)
+        let (next, magnitude) = Self.unsignedSlow(scanner, bytes)
+        return (next, negative ? -magnitude : magnitude)
     }
 
     /// Consumes a leading `-` or `+`, which must be followed by a digit; returns whether it was `-`.
@@ -319,30 +333,38 @@ struct FieldScanner {
     @inline(__always)
     mutating func packed(_ bytes: RawSpan, maxLength: Int) -> UInt64 {
         let start = self.position
-        if start + 8 <= self.end {
+        if start &+ 8 <= self.end {
             let word = Self.word(bytes, start)
             let match = Self.firstMatch(word, Self.caret)
             if match != 0 {
                 let n = match.trailingZeroBitCount >> 3
                 self.bad = self.bad || n > maxLength
-                self.position = start + n + 1
+                self.position = start &+ n &+ 1
                 // n < 8 here, so the shift is in range.
                 return word & ((1 << UInt64(8 * n)) &- 1)
             }
         }
-        return self.packedByBytes(bytes, maxLength: maxLength)
+        let (scanner, value) = Self.packedByBytes(self, bytes, maxLength: maxLength)
+        self = scanner
+        return value
     }
 
-    private mutating func packedByBytes(_ bytes: RawSpan, maxLength: Int) -> UInt64 {
-        var i = self.position
+    @inline(never)
+    private static func packedByBytes(
+        _ scanner: FieldScanner,
+        _ bytes: RawSpan,
+        maxLength: Int
+    ) -> (FieldScanner, UInt64) {
+        var scanner = scanner
+        var i = scanner.position
         var value: UInt64 = 0
-        while let byte = self.byte(bytes, at: i), byte != Self.caret {
-            if i - self.position < 8 { value |= UInt64(byte) << UInt64(8 * (i - self.position)) }
+        while let byte = scanner.byte(bytes, at: i), byte != Self.caret {
+            if i - scanner.position < 8 { value |= UInt64(byte) << UInt64(8 * (i - scanner.position)) }
             i += 1
         }
-        self.bad = self.bad || i - self.position > maxLength
-        self.finishField(bytes, at: i)
-        return value
+        scanner.bad = scanner.bad || i - scanner.position > maxLength
+        scanner.finishField(bytes, at: i)
+        return (scanner, value)
     }
 
     /// `Y`/`N` (or `1`/`0`); empty is false.
