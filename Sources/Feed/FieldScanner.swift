@@ -237,7 +237,7 @@ struct FieldScanner {
         guard UInt8(truncatingIfNeeded: word >> UInt64(8 * n)) == Self.caret, n > 0 || skipped == 0 else { return nil }
         self.position = start &+ skipped &+ n &+ 1
         let value = Int64(bitPattern: Self.digitsValue(word, count: n))
-        return skipped == 0 ? value : -value
+        return skipped == 0 ? value : 0 &- value
     }
 
     /// Eight digits in `first`, then up to seven more and the `^` in the next word (cumulative volume and value,
@@ -272,7 +272,8 @@ struct FieldScanner {
         var scanner = scanner
         let negative = scanner.consumeSign(bytes)
         let (next, magnitude) = Self.unsignedSlow(scanner, bytes)
-        return (next, negative ? -magnitude : magnitude)
+        // Wrapping: nineteen digits can reach Int64.min, which has no negation; the digit count marks them bad anyway.
+        return (next, negative ? 0 &- magnitude : magnitude)
     }
 
     /// Consumes a leading `-` or `+`, which must be followed by a digit; returns whether it was `-`.
@@ -310,7 +311,7 @@ struct FieldScanner {
         whole = whole &* 100 &+ fraction
         self.finishField(bytes, at: stop)
         let value = Int64(bitPattern: whole)
-        return negative ? -value : value
+        return negative ? 0 &- value : value
     }
 
     /// Hundredths that must fit `Int32`.

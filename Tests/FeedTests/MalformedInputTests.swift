@@ -109,6 +109,23 @@ import TickCore
         #expect(result == .failure(expected))
     }
 
+    /// Found by the fuzzer: negating the magnitude of Int64.min trapped instead of marking the field bad.
+    @Test(arguments: [
+        ("0|H0STASP0|1|^^^-9223372036854775808" + String(repeating: "^", count: 55), 3),
+        ("0|H0STASP0|1|" + String(repeating: "^", count: 50) + "-9223372036854775808" + String(repeating: "^", count: 8), 50),
+        ("0|H0STCNT0|1|^^^^^^-92233720368547758.08" + String(repeating: "^", count: 39), 6),
+    ])
+    func extremeNegativeNumbersAreBadFields(line: String, field: Int) throws {
+        var decoder = try FeedDecoder()
+        var sink = CollectingSink()
+        let result = decoder.decode(line, into: &sink)
+        guard case .failure(.format(.badField(_, 0, let reported))) = result else {
+            Issue.record("expected a bad field, got \(result)")
+            return
+        }
+        #expect(reported == field)
+    }
+
     @Test func unsupportedTRsAreRecognisedButNotDecoded() throws {
         var decoder = try FeedDecoder()
         var sink = CollectingSink()
