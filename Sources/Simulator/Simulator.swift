@@ -152,13 +152,13 @@ public final class Simulator: Sendable {
         return self.state.withLock { $0.handle(request, on: environment) }
     }
 
-    func register(environment: Environment, channel: any Channel) -> Session {
+    func register(environment: Environment, channel: any Channel, raw: RawTap) -> Session {
         let id = self.sessionCount.add(1, ordering: .relaxed).newValue
         var random = SimRandom(seed: self.config.seed, stream: 0x5E55_0000 + UInt64(id))
         return self.state.withLock { state in
             let session = Session(
                 id: id, environment: environment, keyText: random.letters(32), ivText: random.hex(16), channel: channel,
-                now: state.wallMicros
+                raw: raw, now: state.wallMicros
             )
             state.sessions.add(session)
             return session

@@ -3,8 +3,12 @@ import TickCore
 /// The KIS WebSocket control protocol (PROTOCOL.md §5.2–5.4): subscribe and unsubscribe requests, their acks and
 /// errors, and the PINGPONG keep-alive.
 extension ExchangeState {
-    /// TRs the simulator serves, and whether their frames are encrypted.
-    static let feedTRs: [String: Bool] = ["H0STCNT0": false, "H0STASP0": false, "H0STCNI0": true, "H0STCNI9": true]
+    /// TRs the simulator accepts, and whether their frames are encrypted. The overseas notice TRs (H0GSCNI0/9)
+    /// are accepted because clients such as python-kis subscribe them alongside the domestic ones; the simulated
+    /// market is KRX only, so they never carry data.
+    static let feedTRs: [String: Bool] = [
+        "H0STCNT0": false, "H0STASP0": false, "H0STCNI0": true, "H0STCNI9": true, "H0GSCNI0": true, "H0GSCNI9": true,
+    ]
 
     /// Handles one text message from a client; returns the reply, if any.
     mutating func receive(_ text: [UInt8], from session: Session) -> [UInt8]? {

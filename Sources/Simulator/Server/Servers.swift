@@ -95,12 +95,11 @@ final class RESTHandler: ChannelInboundHandler, RemovableChannelHandler {
 @available(*, unavailable)
 extension RESTHandler: Sendable {}
 
-/// One upgraded WebSocket connection. NIO's frame decoder reads the client's masked frames; replies and data go
-/// out as frames we encode ourselves (`Session.encode`), because the faults need byte-level control: a frame cut
-/// in half, and no close frame when the client closes (KIS just drops the TCP connection, PROTOCOL.md §5.1).
+/// One upgraded WebSocket connection. NIO's decoder and encoder do the framing; a client's close frame is answered
+/// by dropping the TCP connection with no close frame, as KIS does (PROTOCOL.md §5.1).
 final class WebSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = ByteBuffer
+    typealias OutboundOut = WebSocketFrame
 
     private let simulator: Simulator
     private let session: Session
@@ -125,9 +124,7 @@ final class WebSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
             // The official client answers PINGPONG with a pong frame carrying the JSON.
             self.session.pingSentAt.store(0, ordering: .relaxed)
         case .ping:
-            var data = frame.unmaskedData
-            let payload = data.readBytes(length: data.readableBytes) ?? []
-            context.writeAndFlush(self.wrapOutboundOut(Session.encode(payload, allocator: context.channel.allocator, opcode: 0xA)), promise: nil)
+            context.writeAndFlush(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
         case .connectionClose:
             context.close(promise: nil)
         default:
@@ -187,10 +184,9 @@ enum Servers {
                     },
                     upgradePipelineHandler: { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
-                            let session = simulator.register(environment: environment, channel: channel)
-                            // Our handler writes whole frames as bytes; NIO's encoder would insist on WebSocketFrame.
-                            let encoder = try channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
-                            channel.pipeline.syncOperations.removeHandler(context: encoder, promise: nil)
+                            let raw = RawTap()
+                            try channel.pipeline.syncOperations.addHandler(raw, position: .first)
+                            let session = simulator.register(environment: environment, channel: channel, raw: raw)
                             try channel.pipeline.syncOperations.addHandler(WebSocketHandler(simulator: simulator, session: session))
                         }
                     }

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOWebSocket
 import Synchronization
 
 /// One WebSocket connection as the exchange sees it: where to write, its AES key and iv, and its keep-alive
@@ -12,13 +13,15 @@ final class Session: Sendable {
     let key: [UInt8]
     let iv: [UInt8]
     private let channel: any Channel
+    /// Writes below NIO's frame encoder, straight to the socket (the cut-frame fault).
+    private let raw: RawTap
     /// Bytes handed to NIO and not yet written to the socket: the maximum-speed driver waits on this.
     let pendingBytes = Atomic<Int>(0)
     /// Wall time (µs) of the last message sent, and of the unanswered PINGPONG (0: none).
     let lastSent = Atomic<Int64>(0)
     let pingSentAt = Atomic<Int64>(0)
 
-    init(id: Int, environment: Environment, keyText: String, ivText: String, channel: any Channel, now: Int64) {
+    init(id: Int, environment: Environment, keyText: String, ivText: String, channel: any Channel, raw: RawTap, now: Int64) {
         self.id = id
         self.environment = environment
         self.keyText = keyText
@@ -26,16 +29,17 @@ final class Session: Sendable {
         self.key = Array(keyText.utf8)
         self.iv = Array(ivText.utf8)
         self.channel = channel
+        self.raw = raw
         self.lastSent.store(now, ordering: .relaxed)
     }
 
     /// Sends one text message.
     func sendText(_ payload: [UInt8], at wall: Int64) {
         self.lastSent.store(wall, ordering: .relaxed)
-        let frame = Self.encode(payload, allocator: self.channel.allocator)
-        let size = frame.readableBytes
+        let data = self.channel.allocator.buffer(bytes: payload)
+        let size = data.readableBytes
         self.pendingBytes.add(size, ordering: .relaxed)
-        self.channel.writeAndFlush(frame).whenComplete { _ in
+        self.channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: data)).whenComplete { _ in
             self.pendingBytes.subtract(size, ordering: .relaxed)
         }
     }
@@ -43,9 +47,7 @@ final class Session: Sendable {
     /// The `drop mid-frame` fault: half of the frame's bytes, then a TCP close with no close frame.
     func dropMidFrame(_ payload: [UInt8]) {
         var frame = Self.encode(payload, allocator: self.channel.allocator)
-        let half = frame.readSlice(length: max(1, frame.readableBytes / 2))!
-        let channel = self.channel
-        channel.writeAndFlush(half).whenComplete { _ in channel.close(promise: nil) }
+        self.raw.writeAndClose(frame.readSlice(length: max(1, frame.readableBytes / 2))!, on: self.channel)
     }
 
     /// Closes the TCP connection without a close frame, as the KIS server does.
@@ -53,10 +55,10 @@ final class Session: Sendable {
         self.channel.close(promise: nil)
     }
 
-    /// An unmasked server frame (RFC 6455 §5.2): FIN + text opcode, 7/16/64-bit length, payload, in one buffer.
-    static func encode(_ payload: [UInt8], allocator: ByteBufferAllocator, opcode: UInt8 = 0x1) -> ByteBuffer {
+    /// An unmasked server text frame (RFC 6455 §5.2), for cutting in half below NIO's encoder.
+    static func encode(_ payload: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: payload.count + 10)
-        buffer.writeInteger(0x80 | opcode, as: UInt8.self)
+        buffer.writeInteger(0x81, as: UInt8.self)
         if payload.count < 126 {
             buffer.writeInteger(UInt8(payload.count))
         } else if payload.count <= 0xFFFF {
@@ -68,6 +70,22 @@ final class Session: Sendable {
         }
         buffer.writeBytes(payload)
         return buffer
+    }
+}
+
+/// Sits first in a WebSocket pipeline, under NIO's frame encoder, so bytes it writes reach the socket as they are.
+final class RawTap: ChannelOutboundHandler, RemovableChannelHandler, Sendable {
+    typealias OutboundIn = ByteBuffer
+
+    /// Writes `bytes` from this handler's place in `channel`'s pipeline, then closes the connection (no close
+    /// frame).
+    func writeAndClose(_ bytes: ByteBuffer, on channel: any Channel) {
+        channel.eventLoop.execute {
+            guard let context = try? channel.pipeline.syncOperations.context(handler: self) else { return }
+            // A flushed write of this size leaves the socket at once; the close then follows it.
+            context.writeAndFlush(NIOAny(bytes), promise: nil)
+            context.close(promise: nil)
+        }
     }
 }
 
