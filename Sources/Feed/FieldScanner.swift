@@ -38,7 +38,8 @@ struct FieldScanner {
                 i += 16
                 blocks += 1
             }
-            separators += Int(lanes.wrappedSum())
+            // Widen before the horizontal sum: sixteen lanes of up to 255 overflow a UInt8 total.
+            separators += Int(SIMD16<UInt16>(truncatingIfNeeded: lanes).wrappedSum())
         }
         while i < end {
             // Safe because: i < end <= bytes.byteCount.
