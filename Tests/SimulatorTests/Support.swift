@@ -15,12 +15,12 @@ final class Connection: Sendable {
         private struct State {
             var chunks: [[UInt8]] = []
             var closed = false
-            var waiter: CheckedContinuation<[UInt8]?, Never>?
+            var waiter: CheckedContinuation<[UInt8]?, any Error>?
         }
         private let state = Mutex(State())
 
         func push(_ bytes: [UInt8]) {
-            let waiter = self.state.withLock { state -> CheckedContinuation<[UInt8]?, Never>? in
+            let waiter = self.state.withLock { state -> CheckedContinuation<[UInt8]?, any Error>? in
                 if let waiter = state.waiter {
                     state.waiter = nil
                     return waiter
@@ -40,15 +40,24 @@ final class Connection: Sendable {
             waiter?.resume(returning: nil)
         }
 
-        func next() async -> [UInt8]? {
-            await withCheckedContinuation { continuation in
-                let ready: [UInt8]?? = self.state.withLock { state in
-                    if !state.chunks.isEmpty { return .some(state.chunks.removeFirst()) }
-                    if state.closed { return .some(nil) }
-                    state.waiter = continuation
-                    return nil
+        /// The next chunk, nil at EOF; throws `CancellationError` when the reading task is cancelled (timeouts).
+        func next() async throws -> [UInt8]? {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    let ready: [UInt8]?? = self.state.withLock { state in
+                        if !state.chunks.isEmpty { return .some(state.chunks.removeFirst()) }
+                        if state.closed { return .some(nil) }
+                        state.waiter = continuation
+                        return nil
+                    }
+                    if let ready { continuation.resume(returning: ready) }
                 }
-                if let ready { continuation.resume(returning: ready) }
+            } onCancel: {
+                let waiter = self.state.withLock { state in
+                    defer { state.waiter = nil }
+                    return state.waiter
+                }
+                waiter?.resume(throwing: CancellationError())
             }
         }
     }
@@ -85,7 +94,7 @@ final class Connection: Sendable {
     /// The next bytes the server sent; nil at EOF. Fails after `timeout` seconds so a broken test cannot hang.
     func receive(timeout: Double = 10) async throws -> [UInt8]? {
         try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
-            group.addTask { await self.inbox.next() }
+            group.addTask { try await self.inbox.next() }
             group.addTask {
                 try await Task.sleep(for: .seconds(timeout))
                 throw TestFailure("no bytes from the server within \(timeout) s")

@@ -39,8 +39,13 @@ final class Session: Sendable {
         let data = self.channel.allocator.buffer(bytes: payload)
         let size = data.readableBytes
         self.pendingBytes.add(size, ordering: .relaxed)
-        self.channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: data)).whenComplete { _ in
-            self.pendingBytes.subtract(size, ordering: .relaxed)
+        let channel = self.channel
+        // Always a task on the loop, never inline: callers hold the exchange lock, and a write that fails inline
+        // would close the channel and re-enter the exchange from channelInactive.
+        channel.eventLoop.execute {
+            channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: data)).whenComplete { _ in
+                self.pendingBytes.subtract(size, ordering: .relaxed)
+            }
         }
     }
 
@@ -52,7 +57,8 @@ final class Session: Sendable {
 
     /// Closes the TCP connection without a close frame, as the KIS server does.
     func drop() {
-        self.channel.close(promise: nil)
+        let channel = self.channel
+        channel.eventLoop.execute { channel.close(promise: nil) }
     }
 
     /// An unmasked server text frame (RFC 6455 §5.2), for cutting in half below NIO's encoder.
