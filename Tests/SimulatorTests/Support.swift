@@ -199,7 +199,7 @@ final class Harness: Sendable {
         headers: [(String, String)] = [],
         body: String = ""
     ) async throws -> HTTPAnswer {
-        let connection = try await Connection(port: port ?? self.rest)
+        let connection = try await Connection(port: port ?? (self.rest != 0 ? self.rest : self.paperRest!))
         var head = "\(method) \(path) HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-type: application/json\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "content-length: \(body.utf8.count)\r\n\r\n"

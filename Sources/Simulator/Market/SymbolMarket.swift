@@ -146,7 +146,9 @@ struct SymbolMarket {
         let multiplier: Double =
             switch (phase, self.regime) {
             case (.closed, _): 0
-            case (.preOpen, _), (.closingAuction, _): 0.15
+            // Call auctions collect interest slowly; together with the small auction order size below this leaves
+            // a book of normal depth after the uncross (Samsung's real opening auction traded ~0.7 M shares).
+            case (.preOpen, _), (.closingAuction, _): 0.05
             case (.continuous, .quiet): 0.25
             case (.continuous, .normal): 1
             case (.continuous, .burst): 6
@@ -216,7 +218,7 @@ struct SymbolMarket {
 
     private mutating func addBackground(auction: Bool) {
         let side: Side = self.random.chance(0.5) ? .buy : .sell
-        let quantity = self.random.size(median: self.depthMedian * 0.3)
+        let quantity = self.random.size(median: self.depthMedian * (auction ? 0.05 : 0.3))
         var price: Int64
         if auction {
             let offset = self.random.int(-4...4)
