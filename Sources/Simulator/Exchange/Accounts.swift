@@ -44,6 +44,17 @@ struct OrderRecord {
     /// Where the remainder rests in the book, if it does.
     var restingPrice: Int64?
 
+    /// ODNO as the server prints it: ten digits, zero-padded.
+    var numberText: String { Self.padded(self.number) }
+    /// ORGN_ODNO: blank for a new order.
+    var originalNumberText: String { self.originalNumber > 0 ? Self.padded(self.originalNumber) : "" }
+
+    private static func padded(_ number: Int64) -> String {
+        var text: [UInt8] = []
+        text.appendPadded(number, width: 10)
+        return String(decoding: text, as: UTF8.self)
+    }
+
     var remaining: Int64 { self.quantity - self.filled - self.cancelled - self.rejected }
     var isOpen: Bool { self.kind != .cancel && self.remaining > 0 && self.restingPrice != nil }
 }

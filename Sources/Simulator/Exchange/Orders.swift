@@ -375,8 +375,8 @@ extension ExchangeState {
             var text: [UInt8] = []
             text.append(htsID); text.caret()  // 0 CUST_ID
             text.append(order.account); text.caret()  // 1 ACNT_NO
-            text.appendPadded(order.number, width: 10); text.caret()  // 2 ODER_NO
-            text.appendPadded(order.originalNumber, width: 10); text.caret()  // 3 OODER_NO
+            text.append(order.numberText); text.caret()  // 2 ODER_NO
+            text.appendPadded(order.originalNumber, width: 10); text.caret()  // 3 OODER_NO: zeros for a new order
             text.append(order.side.kisCode); text.caret()  // 4 SELN_BYOV_CLS
             text.append(rctf); text.caret()  // 5 RCTF_CLS
             text.append(order.orderType); text.caret()  // 6 ODER_KIND

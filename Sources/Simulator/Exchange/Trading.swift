@@ -18,17 +18,26 @@ extension ExchangeState {
         return cano + product
     }
 
-    private func orderAck(_ record: OrderRecord, _ call: Call, success: (code: String, text: String)) -> RESTReply {
-        var number: [UInt8] = []
-        number.appendPadded(record.number, width: 10)
+    /// The answer to an accepted order, modify or cancel: rt_cd first and output last
+    /// (vectors/real_order_cash_response_APBK0013.json), held by the delay fault, or replaced by EGW00302 when
+    /// the timeout fault is armed (the order stands all the same, as on the real server).
+    private mutating func answer(_ outcome: Result<OrderRecord, Rejection>, _ call: Call, paperText: String) -> RESTReply {
+        let record: OrderRecord
+        switch outcome {
+        case .failure(let rejection): return .rejection(rejection)
+        case .success(let accepted): record = accepted
+        }
+        if self.pendingOrderTimeouts > 0 {
+            self.pendingOrderTimeouts -= 1
+            return .gateway(.orderTimeout)
+        }
+        let (code, text) = call.environment == .real ? ("APBK0013", "주문 전송 완료 되었습니다.") : ("40600000", paperText)
         let output = JSON.obj([
             "KRX_FWDG_ORD_ORGNO": .string(record.environment.branch),
-            "ODNO": .string(String(decoding: number, as: UTF8.self)),
+            "ODNO": .string(record.numberText),
             "ORD_TMD": .string(KSTText.time6(record.time)),
         ])
-        // Order answers put rt_cd first and output last (vectors/real_order_cash_response_APBK0013.json).
-        let body = JSON.obj(["rt_cd": "0", "msg_cd": .string(success.code), "msg1": .string(success.text), "output": output])
-        var reply = RESTReply(status: 200, body: body.bytes)
+        var reply = RESTReply(status: 200, body: JSON.obj(["rt_cd": "0", "msg_cd": .string(code), "msg1": .string(text), "output": output]).bytes)
         reply.delay = self.faults.orderDelay
         return reply
     }
@@ -46,19 +55,8 @@ extension ExchangeState {
             environment: call.environment, appKey: call.appKey, account: account, code: code, side: side,
             orderType: type, quantity: quantity, price: price
         )
-        switch self.submit(request) {
-        case .failure(let rejection): return .rejection(rejection)
-        case .success(let record):
-            if self.pendingOrderTimeouts > 0 {
-                self.pendingOrderTimeouts -= 1
-                return .gateway(.orderTimeout)
-            }
-            let success =
-                call.environment == .real
-                ? ("APBK0013", "주문 전송 완료 되었습니다.")
-                : ("40600000", side == .buy ? "모의투자 매수주문이 완료 되었습니다." : "모의투자 매도주문이 완료 되었습니다.")
-            return self.orderAck(record, call, success: success)
-        }
+        let paperText = side == .buy ? "모의투자 매수주문이 완료 되었습니다." : "모의투자 매도주문이 완료 되었습니다."
+        return self.answer(self.submit(request), call, paperText: paperText)
     }
 
     mutating func orderRevise(_ request: RESTRequest, _ call: Call) -> RESTReply {
@@ -76,19 +74,8 @@ extension ExchangeState {
             environment: call.environment, appKey: call.appKey, account: account, originalNumber: original,
             cancel: kind == "02", orderType: type, quantity: quantity, price: price, all: all == "Y"
         )
-        switch self.revise(revise) {
-        case .failure(let rejection): return .rejection(rejection)
-        case .success(let record):
-            if self.pendingOrderTimeouts > 0 {
-                self.pendingOrderTimeouts -= 1
-                return .gateway(.orderTimeout)
-            }
-            let success =
-                call.environment == .real
-                ? ("APBK0013", "주문 전송 완료 되었습니다.")
-                : ("40600000", kind == "02" ? "모의투자 취소주문이 완료 되었습니다." : "모의투자 정정주문이 완료 되었습니다.")
-            return self.orderAck(record, call, success: success)
-        }
+        let paperText = kind == "02" ? "모의투자 취소주문이 완료 되었습니다." : "모의투자 정정주문이 완료 되었습니다."
+        return self.answer(self.revise(revise), call, paperText: paperText)
     }
 
     private static func accountParam(_ request: RESTRequest) -> String? {
@@ -117,14 +104,10 @@ extension ExchangeState {
         let open = self.orders.filter { $0.isOpen && $0.environment == call.environment && $0.account == account && $0.appKey == call.appKey }
         let page = self.page(open, size: 50, request: request, call: call, search: account)
         let rows: [JSON] = page.rows.map { order in
-            var number: [UInt8] = []
-            number.appendPadded(order.number, width: 10)
-            var original: [UInt8] = []
-            if order.originalNumber > 0 { original.appendPadded(order.originalNumber, width: 10) }
             return .obj([
                 "ord_gno_brno": .string(order.environment.branch),
-                "odno": .string(String(decoding: number, as: UTF8.self)),
-                "orgn_odno": .string(String(decoding: original, as: UTF8.self)),
+                "odno": .string(order.numberText),
+                "orgn_odno": .string(order.originalNumberText),
                 "ord_dvsn_name": .string(order.orderType == "01" ? "시장가" : "지정가"),
                 "pdno": .string(order.code),
                 "prdt_name": .string(order.name),
@@ -253,15 +236,11 @@ extension ExchangeState {
         if request.param("INQR_DVSN") != "01" { rows.reverse() }
         let page = self.page(rows, size: call.environment == .real ? 100 : 15, request: request, call: call, search: number)
         let list: [JSON] = page.rows.map { order in
-            var number: [UInt8] = []
-            number.appendPadded(order.number, width: 10)
-            var original: [UInt8] = []
-            if order.originalNumber > 0 { original.appendPadded(order.originalNumber, width: 10) }
             return .obj([
                 "ord_dt": .string(String(order.date)),
                 "ord_gno_brno": .string(order.environment.branch),
-                "odno": .string(String(decoding: number, as: UTF8.self)),
-                "orgn_odno": .string(String(decoding: original, as: UTF8.self)),
+                "odno": .string(order.numberText),
+                "orgn_odno": .string(order.originalNumberText),
                 "ord_dvsn_name": .string(order.orderType == "01" ? "시장가" : "지정가"),
                 "sll_buy_dvsn_cd": .string(order.side.kisCode),
                 "sll_buy_dvsn_cd_name": .string(order.side == .buy ? "매수" : "매도"),

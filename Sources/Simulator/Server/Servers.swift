@@ -155,11 +155,16 @@ enum Servers {
         return (1...12).contains(tr.count) && tr.allSatisfy { $0.isLetter || $0.isNumber }
     }
 
-    static func bindREST(_ simulator: Simulator, _ environment: Environment, host: String, port: Int, group: any EventLoopGroup) async throws -> any Channel {
-        try await ServerBootstrap(group: group)
+    /// A loopback listener with Nagle off: replies and frames are small and latency is what clients measure.
+    private static func bootstrap(_ group: any EventLoopGroup) -> ServerBootstrap {
+        ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+    }
+
+    static func bindREST(_ simulator: Simulator, _ environment: Environment, host: String, port: Int, group: any EventLoopGroup) async throws -> any Channel {
+        try await Self.bootstrap(group)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
@@ -171,10 +176,7 @@ enum Servers {
     }
 
     static func bindWebSocket(_ simulator: Simulator, _ environment: Environment, host: String, port: Int, group: any EventLoopGroup) async throws -> any Channel {
-        try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        try await Self.bootstrap(group)
             .childChannelInitializer { channel in
                 let upgrader = NIOWebSocketServerUpgrader(
                     maxFrameSize: 1 << 20,
