@@ -95,10 +95,14 @@ public final class Simulator: Sendable {
             let task = Task.detached { [self] in
                 var lastKeepAlive = WallClock.monotonicMicros()
                 while !Task.isCancelled {
-                    let sessions = self.state.withLock { state in
-                        state.advanceMarket(to: state.now + 1_000_000)
+                    let sessions = self.state.withLock { state -> [Session] in
+                        // Nobody to feed: hold time still rather than race through market days for no one.
+                        guard !state.sessions.all.isEmpty else { return [] }
+                        // One publication interval per lock hold: a full batch of frames per wake-up.
+                        state.advanceMarket(to: state.now + state.flushInterval)
                         return Array(state.sessions.all.values)
                     }
+                    if sessions.isEmpty { try? await Task.sleep(for: .milliseconds(5)) }
                     // Back-pressure: the market waits for the slowest subscriber's socket.
                     while !Task.isCancelled, sessions.contains(where: { $0.pendingBytes.load(ordering: .relaxed) > 4 << 20 }) {
                         try? await Task.sleep(for: .microseconds(200))

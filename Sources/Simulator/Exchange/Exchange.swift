@@ -54,7 +54,9 @@ struct ExchangeState {
         self.faults = config.faults
         self.auth = AuthState(seed: config.seed)
         self.sessions.codes = codes
-        let interval = config.clock == .maximum ? 1.0 : config.publishInterval
+        // At maximum speed a market day passes in seconds; flushing every 10 s of market time fills frames to the
+        // 20 records KIS sends when busy instead of paying a frame per handful of prints.
+        let interval = config.clock == .maximum ? 10.0 : config.publishInterval
         self.flushInterval = max(1_000, Int64(interval * 1e6))
         let dayStart = Self.micros(day, second: KRX.preOpenStart)
         self.now = dayStart

@@ -20,7 +20,14 @@ extension Array where Element == UInt8 {
             self.append(UInt8(ascii: "0") + UInt8(v % 10))
             v /= 10
         } while v > 0
-        self[start...].reverse()
+        // swapAt works on the array's own storage; reversing a slice would copy it.
+        var i = start
+        var j = self.count - 1
+        while i < j {
+            self.swapAt(i, j)
+            i += 1
+            j -= 1
+        }
     }
 
     /// `hundredths` as a signed decimal with exactly two places: 30399338 → `303993.38`, -23 → `-0.23`.
