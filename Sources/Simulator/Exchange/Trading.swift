@@ -87,7 +87,8 @@ extension ExchangeState {
         return cano + product
     }
 
-    /// Inquiry success text: the real server's, with its trailing spaces, or the paper server's.
+    /// Inquiry success text: the real server's, with its trailing spaces, or the paper server's (20310000, not
+    /// checked against a capture).
     private static func inquiryMessage(_ environment: Environment, found: Bool) -> (String, String) {
         switch (environment, found) {
         case (.real, true): ("KIOK0510", "조회가 완료되었습니다                                                           ")

@@ -433,7 +433,8 @@ struct SymbolMarket {
         out.appendInt(self.sellVolume); out.caret()  // 19 SELN_CNTG_SMTN
         out.appendInt(self.buyVolume); out.caret()  // 20 SHNU_CNTG_SMTN
         out.appendInt(kind.code); out.caret()  // 21 CCLD_DVSN
-        out.appendFixed2(Decimal2.ratio(self.buyVolume, self.buyVolume + self.sellVolume)); out.caret()  // 22 SHNU_RATE
+        // 22 SHNU_RATE: no ratio we can derive matches the real samples' 0.49; we send the buy-initiated share.
+        out.appendFixed2(Decimal2.ratio(self.buyVolume, self.buyVolume + self.sellVolume)); out.caret()
         out.appendFixed2(Decimal2.percent(self.volume, self.previousDayVolume)); out.caret()  // 23
         out.appendPadded(Int64(self.openTime), width: 6); out.caret()  // 24 OPRC_HOUR
         out.appendInt(KRX.sign(price - self.open)); out.caret()  // 25
