@@ -29,18 +29,24 @@ struct Sim: AsyncParsableCommand {
     @Flag(help: "Fault: send every order notice twice.") var duplicateNotices = false
     @Option(help: "Fault: seconds to hold every order response.") var orderDelay = 0.0
 
+    private var codes: [String] {
+        self.symbols == "all" ? Catalog.knownCodes : self.symbols.split(separator: ",").map(String.init)
+    }
+
+    func validate() throws {
+        guard !self.codes.isEmpty, self.codes.allSatisfy(Catalog.isValidCode) else {
+            throw ValidationError("--symbols takes six-digit KRX codes")
+        }
+        guard self.speed == "max" || (Double(self.speed) ?? 0) > 0 else {
+            throw ValidationError("--speed takes a positive number or 'max'")
+        }
+    }
+
     func run() async throws {
         var config = SimConfig()
         config.seed = self.seed
-        config.symbols = self.symbols == "all" ? Catalog.knownCodes : self.symbols.split(separator: ",").map(String.init)
-        guard config.symbols.allSatisfy(Catalog.isValidCode) else { throw ValidationError("--symbols takes six-digit KRX codes") }
-        if self.speed == "max" {
-            config.clock = .maximum
-        } else if let factor = Double(self.speed), factor > 0 {
-            config.clock = .realtime(speed: factor)
-        } else {
-            throw ValidationError("--speed takes a positive number or 'max'")
-        }
+        config.symbols = self.codes
+        config.clock = self.speed == "max" ? .maximum : .realtime(speed: Double(self.speed)!)
         config.date = self.date
         config.startTime = self.start
         config.pingInterval = self.pingInterval

@@ -289,8 +289,6 @@ final class FeedClient {
     let connection: Connection
     private var reader = WebSocketReader(maxMessageSize: 1 << 22)
     private var maskSeed: UInt32 = 0x1234_5678
-    /// Bytes that followed the handshake response in the same read.
-    private var pendingClose = false
 
     enum Message: Equatable {
         case text([UInt8])

@@ -189,7 +189,7 @@ enum NIOFeed {
                 let request = Request()
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers(
-                        withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in request.sent(channel) })
+                        withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in })
                     )
                     try channel.pipeline.syncOperations.addHandler(request)
                 }
@@ -221,6 +221,5 @@ enum NIOFeed {
             context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
             context.fireChannelActive()
         }
-        func sent(_ channel: any Channel) {}
     }
 }

@@ -3,24 +3,13 @@
 ///
 /// KIS sends every number as a string, so `.string` carries them; `.number` exists only for the few places the
 /// real API sends a bare number (`expires_in`).
-enum JSON: Equatable, Sendable {
+enum JSON: Sendable {
     case string(String)
     case number(String)
     case bool(Bool)
     case null
     case array([JSON])
     case object([(String, JSON)])
-
-    static func == (lhs: JSON, rhs: JSON) -> Bool {
-        switch (lhs, rhs) {
-        case (.string(let a), .string(let b)), (.number(let a), .number(let b)): a == b
-        case (.bool(let a), .bool(let b)): a == b
-        case (.null, .null): true
-        case (.array(let a), .array(let b)): a == b
-        case (.object(let a), .object(let b)): a.map(\.0) == b.map(\.0) && a.map(\.1) == b.map(\.1)
-        default: false
-        }
-    }
 
     /// The member `key` of an object (first match), else nil.
     subscript(key: String) -> JSON? {
