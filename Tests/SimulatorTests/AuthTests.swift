@@ -17,8 +17,8 @@ import Testing
         // A second issue within 60 s: HTTP 403 with the distinct body of the real server.
         let throttled = try await h.tokenP()
         #expect(throttled.status == 403)
-        let vector = try Data(contentsOf: URL(fileURLWithPath: "../shared/kis/vectors/real_tokenP_error_EGW00133_http403.json"))
-        #expect(throttled.body == Array(vector).filter { $0 != 0x0A })
+        let vector = try Vectors.bytes("real_tokenP_error_EGW00133_http403.json")
+        #expect(throttled.body == vector.filter { $0 != 0x0A })
 
         // After a minute and within six hours: the same token, with less life left.
         try await h.advance(3_600)

@@ -210,8 +210,8 @@ extension FeedClient {
         // A malformed body is a gateway error: HTTP 500 with the real IGW00007 body.
         let malformed = try await h.post(Harness.orderPath, token: token, tr: "TTTC0012U", body: #"{"CANO":"50000000"}"#)
         #expect(malformed.status == 500)
-        let vector = try Data(contentsOf: URL(fileURLWithPath: "../shared/kis/vectors/real_order_cash_error_IGW00007_http500.json"))
-        #expect(malformed.body == Array(vector).filter { $0 != 0x0A })
+        let vector = try Vectors.bytes("real_order_cash_error_IGW00007_http500.json")
+        #expect(malformed.body == vector.filter { $0 != 0x0A })
     }
 
     @Test func paperOrdersAnswerLikeThePaperServerAndPage() async throws {
@@ -248,7 +248,7 @@ extension FeedClient {
         defer { Task { await h.stop() } }
         let token = try await h.token()
         let answer = try await h.get("\(Harness.pricePath)?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930", token: token, tr: "FHKST01010100")
-        let vector = Array(try Data(contentsOf: URL(fileURLWithPath: "../shared/kis/vectors/real_inquire_price_005930_20250725.json")))
+        let vector = try Vectors.bytes("real_inquire_price_005930_20250725.json")
         #expect(answer.keyOrder == HTTPAnswer.keys(of: vector))
         let output = answer.object["output"] as? [String: String] ?? [:]
         let realOutput = (try JSONSerialization.jsonObject(with: Data(vector)) as? [String: Any])?["output"] as? [String: String] ?? [:]
