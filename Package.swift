@@ -22,9 +22,15 @@ let package = Package(
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "Feed", targets: ["Feed"]),
         .library(name: "Crypto", targets: ["Crypto"]),
+        .library(name: "Simulator", targets: ["Simulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // The simulator's HTTP/1.1 and WebSocket server (`kistick sim`) and the tests' independent WebSocket client.
+        // Only `Simulator`, the CLI and the simulator's tests link it; the hot-path modules never do. Hummingbird
+        // cannot join this graph: it needs swift-nio-extras, which needs swift-crypto, whose `Crypto` target
+        // collides with ours and SwiftPM rejects the graph (module aliasing cannot reach it).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     ],
     targets: [
         // C libraries, each through a module map and pkg-config.
@@ -53,10 +59,24 @@ let package = Package(
         // KIS messages: control JSON, `enc|TR_ID|NNN|payload` frames, records into TickCore structs.
         .target(name: "Feed", dependencies: ["TickCore", "Crypto"], swiftSettings: unsafeCode),
 
+        // `kistick sim`: a KIS-faithful REST + WebSocket server with a seeded KRX market. Never imported by the hot path.
+        .target(
+            name: "Simulator",
+            dependencies: [
+                "TickCore", "Wire", "Crypto", "CCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: common
+        ),
+
         .executableTarget(
             name: "kistick",
             dependencies: [
-                "Feed", "TickCore", "CCrypto", "CCurl", "CZstd",
+                "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: common
@@ -66,5 +86,16 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "CCrypto"], swiftSettings: common),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Wire"], swiftSettings: common),
         .testTarget(name: "FeedTests", dependencies: ["Feed", "TickCore"], swiftSettings: common),
+        .testTarget(
+            name: "SimulatorTests",
+            dependencies: [
+                "Simulator", "Feed", "Wire", "Crypto", "TickCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: common
+        ),
     ]
 )

@@ -1,0 +1,269 @@
+import TickCore
+
+/// The whole simulated world: market, accounts, orders, credentials and live sessions. It is one value behind one
+/// lock (`Simulator.state`), so every request, every market step and every delivery to a session happens in one
+/// order, and the bytes each session receives depend only on the seed and on what clients asked, in what order.
+struct ExchangeState {
+    let config: SimConfig
+    /// Market time, microseconds since the Unix epoch.
+    var now: Int64
+    /// Wall time in manual mode (auth expiry, rate windows, PINGPONG); the system clock otherwise.
+    var manualWall: Int64?
+    var symbols: [SymbolMarket]
+    var symbolIndex: [String: Int]
+    var day: UInt32
+    var stage = Stage.beforeOpen
+    var nextStageAt: Int64
+    var nextFlushAt: Int64
+    let flushInterval: Int64
+
+    var orders: [OrderRecord] = []
+    var orderIndex: [Int64: Int] = [:]
+    var nextOrderNumber: Int64 = 1
+    var accounts: [String: Account] = [:]
+
+    var faults: FaultSettings
+    var dropNextFrame = false
+    var malformNextFrame = false
+    var pendingOrderTimeouts = 0
+    var auth: AuthState
+    var sessions = SessionRegistry()
+
+    /// Where the trading day is; each stage ends at a fixed time of day.
+    enum Stage {
+        case beforeOpen, preOpen, continuous, closingAuction
+
+        var phase: KRX.Phase {
+            switch self {
+            case .beforeOpen: .closed
+            case .preOpen: .preOpen
+            case .continuous: .continuous
+            case .closingAuction: .closingAuction
+            }
+        }
+    }
+
+    init(config: SimConfig) {
+        self.config = config
+        let day = config.firstDay
+        self.day = day
+        var seen = Set<String>()
+        let codes = config.symbols.filter { seen.insert($0).inserted }
+        self.symbols = codes.enumerated().map { SymbolMarket(listing: Catalog.listing($1), index: $0, seed: config.seed, date: day) }
+        self.symbolIndex = Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1, $0) })
+        self.faults = config.faults
+        self.auth = AuthState(seed: config.seed)
+        self.sessions.codes = codes
+        // At maximum speed a market day passes in seconds; flushing every 10 s of market time fills frames to the
+        // 20 records KIS sends when busy instead of paying a frame per handful of prints.
+        let interval = config.clock == .maximum ? 10.0 : config.publishInterval
+        self.flushInterval = max(1_000, Int64(interval * 1e6))
+        let dayStart = Self.micros(day, second: KRX.preOpenStart)
+        self.now = dayStart
+        self.nextStageAt = dayStart
+        self.nextFlushAt = dayStart
+        if config.clock == .manual { self.manualWall = WallClock.systemMicros() }
+        let start = Self.micros(day, second: KST.secondsOfDay(time: config.startTime) ?? KRX.openTime)
+        self.advanceMarket(to: max(start, dayStart))
+    }
+
+    static func micros(_ date: UInt32, second: Int64) -> Int64 {
+        (KST.epochSeconds(date: date, time: 0)! + second) * 1_000_000
+    }
+
+    var wallMicros: Int64 { self.manualWall ?? WallClock.systemMicros() }
+    var phase: KRX.Phase { self.stage.phase }
+    var marketSeconds: Int64 { self.now / 1_000_000 }
+    var marketTime: UInt32 { KST.time(epochSeconds: self.marketSeconds) }
+
+    // MARK: Running the market
+
+    /// Processes every market event up to `target` in time order: stage changes, the crowd's orders, and the
+    /// batched publication that ends each interval. The result does not depend on how time is cut into calls.
+    mutating func advanceMarket(to target: Int64) {
+        while true {
+            var next = self.nextStageAt
+            var symbol = -1
+            for i in self.symbols.indices where self.symbols[i].nextEventAt < next {
+                next = self.symbols[i].nextEventAt
+                symbol = i
+            }
+            if self.nextFlushAt <= next {
+                guard self.nextFlushAt <= target else { break }
+                self.now = max(self.now, self.nextFlushAt)
+                if !self.flush() {
+                    // Nothing was waiting: jump over idle intervals (nights, quiet spells) in one step.
+                    let idleUntil = min(next, target)
+                    self.nextFlushAt = max(self.nextFlushAt, idleUntil - idleUntil % self.flushInterval)
+                }
+                self.nextFlushAt += self.flushInterval
+                continue
+            }
+            guard next <= target else { break }
+            self.now = max(self.now, next)
+            if symbol < 0 {
+                self.runStage()
+            } else {
+                let format = self.sessions.tradeFormat(symbol: symbol, faults: self.faults)
+                let fills = self.symbols[symbol].backgroundEvent(at: self.now, phase: self.phase, format: format)
+                self.applyPassiveFills(fills, symbol: symbol)
+                self.symbols[symbol].scheduleNext(after: self.now, phase: self.phase)
+            }
+        }
+        self.now = max(self.now, target)
+    }
+
+    /// Handles the stage boundary due now.
+    private mutating func runStage() {
+        switch self.stage {
+        case .beforeOpen:
+            for i in self.symbols.indices {
+                self.symbols[i].startDay(self.day, at: self.now)
+            }
+            self.startOfDayForAccounts()
+            self.enter(.preOpen, until: KRX.openTime)
+        case .preOpen:
+            self.runAuctions(opening: true)
+            self.enter(.continuous, until: KRX.closingAuctionStart)
+        case .continuous:
+            self.enter(.closingAuction, until: KRX.closeTime)
+        case .closingAuction:
+            self.runAuctions(opening: false)
+            self.flush()
+            for i in self.symbols.indices { self.symbols[i].endDay() }
+            self.expireDayOrders()
+            self.day = KRX.nextTradingDay(after: self.day)
+            self.stage = .beforeOpen
+            self.nextStageAt = Self.micros(self.day, second: KRX.preOpenStart)
+            for i in self.symbols.indices { self.symbols[i].nextEventAt = .max }
+        }
+    }
+
+    private mutating func enter(_ stage: Stage, until second: Int64) {
+        self.stage = stage
+        self.nextStageAt = Self.micros(self.day, second: second)
+        for i in self.symbols.indices {
+            self.symbols[i].scheduleNext(after: self.now, phase: stage.phase)
+        }
+    }
+
+    private mutating func runAuctions(opening: Bool) {
+        for i in self.symbols.indices {
+            let format = self.sessions.tradeFormat(symbol: i, faults: self.faults)
+            let fills = self.symbols[i].runAuction(at: self.now, opening: opening, format: format)
+            self.applyPassiveFills(fills, symbol: i)
+            if opening { self.symbols[i].keepDepth() }
+        }
+    }
+
+    // MARK: Publication
+
+    /// Sends each symbol's batched trades (frames of at most 20 records) and, if it changed, its book, in symbol
+    /// order. Returns whether anything was pending.
+    @discardableResult
+    mutating func flush() -> Bool {
+        var any = false
+        for i in self.symbols.indices {
+            any = self.flush(symbol: i) || any
+        }
+        return any
+    }
+
+    @discardableResult
+    mutating func flush(symbol i: Int) -> Bool {
+        var any = false
+        if self.symbols[i].pendingCount > 0 {
+            any = true
+            let records = self.symbols[i].pendingTrades
+            let count = self.symbols[i].pendingCount
+            self.symbols[i].pendingTrades = []
+            self.symbols[i].pendingCount = 0
+            self.publishTrades(records, count: count, symbol: i)
+        }
+        if self.symbols[i].bookChanged {
+            any = true
+            self.symbols[i].bookChanged = false
+            if self.sessions.hasBookSubscribers(symbol: i) {
+                let record = self.symbols[i].bookRecord(at: self.now, phase: self.phase, format: RecordFormat(extraFields: self.faults.extraFields))
+                self.deliver(Self.frame(tr: "H0STASP0", count: 1, payload: record[...]), to: self.sessions.bookSubscribers(symbol: i))
+            }
+        }
+        return any
+    }
+
+    /// Splits `records` (`count` records joined by `^`) into frames of at most 20 records.
+    private mutating func publishTrades(_ records: [UInt8], count: Int, symbol: Int) {
+        let subscribers = self.sessions.tradeSubscribers(symbol: symbol)
+        guard !subscribers.isEmpty else { return }
+        let width = 46 + self.faults.extraFields
+        var start = records.startIndex
+        var left = count
+        var fields = 0
+        var index = records.startIndex
+        while left > 0 {
+            let take = min(20, left)
+            // Find the caret that ends record `take` of this frame.
+            let end: Int
+            if take == left {
+                end = records.endIndex
+            } else {
+                while true {
+                    if records[index] == UInt8(ascii: "^") {
+                        fields += 1
+                        if fields == take * width { break }
+                    }
+                    index += 1
+                }
+                end = index
+                index += 1
+                fields = 0
+            }
+            self.deliver(Self.frame(tr: "H0STCNT0", count: take, payload: records[start..<end]), to: subscribers)
+            start = end + 1
+            left -= take
+        }
+    }
+
+    static func frame(tr: String, count: Int, payload: ArraySlice<UInt8>, encrypted: Bool = false) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(payload.count + 20)
+        out.append(encrypted ? UInt8(ascii: "1") : UInt8(ascii: "0"))
+        out.append(UInt8(ascii: "|"))
+        out.append(tr)
+        out.append(UInt8(ascii: "|"))
+        out.appendPadded(Int64(count), width: 3)
+        out.append(UInt8(ascii: "|"))
+        out.append(contentsOf: payload)
+        return out
+    }
+
+    /// Hands a data frame to sessions, applying the one-shot frame faults.
+    mutating func deliver(_ frame: [UInt8], to sessions: [Session]) {
+        guard !sessions.isEmpty, !self.faults.silent else { return }
+        var frame = frame
+        if self.malformNextFrame {
+            self.malformNextFrame = false
+            // Cut the last three fields: a record short of its width, as a truncated frame would be.
+            var carets = 0
+            var i = frame.count - 1
+            while i > 0 {
+                if frame[i] == UInt8(ascii: "^") {
+                    carets += 1
+                    if carets == 3 { break }
+                }
+                i -= 1
+            }
+            frame.removeSubrange(i...)
+        }
+        let cut = self.dropNextFrame
+        self.dropNextFrame = false
+        let wall = self.wallMicros
+        for session in sessions {
+            if cut {
+                session.dropMidFrame(frame)
+            } else {
+                session.sendText(frame, at: wall)
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import NIOCore
+import NIOWebSocket
+import Synchronization
+
+/// One WebSocket connection as the exchange sees it: where to write, its AES key and iv, and its keep-alive
+/// clock. Writes may come from any thread; NIO runs them on the channel's event loop in the order they were made.
+final class Session: Sendable {
+    let id: Int
+    let environment: Environment
+    /// The session's AES-256-CBC key (32 lowercase letters) and iv (16 hex digits), as the acks carry them.
+    let keyText: String
+    let ivText: String
+    let key: [UInt8]
+    let iv: [UInt8]
+    private let channel: any Channel
+    /// Writes below NIO's frame encoder, straight to the socket (the cut-frame fault).
+    private let raw: RawTap
+    /// Bytes handed to NIO and not yet written to the socket: the maximum-speed driver waits on this.
+    let pendingBytes = Atomic<Int>(0)
+    /// Wall time (µs) of the last message sent, and of the unanswered PINGPONG (0: none).
+    let lastSent = Atomic<Int64>(0)
+    let pingSentAt = Atomic<Int64>(0)
+
+    init(id: Int, environment: Environment, keyText: String, ivText: String, channel: any Channel, raw: RawTap, now: Int64) {
+        self.id = id
+        self.environment = environment
+        self.keyText = keyText
+        self.ivText = ivText
+        self.key = Array(keyText.utf8)
+        self.iv = Array(ivText.utf8)
+        self.channel = channel
+        self.raw = raw
+        self.lastSent.store(now, ordering: .relaxed)
+    }
+
+    /// Sends one text message.
+    func sendText(_ payload: [UInt8], at wall: Int64) {
+        self.lastSent.store(wall, ordering: .relaxed)
+        let data = self.channel.allocator.buffer(bytes: payload)
+        let size = data.readableBytes
+        self.pendingBytes.add(size, ordering: .relaxed)
+        let channel = self.channel
+        // Always a task on the loop, never inline: callers hold the exchange lock, and a write that fails inline
+        // would close the channel and re-enter the exchange from channelInactive.
+        channel.eventLoop.execute {
+            channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: data)).whenComplete { _ in
+                self.pendingBytes.subtract(size, ordering: .relaxed)
+            }
+        }
+    }
+
+    /// The `drop mid-frame` fault: half of the frame's bytes, then a TCP close with no close frame.
+    func dropMidFrame(_ payload: [UInt8]) {
+        var frame = Self.encode(payload, allocator: self.channel.allocator)
+        self.raw.writeAndClose(frame.readSlice(length: max(1, frame.readableBytes / 2))!, on: self.channel)
+    }
+
+    /// Closes the TCP connection without a close frame, as the KIS server does.
+    func drop() {
+        let channel = self.channel
+        channel.eventLoop.execute { channel.close(promise: nil) }
+    }
+
+    /// An unmasked server text frame (RFC 6455 §5.2), for cutting in half below NIO's encoder.
+    static func encode(_ payload: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: payload.count + 10)
+        buffer.writeInteger(0x81, as: UInt8.self)
+        if payload.count < 126 {
+            buffer.writeInteger(UInt8(payload.count))
+        } else if payload.count <= 0xFFFF {
+            buffer.writeInteger(UInt8(126))
+            buffer.writeInteger(UInt16(payload.count))
+        } else {
+            buffer.writeInteger(UInt8(127))
+            buffer.writeInteger(UInt64(payload.count))
+        }
+        buffer.writeBytes(payload)
+        return buffer
+    }
+}
+
+/// Sits first in a WebSocket pipeline, under NIO's frame encoder, so bytes it writes reach the socket as they are.
+final class RawTap: ChannelOutboundHandler, RemovableChannelHandler, Sendable {
+    typealias OutboundIn = ByteBuffer
+
+    /// Writes `bytes` from this handler's place in `channel`'s pipeline, then closes the connection (no close
+    /// frame).
+    func writeAndClose(_ bytes: ByteBuffer, on channel: any Channel) {
+        channel.eventLoop.execute {
+            guard let context = try? channel.pipeline.syncOperations.context(handler: self) else { return }
+            // A flushed write of this size leaves the socket at once; the close then follows it.
+            context.writeAndFlush(NIOAny(bytes), promise: nil)
+            context.close(promise: nil)
+        }
+    }
+}
+
+/// Who subscribed to what. Lives inside the exchange state, so subscriptions change in step with the market.
+struct SessionRegistry {
+    struct Subscription: Hashable {
+        var tr: String
+        var key: String
+    }
+
+    /// KIS accepts 41 registrations per session; the 42nd gets OPSP0008.
+    static let maxRegistrations = 41
+
+    private(set) var all: [Int: Session] = [:]
+    private var subscriptions: [Int: Set<Subscription>] = [:]
+    /// The app key each session speaks for, and the HTS id it subscribed notices with.
+    private var appKeys: [Int: String] = [:]
+    private var htsIDs: [Int: [String: String]] = [:]
+    private var trades: [String: [Session]] = [:]
+    private var books: [String: [Session]] = [:]
+    /// Symbol index → code, to look subscribers up by the index the market uses.
+    var codes: [String] = []
+
+    mutating func add(_ session: Session) {
+        self.all[session.id] = session
+    }
+
+    mutating func remove(_ session: Session) {
+        self.all[session.id] = nil
+        for subscription in self.subscriptions[session.id] ?? [] {
+            self.unsubscribe(session, subscription)
+        }
+        self.subscriptions[session.id] = nil
+        self.appKeys[session.id] = nil
+        self.htsIDs[session.id] = nil
+    }
+
+    func appKey(of session: Session) -> String? { self.appKeys[session.id] }
+
+    /// The open session of `appKey` on `environment`'s WebSocket server other than `session`, if any.
+    func otherSession(of appKey: String, on environment: Environment, besides session: Session) -> Session? {
+        self.appKeys.first { $0.value == appKey && $0.key != session.id && self.all[$0.key]?.environment == environment }
+            .flatMap { self.all[$0.key] }
+    }
+
+    mutating func bind(_ session: Session, to appKey: String) {
+        self.appKeys[session.id] = appKey
+    }
+
+    func isSubscribed(_ session: Session, _ subscription: Subscription) -> Bool {
+        self.subscriptions[session.id]?.contains(subscription) ?? false
+    }
+
+    func count(_ session: Session) -> Int { self.subscriptions[session.id]?.count ?? 0 }
+
+    mutating func subscribe(_ session: Session, _ subscription: Subscription) {
+        self.subscriptions[session.id, default: []].insert(subscription)
+        switch subscription.tr {
+        case "H0STCNT0": self.trades[subscription.key, default: []].append(session)
+        case "H0STASP0": self.books[subscription.key, default: []].append(session)
+        default: self.htsIDs[session.id, default: [:]][subscription.tr] = subscription.key
+        }
+    }
+
+    mutating func unsubscribe(_ session: Session, _ subscription: Subscription) {
+        self.subscriptions[session.id]?.remove(subscription)
+        switch subscription.tr {
+        case "H0STCNT0": self.trades[subscription.key]?.removeAll { $0 === session }
+        case "H0STASP0": self.books[subscription.key]?.removeAll { $0 === session }
+        default: self.htsIDs[session.id]?[subscription.tr] = nil
+        }
+    }
+
+    func tradeSubscribers(symbol: Int) -> [Session] { self.trades[self.codes[symbol]] ?? [] }
+    func bookSubscribers(symbol: Int) -> [Session] { self.books[self.codes[symbol]] ?? [] }
+    func hasBookSubscribers(symbol: Int) -> Bool { !(self.books[self.codes[symbol]]?.isEmpty ?? true) }
+
+    /// The record format for `symbol`'s trades, or nil when nobody listens (then nothing is formatted at all).
+    func tradeFormat(symbol: Int, faults: FaultSettings) -> RecordFormat? {
+        (self.trades[self.codes[symbol]]?.isEmpty ?? true) ? nil : RecordFormat(extraFields: faults.extraFields)
+    }
+
+    /// Sessions of `appKey` subscribed to notice TR `tr`, with the HTS id they used.
+    func noticeSubscribers(appKey: String, tr: String) -> [(Session, String)] {
+        self.appKeys.filter { $0.value == appKey }.keys.sorted().compactMap { id in
+            guard let session = self.all[id], let hts = self.htsIDs[id]?[tr] else { return nil }
+            return (session, hts)
+        }
+    }
+}
