@@ -227,3 +227,16 @@ public struct FeedDecoder: ~Copyable {
         }
     }
 }
+
+/// Keeps every record it receives, in arrays: for tools, tests and exports, never for the hot path.
+public struct RecordCollector: FeedSink {
+    public var trades: [Trade] = []
+    public var books: [Book] = []
+    public var notices: [Notice] = []
+
+    public init() {}
+
+    public mutating func trade(_ trade: Trade) { self.trades.append(trade) }
+    public mutating func book(_ book: Book) { self.books.append(book) }
+    public mutating func notice(_ notice: Notice) { self.notices.append(notice) }
+}

@@ -13,10 +13,10 @@ import TickCore
         var decoder = try FeedDecoder()
         for line in try Vectors.lines(Vectors.trades) + Vectors.lines(Vectors.books) {
             let reference = ReferenceFrame(line)
-            var plain = CollectingSink()
+            var plain = RecordCollector()
             _ = try decoder.decode(line, into: &plain).get()
             for extra in [["2"], ["EXTRA1", "", "7"]] {
-                var wide = CollectingSink()
+                var wide = RecordCollector()
                 let widened = reference.widened(by: extra)
                 let result = try decoder.decode(widened.line, into: &wide).get()
                 #expect(result == .records(tr: TRID(reference.trID)!, count: reference.count))
@@ -36,7 +36,7 @@ import TickCore
         big.fields = Array(big.fields.prefix(20 * 46))
         big.count = 20
         var decoder = try FeedDecoder()
-        var sink = CollectingSink()
+        var sink = RecordCollector()
         let result = try decoder.decode(big.line, into: &sink).get()
         #expect(result == .records(tr: .h0stcnt0, count: 20))
         #expect(sink.trades.count == 20)
@@ -47,7 +47,7 @@ import TickCore
         var narrow = reference
         narrow.fields = (0..<reference.count).flatMap { reference.record($0).dropLast() }
         var decoder = try FeedDecoder()
-        var sink = CollectingSink()
+        var sink = RecordCollector()
         let result = decoder.decode(narrow.line, into: &sink)
         #expect(result == .failure(.format(.tooFewFields(tr: .h0stcnt0, width: 45, required: 46))))
         #expect(sink.trades.isEmpty)
@@ -57,7 +57,7 @@ import TickCore
         var frame = try Self.firstTradeFrame()
         frame.fields.removeLast()
         var decoder = try FeedDecoder()
-        var sink = CollectingSink()
+        var sink = RecordCollector()
         let result = decoder.decode(frame.line, into: &sink)
         #expect(result == .failure(.format(.fieldCountNotMultiple(fields: 229, records: 5))))
     }
@@ -73,7 +73,7 @@ import TickCore
         var frame = try Self.firstTradeFrame()
         frame.fields[2 * 46 + field] = value
         var decoder = try FeedDecoder()
-        var sink = CollectingSink()
+        var sink = RecordCollector()
         let result = decoder.decode(frame.line, into: &sink)
         #expect(result == .failure(.format(.badField(tr: .h0stcnt0, record: 2, field: reported))))
         #expect(sink.trades.count == 4)
@@ -104,7 +104,7 @@ import TickCore
     ])
     func malformedMessages(line: String, expected: FeedError) throws {
         var decoder = try FeedDecoder()
-        var sink = CollectingSink()
+        var sink = RecordCollector()
         let result = decoder.decode(line, into: &sink)
         #expect(result == .failure(expected))
     }
@@ -117,7 +117,7 @@ import TickCore
     ])
     func extremeNegativeNumbersAreBadFields(line: String, field: Int) throws {
         var decoder = try FeedDecoder()
-        var sink = CollectingSink()
+        var sink = RecordCollector()
         let result = decoder.decode(line, into: &sink)
         guard case .failure(.format(.badField(_, 0, let reported))) = result else {
             Issue.record("expected a bad field, got \(result)")
@@ -128,7 +128,7 @@ import TickCore
 
     @Test func unsupportedTRsAreRecognisedButNotDecoded() throws {
         var decoder = try FeedDecoder()
-        var sink = CollectingSink()
+        var sink = RecordCollector()
         let fields = (0..<78).map { "\($0)" }.joined(separator: "^")
         let result = try decoder.decode("0|H0STMBC0|001|" + fields, into: &sink).get()
         #expect(result == .unsupported(tr: TRID("H0STMBC0")!, count: 1))
@@ -138,7 +138,7 @@ import TickCore
         let line = try Vectors.lines(Vectors.trades)[0]
         var decoder = try FeedDecoder()
         for (tr, venue) in [("H0NXCNT0", Venue.nxt), ("H0UNCNT0", .combined)] {
-            var sink = CollectingSink()
+            var sink = RecordCollector()
             _ = try decoder.decode(line.replacingOccurrences(of: "H0STCNT0", with: tr), into: &sink).get()
             #expect(sink.trades.count == 5)
             #expect(sink.trades.allSatisfy { $0.venue == venue })
@@ -154,7 +154,7 @@ import TickCore
         for line in lines {
             let bytes = Array(line.utf8)
             for cut in 0..<bytes.count {
-                var sink = CollectingSink()
+                var sink = RecordCollector()
                 _ = decoder.decode(String(decoding: bytes[..<cut], as: UTF8.self), into: &sink)
                 outcomes += 1
             }
@@ -162,7 +162,7 @@ import TickCore
                 for replacement in [UInt8(ascii: "^"), UInt8(ascii: "|"), UInt8(ascii: "-"), 0xFF, 0] {
                     var corrupt = bytes
                     corrupt[position] = replacement
-                    var sink = CollectingSink()
+                    var sink = RecordCollector()
                     var copy = corrupt
                     _ = copy.withUnsafeMutableBytes { buffer in
                         Result { () throws(FeedError) -> DecodedMessage in
@@ -181,7 +181,7 @@ import TickCore
         let ack = String(decoding: try JSONSerialization.data(withJSONObject: vector["ack"]!), as: UTF8.self)
         let frame = vector["frame"] as! String
         var decoder = try FeedDecoder()
-        var sink = CollectingSink()
+        var sink = RecordCollector()
         _ = try decoder.decode(ack, into: &sink).get()
 
         let badBase64 = decoder.decode(frame.replacingOccurrences(of: "/C2w", with: "*C2w"), into: &sink)

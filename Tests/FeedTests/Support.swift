@@ -71,19 +71,9 @@ extension Array where Element == String {
     func ascii(_ i: Int) -> UInt64 { PackedASCII(self[i])!.rawValue }
 }
 
-struct CollectingSink: FeedSink {
-    var trades: [Trade] = []
-    var books: [Book] = []
-    var notices: [Notice] = []
-
-    mutating func trade(_ trade: Trade) { self.trades.append(trade) }
-    mutating func book(_ book: Book) { self.books.append(book) }
-    mutating func notice(_ notice: Notice) { self.notices.append(notice) }
-}
-
 extension FeedDecoder {
     /// Decodes `line` from a copy (decoding may decrypt in place).
-    mutating func decode(_ line: String, into sink: inout CollectingSink, localTs: Int64 = captureTime) -> Result<
+    mutating func decode(_ line: String, into sink: inout RecordCollector, localTs: Int64 = captureTime) -> Result<
         DecodedMessage, FeedError
     > {
         var bytes = Array(line.utf8)

@@ -9,7 +9,7 @@ import TickCore
         var decoder = try FeedDecoder()
         for line in try Vectors.lines(Vectors.trades) {
             let reference = ReferenceFrame(line)
-            var sink = CollectingSink()
+            var sink = RecordCollector()
             let result = try decoder.decode(line, into: &sink).get()
             #expect(result == .records(tr: .h0stcnt0, count: reference.count))
             #expect(reference.width == 46)
@@ -55,7 +55,7 @@ import TickCore
     /// of the side it took, and VWAP and trade strength agree with the totals to the printed precision.
     @Test func tradeInvariantsHoldAcrossRecords() throws {
         var decoder = try FeedDecoder()
-        var sink = CollectingSink()
+        var sink = RecordCollector()
         for line in try Vectors.lines(Vectors.trades) {
             _ = try decoder.decode(line, into: &sink).get()
         }
@@ -93,7 +93,7 @@ import TickCore
             let reference = ReferenceFrame(line)
             #expect(reference.width == 62, "real 2026 books carry three fields past the documented 59")
             let f = reference.record(0)
-            var sink = CollectingSink()
+            var sink = RecordCollector()
             let decoded = decoder.decode(line, into: &sink)
             #expect(decoded == .success(.records(tr: .h0stasp0, count: 1)))
             let b = try #require(sink.books.first)
@@ -138,7 +138,7 @@ import TickCore
         let keyBefore = decoder.hasKey
         #expect(!keyBefore)
         for line in try Vectors.lines(Vectors.acks) {
-            var sink = CollectingSink()
+            var sink = RecordCollector()
             guard case .control(let ack) = try decoder.decode(line, into: &sink).get() else {
                 Issue.record("not a control message: \(line)")
                 continue
@@ -165,7 +165,7 @@ import TickCore
         var decoder = try FeedDecoder()
         let line = try String(contentsOf: Vectors.url(Vectors.pingPong), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        var sink = CollectingSink()
+        var sink = RecordCollector()
         guard case .control(let ping) = try decoder.decode(line, into: &sink).get() else {
             Issue.record("not a control message")
             return
@@ -188,7 +188,7 @@ import TickCore
             + "\"encrypt\":\"\(try value("encrypt"))\"},\"body\":{\"rt_cd\":\"\(try value("rt_cd"))\","
             + "\"msg_cd\":\"\(try value("msg_cd"))\",\"msg1\":\"\(try value("msg1"))\"}}"
         var decoder = try FeedDecoder()
-        var sink = CollectingSink()
+        var sink = RecordCollector()
         guard case .control(let error) = try decoder.decode(line, into: &sink).get() else {
             Issue.record("not a control message")
             return
@@ -211,7 +211,7 @@ import TickCore
         #expect(plaintext.count == 26)
 
         var decoder = try FeedDecoder()
-        var sink = CollectingSink()
+        var sink = RecordCollector()
         let early = decoder.decode(frame, into: &sink)
         #expect(early == .failure(.decrypt(.noKey)), "a notice before its ack cannot be read")
         guard case .control(let control) = try decoder.decode(ack, into: &sink).get() else {

@@ -96,7 +96,7 @@ import Wire
         try await h.fault(#"{"fault":"malformed_frame"}"#)
         try await h.advance(30)
         var decoder = try FeedDecoder()
-        var sink = Collected()
+        var sink = RecordCollector()
         var outcomes: [Bool] = []
         while outcomes.count < 5 {
             guard case .text(var bytes) = try await client.next() else { break }

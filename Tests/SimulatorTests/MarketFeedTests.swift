@@ -5,18 +5,9 @@ import Testing
 import TickCore
 
 /// Collects what `FeedDecoder` produced.
-struct Collected: FeedSink {
-    var trades: [Trade] = []
-    var books: [Book] = []
-    var notices: [Notice] = []
-    mutating func trade(_ trade: Trade) { self.trades.append(trade) }
-    mutating func book(_ book: Book) { self.books.append(book) }
-    mutating func notice(_ notice: Notice) { self.notices.append(notice) }
-}
-
 /// Frames as they come off the socket, decoded with our own Feed decoder.
 struct Decoded {
-    var sink = Collected()
+    var sink = RecordCollector()
     var frames: [String] = []
     var recordCounts: [String: [Int]] = [:]
     /// Raw `^` fields per record, for checks the typed structs do not carry (VWAP text, CTTR, book levels).

@@ -10,7 +10,7 @@ extension FeedClient {
         var decoder = try FeedDecoder()
         try await self.send(text: #"{"header":{"approval_key":"\#(approval)","custtype":"P","tr_type":"1","content-type":"utf-8"},"body":{"input":{"tr_id":"\#(tr)","tr_key":"simuser"}}}"#)
         guard case .text(var ack) = try await self.next() else { throw TestFailure("no ack") }
-        var sink = Collected()
+        var sink = RecordCollector()
         _ = try ack.withUnsafeMutableBytes { buffer in
             Result { () throws(FeedError) -> DecodedMessage in try decoder.decode(buffer, localTs: 0, into: &sink) }
         }.get()
@@ -21,7 +21,7 @@ extension FeedClient {
 
     /// Reads until `count` notices decoded (other frames are skipped); returns them and their raw frames.
     func notices(_ count: Int, decoder: inout FeedDecoder) async throws -> (notices: [Notice], frames: [String]) {
-        var sink = Collected()
+        var sink = RecordCollector()
         var frames: [String] = []
         while sink.notices.count < count {
             guard case .text(var bytes) = try await self.next() else { throw TestFailure("connection ended") }

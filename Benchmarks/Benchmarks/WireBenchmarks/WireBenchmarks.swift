@@ -7,6 +7,17 @@ import Wire
 
 /// The wire core's hot paths on real KIS frames. Each benchmark's steady state must not allocate: the committed
 /// thresholds (Thresholds/) hold mallocCountTotal at 0, and `scripts/bench check` fails on any regression.
+/// Runs `pass` once unmeasured (arrays copied from the fixtures become unique, so copy-on-write is not counted as
+/// ours, and caches warm), then once per scaled iteration under measurement.
+func measure(_ benchmark: Benchmark, _ pass: () throws -> Void) throws {
+    try pass()
+    benchmark.startMeasurement()
+    for _ in benchmark.scaledIterations {
+        try pass()
+    }
+    benchmark.stopMeasurement()
+}
+
 let benchmarks: @Sendable () -> Void = {
     let ci = ProcessInfo.processInfo.environment["KISTICK_BENCH_CI"] != nil
     // CI checks allocations only (timings on shared machines are noise); local runs also time.
@@ -26,19 +37,13 @@ let benchmarks: @Sendable () -> Void = {
         var decoder = try FeedDecoder()
         var frames = Fixtures.tradeFrames
         var sink = ChecksumSink()
-        // Plain frames are not modified by decoding, so the same bytes serve every iteration. A first pass
-        // outside the measurement makes the copied arrays unique, so copy-on-write is not counted as ours.
+        // Plain frames are not modified by decoding, so the same bytes serve every iteration.
         func pass() throws {
             for i in frames.indices {
                 _ = try frames[i].withUnsafeMutableBytes { try decoder.decode($0, localTs: Fixtures.localTs, into: &sink) }
             }
         }
-        try pass()
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            try pass()
-        }
-        benchmark.stopMeasurement()
+        try measure(benchmark, pass)
         blackHole(sink.checksum)
     }
 
@@ -49,12 +54,7 @@ let benchmarks: @Sendable () -> Void = {
         func pass() throws {
             _ = try frame.withUnsafeMutableBytes { try decoder.decode($0, localTs: Fixtures.localTs, into: &sink) }
         }
-        try pass()
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            try pass()
-        }
-        benchmark.stopMeasurement()
+        try measure(benchmark, pass)
         blackHole(sink.checksum)
     }
 
@@ -72,12 +72,7 @@ let benchmarks: @Sendable () -> Void = {
                 return try decoder.decode(buffer, localTs: Fixtures.localTs, into: &sink)
             }
         }
-        try pass()
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            try pass()
-        }
-        benchmark.stopMeasurement()
+        try measure(benchmark, pass)
         blackHole(sink.checksum)
     }
 
@@ -93,12 +88,7 @@ let benchmarks: @Sendable () -> Void = {
                 total &+= message.count
             }
         }
-        try pass()
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            try pass()
-        }
-        benchmark.stopMeasurement()
+        try measure(benchmark, pass)
         blackHole(total)
     }
 }
