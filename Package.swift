@@ -57,7 +57,9 @@ let package = Package(
         // AES-256-CBC notice decryption over OpenSSL EVP.
         .target(name: "Crypto", dependencies: ["CCrypto", "Wire"], swiftSettings: unsafeCode),
         // KIS messages: control JSON, `enc|TR_ID|NNN|payload` frames, records into TickCore structs.
-        .target(name: "Feed", dependencies: ["TickCore", "Crypto"], swiftSettings: unsafeCode),
+        .target(name: "Feed", dependencies: ["TickCore", "Crypto", "CByteScan"], swiftSettings: unsafeCode),
+        // SSE2 byte-mask extraction, which Swift's SIMD types cannot express.
+        .target(name: "CByteScan"),
 
         // `kistick sim`: a KIS-faithful REST + WebSocket server with a seeded KRX market. Never imported by the hot path.
         .target(

@@ -172,7 +172,7 @@ public struct FeedDecoder: ~Copyable {
             }
         guard width >= required else { throw .tooFewFields(tr: tr, width: width, required: required) }
 
-        var scan = FieldScanner(start: start, end: end)
+        var scan = FieldScanner(bytes, start: start, end: end)
         var firstBad: (record: Int, start: Int)?
         for record in 0..<header.recordCount {
             let recordStart = scan.position
@@ -191,7 +191,7 @@ public struct FeedDecoder: ~Copyable {
             if scan.bad && firstBad == nil { firstBad = (record, recordStart) }
         }
         if let (record, recordStart) = firstBad {
-            var diagnosis = DiagnosingReader(start: recordStart, end: end)
+            var diagnosis = DiagnosingReader(bytes, start: recordStart, end: end)
             switch kind {
             case .trade: _ = RecordLayout.decodeTrade(bytes, &diagnosis, width: width, localTs: localTs, venue: .krx, clock: &self.clock)
             case .book: _ = RecordLayout.decodeBook(bytes, &diagnosis, width: width, localTs: localTs, venue: .krx, clock: &self.clock)

@@ -1,16 +1,20 @@
+import CByteScan
+
 /// Reads `^`-separated KIS fields left to right without splitting or copying.
 ///
-/// Every reader consumes one field and the separator after it. Malformed input never traps: it sets `bad`, which
-/// the record decoder checks once per record, keeping the hot loop free of branches on errors.
+/// Field boundaries come from a bitmap of the payload's `^` bytes, made 64 bytes at a time with SIMD compares:
+/// the next separator is a `tzcnt` of the current bitmap word, so finding where a field ends never waits on
+/// reading the field before it, and the loads of successive fields can overlap. Numbers are then read eight
+/// bytes at a time (SWAR): a mask checks that every byte is a digit and three multiplies combine them.
 ///
-/// Fields are read eight bytes at a time (SWAR): one unaligned load finds where the digits stop and three
-/// multiplies turn up to eight ASCII digits into their value. Only the last few bytes of a payload, where a word
-/// would run past the end, go through the byte-at-a-time loops.
+///     payload   0 5 9 3 0 ^ 1 1 4 8 2 7 ^ 3 1 4 0 0 0 ^ 5 ^ - 1 5 0 0 0 ^ …
+///     carets    0 0 0 0 0 1 0 0 0 0 0 0 1 0 0 0 0 0 0 1 0 1 0 0 0 0 0 0 1 …   (bit i ↔ byte block + i)
+///
+/// Every reader consumes exactly one field: up to the next separator, or to the end of the payload for its last
+/// field. Malformed text never traps: it sets `bad`, which the record decoder checks once per record.
 ///
 /// Empty numeric fields read as 0: KIS sends empty values where nothing applies (MRKT_TRTM_CLS_CODE, for one).
-///
-/// Offsets use wrapping arithmetic on the fast paths: they are bounded by the payload's length, so the overflow
-/// traps would never fire and only cost instructions per field.
+/// Offsets use wrapping arithmetic: they are bounded by the payload's length, so overflow traps would only cost.
 struct FieldScanner {
     /// Offset of the next field.
     var position: Int
@@ -18,16 +22,93 @@ struct FieldScanner {
     let end: Int
     /// Set by any reader that met a malformed field.
     var bad = false
+    /// Start of the 64-byte block `carets` describes.
+    private var block: Int
+    /// Separators at or after `position` in that block, bit i for byte `block + i`.
+    private var carets: UInt64
 
     static let caret = UInt8(ascii: "^")
     static let dot = UInt8(ascii: ".")
 
-    init(start: Int, end: Int) {
+    init(_ bytes: RawSpan, start: Int, end: Int) {
+        precondition(start >= 0 && start <= end && end <= bytes.byteCount)
         self.position = start
         self.end = end
+        self.block = start
+        self.carets = Self.carets(bytes, block: start, end: end)
     }
 
-    // MARK: Word-at-a-time primitives
+    // MARK: Separators
+
+    /// The separator bitmap of `bytes[block..<min(block + 64, end)]`.
+    @inline(__always)
+    private static func carets(_ bytes: RawSpan, block: Int, end: Int) -> UInt64 {
+        if block &+ 64 <= end {
+            return Self.match64(bytes, block)
+        }
+        if end >= 64 {
+            // The last, partial block: the 64 bytes ending at `end` (the frame header and earlier fields lie before
+            // it, all inside the message), shifted so that bit 0 is `block` again.
+            return Self.match64(bytes, end &- 64) &>> UInt64(64 &- (end &- block))
+        }
+        return Self.caretsByBytes(bytes, block: block, end: end)
+    }
+
+    @inline(__always)
+    private static func match64(_ bytes: RawSpan, _ offset: Int) -> UInt64 {
+        // Safe because: callers check 0 <= offset and offset + 64 <= end <= bytes.byteCount.
+        unsafe bytes.withUnsafeBytes { raw in
+            unsafe kistick_match64((raw.baseAddress! + offset).assumingMemoryBound(to: UInt8.self), Self.caret)
+        }
+    }
+
+    /// A message shorter than one block.
+    @inline(never)
+    private static func caretsByBytes(_ bytes: RawSpan, block: Int, end: Int) -> UInt64 {
+        var mask: UInt64 = 0
+        var i = block
+        // Safe because: i < end <= bytes.byteCount.
+        while i < end {
+            let byte = unsafe bytes.unsafeLoad(fromUncheckedByteOffset: i, as: UInt8.self)
+            mask |= (byte == Self.caret ? 1 : 0) << UInt64(i &- block)
+            i &+= 1
+        }
+        return mask
+    }
+
+    /// Counts the fields of `bytes[start..<end]`: separators plus one.
+    ///
+    /// - Complexity: O(n), 64 bytes per step.
+    static func countFields(_ bytes: RawSpan, start: Int, end: Int) -> Int {
+        precondition(start >= 0 && start <= end && end <= bytes.byteCount)
+        var separators = 0
+        var block = start
+        while block < end {
+            separators &+= Self.carets(bytes, block: block, end: end).nonzeroBitCount
+            block &+= 64
+        }
+        return separators &+ 1
+    }
+
+    /// Ends the current field: returns where it stops (its separator, or the payload's end) and moves past it.
+    @inline(__always)
+    private mutating func nextStop(_ bytes: RawSpan) -> Int {
+        while self.carets == 0 {
+            self.block &+= 64
+            guard self.block < self.end else {
+                // The last field of the payload runs to its end.
+                self.position = self.end
+                return self.end
+            }
+            self.carets = Self.carets(bytes, block: self.block, end: self.end)
+        }
+        let stop = self.block &+ self.carets.trailingZeroBitCount
+        self.carets &= self.carets &- 1
+        self.position = stop &+ 1
+        return stop
+    }
+
+    // MARK: Word-at-a-time digits
 
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highBits: UInt64 = 0x8080_8080_8080_8080
@@ -40,13 +121,6 @@ struct FieldScanner {
         UInt64(littleEndian: unsafe bytes.unsafeLoadUnaligned(fromUncheckedByteOffset: offset, as: UInt64.self))
     }
 
-    /// Bit 7 of the first byte of `word` equal to `byte` is set (bits of later bytes may be too, so use the lowest).
-    @inline(__always)
-    private static func firstMatch(_ word: UInt64, _ byte: UInt8) -> UInt64 {
-        let x = word ^ (Self.ones &* UInt64(byte))
-        return (x &- Self.ones) & ~x & Self.highBits
-    }
-
     /// Bit 7 set in every byte of `word` that is not an ASCII digit. Exact per byte: no borrow crosses a byte.
     @inline(__always)
     private static func nonDigits(_ word: UInt64) -> UInt64 {
@@ -54,155 +128,112 @@ struct FieldScanner {
         // (low | 0x80) − 0x30 keeps bit 7 iff low ≥ 0x30; 0xB9 − low keeps it iff low ≤ 0x39.
         let atLeastZero = (low | Self.highBits) &- (Self.ones &* 0x30)
         let atMostNine = (Self.ones &* 0xB9) &- low
-        let digits = atLeastZero & atMostNine & ~word & Self.highBits
-        return ~digits & Self.highBits
+        return ~(atLeastZero & atMostNine & ~word) & Self.highBits
     }
 
-    /// The value of the first `count` (0...8) bytes of `word`, which are ASCII digits, most significant first.
+    /// The low `count` (1...8) bytes set.
+    @inline(__always)
+    private static func lowBytes(_ count: Int) -> UInt64 {
+        UInt64.max &>> UInt64(64 &- 8 &* count)
+    }
+
+    /// Bit 7 of the first byte of `word` equal to `byte` is set (bits of later bytes may be too: use the lowest).
+    @inline(__always)
+    private static func firstMatch(_ word: UInt64, _ byte: UInt8) -> UInt64 {
+        let x = word ^ (Self.ones &* UInt64(byte))
+        return (x &- Self.ones) & ~x & Self.highBits
+    }
+
+    /// The value of the first `count` (1...8) bytes of `word`, ASCII digits, most significant first.
     @inline(__always)
     private static func digitsValue(_ word: UInt64, count: Int) -> UInt64 {
         // Move the digits to the top so the bytes below act as leading zeros, then combine pairs, quads, octets.
-        var v = (word << UInt64(64 - 8 * count)) & 0x0F0F_0F0F_0F0F_0F0F
+        var v = (word &<< UInt64(64 &- 8 &* count)) & 0x0F0F_0F0F_0F0F_0F0F
         v = (v &* (10 << 8 + 1)) >> 8 & 0x00FF_00FF_00FF_00FF
         v = (v &* (100 << 16 + 1)) >> 16 & 0x0000_FFFF_0000_FFFF
         return (v &* (10_000 << 32 + 1)) >> 32
     }
 
-    /// Reads the run of digits at `start`; returns its value and where it stops. Runs over 18 digits set `bad`.
+    /// The value of the decimal digits `bytes[start..<stop]`; anything else, or more than 18 digits, sets `bad`.
     @inline(__always)
-    private mutating func digitRun(_ bytes: RawSpan, from start: Int) -> (value: UInt64, stop: Int) {
-        if start &+ 8 <= self.end {
-            let first = Self.word(bytes, start)
-            let stops = Self.nonDigits(first)
-            if stops != 0 {
-                let n = stops.trailingZeroBitCount >> 3
-                return (Self.digitsValue(first, count: n), start + n)
-            }
-            if start &+ 16 <= self.end {
-                let second = Self.word(bytes, start &+ 8)
-                let more = Self.nonDigits(second)
-                if more != 0 {
-                    let n = more.trailingZeroBitCount >> 3
-                    let high = Self.digitsValue(first, count: 8) &* Self.powersOf10[n]
-                    return (high &+ Self.digitsValue(second, count: n), start &+ 8 &+ n)
-                }
-            }
+    private mutating func digits(_ bytes: RawSpan, from start: Int, to stop: Int) -> UInt64 {
+        let count = stop &- start
+        if count == 0 { return 0 }
+        if count <= 8 && start &+ 8 <= self.end {
+            let word = Self.word(bytes, start)
+            self.bad = self.bad || Self.nonDigits(word) & Self.lowBytes(count) != 0
+            return Self.digitsValue(word, count: count)
         }
-        let (value, stop) = Self.digitRunByBytes(bytes, from: start, end: self.end)
-        self.bad = self.bad || stop - start > 18
-        return (value, stop)
+        if count <= 16 && start &+ 16 <= self.end {
+            let high = Self.word(bytes, start)
+            let low = Self.word(bytes, start &+ 8)
+            let rest = count &- 8
+            self.bad = self.bad || Self.nonDigits(high) != 0 || Self.nonDigits(low) & Self.lowBytes(rest) != 0
+            return Self.digitsValue(high, count: 8) &* Self.powersOf10[rest] &+ Self.digitsValue(low, count: rest)
+        }
+        let (value, ok) = Self.digitsByBytes(bytes, from: start, to: stop)
+        self.bad = self.bad || !ok
+        return value
     }
 
+    /// The general case: the payload's last bytes, or runs too long to be valid anyway.
     @inline(never)
-    private static func digitRunByBytes(_ bytes: RawSpan, from start: Int, end: Int) -> (value: UInt64, stop: Int) {
-        var i = start
+    private static func digitsByBytes(_ bytes: RawSpan, from start: Int, to stop: Int) -> (UInt64, Bool) {
         var value: UInt64 = 0
-        // Safe because: i < end <= bytes.byteCount.
-        while i < end {
+        var ok = stop &- start <= 18
+        var i = start
+        // Safe because: start <= i < stop <= end <= bytes.byteCount.
+        while i < stop {
             let digit = unsafe bytes.unsafeLoad(fromUncheckedByteOffset: i, as: UInt8.self) &- UInt8(ascii: "0")
-            if digit > 9 { break }
+            ok = ok && digit <= 9
             value = value &* 10 &+ UInt64(digit)
-            i += 1
+            i &+= 1
         }
-        return (value, i)
+        return (value, ok)
     }
 
     @inline(__always)
-    private func byte(_ bytes: RawSpan, at i: Int) -> UInt8? {
-        // Safe because: i < end <= bytes.byteCount.
-        i < self.end ? unsafe bytes.unsafeLoad(fromUncheckedByteOffset: i, as: UInt8.self) : nil
-    }
-
-    /// Consumes the separator that must follow a field, or the end of the payload. Anything else marks the
-    /// record bad and resynchronises on the next separator, so the frame's later records still line up.
-    @inline(__always)
-    private mutating func finishField(_ bytes: RawSpan, at i: Int) {
-        guard let separator = self.byte(bytes, at: i) else {
-            self.position = i
-            return
-        }
-        if separator == Self.caret {
-            self.position = i + 1
-        } else {
-            self.bad = true
-            self.position = i
-            self.skipOne(bytes)
-        }
+    private func byte(_ bytes: RawSpan, at i: Int) -> UInt8 {
+        // Safe because: callers pass i < stop <= end <= bytes.byteCount.
+        unsafe bytes.unsafeLoad(fromUncheckedByteOffset: i, as: UInt8.self)
     }
 
     // MARK: Field readers
 
-    /// Counts the fields of `bytes[start..<end]`: separators plus one.
-    ///
-    /// - Complexity: O(n), 16 bytes per step.
-    static func countFields(_ bytes: RawSpan, start: Int, end: Int) -> Int {
-        precondition(start >= 0 && start <= end && end <= bytes.byteCount)
-        var separators = 0
-        var i = start
-        let splat = SIMD16<UInt8>(repeating: Self.caret)
-        while end - i >= 16 {
-            // Lanes count up to 255 before they could wrap, so flush every 255 blocks.
-            var lanes = SIMD16<UInt8>()
-            var blocks = 0
-            while end - i >= 16 && blocks < 255 {
-                // Safe because: i + 16 <= end <= bytes.byteCount.
-                let chunk = unsafe bytes.unsafeLoadUnaligned(fromUncheckedByteOffset: i, as: SIMD16<UInt8>.self)
-                lanes &+= SIMD16<UInt8>(repeating: 0).replacing(with: 1, where: chunk .== splat)
-                i += 16
-                blocks += 1
-            }
-            // Widen first: sixteen lanes of up to 255 overflow a byte.
-            separators += Int(SIMD16<UInt16>(truncatingIfNeeded: lanes).wrappedSum())
-        }
-        while i < end {
-            // Safe because: i < end <= bytes.byteCount.
-            let byte = unsafe bytes.unsafeLoad(fromUncheckedByteOffset: i, as: UInt8.self)
-            separators += byte == Self.caret ? 1 : 0
-            i += 1
-        }
-        return separators + 1
-    }
-
-    /// Skips one field whatever it holds.
-    @inline(__always)
-    private mutating func skipOne(_ bytes: RawSpan) {
-        var i = self.position
-        while i &+ 8 <= self.end {
-            let match = Self.firstMatch(Self.word(bytes, i), Self.caret)
-            if match != 0 {
-                self.position = i &+ match.trailingZeroBitCount >> 3 &+ 1
-                return
-            }
-            i &+= 8
-        }
-        while let byte = self.byte(bytes, at: i), byte != Self.caret {
-            i += 1
-        }
-        self.position = min(i + 1, self.end)
-    }
-
-    /// Skips `count` fields.
+    /// Skips `count` fields, whatever they hold.
     @inline(__always)
     mutating func skip(_ bytes: RawSpan, count: Int) {
-        for _ in 0..<count { self.skipOne(bytes) }
+        for _ in 0..<count { _ = self.nextStop(bytes) }
     }
 
     /// Decimal digits only, at most 18 of them.
     @inline(__always)
     mutating func unsigned(_ bytes: RawSpan) -> Int64 {
-        if let value = self.shortField(bytes, signed: false) { return value }
-        let (scanner, value) = Self.unsignedSlow(self, bytes)
-        self = scanner
-        return value
+        let start = self.position
+        let stop = self.nextStop(bytes)
+        return Int64(bitPattern: self.digits(bytes, from: start, to: stop))
     }
 
     /// An optionally signed decimal integer.
     @inline(__always)
     mutating func signed(_ bytes: RawSpan) -> Int64 {
-        if let value = self.shortField(bytes, signed: true) { return value }
-        let (scanner, value) = Self.signedSlow(self, bytes)
-        self = scanner
-        return value
+        var start = self.position
+        let stop = self.nextStop(bytes)
+        let negative = self.sign(bytes, &start, stop)
+        let magnitude = Int64(bitPattern: self.digits(bytes, from: start, to: stop))
+        // Wrapping: nineteen digits can reach Int64.min, which has no negation; digits() marked them bad already.
+        return negative ? 0 &- magnitude : magnitude
+    }
+
+    /// Consumes a leading `-` or `+` of `bytes[start..<stop]`, which must be followed by a digit.
+    @inline(__always)
+    private mutating func sign(_ bytes: RawSpan, _ start: inout Int, _ stop: Int) -> Bool {
+        guard start < stop else { return false }
+        let first = self.byte(bytes, at: start)
+        guard first == UInt8(ascii: "-") || first == UInt8(ascii: "+") else { return false }
+        start &+= 1
+        self.bad = self.bad || start == stop
+        return first == UInt8(ascii: "-")
     }
 
     /// Decimal digits only, as a non-negative `Int32`.
@@ -217,100 +248,31 @@ struct FieldScanner {
         Self.narrow(self.signed(bytes), &self.bad)
     }
 
-    /// The common cases, a word or two at a time: up to fifteen digits (six after a `-`) and the `^` after them.
-    /// Anything else (longer numbers, `+`, the last bytes of the payload, malformed text) returns nil for the
-    /// general path, which gives the same results for every input.
-    @inline(__always)
-    private mutating func shortField(_ bytes: RawSpan, signed: Bool) -> Int64? {
-        let start = self.position
-        guard start &+ 8 <= self.end else { return nil }
-        var word = Self.word(bytes, start)
-        var skipped = 0
-        if signed && UInt8(truncatingIfNeeded: word) == UInt8(ascii: "-") {
-            // The byte shifted in at the top is 0, a non-digit, so the stop below is always found.
-            word >>= 8
-            skipped = 1
-        }
-        let stops = Self.nonDigits(word)
-        guard stops != 0 else { return self.longField(bytes, first: word) }
-        let n = stops.trailingZeroBitCount >> 3
-        guard UInt8(truncatingIfNeeded: word >> UInt64(8 * n)) == Self.caret, n > 0 || skipped == 0 else { return nil }
-        self.position = start &+ skipped &+ n &+ 1
-        let value = Int64(bitPattern: Self.digitsValue(word, count: n))
-        return skipped == 0 ? value : 0 &- value
-    }
-
-    /// Eight digits in `first`, then up to seven more and the `^` in the next word (cumulative volume and value,
-    /// dates).
-    @inline(__always)
-    private mutating func longField(_ bytes: RawSpan, first: UInt64) -> Int64? {
-        let start = self.position
-        guard start &+ 16 <= self.end else { return nil }
-        let second = Self.word(bytes, start &+ 8)
-        let stops = Self.nonDigits(second)
-        guard stops != 0 else { return nil }
-        let n = stops.trailingZeroBitCount >> 3
-        guard UInt8(truncatingIfNeeded: second >> UInt64(8 * n)) == Self.caret else { return nil }
-        self.position = start &+ 8 &+ n &+ 1
-        let high = Self.digitsValue(first, count: 8) &* Self.powersOf10[n]
-        return Int64(bitPattern: high &+ Self.digitsValue(second, count: n))
-    }
-
-    // The general paths take and return the scanner by value rather than `inout`: a scanner whose address never
-    // escapes stays in registers across the whole record.
-
-    @inline(never)
-    private static func unsignedSlow(_ scanner: FieldScanner, _ bytes: RawSpan) -> (FieldScanner, Int64) {
-        var scanner = scanner
-        let (value, stop) = scanner.digitRun(bytes, from: scanner.position)
-        scanner.finishField(bytes, at: stop)
-        return (scanner, Int64(bitPattern: value))
-    }
-
-    @inline(never)
-    private static func signedSlow(_ scanner: FieldScanner, _ bytes: RawSpan) -> (FieldScanner, Int64) {
-        var scanner = scanner
-        let negative = scanner.consumeSign(bytes)
-        let (next, magnitude) = Self.unsignedSlow(scanner, bytes)
-        // Wrapping: nineteen digits can reach Int64.min, which has no negation; the digit count marks them bad anyway.
-        return (next, negative ? 0 &- magnitude : magnitude)
-    }
-
-    /// Consumes a leading `-` or `+`, which must be followed by a digit; returns whether it was `-`.
-    @inline(__always)
-    private mutating func consumeSign(_ bytes: RawSpan) -> Bool {
-        guard let first = self.byte(bytes, at: self.position), first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
-        else { return false }
-        self.position += 1
-        let next = self.byte(bytes, at: self.position) ?? 0
-        self.bad = self.bad || next &- UInt8(ascii: "0") > 9
-        return first == UInt8(ascii: "-")
-    }
-
     /// A signed decimal with up to two fraction digits, as hundredths (`"-4.5"` → -450). Further fraction digits
     /// are dropped, truncating toward zero.
     @inline(__always)
     mutating func hundredths(_ bytes: RawSpan) -> Int64 {
-        let negative = self.consumeSign(bytes)
-        let start = self.position
-        var (whole, stop) = self.digitRun(bytes, from: start)
-        var fraction: UInt64 = 0
-        if self.byte(bytes, at: stop) == Self.dot {
-            let (digits, fractionStop) = self.digitRun(bytes, from: stop + 1)
-            let count = fractionStop - stop - 1
-            switch count {
-            case 0: self.bad = true
-            case 1: fraction = digits &* 10
-            case 2: fraction = digits
-            default: fraction = digits / Self.powersOf10[min(count - 2, 8)]
-            }
-            self.bad = self.bad || count > 10
-            stop = fractionStop
+        var start = self.position
+        let stop = self.nextStop(bytes)
+        let negative = self.sign(bytes, &start, stop)
+        var dot = start
+        if start &+ 8 <= self.end {
+            let match = Self.firstMatch(Self.word(bytes, start), Self.dot)
+            dot = match != 0 ? min(start &+ match.trailingZeroBitCount >> 3, stop) : min(start &+ 8, stop)
         }
-        self.bad = self.bad || stop - start > 16 || (negative && stop == start)
-        whole = whole &* 100 &+ fraction
-        self.finishField(bytes, at: stop)
-        let value = Int64(bitPattern: whole)
+        while dot < stop && self.byte(bytes, at: dot) != Self.dot { dot &+= 1 }
+        let whole = self.digits(bytes, from: start, to: dot)
+        var fraction: UInt64 = 0
+        if dot < stop {
+            let count = stop &- dot &- 1
+            let kept = self.digits(bytes, from: dot &+ 1, to: dot &+ 1 &+ min(count, 2))
+            self.bad = self.bad || count == 0 || count > 10
+            // Dropped digits must still be digits.
+            if count > 2 { _ = self.digits(bytes, from: dot &+ 3, to: stop) }
+            fraction = count == 1 ? kept &* 10 : kept
+        }
+        self.bad = self.bad || dot &- start > 16
+        let value = Int64(bitPattern: whole &* 100 &+ fraction)
         return negative ? 0 &- value : value
     }
 
@@ -324,48 +286,26 @@ struct FieldScanner {
     @inline(__always)
     mutating func code(_ bytes: RawSpan) -> UInt8 {
         let start = self.position
-        let (value, stop) = self.digitRun(bytes, from: start)
-        self.bad = self.bad || stop - start > 2
-        self.finishField(bytes, at: stop)
-        return UInt8(truncatingIfNeeded: value)
+        let stop = self.nextStop(bytes)
+        self.bad = self.bad || stop &- start > 2
+        return UInt8(truncatingIfNeeded: self.digits(bytes, from: start, to: min(stop, start &+ 2)))
     }
 
     /// Up to `maxLength` (at most 8) ASCII bytes packed little-endian (codes, TR ids, session classes).
     @inline(__always)
     mutating func packed(_ bytes: RawSpan, maxLength: Int) -> UInt64 {
         let start = self.position
+        let stop = self.nextStop(bytes)
+        let count = stop &- start
+        self.bad = self.bad || count > maxLength
         if start &+ 8 <= self.end {
-            let word = Self.word(bytes, start)
-            let match = Self.firstMatch(word, Self.caret)
-            if match != 0 {
-                let n = match.trailingZeroBitCount >> 3
-                self.bad = self.bad || n > maxLength
-                self.position = start &+ n &+ 1
-                // n < 8 here, so the shift is in range.
-                return word & ((1 << UInt64(8 * n)) &- 1)
-            }
+            return count == 0 ? 0 : Self.word(bytes, start) & Self.lowBytes(min(count, 8))
         }
-        let (scanner, value) = Self.packedByBytes(self, bytes, maxLength: maxLength)
-        self = scanner
-        return value
-    }
-
-    @inline(never)
-    private static func packedByBytes(
-        _ scanner: FieldScanner,
-        _ bytes: RawSpan,
-        maxLength: Int
-    ) -> (FieldScanner, UInt64) {
-        var scanner = scanner
-        var i = scanner.position
         var value: UInt64 = 0
-        while let byte = scanner.byte(bytes, at: i), byte != Self.caret {
-            if i - scanner.position < 8 { value |= UInt64(byte) << UInt64(8 * (i - scanner.position)) }
-            i += 1
+        for i in start..<min(stop, start &+ 8) {
+            value |= UInt64(self.byte(bytes, at: i)) << UInt64(8 &* (i &- start))
         }
-        scanner.bad = scanner.bad || i - scanner.position > maxLength
-        scanner.finishField(bytes, at: i)
-        return (scanner, value)
+        return value
     }
 
     /// `Y`/`N` (or `1`/`0`); empty is false.

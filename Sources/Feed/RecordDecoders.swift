@@ -14,12 +14,15 @@ enum RecordLayout {
     @inline(__always)
     static func decodeTrade<R: RecordReader>(
         _ bytes: RawSpan,
-        _ scan: inout R,
+        _ reader: inout R,
         width: Int,
         localTs: Int64,
         venue: Venue,
         clock: inout ExchangeClock
     ) -> Trade {
+        // A local copy: a reader whose address never escapes is kept in registers for the whole record.
+        var scan = reader
+        defer { reader = scan }
         var t = Trade()
         t.localTs = localTs
         t.venue = venue
@@ -73,12 +76,15 @@ enum RecordLayout {
     @inline(__always)
     static func decodeBook<R: RecordReader>(
         _ bytes: RawSpan,
-        _ scan: inout R,
+        _ reader: inout R,
         width: Int,
         localTs: Int64,
         venue: Venue,
         clock: inout ExchangeClock
     ) -> Book {
+        // A local copy: a reader whose address never escapes is kept in registers for the whole record.
+        var scan = reader
+        defer { reader = scan }
         var b = Book()
         b.localTs = localTs
         b.venue = venue
@@ -115,11 +121,14 @@ enum RecordLayout {
     @inline(__always)
     static func decodeNotice<R: RecordReader>(
         _ bytes: RawSpan,
-        _ scan: inout R,
+        _ reader: inout R,
         width: Int,
         localTs: Int64,
         clock: inout ExchangeClock
     ) -> Notice {
+        // A local copy: a reader whose address never escapes is kept in registers for the whole record.
+        var scan = reader
+        defer { reader = scan }
         var n = Notice()
         n.localTs = localTs
         scan.skip(bytes)  // 0 CUST_ID: the HTS id the subscription was made with

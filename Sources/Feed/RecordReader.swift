@@ -37,8 +37,8 @@ struct DiagnosingReader: RecordReader {
     private var index = 0
     private(set) var firstBadField: Int?
 
-    init(start: Int, end: Int) {
-        self.scanner = FieldScanner(start: start, end: end)
+    init(_ bytes: RawSpan, start: Int, end: Int) {
+        self.scanner = FieldScanner(bytes, start: start, end: end)
     }
 
     var position: Int { self.scanner.position }
