@@ -184,7 +184,7 @@ struct JSONScanner {
                     }
                 try self.object(bytes, context: inner, depth: depth + 1, into: &message)
             } else {
-                try self.value(bytes, depth: depth + 1)
+                try self.value(bytes, depth: depth + 1, into: &message)
             }
             self.skipWhitespace(bytes)
             switch self.peek(bytes) {
@@ -218,15 +218,14 @@ struct JSONScanner {
         }
     }
 
-    /// Any JSON value other than an object we care about.
-    private mutating func value(_ bytes: RawSpan, depth: Int) throws(KISFormatError) {
+    /// Any JSON value other than an object we care about; objects inside it record nothing (context `.ignored`).
+    private mutating func value(_ bytes: RawSpan, depth: Int, into message: inout ControlMessage) throws(KISFormatError) {
         guard depth < Self.maxDepth else { throw .badJSON(offset: self.position) }
         switch self.peek(bytes) {
         case UInt8(ascii: "\""):
             _ = try self.string(bytes)
         case UInt8(ascii: "{"):
-            var ignored = ControlMessage()
-            try self.object(bytes, context: .ignored, depth: depth, into: &ignored)
+            try self.object(bytes, context: .ignored, depth: depth, into: &message)
         case UInt8(ascii: "["):
             self.position += 1
             self.skipWhitespace(bytes)
@@ -236,7 +235,7 @@ struct JSONScanner {
             }
             while true {
                 self.skipWhitespace(bytes)
-                try self.value(bytes, depth: depth + 1)
+                try self.value(bytes, depth: depth + 1, into: &message)
                 self.skipWhitespace(bytes)
                 switch self.peek(bytes) {
                 case UInt8(ascii: ","): self.position += 1

@@ -2,8 +2,6 @@
 /// which field went bad. Decoders are generic over it, so the fast path carries no bookkeeping at all and the
 /// slow path, run only on a record already known to be malformed, reuses the very same decoder.
 protocol RecordReader {
-    var position: Int { get }
-    var bad: Bool { get }
     mutating func skip(_ bytes: RawSpan, count: Int)
     mutating func unsigned(_ bytes: RawSpan) -> Int64
     mutating func int32(_ bytes: RawSpan) -> Int32
@@ -40,9 +38,6 @@ struct DiagnosingReader: RecordReader {
     init(_ bytes: RawSpan, start: Int, end: Int) {
         self.scanner = FieldScanner(bytes, start: start, end: end)
     }
-
-    var position: Int { self.scanner.position }
-    var bad: Bool { self.scanner.bad }
 
     private mutating func didRead<T>(_ value: T, fields count: Int = 1) -> T {
         if self.scanner.bad && self.firstBadField == nil { self.firstBadField = self.index }

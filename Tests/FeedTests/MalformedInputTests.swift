@@ -200,6 +200,22 @@ import TickCore
         #expect(sink.notices.isEmpty)
     }
 
+    /// Only header, body and body.output name fields; the same keys nested anywhere else are ignored.
+    @Test func nestedLookalikeKeysAreIgnored() throws {
+        let line =
+            #"{"header":{"tr_id":"H0STCNT0"},"extra":{"header":{"tr_id":"XXXX"},"body":{"msg_cd":"BAD"}},"#
+            + #""body":{"rt_cd":"0","list":[{"msg_cd":"BAD"},{"output":{"key":"k"}}],"output":{"x":{"iv":"v"}}}}"#
+        var decoder = try FeedDecoder()
+        var sink = RecordCollector()
+        guard case .control(let control) = try decoder.decode(line, into: &sink).get() else {
+            Issue.record("not a control message")
+            return
+        }
+        #expect(control.trID == .h0stcnt0)
+        #expect(control.returnCode?.description == "0")
+        #expect(control.messageCode == nil && control.key == nil && control.iv == nil)
+    }
+
     @Test func escapedControlTextIsReadable() {
         #expect(JSONText.decode(Array(#"A\u00e9\n\"\\\ud83d\ude00\uD55C"#.utf8)) == "Aé\n\"\\😀한")
     }
