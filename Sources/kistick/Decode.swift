@@ -162,39 +162,32 @@ private struct Sink: FeedSink {
     mutating func trade(_ trade: Trade) {
         self.trades += 1
         self.checksum &+= Int64(trade.price) &+ trade.cumulativeVolume
-        switch self.format {
-        case .table: print(RecordFormat.table(trade))
-        case .jsonl: print(RecordFormat.json(trade))
-        case .none: break
-        }
+        self.write(RecordFormat.table(trade), RecordFormat.json(trade))
     }
 
     mutating func book(_ book: Book) {
         self.books += 1
         self.checksum &+= Int64(book.totalAskQuantity)
-        switch self.format {
-        case .table: print(RecordFormat.table(book))
-        case .jsonl: print(RecordFormat.json(book))
-        case .none: break
-        }
+        self.write(RecordFormat.table(book), RecordFormat.json(book))
     }
 
     mutating func notice(_ notice: Notice) {
         self.notices += 1
         self.checksum &+= Int64(notice.quantity)
+        self.write(RecordFormat.table(notice), RecordFormat.json(notice))
+    }
+
+    /// Prints in the chosen format; the text is only built when it is printed.
+    private func write(_ table: @autoclosure () -> String, _ json: @autoclosure () -> String) {
         switch self.format {
-        case .table: print(RecordFormat.table(notice))
-        case .jsonl: print(RecordFormat.json(notice))
+        case .table: print(table())
+        case .jsonl: print(json())
         case .none: break
         }
     }
 
     func emit(_ control: ControlMessage, line: [UInt8]) {
-        switch self.format {
-        case .table: print(RecordFormat.table(control, in: line))
-        case .jsonl: print(RecordFormat.json(control, in: line))
-        case .none: break
-        }
+        self.write(RecordFormat.table(control, in: line), RecordFormat.json(control, in: line))
     }
 }
 
