@@ -84,14 +84,16 @@ let package = Package(
             swiftSettings: common
         ),
 
+        // The real samples in ../shared/kis/vectors, for every test target.
+        .target(name: "TestVectors", path: "Tests/TestVectors", swiftSettings: common),
         .testTarget(name: "TickCoreTests", dependencies: ["TickCore"], swiftSettings: common),
         .testTarget(name: "WireTests", dependencies: ["Wire", "CCrypto"], swiftSettings: common),
-        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Wire"], swiftSettings: common),
-        .testTarget(name: "FeedTests", dependencies: ["Feed", "TickCore"], swiftSettings: common),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Wire", "TestVectors"], swiftSettings: common),
+        .testTarget(name: "FeedTests", dependencies: ["Feed", "TickCore", "TestVectors"], swiftSettings: common),
         .testTarget(
             name: "SimulatorTests",
             dependencies: [
-                "Simulator", "Feed", "Wire", "Crypto", "TickCore",
+                "Simulator", "Feed", "Wire", "Crypto", "TickCore", "TestVectors",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

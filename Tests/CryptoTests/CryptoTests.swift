@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TestVectors
 import Testing
 import Wire
 
@@ -12,16 +13,7 @@ struct SyntheticVector: Decodable {
     var frame: String
 
     static func load() throws -> SyntheticVector {
-        try JSONDecoder().decode(SyntheticVector.self, from: Data(contentsOf: Vectors.url("synthetic_aes_h0stcni9_vector.json")))
-    }
-}
-
-enum Vectors {
-    /// ../shared/kis/vectors, found from this file so tests run from any directory.
-    static func url(_ name: String) -> URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("shared/kis/vectors/\(name)")
+        try JSONDecoder().decode(SyntheticVector.self, from: Data(contentsOf: Vectors.url(Vectors.aes)))
     }
 }
 

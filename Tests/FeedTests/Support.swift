@@ -1,26 +1,7 @@
 import Feed
 import Foundation
+import TestVectors
 import TickCore
-
-enum Vectors {
-    /// ../shared/kis/vectors, found from this file so tests run from any directory.
-    static func url(_ name: String) -> URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("shared/kis/vectors/\(name)")
-    }
-
-    static func lines(_ name: String) throws -> [String] {
-        try String(contentsOf: Self.url(name), encoding: .utf8).split(separator: "\n").map(String.init)
-    }
-
-    static let trades = "hoga-ops_h0stcnt0_20260608_first4frames.txt"
-    static let books = "hoga-ops_h0stasp0_20260608_first5frames.txt"
-    static let acks = "hoga-ops_control_acks_20260608.txt"
-    static let pingPong = "efriendexpert_pingpong_20231004.json"
-    static let subscribeError = "efriendexpert_subscribe_error_OPSP0009.txt"
-    static let aes = "synthetic_aes_h0stcni9_vector.json"
-}
 
 /// 2026-06-08 11:48:30 KST, just after the vectors were captured.
 let captureTime: Int64 = 1_780_886_910 * 1_000_000_000

@@ -1,5 +1,6 @@
 import Feed
 import Foundation
+import TestVectors
 import Testing
 import TickCore
 

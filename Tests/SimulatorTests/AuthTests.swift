@@ -1,4 +1,5 @@
 import Foundation
+import TestVectors
 import Testing
 
 /// `/oauth2/*` and the checks every `/uapi` request passes (PROTOCOL.md §2, §3.3).

@@ -110,14 +110,6 @@ final class Connection: Sendable {
     }
 }
 
-/// The real samples in ../shared/kis/vectors, found from this file so the working directory does not matter.
-enum Vectors {
-    static func bytes(_ name: String) throws -> [UInt8] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return Array(try Data(contentsOf: root.appendingPathComponent("../shared/kis/vectors/\(name)").standardizedFileURL))
-    }
-}
-
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

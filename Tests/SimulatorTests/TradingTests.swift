@@ -1,6 +1,7 @@
 import Crypto
 import Feed
 import Foundation
+import TestVectors
 import Testing
 import TickCore
 

@@ -1,0 +1,26 @@
+public import Foundation
+
+/// The real KIS samples in ../shared/kis/vectors, found from this file so tests run from any directory.
+public enum Vectors {
+    public static let trades = "hoga-ops_h0stcnt0_20260608_first4frames.txt"
+    public static let books = "hoga-ops_h0stasp0_20260608_first5frames.txt"
+    public static let acks = "hoga-ops_control_acks_20260608.txt"
+    public static let pingPong = "efriendexpert_pingpong_20231004.json"
+    public static let subscribeError = "efriendexpert_subscribe_error_OPSP0009.txt"
+    public static let aes = "synthetic_aes_h0stcni9_vector.json"
+
+    public static func url(_ name: String) -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("shared/kis/vectors/\(name)")
+    }
+
+    public static func bytes(_ name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: Self.url(name)))
+    }
+
+    /// The file's non-empty lines.
+    public static func lines(_ name: String) throws -> [String] {
+        try String(contentsOf: Self.url(name), encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+}
