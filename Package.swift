@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "Feed", targets: ["Feed"]),
         .library(name: "Crypto", targets: ["Crypto"]),
         .library(name: "Simulator", targets: ["Simulator"]),
+        .library(name: "KIS", targets: ["KIS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -61,11 +62,22 @@ let package = Package(
         // SSE2 byte-mask extraction, which Swift's SIMD types cannot express.
         .target(name: "CByteScan"),
 
+        // An order-preserving JSON value for the cold paths (REST answers, the simulator); the hot path never parses with it.
+        .target(name: "JSON", swiftSettings: common),
+        // Sockets and TLS through libcurl's connect-only mode, and an allocation-free HTTP/1.1 exchange over them.
+        .target(name: "Net", dependencies: ["CCurl"], swiftSettings: unsafeCode),
+        // The KIS client: configuration, tokens, rate limits, typed REST endpoints, the WebSocket session.
+        .target(
+            name: "KIS",
+            dependencies: ["Net", "JSON", "Wire", "Feed", "Crypto", "TickCore", "CCrypto"],
+            swiftSettings: unsafeCode
+        ),
+
         // `kistick sim`: a KIS-faithful REST + WebSocket server with a seeded KRX market. Never imported by the hot path.
         .target(
             name: "Simulator",
             dependencies: [
-                "TickCore", "Wire", "Crypto", "CCrypto",
+                "TickCore", "Wire", "Crypto", "CCrypto", "JSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -78,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "kistick",
             dependencies: [
-                "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator",
+                "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: common
@@ -90,6 +102,11 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "CCrypto"], swiftSettings: common),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Wire", "TestVectors"], swiftSettings: common),
         .testTarget(name: "FeedTests", dependencies: ["Feed", "TickCore", "TestVectors"], swiftSettings: common),
+        .testTarget(
+            name: "KISTests",
+            dependencies: ["KIS", "Net", "JSON", "Simulator", "TestVectors"],
+            swiftSettings: common
+        ),
         .testTarget(
             name: "SimulatorTests",
             dependencies: [

@@ -1,3 +1,4 @@
+import JSON
 import TickCore
 
 /// The KIS WebSocket control protocol (PROTOCOL.md §5.2–5.4): subscribe and unsubscribe requests, their acks and

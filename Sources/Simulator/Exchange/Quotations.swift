@@ -1,3 +1,4 @@
+import JSON
 import TickCore
 
 /// The quotation endpoints, all computed from the same market state the feed publishes.

@@ -1,3 +1,4 @@
+import JSON
 import TickCore
 
 /// An HTTP request as the REST layer needs it: query and header names lower-cased (KIS clients send both

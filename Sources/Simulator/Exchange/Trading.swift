@@ -1,3 +1,4 @@
+import JSON
 import TickCore
 
 /// The account endpoints: order-cash, order-rvsecncl, and the inquiries whose numbers must agree with the fills.

@@ -3,7 +3,7 @@
 ///
 /// KIS sends every number as a string, so `.string` carries them; `.number` exists only for the few places the
 /// real API sends a bare number (`expires_in`).
-enum JSON: Sendable {
+public enum JSON: Sendable {
     case string(String)
     case number(String)
     case bool(Bool)
@@ -12,28 +12,42 @@ enum JSON: Sendable {
     case object([(String, JSON)])
 
     /// The member `key` of an object (first match), else nil.
-    subscript(key: String) -> JSON? {
+    public subscript(key: String) -> JSON? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.0 == key }?.1
     }
 
     /// The text of a string value.
-    var text: String? {
+    public var text: String? {
         if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// The text of a string value or of a bare number (`expires_in` is the one KIS number that is not a string).
+    public var scalarText: String? {
+        switch self {
+        case .string(let s), .number(let s): return s
+        default: return nil
+        }
+    }
+
+    /// The items of an array, else nil.
+    public var items: [JSON]? {
+        if case .array(let items) = self { return items }
         return nil
     }
 
     // MARK: Writing
 
     /// UTF-8 JSON without whitespace, as KIS sends it; non-ASCII text is written as-is, not `\u` escaped.
-    var bytes: [UInt8] {
+    public var bytes: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         self.write(into: &out)
         return out
     }
 
-    func write(into out: inout [UInt8]) {
+    public func write(into out: inout [UInt8]) {
         switch self {
         case .string(let s): Self.writeString(s, into: &out)
         case .number(let n): out.append(contentsOf: n.utf8)
@@ -79,7 +93,7 @@ enum JSON: Sendable {
     // MARK: Reading
 
     /// Parses a whole JSON text; nil if it is not valid JSON.
-    init?(parsing bytes: some Collection<UInt8>) {
+    public init?(parsing bytes: some Collection<UInt8>) {
         var parser = Parser(bytes: Array(bytes))
         guard let value = parser.value(depth: 0) else { return nil }
         parser.skipSpace()
@@ -155,6 +169,14 @@ enum JSON: Sendable {
             return true
         }
 
+        mutating func hex4() -> UInt32? {
+            guard self.index + 4 <= self.bytes.count,
+                let code = UInt32(String(decoding: self.bytes[self.index..<self.index + 4], as: UTF8.self), radix: 16)
+            else { return nil }
+            self.index += 4
+            return code
+        }
+
         mutating func string() -> String? {
             guard self.peek(UInt8(ascii: "\"")) else { return nil }
             var out: [UInt8] = []
@@ -175,10 +197,18 @@ enum JSON: Sendable {
                     case UInt8(ascii: "b"): out.append(0x08)
                     case UInt8(ascii: "f"): out.append(0x0C)
                     case UInt8(ascii: "u"):
-                        guard self.index + 4 <= self.bytes.count,
-                            let code = UInt32(String(decoding: self.bytes[self.index..<self.index + 4], as: UTF8.self), radix: 16)
-                        else { return nil }
-                        self.index += 4
+                        guard var code = self.hex4() else { return nil }
+                        // A UTF-16 surrogate pair arrives as two escapes; a lone surrogate becomes U+FFFD.
+                        if (0xD800..<0xDC00).contains(code), self.bytes[self.index...].starts(with: [0x5C, 0x75]) {
+                            let mark = self.index
+                            self.index += 2
+                            guard let low = self.hex4() else { return nil }
+                            if (0xDC00..<0xE000).contains(low) {
+                                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                            } else {
+                                self.index = mark
+                            }
+                        }
                         out.append(contentsOf: Array(String(Character(Unicode.Scalar(code) ?? "\u{FFFD}")).utf8))
                     default: out.append(escape)
                     }
@@ -194,12 +224,12 @@ enum JSON: Sendable {
 }
 
 extension JSON: ExpressibleByStringLiteral {
-    init(stringLiteral value: String) { self = .string(value) }
+    public init(stringLiteral value: String) { self = .string(value) }
 }
 
 /// Builds an ordered object: `.obj(["rt_cd": "0", …])` keeps the literal's order.
 extension JSON {
-    static func obj(_ members: KeyValuePairs<String, JSON>) -> JSON {
+    public static func obj(_ members: KeyValuePairs<String, JSON>) -> JSON {
         .object(members.map { ($0.key, $0.value) })
     }
 }
