@@ -13,3 +13,4 @@ static inline CURLcode curlx_setopt_slist(CURL *h, CURLoption opt, struct curl_s
 static inline CURLcode curlx_setopt_writefn(CURL *h, curlx_write_cb cb) { return curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cb); }
 static inline CURLcode curlx_getinfo_long(CURL *h, CURLINFO info, long *out) { return curl_easy_getinfo(h, info, out); }
 static inline CURLcode curlx_getinfo_off(CURL *h, CURLINFO info, curl_off_t *out) { return curl_easy_getinfo(h, info, out); }
+static inline CURLcode curlx_getinfo_socket(CURL *h, CURLINFO info, curl_socket_t *out) { return curl_easy_getinfo(h, info, out); }
