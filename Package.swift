@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "FeedTests", dependencies: ["Feed", "TickCore", "TestVectors"], swiftSettings: common),
         .testTarget(
             name: "KISTests",
-            dependencies: ["KIS", "Net", "JSON", "Simulator", "TestVectors"],
+            dependencies: ["KIS", "Net", "JSON", "Feed", "TickCore", "Simulator", "TestVectors"],
             swiftSettings: common
         ),
         .testTarget(
