@@ -261,6 +261,16 @@ import TickCore
         #expect(machine.control(try Self.subscribed(Self.trades), now: 80 * Self.second) == [.report(.subscribed(Self.trades)), .report(.gap(SymbolCode("005930")!))])
     }
 
+    @Test func onlyNoticeTRsOweTheNoticeEvent() throws {
+        // A market-data key too long for a SymbolCode has no code to owe a gap for, and is not a notice either.
+        let long = Subscription.trades("ABCDEFGHIJ")
+        var machine = try Self.streaming([long])
+        _ = machine.disconnected(.closed, now: 2 * Self.second)
+        _ = machine.tick(now: 40 * Self.second, lastReceived: 0)
+        _ = machine.connected(now: 40 * Self.second)
+        #expect(machine.control(try Self.subscribed(long), now: 40 * Self.second) == [.report(.subscribed(long))])
+    }
+
     @Test func pendingReleasesEndWithTheConnection() throws {
         var machine = try Self.streaming([Self.trades, Self.hynix])
         machine.unsubscribe(Self.trades)

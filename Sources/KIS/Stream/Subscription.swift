@@ -27,7 +27,8 @@ public struct Subscription: Hashable, Sendable, CustomStringConvertible {
     /// The encrypted order/fill notice TRs, which KIS does not replay after a reconnect (PROTOCOL.md §12 item 15).
     public var isNotice: Bool { self.tr == .h0stcni0 || self.tr == .h0stcni9 }
 
-    /// The code whose stream this is, for market-data subscriptions; nil for notices.
+    /// The code whose stream this is, for market-data subscriptions; nil for notices (and for keys longer than the
+    /// eight bytes a `SymbolCode` holds, which no KRX code is).
     public var code: SymbolCode? { self.isNotice ? nil : SymbolCode(self.key) }
 
     public var description: String { "\(self.tr)/\(self.key)" }

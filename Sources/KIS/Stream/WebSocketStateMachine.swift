@@ -283,12 +283,13 @@ struct WebSocketStateMachine {
 
     /// What a resubscribed stream owes its owner after a reconnect.
     private mutating func resumed(_ subscription: Subscription) -> [Action] {
-        if let code = subscription.code {
-            return self.gapOwed.remove(code) == nil ? [] : [.report(.gap(code))]
+        if subscription.isNotice {
+            guard self.noticesOwed else { return [] }
+            self.noticesOwed = false
+            return [.report(.noticesMayHaveBeenMissed)]
         }
-        guard self.noticesOwed else { return [] }
-        self.noticesOwed = false
-        return [.report(.noticesMayHaveBeenMissed)]
+        guard let code = subscription.code, self.gapOwed.remove(code) != nil else { return [] }
+        return [.report(.gap(code))]
     }
 
     /// Ends the current attempt or connection and schedules the next.
@@ -300,7 +301,11 @@ struct WebSocketStateMachine {
             for index in self.entries.indices {
                 let entry = self.entries[index]
                 if entry.wanted && entry.server == .subscribed {
-                    if let code = entry.subscription.code { self.gapOwed.insert(code) } else { self.noticesOwed = true }
+                    if entry.subscription.isNotice {
+                        self.noticesOwed = true
+                    } else if let code = entry.subscription.code {
+                        self.gapOwed.insert(code)
+                    }
                 }
                 if !entry.wanted {
                     // Pending release: the connection's end released it.
