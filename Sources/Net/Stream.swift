@@ -65,14 +65,21 @@ public struct Stream: ~Copyable {
     /// - Throws: `.timedOut` if the kernel would not take them within the timeout, `.closed` or `.io` on failure.
     ///   Part of the bytes may have left in either case.
     public func send(_ bytes: UnsafeRawBufferPointer, timeoutMilliseconds: Int) throws(NetError) {
-        var offset = 0
+        var progress = 0
+        try unsafe self.send(bytes, timeoutMilliseconds: timeoutMilliseconds, progress: &progress)
+    }
+
+    /// `send`, telling through `progress` how many bytes the kernel took before a failure: zero means the peer
+    /// cannot have seen any of them.
+    public func send(_ bytes: UnsafeRawBufferPointer, timeoutMilliseconds: Int, progress: inout Int) throws(NetError) {
+        progress = 0
         var deadline: UInt64 = 0
-        while offset < bytes.count {
+        while progress < bytes.count {
             var sent = 0
-            let code = unsafe curl_easy_send(self.handle, bytes.baseAddress! + offset, bytes.count - offset, &sent)
+            let code = unsafe curl_easy_send(self.handle, bytes.baseAddress! + progress, bytes.count - progress, &sent)
             switch code {
             case CURLE_OK:
-                offset += sent
+                progress += sent
             case CURLE_AGAIN:
                 if deadline == 0 { deadline = Self.deadline(after: timeoutMilliseconds) }
                 guard try self.wait(for: Int16(POLLOUT), until: deadline) else { throw .timedOut }
