@@ -38,6 +38,8 @@ public struct HTTPConnection: ~Copyable {
     /// `scheme://host:port` the connection goes to.
     public let baseURL: String
     public let connectTimeoutMilliseconds: Int
+    /// Certificate authorities to trust instead of the system's; nil for the system's.
+    public let caFile: String?
     private var stream: Stream?
     private var buffer: [UInt8]
     private var filled = 0
@@ -48,8 +50,11 @@ public struct HTTPConnection: ~Copyable {
     /// - Parameters:
     ///   - baseURL: `http(s)://host:port`.
     ///   - maxResponseSize: the largest response accepted; the buffer is allocated once at this size.
-    public init(baseURL: String, maxResponseSize: Int = 1 << 20, connectTimeoutMilliseconds: Int = 3_000) {
+    public init(
+        baseURL: String, maxResponseSize: Int = 1 << 20, connectTimeoutMilliseconds: Int = 3_000, caFile: String? = nil
+    ) {
         self.baseURL = baseURL
+        self.caFile = caFile
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
         self.buffer = [UInt8](repeating: 0, count: maxResponseSize)
     }
@@ -59,7 +64,8 @@ public struct HTTPConnection: ~Copyable {
     /// Opens a fresh connection now (TCP and TLS), replacing any other: the pre-warm.
     public mutating func connect() throws(NetError) {
         self.stream = nil
-        self.stream = try Stream(url: self.baseURL, connectTimeoutMilliseconds: self.connectTimeoutMilliseconds)
+        self.stream = try Stream(
+            url: self.baseURL, connectTimeoutMilliseconds: self.connectTimeoutMilliseconds, caFile: self.caFile)
         self.connectCount += 1
     }
 
@@ -113,7 +119,7 @@ public struct HTTPConnection: ~Copyable {
     }
 
     /// The bytes of `range` in the response buffer (a response's `body`).
-    public func withBytes<R>(_ range: Range<Int>, _ body: (ArraySlice<UInt8>) throws -> R) rethrows -> R {
+    public func withBytes<R, E: Error>(_ range: Range<Int>, _ body: (ArraySlice<UInt8>) throws(E) -> R) throws(E) -> R {
         try body(self.buffer[range])
     }
 

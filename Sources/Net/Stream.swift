@@ -19,7 +19,11 @@ public struct Stream: ~Copyable {
     /// `host:port`, for messages.
     public let endpoint: String
 
-    public init(url: String, connectTimeoutMilliseconds: Int = 5_000) throws(NetError) {
+    /// - Parameters:
+    ///   - url: `http(s)://` or `ws(s)://host:port`; the path is ignored.
+    ///   - caFile: PEM file of the certificate authorities to trust instead of the system's (a private CA, a
+    ///     local TLS front of the simulator).
+    public init(url: String, connectTimeoutMilliseconds: Int = 5_000, caFile: String? = nil) throws(NetError) {
         Self.globalInit
         let target = Self.curlURL(url)
         self.endpoint = Self.endpoint(of: target)
@@ -31,6 +35,7 @@ public struct Stream: ~Copyable {
             _ = unsafe curlx_setopt_ptr(handle, CURLOPT_ERRORBUFFER, text.baseAddress)
             _ = unsafe curlx_setopt_str(handle, CURLOPT_URL, target)
             _ = unsafe curlx_setopt_long(handle, CURLOPT_CONNECT_ONLY, 1)
+            if let caFile { _ = unsafe curlx_setopt_str(handle, CURLOPT_CAINFO, caFile) }
             _ = unsafe curlx_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
             // Small requests must leave at once, not wait for the previous segment's ACK.
             _ = unsafe curlx_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
@@ -162,6 +167,11 @@ public struct Stream: ~Copyable {
         if url.hasPrefix("ws://") { return "http://" + url.dropFirst(5) }
         if url.hasPrefix("wss://") { return "https://" + url.dropFirst(6) }
         return url
+    }
+
+    /// `host:port` of `url`, for messages and the HTTP `host` header.
+    public static func endpoint(ofURL url: String) -> String {
+        Self.endpoint(of: Self.curlURL(url))
     }
 
     static func endpoint(of url: String) -> String {
