@@ -30,8 +30,6 @@ import sys
 import time
 from decimal import Decimal
 
-import pykis.__env__  # defines REAL_DOMAIN
-import pykis.kis  # holds a copy of it and is the only user (read per request, so patching after import works)
 from pykis import KisAuth, PyKis
 
 sim = json.loads(os.environ["SIM"])
@@ -42,6 +40,8 @@ gap_seconds = int(os.environ.get("ORDER_GAP_MS", "100")) / 1000
 rest_url = os.environ.get("REST_URL", sim["rest"])
 
 # The patch: python-kis imports its host constants by value, so every module holding a copy gets the simulator's.
+# Importing PyKis has loaded them all: pykis.__env__ defines REAL_DOMAIN, and pykis.kis, the only user, reads its
+# copy on every request, so replacing it now is enough.
 for module in list(sys.modules.values()):
     if getattr(module, "__name__", "").startswith("pykis") and hasattr(module, "REAL_DOMAIN"):
         module.REAL_DOMAIN = rest_url
