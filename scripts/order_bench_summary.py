@@ -41,6 +41,10 @@ def percentile(sorted_values, p):
     return sorted_values[max(0, math.ceil(p / 100 * len(sorted_values)) - 1)]
 
 
+def p50(result):
+    return percentile(sorted(result["decision_to_written_ns"]), 50)
+
+
 def microseconds(ns):
     return f"{ns / 1000:.1f}"
 
@@ -66,16 +70,16 @@ for client, key, label in rows:
         print(f"{label:<26}{len(values):>7}" + "".join(f"{microseconds(percentile(values, p)):>10}" for p in (50, 90, 99))
               + f"{microseconds(values[-1]):>10}")
 
+print("p50 per round, in round order:")
+for client in [c for c in known if any(c in r for r in rounds.values())] + others:
+    print(f"  {client:<24}" + " ".join(microseconds(p50(rounds[r][client])) for r in sorted(rounds) if client in rounds[r]))
+
 python_kis = [results["python-kis"] for results in rounds.values() if "python-kis" in results]
 if python_kis:
     extra = statistics.mean(r["extra_requests_per_order"] for r in python_kis)
     paths = sorted({path for r in python_kis for path in r.get("extra_request_paths", {})})
-    print(f"python-kis extra requests per order (inside the call, before the order): {extra:g}"
+    print(f"python-kis extra requests per order (inside the call, besides the order): {extra:g}"
           + (f" ({', '.join(paths)})" if paths else ""))
-
-
-def p50(result):
-    return percentile(sorted(result["decision_to_written_ns"]), 50)
 
 
 def ratio(numerator, denominator):
