@@ -102,6 +102,7 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "CCrypto"], swiftSettings: common),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Wire", "TestVectors"], swiftSettings: common),
         .testTarget(name: "FeedTests", dependencies: ["Feed", "TickCore", "TestVectors"], swiftSettings: common),
+        .testTarget(name: "NetTests", dependencies: ["Net"], swiftSettings: common),
         .testTarget(
             name: "KISTests",
             dependencies: ["KIS", "Net", "JSON", "Feed", "TickCore", "Simulator", "TestVectors"],

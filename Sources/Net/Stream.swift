@@ -19,7 +19,11 @@ public struct Stream: ~Copyable {
     /// `host:port`, for messages.
     public let endpoint: String
 
-    public init(url: String, connectTimeoutMilliseconds: Int = 5_000) throws(NetError) {
+    /// - Parameters:
+    ///   - url: `http(s)://` or `ws(s)://host:port`; the path is ignored.
+    ///   - caFile: PEM file of the certificate authorities to trust instead of the system's (a private CA, a
+    ///     local TLS front of the simulator).
+    public init(url: String, connectTimeoutMilliseconds: Int = 5_000, caFile: String? = nil) throws(NetError) {
         Self.globalInit
         let target = Self.curlURL(url)
         self.endpoint = Self.endpoint(of: target)
@@ -31,6 +35,7 @@ public struct Stream: ~Copyable {
             _ = unsafe curlx_setopt_ptr(handle, CURLOPT_ERRORBUFFER, text.baseAddress)
             _ = unsafe curlx_setopt_str(handle, CURLOPT_URL, target)
             _ = unsafe curlx_setopt_long(handle, CURLOPT_CONNECT_ONLY, 1)
+            if let caFile { _ = unsafe curlx_setopt_str(handle, CURLOPT_CAINFO, caFile) }
             _ = unsafe curlx_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
             // Small requests must leave at once, not wait for the previous segment's ACK.
             _ = unsafe curlx_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
@@ -65,14 +70,21 @@ public struct Stream: ~Copyable {
     /// - Throws: `.timedOut` if the kernel would not take them within the timeout, `.closed` or `.io` on failure.
     ///   Part of the bytes may have left in either case.
     public func send(_ bytes: UnsafeRawBufferPointer, timeoutMilliseconds: Int) throws(NetError) {
-        var offset = 0
+        var progress = 0
+        try unsafe self.send(bytes, timeoutMilliseconds: timeoutMilliseconds, progress: &progress)
+    }
+
+    /// `send`, telling through `progress` how many bytes the kernel took before a failure: zero means the peer
+    /// cannot have seen any of them.
+    public func send(_ bytes: UnsafeRawBufferPointer, timeoutMilliseconds: Int, progress: inout Int) throws(NetError) {
+        progress = 0
         var deadline: UInt64 = 0
-        while offset < bytes.count {
+        while progress < bytes.count {
             var sent = 0
-            let code = unsafe curl_easy_send(self.handle, bytes.baseAddress! + offset, bytes.count - offset, &sent)
+            let code = unsafe curl_easy_send(self.handle, bytes.baseAddress! + progress, bytes.count - progress, &sent)
             switch code {
             case CURLE_OK:
-                offset += sent
+                progress += sent
             case CURLE_AGAIN:
                 if deadline == 0 { deadline = Self.deadline(after: timeoutMilliseconds) }
                 guard try self.wait(for: Int16(POLLOUT), until: deadline) else { throw .timedOut }
@@ -155,6 +167,11 @@ public struct Stream: ~Copyable {
         if url.hasPrefix("ws://") { return "http://" + url.dropFirst(5) }
         if url.hasPrefix("wss://") { return "https://" + url.dropFirst(6) }
         return url
+    }
+
+    /// `host:port` of `url`, for messages and the HTTP `host` header.
+    public static func endpoint(ofURL url: String) -> String {
+        Self.endpoint(of: Self.curlURL(url))
     }
 
     static func endpoint(of url: String) -> String {

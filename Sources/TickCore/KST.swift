@@ -52,6 +52,11 @@ public enum KST {
         return hour * 3600 + minute * 60 + second
     }
 
+    /// HHMMSS of a second of the day (0..<86400).
+    public static func time(secondsOfDay seconds: Int64) -> UInt32 {
+        UInt32(seconds / 3600 * 10_000 + seconds % 3600 / 60 * 100 + seconds % 60)
+    }
+
     @inlinable
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b

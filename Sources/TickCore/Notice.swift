@@ -49,7 +49,7 @@ public struct Notice: BitwiseCopyable, Sendable, Equatable {
 }
 
 /// SELN_BYOV_CLS / SLL_BUY_DVSN_CD.
-public enum OrderSide: UInt8, Sendable {
+public enum OrderSide: UInt8, Sendable, BitwiseCopyable {
     case sell = 1
     case buy = 2
 }
