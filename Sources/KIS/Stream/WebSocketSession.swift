@@ -2,7 +2,6 @@ public import Crypto
 public import Feed
 import Net
 import Synchronization
-import TickCore
 import Wire
 
 #if canImport(Glibc)
