@@ -32,7 +32,7 @@ public final class WebSocketSession: Sendable {
         /// 150 s leaves 40 s for a late one. Dead TCP peers are found sooner by the kernel's keepalive, which
         /// `Net.Stream` enables (15 s idle, 5 s probes); this catches a server that stalls with the socket open,
         /// where a false alarm (a needless reconnect that also flags notices as possibly missed) costs more than
-        /// a slower verdict. Owners who know a symbol trades every few seconds may lower it during trading hours.
+        /// a slower verdict. A session that runs only in trading hours on liquid codes may set it far lower (30 s).
         public var silenceTimeout: Duration = .seconds(150)
         /// Reconnect delays are uniform in 0 … min(backoffCap, backoffBase·2ⁿ) for the n-th attempt in a row.
         public var backoffBase: Duration = .milliseconds(250)
