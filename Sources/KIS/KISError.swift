@@ -36,6 +36,9 @@ public enum KISError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A token was issued less than 60 s ago (ours, or another process's on this machine); KIS would answer
     /// EGW00133. `retryAfterSeconds` is how long until one may be requested.
     case tokenThrottled(retryAfterSeconds: Double)
+    /// The on-disk token cache, which spaces token requests across processes, could not be used; no token was
+    /// requested, since KIS allows one a minute.
+    case tokenCache(TokenCacheError)
 
     public var description: String {
         switch self {
@@ -44,6 +47,7 @@ public enum KISError: Error, Sendable, Equatable, CustomStringConvertible {
         case .responseLost(let trID, let cause): "\(trID): no answer (\(cause)); the request may have been executed"
         case .malformedResponse(let trID, let reason): "\(trID): unreadable answer: \(reason)"
         case .tokenThrottled(let wait): "access token issued less than 60 s ago; next allowed in \(Int(wait.rounded(.up))) s"
+        case .tokenCache(let error): "token cache unusable: \(error)"
         }
     }
 }
