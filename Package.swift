@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "Crypto", targets: ["Crypto"]),
         .library(name: "Simulator", targets: ["Simulator"]),
         .library(name: "KIS", targets: ["KIS"]),
+        .library(name: "Net", targets: ["Net"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -102,10 +103,12 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "CCrypto"], swiftSettings: common),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Wire", "TestVectors"], swiftSettings: common),
         .testTarget(name: "FeedTests", dependencies: ["Feed", "TickCore", "TestVectors"], swiftSettings: common),
-        .testTarget(name: "NetTests", dependencies: ["Net"], swiftSettings: common),
+        // A loopback HTTP server that misbehaves on cue, for the client tests.
+        .target(name: "ScriptedServer", path: "Tests/ScriptedServer", swiftSettings: common),
+        .testTarget(name: "NetTests", dependencies: ["Net", "ScriptedServer"], swiftSettings: common),
         .testTarget(
             name: "KISTests",
-            dependencies: ["KIS", "Net", "JSON", "Feed", "TickCore", "Simulator", "TestVectors"],
+            dependencies: ["KIS", "Net", "JSON", "Feed", "TickCore", "Simulator", "TestVectors", "ScriptedServer"],
             swiftSettings: common
         ),
         .testTarget(

@@ -39,5 +39,14 @@ let package = Package(
                 .product(name: "Crypto", package: "kistick"),
             ]
         ),
+        // Decision → order bytes written against a running simulator, warm and cold (scripts/order-bench).
+        .executableTarget(
+            name: "order-speed",
+            dependencies: [
+                .product(name: "KIS", package: "kistick"),
+                .product(name: "Net", package: "kistick"),
+                .product(name: "TickCore", package: "kistick"),
+            ]
+        ),
     ]
 )

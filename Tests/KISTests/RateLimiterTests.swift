@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct RateLimiterTests {
     static let ms: Int64 = 1_000_000
-    static let window = RateLimiter.defaultWindowNanoseconds
+    static let window = RateBudget.defaultWindowNanoseconds
 
     @Test func realBurstGrantsTwentyThenWaitsForTheFirstToAgeOut() {
         let limiter = RateLimiter(environment: .real, clock: FakeClock(0))

@@ -1,5 +1,6 @@
 import Glibc
 import Net
+import ScriptedServer
 import Testing
 
 @Suite struct HTTPConnectionTests {

@@ -28,29 +28,16 @@ public enum Admission: Sendable, Hashable {
 ///
 /// A thread takes ticket `n` by compare-exchanging the counter from `n` to `n + 1`, then writes its time and
 /// releases the slot with sequence `n + limit` (Vyukov's bounded queue), so nobody reads a time before it is written.
-public final class RateLimiter: Sendable {
+/// Generic over its clock, so the order path's clock read is a direct call, not an existential's.
+public final class RateLimiter<Clock: NanoClock>: Sendable {
     public let limit: Int
     public let windowNanoseconds: Int64
     public let reservedForOrders: Int
-    private let clock: any NanoClock
+    private let clock: Clock
     private let slots: [Slot]
     private let ticket = Atomic<Int>(0)
     private let waitingOrders = Atomic<Int>(0)
     private let blockedUntil = Atomic<Int64>(.min)
-
-    /// KIS's published budgets: 20 requests a second per real app key, 2 per paper app key.
-    public static func requestsPerSecond(_ environment: Environment) -> Int {
-        switch environment {
-        case .real: 20
-        case .paper: 2
-        }
-    }
-
-    /// KIS counts per second; 5 ms more absorbs the jitter between our clock and the moment KIS counts a request.
-    public static let defaultWindowNanoseconds: Int64 = 1_005_000_000
-
-    /// How long a query is told to wait when slots are free but an order is about to take one.
-    static let yieldToOrdersNanoseconds: Int64 = 100_000
 
     /// - Parameters:
     ///   - limit: grants per window, at least 1.
@@ -59,9 +46,9 @@ public final class RateLimiter: Sendable {
     ///   - clock: what `acquire` reads and sleeps on; a monotonic clock, so wall-clock steps cannot open the window.
     public init(
         limit: Int,
-        windowNanoseconds: Int64 = RateLimiter.defaultWindowNanoseconds,
+        windowNanoseconds: Int64 = RateBudget.defaultWindowNanoseconds,
         reservedForOrders: Int = 1,
-        clock: any NanoClock = MonotonicClock()
+        clock: Clock
     ) {
         precondition(limit >= 1, "RateLimiter: limit must be at least 1")
         precondition(windowNanoseconds > 0, "RateLimiter: the window must be positive")
@@ -77,8 +64,8 @@ public final class RateLimiter: Sendable {
     }
 
     /// The limiter for an app key of `environment`, at KIS's published rate.
-    public convenience init(environment: Environment, clock: any NanoClock = MonotonicClock()) {
-        self.init(limit: Self.requestsPerSecond(environment), clock: clock)
+    public convenience init(environment: Environment, clock: Clock) {
+        self.init(limit: RateBudget.requestsPerSecond(environment), clock: clock)
     }
 
     /// How many slots have been granted since the start.
@@ -102,9 +89,9 @@ public final class RateLimiter: Sendable {
             case .stale:
                 continue
             case .wait(let nanoseconds):
-                return .wait(nanoseconds: ordersAhead > 0 ? max(nanoseconds, Self.yieldToOrdersNanoseconds) : nanoseconds)
+                return .wait(nanoseconds: ordersAhead > 0 ? max(nanoseconds, RateBudget.yieldToOrdersNanoseconds) : nanoseconds)
             case .free where ordersAhead > 0:
-                return .wait(nanoseconds: Self.yieldToOrdersNanoseconds)
+                return .wait(nanoseconds: RateBudget.yieldToOrdersNanoseconds)
             case .free:
                 guard self.ticket.compareExchange(expected: ticket, desired: ticket + 1, ordering: .relaxed).exchanged
                 else { continue }
@@ -169,6 +156,43 @@ public final class RateLimiter: Sendable {
     public func penalize(until deadline: Int64) {
         self.blockedUntil.max(deadline, ordering: .relaxed)
     }
+
+    /// `penalize(until:)` a second from now: KIS counts per second, so a second without requests empties its count.
+    public func penalize() {
+        self.penalize(until: self.clock.now() + 1_000_000_000)
+    }
+}
+
+extension RateLimiter where Clock == MonotonicClock {
+    /// A limiter on the monotonic clock, the one the client uses.
+    public convenience init(
+        limit: Int, windowNanoseconds: Int64 = RateBudget.defaultWindowNanoseconds, reservedForOrders: Int = 1
+    ) {
+        self.init(limit: limit, windowNanoseconds: windowNanoseconds, reservedForOrders: reservedForOrders, clock: MonotonicClock())
+    }
+
+    /// The limiter for an app key of `environment`, at KIS's published rate.
+    public convenience init(environment: Environment) {
+        self.init(environment: environment, clock: MonotonicClock())
+    }
+}
+
+/// KIS's per-second request budgets (PROTOCOL.md §2.5).
+public enum RateBudget {
+    /// How long a query is told to wait when slots are free but an order is about to take one.
+    static let yieldToOrdersNanoseconds: Int64 = 100_000
+
+    /// KIS's published budgets: 20 requests a second per real app key, 2 per paper app key.
+    public static func requestsPerSecond(_ environment: Environment) -> Int {
+        switch environment {
+        case .real: 20
+        case .paper: 2
+        }
+    }
+
+    /// KIS counts per second; 5 ms more absorbs the jitter between our clock and the moment KIS counts a request.
+    public static let defaultWindowNanoseconds: Int64 = 1_005_000_000
+
 }
 
 /// One ring entry, a class because `Atomic` cannot live in an array; the limiter is called at most tens of times a

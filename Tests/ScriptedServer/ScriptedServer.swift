@@ -4,8 +4,8 @@ import Synchronization
 
 /// A loopback TCP server that answers each request with whatever the test scripts, including the misbehaviour
 /// a real server shows (closing idle connections, dying mid-answer, never answering).
-final class ScriptedServer: Sendable {
-    enum Reply: Sendable {
+public final class ScriptedServer: Sendable {
+    public enum Reply: Sendable {
         /// Write these bytes and keep the connection.
         case respond([UInt8])
         /// Write these bytes, then close the connection.
@@ -16,7 +16,7 @@ final class ScriptedServer: Sendable {
         case silence
     }
 
-    let port: Int
+    public let port: Int
     private let listener: Int32
     private let script: @Sendable (_ request: [UInt8], _ index: Int) -> Reply
     private let state = Mutex(State())
@@ -27,10 +27,10 @@ final class ScriptedServer: Sendable {
         var clients: [Int32] = []
     }
 
-    var requests: [[UInt8]] { self.state.withLock { $0.requests } }
-    var acceptedConnections: Int { self.state.withLock { $0.accepted } }
+    public var requests: [[UInt8]] { self.state.withLock { $0.requests } }
+    public var acceptedConnections: Int { self.state.withLock { $0.accepted } }
 
-    init(script: @escaping @Sendable (_ request: [UInt8], _ index: Int) -> Reply) {
+    public init(script: @escaping @Sendable (_ request: [UInt8], _ index: Int) -> Reply) {
         self.script = script
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
@@ -50,10 +50,10 @@ final class ScriptedServer: Sendable {
         thread.start()
     }
 
-    var url: String { "http://127.0.0.1:\(self.port)" }
+    public var url: String { "http://127.0.0.1:\(self.port)" }
 
     /// Closes every open client connection from the server side, as an idle timeout would.
-    func dropClients() {
+    public func dropClients() {
         let clients = self.state.withLock { state in
             defer { state.clients = [] }
             return state.clients
@@ -61,7 +61,7 @@ final class ScriptedServer: Sendable {
         for client in clients { shutdown(client, Int32(SHUT_RDWR)) }
     }
 
-    func stop() {
+    public func stop() {
         shutdown(self.listener, Int32(SHUT_RDWR))
         close(self.listener)
         self.dropClients()
@@ -122,7 +122,7 @@ final class ScriptedServer: Sendable {
         return Array(pending[..<end])
     }
 
-    static func response(status: Int = 200, headers: [String] = [], body: String) -> [UInt8] {
+    public static func response(status: Int = 200, headers: [String] = [], body: String) -> [UInt8] {
         let bytes = Array(body.utf8)
         let head = (["HTTP/1.1 \(status) OK", "content-length: \(bytes.count)"] + headers).joined(separator: "\r\n")
         return Array((head + "\r\n\r\n").utf8) + bytes

@@ -1,0 +1,62 @@
+// Decision → order request bytes written, on a warm connection and on a cold one, against a running `kistick sim`
+// (scripts/order-bench starts it and runs python-kis beside this). One JSON line per client on stdout.
+//
+// Environment: SIM (the simulator's JSON line), REST_URL (overrides its REST URL, e.g. a TLS front),
+// KISTICK_CA_FILE (CA of that front), ORDERS (orders per client, default 100).
+import Foundation
+import KIS
+import Net
+import TickCore
+
+let environment = ProcessInfo.processInfo.environment
+guard let line = environment["SIM"], let sim = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+    let simREST = sim["rest"] as? String, let simWS = sim["ws"] as? String
+else {
+    FileHandle.standardError.write(Data("order-speed: set SIM to the JSON line `kistick sim` prints\n".utf8))
+    exit(2)
+}
+let orders = Int(environment["ORDERS"] ?? "") ?? 100
+
+// Made-up credentials of KIS's lengths: the simulator takes any, and nothing here is a real key.
+func randomText(_ count: Int) -> String {
+    String((0..<count).map { _ in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement()! })
+}
+var settings = ClientSettings(
+    environment: .real, restURL: environment["REST_URL"] ?? simREST, webSocketURL: simWS,
+    credentials: Credentials(appKey: Secret(randomText(36)), appSecret: Secret(randomText(180))),
+    account: Account(cano: "50000000", productCode: "01")!, htsID: "bench", userAgent: "kistick-bench")
+settings.caFile = environment["KISTICK_CA_FILE"]
+let cacheDirectory = NSTemporaryDirectory() + "kistick-order-speed-\(getpid())"
+let client = KISClient.make(settings: settings, cache: try TokenCache(directory: cacheDirectory))
+defer { try? FileManager.default.removeItem(atPath: cacheDirectory) }
+
+// A resting limit buy 3 % under the market, so the account's cash, not its position, bounds the run.
+let quote = try client.price("005930")
+let restingPrice = quote.price * 97 / 100 / quote.tickSize * quote.tickSize
+let ticket = OrderTicket(side: .buy, code: SymbolCode("005930")!, quantity: 1, price: restingPrice)
+var lane = try client.makeOrderLane()
+
+/// Orders are paced under the real server's 20/s, so the rate limiter admits each at once: what is timed is the
+/// client, not a wait for budget.
+let gapMicroseconds = UInt32(environment["ORDER_GAP_MS"].flatMap(Int.init) ?? 100) * 1_000
+func pace() { usleep(gapMicroseconds) }
+
+func place(cold: Bool) throws -> UInt64 {
+    if cold { lane.dropConnection() }
+    pace()
+    let decision = monotonicNanoseconds()
+    let ack = try lane.place(ticket)
+    return ack.sentAt - decision
+}
+
+for _ in 0..<3 { _ = try place(cold: false) }
+var warm: [UInt64] = []
+var cold: [UInt64] = []
+// Interleaved, so drift in this machine's speed lands on both alike.
+for _ in 0..<orders {
+    warm.append(try place(cold: false))
+    cold.append(try place(cold: true))
+}
+for (name, samples) in [("kistick-warm", warm), ("kistick-cold", cold)] {
+    print(#"{"client":"\#(name)","n":\#(samples.count),"decision_to_written_ns":[\#(samples.map(String.init).joined(separator: ","))]}"#)
+}

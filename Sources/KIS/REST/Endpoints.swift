@@ -1,0 +1,199 @@
+public import JSON
+public import TickCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The typed REST endpoints of PROTOCOL.md §4. Every call goes through `query` (rate limit, token, retries) except
+/// orders, which an `OrderLane` sends.
+extension KISClient {
+    private var account: [(String, String)] {
+        [("CANO", self.settings.account.cano), ("ACNT_PRDT_CD", self.settings.account.productCode)]
+    }
+
+    /// Current price and the day's figures (`inquire-price`).
+    public func price(_ code: String) throws(KISError) -> Quote {
+        let call = RESTCall(
+            .get, "/uapi/domestic-stock/v1/quotations/inquire-price", trID: "FHKST01010100",
+            query: [("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code)])
+        let response = try self.query(call)
+        guard let output = response.json.object("output") else {
+            throw .malformedResponse(trID: call.trID, reason: "no output")
+        }
+        return Quote(code: code, output)
+    }
+
+    /// Holdings and cash (`inquire-balance`), every page.
+    public func balance() throws(KISError) -> Balance {
+        let call = RESTCall(
+            .get, "/uapi/domestic-stock/v1/trading/inquire-balance", trID: OrderTR.balance(self.settings.environment),
+            query: self.account + [
+                ("AFHR_FLPR_YN", "N"), ("OFL_YN", ""), ("INQR_DVSN", "02"), ("UNPR_DVSN", "01"),
+                ("FUND_STTL_ICLD_YN", "N"), ("FNCG_AMT_AUTO_RDPT_YN", "N"), ("PRCS_DVSN", "00"),
+            ])
+        var holdings: [Holding] = []
+        var summary: JSON?
+        try self.forEachPage(call) { page in
+            holdings += page.rows("output1").map(Holding.init).filter { $0.quantity > 0 }
+            summary = page.object("output2") ?? summary
+        }
+        return Balance(
+            holdings: holdings, cash: summary?.int("dnca_tot_amt") ?? 0, cashD2: summary?.int("prvs_rcdl_excc_amt") ?? 0,
+            securitiesValue: summary?.int("scts_evlu_amt") ?? 0, totalValue: summary?.int("tot_evlu_amt") ?? 0,
+            profit: summary?.int("evlu_pfls_smtl_amt") ?? 0)
+    }
+
+    /// What `code` can be bought for (`inquire-psbl-order`); `price` 0 asks as a market order, which applies the
+    /// stock's margin rate (PROTOCOL.md §4.5).
+    public func buyable(_ code: String, price: Int64) throws(KISError) -> Buyable {
+        let call = RESTCall(
+            .get, "/uapi/domestic-stock/v1/trading/inquire-psbl-order", trID: OrderTR.buyable(self.settings.environment),
+            query: self.account + [
+                ("PDNO", code), ("ORD_UNPR", String(price)), ("ORD_DVSN", price == 0 ? "01" : "00"),
+                ("CMA_EVLU_AMT_ICLD_YN", "N"), ("OVRS_ICLD_YN", "N"),
+            ])
+        let output = try self.query(call).json.object("output") ?? .object([])
+        return Buyable(cash: output.int("ord_psbl_cash"), quantity: output.int("nrcvb_buy_qty"), maxQuantity: output.int("max_buy_qty"))
+    }
+
+    public enum FillFilter: String, Sendable {
+        case all = "00"
+        case filled = "01"
+        case unfilled = "02"
+    }
+
+    /// Orders and fills between two dates (`inquire-daily-ccld`, within three months), oldest first, every page.
+    public func dailyOrders(from: UInt32, to: UInt32, code: String = "", filter: FillFilter = .all) throws(KISError)
+        -> [OrderRecord]
+    {
+        let call = RESTCall(
+            .get, "/uapi/domestic-stock/v1/trading/inquire-daily-ccld", trID: OrderTR.dailyOrders(self.settings.environment),
+            query: self.account + [
+                ("INQR_STRT_DT", String(from)), ("INQR_END_DT", String(to)), ("SLL_BUY_DVSN_CD", "00"), ("PDNO", code),
+                ("ORD_GNO_BRNO", ""), ("ODNO", ""), ("CCLD_DVSN", filter.rawValue), ("INQR_DVSN", "01"),
+                ("INQR_DVSN_1", ""), ("INQR_DVSN_3", "00"), ("EXCG_ID_DVSN_CD", "KRX"),
+            ])
+        var records: [OrderRecord] = []
+        try self.forEachPage(call) { page in records += page.rows("output1").map(OrderRecord.init) }
+        return records
+    }
+
+    /// Today's orders that can still be modified or cancelled. Real accounts ask `inquire-psbl-rvsecncl`; paper
+    /// has no such API (MCA00124), so there it is today's unfilled orders with quantity left.
+    public func cancellableOrders() throws(KISError) -> [OrderRecord] {
+        guard self.settings.environment == .real else {
+            let today = KST.date(epochSeconds: Self.epochSeconds())
+            return try self.dailyOrders(from: today, to: today, filter: .unfilled).filter {
+                $0.remainingQuantity > 0 && !$0.cancelled
+            }
+        }
+        let call = RESTCall(
+            .get, "/uapi/domestic-stock/v1/trading/inquire-psbl-rvsecncl", trID: OrderTR.cancellable,
+            query: self.account + [("INQR_DVSN_1", "0"), ("INQR_DVSN_2", "0")])
+        var records: [OrderRecord] = []
+        try self.forEachPage(call) { page in records += page.rows("output").map(OrderRecord.init) }
+        return records
+    }
+
+    /// Daily bars of `code` from `from` to `to` (YYYYMMDD), oldest first; 100 rows per call, newest first on the
+    /// wire, so it pages backwards from `to` (PROTOCOL.md §4.8).
+    public func dailyBars(_ code: String, from: UInt32, to: UInt32, adjusted: Bool = true) throws(KISError) -> [Bar] {
+        var bars: [Bar] = []
+        var end = to
+        while end >= from {
+            let call = RESTCall(
+                .get, "/uapi/domestic-stock/v1/quotations/inquire-daily-itemchartprice", trID: "FHKST03010100",
+                query: [
+                    ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code), ("FID_INPUT_DATE_1", String(from)),
+                    ("FID_INPUT_DATE_2", String(end)), ("FID_PERIOD_DIV_CODE", "D"), ("FID_ORG_ADJ_PRC", adjusted ? "0" : "1"),
+                ])
+            let rows = try self.query(call).json.rows("output2").map { row in
+                Bar(
+                    date: row.string("stck_bsop_date"), time: "", open: row.int("stck_oprc"), high: row.int("stck_hgpr"),
+                    low: row.int("stck_lwpr"), close: row.int("stck_clpr"), volume: row.int("acml_vol"),
+                    tradedValue: row.int("acml_tr_pbmn"))
+            }.filter { !$0.date.isEmpty }
+            bars += rows
+            guard rows.count >= 100, let oldest = rows.last.flatMap({ UInt32($0.date) }),
+                let before = KST.epochSeconds(date: oldest, time: 0).map({ KST.date(epochSeconds: $0 - 86_400) }),
+                before < end
+            else { break }
+            end = before
+        }
+        return bars.reversed()
+    }
+
+    /// Today's minute bars of `code` up to `until` (HHMMSS), oldest first; 30 rows per call, paged backwards.
+    public func minuteBars(_ code: String, until: UInt32 = 153_000, maxBars: Int = 400) throws(KISError) -> [Bar] {
+        var bars: [Bar] = []
+        var hour = until
+        while bars.count < maxBars {
+            let call = RESTCall(
+                .get, "/uapi/domestic-stock/v1/quotations/inquire-time-itemchartprice", trID: "FHKST03010200",
+                query: [
+                    ("FID_ETC_CLS_CODE", ""), ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code),
+                    ("FID_INPUT_HOUR_1", Self.sixDigits(hour)), ("FID_PW_DATA_INCU_YN", "Y"),
+                ])
+            let rows = try self.query(call).json.rows("output2").map { row in
+                Bar(
+                    date: row.string("stck_bsop_date"), time: row.string("stck_cntg_hour"), open: row.int("stck_oprc"),
+                    high: row.int("stck_hgpr"), low: row.int("stck_lwpr"), close: row.int("stck_prpr"),
+                    volume: row.int("cntg_vol"), tradedValue: row.int("acml_tr_pbmn"))
+            }.filter { bar in !bar.time.isEmpty && (bars.last.map { bar.time < $0.time } ?? true) }
+            bars += rows
+            guard rows.count >= 30, let oldest = rows.last.flatMap({ UInt32($0.time) }),
+                let seconds = KST.secondsOfDay(time: oldest), seconds > 60
+            else { break }
+            hour = KST.time(secondsOfDay: seconds - 60)
+        }
+        return bars.reversed()
+    }
+
+    /// The volume ranking (`volume-rank`, real accounts), at most 30 rows.
+    public func volumeRank(by ranking: String = "0") throws(KISError) -> [RankRow] {
+        let call = RESTCall(
+            .get, "/uapi/domestic-stock/v1/quotations/volume-rank", trID: "FHPST01710000",
+            query: [
+                ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_COND_SCR_DIV_CODE", "20171"), ("FID_INPUT_ISCD", "0000"),
+                ("FID_DIV_CLS_CODE", "0"), ("FID_BLNG_CLS_CODE", ranking), ("FID_TRGT_CLS_CODE", "111111111"),
+                ("FID_TRGT_EXLS_CLS_CODE", "0000000000"), ("FID_INPUT_PRICE_1", ""), ("FID_INPUT_PRICE_2", ""),
+                ("FID_VOL_CNT", ""), ("FID_INPUT_DATE_1", ""),
+            ])
+        return try self.query(call).json.rows("output").map(RankRow.init)
+    }
+
+    /// Calls `body` with each page of a `tr_cont`-paged inquiry, sending back the `ctx_area` cursors
+    /// (PROTOCOL.md §3.2). Stops at `maxPages` so a server that never says "last page" cannot loop us forever.
+    func forEachPage(_ first: RESTCall, maxPages: Int = 100, _ body: (JSON) throws(KISError) -> Void) throws(KISError) {
+        var call = first
+        call.query += [("CTX_AREA_FK100", ""), ("CTX_AREA_NK100", "")]
+        for _ in 0..<maxPages {
+            let response = try self.query(call)
+            try body(response.json)
+            guard response.hasMorePages else { return }
+            let forward = response.json.string("ctx_area_fk100")
+            let next = response.json.string("ctx_area_nk100")
+            call.continuation = true
+            call.query = call.query.map { name, value in
+                switch name {
+                case "CTX_AREA_FK100": (name, forward)
+                case "CTX_AREA_NK100": (name, next)
+                default: (name, value)
+                }
+            }
+        }
+        throw .malformedResponse(trID: first.trID, reason: "more than \(maxPages) pages")
+    }
+
+    static func sixDigits(_ value: UInt32) -> String {
+        let text = String(value)
+        return String(repeating: "0", count: max(0, 6 - text.count)) + text
+    }
+
+    static func epochSeconds() -> Int64 {
+        var spec = timespec()
+        unsafe clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec)
+    }
+}

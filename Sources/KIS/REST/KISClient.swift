@@ -1,0 +1,214 @@
+public import Net
+import JSON
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Everything the client needs to reach one KIS environment.
+public struct ClientSettings: Sendable {
+    public var environment: Environment
+    public var restURL: String
+    public var webSocketURL: String
+    public var credentials: Credentials
+    public var account: Account
+    public var htsID: String
+    public var userAgent: String
+    /// How long to wait for an answer once a request is out.
+    public var timeoutMilliseconds = 5_000
+    /// Attempts for a query refused with EGW00201 before the error reaches the caller.
+    public var rateLimitRetries = 4
+    /// Certificate authorities to trust for the REST host instead of the system's.
+    public var caFile: String?
+
+    /// The settings `config` gives for its environment; `caFile` comes from the environment variable
+    /// `KISTICK_CA_FILE` when set.
+    public init(config: KISConfig, environmentVariables: [String: String]) {
+        self.init(
+            environment: config.environment, restURL: config.restURL, webSocketURL: config.webSocketURL,
+            credentials: Credentials(appKey: config.appKey, appSecret: config.appSecret), account: config.account,
+            htsID: config.htsID, userAgent: config.userAgent)
+        self.caFile = environmentVariables["KISTICK_CA_FILE"]
+    }
+
+    public init(
+        environment: Environment, restURL: String, webSocketURL: String, credentials: Credentials,
+        account: Account, htsID: String, userAgent: String
+    ) {
+        self.environment = environment
+        self.restURL = restURL
+        self.webSocketURL = webSocketURL
+        self.credentials = credentials
+        self.account = account
+        self.htsID = htsID
+        self.userAgent = userAgent
+    }
+}
+
+/// The KIS REST client: one rate limiter and one token for every caller, a query lane shared behind a mutex, and
+/// order lanes that a single thread owns each (`makeOrderLane`), so an order never waits for an inquiry.
+public final class KISClient: Sendable {
+    public let settings: ClientSettings
+    public let limiter: RateLimiter<MonotonicClock>
+    public let tokens: TokenManager
+    private let queryLane: Mutex<Lane>
+
+    public init(settings: ClientSettings, limiter: RateLimiter<MonotonicClock>, tokens: TokenManager) {
+        self.settings = settings
+        self.limiter = limiter
+        self.tokens = tokens
+        self.queryLane = Mutex(Lane(baseURL: settings.restURL, maxResponseSize: 4 << 20, caFile: settings.caFile))
+    }
+
+    /// A client with the environment's rate limit (20/s real, 2/s paper) and a token shared through `cache`.
+    /// - Parameter refreshEvery: how often a background task renews the token ahead of expiry; nil for short-lived
+    ///   commands, which renew on demand.
+    public static func make(settings: ClientSettings, cache: TokenCache, refreshEvery: Duration? = nil) -> KISClient {
+        let tokens = TokenManager(
+            appKey: settings.credentials.appKey, environment: settings.environment, cache: cache,
+            issuer: OAuth(settings: settings))
+        if let refreshEvery { tokens.startBackgroundRefresh(every: refreshEvery) }
+        return KISClient(settings: settings, limiter: RateLimiter(environment: settings.environment), tokens: tokens)
+    }
+
+    /// A lane for one order-sending thread, its connection opened now.
+    public func makeOrderLane() throws(KISError) -> OrderLane {
+        try OrderLane(client: self)
+    }
+
+    /// Opens the query connection now, so the first inquiry does not pay for TCP and TLS.
+    public func warm() throws(KISError) {
+        try self.queryLane.withLock { lane throws(KISError) in
+            do throws(NetError) { try lane.warm() } catch { throw .unreachable(error) }
+        }
+    }
+
+    /// Sends a query (an inquiry, a quote, an OAuth call) on the shared query lane, with KIS's retry rules.
+    public func query(_ call: RESTCall) throws(KISError) -> RESTResponse {
+        try self.queryLane.withLock { lane throws(KISError) in
+            try self.send(trID: call.trID, authenticated: call.authenticated, kind: .query, lane: &lane) {
+                call.format(into: &$1, headers: $0)
+            }
+        }
+    }
+
+    /// The retry rules of PROTOCOL.md §9, for one lane:
+    /// - EGW00201 (over the per-second budget): the limiter backs off; queries retry, orders report it.
+    /// - EGW00121/EGW00123 (token invalid/expired): a new token once, then the call once more.
+    /// - not sent at all (connect failed): once more on a fresh connection.
+    /// - EGW00302 on an order ("check the previous transaction"): the order may stand, so it is `responseLost`.
+    /// Nothing that may have reached KIS is ever sent twice here.
+    func send(
+        trID: String, authenticated: Bool, kind: RequestKind, lane: inout Lane,
+        format: (HeaderBlock, inout ByteWriter) -> Void
+    ) throws(KISError) -> RESTResponse {
+        var reissued = false
+        var rateRetries = 0
+        var reconnected = false
+        while true {
+            let token = authenticated ? try self.tokens.current() : nil
+            let headers = lane.headers(
+                for: token?.token, credentials: self.settings.credentials, userAgent: self.settings.userAgent)
+            format(headers, &lane.writer)
+            self.limiter.acquire(kind)
+            do {
+                return try lane.exchange(trID: trID, timeoutMilliseconds: self.settings.timeoutMilliseconds)
+            } catch {
+                switch error {
+                case .rejected(let failure) where failure.msgCd == "EGW00302" && kind == .order:
+                    throw .responseLost(trID: trID, cause: .timedOut)
+                case .rejected(let failure) where failure.msgCd == "EGW00201":
+                    self.limiter.penalize()
+                    guard kind == .query, rateRetries < self.settings.rateLimitRetries else { throw error }
+                    rateRetries += 1
+                    Self.sleep(milliseconds: 100 << rateRetries)
+                case .rejected(let failure)
+                where (failure.msgCd == "EGW00121" || failure.msgCd == "EGW00123") && authenticated && !reissued:
+                    if let token { self.tokens.invalidate(token) }
+                    reissued = true
+                case .unreachable where !reconnected:
+                    reconnected = true
+                default:
+                    throw error
+                }
+            }
+        }
+    }
+
+    static func sleep(milliseconds: Int) {
+        var remaining = timespec(tv_sec: milliseconds / 1_000, tv_nsec: (milliseconds % 1_000) * 1_000_000)
+        var request = remaining
+        while unsafe nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
+    }
+}
+
+/// A lane for orders, owned by one thread: its own warm connection, the order template, no lock.
+public struct OrderLane: ~Copyable {
+    private let client: KISClient
+    private var lane: Lane
+    private var template: OrderTemplate
+
+    init(client: KISClient) throws(KISError) {
+        self.client = client
+        self.lane = Lane(baseURL: client.settings.restURL, maxResponseSize: 64 * 1_024, caFile: client.settings.caFile)
+        self.template = OrderTemplate(environment: client.settings.environment, account: client.settings.account)
+        do { try self.lane.warm() } catch { throw .unreachable(error) }
+    }
+
+    /// Connections opened so far: stays 1 while the lane is warm.
+    public var connectCount: Int { self.lane.connectCount }
+
+    /// Closes the connection, so the next order pays for a new one: what a client without a warm lane does.
+    public mutating func dropConnection() {
+        self.lane.connection.close()
+    }
+
+    /// Reopens the connection if KIS closed it while idle; call between orders, off the critical path.
+    public mutating func keepWarm() throws(KISError) {
+        do { try self.lane.warm() } catch { throw .unreachable(error) }
+    }
+
+    /// Places a cash order. A `.responseLost` error means the order may stand: resolve it with `OrderRecovery`
+    /// before deciding anything else, never by sending it again.
+    public mutating func place(_ ticket: OrderTicket) throws(KISError) -> OrderAck {
+        let trID = OrderTR.cash(ticket.side, self.client.settings.environment)
+        let response = try self.client.send(trID: trID, authenticated: true, kind: .order, lane: &self.lane) {
+            self.template.format(ticket, headers: $0, into: &$1)
+        }
+        return try OrderAck(response, trID: trID)
+    }
+}
+
+@available(*, unavailable)
+extension OrderLane: Sendable {}
+
+extension OrderLane {
+    public enum Revision: Sendable, Equatable {
+        case cancel
+        /// A new limit price (KIS lets a modify change price or type, not raise quantity).
+        case modify(price: Int64)
+    }
+
+    /// Modifies or cancels `quantity` shares (nil: all that remain) of an order (`order-rvsecncl`).
+    public mutating func revise(
+        organization: String, orderNumber: String, _ revision: Revision, quantity: Int64? = nil
+    ) throws(KISError) -> OrderAck {
+        let settings = self.client.settings
+        let price: Int64 = if case .modify(let price) = revision { price } else { 0 }
+        let body = JSON.obj([
+            "CANO": .string(settings.account.cano), "ACNT_PRDT_CD": .string(settings.account.productCode),
+            "KRX_FWDG_ORD_ORGNO": .string(organization), "ORGN_ODNO": .string(orderNumber),
+            "ORD_DVSN": "00", "RVSE_CNCL_DVSN_CD": revision == .cancel ? "02" : "01",
+            "ORD_QTY": .string(String(quantity ?? 0)), "ORD_UNPR": .string(String(price)),
+            "QTY_ALL_ORD_YN": quantity == nil ? "Y" : "N", "EXCG_ID_DVSN_CD": "KRX",
+        ])
+        let call = RESTCall(
+            .post, "/uapi/domestic-stock/v1/trading/order-rvsecncl", trID: OrderTR.revise(settings.environment),
+            body: body.bytes)
+        let response = try self.client.send(trID: call.trID, authenticated: true, kind: .order, lane: &self.lane) {
+            call.format(into: &$1, headers: $0)
+        }
+        return try OrderAck(response, trID: call.trID)
+    }
+}

@@ -1,0 +1,53 @@
+public import Net
+
+/// One pre-warmed keep-alive connection to the REST host with its reusable request buffer and header block.
+///
+/// The client keeps two: orders never queue behind a slow balance inquiry. Both draw on the one `RateLimiter`.
+/// Thread-confined; the client guards its query lane with a mutex, and the order lane belongs to one thread.
+public struct Lane: ~Copyable {
+    var connection: HTTPConnection
+    var writer = ByteWriter(capacity: 8 * 1_024)
+    var headers: HeaderBlock?
+    let host: String
+
+    init(baseURL: String, maxResponseSize: Int, caFile: String?) {
+        self.connection = HTTPConnection(baseURL: baseURL, maxResponseSize: maxResponseSize, caFile: caFile)
+        self.host = Stream.endpoint(ofURL: baseURL)
+    }
+
+    /// Connections opened so far: a warm lane keeps this flat.
+    public var connectCount: Int { self.connection.connectCount }
+
+    /// Opens the connection now, ahead of the first request.
+    public mutating func warm() throws(NetError) {
+        try self.connection.keepWarm()
+    }
+
+    /// The header block for `token`, rebuilt only when the token changed.
+    mutating func headers(for token: Secret?, credentials: Credentials, userAgent: String) -> HeaderBlock {
+        if let headers = self.headers, headers.token == token { return headers }
+        let headers = HeaderBlock(host: self.host, credentials: credentials, userAgent: userAgent, token: token)
+        self.headers = headers
+        return headers
+    }
+
+    /// Sends the request now in `writer` and opens KIS's envelope.
+    mutating func exchange(trID: String, timeoutMilliseconds: Int) throws(KISError) -> RESTResponse {
+        let response: HTTPResponse
+        do {
+            response = try self.connection.exchange(self.writer.bytes, timeoutMilliseconds: timeoutMilliseconds)
+        } catch {
+            switch error {
+            case .notSent(let cause): throw .unreachable(cause)
+            case .lost(let cause): throw .responseLost(trID: trID, cause: cause)
+            }
+        }
+        let json = try self.connection.withBytes(response.body) { body throws(KISError) in
+            try Envelope.open(status: response.head.status, body: body, trID: trID)
+        }
+        return RESTResponse(status: response.head.status, trCont: response.head.trCont, json: json, sentAt: response.sentAt)
+    }
+}
+
+@available(*, unavailable)
+extension Lane: Sendable {}

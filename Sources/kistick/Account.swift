@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import KIS
+import TickCore
+
+/// `kistick price CODE`.
+struct Price: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a stock's current price and the day's figures.")
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "KRX short code, e.g. 005930.") var code: String
+
+    func run() async throws {
+        try await self.connection.withClient { client in
+            let quote = try client.price(self.code)
+            try emit(quote, json: self.connection.json) {
+                printTable([
+                    ["code", "price", "change", "%", "open", "high", "low", "volume", "value (KRW)", "limits"],
+                    [
+                        quote.code, "\(quote.price)", "\(quote.change)", String(format: "%.2f", quote.changeRate),
+                        "\(quote.open)", "\(quote.high)", "\(quote.low)", "\(quote.volume)", "\(quote.tradedValue)",
+                        "\(quote.lowerLimit)–\(quote.upperLimit)",
+                    ],
+                ])
+            }
+        }
+    }
+}
+
+/// `kistick balance`.
+struct BalanceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "balance", abstract: "Print holdings and cash.")
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        try await self.connection.withClient { client in
+            let balance = try client.balance()
+            try emit(balance, json: self.connection.json) {
+                printTable(
+                    [["code", "name", "qty", "sellable", "avg price", "price", "value", "P&L", "%"]]
+                        + balance.holdings.map {
+                            [
+                                $0.code, $0.name, "\($0.quantity)", "\($0.sellable)", String(format: "%.2f", $0.averagePrice),
+                                "\($0.price)", "\($0.value)", "\($0.profit)", String(format: "%.2f", $0.profitRate),
+                            ]
+                        })
+                print("cash \(balance.cash) KRW (D+2 \(balance.cashD2)), securities \(balance.securitiesValue), total \(balance.totalValue), P&L \(balance.profit)")
+            }
+        }
+    }
+}
+
+/// `kistick orders`: what is still working and what filled today.
+struct Orders: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print open orders and today's fills.")
+    @OptionGroup var connection: ConnectionOptions
+
+    private struct Report: Encodable {
+        var open: [OrderRecord]
+        var today: [OrderRecord]
+    }
+
+    func run() async throws {
+        try await self.connection.withClient { client in
+            let today = KST.date(epochSeconds: Int64(Date().timeIntervalSince1970))
+            let report = Report(open: try client.cancellableOrders(), today: try client.dailyOrders(from: today, to: today))
+            try emit(report, json: self.connection.json) {
+                for (title, records) in [("open orders", report.open), ("today", report.today)] {
+                    print("\(title): \(records.count)")
+                    guard !records.isEmpty else { continue }
+                    printTable(
+                        [["time", "order", "code", "side", "qty", "price", "filled", "avg", "left", "cancelled"]]
+                            + records.map {
+                                [
+                                    $0.time, $0.orderNumber, $0.code, $0.side, "\($0.quantity)", "\($0.price)",
+                                    "\($0.filledQuantity)", String(format: "%.0f", $0.averageFillPrice),
+                                    "\($0.remainingQuantity)", $0.cancelled ? "yes" : "",
+                                ]
+                            })
+                }
+            }
+        }
+    }
+}
+
+/// `kistick order buy|sell CODE QTY [--price P]`.
+struct Order: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Place a cash order: a limit order with --price, else a market order.",
+        discussion: "With --env real the order is real money and needs --yes-real-money.")
+    enum Side: String, ExpressibleByArgument { case buy, sell }
+
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "buy or sell.") var side: Side
+    @Argument(help: "KRX short code, e.g. 005930.") var code: String
+    @Argument(help: "Number of shares.") var quantity: Int64
+    @Option(help: "Limit price in KRW (omit for a market order).") var price: Int64?
+    @Flag(help: "Required with --env real: this order spends real money.") var yesRealMoney = false
+
+    func validate() throws {
+        guard self.quantity > 0 else { throw ValidationError("quantity must be positive") }
+        guard (self.price ?? 1) > 0 else { throw ValidationError("--price must be positive (omit it for a market order)") }
+        guard SymbolCode(self.code) != nil, self.code.count <= 7 else { throw ValidationError("not a KRX code: \(self.code)") }
+        guard self.connection.env == .paper || self.yesRealMoney else {
+            throw ValidationError("--env real places a real-money order: add --yes-real-money if that is what you want")
+        }
+    }
+
+    func run() async throws {
+        try await self.connection.withClient { client in
+            let ticket = OrderTicket(
+                side: self.side == .buy ? .buy : .sell, code: SymbolCode(self.code)!, quantity: self.quantity,
+                price: self.price ?? 0)
+            var lane = try client.makeOrderLane()
+            let sentAtKST = KST.time(epochSeconds: Int64(Date().timeIntervalSince1970))
+            do {
+                let ack = try lane.place(ticket)
+                try emit(ack, json: self.connection.json) {
+                    print("accepted: order \(ack.orderNumber) (branch \(ack.organization)) at \(ack.time): \(ack.message)")
+                }
+            } catch KISError.responseLost(let trID, let cause) {
+                // Never resend: find out whether KIS has it.
+                FileHandle.standardError.write(Data("\(trID): answer lost (\(cause)); checking today's orders…\n".utf8))
+                switch try OrderRecovery(client: client).resolve(ticket, sentAtKST: sentAtKST, known: []) {
+                case .placed(let record):
+                    try emit(record, json: self.connection.json) {
+                        print("accepted (found in today's orders): order \(record.orderNumber) at \(record.time)")
+                    }
+                case .notPlaced:
+                    throw ValidationError("the order was not placed (KIS has no record of it); nothing was resent")
+                }
+            }
+        }
+    }
+}

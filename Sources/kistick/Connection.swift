@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import KIS
+import Simulator
+
+/// Where a command's KIS session goes, shared by every command that talks to KIS.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "kis_devlp.yaml to read (default: ~/KIS/config/kis_devlp.yaml, then ./kis_devlp.yaml).")
+    var config: String?
+
+    @Option(help: "paper (모의투자, the default) or real.")
+    var env: EnvironmentOption = .paper
+
+    @Flag(help: "Run against an embedded simulator on loopback instead of KIS (no kis_devlp.yaml needed).")
+    var sim = false
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    /// Runs `body` with a client; an embedded simulator, if any, is stopped afterwards.
+    func withClient<T>(_ body: (KISClient) async throws -> T) async throws -> T {
+        let (client, simulator) = try await self.connect()
+        do {
+            let result = try await body(client)
+            try await simulator?.stop()
+            return result
+        } catch {
+            try? await simulator?.stop()
+            throw error
+        }
+    }
+
+    /// A client, and the embedded simulator when `--sim` asked for one.
+    private func connect() async throws -> (KISClient, Simulator?) {
+        if self.sim {
+            return try await Self.simulated(self.env.environment)
+        }
+        let variables = ProcessInfo.processInfo.environment
+        let config = try KISConfig.load(path: self.config, environment: self.env.environment, environmentVariables: variables)
+        let settings = ClientSettings(config: config, environmentVariables: variables)
+        return (KISClient.make(settings: settings, cache: try TokenCache(environmentVariables: variables)), nil)
+    }
+
+    /// A simulator serving both environments, and a client holding made-up credentials of KIS's lengths.
+    private static func simulated(_ environment: KIS.Environment) async throws -> (KISClient, Simulator) {
+        var config = SimConfig()
+        config.servers = [.real: SimConfig.Ports(), .paper: SimConfig.Ports()]
+        let simulator = Simulator(config: config)
+        let endpoints = try await simulator.start()
+        let served = endpoints[environment == .real ? .real : .paper]!
+        var random = SystemRandomNumberGenerator()
+        func text(_ count: Int) -> String {
+            String((0..<count).map { _ in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement(using: &random)! })
+        }
+        let settings = ClientSettings(
+            environment: environment, restURL: served.rest, webSocketURL: served.webSocket,
+            credentials: Credentials(appKey: Secret(text(36)), appSecret: Secret(text(180))),
+            account: Account(cano: "50000000", productCode: "01")!, htsID: "simuser", userAgent: "kistick")
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-sim-\(getpid())").path
+        return (KISClient.make(settings: settings, cache: try TokenCache(directory: cache)), simulator)
+    }
+}
+
+/// `--env`: an argument type of the CLI's own, so the library's `Environment` needs no ArgumentParser conformance.
+enum EnvironmentOption: String, ExpressibleByArgument {
+    case paper
+    case real
+
+    var environment: KIS.Environment { self == .real ? .real : .paper }
+}
+
+/// Prints `value` as JSON (for scripts) or runs `table` (for people).
+func emit<T: Encodable>(_ value: T, json: Bool, table: () -> Void) throws {
+    guard json else { return table() }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Left-aligned columns, each as wide as its widest cell.
+func printTable(_ rows: [[String]]) {
+    guard let header = rows.first else { return }
+    let widths = header.indices.map { column in rows.map { $0.count > column ? $0[column].count : 0 }.max() ?? 0 }
+    for row in rows {
+        print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+    }
+}

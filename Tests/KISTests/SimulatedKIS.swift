@@ -1,0 +1,126 @@
+import Foundation
+import JSON
+import KIS
+import Net
+import Simulator
+import Synchronization
+import Testing
+import TickCore
+
+/// A simulator on loopback port 0 with a manual clock (both servers), and clients pointed at it with made-up
+/// credentials of KIS's lengths and a token cache in a fresh temporary folder.
+final class SimulatedKIS: Sendable {
+    let simulator: Simulator
+    let settings: ClientSettings
+    let cacheDirectory: String
+    let today: UInt32
+
+    init(environment: KIS.Environment = .real) async throws {
+        var config = SimConfig()
+        config.clock = .manual
+        config.symbols = ["005930", "000660"]
+        config.servers = [.real: SimConfig.Ports(), .paper: SimConfig.Ports()]
+        self.simulator = Simulator(config: config)
+        let endpoints = try await self.simulator.start()
+        let served = try #require(endpoints[environment == .real ? .real : .paper])
+        self.settings = ClientSettings(
+            environment: environment, restURL: served.rest, webSocketURL: served.webSocket,
+            credentials: KIS.Credentials(appKey: Secret(Self.text(36)), appSecret: Secret(Self.text(180))),
+            account: Account(cano: "50000000", productCode: "01")!, htsID: "simuser", userAgent: "kistick-tests")
+        self.cacheDirectory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("kistick-rest-\(UUID().uuidString)").path
+        self.today = KST.date(epochSeconds: Int64(Date().timeIntervalSince1970))
+    }
+
+    /// A new client: its own memory, connections and limiter, as another process would have; only the token cache
+    /// folder is shared.
+    func client(settings: ClientSettings? = nil, clock: (any NanoClock)? = nil) throws -> KISClient {
+        let settings = settings ?? self.settings
+        let cache = try TokenCache(directory: self.cacheDirectory)
+        guard let clock else { return KISClient.make(settings: settings, cache: cache) }
+        let tokens = TokenManager(
+            appKey: settings.credentials.appKey, environment: settings.environment, cache: cache, clock: clock,
+            issuer: OAuth(settings: settings))
+        return KISClient(settings: settings, limiter: RateLimiter(environment: settings.environment), tokens: tokens)
+    }
+
+    /// A client of a scripted server, with a token that needs no issuing.
+    static func client(restURL: String, tokens: FixedToken) throws -> KISClient {
+        let settings = ClientSettings(
+            environment: .real, restURL: restURL, webSocketURL: "ws://127.0.0.1:1",
+            credentials: KIS.Credentials(appKey: Secret(Self.text(36)), appSecret: Secret(Self.text(180))),
+            account: Account(cano: "50000000", productCode: "01")!, htsID: "simuser", userAgent: "kistick-tests")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-rest-\(UUID().uuidString)").path
+        let manager = TokenManager(
+            appKey: settings.credentials.appKey, environment: .real, cache: try TokenCache(directory: directory),
+            issuer: tokens)
+        return KISClient(settings: settings, limiter: RateLimiter(limit: 1_000), tokens: manager)
+    }
+
+    func fault(_ json: String) throws {
+        try self.post("/sim/fault", json)
+    }
+
+    /// The simulator's market time, HHMMSS: what KIS stamps orders with.
+    func marketTime() throws -> UInt32 {
+        let state = try self.post("/sim/state", nil)
+        let stamp = try #require(state["market_time"]?.text)
+        return try #require(UInt32(stamp.suffix(6)))
+    }
+
+    @discardableResult
+    private func post(_ path: String, _ body: String?) throws -> JSON {
+        var writer = ByteWriter(capacity: 512)
+        writer.append(body == nil ? "GET " : "POST ")
+        writer.append(path)
+        writer.append(" HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ")
+        writer.append(decimal: Int64(body?.utf8.count ?? 0))
+        writer.append("\r\n\r\n")
+        writer.append(body ?? "")
+        var connection = HTTPConnection(baseURL: self.settings.restURL)
+        let response = try connection.exchange(writer.bytes, timeoutMilliseconds: 2_000)
+        #expect(response.head.status == 200, "\(path) \(body ?? "")")
+        return try #require(connection.withBytes(response.body) { JSON(parsing: $0) })
+    }
+
+    func finish() {
+        let simulator = self.simulator
+        try? FileManager.default.removeItem(atPath: self.cacheDirectory)
+        Task { try? await simulator.stop() }
+    }
+
+    static func text(_ count: Int) -> String {
+        String((0..<count).map { _ in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement()! })
+    }
+}
+
+/// A token issuer for scripted servers, which check no token.
+struct FixedToken: TokenIssuing {
+    static let fixed = FixedToken()
+    func issueAccessToken() throws(KISError) -> AccessToken {
+        let now = Int64(Date().timeIntervalSince1970)
+        return AccessToken(token: Secret("scripted"), expiresAt: now + 86_400, issuedAt: now)
+    }
+}
+
+/// Wall time that moves the simulator's manual clock along when the token manager sleeps, so waiting out KIS's
+/// one-token-a-minute rule costs no real minute.
+final class SimulatorClock: NanoClock {
+    private let simulator: Simulator
+    private let offset = Atomic<Int64>(0)
+
+    init(_ simulator: Simulator) {
+        self.simulator = simulator
+    }
+
+    /// Seconds slept so far.
+    var slept: Int64 { self.offset.load(ordering: .relaxed) / 1_000_000_000 }
+
+    func now() -> Int64 { WallClock().now() + self.offset.load(ordering: .relaxed) }
+
+    func sleep(nanoseconds: Int64) {
+        guard nanoseconds > 0 else { return }
+        self.offset.add(nanoseconds, ordering: .relaxed)
+        self.simulator.advance(seconds: Double(nanoseconds) / 1e9)
+    }
+}
