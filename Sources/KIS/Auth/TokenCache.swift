@@ -113,7 +113,9 @@ struct TokenCacheEntry: Equatable, Sendable {
 }
 
 /// Read and write access to an app key's cache file, which exists only while its lock is held.
-struct LockedFile: ~Copyable {
+/// Copyable only because a noncopyable version, borrowed through `withLock`, crashes the Swift 6.3.1 optimizer;
+/// it is created solely inside `TokenCache.withLock`, so it still cannot outlive the lock.
+struct LockedFile {
     enum Contents: Equatable {
         case missing
         case entry(TokenCacheEntry)

@@ -1,5 +1,5 @@
-public import JSON
-public import TickCore
+import JSON
+import TickCore
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,4 @@
-public import Net
+import Net
 import JSON
 import Synchronization
 

@@ -1,4 +1,4 @@
-public import JSON
+import JSON
 
 /// KIS sends every number as a string; these read them, treating blank as zero (KIS's habit for "none").
 extension JSON {

@@ -1,4 +1,4 @@
-public import TickCore
+import TickCore
 
 /// Finds out what became of an order whose answer was lost (timeout, reset, EGW00302), by asking KIS for today's
 /// orders instead of sending it again: a resend after a lost answer is how a trader ends up with twice the position.

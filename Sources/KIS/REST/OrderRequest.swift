@@ -1,4 +1,4 @@
-public import Net
+import Net
 public import TickCore
 
 /// An order as the strategy decides it: fixed layout, no strings, formatted straight into the order lane's buffer.
@@ -52,8 +52,11 @@ struct OrderTemplate {
         if self.prefix.isEmpty || self.prefixToken != headers.token { self.update(headers: headers) }
         self.body.reset()
         self.body.append(bytes: self.bodyPrefix)
-        withUnsafeBytes(of: ticket.code.rawValue.littleEndian) { raw in
-            for byte in raw where byte != 0 { self.body.append(byte) }
+        // The code's ASCII bytes, low byte first (`PackedASCII`), without building a String.
+        var packed = ticket.code.rawValue
+        while packed != 0 {
+            self.body.append(UInt8(truncatingIfNeeded: packed))
+            packed >>= 8
         }
         self.body.append(ticket.isMarket ? #"","ORD_DVSN":"01","ORD_QTY":""# : #"","ORD_DVSN":"00","ORD_QTY":""#)
         self.body.append(decimal: ticket.quantity)

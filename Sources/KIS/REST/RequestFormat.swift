@@ -1,4 +1,4 @@
-public import Net
+import Net
 
 /// The headers every authenticated KIS call carries, formatted once per access token and reused for every
 /// request until the token changes (PROTOCOL.md §3.1).
