@@ -109,15 +109,24 @@ private final class Board: Sendable {
             state.rows[trade.code, default: Row()].trades += 1
         }
         if self.json {
-            print(#"{"type":"trade","code":"\#(trade.code)","time":\#(trade.exchangeTime),"price":\#(trade.price),"volume":\#(trade.volume),"side":"\#(trade.side.map { "\($0)" } ?? "")","cumulative_volume":\#(trade.cumulativeVolume),"strength":\#(Double(trade.strength) / 100)}"#)
+            print(#"{"type":"trade","code":"\#(trade.code)","time":"\#(Self.hhmmss(trade.exchangeTime))","price":\#(trade.price),"volume":\#(trade.volume),"side":"\#(trade.side.map { "\($0)" } ?? "")","cumulative_volume":\#(trade.cumulativeVolume),"strength":\#(Double(trade.strength) / 100)}"#)
         }
     }
 
     func book(_ book: Book) {
         self.state.withLock { $0.rows[book.code, default: Row()].book = book }
         if self.json {
-            print(#"{"type":"book","code":"\#(book.code)","time":\#(book.exchangeTime),"bid":\#(book.bidPrices[0]),"bid_qty":\#(book.bidQuantities[0]),"ask":\#(book.askPrices[0]),"ask_qty":\#(book.askQuantities[0])}"#)
+            print(#"{"type":"book","code":"\#(book.code)","time":"\#(Self.hhmmss(book.exchangeTime))","bid":\#(book.bidPrices[0]),"bid_qty":\#(book.bidQuantities[0]),"ask":\#(book.askPrices[0]),"ask_qty":\#(book.askQuantities[0])}"#)
         }
+    }
+
+    /// HHMMSS in KST of exchange epoch seconds, as KIS prints times.
+    static func hhmmss(_ epochSeconds: UInt32) -> String {
+        Self.hhmmss6(KST.time(epochSeconds: Int64(epochSeconds)))
+    }
+
+    static func hhmmss6(_ time: UInt32) -> String {
+        String(repeating: "0", count: time < 100_000 ? 1 : 0) + String(time)
     }
 
     func gap(_ code: SymbolCode) { self.state.withLock { $0.gaps.append(code) } }
@@ -125,9 +134,9 @@ private final class Board: Sendable {
 
     func snapshot(_ code: SymbolCode, _ price: Int64?) {
         let time = KST.time(epochSeconds: Int64(Date().timeIntervalSince1970))
-        let note = "reconnected \(time); REST price \(price.map(String.init) ?? "unavailable")"
+        let note = "reconnected \(Self.hhmmss6(time)); REST price \(price.map(String.init) ?? "unavailable")"
         self.state.withLock { $0.rows[code, default: Row()].gapNote = note }
-        if self.json { print(#"{"type":"gap","code":"\#(code)","time":\#(time),"rest_price":\#(price.map(String.init) ?? "null")}"#) }
+        if self.json { print(#"{"type":"gap","code":"\#(code)","time":"\#(Self.hhmmss6(time))","rest_price":\#(price.map(String.init) ?? "null")}"#) }
     }
 
     func note(_ text: String) {
@@ -148,7 +157,7 @@ private final class Board: Sendable {
             let trade = row.trade
             let book = row.book
             table.append([
-                code.description, trade.map { String($0.exchangeTime) } ?? "-", trade.map { String($0.price) } ?? "-",
+                code.description, trade.map { Self.hhmmss($0.exchangeTime) } ?? "-", trade.map { String($0.price) } ?? "-",
                 trade.map { String($0.change) } ?? "-", trade.map { String($0.cumulativeVolume) } ?? "-",
                 trade.map { String(format: "%.2f", Double($0.strength) / 100) } ?? "-",
                 book.map { String($0.bidPrices[0]) } ?? "-", book.map { String($0.askPrices[0]) } ?? "-",
@@ -175,6 +184,7 @@ private struct BoardObserver: WebSocketObserver {
     mutating func event(_ event: WebSocketEvent) {
         switch event {
         case .gap(let code): self.board.gap(code)
+        case .disconnected(.stopped): break
         case .disconnected(let reason): self.board.note("disconnected: \(reason)")
         case .subscribeFailed(let subscription, let error): self.board.note("\(subscription): \(error)")
         case .serverError(let code, let message): self.board.note("KIS \(code): \(message)")
