@@ -25,6 +25,8 @@ let package = Package(
                 .product(name: "Wire", package: "kistick"),
                 .product(name: "Crypto", package: "kistick"),
                 .product(name: "TickCore", package: "kistick"),
+                .product(name: "KIS", package: "kistick"),
+                .product(name: "Net", package: "kistick"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/WireBenchmarks",

@@ -3,6 +3,9 @@ import Crypto
 import Feed
 import Fixtures
 import Foundation
+import KIS
+import Net
+import TickCore
 import Wire
 
 /// The wire core's hot paths on real KIS frames. Each benchmark's steady state must not allocate: the committed
@@ -90,5 +93,26 @@ let benchmarks: @Sendable () -> Void = {
         }
         try measure(benchmark, pass)
         blackHole(total)
+    }
+
+    // The order path from decision to request bytes: one order-cash request (head, per-token headers, JSON body)
+    // written into the lane's reused buffer.
+    Benchmark("order-cash-format") { benchmark in
+        let settings = ClientSettings(
+            environment: .real, restURL: "https://openapi.koreainvestment.com:9443", webSocketURL: "ws://127.0.0.1:1",
+            credentials: Credentials(
+                appKey: Secret(String(repeating: "K", count: 36)), appSecret: Secret(String(repeating: "S", count: 180))),
+            account: Account(cano: "50000000", productCode: "01")!, htsID: "bench", userAgent: "kistick-bench")
+        var requests = OrderRequestWriter(settings: settings)
+        var writer = ByteWriter(capacity: 2_048)
+        let token = Secret(String(repeating: "T", count: 350))
+        var ticket = OrderTicket(side: .buy, code: SymbolCode("005930")!, quantity: 1, price: 65_800)
+        func pass() {
+            ticket.quantity &+= 1
+            ticket.side = ticket.side == .buy ? .sell : .buy
+            requests.format(ticket, token: token, into: &writer)
+        }
+        try measure(benchmark, pass)
+        blackHole(writer.count)
     }
 }

@@ -34,29 +34,33 @@ defer { try? FileManager.default.removeItem(atPath: cacheDirectory) }
 let quote = try client.price("005930")
 let restingPrice = quote.price * 97 / 100 / quote.tickSize * quote.tickSize
 let ticket = OrderTicket(side: .buy, code: SymbolCode("005930")!, quantity: 1, price: restingPrice)
-var lane = try client.makeOrderLane()
-
-/// Orders are paced under the real server's 20/s, so the rate limiter admits each at once: what is timed is the
-/// client, not a wait for budget.
+/// Orders are paced as python-kis's are (ORDER_GAP_MS), under the real server's 20/s, so the rate limiter admits
+/// each at once: what is timed is the client, not a wait for budget.
 let gapMicroseconds = UInt32(environment["ORDER_GAP_MS"].flatMap(Int.init) ?? 100) * 1_000
-func pace() { usleep(gapMicroseconds) }
 
-func place(cold: Bool) throws -> UInt64 {
+/// Nanoseconds from the decision to the last byte of the order's request handed to the kernel.
+func place(_ lane: inout OrderLane, cold: Bool) throws -> UInt64 {
     if cold { lane.dropConnection() }
-    pace()
+    usleep(gapMicroseconds)
     let decision = monotonicNanoseconds()
     let ack = try lane.place(ticket)
     return ack.sentAt - decision
 }
 
-for _ in 0..<3 { _ = try place(cold: false) }
-var warm: [UInt64] = []
-var cold: [UInt64] = []
-// Interleaved, so drift in this machine's speed lands on both alike.
-for _ in 0..<orders {
-    warm.append(try place(cold: false))
-    cold.append(try place(cold: true))
+func run() throws -> (warm: [UInt64], cold: [UInt64]) {
+    var lane = try client.makeOrderLane()
+    for _ in 0..<3 { _ = try place(&lane, cold: false) }
+    var warm: [UInt64] = []
+    var cold: [UInt64] = []
+    // Interleaved, so drift in this machine's speed lands on both alike.
+    for _ in 0..<orders {
+        warm.append(try place(&lane, cold: false))
+        cold.append(try place(&lane, cold: true))
+    }
+    return (warm, cold)
 }
+
+let (warm, cold) = try run()
 for (name, samples) in [("kistick-warm", warm), ("kistick-cold", cold)] {
     print(#"{"client":"\#(name)","n":\#(samples.count),"decision_to_written_ns":[\#(samples.map(String.init).joined(separator: ","))]}"#)
 }

@@ -147,12 +147,12 @@ public final class KISClient: Sendable {
 public struct OrderLane: ~Copyable {
     private let client: KISClient
     private var lane: Lane
-    private var template: OrderTemplate
+    private var template: OrderRequestWriter
 
     init(client: KISClient) throws(KISError) {
         self.client = client
         self.lane = Lane(baseURL: client.settings.restURL, maxResponseSize: 64 * 1_024, caFile: client.settings.caFile)
-        self.template = OrderTemplate(environment: client.settings.environment, account: client.settings.account)
+        self.template = OrderRequestWriter(settings: client.settings)
         do { try self.lane.warm() } catch { throw .unreachable(error) }
     }
 

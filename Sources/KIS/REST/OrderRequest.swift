@@ -1,4 +1,4 @@
-import Net
+public import Net
 public import TickCore
 
 /// An order as the strategy decides it: fixed layout, no strings, formatted straight into the order lane's buffer.
@@ -21,7 +21,7 @@ public struct OrderTicket: Sendable, Equatable, BitwiseCopyable {
 
 /// The order-cash request, preformatted per token: the request line and every header are fixed bytes; only the
 /// tr_id (buy or sell), the content length and the body's few numbers are written per order (STYLE §12).
-struct OrderTemplate {
+public struct OrderRequestWriter {
     /// `POST … HTTP/1.1`, the header block, and `tr_id: ` — up to the side's tr_id.
     private var prefix: [UInt8] = []
     /// The token `prefix` was built with.
@@ -31,8 +31,20 @@ struct OrderTemplate {
     /// `{"CANO":"12345678","ACNT_PRDT_CD":"01","PDNO":"`
     private let bodyPrefix: [UInt8]
     private var body = ByteWriter(capacity: 256)
+    private let host: String
+    private let credentials: Credentials
+    private let userAgent: String
 
-    init(environment: Environment, account: Account) {
+    public init(settings: ClientSettings) {
+        self.init(
+            environment: settings.environment, account: settings.account, host: Stream.endpoint(ofURL: settings.restURL),
+            credentials: settings.credentials, userAgent: settings.userAgent)
+    }
+
+    init(environment: Environment, account: Account, host: String, credentials: Credentials, userAgent: String) {
+        self.host = host
+        self.credentials = credentials
+        self.userAgent = userAgent
         self.buyTR = Array(OrderTR.cash(.buy, environment).utf8)
         self.sellTR = Array(OrderTR.cash(.sell, environment).utf8)
         self.bodyPrefix = Array(#"{"CANO":"\#(account.cano)","ACNT_PRDT_CD":"\#(account.productCode)","PDNO":""#.utf8)
@@ -47,9 +59,18 @@ struct OrderTemplate {
         self.prefixToken = headers.token
     }
 
-    /// Writes the whole request for `ticket` into `writer`. Allocates nothing once the buffers have grown.
-    mutating func format(_ ticket: OrderTicket, headers: HeaderBlock, into writer: inout ByteWriter) {
-        if self.prefix.isEmpty || self.prefixToken != headers.token { self.update(headers: headers) }
+    /// Writes the whole request for `ticket`, authorised by `token`, into `writer`. Allocates nothing once the
+    /// buffers have grown and while the token stays the same.
+    public mutating func format(_ ticket: OrderTicket, token: Secret, into writer: inout ByteWriter) {
+        let headers =
+            self.prefixToken == token
+            ? nil : HeaderBlock(host: self.host, credentials: self.credentials, userAgent: self.userAgent, token: token)
+        self.format(ticket, headers: headers, into: &writer)
+    }
+
+    /// Writes the whole request for `ticket` into `writer`; `headers` nil keeps the current prefix.
+    mutating func format(_ ticket: OrderTicket, headers: HeaderBlock?, into writer: inout ByteWriter) {
+        if let headers, self.prefix.isEmpty || self.prefixToken != headers.token { self.update(headers: headers) }
         self.body.reset()
         self.body.append(bytes: self.bodyPrefix)
         // The code's ASCII bytes, low byte first (`PackedASCII`), without building a String.
