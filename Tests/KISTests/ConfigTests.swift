@@ -88,7 +88,9 @@ let filledValues: [String: String] = [
 
     @Test func placeholderErrorReadsAsOneSentence() {
         let error = ConfigError.placeholder(key: "paper_app", path: "/home/u/KIS/config/kis_devlp.yaml")
-        #expect(error.description == "paper_app in /home/u/KIS/config/kis_devlp.yaml is still the template's placeholder.")
+        #expect(
+            error.description == "paper_app in /home/u/KIS/config/kis_devlp.yaml is still the template's placeholder."
+        )
     }
 
     @Test func filledFileGivesEveryField() throws {
@@ -195,7 +197,8 @@ let filledValues: [String: String] = [
         let spaced = "SECRET with spaces" + String(repeating: "x", count: 18)
         path = try directory.write(
             template(replacing: filledValues.merging(["paper_app": "\"\(spaced)\""]) { $1 }), to: "kis_devlp.yaml")
-        #expect(throws: ConfigError.malformed(key: "paper_app", path: path, expected: "printable ASCII without spaces")) {
+        let malformed = ConfigError.malformed(key: "paper_app", path: path, expected: "printable ASCII without spaces")
+        #expect(throws: malformed) {
             try KISConfig.load(path: path, environment: .paper, environmentVariables: [:])
         }
     }
@@ -217,8 +220,11 @@ let filledValues: [String: String] = [
             }
         }
         path = try directory.write(
-            template(replacing: filledValues.merging(["vops": "\"https://wrong.scheme\""]) { $1 }), to: "kis_devlp.yaml")
-        #expect(throws: ConfigError.malformed(key: "vops", path: path, expected: "a URL starting with ws:// or wss://")) {
+            template(replacing: filledValues.merging(["vops": "\"https://wrong.scheme\""]) { $1 }),
+            to: "kis_devlp.yaml"
+        )
+        #expect(throws: ConfigError.malformed(key: "vops", path: path, expected: "a URL starting with ws:// or wss://"))
+        {
             try KISConfig.load(path: path, environment: .paper, environmentVariables: [:])
         }
         let noAgent = template(replacing: filledValues).split(separator: "\n")
@@ -241,10 +247,12 @@ let filledValues: [String: String] = [
         }
         let empty = try KISConfig.load(path: path, environment: .paper, environmentVariables: ["KIS_REST_URL": ""])
         #expect(empty.restURL == "https://openapivts.koreainvestment.com:29443")
-        #expect(throws: ConfigError.invalidEnvironmentVariable(name: "KIS_WS_URL", expected: "a URL starting with ws:// or wss://")) {
+        let webSocket = "a URL starting with ws:// or wss://"
+        #expect(throws: ConfigError.invalidEnvironmentVariable(name: "KIS_WS_URL", expected: webSocket)) {
             try KISConfig.load(path: path, environment: .paper, environmentVariables: ["KIS_WS_URL": "http://x"])
         }
-        #expect(throws: ConfigError.invalidEnvironmentVariable(name: "KIS_REST_URL", expected: "a URL starting with https:// or http://")) {
+        let rest = "a URL starting with https:// or http://"
+        #expect(throws: ConfigError.invalidEnvironmentVariable(name: "KIS_REST_URL", expected: rest)) {
             try KISConfig.load(path: path, environment: .real, environmentVariables: ["KIS_REST_URL": "https://"])
         }
     }
@@ -259,11 +267,13 @@ let filledValues: [String: String] = [
         let environment = ["HOME": home.path]
         let official = "\(home.path)/KIS/config/kis_devlp.yaml"
         let local = "\(work.path)/kis_devlp.yaml"
-        #expect(KISConfig.searchPaths(environmentVariables: environment, currentDirectory: work.path) == [official, local])
+        let searched = KISConfig.searchPaths(environmentVariables: environment, currentDirectory: work.path)
+        #expect(searched == [official, local])
         #expect(KISConfig.searchPaths(environmentVariables: [:]) == ["./kis_devlp.yaml"])
 
         #expect(throws: ConfigError.notFound(searched: [official, local])) {
-            try KISConfig.load(path: nil, environment: .paper, environmentVariables: environment, currentDirectory: work.path)
+            try KISConfig.load(
+                path: nil, environment: .paper, environmentVariables: environment, currentDirectory: work.path)
         }
         try work.write(template(replacing: filledValues), to: "kis_devlp.yaml")
         let fromWork = try KISConfig.load(
@@ -292,7 +302,10 @@ let filledValues: [String: String] = [
         #expect(throws: error) {
             try KISConfig.load(path: path, environment: .real, environmentVariables: [:])
         }
-        #expect(error.description == "Line 3 of \(path) is indented; nested mappings and continued values are not supported.")
+        #expect(
+            error.description
+                == "Line 3 of \(path) is indented; nested mappings and continued values are not supported."
+        )
     }
 
     /// Every malformed line carries a secret; no description, reflection or dump may show any of it.

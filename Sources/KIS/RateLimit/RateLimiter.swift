@@ -101,8 +101,10 @@ public final class RateLimiter: Sendable {
             switch self.readiness(of: wanted, current: ticket, now: now) {
             case .stale:
                 continue
+            case .wait(let nanoseconds) where ordersAhead > 0:
+                return .wait(nanoseconds: max(nanoseconds, Self.yieldToOrdersNanoseconds))
             case .wait(let nanoseconds):
-                return .wait(nanoseconds: ordersAhead > 0 ? max(nanoseconds, Self.yieldToOrdersNanoseconds) : nanoseconds)
+                return .wait(nanoseconds: nanoseconds)
             case .free where ordersAhead > 0:
                 return .wait(nanoseconds: Self.yieldToOrdersNanoseconds)
             case .free:
