@@ -25,9 +25,9 @@ import Testing
         #expect(file.hasPrefix("\(directory)/token-paper-"))
         #expect(file.hasSuffix(".json"))
         #expect(file.count == directory.count + "/token-paper-".count + 16 + ".json".count)
-        #expect(!file.contains(Credentials.marker))
+        #expect(!file.contains(TestCredentials.marker))
         #expect(cache.filePath(appKey: TokenManagerTests.appKey, environment: .real) != file)
-        #expect(cache.filePath(appKey: Secret(Credentials.realKey), environment: .paper) != file)
+        #expect(cache.filePath(appKey: Secret(TestCredentials.realKey), environment: .paper) != file)
         #expect(Self.mode(directory) == 0o700)
         #expect(Self.mode(file) == 0o600)
         #expect(Self.mode(file.replacingOccurrences(of: ".json", with: ".lock")) == 0o600)
@@ -149,7 +149,7 @@ import Testing
         ]
         for text in renderings {
             #expect(!text.contains(FakeIssuer.tokenMarker), "leaked in \(text.count) characters")
-            #expect(!text.contains(Credentials.marker), "leaked in \(text.count) characters")
+            #expect(!text.contains(TestCredentials.marker), "leaked in \(text.count) characters")
         }
         #expect("\(token)" == "access token valid until 2026-01-02 09:02:02 KST")
     }

@@ -5,7 +5,7 @@ import Testing
 
 /// Fake issuer, fake clock, real files in a temporary directory.
 @Suite struct TokenManagerTests {
-    static let appKey = Secret(Credentials.paperKey)
+    static let appKey = Secret(TestCredentials.paperKey)
 
     static func manager(
         _ directory: TemporaryDirectory,
