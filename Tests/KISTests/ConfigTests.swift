@@ -1,70 +1,14 @@
 import KIS
 import Testing
 
-/// `kis_devlp.yaml` as koreainvestment/open-trading-api ships it (commit 0e65168), byte for byte.
-let officialTemplate = #"""
-    #홈페이지에서 API서비스 신청시 받은 Appkey, Appsecret 값 설정
-    #실전투자
-    my_app: "앱키"
-    my_sec: "앱키 시크릿"
-
-    #모의투자
-    paper_app: "모의투자 앱키"
-    paper_sec: "모의투자 앱키 시크릿"
-
-    # HTS ID
-    my_htsid: "사용자 HTS ID"
-
-    #계좌번호 앞 8자리
-    my_acct_stock: "증권계좌 8자리"
-    my_acct_future: "선물옵션계좌 8자리"
-    my_paper_stock: "모의투자 증권계좌 8자리"
-    my_paper_future: "모의투자 선물옵션계좌 8자리"
-
-    #계좌번호 뒤 2자리
-    my_prod: "01" # 종합계좌
-    # my_prod: "03" # 국내선물옵션계좌
-    # my_prod: "08" # 해외선물옵션 계좌
-    # my_prod: "22" # 개인연금
-    # my_prod: "29" # 퇴직연금
-
-    #domain infos
-    prod: "https://openapi.koreainvestment.com:9443" # 서비스
-    ops: "ws://ops.koreainvestment.com:21000" # 웹소켓
-    vps: "https://openapivts.koreainvestment.com:29443" # 모의투자 서비스
-    vops: "ws://ops.koreainvestment.com:31000" # 모의투자 웹소켓
-
-    my_token: ""
-
-    # User-Agent; Chrome > F12 개발자 모드 > Console > navigator.userAgent > 자신의 userAgent 확인가능
-    my_agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/114.0.0.0 Safari/537.36"
-
-    """#
-
 /// Credentials whose text is easy to search for in any output.
-enum Credentials {
+enum TestCredentials {
     static let marker = "SECRET"
     static let realKey = "SECRETrealKEY" + String(repeating: "r", count: 23)
     static let realSecret = "SECRETrealSEC" + String(repeating: "R", count: 167)
     static let paperKey = "SECRETpaperKEY" + String(repeating: "p", count: 22)
     static let paperSecret = "SECRETpaperSEC" + String(repeating: "P", count: 166)
 }
-
-/// The template with `values` (key → value line content, written as given) in place of its lines.
-func template(replacing values: [String: String]) -> String {
-    officialTemplate.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-        guard let colon = line.firstIndex(of: ":"), !line.hasPrefix("#"),
-            let value = values[String(line[..<colon])]
-        else { return String(line) }
-        return "\(line[..<colon]): \(value)"
-    }.joined(separator: "\n")
-}
-
-let filledValues: [String: String] = [
-    "my_app": "\"\(Credentials.realKey)\"", "my_sec": "\"\(Credentials.realSecret)\"",
-    "paper_app": "\"\(Credentials.paperKey)\"", "paper_sec": "\"\(Credentials.paperSecret)\"",
-    "my_htsid": "\"trader01\"", "my_acct_stock": "\"12345678\"", "my_paper_stock": "\"50012345\"",
-]
 
 @Suite struct ConfigTests {
     @Test(arguments: [
@@ -76,30 +20,38 @@ let filledValues: [String: String] = [
         defer { directory.remove() }
         var values: [String: String] = [:]
         for key in keys {
-            let path = try directory.write(template(replacing: values), to: "kis_devlp.yaml")
+            let path = try directory.write(Self.template(replacing: values), to: "kis_devlp.yaml")
             #expect(throws: ConfigError.placeholder(key: key, path: path)) {
                 try KISConfig.load(path: path, environment: environment, environmentVariables: [:])
             }
-            values[key] = filledValues[key]
+            values[key] = Self.filledValues[key]
         }
-        let path = try directory.write(template(replacing: values), to: "kis_devlp.yaml")
+        let path = try directory.write(Self.template(replacing: values), to: "kis_devlp.yaml")
         #expect(try KISConfig.load(path: path, environment: environment, environmentVariables: [:]).sourcePath == path)
+    }
+
+    @Test func templateIsTheOfficialFile() {
+        // The size of open-trading-api's kis_devlp.yaml at commit 0e65168.
+        #expect(Self.officialTemplate.unicodeScalars.count == 898)
+        #expect(Self.officialTemplate.utf8.count == 1218)
     }
 
     @Test func placeholderErrorReadsAsOneSentence() {
         let error = ConfigError.placeholder(key: "paper_app", path: "/home/u/KIS/config/kis_devlp.yaml")
-        #expect(error.description == "paper_app in /home/u/KIS/config/kis_devlp.yaml is still the template's placeholder.")
+        #expect(
+            error.description == "paper_app in /home/u/KIS/config/kis_devlp.yaml is still the template's placeholder."
+        )
     }
 
     @Test func filledFileGivesEveryField() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let path = try directory.write(template(replacing: filledValues), to: "kis_devlp.yaml")
+        let path = try directory.write(Self.template(replacing: Self.filledValues), to: "kis_devlp.yaml")
 
         let paper = try KISConfig.load(path: path, environment: .paper, environmentVariables: [:])
         #expect(paper.environment == .paper)
-        #expect(paper.appKey.reveal == Credentials.paperKey)
-        #expect(paper.appSecret.reveal == Credentials.paperSecret)
+        #expect(paper.appKey.reveal == TestCredentials.paperKey)
+        #expect(paper.appSecret.reveal == TestCredentials.paperSecret)
         #expect(paper.htsID == "trader01")
         #expect(paper.account == Account(cano: "50012345", productCode: "01"))
         #expect(paper.account.description == "50012345-01")
@@ -109,32 +61,32 @@ let filledValues: [String: String] = [
         #expect(paper.sourcePath == path)
 
         let real = try KISConfig.load(path: path, environment: .real, environmentVariables: [:])
-        #expect(real.appKey.reveal == Credentials.realKey)
-        #expect(real.appSecret.reveal == Credentials.realSecret)
+        #expect(real.appKey.reveal == TestCredentials.realKey)
+        #expect(real.appSecret.reveal == TestCredentials.realSecret)
         #expect(real.account == Account(cano: "12345678", productCode: "01"))
         #expect(real.restURL == "https://openapi.koreainvestment.com:9443")
         #expect(real.webSocketURL == "ws://ops.koreainvestment.com:21000")
         #expect(real.userAgent == paper.userAgent)
 
         for rendering in ["\(real)", String(reflecting: real), "\(paper)"] {
-            #expect(!rendering.contains(Credentials.marker))
+            #expect(!rendering.contains(TestCredentials.marker))
         }
     }
 
     @Test func scalarsKeepTheirTextAndCommentsEndThem() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let text = "\u{FEFF}" + template(replacing: filledValues.merging([
-            "paper_app": "'\(Credentials.paperKey)'   # single-quoted",
-            "paper_sec": "\(Credentials.paperSecret) # plain, trailing comment",
+        let text = "\u{FEFF}" + Self.template(replacing: Self.filledValues.merging([
+            "paper_app": "'\(TestCredentials.paperKey)'   # single-quoted",
+            "paper_sec": "\(TestCredentials.paperSecret) # plain, trailing comment",
             "my_htsid": "'it''s#not-a-comment'",
             "my_prod": "01",
             "my_agent": #""Agent/1.0 \"quoted\" \x41\u0042 #kept" # comment"#,
         ]) { $1 }).replacingOccurrences(of: "\n", with: "\r\n")
         let path = try directory.write(text, to: "kis_devlp.yaml")
         let config = try KISConfig.load(path: path, environment: .paper, environmentVariables: [:])
-        #expect(config.appKey.reveal == Credentials.paperKey)
-        #expect(config.appSecret.reveal == Credentials.paperSecret)
+        #expect(config.appKey.reveal == TestCredentials.paperKey)
+        #expect(config.appSecret.reveal == TestCredentials.paperSecret)
         #expect(config.htsID == "it's#not-a-comment")
         #expect(config.account.productCode == "01")
         #expect(config.userAgent == #"Agent/1.0 "quoted" AB #kept"#)
@@ -143,7 +95,7 @@ let filledValues: [String: String] = [
     @Test func loneCarriageReturnsEndLinesToo() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let text = template(replacing: filledValues).replacingOccurrences(of: "\n", with: "\r")
+        let text = Self.template(replacing: Self.filledValues).replacingOccurrences(of: "\n", with: "\r")
         let path = try directory.write(text, to: "kis_devlp.yaml")
         #expect(try KISConfig.load(path: path, environment: .real, environmentVariables: [:]).htsID == "trader01")
     }
@@ -161,7 +113,7 @@ let filledValues: [String: String] = [
         ]
         for (account, product, expected) in cases {
             let path = try directory.write(
-                template(replacing: filledValues.merging(["my_paper_stock": account, "my_prod": product]) { $1 }),
+                Self.template(replacing: Self.filledValues.merging(["my_paper_stock": account, "my_prod": product]) { $1 }),
                 to: "kis_devlp.yaml"
             )
             let result = Result { () throws(ConfigError) in
@@ -183,19 +135,20 @@ let filledValues: [String: String] = [
         defer { directory.remove() }
         let short = "SECRETshort" + String(repeating: "x", count: 24)
         var path = try directory.write(
-            template(replacing: filledValues.merging(["paper_app": "\"\(short)\""]) { $1 }), to: "kis_devlp.yaml")
+            Self.template(replacing: Self.filledValues.merging(["paper_app": "\"\(short)\""]) { $1 }), to: "kis_devlp.yaml")
         #expect(throws: ConfigError.wrongLength(key: "paper_app", path: path, expected: 36, actual: 35)) {
             try KISConfig.load(path: path, environment: .paper, environmentVariables: [:])
         }
         path = try directory.write(
-            template(replacing: filledValues.merging(["my_sec": "\"SECRET\""]) { $1 }), to: "kis_devlp.yaml")
+            Self.template(replacing: Self.filledValues.merging(["my_sec": "\"SECRET\""]) { $1 }), to: "kis_devlp.yaml")
         #expect(throws: ConfigError.wrongLength(key: "my_sec", path: path, expected: 180, actual: 6)) {
             try KISConfig.load(path: path, environment: .real, environmentVariables: [:])
         }
         let spaced = "SECRET with spaces" + String(repeating: "x", count: 18)
         path = try directory.write(
-            template(replacing: filledValues.merging(["paper_app": "\"\(spaced)\""]) { $1 }), to: "kis_devlp.yaml")
-        #expect(throws: ConfigError.malformed(key: "paper_app", path: path, expected: "printable ASCII without spaces")) {
+            Self.template(replacing: Self.filledValues.merging(["paper_app": "\"\(spaced)\""]) { $1 }), to: "kis_devlp.yaml")
+        let malformed = ConfigError.malformed(key: "paper_app", path: path, expected: "printable ASCII without spaces")
+        #expect(throws: malformed) {
             try KISConfig.load(path: path, environment: .paper, environmentVariables: [:])
         }
     }
@@ -203,7 +156,7 @@ let filledValues: [String: String] = [
     @Test func missingAndEmptyKeysAreNamed() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let withoutSecret = template(replacing: filledValues).split(separator: "\n")
+        let withoutSecret = Self.template(replacing: Self.filledValues).split(separator: "\n")
             .filter { !$0.hasPrefix("paper_sec:") }.joined(separator: "\n")
         var path = try directory.write(withoutSecret, to: "kis_devlp.yaml")
         #expect(throws: ConfigError.missing(key: "paper_sec", path: path)) {
@@ -211,17 +164,20 @@ let filledValues: [String: String] = [
         }
         for empty in ["\"\"", "", "  # nothing"] {
             path = try directory.write(
-                template(replacing: filledValues.merging(["my_htsid": empty]) { $1 }), to: "kis_devlp.yaml")
+                Self.template(replacing: Self.filledValues.merging(["my_htsid": empty]) { $1 }), to: "kis_devlp.yaml")
             #expect(throws: ConfigError.missing(key: "my_htsid", path: path)) {
                 try KISConfig.load(path: path, environment: .real, environmentVariables: [:])
             }
         }
         path = try directory.write(
-            template(replacing: filledValues.merging(["vops": "\"https://wrong.scheme\""]) { $1 }), to: "kis_devlp.yaml")
-        #expect(throws: ConfigError.malformed(key: "vops", path: path, expected: "a URL starting with ws:// or wss://")) {
+            Self.template(replacing: Self.filledValues.merging(["vops": "\"https://wrong.scheme\""]) { $1 }),
+            to: "kis_devlp.yaml"
+        )
+        #expect(throws: ConfigError.malformed(key: "vops", path: path, expected: "a URL starting with ws:// or wss://"))
+        {
             try KISConfig.load(path: path, environment: .paper, environmentVariables: [:])
         }
-        let noAgent = template(replacing: filledValues).split(separator: "\n")
+        let noAgent = Self.template(replacing: Self.filledValues).split(separator: "\n")
             .filter { !$0.hasPrefix("my_agent:") }.joined(separator: "\n")
         path = try directory.write(noAgent, to: "kis_devlp.yaml")
         #expect(throws: ConfigError.missing(key: "my_agent", path: path)) {
@@ -232,7 +188,7 @@ let filledValues: [String: String] = [
     @Test func environmentVariablesReplaceTheHosts() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let path = try directory.write(template(replacing: filledValues), to: "kis_devlp.yaml")
+        let path = try directory.write(Self.template(replacing: Self.filledValues), to: "kis_devlp.yaml")
         let overrides = ["KIS_REST_URL": "http://127.0.0.1:18443/", "KIS_WS_URL": "ws://127.0.0.1:18000"]
         for environment in Environment.allCases {
             let config = try KISConfig.load(path: path, environment: environment, environmentVariables: overrides)
@@ -241,10 +197,12 @@ let filledValues: [String: String] = [
         }
         let empty = try KISConfig.load(path: path, environment: .paper, environmentVariables: ["KIS_REST_URL": ""])
         #expect(empty.restURL == "https://openapivts.koreainvestment.com:29443")
-        #expect(throws: ConfigError.invalidEnvironmentVariable(name: "KIS_WS_URL", expected: "a URL starting with ws:// or wss://")) {
+        let webSocket = "a URL starting with ws:// or wss://"
+        #expect(throws: ConfigError.invalidEnvironmentVariable(name: "KIS_WS_URL", expected: webSocket)) {
             try KISConfig.load(path: path, environment: .paper, environmentVariables: ["KIS_WS_URL": "http://x"])
         }
-        #expect(throws: ConfigError.invalidEnvironmentVariable(name: "KIS_REST_URL", expected: "a URL starting with https:// or http://")) {
+        let rest = "a URL starting with https:// or http://"
+        #expect(throws: ConfigError.invalidEnvironmentVariable(name: "KIS_REST_URL", expected: rest)) {
             try KISConfig.load(path: path, environment: .real, environmentVariables: ["KIS_REST_URL": "https://"])
         }
     }
@@ -259,17 +217,19 @@ let filledValues: [String: String] = [
         let environment = ["HOME": home.path]
         let official = "\(home.path)/KIS/config/kis_devlp.yaml"
         let local = "\(work.path)/kis_devlp.yaml"
-        #expect(KISConfig.searchPaths(environmentVariables: environment, currentDirectory: work.path) == [official, local])
+        let searched = KISConfig.searchPaths(environmentVariables: environment, currentDirectory: work.path)
+        #expect(searched == [official, local])
         #expect(KISConfig.searchPaths(environmentVariables: [:]) == ["./kis_devlp.yaml"])
 
         #expect(throws: ConfigError.notFound(searched: [official, local])) {
-            try KISConfig.load(path: nil, environment: .paper, environmentVariables: environment, currentDirectory: work.path)
+            try KISConfig.load(
+                path: nil, environment: .paper, environmentVariables: environment, currentDirectory: work.path)
         }
-        try work.write(template(replacing: filledValues), to: "kis_devlp.yaml")
+        try work.write(Self.template(replacing: Self.filledValues), to: "kis_devlp.yaml")
         let fromWork = try KISConfig.load(
             path: nil, environment: .paper, environmentVariables: environment, currentDirectory: work.path)
         #expect(fromWork.sourcePath == local)
-        try home.write(template(replacing: filledValues), to: "KIS/config/kis_devlp.yaml")
+        try home.write(Self.template(replacing: Self.filledValues), to: "KIS/config/kis_devlp.yaml")
         let fromHome = try KISConfig.load(
             path: nil, environment: .paper, environmentVariables: environment, currentDirectory: work.path)
         #expect(fromHome.sourcePath == official)
@@ -292,7 +252,10 @@ let filledValues: [String: String] = [
         #expect(throws: error) {
             try KISConfig.load(path: path, environment: .real, environmentVariables: [:])
         }
-        #expect(error.description == "Line 3 of \(path) is indented; nested mappings and continued values are not supported.")
+        #expect(
+            error.description
+                == "Line 3 of \(path) is indented; nested mappings and continued values are not supported."
+        )
     }
 
     /// Every malformed line carries a secret; no description, reflection or dump may show any of it.
@@ -322,7 +285,7 @@ let filledValues: [String: String] = [
                 var dumped = ""
                 dump(error, to: &dumped)
                 for text in [error.description, String(reflecting: error), dumped] {
-                    #expect(!text.contains(Credentials.marker), "leaked: \(error)")
+                    #expect(!text.contains(TestCredentials.marker), "leaked: \(error)")
                 }
             }
         }
@@ -331,4 +294,62 @@ let filledValues: [String: String] = [
             try KISConfig.load(path: invalid, environment: .paper, environmentVariables: [:])
         }
     }
+}
+
+extension ConfigTests {
+    /// `kis_devlp.yaml` as koreainvestment/open-trading-api ships it (commit 0e65168), byte for byte.
+    static let officialTemplate = #"""
+        #홈페이지에서 API서비스 신청시 받은 Appkey, Appsecret 값 설정
+        #실전투자
+        my_app: "앱키"
+        my_sec: "앱키 시크릿"
+
+        #모의투자
+        paper_app: "모의투자 앱키"
+        paper_sec: "모의투자 앱키 시크릿"
+
+        # HTS ID
+        my_htsid: "사용자 HTS ID"
+
+        #계좌번호 앞 8자리
+        my_acct_stock: "증권계좌 8자리"
+        my_acct_future: "선물옵션계좌 8자리"
+        my_paper_stock: "모의투자 증권계좌 8자리"
+        my_paper_future: "모의투자 선물옵션계좌 8자리"
+
+        #계좌번호 뒤 2자리
+        my_prod: "01" # 종합계좌
+        # my_prod: "03" # 국내선물옵션계좌
+        # my_prod: "08" # 해외선물옵션 계좌
+        # my_prod: "22" # 개인연금
+        # my_prod: "29" # 퇴직연금
+
+        #domain infos
+        prod: "https://openapi.koreainvestment.com:9443" # 서비스
+        ops: "ws://ops.koreainvestment.com:21000" # 웹소켓
+        vps: "https://openapivts.koreainvestment.com:29443" # 모의투자 서비스
+        vops: "ws://ops.koreainvestment.com:31000" # 모의투자 웹소켓
+
+        my_token: ""
+
+        # User-Agent; Chrome > F12 개발자 모드 > Console > navigator.userAgent > 자신의 userAgent 확인가능
+        my_agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/114.0.0.0 Safari/537.36"
+
+        """#
+
+    /// The template with `values` (key → value line content, written as given) in place of its lines.
+    static func template(replacing values: [String: String]) -> String {
+        Self.officialTemplate.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            guard let colon = line.firstIndex(of: ":"), !line.hasPrefix("#"),
+                let value = values[String(line[..<colon])]
+            else { return String(line) }
+            return "\(line[..<colon]): \(value)"
+        }.joined(separator: "\n")
+    }
+
+    static let filledValues: [String: String] = [
+        "my_app": "\"\(TestCredentials.realKey)\"", "my_sec": "\"\(TestCredentials.realSecret)\"",
+        "paper_app": "\"\(TestCredentials.paperKey)\"", "paper_sec": "\"\(TestCredentials.paperSecret)\"",
+        "my_htsid": "\"trader01\"", "my_acct_stock": "\"12345678\"", "my_paper_stock": "\"50012345\"",
+    ]
 }

@@ -11,7 +11,8 @@ import Testing
     }
 
     static func manager(_ cache: TokenCache, _ issuer: FakeIssuer) -> TokenManager {
-        TokenManager(appKey: TokenManagerTests.appKey, environment: .paper, cache: cache, clock: issuer.clock, issuer: issuer)
+        TokenManager(
+            appKey: TokenManagerTests.appKey, environment: .paper, cache: cache, clock: issuer.clock, issuer: issuer)
     }
 
     @Test func filesArePrivateAndNamedByKeyHash() throws {
@@ -24,9 +25,9 @@ import Testing
         #expect(file.hasPrefix("\(directory)/token-paper-"))
         #expect(file.hasSuffix(".json"))
         #expect(file.count == directory.count + "/token-paper-".count + 16 + ".json".count)
-        #expect(!file.contains(Credentials.marker))
+        #expect(!file.contains(TestCredentials.marker))
         #expect(cache.filePath(appKey: TokenManagerTests.appKey, environment: .real) != file)
-        #expect(cache.filePath(appKey: Secret(Credentials.realKey), environment: .paper) != file)
+        #expect(cache.filePath(appKey: Secret(TestCredentials.realKey), environment: .paper) != file)
         #expect(Self.mode(directory) == 0o700)
         #expect(Self.mode(file) == 0o600)
         #expect(Self.mode(file.replacingOccurrences(of: ".json", with: ".lock")) == 0o600)
@@ -47,8 +48,8 @@ import Testing
 
     @Test func defaultDirectoryFollowsXDGThenHome() {
         #expect(TokenCache.defaultDirectory(environmentVariables: ["HOME": "/home/u"]) == "/home/u/.cache/kistick")
-        #expect(
-            TokenCache.defaultDirectory(environmentVariables: ["HOME": "/home/u", "XDG_CACHE_HOME": "/c"]) == "/c/kistick")
+        let xdg = ["HOME": "/home/u", "XDG_CACHE_HOME": "/c"]
+        #expect(TokenCache.defaultDirectory(environmentVariables: xdg) == "/c/kistick")
         #expect(TokenCache.defaultDirectory(environmentVariables: [:]) == nil)
         #expect(throws: TokenCacheError.noHomeDirectory) { try TokenCache(environmentVariables: [:]) }
     }
@@ -101,9 +102,11 @@ import Testing
         let good = try String(contentsOfFile: path, encoding: .utf8)
         for (field, replacement) in [
             ("\"expires_at\":", "\"expires_at\":1,\"x\":"), ("\"environment\":\"paper\"", "\"environment\":\"real\""),
-            ("2026-01-02 09:00:00", "2026-02-30 09:00:00"), ("\"last_request_at\":", "\"last_request_at\":\"soon\",\"y\":"),
+            ("2026-01-02 09:00:00", "2026-02-30 09:00:00"),
+            ("\"last_request_at\":", "\"last_request_at\":\"soon\",\"y\":"),
         ] {
-            try good.replacingOccurrences(of: field, with: replacement).write(toFile: path, atomically: false, encoding: .utf8)
+            let tampered = good.replacingOccurrences(of: field, with: replacement)
+            try tampered.write(toFile: path, atomically: false, encoding: .utf8)
             clock.advance(seconds: 61)
             let manager = Self.manager(cache, FakeIssuer(clock: clock))
             _ = try manager.current()
@@ -126,7 +129,8 @@ import Testing
         let root = try TemporaryDirectory()
         defer { root.remove() }
         let cache = try TokenCache(directory: root.path)
-        let issuer = FakeIssuer(clock: FakeClock(), failures: [TokenManagerTests.throttled(), TokenManagerTests.throttled()])
+        let throttled = TokenManagerTests.throttled()
+        let issuer = FakeIssuer(clock: FakeClock(), failures: [throttled, throttled])
         let manager = Self.manager(cache, issuer)
         var renderings: [String] = []
         do {
@@ -145,7 +149,7 @@ import Testing
         ]
         for text in renderings {
             #expect(!text.contains(FakeIssuer.tokenMarker), "leaked in \(text.count) characters")
-            #expect(!text.contains(Credentials.marker), "leaked in \(text.count) characters")
+            #expect(!text.contains(TestCredentials.marker), "leaked in \(text.count) characters")
         }
         #expect("\(token)" == "access token valid until 2026-01-02 09:02:02 KST")
     }

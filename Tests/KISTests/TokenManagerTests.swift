@@ -5,7 +5,7 @@ import Testing
 
 /// Fake issuer, fake clock, real files in a temporary directory.
 @Suite struct TokenManagerTests {
-    static let appKey = Secret(Credentials.paperKey)
+    static let appKey = Secret(TestCredentials.paperKey)
 
     static func manager(
         _ directory: TemporaryDirectory,
@@ -23,7 +23,8 @@ import Testing
     }
 
     static func throttled() -> KISError {
-        .rejected(APIFailure(httpStatus: 403, trID: "tokenP", rtCd: "", msgCd: "EGW00133", message: "접근토큰 발급 잠시 후 다시 시도하세요(1분당 1회)"))
+        let message = "접근토큰 발급 잠시 후 다시 시도하세요(1분당 1회)"
+        return .rejected(APIFailure(httpStatus: 403, trID: "tokenP", rtCd: "", msgCd: "EGW00133", message: message))
     }
 
     @Test func issuesOnceThenAnswersFromMemory() throws {
@@ -158,10 +159,8 @@ import Testing
         #expect(issuer.callSeconds == [0, 61])
         #expect(token.issuedAt == FakeClock.start / 1_000_000_000 + 61)
         #expect(manager.statistics.requests == 2)
-        let cache = try String(
-            contentsOfFile: try TokenCache(directory: directory.path).filePath(appKey: Self.appKey, environment: .paper),
-            encoding: .utf8
-        )
+        let path = try TokenCache(directory: directory.path).filePath(appKey: Self.appKey, environment: .paper)
+        let cache = try String(contentsOfFile: path, encoding: .utf8)
         #expect(cache.contains("\"last_request_at\":\(FakeClock.start / 1_000_000_000 + 61)"))
     }
 
@@ -181,9 +180,10 @@ import Testing
     @Test func requestThatNeverLeftDoesNotStartTheMinute() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let issuer = FakeIssuer(clock: FakeClock(), failures: [.unreachable(.connectFailed(host: "kis", detail: "refused"))])
+        let refused = KISError.unreachable(.connectFailed(host: "kis", detail: "refused"))
+        let issuer = FakeIssuer(clock: FakeClock(), failures: [refused])
         let manager = try Self.manager(directory, issuer)
-        #expect(throws: KISError.unreachable(.connectFailed(host: "kis", detail: "refused"))) { try manager.current() }
+        #expect(throws: refused) { try manager.current() }
         _ = try manager.current()
         #expect(issuer.callSeconds == [0, 0])
     }
@@ -283,5 +283,20 @@ import Testing
         manager.invalidate(first)
         #expect(try manager.current() != first)
         #expect(manager.statistics.adoptedFromCache == 0)
+    }
+
+    @Test func backgroundMarginBelowTheRefreshMarginIsAProgrammingError() async {
+        await #expect(processExitsWith: .failure) {
+            let issuer = FakeIssuer(clock: FakeClock())
+            _ = TokenManager(
+                appKey: TokenManagerTests.appKey,
+                environment: .paper,
+                cache: try TokenCache(directory: "/tmp"),
+                clock: issuer.clock,
+                issuer: issuer,
+                refreshMargin: .seconds(600),
+                backgroundMargin: .seconds(600)
+            )
+        }
     }
 }

@@ -35,7 +35,8 @@ public struct TokenCache: Sendable {
         }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw .directory(path: directory, reason: "not a directory") }
         if info.st_mode & 0o077 != 0, unsafe chmod(directory, 0o700) != 0 {
-            throw .directory(path: directory, reason: "readable by others and cannot be made private (\(LocalFile.errorText(errno)))")
+            let reason = "open to others and cannot be made private (\(LocalFile.errorText(errno)))"
+            throw .directory(path: directory, reason: reason)
         }
         self.directory = directory
     }
@@ -62,12 +63,13 @@ public struct TokenCache: Sendable {
         _ key: Key,
         _ body: (borrowing LockedFile) throws(KISError) -> Result
     ) throws(KISError) -> Result {
+        func failure() -> KISError { .tokenCache(.io(path: key.lockPath, reason: LocalFile.errorText(errno))) }
         let fd = unsafe open(key.lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .tokenCache(.io(path: key.lockPath, reason: LocalFile.errorText(errno))) }
+        guard fd >= 0 else { throw failure() }
         // Closing the descriptor releases the lock.
         defer { close(fd) }
         while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw .tokenCache(.io(path: key.lockPath, reason: LocalFile.errorText(errno))) }
+            guard errno == EINTR else { throw failure() }
         }
         return try body(LockedFile(key: key))
     }

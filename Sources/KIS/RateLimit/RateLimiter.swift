@@ -88,8 +88,10 @@ public final class RateLimiter<Clock: NanoClock>: Sendable {
             switch self.readiness(of: wanted, current: ticket, now: now) {
             case .stale:
                 continue
+            case .wait(let nanoseconds) where ordersAhead > 0:
+                return .wait(nanoseconds: max(nanoseconds, RateBudget.yieldToOrdersNanoseconds))
             case .wait(let nanoseconds):
-                return .wait(nanoseconds: ordersAhead > 0 ? max(nanoseconds, RateBudget.yieldToOrdersNanoseconds) : nanoseconds)
+                return .wait(nanoseconds: nanoseconds)
             case .free where ordersAhead > 0:
                 return .wait(nanoseconds: RateBudget.yieldToOrdersNanoseconds)
             case .free:
@@ -168,7 +170,9 @@ extension RateLimiter where Clock == MonotonicClock {
     public convenience init(
         limit: Int, windowNanoseconds: Int64 = RateBudget.defaultWindowNanoseconds, reservedForOrders: Int = 1
     ) {
-        self.init(limit: limit, windowNanoseconds: windowNanoseconds, reservedForOrders: reservedForOrders, clock: MonotonicClock())
+        self.init(
+            limit: limit, windowNanoseconds: windowNanoseconds, reservedForOrders: reservedForOrders,
+            clock: MonotonicClock())
     }
 
     /// The limiter for an app key of `environment`, at KIS's published rate.
