@@ -54,23 +54,27 @@ public final class ScriptedServer: Sendable {
 
     /// Closes every open client connection from the server side, as an idle timeout would.
     public func dropClients() {
-        let clients = self.state.withLock { state in
-            defer { state.clients = [] }
-            return state.clients
+        // Under the lock, so no serving thread closes a descriptor (which the process may then reuse for another
+        // test's socket) between our reading it and shutting it down.
+        self.state.withLock { state in
+            for client in state.clients { shutdown(client, Int32(SHUT_RDWR)) }
         }
-        for client in clients { shutdown(client, Int32(SHUT_RDWR)) }
     }
 
+    /// Stops listening and drops every client. The accept thread closes the listener: closing it here could let
+    /// the process reuse the descriptor number for another test's socket before that thread calls `accept` on it.
     public func stop() {
         shutdown(self.listener, Int32(SHUT_RDWR))
-        close(self.listener)
         self.dropClients()
     }
 
     private func acceptLoop() {
         while true {
             let client = accept(self.listener, nil, nil)
-            guard client >= 0 else { return }
+            guard client >= 0 else {
+                close(self.listener)
+                return
+            }
             self.state.withLock { state in
                 state.accepted += 1
                 state.clients.append(client)
@@ -104,7 +108,10 @@ public final class ScriptedServer: Sendable {
                 }
             }
         }
-        close(client)
+        self.state.withLock { state in
+            state.clients.removeAll { $0 == client }
+            close(client)
+        }
     }
 
     /// One whole request (head plus `content-length` body) off the front of `pending`.
