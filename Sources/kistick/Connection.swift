@@ -18,8 +18,10 @@ struct ConnectionOptions: ParsableArguments {
     var json = false
 
     /// Runs `body` with a client; an embedded simulator, if any, is stopped afterwards.
-    func withClient<T>(_ body: (KISClient) async throws -> T) async throws -> T {
-        let (client, simulator) = try await self.connect()
+    /// - Parameter longRunning: renew the token in the background, ahead of expiry, for commands that run for hours.
+    func withClient<T>(longRunning: Bool = false, _ body: (KISClient) async throws -> T) async throws -> T {
+        let (client, simulator) = try await self.connect(refreshEvery: longRunning ? .seconds(60) : nil)
+        defer { client.tokens.stop() }
         do {
             let result = try await body(client)
             try await simulator?.stop()
@@ -31,18 +33,21 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// A client, and the embedded simulator when `--sim` asked for one.
-    private func connect() async throws -> (KISClient, Simulator?) {
+    private func connect(refreshEvery: Duration?) async throws -> (KISClient, Simulator?) {
         if self.sim {
-            return try await Self.simulated(self.env.environment)
+            return try await Self.simulated(self.env.environment, refreshEvery: refreshEvery)
         }
         let variables = ProcessInfo.processInfo.environment
         let config = try KISConfig.load(path: self.config, environment: self.env.environment, environmentVariables: variables)
         let settings = ClientSettings(config: config, environmentVariables: variables)
-        return (KISClient.make(settings: settings, cache: try TokenCache(environmentVariables: variables)), nil)
+        let cache = try TokenCache(environmentVariables: variables)
+        return (KISClient.make(settings: settings, cache: cache, refreshEvery: refreshEvery), nil)
     }
 
     /// A simulator serving both environments, and a client holding made-up credentials of KIS's lengths.
-    private static func simulated(_ environment: KIS.Environment) async throws -> (KISClient, Simulator) {
+    private static func simulated(_ environment: KIS.Environment, refreshEvery: Duration?) async throws
+        -> (KISClient, Simulator)
+    {
         var config = SimConfig()
         config.servers = [.real: SimConfig.Ports(), .paper: SimConfig.Ports()]
         let simulator = Simulator(config: config)
@@ -57,7 +62,8 @@ struct ConnectionOptions: ParsableArguments {
             credentials: Credentials(appKey: Secret(text(36)), appSecret: Secret(text(180))),
             account: Account(cano: "50000000", productCode: "01")!, htsID: "simuser", userAgent: "kistick")
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-sim-\(getpid())").path
-        return (KISClient.make(settings: settings, cache: try TokenCache(directory: cache)), simulator)
+        let client = KISClient.make(settings: settings, cache: try TokenCache(directory: cache), refreshEvery: refreshEvery)
+        return (client, simulator)
     }
 }
 

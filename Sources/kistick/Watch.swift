@@ -26,7 +26,7 @@ struct Watch: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await self.connection.withClient { client in
+        try await self.connection.withClient(longRunning: true) { client in
             let session = WebSocketSession(configuration: .init(url: client.settings.webSocketURL))
             for code in self.codes {
                 try session.subscribe(.trades(code))

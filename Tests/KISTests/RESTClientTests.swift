@@ -256,3 +256,13 @@ import TickCore
         }
     }
 }
+
+@Suite struct RESTHashkeyTests {
+    @Test func hashkeyOfAnOrderBody() async throws {
+        let kis = try await SimulatedKIS()
+        defer { kis.finish() }
+        let body = Array(#"{"CANO":"50000000","ACNT_PRDT_CD":"01","PDNO":"005930","ORD_DVSN":"01","ORD_QTY":"1","ORD_UNPR":"0"}"#.utf8)
+        let hash = try kis.client().hashkey(body: body)
+        #expect(hash.count == 64 && hash.allSatisfy(\.isHexDigit))
+    }
+}

@@ -197,3 +197,17 @@ extension KISClient {
         return Int64(spec.tv_sec)
     }
 }
+
+extension KISClient {
+    /// The `hashkey` of a POST body (`/uapi/hashkey`), for the orders that want one in their `hashkey` header.
+    /// KIS documents it as optional, so the order lanes do not spend a round trip on it.
+    public func hashkey(body: [UInt8]) throws(KISError) -> String {
+        var call = RESTCall(.post, "/uapi/hashkey", trID: "", body: body)
+        call.authenticated = false
+        let response = try self.query(call)
+        guard let hash = response.json["HASH"]?.text, !hash.isEmpty else {
+            throw .malformedResponse(trID: "hashkey", reason: "no HASH")
+        }
+        return hash
+    }
+}
