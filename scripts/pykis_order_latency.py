@@ -62,11 +62,11 @@ class Writes:
     def clear(self):
         self.requests = []
 
-    def record(self, data, returned_ns):
+    def record(self, data, started_ns, returned_ns):
         # urllib3 writes the request line and headers in one write, then the body in another; a write that starts
         # with a method therefore starts a new request. (Bodies here are JSON and start with "{".)
         if data.startswith((b"GET ", b"POST ")):
-            self.requests.append({"line": bytes(data[: data.index(b"\r\n")]), "writes_ns": []})
+            self.requests.append({"line": bytes(data[: data.index(b"\r\n")]), "writes_ns": [], "started_ns": started_ns})
         self.requests[-1]["writes_ns"].append(returned_ns)
 
 
@@ -75,10 +75,12 @@ original_send = http.client.HTTPConnection.send
 
 
 def timed_send(self, data):
+    # When python-kis's own work ends and the socket's begins (for TLS, encryption is on the socket's side).
+    started_ns = time.perf_counter_ns()
     original_send(self, data)
     # Taken before anything else of ours runs, so our bookkeeping is not part of the measurement.
     returned_ns = time.perf_counter_ns()
-    writes.record(data, returned_ns)
+    writes.record(data, started_ns, returned_ns)
 
 
 http.client.HTTPConnection.send = timed_send
@@ -135,7 +137,8 @@ def place_one():
                  "waits in one call; raise ORDER_GAP_MS")
     order_writes = orders[0]["writes_ns"]
     others = [r["line"].decode() for r in writes.requests if not r["line"].startswith(ORDER_LINE)]
-    return (order, order_writes[-1] - decision_ns, order_writes[0] - decision_ns, returned_ns - decision_ns, others)
+    return (order, order_writes[-1] - decision_ns, order_writes[0] - decision_ns, returned_ns - decision_ns, others,
+            orders[0]["started_ns"] - decision_ns)
 
 
 placed = []
@@ -143,9 +146,10 @@ for _ in range(3):
     placed.append(place_one()[0])
     time.sleep(gap_seconds)
 
-written, first_send, calls, extra_paths = [], [], [], {}
+written, first_send, calls, extra_paths, send_started = [], [], [], {}, []
 for _ in range(count):
-    order, to_written, to_first, call, others = place_one()
+    order, to_written, to_first, call, others, to_started = place_one()
+    send_started.append(to_started)
     placed.append(order)
     written.append(to_written)
     first_send.append(to_first)
@@ -167,6 +171,7 @@ print(json.dumps({
     "transport": "https" if rest_url.startswith("https:") else "http",
     "decision_to_written_ns": written,
     "decision_to_first_send_ns": first_send,
+    "decision_to_send_started_ns": send_started,
     "call_ns": calls,
     "extra_requests_per_order": sum(extra_paths.values()) / count,
     "extra_request_paths": extra_paths,

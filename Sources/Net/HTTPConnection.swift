@@ -2,7 +2,11 @@
 public struct HTTPResponse: Sendable, Equatable {
     public var head: HTTPResponseHead
     public var body: Range<Int>
-    /// Monotonic nanoseconds at which the last request byte was handed to the kernel.
+    /// Monotonic nanoseconds just before the request's first byte went to the socket (libcurl, then the kernel):
+    /// what precedes it is our own code.
+    public var sendStartedAt: UInt64
+    /// Monotonic nanoseconds when the send returned: the kernel has every byte (on loopback, this includes the
+    /// kernel delivering them into the peer's socket).
     public var sentAt: UInt64
     /// Whether this exchange had to open a connection first (a cold request).
     public var connected: Bool
@@ -95,6 +99,7 @@ public struct HTTPConnection: ~Copyable {
             throw .notSent(error)
         }
         var progress = 0
+        let sendStartedAt = monotonicNanoseconds()
         let sendResult: NetError? = unsafe request.withUnsafeBytes { bytes -> NetError? in
             do throws(NetError) {
                 try unsafe self.stream!.send(bytes, timeoutMilliseconds: timeoutMilliseconds, progress: &progress)
@@ -111,7 +116,8 @@ public struct HTTPConnection: ~Copyable {
         do {
             let (head, body) = try self.readResponse(deadline: sentAt + UInt64(timeoutMilliseconds) * 1_000_000)
             if !head.keepAlive { self.stream = nil }
-            return HTTPResponse(head: head, body: body, sentAt: sentAt, connected: connected)
+            return HTTPResponse(
+                head: head, body: body, sendStartedAt: sendStartedAt, sentAt: sentAt, connected: connected)
         } catch {
             self.stream = nil
             throw .lost(error)

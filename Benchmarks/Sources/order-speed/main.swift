@@ -38,20 +38,25 @@ let ticket = OrderTicket(side: .buy, code: SymbolCode("005930")!, quantity: 1, p
 /// each at once: what is timed is the client, not a wait for budget.
 let gapMicroseconds = UInt32(environment["ORDER_GAP_MS"].flatMap(Int.init) ?? 100) * 1_000
 
-/// Nanoseconds from the decision to the last byte of the order's request handed to the kernel.
-func place(_ lane: inout OrderLane, cold: Bool) throws -> UInt64 {
+/// Nanoseconds from the decision to the order's request going to the socket, and to the kernel having all of it.
+struct Sample {
+    var sendStarted: UInt64
+    var written: UInt64
+}
+
+func place(_ lane: inout OrderLane, cold: Bool) throws -> Sample {
     if cold { lane.dropConnection() }
     usleep(gapMicroseconds)
     let decision = monotonicNanoseconds()
     let ack = try lane.place(ticket)
-    return ack.sentAt - decision
+    return Sample(sendStarted: ack.sendStartedAt - decision, written: ack.sentAt - decision)
 }
 
-func run() throws -> (warm: [UInt64], cold: [UInt64]) {
+func run() throws -> (warm: [Sample], cold: [Sample]) {
     var lane = try client.makeOrderLane()
     for _ in 0..<3 { _ = try place(&lane, cold: false) }
-    var warm: [UInt64] = []
-    var cold: [UInt64] = []
+    var warm: [Sample] = []
+    var cold: [Sample] = []
     // Interleaved, so drift in this machine's speed lands on both alike.
     for _ in 0..<orders {
         warm.append(try place(&lane, cold: false))
@@ -62,5 +67,8 @@ func run() throws -> (warm: [UInt64], cold: [UInt64]) {
 
 let (warm, cold) = try run()
 for (name, samples) in [("kistick-warm", warm), ("kistick-cold", cold)] {
-    print(#"{"client":"\#(name)","n":\#(samples.count),"decision_to_written_ns":[\#(samples.map(String.init).joined(separator: ","))]}"#)
+    func list(_ values: [UInt64]) -> String { values.map(String.init).joined(separator: ",") }
+    print(
+        #"{"client":"\#(name)","n":\#(samples.count),"decision_to_written_ns":[\#(list(samples.map(\.written)))],"#
+            + #""decision_to_send_started_ns":[\#(list(samples.map(\.sendStarted)))]}"#)
 }

@@ -6,7 +6,8 @@ public struct RESTResponse: Sendable {
     /// `tr_cont` response header: `F`/`M` more pages follow, `D`/`E` (or nothing) last page.
     public var trCont: UInt8
     public var json: JSON
-    /// Monotonic nanoseconds when the request's last byte left.
+    /// Monotonic nanoseconds just before the request went to the socket, and when the kernel had all of it.
+    public var sendStartedAt: UInt64
     public var sentAt: UInt64
 
     public var hasMorePages: Bool { self.trCont == UInt8(ascii: "F") || self.trCont == UInt8(ascii: "M") }

@@ -45,7 +45,9 @@ public struct Lane: ~Copyable {
         let json = try self.connection.withBytes(response.body) { body throws(KISError) in
             try Envelope.open(status: response.head.status, body: body, trID: trID)
         }
-        return RESTResponse(status: response.head.status, trCont: response.head.trCont, json: json, sentAt: response.sentAt)
+        return RESTResponse(
+            status: response.head.status, trCont: response.head.trCont, json: json,
+            sendStartedAt: response.sendStartedAt, sentAt: response.sentAt)
     }
 }
 

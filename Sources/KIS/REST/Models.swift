@@ -35,7 +35,8 @@ public struct OrderAck: Sendable, Equatable, Encodable {
     public var time: String
     public var messageCode: String
     public var message: String
-    /// Monotonic nanoseconds when the request's last byte left.
+    /// Monotonic nanoseconds just before the request went to the socket, and when the kernel had all of it.
+    public var sendStartedAt: UInt64
     public var sentAt: UInt64
 
     init(_ response: RESTResponse, trID: String) throws(KISError) {
@@ -53,6 +54,7 @@ public struct OrderAck: Sendable, Equatable, Encodable {
         guard !self.orderNumber.isEmpty else { throw .malformedResponse(trID: trID, reason: "accepted order without ODNO") }
         self.messageCode = response.json.string("msg_cd")
         self.message = response.json.string("msg1")
+        self.sendStartedAt = response.sendStartedAt
         self.sentAt = response.sentAt
     }
 }
