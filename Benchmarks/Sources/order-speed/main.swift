@@ -46,7 +46,13 @@ struct Sample {
 
 func place(_ lane: inout OrderLane, cold: Bool) throws -> Sample {
     if cold { lane.dropConnection() }
-    usleep(gapMicroseconds)
+    // The wait between orders is an engine's idle loop: the lane keeps itself warm every half millisecond, and
+    // the thread sleeps in between (a spinning thread would take the simulator's only other core).
+    let until = monotonicNanoseconds() + UInt64(gapMicroseconds) * 1_000
+    while monotonicNanoseconds() < until {
+        if !cold { try lane.keepWarm() }
+        usleep(500)
+    }
     let decision = monotonicNanoseconds()
     let ack = try lane.place(ticket)
     return Sample(sendStarted: ack.sendStartedAt - decision, written: ack.sentAt - decision)
