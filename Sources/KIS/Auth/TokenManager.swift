@@ -28,6 +28,7 @@ public final class TokenManager: Sendable {
     private let clock: any NanoClock
     private let issuer: any TokenIssuing
     private let state = Mutex(State())
+    private let generation = Atomic<Int>(0)
     private let refresher = Mutex<BackgroundRefresh?>(nil)
 
     private struct State {
@@ -68,6 +69,10 @@ public final class TokenManager: Sendable {
         _ = self.refresher.withLock { Self.cancel(&$0) }
     }
 
+    /// Changes whenever the token in memory does (renewed, taken from the cache, invalidated): holders of a copy
+    /// (the REST lanes) check this one atomic instead of taking the lock on every request.
+    public var tokenGeneration: Int { self.generation.load(ordering: .acquiring) }
+
     /// Counters for monitoring and tests.
     public var statistics: TokenStatistics { self.state.withLock { $0.statistics } }
 
@@ -87,6 +92,7 @@ public final class TokenManager: Sendable {
         self.state.withLock { state in
             guard state.token?.token == token.token else { return }
             state.token = nil
+            self.generation.add(1, ordering: .releasing)
             state.rejected = token.token
         }
     }
@@ -164,6 +170,7 @@ public final class TokenManager: Sendable {
             if let cached, Self.remaining(cached, at: self.clock.now()) >= Self.nanoseconds(margin) {
                 self.state.withLock {
                     $0.token = cached
+                    self.generation.add(1, ordering: .releasing)
                     $0.statistics.adoptedFromCache += 1
                 }
                 return cached
@@ -226,6 +233,7 @@ public final class TokenManager: Sendable {
         self.writeAfterRequest(entry, file)
         self.state.withLock {
             $0.token = token
+            self.generation.add(1, ordering: .releasing)
             $0.rejected = nil
         }
         return token

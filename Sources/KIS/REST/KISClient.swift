@@ -108,7 +108,7 @@ public final class KISClient: Sendable {
         var rateRetries = 0
         var reconnected = false
         while true {
-            let token = authenticated ? try self.tokens.current() : nil
+            let token = authenticated ? try lane.token(from: self.tokens) : nil
             let headers = lane.headers(
                 for: token?.token, credentials: self.settings.credentials, userAgent: self.settings.userAgent)
             format(headers, &lane.writer)
@@ -174,7 +174,7 @@ public struct OrderLane: ~Copyable {
     /// call otherwise costs tens of microseconds of cache misses instead of one.
     public mutating func keepWarm() throws(KISError) {
         do { try self.lane.warm() } catch { throw .unreachable(error) }
-        let token = try self.client.tokens.current()
+        let token = try self.lane.token(from: self.client.tokens)
         let headers = self.lane.headers(
             for: token.token, credentials: self.client.settings.credentials, userAgent: self.client.settings.userAgent)
         self.template.format(Self.rehearsal, headers: headers, into: &self.scratch)

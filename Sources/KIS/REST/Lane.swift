@@ -9,6 +9,9 @@ public struct Lane: ~Copyable {
     var writer = ByteWriter(capacity: 8 * 1_024)
     var headers: HeaderBlock?
     let host: String
+    /// The lane's copy of the access token and the manager's generation it was taken at.
+    private var token: AccessToken?
+    private var tokenGeneration = -1
 
     init(baseURL: String, maxResponseSize: Int, caFile: String?) {
         self.connection = HTTPConnection(baseURL: baseURL, maxResponseSize: maxResponseSize, caFile: caFile)
@@ -21,6 +24,21 @@ public struct Lane: ~Copyable {
     /// Opens the connection now, ahead of the first request.
     public mutating func warm() throws(NetError) {
         try self.connection.keepWarm()
+    }
+
+    /// The access token, from the lane's copy while the manager's generation is unchanged and the copy is not
+    /// within the manager's refresh margin of expiry: no lock and no existential call on the way to an order.
+    mutating func token(from manager: TokenManager) throws(KISError) -> AccessToken {
+        let generation = manager.tokenGeneration
+        if let token = self.token, generation == self.tokenGeneration,
+            WallClock().now() / 1_000_000_000 + manager.refreshMargin.components.seconds < token.expiresAt
+        {
+            return token
+        }
+        let token = try manager.current()
+        self.token = token
+        self.tokenGeneration = generation
+        return token
     }
 
     /// The header block for `token`, rebuilt only when the token changed.
