@@ -24,13 +24,24 @@ struct ConnectionOptions: ParsableArguments {
         defer { client.tokens.stop() }
         do {
             let result = try await body(client)
-            try await simulator?.stop()
+            try await self.finish(simulator)
             return result
         } catch {
-            try? await simulator?.stop()
+            try? await self.finish(simulator)
             throw error
         }
     }
+
+    /// Stops the embedded simulator and removes its made-up key's token cache.
+    private func finish(_ simulator: Simulator?) async throws {
+        guard let simulator else { return }
+        try? FileManager.default.removeItem(atPath: Self.simulatorCache)
+        try await simulator.stop()
+    }
+
+    /// Tokens of the embedded simulator's made-up key: this process's own, gone when it ends.
+    private static let simulatorCache = FileManager.default.temporaryDirectory
+        .appendingPathComponent("kistick-sim-\(getpid())").path
 
     /// A client, and the embedded simulator when `--sim` asked for one.
     private func connect(refreshEvery: Duration?) async throws -> (KISClient, Simulator?) {
@@ -61,8 +72,8 @@ struct ConnectionOptions: ParsableArguments {
             environment: environment, restURL: served.rest, webSocketURL: served.webSocket,
             credentials: Credentials(appKey: Secret(text(36)), appSecret: Secret(text(180))),
             account: Account(cano: "50000000", productCode: "01")!, htsID: "simuser", userAgent: "kistick")
-        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-sim-\(getpid())").path
-        let client = KISClient.make(settings: settings, cache: try TokenCache(directory: cache), refreshEvery: refreshEvery)
+        let cache = try TokenCache(directory: Self.simulatorCache)
+        let client = KISClient.make(settings: settings, cache: cache, refreshEvery: refreshEvery)
         return (client, simulator)
     }
 }
