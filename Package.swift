@@ -70,7 +70,7 @@ let package = Package(
         // The KIS client: configuration, tokens, rate limits, typed REST endpoints, the WebSocket session.
         .target(
             name: "KIS",
-            dependencies: ["Net", "JSON", "Wire", "Feed", "Crypto", "TickCore", "CCrypto"],
+            dependencies: ["Net", "JSON", "Wire", "Feed", "Crypto", "TickCore"],
             swiftSettings: unsafeCode
         ),
 
@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "Simulator",
             dependencies: [
-                "TickCore", "Wire", "Crypto", "CCrypto", "JSON",
+                "TickCore", "Wire", "Crypto", "JSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,4 +1,4 @@
-import CCrypto
+import Crypto
 import Glibc
 import JSON
 
@@ -83,26 +83,12 @@ public struct TokenCache: Sendable {
         let lockPath: String
 
         init(appKey: Secret, environment: Environment, in directory: String) {
-            self.appKeyDigest = Self.sha256Hex(appKey.reveal)
+            self.appKeyDigest = SHA256.hex(Array(appKey.reveal.utf8))
             self.environment = environment
             self.directory = directory
             let stem = "\(directory)/token-\(environment.rawValue)-\(self.appKeyDigest.prefix(16))"
             self.filePath = stem + ".json"
             self.lockPath = stem + ".lock"
-        }
-
-        private static func sha256Hex(_ text: String) -> String {
-            var digest = [UInt8](repeating: 0, count: 32)
-            var length: UInt32 = 0
-            let bytes = Array(text.utf8)
-            let status = unsafe bytes.withUnsafeBytes { input in
-                unsafe digest.withUnsafeMutableBufferPointer { output in
-                    unsafe EVP_Digest(input.baseAddress, input.count, output.baseAddress, &length, EVP_sha256(), nil)
-                }
-            }
-            precondition(status == 1 && length == 32, "OpenSSL SHA-256 failed")
-            let hex = Array("0123456789abcdef".utf8)
-            return String(decoding: digest.flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] }, as: UTF8.self)
         }
     }
 }

@@ -1,5 +1,6 @@
 import JSON
 import TickCore
+import Crypto
 
 /// An HTTP request as the REST layer needs it: query and header names lower-cased (KIS clients send both
 /// spellings, PROTOCOL.md §3.1).
