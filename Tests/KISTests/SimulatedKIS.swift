@@ -70,17 +70,10 @@ final class SimulatedKIS: Sendable {
 
     @discardableResult
     private func post(_ path: String, _ body: String?) throws -> JSON {
-        var writer = ByteWriter(capacity: 512)
-        writer.append(body == nil ? "GET " : "POST ")
-        writer.append(path)
-        writer.append(" HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ")
-        writer.append(decimal: Int64(body?.utf8.count ?? 0))
-        writer.append("\r\n\r\n")
-        writer.append(body ?? "")
-        var connection = HTTPConnection(baseURL: self.settings.restURL)
-        let response = try connection.exchange(writer.bytes, timeoutMilliseconds: 2_000)
-        #expect(response.head.status == 200, "\(path) \(body ?? "")")
-        return try #require(connection.withBytes(response.body) { JSON(parsing: $0) })
+        let port = try #require(URLComponents(string: self.settings.restURL)?.port)
+        let answer = try LoopbackHTTP.request(body == nil ? "GET" : "POST", port: port, path: path, body: body ?? "")
+        #expect(answer.status == 200, "\(path) \(body ?? "")")
+        return try #require(JSON(parsing: answer.body))
     }
 
     func finish() {

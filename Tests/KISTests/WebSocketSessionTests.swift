@@ -270,19 +270,11 @@ struct SimulatorApprovalKeys: ApprovalKeyProvider {
             self.first = nil
             return first
         }
-        let answer: LoopbackHTTP.Answer
-        do {
-            answer = try LoopbackHTTP.request(
-                "POST", port: self.port, path: "/oauth2/Approval",
-                body: #"{"grant_type":"client_credentials","appkey":"\#(LiveSession.appKey)","secretkey":"\#(LiveSession.secret)"}"#
-            )
-        } catch {
-            throw .unreachable(.io(detail: "\(error)"))
-        }
-        guard let key = JSON(parsing: answer.body)?["approval_key"]?.text else {
-            throw .malformedResponse(trID: "Approval", reason: "no approval_key (HTTP \(answer.status))")
-        }
-        return Secret(key)
+        let oauth = OAuth(
+            restURL: "http://127.0.0.1:\(self.port)",
+            credentials: KIS.Credentials(appKey: Secret(LiveSession.appKey), appSecret: Secret(LiveSession.secret)),
+            userAgent: "kistick-tests", caFile: nil, timeoutMilliseconds: 5_000)
+        return try oauth.approvalKey()
     }
 }
 
@@ -333,7 +325,7 @@ struct RecordingObserver: WebSocketObserver {
     mutating func event(_ event: WebSocketEvent) { self.recorder.record { $0.events.append(event) } }
 }
 
-/// One HTTP/1.1 request on a fresh loopback connection (`Connection: close`), read to EOF, over `Net.Stream`.
+/// One HTTP/1.1 request to the simulator on a fresh loopback connection, through `Net.HTTPConnection`.
 enum LoopbackHTTP {
     struct Answer {
         var status: Int
@@ -341,27 +333,12 @@ enum LoopbackHTTP {
     }
 
     static func request(_ method: String, port: Int, path: String, headers: [(String, String)] = [], body: String) throws -> Answer {
-        let stream = try Net.Stream(url: "http://127.0.0.1:\(port)")
-        var head = "\(method) \(path) HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-type: application/json\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        head += "content-length: \(body.utf8.count)\r\n\r\n"
-        try Array((head + body).utf8).withUnsafeBytes { try stream.send($0, timeoutMilliseconds: 5_000) }
-        var received: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            do {
-                let count = try chunk.withUnsafeMutableBytes { try stream.receive(into: $0, timeoutMilliseconds: 5_000) }
-                guard count > 0 else { throw TestError("no answer to \(method) \(path) within 5 s") }
-                received += chunk[..<count]
-            } catch NetError.closed {
-                break
-            }
-        }
-        guard let end = (0..<max(0, received.count - 3)).first(where: { received[$0..<$0 + 4].elementsEqual([13, 10, 13, 10]) }),
-            let status = String(decoding: received[..<end], as: UTF8.self).split(separator: " ").dropFirst().first.flatMap({ Int($0) })
-        else {
-            throw TestError("no HTTP head in \(received.count) bytes")
-        }
-        return Answer(status: status, body: Array(received[(end + 4)...]))
+        var writer = ByteWriter(capacity: 1_024)
+        writer.append("\(method) \(path) HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n")
+        for (name, value) in headers { writer.append("\(name): \(value)\r\n") }
+        writer.append("content-length: \(body.utf8.count)\r\n\r\n\(body)")
+        var connection = HTTPConnection(baseURL: "http://127.0.0.1:\(port)")
+        let response = try connection.exchange(writer.bytes, timeoutMilliseconds: 5_000)
+        return Answer(status: response.head.status, body: connection.withBytes(response.body) { Array($0) })
     }
 }
