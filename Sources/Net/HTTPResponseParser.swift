@@ -46,6 +46,8 @@ public struct HTTPResponseParser: Sendable {
     private var readIndex = 0
     /// A head larger than this is not an HTTP server talking.
     public static let maxHeadSize = 16 * 1024
+    /// A chunk-size line (digits and extensions) longer than this is not a server talking either.
+    static let maxChunkLine = 1024
 
     public init() {}
 
@@ -64,6 +66,8 @@ public struct HTTPResponseParser: Sendable {
                     self.state = .head(scanned: count)
                     return .needMoreData
                 }
+                // The same limit whether the head came in pieces or at once.
+                guard end <= Self.maxHeadSize else { throw .malformedResponse(reason: "header section too large") }
                 let body = try self.readHead(buffer, end: end)
                 self.bodyStart = end
                 self.bodyEnd = end
@@ -79,9 +83,16 @@ public struct HTTPResponseParser: Sendable {
             case .untilClose:
                 return .needMoreData
             case .chunkSize:
+                // The same limit on the line's length whether it is complete or still arriving: an incomplete
+                // line may end in the CR of its CR LF, which is not part of it.
                 guard let lineEnd = Self.lineEnd(buffer, from: self.readIndex, to: count) else {
-                    guard count - self.readIndex < 1024 else { throw .malformedResponse(reason: "chunk size line too long") }
+                    guard count - self.readIndex - 1 <= Self.maxChunkLine else {
+                        throw .malformedResponse(reason: "chunk size line too long")
+                    }
                     return .needMoreData
+                }
+                guard lineEnd - self.readIndex <= Self.maxChunkLine else {
+                    throw .malformedResponse(reason: "chunk size line too long")
                 }
                 var size = 0
                 var index = self.readIndex
@@ -92,7 +103,10 @@ public struct HTTPResponseParser: Sendable {
                     index += 1
                     guard digits <= 8 else { throw .malformedResponse(reason: "chunk size too large") }
                 }
-                guard digits > 0 else { throw .malformedResponse(reason: "chunk size is not hexadecimal") }
+                // After the digits only an extension (`;name=value`) or whitespace before it may follow.
+                guard digits > 0,
+                    index == lineEnd || [UInt8(ascii: ";"), 0x20, 0x09].contains(buffer[index])
+                else { throw .malformedResponse(reason: "chunk size is not hexadecimal") }
                 self.readIndex = lineEnd + 2
                 self.state = size == 0 ? .trailer : .chunkData(remaining: size)
             case .chunkData(let remaining):

@@ -33,5 +33,10 @@ let package = Package(
             ],
             swiftSettings: asLibrary
         ),
+        .executableTarget(
+            name: "FuzzHTTPResponse",
+            dependencies: [.product(name: "Net", package: "kistick")],
+            swiftSettings: asLibrary
+        ),
     ]
 )

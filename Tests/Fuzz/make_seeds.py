@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed inputs of one fuzz target into a folder (scripts/fuzz calls this on every run).
 
-    make_seeds.py websocket|feed OUT_DIR [VECTORS_DIR]
+    make_seeds.py websocket|feed|http OUT_DIR [VECTORS_DIR]
 
 Seeds are made from ../shared/kis/vectors at run time and never committed. The websocket seeds are hand-made
 RFC 6455 frames plus the KIS messages wrapped in text frames, each behind the 4 configuration bytes that
@@ -159,12 +159,30 @@ def feed_seeds(vectors):
     return kis_messages(vectors) + HAND_MADE_KIS
 
 
+def http_seeds(vectors):
+    """KIS REST answers as a server sends them: every JSON vector behind content-length, chunked and
+    close-delimited heads, after the 1 configuration byte FuzzHTTPResponse reads first."""
+    bodies = [b'{"rt_cd":"0","msg_cd":"MCA00000","msg1":"ok"}', b""]
+    if vectors and os.path.isdir(vectors):
+        bodies += [open(os.path.join(vectors, n), "rb").read() for n in sorted(os.listdir(vectors)) if n.endswith(".json")]
+    seeds = []
+    for i, body in enumerate(bodies):
+        status = b"500 Internal Server Error" if b"EGW" in body else b"200 OK"
+        fixed = b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\ntr_cont: M\r\ncontent-length: " \
+            + str(len(body)).encode() + b"\r\n\r\n" + body
+        chunks = b"".join(b"%x\r\n" % len(body[j:j + 97]) + body[j:j + 97] + b"\r\n" for j in range(0, len(body), 97))
+        chunked = b"HTTP/1.1 " + status + b"\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
+        closed = b"HTTP/1.0 " + status + b"\r\nConnection: close\r\n\r\n" + body
+        seeds += [bytes([i % 16]) + s for s in (fixed, chunked, closed)]
+    return seeds
+
+
 def main():
-    if len(sys.argv) not in (3, 4) or sys.argv[1] not in ("websocket", "feed"):
+    if len(sys.argv) not in (3, 4) or sys.argv[1] not in ("websocket", "feed", "http"):
         sys.exit(__doc__)
     target, out = sys.argv[1], sys.argv[2]
     vectors = sys.argv[3] if len(sys.argv) == 4 else None
-    seeds = websocket_seeds(vectors) if target == "websocket" else feed_seeds(vectors)
+    seeds = {"websocket": websocket_seeds, "feed": feed_seeds, "http": http_seeds}[target](vectors)
     os.makedirs(out, exist_ok=True)
     written = set()
     for seed in seeds:
