@@ -52,6 +52,12 @@ public enum KST {
         return hour * 3600 + minute * 60 + second
     }
 
+    /// `time` (HHMMSS) as KIS writes it: six digits, zero-padded.
+    public static func text(time: UInt32) -> String {
+        let digits = String(time)
+        return String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+
     /// HHMMSS of a second of the day (0..<86400).
     public static func time(secondsOfDay seconds: Int64) -> UInt32 {
         UInt32(seconds / 3600 * 10_000 + seconds % 3600 / 60 * 100 + seconds % 60)

@@ -122,11 +122,7 @@ private final class Board: Sendable {
 
     /// HHMMSS in KST of exchange epoch seconds, as KIS prints times.
     static func hhmmss(_ epochSeconds: UInt32) -> String {
-        Self.hhmmss6(KST.time(epochSeconds: Int64(epochSeconds)))
-    }
-
-    static func hhmmss6(_ time: UInt32) -> String {
-        String(repeating: "0", count: time < 100_000 ? 1 : 0) + String(time)
+        KST.text(time: KST.time(epochSeconds: Int64(epochSeconds)))
     }
 
     func gap(_ code: SymbolCode) { self.state.withLock { $0.gaps.append(code) } }
@@ -134,9 +130,9 @@ private final class Board: Sendable {
 
     func snapshot(_ code: SymbolCode, _ price: Int64?) {
         let time = KST.time(epochSeconds: Int64(Date().timeIntervalSince1970))
-        let note = "reconnected \(Self.hhmmss6(time)); REST price \(price.map(String.init) ?? "unavailable")"
+        let note = "reconnected \(KST.text(time: time)); REST price \(price.map(String.init) ?? "unavailable")"
         self.state.withLock { $0.rows[code, default: Row()].gapNote = note }
-        if self.json { print(#"{"type":"gap","code":"\#(code)","time":"\#(Self.hhmmss6(time))","rest_price":\#(price.map(String.init) ?? "null")}"#) }
+        if self.json { print(#"{"type":"gap","code":"\#(code)","time":"\#(KST.text(time: time))","rest_price":\#(price.map(String.init) ?? "null")}"#) }
     }
 
     func note(_ text: String) {

@@ -1,4 +1,5 @@
 import Glibc
+import Net
 
 /// A nanosecond time source that can also block the calling thread, so the token manager and the rate limiter run
 /// on fake time in tests.
@@ -20,6 +21,9 @@ public struct WallClock: NanoClock {
     public func now() -> Int64 { Self.read(CLOCK_REALTIME) }
 
     public func sleep(nanoseconds: Int64) { Self.block(nanoseconds) }
+
+    /// Whole seconds since the Unix epoch.
+    public func epochSeconds() -> Int64 { self.now() / 1_000_000_000 }
 
     static func read(_ id: clockid_t) -> Int64 {
         var spec = timespec()
@@ -43,7 +47,8 @@ public struct WallClock: NanoClock {
 public struct MonotonicClock: NanoClock {
     public init() {}
 
-    public func now() -> Int64 { WallClock.read(CLOCK_MONOTONIC) }
+    /// The same clock as `Net.monotonicNanoseconds()`, which stamps requests, so the two compare.
+    public func now() -> Int64 { Int64(truncatingIfNeeded: monotonicNanoseconds()) }
 
     public func sleep(nanoseconds: Int64) { WallClock.block(nanoseconds) }
 }

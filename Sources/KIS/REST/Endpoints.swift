@@ -1,10 +1,6 @@
 import JSON
 import TickCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The typed REST endpoints of PROTOCOL.md §4. Every call goes through `query` (rate limit, token, retries) except
 /// orders, which an `OrderLane` sends.
 extension KISClient {
@@ -83,7 +79,7 @@ extension KISClient {
     /// has no such API (MCA00124), so there it is today's unfilled orders with quantity left.
     public func cancellableOrders() throws(KISError) -> [OrderRecord] {
         guard self.settings.environment == .real else {
-            let today = KST.date(epochSeconds: Self.epochSeconds())
+            let today = KST.date(epochSeconds: WallClock().epochSeconds())
             return try self.dailyOrders(from: today, to: today, filter: .unfilled).filter {
                 $0.remainingQuantity > 0 && !$0.cancelled
             }
@@ -133,7 +129,7 @@ extension KISClient {
                 .get, "/uapi/domestic-stock/v1/quotations/inquire-time-itemchartprice", trID: "FHKST03010200",
                 query: [
                     ("FID_ETC_CLS_CODE", ""), ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code),
-                    ("FID_INPUT_HOUR_1", Self.sixDigits(hour)), ("FID_PW_DATA_INCU_YN", "Y"),
+                    ("FID_INPUT_HOUR_1", KST.text(time: hour)), ("FID_PW_DATA_INCU_YN", "Y"),
                 ])
             let rows = try self.query(call).json.rows("output2").map { row in
                 Bar(
@@ -186,16 +182,6 @@ extension KISClient {
         throw .malformedResponse(trID: first.trID, reason: "more than \(maxPages) pages")
     }
 
-    static func sixDigits(_ value: UInt32) -> String {
-        let text = String(value)
-        return String(repeating: "0", count: max(0, 6 - text.count)) + text
-    }
-
-    static func epochSeconds() -> Int64 {
-        var spec = timespec()
-        unsafe clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec)
-    }
 }
 
 extension KISClient {

@@ -3,9 +3,6 @@ import JSON
 import Synchronization
 import TickCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Everything the client needs to reach one KIS environment.
 public struct ClientSettings: Sendable {
@@ -123,7 +120,7 @@ public final class KISClient: Sendable {
                     self.limiter.penalize()
                     guard kind == .query, rateRetries < self.settings.rateLimitRetries else { throw error }
                     rateRetries += 1
-                    Self.sleep(milliseconds: 100 << rateRetries)
+                    MonotonicClock().sleep(nanoseconds: 100_000_000 << rateRetries)
                 case .rejected(let failure)
                 where (failure.msgCd == "EGW00121" || failure.msgCd == "EGW00123") && authenticated && !reissued:
                     if let token { self.tokens.invalidate(token) }
@@ -135,12 +132,6 @@ public final class KISClient: Sendable {
                 }
             }
         }
-    }
-
-    static func sleep(milliseconds: Int) {
-        var remaining = timespec(tv_sec: milliseconds / 1_000, tv_nsec: (milliseconds % 1_000) * 1_000_000)
-        var request = remaining
-        while unsafe nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
     }
 }
 

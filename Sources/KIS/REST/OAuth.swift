@@ -32,7 +32,7 @@ public struct OAuth: TokenIssuing {
                 ("appsecret", self.credentials.appSecret.reveal)])
         guard let token = json["access_token"]?.text, !token.isEmpty,
             let expiry = json["access_token_token_expired"]?.text,
-            let accessToken = AccessToken(token: Secret(token), kstExpiry: expiry, issuedAt: KISClient.epochSeconds())
+            let accessToken = AccessToken(token: Secret(token), kstExpiry: expiry, issuedAt: WallClock().epochSeconds())
         else { throw .malformedResponse(trID: "tokenP", reason: "no access_token or access_token_token_expired") }
         return accessToken
     }

@@ -28,8 +28,8 @@ public struct OrderRecovery: Sendable {
         let sideCode = ticket.side == .sell ? "01" : "02"
         let earliest = Self.secondsBefore(sentAtKST, 5)
         for attempt in 0..<self.attempts {
-            if attempt > 0 { KISClient.sleep(milliseconds: self.pauseMilliseconds) }
-            let today = KST.date(epochSeconds: KISClient.epochSeconds())
+            if attempt > 0 { MonotonicClock().sleep(nanoseconds: Int64(self.pauseMilliseconds) * 1_000_000) }
+            let today = KST.date(epochSeconds: WallClock().epochSeconds())
             let candidates = try self.client.dailyOrders(from: today, to: today, code: code).filter { record in
                 record.code == code && record.sideCode == sideCode && record.quantity == ticket.quantity
                     && (ticket.isMarket ? record.orderType == "01" : record.price == ticket.price)

@@ -179,7 +179,7 @@ extension ExchangeState {
         let until = asked == 0 || asked > now ? now : asked
         let rows: [JSON] = m.minutes.filter { $0.time <= until }.suffix(30).reversed().map { bar in
             .obj([
-                "stck_bsop_date": .string(String(m.date)), "stck_cntg_hour": .string(KSTText.time6(bar.time)),
+                "stck_bsop_date": .string(String(m.date)), "stck_cntg_hour": .string(KST.text(time: bar.time)),
                 "stck_prpr": Self.s(bar.close), "stck_oprc": Self.s(bar.open), "stck_hgpr": Self.s(bar.high),
                 "stck_lwpr": Self.s(bar.low), "cntg_vol": Self.s(bar.volume), "acml_tr_pbmn": Self.s(bar.cumulativeValue),
             ])

@@ -171,7 +171,7 @@ extension ExchangeState {
     }
 
     static func colonTime(_ time: UInt32) -> String {
-        let t = KSTText.time6(time)
+        let t = KST.text(time: time)
         return "\(t.prefix(2)):\(t.dropFirst(2).prefix(2)):\(t.suffix(2))"
     }
 

@@ -36,7 +36,7 @@ extension ExchangeState {
         let output = JSON.obj([
             "KRX_FWDG_ORD_ORGNO": .string(record.environment.branch),
             "ODNO": .string(record.numberText),
-            "ORD_TMD": .string(KSTText.time6(record.time)),
+            "ORD_TMD": .string(KST.text(time: record.time)),
         ])
         var reply = RESTReply(status: 200, body: JSON.obj(["rt_cd": "0", "msg_cd": .string(code), "msg1": .string(text), "output": output]).bytes)
         reply.delay = self.faults.orderDelay
@@ -116,7 +116,7 @@ extension ExchangeState {
                 "rvse_cncl_dvsn_name": .string(order.kind == .modify ? "정정" : ""),
                 "ord_qty": Self.s(order.quantity),
                 "ord_unpr": Self.s(order.price),
-                "ord_tmd": .string(KSTText.time6(order.time)),
+                "ord_tmd": .string(KST.text(time: order.time)),
                 "tot_ccld_qty": Self.s(order.filled),
                 "tot_ccld_amt": Self.s(order.filledValue),
                 "psbl_qty": Self.s(order.remaining),
@@ -250,7 +250,7 @@ extension ExchangeState {
                 "prdt_name": .string(order.name),
                 "ord_qty": Self.s(order.quantity),
                 "ord_unpr": Self.s(order.price),
-                "ord_tmd": .string(KSTText.time6(order.time)),
+                "ord_tmd": .string(KST.text(time: order.time)),
                 "tot_ccld_qty": Self.s(order.filled),
                 "avg_prvs": Self.s(order.filled > 0 ? order.filledValue / order.filled : 0),
                 "cncl_yn": .string(order.kind == .cancel ? "Y" : "N"),

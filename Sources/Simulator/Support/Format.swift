@@ -89,10 +89,4 @@ enum KSTText {
         let s = String(date)
         return "\(s.prefix(4))-\(s.dropFirst(4).prefix(2))-\(s.suffix(2))"
     }
-
-    static func time6(_ time: UInt32) -> String {
-        var out: [UInt8] = []
-        out.appendPadded(Int64(time), width: 6)
-        return String(decoding: out, as: UTF8.self)
-    }
 }
