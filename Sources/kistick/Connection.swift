@@ -64,14 +64,8 @@ struct ConnectionOptions: ParsableArguments {
         let simulator = Simulator(config: config)
         let endpoints = try await simulator.start()
         let served = endpoints[environment == .real ? .real : .paper]!
-        var random = SystemRandomNumberGenerator()
-        func text(_ count: Int) -> String {
-            String((0..<count).map { _ in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement(using: &random)! })
-        }
-        let settings = ClientSettings(
-            environment: environment, restURL: served.rest, webSocketURL: served.webSocket,
-            credentials: Credentials(appKey: Secret(text(36)), appSecret: Secret(text(180))),
-            account: Account(cano: "50000000", productCode: "01")!, htsID: "simuser", userAgent: "kistick")
+        let settings = ClientSettings.madeUp(
+            environment: environment, restURL: served.rest, webSocketURL: served.webSocket)
         let cache = try TokenCache(directory: Self.simulatorCache)
         let client = KISClient.make(settings: settings, cache: cache, refreshEvery: refreshEvery)
         return (client, simulator)

@@ -23,10 +23,8 @@ final class SimulatedKIS: Sendable {
         self.simulator = Simulator(config: config)
         let endpoints = try await self.simulator.start()
         let served = try #require(endpoints[environment == .real ? .real : .paper])
-        self.settings = ClientSettings(
-            environment: environment, restURL: served.rest, webSocketURL: served.webSocket,
-            credentials: KIS.Credentials(appKey: Secret(Self.text(36)), appSecret: Secret(Self.text(180))),
-            account: Account(cano: "50000000", productCode: "01")!, htsID: "simuser", userAgent: "kistick-tests")
+        self.settings = ClientSettings.madeUp(
+            environment: environment, restURL: served.rest, webSocketURL: served.webSocket, userAgent: "kistick-tests")
         self.cacheDirectory = FileManager.default.temporaryDirectory
             .appendingPathComponent("kistick-rest-\(UUID().uuidString)").path
         self.today = KST.date(epochSeconds: Int64(Date().timeIntervalSince1970))
@@ -46,10 +44,8 @@ final class SimulatedKIS: Sendable {
 
     /// A client of a scripted server, with a token that needs no issuing.
     static func client(restURL: String, tokens: FixedToken) throws -> KISClient {
-        let settings = ClientSettings(
-            environment: .real, restURL: restURL, webSocketURL: "ws://127.0.0.1:1",
-            credentials: KIS.Credentials(appKey: Secret(Self.text(36)), appSecret: Secret(Self.text(180))),
-            account: Account(cano: "50000000", productCode: "01")!, htsID: "simuser", userAgent: "kistick-tests")
+        let settings = ClientSettings.madeUp(
+            environment: .real, restURL: restURL, webSocketURL: "ws://127.0.0.1:1", userAgent: "kistick-tests")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-rest-\(UUID().uuidString)").path
         let manager = TokenManager(
             appKey: settings.credentials.appKey, environment: .real, cache: try TokenCache(directory: directory),
@@ -80,10 +76,6 @@ final class SimulatedKIS: Sendable {
         let simulator = self.simulator
         try? FileManager.default.removeItem(atPath: self.cacheDirectory)
         Task { try? await simulator.stop() }
-    }
-
-    static func text(_ count: Int) -> String {
-        String((0..<count).map { _ in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement()! })
     }
 }
 

@@ -17,14 +17,9 @@ else {
 }
 let orders = Int(environment["ORDERS"] ?? "") ?? 100
 
-// Made-up credentials of KIS's lengths: the simulator takes any, and nothing here is a real key.
-func randomText(_ count: Int) -> String {
-    String((0..<count).map { _ in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement()! })
-}
-var settings = ClientSettings(
-    environment: .real, restURL: environment["REST_URL"] ?? simREST, webSocketURL: simWS,
-    credentials: Credentials(appKey: Secret(randomText(36)), appSecret: Secret(randomText(180))),
-    account: Account(cano: "50000000", productCode: "01")!, htsID: "bench", userAgent: "kistick-bench")
+// Made-up credentials of KIS's lengths: the simulator takes any.
+var settings = ClientSettings.madeUp(
+    environment: .real, restURL: environment["REST_URL"] ?? simREST, webSocketURL: simWS, userAgent: "kistick-bench")
 settings.caFile = environment["KISTICK_CA_FILE"]
 let cacheDirectory = NSTemporaryDirectory() + "kistick-order-speed-\(getpid())"
 let client = KISClient.make(settings: settings, cache: try TokenCache(directory: cacheDirectory))

@@ -217,3 +217,20 @@ extension OrderLane {
         return try OrderAck(response, trID: call.trID)
     }
 }
+
+extension ClientSettings {
+    /// Settings for a KIS-compatible server that accepts any key of KIS's lengths (`kistick sim`): a fresh random
+    /// app key and secret, account 50000000-01, HTS id `simuser`. Nothing here is a real credential.
+    public static func madeUp(
+        environment: Environment, restURL: String, webSocketURL: String, userAgent: String = "kistick"
+    ) -> ClientSettings {
+        func text(_ count: Int) -> String {
+            String((0..<count).map { _ in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement()! })
+        }
+        return ClientSettings(
+            environment: environment, restURL: restURL, webSocketURL: webSocketURL,
+            credentials: Credentials(
+                appKey: Secret(text(KISConfig.appKeyLength)), appSecret: Secret(text(KISConfig.appSecretLength))),
+            account: Account(cano: "50000000", productCode: "01")!, htsID: "simuser", userAgent: userAgent)
+    }
+}
