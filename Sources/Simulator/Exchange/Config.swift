@@ -3,7 +3,7 @@ import Glibc
 #else
 import Darwin
 #endif
-import TickCore
+public import TickCore
 
 /// How simulated time moves.
 public enum ClockMode: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import TickCore
 
 /// Static facts about a listed stock: what `search-info` and `inquire-price` report and what seeds its market.
 public struct Listing: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import TickCore
 import Foundation
 
 /// One trading day of one symbol, as `inquire-daily-itemchartprice` reports it.

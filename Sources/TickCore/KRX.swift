@@ -1,6 +1,5 @@
-import TickCore
-
-/// KRX market rules the simulator enforces: the tick ladder, daily price limits and the session timetable.
+/// KRX market rules: the tick ladder, daily price limits and the session timetable. The simulator enforces them
+/// and the engine's risk checks obey them, so both read this one copy.
 public enum KRX {
     /// The price step at `price` (KOSPI and KOSDAQ share one ladder since 2023-01-25).
     public static func tick(at price: Int64) -> Int64 {
@@ -58,12 +57,12 @@ public enum KRX {
         case closingAuction
     }
 
-    static let preOpenStart: Int64 = 8 * 3600 + 30 * 60
-    static let openTime: Int64 = 9 * 3600
-    static let closingAuctionStart: Int64 = 15 * 3600 + 20 * 60
-    static let closeTime: Int64 = 15 * 3600 + 30 * 60
+    public static let preOpenStart: Int64 = 8 * 3600 + 30 * 60
+    public static let openTime: Int64 = 9 * 3600
+    public static let closingAuctionStart: Int64 = 15 * 3600 + 20 * 60
+    public static let closeTime: Int64 = 15 * 3600 + 30 * 60
     /// Length of the continuous session in seconds.
-    static let continuousSeconds: Int64 = closingAuctionStart - openTime
+    public static let continuousSeconds: Int64 = closingAuctionStart - openTime
 
     /// The phase at `secondOfDay` (seconds since KST midnight).
     public static func phase(secondOfDay: Int64) -> Phase {
@@ -95,18 +94,5 @@ public enum KRX {
         var epoch = KST.epochSeconds(date: date, time: 120_000)!
         repeat { epoch -= 86_400 } while !Self.isTradingDay(KST.date(epochSeconds: epoch))
         return KST.date(epochSeconds: epoch)
-    }
-
-    /// The sign code KIS uses for a change (`PRDY_VRSS_SIGN`): 1 at the upper limit, 2 up, 3 flat, 4 at the
-    /// lower limit, 5 down.
-    static func sign(price: Int64, base: Int64, upper: Int64, lower: Int64) -> Int64 {
-        if price >= upper { return 1 }
-        if price <= lower { return 4 }
-        return price > base ? 2 : price < base ? 5 : 3
-    }
-
-    /// The sign of a plain difference (2 up, 3 flat, 5 down), as used for open/high/low distances.
-    static func sign(_ difference: Int64) -> Int64 {
-        difference > 0 ? 2 : difference < 0 ? 5 : 3
     }
 }
