@@ -6,6 +6,13 @@ public protocol FeedSink {
     mutating func trade(_ trade: Trade)
     mutating func book(_ book: Book)
     mutating func notice(_ notice: Notice)
+    /// Every record of one socket read has been handed over, or a read timed out with nothing: the moment to
+    /// publish a batch to the next stage once, and to retry anything held back.
+    mutating func endOfBatch()
+}
+
+extension FeedSink {
+    public mutating func endOfBatch() {}
 }
 
 /// What a message turned out to be.

@@ -19,6 +19,9 @@ public enum ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     case conflicting(key: String, otherKey: String, path: String)
     /// An environment variable that overrides a host is not a URL of the right scheme.
     case invalidEnvironmentVariable(name: String, expected: String)
+    /// A settings file holds a key kistick does not read (a typo, most likely); `key` is nil when its text could be
+    /// something other than a key.
+    case unknownKey(key: String?, line: Int, path: String)
 
     public var description: String {
         switch self {
@@ -42,6 +45,10 @@ public enum ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(key) in \(path) carries a product code that disagrees with \(otherKey)."
         case .invalidEnvironmentVariable(let name, let expected):
             "The environment variable \(name) must be \(expected)."
+        case .unknownKey(let key?, let line, let path):
+            "Line \(line) of \(path): \(key) is not a setting kistick knows."
+        case .unknownKey(nil, let line, let path):
+            "Line \(line) of \(path) holds a key that is not a setting kistick knows."
         }
     }
 }

@@ -262,7 +262,7 @@ private struct FeedLoop: ~Copyable {
             self.perform(self.fail(Self.reason(error)), keys: &keys, observer: &observer)
             return
         }
-        guard received > 0 else { return }
+        guard received > 0 else { return sink.endOfBatch() }
         self.lastReceived = monotonicNanoseconds()
         let localTs = wallClockNanoseconds()
         while self.link != nil {
@@ -276,6 +276,7 @@ private struct FeedLoop: ~Copyable {
             }
             self.handle(message, localTs: localTs, keys: &keys, sink: &sink, observer: &observer)
         }
+        sink.endOfBatch()
         self.session.published.store(self.counters)
     }
 
