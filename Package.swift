@@ -25,6 +25,8 @@ let package = Package(
         .library(name: "Simulator", targets: ["Simulator"]),
         .library(name: "KIS", targets: ["KIS"]),
         .library(name: "Net", targets: ["Net"]),
+        .library(name: "Ring", targets: ["Ring"]),
+        .library(name: "Metrics", targets: ["Metrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -33,6 +35,8 @@ let package = Package(
         // cannot join this graph: it needs swift-nio-extras, which needs swift-crypto, whose `Crypto` target
         // collides with ours and SwiftPM rejects the graph (module aliasing cannot reach it).
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        // HDR histograms for stage latencies (`Metrics`): recording is an index computation and an increment.
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // C libraries, each through a module map and pkg-config.
@@ -67,6 +71,17 @@ let package = Package(
         .target(name: "JSON", swiftSettings: common),
         // Sockets and TLS through libcurl's connect-only mode, and an allocation-free HTTP/1.1 exchange over them.
         .target(name: "Net", dependencies: ["CCurl"], swiftSettings: unsafeCode),
+        // Lock-free SPSC rings, the conflating book table, wait strategies and stage threads: how stages talk.
+        .target(name: "Ring", dependencies: ["CAffinity"], swiftSettings: unsafeCode),
+        // CPU pinning, thread names and timer slack, which need `_GNU_SOURCE`; the CPU's spin-wait hint.
+        .target(name: "CAffinity"),
+        // Stage latency histograms and the stamps events carry through the pipeline.
+        .target(
+            name: "Metrics",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: unsafeCode
+        ),
+
         // The KIS client: configuration, tokens, rate limits, typed REST endpoints, the WebSocket session.
         .target(
             name: "KIS",
@@ -111,6 +126,8 @@ let package = Package(
             dependencies: ["KIS", "Net", "JSON", "Feed", "TickCore", "Simulator", "TestVectors", "ScriptedServer"],
             swiftSettings: common
         ),
+        .testTarget(name: "RingTests", dependencies: ["Ring"], swiftSettings: common),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"], swiftSettings: common),
         .testTarget(
             name: "SimulatorTests",
             dependencies: [
