@@ -27,6 +27,8 @@ let package = Package(
         .library(name: "Net", targets: ["Net"]),
         .library(name: "Ring", targets: ["Ring"]),
         .library(name: "Metrics", targets: ["Metrics"]),
+        .library(name: "Candles", targets: ["Candles"]),
+        .library(name: "Strategy", targets: ["Strategy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -66,6 +68,11 @@ let package = Package(
         .target(name: "Feed", dependencies: ["TickCore", "Crypto", "CByteScan"], swiftSettings: unsafeCode),
         // SSE2 byte-mask extraction, which Swift's SIMD types cannot express.
         .target(name: "CByteScan"),
+
+        // Bars per code and interval from trades, and book features; pure, thread-confined, allocation-free.
+        .target(name: "Candles", dependencies: ["TickCore"], swiftSettings: common),
+        // The Broker/EngineClock pair strategies are generic over, and the default scalping strategy.
+        .target(name: "Strategy", dependencies: ["TickCore", "Candles"], exclude: ["README.md"], swiftSettings: common),
 
         // An order-preserving JSON value for the cold paths (REST answers, the simulator); the hot path never parses with it.
         .target(name: "JSON", swiftSettings: common),
@@ -118,6 +125,12 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "CCrypto"], swiftSettings: common),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Wire", "TestVectors"], swiftSettings: common),
         .testTarget(name: "FeedTests", dependencies: ["Feed", "TickCore", "TestVectors"], swiftSettings: common),
+        .testTarget(
+            name: "CandlesTests",
+            dependencies: ["Candles", "Feed", "TickCore", "TestVectors"],
+            swiftSettings: common
+        ),
+        .testTarget(name: "StrategyTests", dependencies: ["Strategy", "Candles", "TickCore"], swiftSettings: common),
         // A loopback HTTP server that misbehaves on cue, for the client tests.
         .target(name: "ScriptedServer", path: "Tests/ScriptedServer", swiftSettings: common),
         .testTarget(name: "NetTests", dependencies: ["Net", "ScriptedServer"], swiftSettings: common),

@@ -1,0 +1,23 @@
+public import Candles
+public import TickCore
+
+/// A trading strategy: the strategy stage calls one entry point per event, in event order, on one thread.
+///
+/// Generic over its broker and clock (hftbacktest's `Bot` pattern), so live, simulation and replay run the same
+/// code, specialised: the engine passes its own broker and clock to every call. `symbol` is the event code's index
+/// in the `SymbolTable` the candle stage used.
+public protocol Strategy {
+    associatedtype OrderBroker: Broker
+    associatedtype TimeSource: EngineClock
+
+    /// A trade print of the code at `symbol`.
+    mutating func onTrade(_ trade: Trade, symbol: Int, broker: inout OrderBroker, clock: TimeSource)
+    /// The code's book changed.
+    mutating func onBook(_ book: BookFeatures, symbol: Int, broker: inout OrderBroker, clock: TimeSource)
+    /// A bar of the code completed (or closed early: read its flags).
+    mutating func onCandle(_ candle: Candle, symbol: Int, broker: inout OrderBroker, clock: TimeSource)
+    /// One of the strategy's orders changed state.
+    mutating func onOrderUpdate(_ update: OrderUpdate, broker: inout OrderBroker, clock: TimeSource)
+    /// Periodic call with no market event, so time-based rules fire on quiet codes.
+    mutating func onTimer(broker: inout OrderBroker, clock: TimeSource)
+}
