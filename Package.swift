@@ -29,6 +29,8 @@ let package = Package(
         .library(name: "Metrics", targets: ["Metrics"]),
         .library(name: "Candles", targets: ["Candles"]),
         .library(name: "Strategy", targets: ["Strategy"]),
+        .library(name: "Orders", targets: ["Orders"]),
+        .library(name: "Journal", targets: ["Journal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -39,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         // HDR histograms for stage latencies (`Metrics`): recording is an index computation and an increment.
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // SQLite for the order journal (`Journal`), over the system libsqlite3; the hot path never links it.
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // C libraries, each through a module map and pkg-config.
@@ -96,6 +100,17 @@ let package = Package(
             swiftSettings: unsafeCode
         ),
 
+        // The order state machine and positions: pure, thread-confined, allocation-free per event.
+        .target(name: "Orders", dependencies: ["TickCore"], swiftSettings: common),
+        // The SQLite journal of orders, fills and positions, written off the hot path; recovery and reconciliation.
+        .target(
+            name: "Journal",
+            dependencies: ["Orders", "TickCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: common
+        ),
+        // Reads KIS's account answers (`Balance`, `OrderRecord`) into the journal's reconciliation inputs.
+        .target(name: "Recovery", dependencies: ["Journal", "Orders", "KIS", "TickCore"], swiftSettings: common),
+
         // `kistick sim`: a KIS-faithful REST + WebSocket server with a seeded KRX market. Never imported by the hot path.
         .target(
             name: "Simulator",
@@ -141,6 +156,12 @@ let package = Package(
         ),
         .testTarget(name: "RingTests", dependencies: ["Ring"], swiftSettings: common),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"], swiftSettings: common),
+        .testTarget(name: "OrdersTests", dependencies: ["Orders", "TickCore"], swiftSettings: common),
+        .testTarget(
+            name: "JournalTests",
+            dependencies: ["Journal", "Orders", "Recovery", "KIS", "JSON", "TickCore"],
+            swiftSettings: common
+        ),
         .testTarget(
             name: "SimulatorTests",
             dependencies: [

@@ -1,0 +1,162 @@
+import GRDB
+public import Orders
+public import TickCore
+
+/// The SQLite journal of one trading day: orders (intent, every state change with its ODNO), fills, and
+/// position snapshots. WAL mode; one file per day (positions carried overnight come back from the broker's
+/// balance through `Reconciler`).
+///
+/// Two writers share the file, each on its own connection and thread:
+/// - the journal thread owns `Journal`: it `append`s what the engine hands it through a ring and `flush`es once
+///   per drain, one transaction per batch, `synchronous = NORMAL` (a commit survives the process being killed;
+///   the OS's crash can lose the last batches, which reconciliation with KIS restores);
+/// - the dispatcher owns a `PendingRecorder` (`pendingRecorder()`), whose `recordPending` commits each intent
+///   with `synchronous = FULL` (fsync) before the order is sent. That is the write-ahead rule: an order KIS may
+///   have was journaled first, so after any crash it is looked up at KIS, never sent again.
+///
+/// Thread-confined; not for the hot path (it allocates and does I/O).
+public final class Journal {
+    public let path: String
+    private let queue: DatabaseQueue
+    private var buffer: [JournalEvent] = []
+
+    private init(path: String, queue: DatabaseQueue) {
+        self.path = path
+        self.queue = queue
+        self.buffer.reserveCapacity(1_024)
+    }
+
+    /// Opens (creating if needed) the journal at `path`.
+    public static func open(_ path: String) throws(JournalError) -> Journal {
+        do {
+            var configuration = Configuration()
+            configuration.journalMode = .wal
+            configuration.busyMode = .timeout(5)
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.write { db in try db.execute(sql: Schema.create) }
+            return Journal(path: path, queue: queue)
+        } catch {
+            throw JournalError("open \(path)", error)
+        }
+    }
+
+    /// Takes one event; nothing is written until `flush`.
+    /// - Complexity: O(1) amortised; allocates only past the batch it has grown to.
+    public func append(_ event: JournalEvent) {
+        self.buffer.append(event)
+    }
+
+    /// Takes what reconciliation found and corrected: every order as it now stands, the fills KIS reported that
+    /// the journal lacked, then every position (after the fills, so recovery does not replay them twice).
+    public func append(_ reconciliation: Reconciliation, at: Int64) {
+        for order in reconciliation.state.orders { self.append(.order(order, at: at)) }
+        for fill in reconciliation.fills { self.append(.fill(fill)) }
+        for position in reconciliation.state.positions { self.append(.position(position, at: at)) }
+    }
+
+    /// Events taken and not yet written.
+    public var bufferedCount: Int { self.buffer.count }
+
+    /// Writes every appended event in one transaction. On failure they stay buffered for the next flush.
+    public func flush() throws(JournalError) {
+        guard !self.buffer.isEmpty else { return }
+        do {
+            try self.queue.inTransaction(.immediate) { db in
+                for event in self.buffer { try Schema.write(event, db) }
+                return .commit
+            }
+        } catch {
+            throw JournalError("flush", error)
+        }
+        self.buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// A second connection for the dispatcher thread, which journals each intent durably before sending it.
+    public func pendingRecorder() throws(JournalError) -> PendingRecorder {
+        try PendingRecorder(path: self.path)
+    }
+
+    /// The day as the journal last saw it: every order (those journaled as pending but without an ODNO come back
+    /// `unknown` and flagged: KIS may have them, so they are looked up, never resent; those never journaled as
+    /// pending come back `notPlaced`), and positions from their last snapshot plus the fills after it.
+    public func recover(costs: Costs = Costs()) throws(JournalError) -> RecoveredState {
+        do {
+            return try self.queue.read { db in try Schema.recover(db, costs: costs) }
+        } catch {
+            throw JournalError("recover", error)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension Journal: Sendable {}
+
+/// The dispatcher's connection to the journal: one durable commit per intent, before it is sent.
+///
+/// Its commits fsync the WAL (`synchronous = FULL`), so an intent recorded here survives a power cut; it never
+/// checkpoints (the journal thread does), so the dispatcher does not pay for copying the WAL back.
+public final class PendingRecorder {
+    private let queue: DatabaseQueue
+
+    fileprivate init(path: String) throws(JournalError) {
+        do {
+            var configuration = Configuration()
+            configuration.journalMode = .wal
+            configuration.busyMode = .timeout(5)
+            self.queue = try DatabaseQueue(path: path, configuration: configuration)
+            try self.queue.inDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;")
+            }
+        } catch {
+            throw JournalError("open the pending recorder", error)
+        }
+    }
+
+    /// Journals `intent` as pending and returns once it is on disk. Call on the dispatcher thread just before the
+    /// request is written; if it throws, do not send (and report the intent refused).
+    /// - Parameter at: the engine clock, nanoseconds.
+    public func recordPending(_ intent: OrderIntent, at: Int64) throws(JournalError) {
+        do {
+            try self.queue.inTransaction(.immediate) { db in
+                try db.cachedStatement(sql: Schema.pending).execute(arguments: Schema.pendingArguments(intent, at: at))
+                return .commit
+            }
+        } catch {
+            throw JournalError("record pending \(intent.id)", error)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension PendingRecorder: Sendable {}
+
+/// What `Journal.recover` found.
+public struct RecoveredState: Sendable, Equatable {
+    /// Every order of the day, by id.
+    public var orders: [OrderSnapshot]
+    /// Every symbol traded or held, as of the last fill journaled.
+    public var positions: [Position]
+    public var totals: DayTotals
+    /// The first id not used by any journaled order: the engine continues from it.
+    public var nextOrderID: OrderID
+
+    public init(orders: [OrderSnapshot], positions: [Position], totals: DayTotals, nextOrderID: OrderID) {
+        self.orders = orders
+        self.positions = positions
+        self.totals = totals
+        self.nextOrderID = nextOrderID
+    }
+
+    /// The book and positions the engine starts from: every order (terminal ones too, so late notices still find
+    /// theirs) and every position.
+    /// - Throws: `OrderRefusal.full` or `PositionsRefusal.full` when a capacity is below what the day holds.
+    public func rebuild(
+        orderCapacity: Int, positionCapacity: Int, account: UInt64 = 0, costs: Costs = Costs()
+    ) throws -> (book: OrderBook, positions: Positions) {
+        var book = OrderBook(capacity: orderCapacity, account: account)
+        for order in self.orders { try book.restore(order) }
+        var positions = Positions(capacity: positionCapacity, costs: costs)
+        for position in self.positions { try positions.restore(position) }
+        return (book, positions)
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Journal
+import Orders
+import Testing
+import TickCore
+
+/// A journal file of its own per test, removed (with its WAL) afterwards.
+struct TemporaryJournal: ~Copyable {
+    let path: String
+
+    init() {
+        self.path = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-journal-\(UUID()).sqlite")
+            .path
+    }
+
+    deinit {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: self.path + suffix) }
+    }
+}
+
+enum Sample {
+    static let code = SymbolCode(ascii: "005930")
+
+    static func intent(_ id: UInt32, quantity: Int32 = 10, price: Int32 = 70_000, side: OrderSide = .buy)
+        -> OrderIntent
+    {
+        OrderIntent(
+            id: OrderID(rawValue: id), code: Self.code, side: side, quantity: quantity, price: price, purpose: .entry,
+            decidedAt: 1_000)
+    }
+
+    /// What the engine does with the book's output: a position update and a journal event for each.
+    struct Sink: OrderSink {
+        var positions = Positions(capacity: 4)
+        var events: [JournalEvent] = []
+
+        mutating func orderUpdated(_ update: OrderUpdate) { self.events.append(.update(update, at: 2_000)) }
+
+        mutating func filled(_ fill: Fill) {
+            self.events.append(.fill(fill))
+            try? self.positions.apply(fill)
+            if let position = self.positions.position(fill.code) { self.events.append(.position(position, at: 2_000)) }
+        }
+    }
+
+    /// Runs the intents through a book as the engine would, journaling every update and fill, and a position
+    /// snapshot after each fill.
+    struct Engine {
+        var book = OrderBook(capacity: 16)
+        var sink = Sink()
+
+        var positions: Positions { self.sink.positions }
+
+        mutating func submit(_ intent: OrderIntent) throws {
+            _ = try self.book.submit(intent, into: &self.sink)
+        }
+
+        mutating func apply(_ event: OrderEvent) {
+            _ = self.book.apply(event, into: &self.sink)
+        }
+
+        mutating func drain(into journal: Journal) {
+            for event in self.sink.events { journal.append(event) }
+            self.sink.events.removeAll()
+        }
+    }
+
+    static func fill(_ number: UInt64, _ quantity: Int32, at price: Int32, time: UInt32) -> Notice {
+        var notice = Notice()
+        notice.code = Self.code
+        notice.orderNumber = number
+        notice.isFill = true
+        notice.quantity = quantity
+        notice.price = price
+        notice.exchangeTime = time
+        return notice
+    }
+
+    static func acknowledged(_ id: UInt32, _ number: UInt64) -> OrderEvent {
+        .acknowledged(OrderID(rawValue: id), orderNumber: number, organization: 6590, time: 90_001)
+    }
+}
+
+@Suite struct JournalTests {
+    @Test func roundTrip() throws {
+        let file = TemporaryJournal()
+        let journal = try Journal.open(file.path)
+        let recorder = try journal.pendingRecorder()
+        var engine = Sample.Engine()
+        for id: UInt32 in [1, 2] {
+            let intent = Sample.intent(id, price: 70_000 + Int32(id))
+            try engine.submit(intent)
+            try recorder.recordPending(intent, at: 1_500)
+            engine.apply(.written(intent.id, at: 1_600))
+        }
+        engine.apply(Sample.acknowledged(1, 6555))
+        engine.apply(.notice(Sample.fill(6555, 4, at: 70_000, time: 1)))
+        engine.apply(Sample.acknowledged(2, 6556))
+        engine.apply(.notice(Sample.fill(6556, 10, at: 70_002, time: 2)))
+        engine.drain(into: journal)
+        try journal.flush()
+        #expect(journal.bufferedCount == 0)
+
+        let recovered = try journal.recover()
+        #expect(recovered.orders == engine.book.orders().map { order in
+            var order = order
+            order.purpose = .entry
+            return order
+        })
+        #expect(recovered.orders.map(\.price) == [70_001, 70_002])
+        #expect(recovered.positions == engine.positions.all)
+        #expect(recovered.totals == engine.positions.totals)
+        #expect(recovered.nextOrderID == OrderID(rawValue: 3))
+
+        let (book, positions) = try recovered.rebuild(orderCapacity: 16, positionCapacity: 4)
+        #expect(book.openOrders() == engine.book.openOrders())
+        #expect(positions.totals == engine.positions.totals)
+    }
+
+    @Test func pendingWithoutNumberComesBackUnknownAndUnsentComesBackNotPlaced() throws {
+        let file = TemporaryJournal()
+        let journal = try Journal.open(file.path)
+        var engine = Sample.Engine()
+        try engine.submit(Sample.intent(1))
+        try engine.submit(Sample.intent(2))
+        // Only the first reached recordPending (and so may have been sent).
+        try journal.pendingRecorder().recordPending(Sample.intent(1), at: 1_500)
+        engine.drain(into: journal)
+        try journal.flush()
+        let orders = try journal.recover().orders
+        #expect(orders.map(\.state) == [.unknown, .notPlaced])
+        #expect(orders.map(\.needsReconciliation) == [true, false])
+    }
+
+    @Test func positionsReplayTheFillsAfterTheirLastSnapshot() throws {
+        let file = TemporaryJournal()
+        let journal = try Journal.open(file.path)
+        var positions = Positions(capacity: 4)
+        let buy = Fill(id: OrderID(rawValue: 1), code: Sample.code, side: .buy, quantity: 10, price: 70_000)
+        try positions.apply(buy)
+        journal.append(.fill(buy))
+        journal.append(.position(try #require(positions.position(Sample.code)), at: 1))
+        // A fill journaled without the snapshot that would have followed it.
+        let sell = Fill(id: OrderID(rawValue: 2), code: Sample.code, side: .sell, quantity: 4, price: 71_000)
+        try positions.apply(sell)
+        journal.append(.fill(sell))
+        try journal.flush()
+        let recovered = try journal.recover()
+        #expect(recovered.positions == positions.all)
+        #expect(recovered.totals == positions.totals)
+    }
+
+    /// A process journals, part of it unflushed, and is killed with SIGKILL: what it committed comes back.
+    @Test func recoversAfterKill() async throws {
+        let file = TemporaryJournal()
+        let path = file.path
+        await #expect(processExitsWith: .signal(SIGKILL)) { [path = path as String] in
+            let journal = try Journal.open(path)
+            let recorder = try journal.pendingRecorder()
+            var engine = Sample.Engine()
+            for id: UInt32 in [1, 2] {
+                try engine.submit(Sample.intent(id))
+                try recorder.recordPending(Sample.intent(id), at: 1_500)
+                engine.apply(.written(OrderID(rawValue: id), at: 1_600))
+            }
+            engine.apply(Sample.acknowledged(1, 6555))
+            engine.apply(.notice(Sample.fill(6555, 6, at: 70_000, time: 1)))
+            engine.drain(into: journal)
+            try journal.flush()
+            // Never flushed: the ack of order 2 and a second fill of order 1.
+            engine.apply(Sample.acknowledged(2, 6556))
+            engine.apply(.notice(Sample.fill(6555, 4, at: 70_000, time: 2)))
+            engine.drain(into: journal)
+            // Journaled pending, then the process dies before it could send it.
+            try engine.submit(Sample.intent(3))
+            try recorder.recordPending(Sample.intent(3), at: 1_700)
+            kill(getpid(), SIGKILL)
+        }
+        let recovered = try Journal.open(path).recover()
+        #expect(recovered.orders.map(\.state) == [.partiallyFilled, .unknown, .unknown])
+        #expect(recovered.orders.map(\.orderNumber) == [6555, 0, 0])
+        #expect(recovered.orders[0].filled == 6)
+        #expect(recovered.positions.map(\.quantity) == [6])
+        #expect(recovered.totals.turnover == 420_000)
+        #expect(recovered.nextOrderID == OrderID(rawValue: 4))
+    }
+
+    @Test func openFailsWithATypedError() {
+        #expect(throws: JournalError.self) { try Journal.open("/nonexistent-directory/journal.sqlite") }
+    }
+}

@@ -1,0 +1,353 @@
+import Orders
+import Testing
+import TickCore
+
+@Suite struct OrderBookTests {
+    /// The REST ack, the acceptance notice and three fill notices of one 10-share order.
+    static let arrivals: [OrderEvent] = [
+        Make.acknowledged(1, 6555),
+        .notice(Make.ack(6555)),
+        .notice(Make.fill(6555, 3, at: 70_000, time: 1_800_000_001)),
+        .notice(Make.fill(6555, 3, at: 70_100, time: 1_800_000_002)),
+        .notice(Make.fill(6555, 4, at: 70_000, time: 1_800_000_003)),
+    ]
+    static let value: Int64 = 3 * 70_000 + 3 * 70_100 + 4 * 70_000
+
+    @Test func everyOrderingOfAckAndNoticesEndsFilledOnce() throws {
+        for order in permutations(Self.arrivals) {
+            var book = OrderBook(capacity: 8, account: Make.account)
+            var sink = Recorder()
+            try book.send(Make.intent(1), into: &sink)
+            for event in order { _ = book.apply(event, into: &sink) }
+            let final = try #require(book.order(OrderID(rawValue: 1)))
+            #expect(final.state == .filled)
+            #expect(final.filled == 10 && final.remaining == 0 && final.fillValue == Self.value)
+            #expect(sink.fills.count == 3 && sink.filledQuantity == 10 && sink.filledValue == Self.value)
+            #expect(book.heldNoticeCount == 0)
+            #expect(book.needsReconciliationCount == 0)
+            // The strategy sees the fill count only grow, and a terminal state only at the end.
+            let filled = sink.updates.map(\.filled)
+            #expect(filled == filled.sorted())
+            #expect(sink.updates.dropLast().allSatisfy { !$0.state.isTerminal })
+        }
+    }
+
+    /// Every notice delivered twice, the copy anywhere after the original: nothing is applied twice, the order
+    /// is flagged, and KIS's daily orders clear it.
+    @Test func everyNoticeTwiceIsAppliedOnce() throws {
+        let notices = Array(Self.arrivals.dropFirst())
+        for order in permutations(Self.arrivals) {
+            for copyAt in [1, order.count] {
+                var book = OrderBook(capacity: 8)
+                var sink = Recorder()
+                try book.send(Make.intent(1), into: &sink)
+                var events = order
+                events.insert(contentsOf: notices, at: min(copyAt, events.count))
+                for event in events { _ = book.apply(event, into: &sink) }
+                #expect(book.state(1) == .filled)
+                #expect(sink.filledQuantity == 10 && sink.filledValue == Self.value)
+                #expect(book.order(OrderID(rawValue: 1))?.fillValue == Self.value)
+                _ = book.apply(Make.record(6555, filled: 10, value: Self.value, remaining: 0), into: &sink)
+                #expect(book.needsReconciliationCount == 0)
+                #expect(sink.filledQuantity == 10)
+            }
+        }
+    }
+
+    @Test func duplicateFillIsFlaggedNotApplied() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+        #expect(book.apply(.notice(Make.fill(7, 2)), into: &sink) == .applied)
+        #expect(book.apply(.notice(Make.fill(7, 2)), into: &sink) == .duplicate)
+        #expect(sink.filledQuantity == 2)
+        #expect(book.ordersNeedingReconciliation().map(\.id) == [OrderID(rawValue: 1)])
+        // It was a real second fill after all: KIS's daily orders say 4 filled, and the missing 2 are applied.
+        #expect(book.apply(Make.record(7, filled: 4, value: 280_000, remaining: 6), into: &sink) == .applied)
+        #expect(sink.filledQuantity == 4)
+        #expect(book.state(1) == .partiallyFilled)
+        #expect(book.needsReconciliationCount == 0)
+    }
+
+    @Test func missingNoticesAreFoundByReconciliation() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+        _ = book.apply(.notice(Make.fill(7, 3, at: 70_000)), into: &sink)
+        #expect(book.state(1) == .partiallyFilled)
+        // The other 7 were filled at 70 100 while the WebSocket was down: KIS reports 10 at an average of 70 070.
+        let outcome = book.apply(Make.record(7, filled: 10, value: 700_700, remaining: 0), into: &sink)
+        #expect(outcome == .applied)
+        #expect(book.state(1) == .filled)
+        #expect(sink.fills.map(\.quantity) == [3, 7])
+        #expect(sink.fills.last?.price == 70_100)
+        #expect(book.order(OrderID(rawValue: 1))?.fillValue == 700_700)
+        // The record again changes nothing more.
+        _ = book.apply(Make.record(7, filled: 10, value: 700_700, remaining: 0), into: &sink)
+        #expect(sink.fills.count == 2)
+    }
+
+    @Test func partialFillsCountDown() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1, side: .sell), into: &sink)
+        _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+        for (i, shares) in [2, 5, 3].enumerated() {
+            _ = book.apply(.notice(Make.fill(7, Int32(shares), time: 1_800_000_000 + UInt32(i))), into: &sink)
+        }
+        #expect(sink.updates.map(\.state) == [.new, .sent, .accepted, .partiallyFilled, .partiallyFilled, .filled])
+        #expect(sink.updates.suffix(3).map(\.remaining) == [8, 3, 0])
+        #expect(sink.updates.suffix(3).map(\.lastFillQuantity) == [2, 5, 3])
+        #expect(sink.fills.allSatisfy { $0.side == .sell && $0.orderNumber == 7 })
+    }
+
+    @Test func overfillIsRefused() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+        _ = book.apply(.notice(Make.fill(7, 8, time: 1)), into: &sink)
+        #expect(book.apply(.notice(Make.fill(7, 3, time: 2)), into: &sink) == .refused(.overfill))
+        #expect(sink.filledQuantity == 8)
+        #expect(book.order(OrderID(rawValue: 1))?.needsReconciliation == true)
+        #expect(book.apply(.notice(Make.fill(7, 0, time: 3)), into: &sink) == .refused(.invalidEvent))
+    }
+
+    @Test func modifyMovesTheRemainderToItsOwnNumber() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+        _ = book.apply(.notice(Make.fill(7, 4)), into: &sink)
+        let dispatch = try book.submit(Make.intent(2, quantity: 0, price: 70_100, action: .modify, target: 1), into: &sink)
+        #expect(dispatch.targetOrderNumber == 7 && dispatch.targetOrganization == 6590)
+        _ = book.apply(.written(OrderID(rawValue: 2), at: 2), into: &sink)
+        // The modify's notice comes first (held), then its REST ack with its own ODNO.
+        #expect(book.apply(.notice(Make.ack(8, original: 7, amend: 1, quantity: 6)), into: &sink) == .held)
+        _ = book.apply(Make.acknowledged(2, 8), into: &sink)
+        let original = try #require(book.order(OrderID(rawValue: 1)))
+        let modify = try #require(book.order(OrderID(rawValue: 2)))
+        #expect(original.state == .replaced && original.filled == 4 && original.remaining == 0)
+        #expect(modify.state == .accepted && modify.quantity == 6 && modify.remaining == 6 && modify.orderNumber == 8)
+        _ = book.apply(.notice(Make.fill(8, 6, at: 70_100)), into: &sink)
+        #expect(book.state(2) == .filled)
+        #expect(sink.fills.map(\.id) == [OrderID(rawValue: 1), OrderID(rawValue: 2)])
+        #expect(book.heldNoticeCount == 0)
+    }
+
+    @Test func partialModifyLeavesTheRestWorking() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+        try book.send(Make.intent(2, quantity: 4, price: 69_900, action: .modify, target: 1), into: &sink)
+        _ = book.apply(Make.acknowledged(2, 8), into: &sink)
+        #expect(book.order(OrderID(rawValue: 1))?.remaining == 6)
+        #expect(book.state(1) == .accepted)
+        #expect(book.order(OrderID(rawValue: 2))?.remaining == 4)
+    }
+
+    @Test func cancelEndsTheRemainder() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+        _ = book.apply(.notice(Make.fill(7, 3)), into: &sink)
+        try book.send(Make.intent(2, quantity: 0, action: .cancel, target: 1), into: &sink)
+        _ = book.apply(Make.acknowledged(2, 8), into: &sink)
+        let original = try #require(book.order(OrderID(rawValue: 1)))
+        #expect(original.state == .cancelled && original.filled == 3 && original.remaining == 0)
+        #expect(book.order(OrderID(rawValue: 2))?.quantity == 7)
+        // The cancel's confirmation notice changes nothing more.
+        #expect(book.apply(.notice(Make.ack(8, original: 7, amend: 2, quantity: 7)), into: &sink) == .unchanged)
+        #expect(book.openOrders().isEmpty)
+    }
+
+    /// The exchange filled shares before the cancel reached it; their notices come after the cancel's ack.
+    @Test func cancelRacingAFill() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+        try book.send(Make.intent(2, quantity: 0, action: .cancel, target: 1), into: &sink)
+        _ = book.apply(Make.acknowledged(2, 8), into: &sink)
+        #expect(book.state(1) == .cancelled)
+        #expect(book.apply(.notice(Make.fill(7, 4, time: 1)), into: &sink) == .applied)
+        #expect(book.state(1) == .cancelled)
+        #expect(book.order(OrderID(rawValue: 1))?.filled == 4)
+        #expect(book.order(OrderID(rawValue: 2))?.quantity == 6)
+        #expect(book.apply(.notice(Make.fill(7, 6, time: 2)), into: &sink) == .applied)
+        #expect(book.state(1) == .filled)
+        #expect(book.order(OrderID(rawValue: 2))?.quantity == 0)
+        #expect(sink.filledQuantity == 10)
+        #expect(book.apply(.notice(Make.fill(7, 1, time: 3)), into: &sink) == .refused(.overfill))
+    }
+
+    @Test func amendmentsNeedAWorkingTargetOneAtATime() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        #expect(throws: OrderRefusal.targetNotWorking) {
+            try book.submit(Make.intent(2, action: .cancel, target: 1), into: &sink)
+        }
+        #expect(throws: OrderRefusal.unknownOrder) {
+            try book.submit(Make.intent(2, action: .cancel, target: 9), into: &sink)
+        }
+        _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+        try book.send(Make.intent(2, quantity: 0, price: 70_100, action: .modify, target: 1), into: &sink)
+        #expect(throws: OrderRefusal.targetBusy) {
+            try book.submit(Make.intent(3, action: .cancel, target: 1), into: &sink)
+        }
+        // KIS refuses the modify: the original is free for another.
+        _ = book.apply(.refused(OrderID(rawValue: 2), messageCode: PackedASCII(ascii: "APBK0400")), into: &sink)
+        #expect(book.state(2) == .rejected)
+        try book.send(Make.intent(3, quantity: 0, action: .cancel, target: 1), into: &sink)
+        #expect(throws: OrderRefusal.duplicateID) { try book.submit(Make.intent(3), into: &sink) }
+        #expect(throws: OrderRefusal.invalidIntent) { try book.submit(Make.intent(4, quantity: 0), into: &sink) }
+    }
+
+    @Test func rejectedByREST() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        let outcome = book.apply(.refused(OrderID(rawValue: 1), messageCode: PackedASCII(ascii: "APBK0952")), into: &sink)
+        #expect(outcome == .applied)
+        #expect(book.state(1) == .rejected)
+        #expect(sink.updates.last?.remaining == 0)
+        // Nothing awaits a number any more, so an unknown ODNO is not ours.
+        #expect(book.apply(.notice(Make.fill(9, 1)), into: &sink) == .foreign)
+    }
+
+    @Test func rejectedByNotice() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        #expect(book.apply(.notice(Make.ack(7, rejected: true)), into: &sink) == .held)
+        _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+        #expect(book.state(1) == .rejected)
+        #expect(book.order(OrderID(rawValue: 1))?.remaining == 0)
+        #expect(book.apply(.notice(Make.ack(7, rejected: true)), into: &sink) == .unchanged)
+    }
+
+    @Test func modifyRejectedByNoticeIsUndone() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+        try book.send(Make.intent(2, quantity: 0, price: 70_100, action: .modify, target: 1), into: &sink)
+        _ = book.apply(Make.acknowledged(2, 8), into: &sink)
+        #expect(book.state(1) == .replaced)
+        _ = book.apply(.notice(Make.ack(8, original: 7, amend: 1, rejected: true)), into: &sink)
+        #expect(book.state(1) == .accepted)
+        #expect(book.order(OrderID(rawValue: 1))?.remaining == 10)
+        #expect(book.state(2) == .rejected)
+        #expect(book.order(OrderID(rawValue: 2))?.remaining == 0)
+    }
+
+    @Test func iocRemainderCancelledByKIS() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+        _ = book.apply(.notice(Make.fill(7, 4)), into: &sink)
+        _ = book.apply(.notice(Make.ack(7, quantity: 6, acceptCode: 3)), into: &sink)
+        #expect(book.state(1) == .cancelled)
+        #expect(book.order(OrderID(rawValue: 1))?.filled == 4)
+    }
+
+    @Test func lostAnswerFoundByReconciliation() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        _ = book.apply(.lost(OrderID(rawValue: 1)), into: &sink)
+        #expect(book.state(1) == .unknown)
+        #expect(book.ordersNeedingReconciliation().map(\.id) == [OrderID(rawValue: 1)])
+        // A fill notice of it came while we did not know its number.
+        #expect(book.apply(.notice(Make.fill(7, 2)), into: &sink) == .held)
+        // KIS lists it: 5 filled. The held notice's 2 come first, the record adds the 3 the notices missed.
+        #expect(book.apply(Make.record(7, filled: 5, value: 350_000, remaining: 5), into: &sink) == .applied)
+        let order = try #require(book.order(OrderID(rawValue: 1)))
+        #expect(order.state == .partiallyFilled && order.orderNumber == 7 && order.filled == 5 && order.remaining == 5)
+        #expect(sink.fills.map(\.quantity) == [2, 3])
+        #expect(book.needsReconciliationCount == 0)
+        #expect(book.heldNoticeCount == 0)
+    }
+
+    @Test func lostAnswerNotFoundIsNotPlaced() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        _ = book.apply(.lost(OrderID(rawValue: 1)), into: &sink)
+        // Someone else's order, not the lost one: other price.
+        #expect(book.apply(Make.record(9, price: 69_000, filled: 0, value: 0, remaining: 10), into: &sink) == .foreign)
+        _ = book.apply(.notPlaced(OrderID(rawValue: 1)), into: &sink)
+        #expect(book.state(1) == .notPlaced)
+        #expect(book.needsReconciliationCount == 0)
+        #expect(book.openOrders().isEmpty)
+    }
+
+    @Test func notificationsOfOtherAccountsAreForeign() throws {
+        var book = OrderBook(capacity: 4, account: Make.account)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        var other = Make.fill(7, 1)
+        other.account = 12_345_678_01
+        #expect(book.apply(.notice(other), into: &sink) == .foreign)
+        #expect(book.heldNoticeCount == 0)
+    }
+
+    @Test func heldNoticesOverflowFlagsTheWaitingOrders() throws {
+        var book = OrderBook(capacity: 4, heldNotices: 2)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        #expect(book.apply(.notice(Make.fill(7, 1, time: 1)), into: &sink) == .held)
+        #expect(book.apply(.notice(Make.fill(7, 1, time: 2)), into: &sink) == .held)
+        #expect(book.apply(.notice(Make.fill(7, 1, time: 3)), into: &sink) == .refused(.heldNoticesFull))
+        #expect(book.order(OrderID(rawValue: 1))?.needsReconciliation == true)
+    }
+
+    @Test func capacityIsATypedRefusalAndTerminalSlotsAreReused() throws {
+        var book = OrderBook(capacity: 2)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        try book.send(Make.intent(2), into: &sink)
+        #expect(throws: OrderRefusal.full) { try book.submit(Make.intent(3), into: &sink) }
+        _ = book.apply(.refused(OrderID(rawValue: 1), messageCode: PackedASCII(ascii: "APBK0952")), into: &sink)
+        try book.send(Make.intent(3), into: &sink)
+        #expect(book.order(OrderID(rawValue: 1)) == nil)
+        #expect(book.state(3) == .sent)
+        #expect(book.apply(.written(OrderID(rawValue: 1), at: 0), into: &sink) == .refused(.unknownOrder))
+    }
+
+    @Test func conflictingNumbersAreRefused() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        try book.send(Make.intent(2), into: &sink)
+        _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+        #expect(book.apply(Make.acknowledged(1, 7), into: &sink) == .unchanged)
+        #expect(book.apply(Make.acknowledged(1, 8), into: &sink) == .refused(.conflictingNumber))
+        #expect(book.apply(Make.acknowledged(2, 7), into: &sink) == .refused(.conflictingNumber))
+    }
+
+    @Test func restoreRebuildsTheBook() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+        _ = book.apply(.notice(Make.fill(7, 4)), into: &sink)
+        var copy = OrderBook(capacity: 4)
+        for order in book.openOrders() { try copy.restore(order) }
+        #expect(copy.openOrders() == book.openOrders())
+        _ = copy.apply(.notice(Make.fill(7, 6, time: 5)), into: &sink)
+        #expect(copy.state(1) == .filled)
+    }
+
+    @Test func capacityZeroIsAProgrammingError() async {
+        await #expect(processExitsWith: .failure) {
+            _ = OrderBook(capacity: 0)
+        }
+    }
+}
