@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "Simulator", targets: ["Simulator"]),
         .library(name: "KIS", targets: ["KIS"]),
         .library(name: "Net", targets: ["Net"]),
+        .library(name: "Risk", targets: ["Risk"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -63,6 +64,9 @@ let package = Package(
         // SSE2 byte-mask extraction, which Swift's SIMD types cannot express.
         .target(name: "CByteScan"),
 
+        // Pre-trade risk: market state per code, the risk gate, the kill switch; pure and thread-confined.
+        .target(name: "Risk", dependencies: ["TickCore"], swiftSettings: common),
+
         // An order-preserving JSON value for the cold paths (REST answers, the simulator); the hot path never parses with it.
         .target(name: "JSON", swiftSettings: common),
         // Sockets and TLS through libcurl's connect-only mode, and an allocation-free HTTP/1.1 exchange over them.
@@ -100,6 +104,7 @@ let package = Package(
         // The real samples in ../shared/kis/vectors, for every test target.
         .target(name: "TestVectors", path: "Tests/TestVectors", swiftSettings: common),
         .testTarget(name: "TickCoreTests", dependencies: ["TickCore"], swiftSettings: common),
+        .testTarget(name: "RiskTests", dependencies: ["Risk", "TickCore", "Feed", "TestVectors"], swiftSettings: common),
         .testTarget(name: "WireTests", dependencies: ["Wire", "CCrypto"], swiftSettings: common),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Wire", "TestVectors"], swiftSettings: common),
         .testTarget(name: "FeedTests", dependencies: ["Feed", "TickCore", "TestVectors"], swiftSettings: common),
