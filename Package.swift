@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "Strategy", targets: ["Strategy"]),
         .library(name: "Orders", targets: ["Orders"]),
         .library(name: "Journal", targets: ["Journal"]),
+        .library(name: "Risk", targets: ["Risk"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -77,6 +78,8 @@ let package = Package(
         .target(name: "Candles", dependencies: ["TickCore"], swiftSettings: common),
         // The Broker/EngineClock pair strategies are generic over, and the default scalping strategy.
         .target(name: "Strategy", dependencies: ["TickCore", "Candles"], exclude: ["README.md"], swiftSettings: common),
+        // Pre-trade risk: market state per code, the risk gate, the kill switch; pure and thread-confined.
+        .target(name: "Risk", dependencies: ["TickCore"], swiftSettings: common),
 
         // An order-preserving JSON value for the cold paths (REST answers, the simulator); the hot path never parses with it.
         .target(name: "JSON", swiftSettings: common),
@@ -137,6 +140,7 @@ let package = Package(
         // The real samples in ../shared/kis/vectors, for every test target.
         .target(name: "TestVectors", path: "Tests/TestVectors", swiftSettings: common),
         .testTarget(name: "TickCoreTests", dependencies: ["TickCore"], swiftSettings: common),
+        .testTarget(name: "RiskTests", dependencies: ["Risk", "TickCore", "Feed", "TestVectors"], swiftSettings: common),
         .testTarget(name: "WireTests", dependencies: ["Wire", "CCrypto"], swiftSettings: common),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Wire", "TestVectors"], swiftSettings: common),
         .testTarget(name: "FeedTests", dependencies: ["Feed", "TickCore", "TestVectors"], swiftSettings: common),

@@ -32,6 +32,17 @@ let package = Package(
             path: "Benchmarks/WireBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Pre-trade risk on the strategy thread: the gate's decision and the market-state updates behind it.
+        .executableTarget(
+            name: "RiskBenchmarks",
+            dependencies: [
+                .product(name: "Risk", package: "kistick"),
+                .product(name: "TickCore", package: "kistick"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/RiskBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // Plain timing loops for the side-by-side ratios (Python parser, `openssl speed`) in scripts/.
         .executableTarget(
             name: "wire-speed",
