@@ -201,6 +201,7 @@ extension SymbolMarket {
         self.volatilityInterruption = continuous && (book.hourClass == UInt8(ascii: "C") || book.expectedPrice > 0)
     }
 
+    /// Leaves the limits unknown for a base no real quote has (a malformed print), so limit orders stay refused.
     fileprivate mutating func setLimits(base: Int64) {
         guard base > 0 else { return }
         let limits = KRX.limits(base: base)
