@@ -1,7 +1,7 @@
 public import TickCore
 
 /// Why the gate refused an order.
-public enum RiskRejection: UInt8, BitwiseCopyable, Sendable, CaseIterable {
+public enum RiskRejection: UInt8, BitwiseCopyable, Sendable {
     /// The kill switch is armed: only exits and flattening go out.
     case killSwitch
     /// Today's loss passed `RiskLimits.dailyLossLimit`: only exits and flattening go out.

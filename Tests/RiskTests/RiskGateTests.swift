@@ -268,6 +268,14 @@ import TickCore
         #expect(
             decide(sell(10, at: 50_000, purpose: .flatten), gate: self.gate, board: board, position: held) == .accept
         )
+        // Nor may a working entry be moved; the planner cancels it instead.
+        let entry = working(1, .buy, 10, at: 49_900)
+        let position = SymbolExposure(workingBuyQuantity: 10, workingBuyValue: 499_000, openOrders: 1)
+        #expect(
+            decide(modify(entry, price: 50_000), gate: self.gate, board: board, position: position, replacing: entry)
+                == .reject(.killSwitch)
+        )
+        #expect(decide(cancel(entry), gate: self.gate, board: board, position: position) == .accept)
         self.gate.killSwitch.reset()
         #expect(decide(buy(1, at: 50_000), gate: self.gate, board: board) == .accept)
     }
