@@ -69,20 +69,24 @@ public struct AccountExposure: BitwiseCopyable, Sendable, Equatable {
 /// Cash available for new buys: KIS's figure from REST `inquire-psbl-order` (`nrcvb_buy_amt`, buying without
 /// credit), kept current between refreshes by the engine's own orders.
 ///
-/// The accounting, per buy order, with `r` = `RiskGate.reservation(...)` (limit price, or the upper limit for a
-/// market buy, × quantity, plus the fee):
+/// The accounting, per buy order, with `r(q)` = `RiskGate.reservation(quantity: q, price:market:)` for `q` shares
+/// still to buy (limit price, or the upper limit for a market buy, × q, plus the fee):
 ///
-///     gate accepts        reserve(r)                        available −= r
-///     KIS rejects it      release(r)                        available += r
-///     cancelled           release(share of r that remains)  available += remaining share
-///     (partly) filled     fill(reserved: share of r filled, cost: fill value + fee)
-///                                                           available += reserved − cost (a better price returns cash)
-///     modified            reserve(r_new − r_old), or release(r_old − r_new) when the new one is smaller
-///     REST refresh        refresh(reported:inFlight:)       available = reported − inFlight
+///     gate accepts q        reserve(r(q))                       available −= r(q)
+///     KIS rejects it        release(r(q))                       available += r(q)
+///     cancelled, q left     release(r(q))                       available += r(q)
+///     fill of f, q left     fill(reserved: r(q) − r(q − f),     available += reserved − cost
+///                                cost: fill value + fee)        (a better price gives cash back)
+///     modified              the change `RiskGate.reservation(for:market:replacing:)` gives: reserve it if
+///                           positive, release its negation if negative
+///     REST refresh          refresh(reported:inFlight:)         available = reported − inFlight
+///
+/// Taking a fill's share as the difference of two reservations makes the shares of one order add up to what was
+/// reserved for it, to the won, whatever the fee's rounding.
 ///
 /// KIS's figure already holds back cash for every order it has acknowledged, so a refresh keeps only the
 /// reservations of buys accepted but not yet acknowledged when the inquiry was sent (`inFlight`); the orders it
-/// counted are later released or filled against the new figure exactly as KIS would.
+/// counted are later released or filled against the new figure, as KIS itself does.
 public struct BuyingPower: BitwiseCopyable, Sendable, Equatable {
     /// KRW a new buy may still reserve; negative after fills that cost more than KIS's figure allowed for.
     public private(set) var available: Int64

@@ -1,5 +1,5 @@
-public import TickCore
 import Synchronization
+public import TickCore
 
 /// The kill switch's flag: armed from any thread (a CLI command, a signal handler's thread, Telegram), read by the
 /// gate on the strategy thread.

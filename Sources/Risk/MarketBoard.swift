@@ -62,7 +62,8 @@ public struct InvalidLimits: Error, Equatable, CustomStringConvertible {
 /// expected auction price (ANTC_CNPR, `Book.expectedPrice`) is set also means a single-price call, since the
 /// expected-auction fields are filled only during call auctions (real continuous books carry 0 there). The
 /// scheduled call auctions (`A`, `B`) are told by the clock through `KRX.phase(secondOfDay:)`, not by the code.
-/// NEW_MKOP_CLS_CODE (`Trade.sessionCode`) is not relied on: it is `20` through the regular session, VI or not.
+/// NEW_MKOP_CLS_CODE (`Trade.sessionCode`) is not relied on: §6 shows it `20` through the regular session and says
+/// nothing of its value during a VI.
 /// KIS's market-status TR (H0STMKO0, `vi_cls_code`, §6.4) is not decoded yet; whoever reads it, or the REST quote's
 /// `vi_cls_code` and `temp_stop_yn`, sets the flags with `setVolatilityInterruption` and `setHalted`.
 public struct MarketBoard {
@@ -201,6 +202,7 @@ extension SymbolMarket {
         self.volatilityInterruption = continuous && (book.hourClass == UInt8(ascii: "C") || book.expectedPrice > 0)
     }
 
+    /// Leaves the limits unknown for a base no real quote has (a malformed print), so limit orders stay refused.
     fileprivate mutating func setLimits(base: Int64) {
         guard base > 0 else { return }
         let limits = KRX.limits(base: base)

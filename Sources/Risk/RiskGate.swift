@@ -1,7 +1,7 @@
 public import TickCore
 
 /// Why the gate refused an order.
-public enum RiskRejection: UInt8, BitwiseCopyable, Sendable, CaseIterable {
+public enum RiskRejection: UInt8, BitwiseCopyable, Sendable {
     /// The kill switch is armed: only exits and flattening go out.
     case killSwitch
     /// Today's loss passed `RiskLimits.dailyLossLimit`: only exits and flattening go out.
@@ -145,8 +145,9 @@ public struct RiskGate {
             return self.reservation(quantity: intent.quantity, price: intent.price, market: market)
         case .modify:
             guard let target else { return 0 }
-            return self.reservation(quantity: Self.quantity(of: intent, replacing: target), price: intent.price, market: market)
-                - self.reservation(quantity: target.remaining, price: target.price, market: market)
+            let quantity = Self.quantity(of: intent, replacing: target)
+            let new = self.reservation(quantity: quantity, price: intent.price, market: market)
+            return new - self.reservation(quantity: target.remaining, price: target.price, market: market)
         }
     }
 

@@ -31,8 +31,7 @@ public struct RiskLimits: BitwiseCopyable, Sendable, Equatable {
     ///   that is not an integer, or one out of its range (every limit ≥ 1, except `min_price_krw` ≥ 0).
     public init(parameters: [String: String]) throws(RiskLimitsError) {
         self.init()
-        for key in parameters.keys.sorted() {
-            let text = parameters[key]!
+        for (key, text) in parameters.sorted(by: { $0.key < $1.key }) {
             guard Self.keys.contains(key) else { throw .unknownKey(key) }
             guard let value = Self.integer(text) else { throw .notAnInteger(key: key, value: text) }
             try self.set(key, value)

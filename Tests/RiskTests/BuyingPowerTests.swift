@@ -61,7 +61,10 @@ import TickCore
         account.buyingPower.reserve(self.gate.reservation(quantity: 10, price: 50_000, market: board[0]))
         let position = SymbolExposure(workingBuyQuantity: 10, workingBuyValue: 500_000, openOrders: 1)
         let higher = modify(order, price: 59_000)
-        #expect(decide(higher, gate: self.gate, board: board, position: position, account: account, replacing: order) == .accept)
+        #expect(
+            decide(higher, gate: self.gate, board: board, position: position, account: account, replacing: order)
+                == .accept
+        )
         let change = self.gate.reservation(for: higher, market: board[0], replacing: order)
         #expect(change == 590_089 - 500_076)
         // 99,924 left: a modify to 60,000 (+100,015) is too much.

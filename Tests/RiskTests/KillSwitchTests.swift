@@ -102,14 +102,32 @@ import TickCore
         var nextID = OrderID(rawValue: 100)
         let first = Self.plan(board: board, nextID: &nextID)
         // The cancels are confirmed: only the flattening sells still work.
-        let working = [Self.openOrders[3]]
+        let working =
+            [Self.openOrders[3]]
             + first.filter { $0.action == .new }.map {
-                WorkingOrder(id: $0.id, code: $0.code, side: $0.side, remaining: $0.quantity, price: $0.price, purpose: .flatten)
+                WorkingOrder(
+                    id: $0.id,
+                    code: $0.code,
+                    side: $0.side,
+                    remaining: $0.quantity,
+                    price: $0.price,
+                    purpose: .flatten
+                )
             }
         let second = Self.plan(orders: working, board: board, nextID: &nextID)
         #expect(second == [Self.sellIntent(107, samsung, 3, at: 49_700)])
         // Once everything is working, there is nothing left to do.
-        let all = working + [WorkingOrder(id: OrderID(rawValue: 107), code: samsung, side: .sell, remaining: 3, price: 49_700, purpose: .flatten)]
+        let all =
+            working + [
+                WorkingOrder(
+                    id: OrderID(rawValue: 107),
+                    code: samsung,
+                    side: .sell,
+                    remaining: 3,
+                    price: 49_700,
+                    purpose: .flatten
+                )
+            ]
         #expect(Self.plan(orders: all, board: board, nextID: &nextID).isEmpty)
     }
 
@@ -127,7 +145,13 @@ import TickCore
                 held: Self.positions[index].quantity,
                 workingSellQuantity: committed[intent.code] ?? 0
             )
-            let decision = gate.check(intent, market: board[index], phase: board.phase, position: position, account: account)
+            let decision = gate.check(
+                intent,
+                market: board[index],
+                phase: board.phase,
+                position: position,
+                account: account
+            )
             #expect(decision == .accept, "\(intent.code) \(intent.action)")
         }
     }

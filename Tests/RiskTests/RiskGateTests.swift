@@ -20,7 +20,9 @@ import TickCore
         try board.setLimits(at: 0, lower: 1, upper: 1_000_000)
         let expected: RiskDecision = onLadder ? .accept : .reject(.offTickLadder)
         #expect(decide(buy(1, at: price), gate: self.gate, board: board) == expected)
-        #expect(decide(sell(1, at: price), gate: self.gate, board: board, position: SymbolExposure(held: 1)) == expected)
+        #expect(
+            decide(sell(1, at: price), gate: self.gate, board: board, position: SymbolExposure(held: 1)) == expected
+        )
     }
 
     @Test func dailyLimits() throws {
@@ -29,7 +31,9 @@ import TickCore
         #expect(decide(buy(1, at: 65_000), gate: self.gate, board: board) == .accept)
         #expect(decide(buy(1, at: 65_100), gate: self.gate, board: board) == .reject(.outsideDailyLimits))
         #expect(decide(sell(1, at: 35_000), gate: self.gate, board: board, position: held) == .accept)
-        #expect(decide(sell(1, at: 34_950), gate: self.gate, board: board, position: held) == .reject(.outsideDailyLimits))
+        #expect(
+            decide(sell(1, at: 34_950), gate: self.gate, board: board, position: held) == .reject(.outsideDailyLimits)
+        )
     }
 
     @Test func unknownLimitsRefuseLimitOrdersAndMarketBuysButNotMarketSells() {
@@ -129,7 +133,9 @@ import TickCore
         let board = try board()
         let position = SymbolExposure(held: 60, workingBuyQuantity: 30, workingBuyValue: 1_500_000, openOrders: 1)
         #expect(decide(buy(10, at: 50_000), gate: gate, board: board, position: position) == .accept)
-        #expect(decide(buy(11, at: 50_000), gate: gate, board: board, position: position) == .reject(.positionSharesCap))
+        #expect(
+            decide(buy(11, at: 50_000), gate: gate, board: board, position: position) == .reject(.positionSharesCap)
+        )
     }
 
     @Test func positionValueCap() throws {
@@ -159,14 +165,34 @@ import TickCore
         let board = try board()
         var account = richAccount()
         account.openOrders = 9
-        #expect(decide(buy(1, at: 50_000), gate: gate, board: board, position: SymbolExposure(openOrders: 3), account: account) == .accept)
         #expect(
-            decide(buy(1, at: 50_000), gate: gate, board: board, position: SymbolExposure(openOrders: 4), account: account)
+            decide(
+                buy(1, at: 50_000),
+                gate: gate,
+                board: board,
+                position: SymbolExposure(openOrders: 3),
+                account: account
+            ) == .accept
+        )
+        #expect(
+            decide(
+                buy(1, at: 50_000),
+                gate: gate,
+                board: board,
+                position: SymbolExposure(openOrders: 4),
+                account: account
+            )
                 == .reject(.openOrdersPerCodeCap)
         )
         account.openOrders = 10
         #expect(
-            decide(buy(1, at: 50_000), gate: gate, board: board, position: SymbolExposure(openOrders: 3), account: account)
+            decide(
+                buy(1, at: 50_000),
+                gate: gate,
+                board: board,
+                position: SymbolExposure(openOrders: 3),
+                account: account
+            )
                 == .reject(.openOrdersCap)
         )
     }
@@ -179,7 +205,9 @@ import TickCore
         account.buyingPower = BuyingPower(reported: 500_076)
         #expect(decide(buy(10, at: 50_000), gate: self.gate, board: board, account: account) == .accept)
         account.buyingPower = BuyingPower(reported: 500_075)
-        #expect(decide(buy(10, at: 50_000), gate: self.gate, board: board, account: account) == .reject(.exceedsBuyable))
+        #expect(
+            decide(buy(10, at: 50_000), gate: self.gate, board: board, account: account) == .reject(.exceedsBuyable)
+        )
     }
 
     @Test func marketBuysReserveAtTheUpperLimit() throws {
@@ -192,7 +220,9 @@ import TickCore
         let board = try board()
         let position = SymbolExposure(held: 10, workingSellQuantity: 3, openOrders: 1)
         #expect(decide(sell(7, at: 50_000), gate: self.gate, board: board, position: position) == .accept)
-        #expect(decide(sell(8, at: 50_000), gate: self.gate, board: board, position: position) == .reject(.sellMoreThanHeld))
+        #expect(
+            decide(sell(8, at: 50_000), gate: self.gate, board: board, position: position) == .reject(.sellMoreThanHeld)
+        )
         #expect(decide(sell(1, at: 50_000), gate: self.gate, board: board) == .reject(.sellMoreThanHeld))
     }
 
@@ -216,9 +246,15 @@ import TickCore
         account.unrealisedPnL = -100_001
         #expect(decide(buy(1, at: 50_000), gate: gate, board: board, account: account) == .reject(.dailyLossLimit))
         // A buy grows exposure whatever purpose it claims.
-        #expect(decide(buy(1, at: 50_000, purpose: .exit), gate: gate, board: board, account: account) == .reject(.dailyLossLimit))
+        #expect(
+            decide(buy(1, at: 50_000, purpose: .exit), gate: gate, board: board, account: account)
+                == .reject(.dailyLossLimit)
+        )
         #expect(decide(sell(10, at: 50_000), gate: gate, board: board, position: held, account: account) == .accept)
-        #expect(decide(sell(10, at: 0, purpose: .flatten), gate: gate, board: board, position: held, account: account) == .accept)
+        #expect(
+            decide(sell(10, at: 0, purpose: .flatten), gate: gate, board: board, position: held, account: account)
+                == .accept
+        )
     }
 
     @Test func killSwitchRefusesEveryEntry() throws {
@@ -229,7 +265,17 @@ import TickCore
         #expect(decide(buy(1, at: 50_000), gate: self.gate, board: board) == .reject(.killSwitch))
         #expect(decide(buy(1, at: 50_000, purpose: .flatten), gate: self.gate, board: board) == .reject(.killSwitch))
         #expect(decide(sell(10, at: 50_000), gate: self.gate, board: board, position: held) == .accept)
-        #expect(decide(sell(10, at: 50_000, purpose: .flatten), gate: self.gate, board: board, position: held) == .accept)
+        #expect(
+            decide(sell(10, at: 50_000, purpose: .flatten), gate: self.gate, board: board, position: held) == .accept
+        )
+        // Nor may a working entry be moved; the planner cancels it instead.
+        let entry = working(1, .buy, 10, at: 49_900)
+        let position = SymbolExposure(workingBuyQuantity: 10, workingBuyValue: 499_000, openOrders: 1)
+        #expect(
+            decide(modify(entry, price: 50_000), gate: self.gate, board: board, position: position, replacing: entry)
+                == .reject(.killSwitch)
+        )
+        #expect(decide(cancel(entry), gate: self.gate, board: board, position: position) == .accept)
         self.gate.killSwitch.reset()
         #expect(decide(buy(1, at: 50_000), gate: self.gate, board: board) == .accept)
     }
@@ -264,7 +310,10 @@ import TickCore
         let board = try board()
         let order = working(1, .buy, 10, at: 50_000)
         let position = SymbolExposure(workingBuyQuantity: 10, workingBuyValue: 500_000, openOrders: 1)
-        #expect(decide(modify(order, price: 50_100), gate: self.gate, board: board, position: position, replacing: order) == .accept)
+        #expect(
+            decide(modify(order, price: 50_100), gate: self.gate, board: board, position: position, replacing: order)
+                == .accept
+        )
         #expect(
             decide(modify(order, price: 50_050), gate: self.gate, board: board, position: position, replacing: order)
                 == .reject(.offTickLadder)
@@ -273,10 +322,16 @@ import TickCore
             decide(modify(order, price: 65_100), gate: self.gate, board: board, position: position, replacing: order)
                 == .reject(.outsideDailyLimits)
         )
-        #expect(decide(modify(order, price: 50_100), gate: self.gate, board: board, position: position) == .reject(.unknownTarget))
+        #expect(
+            decide(modify(order, price: 50_100), gate: self.gate, board: board, position: position)
+                == .reject(.unknownTarget)
+        )
         var wrongSide = modify(order, price: 50_100)
         wrongSide.side = .sell
-        #expect(decide(wrongSide, gate: self.gate, board: board, position: position, replacing: order) == .reject(.unknownTarget))
+        #expect(
+            decide(wrongSide, gate: self.gate, board: board, position: position, replacing: order)
+                == .reject(.unknownTarget)
+        )
     }
 
     @Test func modifyReplacesTheTargetsExposure() throws {
@@ -290,14 +345,32 @@ import TickCore
         let position = SymbolExposure(held: 10, workingBuyQuantity: 10, workingBuyValue: 500_000, openOrders: 1)
         var account = richAccount()
         account.buyingPower = BuyingPower(reported: 0)
-        #expect(decide(modify(order, price: 49_950), gate: gate, board: board, position: position, account: account, replacing: order) == .accept)
         #expect(
-            decide(modify(order, price: 50_100), gate: gate, board: board, position: position, account: account, replacing: order)
+            decide(
+                modify(order, price: 49_950),
+                gate: gate,
+                board: board,
+                position: position,
+                account: account,
+                replacing: order
+            ) == .accept
+        )
+        #expect(
+            decide(
+                modify(order, price: 50_100),
+                gate: gate,
+                board: board,
+                position: position,
+                account: account,
+                replacing: order
+            )
                 == .reject(.positionValueCap)
         )
         // A smaller quantity at a higher price fits: 9 × 50,100 < 10 × 50,000.
         let smaller = modify(order, price: 50_100, quantity: 9)
-        #expect(decide(smaller, gate: gate, board: board, position: position, account: account, replacing: order) == .accept)
+        #expect(
+            decide(smaller, gate: gate, board: board, position: position, account: account, replacing: order) == .accept
+        )
         #expect(gate.reservation(for: smaller, market: board[0], replacing: order) == 450_968 - 500_076)
     }
 
@@ -305,7 +378,10 @@ import TickCore
         let board = try board()
         let order = working(1, .sell, 10, at: 50_500, purpose: .exit)
         let position = SymbolExposure(held: 10, workingSellQuantity: 10, openOrders: 1)
-        #expect(decide(modify(order, price: 50_000), gate: self.gate, board: board, position: position, replacing: order) == .accept)
+        #expect(
+            decide(modify(order, price: 50_000), gate: self.gate, board: board, position: position, replacing: order)
+                == .accept
+        )
     }
 
     @Test func anIntentCheckedAgainstAnotherCodeIsAProgrammingError() async {

@@ -34,13 +34,17 @@ import Testing
     }
 
     @Test func outOfRange() {
-        #expect(throws: RiskLimitsError.outOfRange(key: "max_open_orders", value: 0, allowed: 1...1_000_000_000_000_000)) {
+        #expect(
+            throws: RiskLimitsError.outOfRange(key: "max_open_orders", value: 0, allowed: 1...1_000_000_000_000_000)
+        ) {
             try RiskLimits(parameters: ["max_open_orders": "0"])
         }
         #expect(throws: RiskLimitsError.outOfRange(key: "min_price_krw", value: -1, allowed: 0...2_147_483_647)) {
             try RiskLimits(parameters: ["min_price_krw": "-1"])
         }
-        #expect(throws: RiskLimitsError.outOfRange(key: "min_price_krw", value: 2_147_483_648, allowed: 0...2_147_483_647)) {
+        #expect(
+            throws: RiskLimitsError.outOfRange(key: "min_price_krw", value: 2_147_483_648, allowed: 0...2_147_483_647)
+        ) {
             try RiskLimits(parameters: ["min_price_krw": "2147483648"])
         }
     }

@@ -94,7 +94,14 @@ func working(
     purpose: OrderIntent.Purpose = .entry,
     code: SymbolCode = samsung
 ) -> WorkingOrder {
-    WorkingOrder(id: OrderID(rawValue: id), code: code, side: side, remaining: remaining, price: price, purpose: purpose)
+    WorkingOrder(
+        id: OrderID(rawValue: id),
+        code: code,
+        side: side,
+        remaining: remaining,
+        price: price,
+        purpose: purpose
+    )
 }
 
 /// Limits loose enough that no rule but the one a test tightens can fire.

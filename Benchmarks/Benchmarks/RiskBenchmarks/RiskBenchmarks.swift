@@ -53,7 +53,13 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         for i in benchmark.scaledIterations {
             let intent = buy(10, at: 50_000 + Int32(i & 7) * 100)
-            let decision = gate.check(intent, market: board[index], phase: board.phase, position: position, account: account)
+            let decision = gate.check(
+                intent,
+                market: board[index],
+                phase: board.phase,
+                position: position,
+                account: account
+            )
             if decision == .accept { accepted &+= 1 }
         }
         benchmark.stopMeasurement()
@@ -71,7 +77,13 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         for i in benchmark.scaledIterations {
             let intent = buy(10, at: 50_000 + Int32(i & 7) * 100)
-            let decision = gate.check(intent, market: board[index], phase: board.phase, position: position, account: poor)
+            let decision = gate.check(
+                intent,
+                market: board[index],
+                phase: board.phase,
+                position: position,
+                account: poor
+            )
             if decision == .reject(.exceedsBuyable) { rejected &+= 1 }
         }
         benchmark.stopMeasurement()
