@@ -143,7 +143,10 @@ public struct CandleBuilder {
     /// The bar in progress of the code at `symbol` over `intervals[interval]`, or nil when it has none.
     public func current(symbol: Int, interval: Int) -> Candle? {
         self.checkSymbol(symbol)
-        precondition(self.intervals.indices.contains(interval), "interval index \(interval) outside 0..<\(self.intervals.count)")
+        precondition(
+            self.intervals.indices.contains(interval),
+            "interval index \(interval) outside 0..<\(self.intervals.count)"
+        )
         let bar = self.bars[symbol * self.intervals.count + interval]
         return bar.trades > 0 ? bar : nil
     }
