@@ -77,9 +77,9 @@ public struct ScalpingParameters: Sendable, Equatable {
     /// - Throws: `unknownKey` for a key not in `Key`, `invalidValue` for a value out of range or malformed.
     public init(_ values: [String: String]) throws(ScalpingParametersError) {
         // Sorted, so that with several bad entries the error names the same one every time.
-        for key in values.keys.sorted() {
+        for (key, value) in values.sorted(by: { $0.key < $1.key }) {
             guard let known = Key(rawValue: key) else { throw .unknownKey(key) }
-            try self.set(known, to: values[key]!)
+            try self.set(known, to: value)
         }
     }
 
