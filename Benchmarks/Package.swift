@@ -32,20 +32,6 @@ let package = Package(
             path: "Benchmarks/WireBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // Candle updates, book features and strategy decisions: allocation-free per event.
-        .executableTarget(
-            name: "StrategyBenchmarks",
-            dependencies: [
-                "Fixtures",
-                .product(name: "Feed", package: "kistick"),
-                .product(name: "Candles", package: "kistick"),
-                .product(name: "Strategy", package: "kistick"),
-                .product(name: "TickCore", package: "kistick"),
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/StrategyBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
         // Plain timing loops for the side-by-side ratios (Python parser, `openssl speed`) in scripts/.
         .executableTarget(
             name: "wire-speed",
@@ -63,6 +49,20 @@ let package = Package(
                 .product(name: "Net", package: "kistick"),
                 .product(name: "TickCore", package: "kistick"),
             ]
+        ),
+        // Candle updates, book features and strategy decisions: allocation-free per event.
+        .executableTarget(
+            name: "StrategyBenchmarks",
+            dependencies: [
+                "Fixtures",
+                .product(name: "Feed", package: "kistick"),
+                .product(name: "Candles", package: "kistick"),
+                .product(name: "Strategy", package: "kistick"),
+                .product(name: "TickCore", package: "kistick"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/StrategyBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]
 )
