@@ -61,5 +61,19 @@ let package = Package(
                 .product(name: "TickCore", package: "kistick"),
             ]
         ),
+        // Candle updates, book features and strategy decisions: allocation-free per event.
+        .executableTarget(
+            name: "StrategyBenchmarks",
+            dependencies: [
+                "Fixtures",
+                .product(name: "Feed", package: "kistick"),
+                .product(name: "Candles", package: "kistick"),
+                .product(name: "Strategy", package: "kistick"),
+                .product(name: "TickCore", package: "kistick"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/StrategyBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -120,6 +120,10 @@ public struct CandleBuilder {
 
     /// Emits every bar of every code that ends at or before `time` (exchange time, epoch seconds), in symbol and
     /// then interval order.
+    ///
+    /// Exchange times are whole seconds and codes interleave, so a timer should pass a second or two less than the
+    /// latest exchange time seen: a print of another code stamped just before `time` that arrives afterwards would
+    /// otherwise be late for a bar this call closed.
     /// - Complexity: O(symbols × intervals), no allocation.
     public mutating func advance<Sink: CandleSink>(to time: UInt32, into sink: inout Sink) {
         for k in self.bars.indices where self.bars[k].trades > 0 && self.bars[k].end <= time {
@@ -143,7 +147,10 @@ public struct CandleBuilder {
     /// The bar in progress of the code at `symbol` over `intervals[interval]`, or nil when it has none.
     public func current(symbol: Int, interval: Int) -> Candle? {
         self.checkSymbol(symbol)
-        precondition(self.intervals.indices.contains(interval), "interval index \(interval) outside 0..<\(self.intervals.count)")
+        precondition(
+            self.intervals.indices.contains(interval),
+            "interval index \(interval) outside 0..<\(self.intervals.count)"
+        )
         let bar = self.bars[symbol * self.intervals.count + interval]
         return bar.trades > 0 ? bar : nil
     }

@@ -77,9 +77,9 @@ public struct ScalpingParameters: Sendable, Equatable {
     /// - Throws: `unknownKey` for a key not in `Key`, `invalidValue` for a value out of range or malformed.
     public init(_ values: [String: String]) throws(ScalpingParametersError) {
         // Sorted, so that with several bad entries the error names the same one every time.
-        for key in values.keys.sorted() {
+        for (key, value) in values.sorted(by: { $0.key < $1.key }) {
             guard let known = Key(rawValue: key) else { throw .unknownKey(key) }
-            try self.set(known, to: values[key]!)
+            try self.set(known, to: value)
         }
     }
 
@@ -111,7 +111,7 @@ public struct ScalpingParameters: Sendable, Equatable {
     }
 
     private mutating func set(_ key: Key, to text: String) throws(ScalpingParametersError) {
-        /// The session's continuous trading, 09:00–15:20, bounds every time-of-day offset.
+        // The session's continuous trading, 09:00–15:20, bounds every time-of-day offset.
         let session = 6 * 3600 + 20 * 60
         func integer(_ range: ClosedRange<Int64>, _ expected: String) throws(ScalpingParametersError) -> Int64 {
             guard let value = Self.fixed(text, decimals: 0), range.contains(value) else {
@@ -153,10 +153,12 @@ public struct ScalpingParameters: Sendable, Equatable {
         case .entryTimeoutMilliseconds: self.entryTimeoutMilliseconds = try milliseconds()
         case .takeProfitTicks: self.takeProfitTicks = try ticks()
         case .stopLossTicks: self.stopLossTicks = try ticks()
-        case .timeStopSeconds: self.timeStopSeconds = try integer(1...Int64(session), "a whole number of seconds from 1 to \(session)")
-        case .exitSlippageTicks: self.exitSlippageTicks = Int32(try integer(0...100, "a whole number of ticks from 0 to 100"))
+        case .timeStopSeconds:
+            self.timeStopSeconds = try integer(1...Int64(session), "a whole number of seconds from 1 to \(session)")
+        case .exitSlippageTicks:
+            self.exitSlippageTicks = Int32(try integer(0...100, "a whole number of ticks from 0 to 100"))
         case .exitTimeoutMilliseconds: self.exitTimeoutMilliseconds = try milliseconds()
-        case .cooldownSeconds: self.cooldownSeconds = try integer(0...Int64(session), "a whole number of seconds from 0 to \(session)")
+        case .cooldownSeconds: self.cooldownSeconds = try offset()
         }
     }
 

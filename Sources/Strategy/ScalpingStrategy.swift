@@ -27,7 +27,7 @@ public enum ScalpingExit: UInt8, BitwiseCopyable, Sendable, Equatable {
 ///
 /// Thread-confined to the strategy stage. Per-code state lives in a table sized at `init` and indexed by the
 /// `SymbolTable` index; no event allocates. Each code has at most one order working and one position.
-public struct ScalpingStrategy<B: Broker, C: EngineClock>: Strategy {
+public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
     public typealias OrderBroker = B
     public typealias TimeSource = C
 

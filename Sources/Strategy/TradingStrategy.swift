@@ -6,7 +6,10 @@ public import TickCore
 /// Generic over its broker and clock (hftbacktest's `Bot` pattern), so live, simulation and replay run the same
 /// code, specialised: the engine passes its own broker and clock to every call. `symbol` is the event code's index
 /// in the `SymbolTable` the candle stage used.
-public protocol Strategy {
+///
+/// Not named `Strategy`: a type named like its module hides the module, and `Strategy.OrderUpdate` could then not
+/// be told apart from `Orders.OrderUpdate` in a file that imports both.
+public protocol TradingStrategy {
     associatedtype OrderBroker: Broker
     associatedtype TimeSource: EngineClock
 
