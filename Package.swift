@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "Orders", targets: ["Orders"]),
         .library(name: "Journal", targets: ["Journal"]),
         .library(name: "Risk", targets: ["Risk"]),
+        .library(name: "Engine", targets: ["Engine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -128,10 +129,20 @@ let package = Package(
             swiftSettings: common
         ),
 
+        // The engine: stage threads joined by rings, the live broker in front of the dispatcher, the housekeeper.
+        .target(
+            name: "Engine",
+            dependencies: [
+                "Candles", "Feed", "Journal", "KIS", "Metrics", "Net", "Orders", "Recovery", "Ring", "Risk", "Strategy",
+                "TickCore",
+            ],
+            swiftSettings: common
+        ),
+
         .executableTarget(
             name: "kistick",
             dependencies: [
-                "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON",
+                "Engine", "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: common

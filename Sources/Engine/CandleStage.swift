@@ -1,0 +1,108 @@
+import Candles
+import Ring
+import Synchronization
+import TickCore
+
+/// When a market event passed each stage, wall-clock nanoseconds (the axis of `Trade.localTs`).
+struct Arrival: BitwiseCopyable {
+    /// The socket read that delivered the record.
+    var read: Int64
+    /// The feed thread finished decoding it.
+    var decoded: Int64
+    /// The candle stage finished with it.
+    var candled: Int64
+}
+
+/// What the candle stage hands the strategy stage, in the order it happened.
+enum MarketEvent: BitwiseCopyable {
+    case trade(Trade, symbol: Int32, arrival: Arrival)
+    /// A book, with its features; the strategy reads the features, risk the book's best prices and auction fields.
+    case book(Book, BookFeatures, symbol: Int32, arrival: Arrival)
+    /// A completed bar (or one closed early: its flags say why).
+    case candle(Candle, symbol: Int32)
+}
+
+/// The candle stage: trades and gap marks into bars, books into features, all forwarded to the strategy stage.
+///
+/// Owns its `CandleBuilder` and market clock; runs on its own thread until `running` is cleared.
+struct CandleStage: ~Copyable {
+    private var builder: CandleBuilder
+    private var clock: MarketClock
+    private let rings: FeedRings
+    private let market: SpillingProducer<MarketEvent>
+    private let topLevels: Int
+    /// Market second of the last `advance`: quiet codes' bars close on time, once per market second.
+    private var advancedTo: UInt32 = 0
+    /// How long after its end a quiet bar is closed, in market seconds: the feed delivers a trade up to a
+    /// publication interval late (KIS batches about 0.1 s; a simulator at speed n makes that 0.1 × n market seconds),
+    /// and a bar closed before its last trade arrives would count that trade late.
+    private let closeDelay: UInt32
+
+    init(
+        symbols: Int, intervals: [Int], topLevels: Int, speed: Double, rings: FeedRings,
+        market: SpillingProducer<MarketEvent>
+    ) throws(CandleBuilder.ConfigurationError) {
+        self.builder = try CandleBuilder(symbols: symbols, intervals: intervals)
+        self.clock = MarketClock(speed: speed)
+        self.rings = rings
+        self.market = market
+        self.topLevels = topLevels
+        self.closeDelay = UInt32(max(1, (0.1 * speed).rounded(.up)))
+    }
+
+    /// Trades the builder found older than their bar, which changed nothing.
+    var lateTrades: Int { self.builder.lateTrades }
+
+    /// Runs until `running` is false, then drains what is left.
+    mutating func run<Wait: WaitStrategy>(running: borrowing Atomic<Bool>, wait: Wait, late: borrowing Atomic<Int>) {
+        var wait = wait
+        while running.load(ordering: .relaxed) {
+            if self.poll() == 0 { wait.idle() } else { wait.reset() }
+            late.store(self.builder.lateTrades, ordering: .relaxed)
+        }
+        while self.poll() > 0 {}
+        late.store(self.builder.lateTrades, ordering: .relaxed)
+    }
+
+    /// One pass over the inputs: a batch of trades, every dirty book, then the bar clock.
+    /// - Returns: events handled.
+    /// - Complexity: O(batch + codes); no allocation.
+    mutating func poll() -> Int {
+        var emitter = CandleEmitter(market: self.market)
+        var handled = self.rings.records.ring.drain(max: 256) { record in
+            switch record {
+            case .trade(let trade, let symbol, let decoded):
+                self.clock.observe(exchangeTime: trade.exchangeTime, receivedAt: trade.localTs)
+                self.builder.update(trade, symbol: Int(symbol), into: &emitter)
+                let arrival = Arrival(read: trade.localTs, decoded: decoded, candled: wallNanoseconds())
+                self.market.push(.trade(trade, symbol: symbol, arrival: arrival))
+            case .gap(let symbol):
+                let now = UInt32(truncatingIfNeeded: self.clock.now() / 1_000_000_000)
+                self.builder.markGap(symbol: Int(symbol), at: now, into: &emitter)
+            }
+        }
+        handled += self.rings.books.readDirty { symbol, book in
+            let features = BookFeatures(book: book, topLevels: self.topLevels)
+            let arrival = Arrival(read: book.localTs, decoded: book.localTs, candled: wallNanoseconds())
+            self.market.push(.book(book, features, symbol: Int32(truncatingIfNeeded: symbol), arrival: arrival))
+        }
+        if self.clock.isAnchored {
+            let second = UInt32(truncatingIfNeeded: self.clock.now() / 1_000_000_000) &- self.closeDelay
+            if second > self.advancedTo {
+                self.advancedTo = second
+                self.builder.advance(to: second, into: &emitter)
+            }
+        }
+        if handled == 0 { self.market.flush() }
+        return handled
+    }
+}
+
+/// Forwards completed bars into the strategy ring.
+private struct CandleEmitter: CandleSink {
+    let market: SpillingProducer<MarketEvent>
+
+    mutating func candle(_ candle: Candle, symbol: Int) {
+        self.market.push(.candle(candle, symbol: Int32(truncatingIfNeeded: symbol)))
+    }
+}

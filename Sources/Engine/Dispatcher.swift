@@ -1,0 +1,125 @@
+import KIS
+import Net
+import Orders
+import TickCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sends orders over a warm `OrderLane`, one at a time, on the thread that owns it, and reports each as order
+/// events for the state machine: written, then acknowledged, refused, or lost and what the lookup found.
+///
+/// An order whose answer is lost is looked up among today's orders, never sent again (`OrderRecovery`).
+struct Dispatcher: ~Copyable {
+    private var lane: OrderLane
+    private let recovery: OrderRecovery
+    /// Order numbers this process was given, which a lookup for a lost answer must not mistake for it.
+    private var known: Set<String> = []
+    /// Wall minus monotonic clock, to put the lane's monotonic send stamps on the pipeline's wall-clock axis.
+    private let wallOffset: Int64
+
+    init(client: KISClient) throws(KISError) {
+        self.lane = try client.makeOrderLane()
+        self.recovery = OrderRecovery(client: client)
+        self.wallOffset = wallNanoseconds() - Int64(monotonicNanoseconds())
+    }
+
+    /// Reopens a connection KIS closed while idle and keeps the order path in cache; call between orders.
+    mutating func idle() {
+        try? self.lane.keepWarm()
+    }
+
+    /// Sends one order and reports what became of it, in order, to `emit`. Blocks for the round trip, and for the
+    /// lookup after a lost answer.
+    mutating func send(_ dispatch: OrderDispatch, emit: (OrderEventSlot) -> Void) {
+        let intent = dispatch.intent
+        do {
+            let ack: OrderAck
+            switch intent.action {
+            case .new:
+                ack = try self.lane.place(
+                    OrderTicket(
+                        side: intent.side, code: intent.code, quantity: Int64(intent.quantity),
+                        price: Int64(intent.price)))
+            case .modify, .cancel:
+                ack = try self.lane.revise(
+                    organization: Self.padded(UInt64(dispatch.targetOrganization), digits: 5),
+                    orderNumber: Self.padded(dispatch.targetOrderNumber, digits: 10),
+                    intent.action == .cancel ? .cancel : .modify(price: Int64(intent.price)),
+                    quantity: intent.quantity > 0 ? Int64(intent.quantity) : nil)
+            }
+            let answered = wallNanoseconds()
+            emit(OrderEventSlot(event: .written(intent.id, at: Int64(ack.sentAt) &+ self.wallOffset), at: Int64(ack.sentAt) &+ self.wallOffset))
+            self.known.insert(ack.orderNumber)
+            emit(
+                OrderEventSlot(
+                    event: .acknowledged(
+                        intent.id, orderNumber: UInt64(ack.orderNumber) ?? 0,
+                        organization: UInt32(ack.organization) ?? 0, time: UInt32(ack.time) ?? 0),
+                    at: answered))
+        } catch {
+            self.failed(error, dispatch, emit: emit)
+        }
+    }
+
+    private mutating func failed(_ error: KISError, _ dispatch: OrderDispatch, emit: (OrderEventSlot) -> Void) {
+        let id = dispatch.intent.id
+        let now = wallNanoseconds()
+        switch error {
+        case .rejected(let failure):
+            emit(OrderEventSlot(event: .written(id, at: now), at: now))
+            let code = PackedASCII(String(failure.msgCd.prefix(8))) ?? PackedASCII(ascii: "REJECTED")
+            emit(OrderEventSlot(event: .refused(id, messageCode: code), at: now))
+        case .responseLost:
+            emit(OrderEventSlot(event: .written(id, at: now), at: now))
+            emit(OrderEventSlot(event: .lost(id), at: now))
+            if dispatch.intent.action == .new { self.recover(dispatch.intent, emit: emit) }
+        default:
+            // Unreachable, token trouble, malformed before sending: nothing reached KIS's order book.
+            emit(OrderEventSlot(event: .refused(id, messageCode: PackedASCII(ascii: "NOTSENT")), at: now))
+        }
+    }
+
+    /// Looks a lost order up; a lost modify or cancel is left to the notices and the next reconciliation.
+    private mutating func recover(_ intent: OrderIntent, emit: (OrderEventSlot) -> Void) {
+        let ticket = OrderTicket(
+            side: intent.side, code: intent.code, quantity: Int64(intent.quantity), price: Int64(intent.price))
+        let sentAt = KST.time(epochSeconds: wallNanoseconds() / 1_000_000_000)
+        switch try? self.recovery.resolve(ticket, sentAtKST: sentAt, known: self.known) {
+        case .placed(let record):
+            self.known.insert(record.orderNumber)
+            emit(
+                OrderEventSlot(
+                    event: .acknowledged(
+                        intent.id, orderNumber: UInt64(record.orderNumber) ?? 0,
+                        organization: UInt32(record.organization) ?? 0, time: UInt32(record.time) ?? 0),
+                    at: wallNanoseconds()))
+            if let row = BrokerOrder(record) {
+                emit(OrderEventSlot(event: .reconciled(row, localTs: wallNanoseconds()), at: wallNanoseconds()))
+            }
+        case .notPlaced:
+            emit(OrderEventSlot(event: .notPlaced(intent.id), at: wallNanoseconds()))
+        case nil:
+            // The lookup failed too: the order stays unknown until the housekeeper's reconciliation settles it.
+            break
+        }
+    }
+
+    /// KIS prints order numbers and branch numbers zero-padded.
+    static func padded(_ number: UInt64, digits: Int) -> String {
+        let text = String(number)
+        return String(repeating: "0", count: max(0, digits - text.count)) + text
+    }
+}
+
+@available(*, unavailable)
+extension Dispatcher: Sendable {}
+
+/// Wall-clock nanoseconds since the Unix epoch, the axis of every pipeline timestamp (`Trade.localTs` is on it).
+@inline(__always)
+func wallNanoseconds() -> Int64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return Int64(spec.tv_sec) &* 1_000_000_000 &+ Int64(spec.tv_nsec)
+}

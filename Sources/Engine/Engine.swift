@@ -1,0 +1,363 @@
+public import KIS
+import Candles
+import Feed
+import Journal
+import Metrics
+import Orders
+import Recovery
+import Ring
+import Risk
+import Strategy
+import Synchronization
+public import TickCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How an engine run is set up.
+public struct EngineSettings: Sendable {
+    /// The codes to trade, at most 20 (two registrations each, and the notices, of KIS's 41).
+    public var codes: [SymbolCode]
+    /// Strategy and risk parameters (`ScalpingParameters.Key`, `RiskLimits.keys`), as read from `settingsPath`.
+    public var parameters: [String: String] = [:]
+    /// Where `parameters` came from, for error messages.
+    public var settingsPath = "the settings"
+    /// Market seconds per wall second: 1 live, more against an accelerated simulator.
+    public var speed: Double = 1
+    /// The SQLite journal; reopened after a crash to rebuild the day.
+    public var journalPath: String
+    /// Trade and market-event ring slots, a power of two.
+    public var ringCapacity = 1 << 14
+    /// How often today's orders are fetched to reconcile the order book (sooner when a notice looks wrong).
+    public var reconcileSeconds: Double = 15
+    /// How often the buying power is refreshed from KIS.
+    public var buyingPowerSeconds: Double = 30
+
+    public init(codes: [SymbolCode], journalPath: String) {
+        self.codes = codes
+        self.journalPath = journalPath
+    }
+
+    /// Every key a settings file may hold.
+    public static var knownKeys: Set<String> {
+        Set(ScalpingParameters.Key.allCases.map(\.rawValue)).union(RiskLimits.keys)
+    }
+}
+
+/// Why an engine could not start.
+public enum EngineError: Error, CustomStringConvertible {
+    case settings(path: String, reason: String)
+    case journal(String)
+    case kis(KISError)
+    case thread(String)
+
+    public var description: String {
+        switch self {
+        case .settings(let path, let reason): "\(path): \(reason)"
+        case .journal(let reason): reason
+        case .kis(let error): "\(error)"
+        case .thread(let reason): "cannot start a stage thread: \(reason)"
+        }
+    }
+}
+
+/// The trading engine: feed, candle, strategy, dispatcher, journal and housekeeper threads joined by rings.
+///
+/// ```
+///  socket ─▶ feed ──trades+gaps──▶ candle ──market events──▶ strategy ──orders──▶ dispatcher ─▶ KIS REST
+///              │  ──books (latest)─▶   │                      ▲   │  ▲               │
+///              └──────────notices────────────────────────────┘   │  └─order events──┘
+///                                                                 └──journal events──▶ journal (SQLite)
+///  housekeeper (REST: today's orders, buying power) ──house events──▶ strategy
+/// ```
+public final class Engine: @unchecked Sendable {
+    // Safe because: the fields are set in `init` and `start` on the control thread before any stage starts, and
+    // read by the stage threads only after `StageThread` creation (a happens-before edge); `stop` runs after every
+    // stage was asked to end and joined.
+    public let settings: EngineSettings
+    private let client: KISClient
+    private let symbols: SymbolTable
+    private let parameters: ScalpingParameters
+    private let limits: RiskLimits
+    private let feed: FeedRings
+    private let rings: StrategyRings
+    private let session: WebSocketSession
+    private let killSwitch = KillSwitch()
+    private let running = Atomic<Bool>(true)
+    private let housekeeping = Atomic<Bool>(true)
+    private let lateTrades = Atomic<Int>(0)
+    private var threads: [StageThread] = []
+    private var housekeeper: StageThread?
+    private var latency = PipelineLatency()
+    private var discrepancies: [String] = []
+    private let startedWall = wallNanoseconds()
+    private var startedText = ""
+
+    public init(client: KISClient, settings: EngineSettings) throws(EngineError) {
+        self.settings = settings
+        self.client = client
+        do {
+            self.symbols = try SymbolTable(settings.codes)
+        } catch {
+            throw .settings(path: "--codes", reason: "\(error)")
+        }
+        let strategyKeys = Set(ScalpingParameters.Key.allCases.map(\.rawValue))
+        do {
+            self.parameters = try ScalpingParameters(settings.parameters.filter { strategyKeys.contains($0.key) })
+            self.limits = try RiskLimits(parameters: settings.parameters.filter { !strategyKeys.contains($0.key) })
+        } catch let error as ScalpingParametersError {
+            throw .settings(path: settings.settingsPath, reason: "\(error)")
+        } catch {
+            throw .settings(path: settings.settingsPath, reason: "\(error)")
+        }
+        self.feed = FeedRings(symbols: settings.codes.count, capacity: settings.ringCapacity)
+        self.rings = StrategyRings(capacity: settings.ringCapacity)
+        self.session = WebSocketSession(configuration: .init(url: client.settings.webSocketURL))
+    }
+
+    /// Rebuilds the day from the journal, reconciles it with KIS, then starts every stage and subscribes.
+    ///
+    /// Nothing is sent before reconciliation: an order the journal holds as pending is looked up, never resent.
+    public func start() throws(EngineError) {
+        self.startedText = KST.text(time: KST.time(epochSeconds: self.startedWall / 1_000_000_000))
+        let journal: Journal
+        let reconciled: Reconciliation
+        let buyingPower: Int64
+        do {
+            journal = try Journal.open(self.settings.journalPath)
+            let recovered = try journal.recover()
+            let today = KST.date(epochSeconds: self.startedWall / 1_000_000_000)
+            let balance = try self.client.balance()
+            let orders = try self.client.dailyOrders(from: today, to: today)
+            reconciled = Reconciler().reconcile(recovered, balance: balance, orders: orders, localTs: wallNanoseconds())
+            journal.append(reconciled, at: wallNanoseconds())
+            try journal.flush()
+            buyingPower = try self.client.buyable(self.symbols[0].description, price: 0).cash
+        } catch let error as JournalError {
+            throw .journal("\(error)")
+        } catch let error as KISError {
+            throw .kis(error)
+        } catch {
+            throw .journal("\(error)")
+        }
+        self.discrepancies = reconciled.discrepancies.map { "\($0)" }
+        let rebuilt: (book: OrderBook, positions: Positions)
+        do {
+            rebuilt = try reconciled.state.rebuild(
+                orderCapacity: 4_096, positionCapacity: 64, account: Self.account(self.client.settings.account))
+        } catch {
+            throw .journal("the journal holds more than the engine's tables: \(error)")
+        }
+        var board = MarketBoard(codes: self.settings.codes)
+        board.advance(secondOfDay: (self.startedWall / 1_000_000_000 + KST.offsetSeconds) % 86_400)
+        var broker = LiveBroker(
+            symbols: self.symbols, gate: RiskGate(limits: self.limits, killSwitch: self.killSwitch), board: board,
+            book: rebuilt.book, positions: rebuilt.positions, dispatch: self.rings.dispatch,
+            journal: self.rings.journal, nextID: reconciled.state.nextOrderID)
+        broker.account.buyingPower = BuyingPower(reported: buyingPower)
+        do {
+            try self.startStages(broker: broker, journal: journal)
+        } catch {
+            throw .thread("\(error)")
+        }
+        for code in self.settings.codes {
+            try? self.session.subscribe(.trades(code.description))
+            try? self.session.subscribe(.book(code.description))
+        }
+        try? self.session.subscribe(.notices(htsID: self.client.settings.htsID, environment: self.client.settings.environment))
+    }
+
+    private func startStages(broker: LiveBroker, journal: Journal) throws(StageThreadError) {
+        let (feed, rings, session, symbols) = (self.feed, self.rings, self.session, self.symbols)
+        let (parameters, speed, killSwitch) = (self.parameters, self.settings.speed, self.killSwitch)
+        let oauth = OAuth(settings: self.client.settings)
+        let client = self.client
+        let sendable = SendableBox((broker, journal))
+        // The journal thread owns the Journal; the dispatcher opens its own connection for the pending rows.
+        let pending = try? journal.pendingRecorder()
+        let pendingBox = SendableBox(pending)
+        self.threads.append(
+            try StageThread(name: "ks-feed") {
+                var keys = oauth
+                var router = FeedRouter(symbols: symbols, rings: feed)
+                var watcher = FeedWatcher(symbols: symbols, rings: feed)
+                try? session.run(approvalKeys: &keys, sink: &router, observer: &watcher)
+            })
+        self.threads.append(
+            try StageThread(name: "ks-candle", timerSlackNanoseconds: 1_000) {
+                guard var stage = try? CandleStage(
+                    symbols: symbols.count, intervals: [60, 300], topLevels: 3, speed: speed, rings: feed,
+                    market: rings.market)
+                else { return }
+                stage.run(running: self.running, wait: SpinYieldSleep(), late: self.lateTrades)
+            })
+        self.threads.append(
+            try StageThread(name: "ks-strategy", timerSlackNanoseconds: 1_000) {
+                let (broker, _) = sendable.value
+                var stage = StrategyStage(
+                    strategy: ScalpingStrategy<LiveBroker, ClockReading>(parameters: parameters, symbols: symbols),
+                    broker: broker, speed: speed, feed: feed, rings: rings, killSwitch: killSwitch)
+                stage.run(running: self.running, wait: SpinYieldSleep())
+            })
+        self.threads.append(
+            try StageThread(name: "ks-orders", timerSlackNanoseconds: 1_000) {
+                runDispatcher(client: client, pending: pendingBox.value, rings: rings, running: self.running)
+            })
+        self.threads.append(
+            try StageThread(name: "ks-journal") {
+                let (_, journal) = sendable.value
+                runJournal(journal, rings: rings, running: self.running)
+            })
+        let (reconcileEvery, buyingPowerEvery) = (self.settings.reconcileSeconds, self.settings.buyingPowerSeconds)
+        self.housekeeper = try StageThread(name: "ks-house") {
+            var house = Housekeeper(client: client, feed: feed, rings: rings, probe: symbols[0])
+            house.run(running: self.housekeeping, reconcileEvery: reconcileEvery, buyingPowerEvery: buyingPowerEvery)
+        }
+    }
+
+    /// Cancel every open order, flatten every position, refuse every entry: from the CLI, a signal or Telegram.
+    public func armKillSwitch() {
+        _ = self.killSwitch.arm()
+    }
+
+    /// A snapshot for the live status; collects the stages' latencies since the last call.
+    public func status() -> EngineStatus {
+        self.rings.latency.collect(into: &self.latency)
+        return self.assemble()
+    }
+
+    /// Stops the feed, lets every stage drain, joins them, reconciles once more and reports.
+    public func stop() -> EngineReport {
+        self.session.stop()
+        self.running.store(false, ordering: .releasing)
+        for thread in self.threads { thread.join() }
+        self.housekeeping.store(false, ordering: .releasing)
+        self.housekeeper?.join()
+        self.rings.latency.collectFinal(into: &self.latency)
+        let status = self.assemble()
+        let seconds = Double(wallNanoseconds() - self.startedWall) / 1e9
+        return EngineReport(
+            status: status, startedAt: self.startedText,
+            endedAt: KST.text(time: KST.time(epochSeconds: wallNanoseconds() / 1_000_000_000)),
+            codes: self.settings.codes.map(\.description),
+            recordsPerSecond: Double(status.records) / max(seconds, 1e-3), discrepancies: self.discrepancies)
+    }
+
+    private func assemble() -> EngineStatus {
+        var status = EngineStatus()
+        let counters = self.session.counters
+        status.wallSeconds = Double(wallNanoseconds() - self.startedWall) / 1e9
+        status.records = counters.records
+        status.frames = counters.frames
+        status.malformedFrames = counters.malformed
+        status.reconnects = counters.reconnects
+        status.subscribedCodes = self.feed.subscribedCodes.load(ordering: .relaxed)
+        status.drops.booksConflated = self.feed.books.conflated
+        status.drops.spilled = self.feed.records.spilled + self.feed.notices.spilled + self.rings.market.spilled
+            + self.rings.orderEvents.spilled + self.rings.journal.spilled
+        status.drops.lost = self.feed.records.lost + self.feed.notices.lost + self.rings.market.lost
+            + self.rings.orderEvents.lost + self.rings.journal.lost
+        status.drops.lateTrades = self.lateTrades.load(ordering: .relaxed)
+        status.notes = self.feed.notes.withLock { $0 }
+        if let snapshot = self.rings.snapshot.get(at: 0) {
+            status.marketTime = snapshot.marketTime
+            status.realisedPnL = snapshot.totals.realised
+            status.unrealisedPnL = snapshot.totals.unrealised
+            status.fees = snapshot.totals.fees
+            status.taxes = snapshot.totals.taxes
+            status.orders = EngineStatus.OrderCounts(
+                sent: snapshot.sent, accepted: snapshot.accepted, filled: snapshot.filled,
+                partiallyFilled: snapshot.partiallyFilled, cancelled: snapshot.cancelled, rejected: snapshot.rejected,
+                open: snapshot.open, fills: snapshot.fills)
+            status.riskRejections = snapshot.riskRejections
+            status.killSwitch = snapshot.killArmed
+            if snapshot.lastRefusal.rawValue != 0 { status.notes.append("last order refused: \(snapshot.lastRefusal)") }
+            for i in 0..<snapshot.positionCount {
+                let row = snapshot.positions[i]
+                status.positions.append(
+                    EngineStatus.PositionLine(
+                        code: row.code.description, quantity: row.quantity,
+                        averagePrice: Double(row.averagePrice) / Double(Orders.Position.priceScale),
+                        lastPrice: row.lastPrice, unrealisedPnL: row.unrealised))
+            }
+        }
+        status.latency = PipelineInterval.allCases.compactMap { interval in
+            let histogram = self.latency[interval]
+            guard histogram.count > 0 else { return nil }
+            let summary = histogram.summary()
+            return EngineStatus.LatencyLine(
+                stage: interval.label, count: Int(summary.count), p50: summary.p50, p90: summary.p90,
+                p99: summary.p99, p999: summary.p999, max: summary.max)
+        }
+        return status
+    }
+
+    /// The account as notices carry it (ACNT_NO: 8 + 2 digits).
+    static func account(_ account: Account) -> UInt64 {
+        UInt64(account.cano + account.productCode) ?? 0
+    }
+}
+
+/// Hands a value built on the control thread to the one stage thread that will own it.
+private final class SendableBox<Value>: @unchecked Sendable {
+    // Safe because: written once before the thread starts, then used by that thread alone.
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// The dispatcher thread: each order journaled as pending (durably), sent, and its events passed back.
+private func runDispatcher(client: KISClient, pending: PendingRecorder?, rings: StrategyRings, running: borrowing Atomic<Bool>) {
+    var dispatcher: Dispatcher
+    do {
+        dispatcher = try Dispatcher(client: client)
+    } catch {
+        // No lane: every order is refused, so none waits forever.
+        while running.load(ordering: .relaxed) {
+            if rings.dispatch.drain(max: 64, { slot in
+                rings.orderEvents.push(OrderEventSlot(event: .refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "NOLANE")), at: wallNanoseconds()))
+            }) == 0 { usleep(1_000) }
+        }
+        return
+    }
+    var wait = SpinYieldSleep()
+    var lastWarm: Int64 = 0
+    while running.load(ordering: .relaxed) || rings.dispatch.approximateCount > 0 {
+        let sent = rings.dispatch.drain(max: 1) { slot in
+            do {
+                try pending?.recordPending(slot.dispatch.intent, at: wallNanoseconds())
+            } catch {
+                rings.orderEvents.push(OrderEventSlot(event: .refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "JOURNAL")), at: wallNanoseconds()))
+                return
+            }
+            dispatcher.send(slot.dispatch) { rings.orderEvents.push($0) }
+        }
+        if sent > 0 {
+            wait.reset()
+            continue
+        }
+        rings.orderEvents.flush()
+        let now = wallNanoseconds()
+        if now - lastWarm > 1_000_000 {
+            lastWarm = now
+            dispatcher.idle()
+        }
+        wait.idle()
+    }
+}
+
+/// The journal thread: batches of events written in one transaction each.
+private func runJournal(_ journal: Journal, rings: StrategyRings, running: borrowing Atomic<Bool>) {
+    var wait = SpinYieldSleep(maxSleepNanoseconds: 5_000_000)
+    while true {
+        let stopping = !running.load(ordering: .acquiring)
+        let taken = rings.journal.ring.drain(max: 4_096) { journal.append($0) }
+        if journal.bufferedCount > 0 { try? journal.flush() }
+        if taken == 0 {
+            if stopping { break }
+            wait.idle()
+        } else {
+            wait.reset()
+        }
+    }
+}

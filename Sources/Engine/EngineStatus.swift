@@ -1,0 +1,82 @@
+
+/// What the engine is doing, for the live status line and the end-of-run report. Assembled on the control
+/// thread from snapshots the stages publish; reading it never touches a stage's hot path.
+public struct EngineStatus: Sendable, Encodable {
+    /// Market time, nanoseconds since the Unix epoch.
+    public var marketTime: Int64 = 0
+    public var wallSeconds: Double = 0
+    /// Trade and book records decoded, and WebSocket messages received.
+    public var records = 0
+    public var frames = 0
+    public var malformedFrames = 0
+    public var reconnects = 0
+    /// Codes whose trade stream KIS has acknowledged.
+    public var subscribedCodes = 0
+    public var positions: [PositionLine] = []
+    public var realisedPnL: Int64 = 0
+    public var unrealisedPnL: Int64 = 0
+    public var fees: Int64 = 0
+    public var taxes: Int64 = 0
+    public var orders = OrderCounts()
+    public var riskRejections = 0
+    public var latency: [LatencyLine] = []
+    public var drops = Drops()
+    public var killSwitch = false
+    public var notes: [String] = []
+
+    public init() {}
+
+    public struct PositionLine: Sendable, Encodable, Equatable {
+        public var code: String
+        public var quantity: Int64
+        public var averagePrice: Double
+        public var lastPrice: Int64
+        public var unrealisedPnL: Int64
+    }
+
+    public struct OrderCounts: Sendable, Encodable, Equatable {
+        public var sent = 0
+        public var accepted = 0
+        public var filled = 0
+        public var partiallyFilled = 0
+        public var cancelled = 0
+        public var rejected = 0
+        public var open = 0
+        public var fills = 0
+    }
+
+    /// One latency interval's distribution, nanoseconds.
+    public struct LatencyLine: Sendable, Encodable, Equatable {
+        public var stage: String
+        public var count: Int
+        public var p50: Int64
+        public var p90: Int64
+        public var p99: Int64
+        public var p999: Int64
+        public var max: Int64
+    }
+
+    /// What the full-ring policy gave up, counted (never silent).
+    public struct Drops: Sendable, Encodable, Equatable {
+        /// Books replaced by a newer book of the same code before the candle stage read them.
+        public var booksConflated = 0
+        /// Trades and notices that waited in a stage's overflow queue because its ring was full (delayed, not lost).
+        public var spilled = 0
+        /// Records lost because a ring and its overflow queue were both full.
+        public var lost = 0
+        /// Trades older than their candle, which update nothing.
+        public var lateTrades = 0
+    }
+}
+
+/// The end of a run: the final status and what it adds up to.
+public struct EngineReport: Sendable, Encodable {
+    public var status: EngineStatus
+    public var startedAt: String
+    public var endedAt: String
+    public var codes: [String]
+    /// Records decoded per wall second over the run.
+    public var recordsPerSecond: Double
+    /// What reconciliation with KIS found at the end, or at a restart.
+    public var discrepancies: [String]
+}

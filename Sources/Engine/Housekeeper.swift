@@ -1,0 +1,51 @@
+import KIS
+import Orders
+import Recovery
+import Synchronization
+import TickCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The REST side of a run, on its own thread so no query ever delays a stage: today's orders for the order
+/// book's reconciliation (periodically, and at once when a notice looked wrong or notices may have been missed
+/// during a reconnect), and the buying power.
+struct Housekeeper {
+    let client: KISClient
+    let feed: FeedRings
+    let rings: StrategyRings
+    /// A code to ask the buying power with (KIS answers per code and price; the cash figure is the account's).
+    let probe: SymbolCode
+
+    mutating func run(running: borrowing Atomic<Bool>, reconcileEvery: Double, buyingPowerEvery: Double) {
+        var lastReconcile = wallNanoseconds()
+        var lastBuyingPower = wallNanoseconds()
+        while running.load(ordering: .relaxed) {
+            usleep(100_000)
+            let now = wallNanoseconds()
+            let asked = self.rings.wantsReconciliation.exchange(false, ordering: .relaxed)
+                || self.feed.noticesMayHaveBeenMissed.exchange(false, ordering: .acquiring)
+            if asked || Double(now - lastReconcile) >= reconcileEvery * 1e9 {
+                lastReconcile = now
+                self.reconcile()
+            }
+            if Double(now - lastBuyingPower) >= buyingPowerEvery * 1e9 {
+                lastBuyingPower = now
+                if let buyable = try? self.client.buyable(self.probe.description, price: 0) {
+                    self.rings.house.push(.buyingPower(buyable.cash))
+                }
+            }
+            self.rings.house.flush()
+        }
+    }
+
+    /// Sends every row of today's orders to the order book, which corrects what notices got wrong or missed.
+    private func reconcile() {
+        let today = KST.date(epochSeconds: wallNanoseconds() / 1_000_000_000)
+        guard let orders = try? self.client.dailyOrders(from: today, to: today) else { return }
+        for record in orders {
+            if let row = BrokerOrder(record) { self.rings.house.push(.reconciled(row)) }
+        }
+    }
+}
