@@ -178,6 +178,11 @@ let package = Package(
             swiftSettings: common
         ),
         .testTarget(
+            name: "EngineTests",
+            dependencies: ["Engine", "Journal", "KIS", "Simulator", "TickCore"],
+            swiftSettings: common
+        ),
+        .testTarget(
             name: "SimulatorTests",
             dependencies: [
                 "Simulator", "Feed", "Wire", "Crypto", "TickCore", "TestVectors",

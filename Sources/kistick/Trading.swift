@@ -17,7 +17,7 @@ struct Paper: AsyncParsableCommand {
 
     @OptionGroup var engine: EngineOptions
     @Option(help: "Wall-clock seconds to run.") var duration = 60.0
-    @Option(help: "Market speed: simulated seconds per real second.") var speed = 30.0
+    @Option(help: "Market speed: simulated seconds per real second.") var speed = 60.0
     @Option(help: "Comma-separated KRX codes (at most 20).")
     var codes = Catalog.knownCodes.prefix(10).joined(separator: ",")
     @Option(help: "Seed of the simulated market.") var seed: UInt64 = 1

@@ -1,0 +1,202 @@
+import Engine
+import Foundation
+import Journal
+import KIS
+import Simulator
+import Testing
+import TickCore
+
+/// The engine end to end against the in-process simulator on loopback: what `kistick paper` runs.
+@Suite(.serialized)
+struct EngineTests {
+    /// Settings that make the scalper trade within seconds of an accelerated market: 1-minute breakouts, no
+    /// opening quiet period, and confirmations any rising market gives.
+    static let eager: [String: String] = [
+        "entry_interval_seconds": "60", "no_entry_after_open_seconds": "0", "min_strength": "0",
+        "min_imbalance": "-1", "max_spread_ticks": "5", "budget_krw": "300000", "cooldown_seconds": "30",
+        "time_stop_seconds": "120",
+    ]
+
+    /// The same settings with a minimum entry price no stock has: risk refuses every entry, exits still go.
+    static let noEntries: [String: String] = eager.merging(["min_price_krw": "100000000"]) { $1 }
+
+    @Test func aPaperSessionTradesAndEndsMatchingTheBroker() async throws {
+        let market = try await PaperMarket(speed: 120)
+        defer { market.remove() }
+        let journal = market.directory + "/journal.sqlite"
+        let client = try market.client()
+        var settings = EngineSettings(codes: market.codes, journalPath: journal)
+        settings.parameters = Self.eager
+        settings.speed = 120
+        let engine = try Engine(client: client, settings: settings)
+        try engine.start()
+        try await Self.waitFor(seconds: 45) { engine.status().orders.fills >= 2 }
+        let report = engine.stop()
+        client.tokens.stop()
+
+        #expect(report.status.records > 1_000)
+        #expect(report.status.orders.sent >= 2)
+        #expect(report.status.orders.fills >= 2)
+        #expect(report.status.drops.lost == 0)
+        #expect(report.status.latency.contains { $0.stage == "read→decision" && $0.count > 0 })
+        #expect(report.status.latency.contains { $0.stage == "decision→written" && $0.count >= 2 })
+
+        // Positions as KIS holds them, and every order KIS has is one the journal knows, once.
+        let check = try market.client()
+        defer { check.tokens.stop() }
+        try await Self.expectMatches(check, journal: journal, positions: report.status.positions)
+        await market.stop()
+    }
+
+    @Test func afterKill9TheRestartRebuildsFromTheJournalAndSendsNothingTwice() async throws {
+        let market = try await PaperMarket(speed: 120)
+        defer { market.remove() }
+        let journal = market.directory + "/journal.sqlite"
+        let (rest, ws, cache) = (market.rest, market.webSocket, market.directory)
+        // A child process trades until it has fills and an order in flight, then dies without any cleanup.
+        await #expect(processExitsWith: .signal(SIGKILL)) {
+            [rest = rest as String, ws = ws as String, cache = cache as String, journal = journal as String] in
+            let settings = ClientSettings.madeUp(environment: .paper, restURL: rest, webSocketURL: ws)
+            let client = KISClient.make(settings: settings, cache: try TokenCache(directory: cache + "/child"))
+            var engineSettings = EngineSettings(codes: PaperMarket.defaultCodes, journalPath: journal)
+            engineSettings.parameters = EngineTests.eager
+            engineSettings.speed = 120
+            let engine = try Engine(client: client, settings: engineSettings)
+            try engine.start()
+            let deadline = Date().addingTimeInterval(40)
+            while Date() < deadline, engine.status().orders.fills < 2 { usleep(20_000) }
+            // Preferably with an order working, so the restart has one to adopt.
+            let working = Date().addingTimeInterval(5)
+            while Date() < working, engine.status().orders.open == 0 { usleep(5_000) }
+            kill(getpid(), SIGKILL)
+        }
+        let atKIS = try market.client()
+        defer { atKIS.tokens.stop() }
+        let before = try atKIS.dailyOrders(from: market.today, to: market.today)
+        #expect(!before.isEmpty, "the child placed orders before it died")
+
+        // The restart: the journal is reconciled with KIS; entries are off so anything sent would be a resend.
+        let client = try market.client()
+        var settings = EngineSettings(codes: market.codes, journalPath: journal)
+        settings.parameters = Self.noEntries
+        settings.speed = 120
+        let engine = try Engine(client: client, settings: settings)
+        try engine.start()
+        try await Task.sleep(for: .seconds(3))
+        let report = engine.stop()
+        client.tokens.stop()
+
+        let after = try atKIS.dailyOrders(from: market.today, to: market.today)
+        let placedAfter = after.filter { row in !before.contains { $0.orderNumber == row.orderNumber } }
+        // Exits may still be sent for positions the child left; a new buy would be a resend or an entry.
+        #expect(placedAfter.allSatisfy { $0.sideCode == "01" }, "no buy was sent after the restart")
+        try await Self.expectMatches(atKIS, journal: journal, positions: report.status.positions)
+        await market.stop()
+    }
+
+    @Test func theKillSwitchCancelsEverythingAndFlattens() async throws {
+        let market = try await PaperMarket(speed: 120)
+        defer { market.remove() }
+        let client = try market.client()
+        var settings = EngineSettings(codes: market.codes, journalPath: market.directory + "/journal.sqlite")
+        settings.parameters = Self.eager
+        settings.speed = 120
+        let engine = try Engine(client: client, settings: settings)
+        try engine.start()
+        try await Self.waitFor(seconds: 45) { !engine.status().positions.isEmpty }
+        engine.armKillSwitch()
+        try await Self.waitFor(seconds: 45) {
+            let status = engine.status()
+            return status.killSwitch && status.positions.isEmpty && status.orders.open == 0
+        }
+        let report = engine.stop()
+        client.tokens.stop()
+        #expect(report.status.positions.isEmpty)
+        let check = try market.client()
+        defer { check.tokens.stop() }
+        #expect(try check.balance().holdings.allSatisfy { $0.quantity == 0 })
+        await market.stop()
+    }
+
+    @Test func aBadSettingNamesTheKeyAndTheFile() async throws {
+        let market = try await PaperMarket(speed: 1)
+        defer { market.remove() }
+        let client = try market.client()
+        defer { client.tokens.stop() }
+        var settings = EngineSettings(codes: market.codes, journalPath: market.directory + "/journal.sqlite")
+        settings.parameters = ["max_order_krw": "lots"]
+        settings.settingsPath = "/etc/kistick.yaml"
+        #expect {
+            _ = try Engine(client: client, settings: settings)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("/etc/kistick.yaml") && text.contains("max_order_krw")
+        }
+        await market.stop()
+    }
+
+    // MARK: Support
+
+    static func waitFor(seconds: Double, _ condition: () -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            guard Date() < deadline else {
+                Issue.record("condition not met within \(seconds) s")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// The engine's positions are KIS's holdings, and KIS has no order the journal does not hold.
+    static func expectMatches(_ client: KISClient, journal: String, positions: [EngineStatus.PositionLine]) async throws {
+        let holdings = try client.balance().holdings.filter { $0.quantity != 0 }
+        let held = Dictionary(uniqueKeysWithValues: holdings.map { ($0.code, $0.quantity) })
+        let engine = Dictionary(uniqueKeysWithValues: positions.map { ($0.code, $0.quantity) })
+        #expect(held == engine)
+        let today = KST.date(epochSeconds: Int64(Date().timeIntervalSince1970))
+        let atKIS = try client.dailyOrders(from: today, to: today).map(\.orderNumber).compactMap { UInt64($0) }
+        let journaled = try Journal.open(journal).recover().orders.map(\.orderNumber).filter { $0 != 0 }
+        #expect(Set(atKIS).isSubset(of: Set(journaled)), "every order at KIS is in the journal")
+        #expect(journaled.count == Set(journaled).count, "no order number twice in the journal")
+    }
+}
+
+/// A simulator serving the paper environment (and the real one beside it) on loopback, with its market running
+/// `speed` times real time, and a folder for token caches and journals.
+final class PaperMarket: Sendable {
+    static let defaultCodes = Catalog.knownCodes.prefix(10).compactMap(SymbolCode.init)
+    let simulator: Simulator
+    let rest: String
+    let webSocket: String
+    let directory: String
+    let codes = PaperMarket.defaultCodes
+    let today: UInt32
+
+    init(speed: Double) async throws {
+        var config = SimConfig()
+        config.clock = .realtime(speed: speed)
+        config.symbols = self.codes.map(\.description)
+        config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
+        self.simulator = Simulator(config: config)
+        let endpoints = try await self.simulator.start()
+        let paper = try #require(endpoints[.paper])
+        (self.rest, self.webSocket) = (paper.rest, paper.webSocket)
+        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-engine-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        self.today = KST.date(epochSeconds: Int64(Date().timeIntervalSince1970))
+    }
+
+    func client() throws -> KISClient {
+        let settings = ClientSettings.madeUp(environment: .paper, restURL: self.rest, webSocketURL: self.webSocket)
+        return KISClient.make(settings: settings, cache: try TokenCache(directory: self.directory + "/tokens"))
+    }
+
+    func stop() async {
+        try? await self.simulator.stop()
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: self.directory)
+    }
+}
