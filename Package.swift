@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "Simulator", targets: ["Simulator"]),
         .library(name: "KIS", targets: ["KIS"]),
         .library(name: "Net", targets: ["Net"]),
+        .library(name: "Ring", targets: ["Ring"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -67,6 +68,11 @@ let package = Package(
         .target(name: "JSON", swiftSettings: common),
         // Sockets and TLS through libcurl's connect-only mode, and an allocation-free HTTP/1.1 exchange over them.
         .target(name: "Net", dependencies: ["CCurl"], swiftSettings: unsafeCode),
+        // Lock-free SPSC rings, the conflating book table, wait strategies and stage threads: how stages talk.
+        .target(name: "Ring", dependencies: ["CAffinity"], swiftSettings: unsafeCode),
+        // CPU pinning, thread names and timer slack, which need `_GNU_SOURCE`; the CPU's spin-wait hint.
+        .target(name: "CAffinity"),
+
         // The KIS client: configuration, tokens, rate limits, typed REST endpoints, the WebSocket session.
         .target(
             name: "KIS",
@@ -111,6 +117,7 @@ let package = Package(
             dependencies: ["KIS", "Net", "JSON", "Feed", "TickCore", "Simulator", "TestVectors", "ScriptedServer"],
             swiftSettings: common
         ),
+        .testTarget(name: "RingTests", dependencies: ["Ring"], swiftSettings: common),
         .testTarget(
             name: "SimulatorTests",
             dependencies: [
