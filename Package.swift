@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "KIS", targets: ["KIS"]),
         .library(name: "Net", targets: ["Net"]),
         .library(name: "Ring", targets: ["Ring"]),
+        .library(name: "Metrics", targets: ["Metrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -34,6 +35,8 @@ let package = Package(
         // cannot join this graph: it needs swift-nio-extras, which needs swift-crypto, whose `Crypto` target
         // collides with ours and SwiftPM rejects the graph (module aliasing cannot reach it).
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        // HDR histograms for stage latencies (`Metrics`): recording is an index computation and an increment.
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // C libraries, each through a module map and pkg-config.
@@ -72,6 +75,12 @@ let package = Package(
         .target(name: "Ring", dependencies: ["CAffinity"], swiftSettings: unsafeCode),
         // CPU pinning, thread names and timer slack, which need `_GNU_SOURCE`; the CPU's spin-wait hint.
         .target(name: "CAffinity"),
+        // Stage latency histograms and the stamps events carry through the pipeline.
+        .target(
+            name: "Metrics",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: unsafeCode
+        ),
 
         // The KIS client: configuration, tokens, rate limits, typed REST endpoints, the WebSocket session.
         .target(
@@ -118,6 +127,7 @@ let package = Package(
             swiftSettings: common
         ),
         .testTarget(name: "RingTests", dependencies: ["Ring"], swiftSettings: common),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"], swiftSettings: common),
         .testTarget(
             name: "SimulatorTests",
             dependencies: [
