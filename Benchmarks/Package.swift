@@ -43,6 +43,23 @@ let package = Package(
             path: "Benchmarks/RiskBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The rings, the full-ring policies and the latency histograms: 0 allocations per element.
+        .executableTarget(
+            name: "RingBenchmarks",
+            dependencies: [
+                .product(name: "Ring", package: "kistick"),
+                .product(name: "Metrics", package: "kistick"),
+                .product(name: "TickCore", package: "kistick"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/RingBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Two-thread ring throughput (ops/ms) and round trip (ns), printed, as rigtorp's SPSCQueue reports them.
+        .executableTarget(
+            name: "ring-speed",
+            dependencies: [.product(name: "Ring", package: "kistick"), .product(name: "TickCore", package: "kistick")]
+        ),
         // Plain timing loops for the side-by-side ratios (Python parser, `openssl speed`) in scripts/.
         .executableTarget(
             name: "wire-speed",

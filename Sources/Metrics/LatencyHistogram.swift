@@ -118,7 +118,8 @@ public struct LatencySummary: BitwiseCopyable, Equatable, Sendable {
             return "\(nanoseconds)ns"
         }
         let (scale, unit): (Int64, String) =
-            nanoseconds < 1_000_000 ? (1_000, "µs") : nanoseconds < 1_000_000_000 ? (1_000_000, "ms") : (1_000_000_000, "s")
+            nanoseconds < 1_000_000
+            ? (1_000, "µs") : nanoseconds < 1_000_000_000 ? (1_000_000, "ms") : (1_000_000_000, "s")
         let whole = nanoseconds / scale
         // Decimals so that whole and fraction make three digits (two under 10, one under 100, none above).
         let decimals: Int64 = whole < 10 ? 2 : whole < 100 ? 1 : 0

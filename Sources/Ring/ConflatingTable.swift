@@ -205,6 +205,7 @@ public final class ConflatingTable<Value: BitwiseCopyable>: @unchecked Sendable 
     public var written: Int { unsafe self.writtenCount.pointee.load(ordering: .relaxed) }
     /// Values passed to `readDirty`'s body.
     public var delivered: Int { unsafe self.deliveredCount.pointee.load(ordering: .relaxed) }
-    /// Values overwritten before `readDirty` saw them: the dropped books.
+    /// Values overwritten before `readDirty` saw them: the dropped books. Once the producer has stopped and the
+    /// consumer has called `readDirty` once more, `written == delivered + conflated` exactly.
     public var conflated: Int { unsafe self.conflatedCount.pointee.load(ordering: .relaxed) }
 }

@@ -69,7 +69,7 @@ public final class SPSCRing<Slot: BitwiseCopyable>: @unchecked Sendable {
         self.mask = capacity - 1
         let bytes = Self.slotsOffset + capacity * MemoryLayout<Slot>.stride + Self.blockSize
         let block = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: Self.blockSize)
-        // Safe because: the allocation is `bytes` long; zeroing it faults every page in now rather than on the hot path.
+        // Safe because: the allocation is `bytes` long. Zeroing it faults every page in now, not on the hot path.
         unsafe block.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         unsafe self.block = block
         // Safe because: each offset below lies inside the allocation and is aligned for its type (128-byte aligned

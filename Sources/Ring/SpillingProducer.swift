@@ -51,7 +51,10 @@ public final class SpillingProducer<Slot: BitwiseCopyable>: @unchecked Sendable 
         self.overflowCapacity = overflowCapacity
         // Safe because: allocated here, freed in deinit. Zeroing faults the pages in before the hot path needs them.
         let bytes = overflowCapacity * MemoryLayout<Slot>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: Swift.max(MemoryLayout<Slot>.alignment, 64))
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: bytes,
+            alignment: Swift.max(MemoryLayout<Slot>.alignment, 64)
+        )
         unsafe raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         unsafe self.overflow = raw.bindMemory(to: Slot.self, capacity: overflowCapacity)
         unsafe self.indices = .allocate(capacity: 1)

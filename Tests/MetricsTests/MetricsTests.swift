@@ -66,7 +66,9 @@ import Testing
 
     @Test func summaryLine() {
         let summary = LatencySummary(count: 3, p50: 1_210, p90: 2_050, p99: 8_400, p999: 31_000, max: 1_200_000)
-        #expect(summary.line("read→decoded") == "read→decoded n=3 p50 1.21µs p90 2.05µs p99 8.40µs p99.9 31.0µs max 1.20ms")
+        #expect(
+            summary.line("read→decoded") == "read→decoded n=3 p50 1.21µs p90 2.05µs p99 8.40µs p99.9 31.0µs max 1.20ms"
+        )
     }
 }
 

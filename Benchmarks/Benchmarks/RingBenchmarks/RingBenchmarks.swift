@@ -1,0 +1,130 @@
+import Benchmark
+import Foundation
+import Metrics
+import Ring
+import TickCore
+
+/// The ring machinery's per-element paths, single-threaded: each steady state must not allocate (the committed
+/// thresholds hold mallocCountTotal at 0). Two-thread figures come from `ring-speed`, which prints them.
+/// Runs `pass` once unmeasured (first-touch and warm-up), then once per scaled iteration under measurement.
+func measure(_ benchmark: Benchmark, _ pass: () -> Void) {
+    pass()
+    benchmark.startMeasurement()
+    for _ in benchmark.scaledIterations {
+        pass()
+    }
+    benchmark.stopMeasurement()
+}
+
+let benchmarks: @Sendable () -> Void = {
+    let ci = ProcessInfo.processInfo.environment["KISTICK_BENCH_CI"] != nil
+    // CI checks allocations only (timings on shared machines are noise); local runs also time.
+    let metrics: [BenchmarkMetric] = ci ? [.mallocCountTotal] : [.wallClock, .throughput, .mallocCountTotal]
+    Benchmark.defaultConfiguration = .init(
+        metrics: metrics,
+        timeUnits: .nanoseconds,
+        warmupIterations: 10,
+        scalingFactor: .kilo,
+        maxDuration: .seconds(ci ? 1 : 3),
+        maxIterations: ci ? 100 : 10_000,
+        thresholds: [.mallocCountTotal: .init(absolute: [.p0: 0, .p50: 0, .p90: 0, .p99: 0, .p100: 0])]
+    )
+
+    // One 128-byte trade in and out.
+    Benchmark("ring-push-pop-trade") { benchmark in
+        let ring = SPSCRing<Trade>(capacity: 1_024)
+        var trade = Trade()
+        var checksum: Int64 = 0
+        measure(benchmark) {
+            trade.price &+= 1
+            _ = ring.tryPush(trade)
+            checksum &+= Int64(ring.tryPop()?.price ?? 0)
+        }
+        blackHole(checksum)
+    }
+
+    // 64 trades staged and published once, then drained in one batch.
+    Benchmark("ring-batch-64-trades") { benchmark in
+        let ring = SPSCRing<Trade>(capacity: 1_024)
+        var trade = Trade()
+        var checksum: Int64 = 0
+        measure(benchmark) {
+            for _ in 0..<64 {
+                trade.price &+= 1
+                _ = ring.tryStage(trade)
+            }
+            ring.publish()
+            _ = ring.drain(max: 64) { checksum &+= Int64($0.price) }
+        }
+        blackHole(checksum)
+    }
+
+    // The full-ring path: 128 notices pushed into a 64-slot ring (64 spill), then the consumer drains while the
+    // producer flushes the overflow into the ring.
+    Benchmark("spill-128-notices-through-64-slots") { benchmark in
+        let ring = SPSCRing<Notice>(capacity: 64)
+        let producer = SpillingProducer(ring: ring, overflowCapacity: 1 << 10)
+        var notice = Notice()
+        var checksum = 0
+        measure(benchmark) {
+            for _ in 0..<128 {
+                notice.orderNumber &+= 1
+                producer.push(notice)
+            }
+            while producer.flush() > 0 || ring.approximateCount > 0 {
+                checksum &+= ring.drain(max: 64) { _ in }
+            }
+        }
+        precondition(producer.lost == 0, "the benchmark's overflow must not fill")
+        blackHole(checksum)
+    }
+
+    // Four books written over 32 symbols, one conflating read of the dirty ones.
+    Benchmark("conflating-4-books-write-read") { benchmark in
+        let table = ConflatingTable<Book>(capacity: 32)
+        var book = Book()
+        var symbol = 0
+        var checksum: Int64 = 0
+        measure(benchmark) {
+            for _ in 0..<4 {
+                book.cumulativeVolume &+= 1
+                table.write(book, at: symbol)
+                symbol = (symbol &+ 7) & 31
+            }
+            _ = table.readDirty { _, book in checksum &+= book.cumulativeVolume }
+        }
+        blackHole(checksum)
+    }
+
+    // Latencies spread over the range the pipeline sees (100 ns to ~1 ms).
+    Benchmark("histogram-record") { benchmark in
+        var histogram = LatencyHistogram()
+        var value: Int64 = 100
+        measure(benchmark) {
+            value = (value &* 1_103 &+ 12_345) & 0xF_FFFF
+            histogram.record(value)
+        }
+        blackHole(histogram.count)
+    }
+
+    // One order's seven intervals, through the recorder a status thread reads.
+    Benchmark("pipeline-latency-record") { benchmark in
+        let recorder = LatencyRecorder<PipelineLatency>()
+        var stamps = StageTimestamps()
+        var base: Int64 = 1_000_000
+        measure(benchmark) {
+            base &+= 1_000
+            stamps.socketRead = base
+            stamps.decoded = base &+ 300
+            stamps.candleUpdated = base &+ 500
+            stamps.decision = base &+ 900
+            stamps.requestWritten = base &+ 11_000
+            stamps.restAck = base &+ 400_000
+            stamps.notice = base &+ 900_000
+            recorder.record { $0.record(stamps) }
+        }
+        var total = PipelineLatency()
+        recorder.collectFinal(into: &total)
+        blackHole(total[.readToDecision].count)
+    }
+}
