@@ -1,0 +1,144 @@
+import Candles
+import Feed
+import Metrics
+import Orders
+import Ring
+import Risk
+import Strategy
+import Synchronization
+public import TickCore
+import Wire
+
+/// The engine's market path with the socket replaced by the caller: WebSocket frames parsed and decoded on the
+/// caller's thread into the same feed router, then the candle and strategy stages on their own threads, joined by
+/// the same rings, with the same strategy and risk. Orders the strategy sends are answered "refused" by the caller's
+/// thread instead of going to KIS. For the pipeline benchmark; replay will drive it the same way.
+public final class PipelineHarness: @unchecked Sendable {
+    // Safe because: the feed-side state (`reader`, `decoder`, `router`) is used only by the one thread that calls
+    // `feed` and `settle`; the rest is set in `init` and shared through the rings' own synchronisation.
+    private let symbols: SymbolTable
+    private let parameters: ScalpingParameters
+    private let limits: RiskLimits
+    private let speed: Double
+    private let feedRings: FeedRings
+    private let rings: StrategyRings
+    private let running = Atomic<Bool>(true)
+    private let lateTrades = Atomic<Int>(0)
+    private var threads: [StageThread] = []
+    private var reader = WebSocketReader(maxMessageSize: 1 << 20)
+    private var decoder: FeedDecoder
+    private var router: FeedRouter
+    /// Records decoded, and messages that failed to decode (counted and skipped, as the live feed does).
+    public private(set) var records = 0
+    public private(set) var malformed = 0
+
+    public init(codes: [SymbolCode], parameters: [String: String] = [:], speed: Double = 1, ringCapacity: Int = 1 << 14)
+        throws(EngineError)
+    {
+        do {
+            self.symbols = try SymbolTable(codes)
+            let strategyKeys = Set(ScalpingParameters.Key.allCases.map(\.rawValue))
+            self.parameters = try ScalpingParameters(parameters.filter { strategyKeys.contains($0.key) })
+            self.limits = try RiskLimits(parameters: parameters.filter { !strategyKeys.contains($0.key) })
+            self.decoder = try FeedDecoder()
+        } catch {
+            throw .settings(path: "the pipeline's settings", reason: "\(error)")
+        }
+        self.speed = speed
+        self.feedRings = FeedRings(symbols: codes.count, capacity: ringCapacity)
+        self.rings = StrategyRings(capacity: ringCapacity)
+        self.router = FeedRouter(symbols: self.symbols, rings: self.feedRings)
+    }
+
+    /// Starts the candle and strategy threads.
+    public func start(buyingPower: Int64 = 100_000_000) throws(EngineError) {
+        let (feed, rings, symbols, parameters, speed) = (self.feedRings, self.rings, self.symbols, self.parameters, self.speed)
+        var broker = LiveBroker(
+            symbols: symbols, gate: RiskGate(limits: self.limits, killSwitch: KillSwitch()),
+            board: MarketBoard(codes: symbols.codes), book: OrderBook(capacity: 4_096), positions: Positions(capacity: 64),
+            dispatch: rings.dispatch, journal: rings.journal, nextID: OrderID(rawValue: 1))
+        broker.account.buyingPower = BuyingPower(reported: buyingPower)
+        let box = Handoff(broker)
+        do {
+            self.threads.append(
+                try StageThread(name: "ks-candle", timerSlackNanoseconds: 1_000) {
+                    guard var stage = try? CandleStage(
+                        symbols: symbols.count, intervals: [60, 300], topLevels: 5, speed: speed, rings: feed,
+                        market: rings.market)
+                    else { return }
+                    stage.run(running: self.running, wait: SpinYieldSleep(), late: self.lateTrades)
+                })
+            self.threads.append(
+                try StageThread(name: "ks-strategy", timerSlackNanoseconds: 1_000) {
+                    var stage = StrategyStage(
+                        strategy: ScalpingStrategy<LiveBroker, ClockReading>(parameters: parameters, symbols: symbols),
+                        broker: box.value, speed: speed, feed: feed, rings: rings, killSwitch: KillSwitch())
+                    stage.run(running: self.running, wait: SpinYieldSleep())
+                })
+        } catch {
+            throw .thread("\(error)")
+        }
+    }
+
+    /// Parses `bytes` (WebSocket frames, as one socket read delivers them) and decodes every complete message
+    /// into the rings, stamped `localTs` (wall-clock ns) as the feed thread stamps a read.
+    /// - Complexity: O(bytes); no allocation once the reader holds the largest read.
+    public func feed(_ bytes: UnsafeRawBufferPointer, localTs: Int64) {
+        _ = self.reader.write(bytes)
+        while let message = try? self.reader.next() {
+            let before = self.router.rings.records.ring.approximateCount
+            do {
+                _ = try self.reader.withUnsafeMutableBytes(of: message) { (payload) throws(FeedError) in
+                    try self.decoder.decode(payload, localTs: localTs, into: &self.router)
+                }
+            } catch {
+                self.malformed += 1
+            }
+            _ = before
+        }
+        self.router.endOfBatch()
+        self.answerOrders()
+    }
+
+    /// Answers every order the strategy sent with a refusal, as a dispatcher with no lane would.
+    private func answerOrders() {
+        _ = self.rings.dispatch.drain(max: 256) { slot in
+            self.rings.orderEvents.push(
+                OrderEventSlot(
+                    event: .refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "BENCH")),
+                    at: wallNanoseconds()))
+        }
+    }
+
+    /// Waits until the stages have taken everything fed so far.
+    public func settle() {
+        while self.feedRings.records.flush() > 0 || self.feedRings.records.ring.approximateCount > 0
+            || self.rings.market.ring.approximateCount > 0 || self.feedRings.books.written > self.feedRings.books.delivered + self.feedRings.books.conflated
+        {
+            self.answerOrders()
+            sched_yield()
+        }
+    }
+
+    /// Stops the stages and returns every latency they recorded.
+    public func stop() -> PipelineLatency {
+        self.settle()
+        self.running.store(false, ordering: .releasing)
+        for thread in self.threads { thread.join() }
+        var latency = PipelineLatency()
+        self.rings.latency.collectFinal(into: &latency)
+        return latency
+    }
+
+    /// Books replaced before the candle stage read them, and elements that had to wait in an overflow queue.
+    public var conflatedBooks: Int { self.feedRings.books.conflated }
+    public var spilled: Int { self.feedRings.records.spilled + self.rings.market.spilled }
+    public var lost: Int { self.feedRings.records.lost + self.rings.market.lost }
+}
+
+/// Hands a value built on one thread to the one stage thread that will own it.
+final class Handoff<Value>: @unchecked Sendable {
+    // Safe because: written once before the thread starts, then used by that thread alone.
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
