@@ -620,7 +620,8 @@ public struct OrderBook {
         return OrderUpdate(
             id: order.id, target: order.targetID, code: order.code, orderNumber: order.orderNumber,
             fillValue: order.fillValue, quantity: order.quantity, filled: order.filled, remaining: order.remaining,
-            lastFillQuantity: 0, lastFillPrice: 0, organization: order.organization, side: order.side, action: order.action, state: order.state,
+            lastFillQuantity: 0, lastFillPrice: 0, organization: order.organization, side: order.side,
+            action: order.action, state: order.state,
             needsReconciliation: order.needsReconciliation)
     }
 

@@ -66,7 +66,8 @@ let benchmarks: @Sendable () -> Void = {
             let code = codes[i & 3]
             let price = Int32(70_000 + (i & 15) * 100)
             try? positions.apply(Fill(id: OrderID(rawValue: 1), code: code, side: .buy, quantity: 10, price: price))
-            try? positions.apply(Fill(id: OrderID(rawValue: 2), code: code, side: .sell, quantity: 7, price: price + 100))
+            try? positions.apply(
+                Fill(id: OrderID(rawValue: 2), code: code, side: .sell, quantity: 7, price: price + 100))
             positions.mark(code, price: Int64(price + 200))
         }
         pass()
@@ -81,6 +82,8 @@ let benchmarks: @Sendable () -> Void = {
 struct CountingSink: OrderSink {
     var checksum: Int64 = 0
 
-    mutating func orderUpdated(_ update: OrderUpdate) { self.checksum &+= Int64(update.filled) &+ Int64(update.state.rawValue) }
+    mutating func orderUpdated(_ update: OrderUpdate) {
+        self.checksum &+= Int64(update.filled) &+ Int64(update.state.rawValue)
+    }
     mutating func filled(_ fill: Fill) { self.checksum &+= Int64(fill.quantity) &* Int64(fill.price) }
 }
