@@ -398,4 +398,10 @@ import TickCore
             _ = OrderBook(capacity: 0)
         }
     }
+
+    @Test func noRoomForHeldNoticesIsAProgrammingError() async {
+        await #expect(processExitsWith: .failure) {
+            _ = OrderBook(capacity: 4, heldNotices: 0)
+        }
+    }
 }
