@@ -59,6 +59,25 @@ let package = Package(
         .executableTarget(
             name: "ring-speed",
             dependencies: [.product(name: "Ring", package: "kistick"), .product(name: "TickCore", package: "kistick")]
+        // The order state machine and positions: allocation-free per event.
+        .executableTarget(
+            name: "OrdersBenchmarks",
+            dependencies: [
+                .product(name: "Orders", package: "kistick"),
+                .product(name: "TickCore", package: "kistick"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/OrdersBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // What the write-ahead rule costs: a durable `recordPending` commit, per call (run by hand).
+        .executableTarget(
+            name: "journal-speed",
+            dependencies: [
+                .product(name: "Journal", package: "kistick"),
+                .product(name: "Orders", package: "kistick"),
+                .product(name: "TickCore", package: "kistick"),
+            ]
         ),
         // Plain timing loops for the side-by-side ratios (Python parser, `openssl speed`) in scripts/.
         .executableTarget(

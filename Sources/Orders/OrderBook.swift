@@ -92,6 +92,7 @@ public struct OrderBook {
             self.slots[target].amendmentID = intent.id
         }
         sink.orderUpdated(self.update(s))
+        self.checkInvariants()
         return dispatch
     }
 
@@ -121,7 +122,25 @@ public struct OrderBook {
         }
         // With no order awaiting a number, no held notice can become ours.
         if self.awaiting == 0 { self.heldCount = 0 }
+        self.checkInvariants()
         return outcome
+    }
+
+    /// Every slot balances (`quantity = filled + released + remaining`, none negative) and the counters agree
+    /// with the slots. O(capacity), so only with `-DTICK_INTERNAL_CHECKS`.
+    private func checkInvariants() {
+        #if TICK_INTERNAL_CHECKS
+        var awaiting = 0
+        var flagged = 0
+        for order in self.slots where order.occupied {
+            precondition(order.filled >= 0 && order.released >= 0 && order.remaining >= 0, "\(order.id) unbalanced")
+            precondition(order.filled <= order.quantity, "\(order.id) filled past its quantity")
+            precondition(!order.state.isTerminal || order.remaining == 0, "\(order.id) terminal with shares working")
+            if order.state.awaitsNumber { awaiting += 1 }
+            if order.needsReconciliation { flagged += 1 }
+        }
+        precondition(awaiting == self.awaiting && flagged == self.needsReconciliationCount, "book counters drifted")
+        #endif
     }
 
     private mutating func withOrder(_ id: OrderID, _ body: (inout OrderBook, Int) -> EventOutcome) -> EventOutcome {
@@ -323,6 +342,8 @@ public struct OrderBook {
             return
         } else if self.slots[a].quantity == 0 {
             self.transition(a, to: .rejected)
+        } else {
+            self.settle(a)
         }
         sink.orderUpdated(self.update(a))
     }
@@ -402,7 +423,10 @@ public struct OrderBook {
             self.slots[s].filled = filled
             self.slots[s].fillValue = record.filledValue
         }
-        let remaining = max(0, min(record.remaining, self.slots[s].quantity - self.slots[s].filled))
+        // A cancel works nothing, whatever its row says.
+        let remaining =
+            self.slots[s].action == .cancel
+            ? 0 : max(0, min(record.remaining, self.slots[s].quantity - self.slots[s].filled))
         self.slots[s].released = self.slots[s].quantity - self.slots[s].filled - remaining
         let state = self.slots[s].state
         if self.slots[s].filled == self.slots[s].quantity && self.slots[s].quantity > 0 {
@@ -411,7 +435,7 @@ public struct OrderBook {
             if state != .replaced && state != .cancelled && state != .rejected {
                 self.transition(s, to: record.rejected && self.slots[s].filled == 0 ? .rejected : .cancelled)
             }
-        } else if self.slots[s].action != .cancel {
+        } else {
             self.transition(s, to: self.slots[s].filled > 0 ? .partiallyFilled : .accepted)
         }
         self.unflag(s)
@@ -419,13 +443,14 @@ public struct OrderBook {
         return .applied
     }
 
-    /// The oldest order without an ODNO that `record` describes: same code, side, quantity and price (or the same
+    /// The oldest order whose answer was lost that `record` describes: same code, side, quantity and price (or the same
     /// target, for a modify or cancel).
     private func lostMatch(_ record: BrokerOrder) -> Int? {
         var best: Int?
         for i in self.slots.indices {
             let order = self.slots[i]
-            guard order.occupied, order.state == .unknown || order.state == .sent, order.code == record.code,
+            // Only a lost answer: an order still `sent` gets its ODNO from its own answer.
+            guard order.occupied, order.state == .unknown, order.code == record.code,
                 order.side == record.side
             else { continue }
             let matches: Bool
@@ -468,8 +493,12 @@ public struct OrderBook {
     public var heldNoticeCount: Int { self.heldCount }
 
     /// Puts back an order from the journal, targets before their amendments (ascending id does it).
-    /// - Throws: `.full`, `.duplicateID`, `.conflictingNumber`, `.unknownOrder` (a target not restored first).
+    /// - Throws: `.full`, `.duplicateID`, `.conflictingNumber`, `.unknownOrder` (a target not restored first),
+    ///   `.invalidEvent` (quantities that cannot be).
     public mutating func restore(_ order: OrderSnapshot) throws(OrderRefusal) {
+        guard order.filled >= 0, order.remaining >= 0, order.filled + order.remaining <= order.quantity else {
+            throw .invalidEvent
+        }
         guard self.ids.find(Self.key(order.id)) == nil else { throw .duplicateID }
         if order.orderNumber != 0 && self.numbers.find(order.orderNumber) != nil { throw .conflictingNumber }
         var target = -1
@@ -491,7 +520,8 @@ public struct OrderBook {
         slot.price = order.price
         slot.filled = order.filled
         slot.fillValue = order.fillValue
-        slot.released = max(0, order.quantity - order.filled - order.remaining)
+        // A terminal order works nothing, whatever its snapshot says.
+        slot.released = order.quantity - order.filled - (order.state.isTerminal ? 0 : order.remaining)
         slot.orderNumber = order.orderNumber
         slot.organization = order.organization
         slot.state = .new
@@ -508,6 +538,7 @@ public struct OrderBook {
             self.slots[target].amendmentID = order.id
             self.slots[target].amendmentInFlight = order.state.awaitsNumber
         }
+        self.checkInvariants()
     }
 
     // MARK: - Slots
@@ -589,7 +620,8 @@ public struct OrderBook {
         return OrderUpdate(
             id: order.id, target: order.targetID, code: order.code, orderNumber: order.orderNumber,
             fillValue: order.fillValue, quantity: order.quantity, filled: order.filled, remaining: order.remaining,
-            lastFillQuantity: 0, lastFillPrice: 0, organization: order.organization, side: order.side, action: order.action, state: order.state,
+            lastFillQuantity: 0, lastFillPrice: 0, organization: order.organization, side: order.side,
+            action: order.action, state: order.state,
             needsReconciliation: order.needsReconciliation)
     }
 

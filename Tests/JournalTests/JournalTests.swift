@@ -124,7 +124,7 @@ enum Sample {
         try engine.submit(Sample.intent(1))
         try engine.submit(Sample.intent(2))
         // Only the first reached recordPending (and so may have been sent).
-        try journal.pendingRecorder().recordPending(Sample.intent(1), at: 1_500)
+        try journal.pendingRecorder(durability: .processCrash).recordPending(Sample.intent(1), at: 1_500)
         engine.drain(into: journal)
         try journal.flush()
         let orders = try journal.recover().orders
@@ -183,6 +183,36 @@ enum Sample {
         #expect(recovered.positions.map(\.quantity) == [6])
         #expect(recovered.totals.turnover == 420_000)
         #expect(recovered.nextOrderID == OrderID(rawValue: 4))
+    }
+
+    /// After a restart: recover, reconcile with KIS (which found fills the journal lacked), journal the result;
+    /// a second restart recovers exactly the reconciled state, without counting the found fills twice.
+    @Test func reconciledStateIsJournaled() throws {
+        let file = TemporaryJournal()
+        let journal = try Journal.open(file.path)
+        var engine = Sample.Engine()
+        try engine.submit(Sample.intent(1))
+        try journal.pendingRecorder().recordPending(Sample.intent(1), at: 1_500)
+        engine.apply(Sample.acknowledged(1, 6555))
+        engine.apply(.notice(Sample.fill(6555, 4, at: 70_000, time: 1)))
+        engine.drain(into: journal)
+        try journal.flush()
+
+        let record = BrokerOrder(
+            orderNumber: 6555, code: Sample.code, side: .buy, quantity: 10, price: 70_000, filled: 10,
+            filledValue: 700_000, remaining: 0, organization: 6590)
+        let reconciliation = Reconciler().reconcile(
+            try journal.recover(), holdings: [BrokerHolding(code: Sample.code, quantity: 10, cost: 700_000)],
+            orders: [record])
+        #expect(reconciliation.discrepancies == [.fillsFound(OrderID(rawValue: 1), quantity: 6)])
+        journal.append(reconciliation, at: 3_000)
+        try journal.flush()
+
+        let again = try Journal.open(file.path).recover()
+        #expect(again.orders == reconciliation.state.orders)
+        #expect(again.positions == reconciliation.state.positions)
+        #expect(again.positions.map(\.quantity) == [10])
+        #expect(again.totals == reconciliation.state.totals)
     }
 
     @Test func openFailsWithATypedError() {

@@ -121,7 +121,8 @@ import TickCore
         try book.send(Make.intent(1), into: &sink)
         _ = book.apply(Make.acknowledged(1, 7), into: &sink)
         _ = book.apply(.notice(Make.fill(7, 4)), into: &sink)
-        let dispatch = try book.submit(Make.intent(2, quantity: 0, price: 70_100, action: .modify, target: 1), into: &sink)
+        let intent = Make.intent(2, quantity: 0, price: 70_100, action: .modify, target: 1)
+        let dispatch = try book.submit(intent, into: &sink)
         #expect(dispatch.targetOrderNumber == 7 && dispatch.targetOrganization == 6590)
         _ = book.apply(.written(OrderID(rawValue: 2), at: 2), into: &sink)
         // The modify's notice comes first (held), then its REST ack with its own ODNO.
@@ -185,6 +186,52 @@ import TickCore
         #expect(book.apply(.notice(Make.fill(7, 1, time: 3)), into: &sink) == .refused(.overfill))
     }
 
+    /// A cancel's REST ack and confirmation, and a fill of the original the exchange executed before the cancel,
+    /// in every order (and each notice twice): the fill counts, the rest is cancelled.
+    @Test func everyOrderingOfACancelAndARacingFill() throws {
+        let arrivals: [OrderEvent] = [
+            Make.acknowledged(2, 8), .notice(Make.ack(8, original: 7, amend: 2, quantity: 6)), .notice(Make.fill(7, 4)),
+        ]
+        for order in permutations(arrivals) {
+            for twice in [false, true] {
+                var book = OrderBook(capacity: 4)
+                var sink = Recorder()
+                try book.send(Make.intent(1), into: &sink)
+                _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+                try book.send(Make.intent(2, quantity: 0, action: .cancel, target: 1), into: &sink)
+                for event in twice ? order + order : order { _ = book.apply(event, into: &sink) }
+                let original = try #require(book.order(OrderID(rawValue: 1)))
+                #expect(original.state == .cancelled && original.filled == 4 && original.remaining == 0)
+                #expect(book.order(OrderID(rawValue: 2))?.quantity == 6)
+                #expect(sink.filledQuantity == 4)
+                #expect(book.heldNoticeCount == 0 && book.openOrders().isEmpty)
+            }
+        }
+    }
+
+    /// A modify's REST ack and confirmation, a fill of the original that raced it, and the fill of the modify at
+    /// its new price, in every order: 4 at the old price, 6 at the new, both orders done.
+    @Test func everyOrderingOfAModifyAndARacingFill() throws {
+        let arrivals: [OrderEvent] = [
+            Make.acknowledged(2, 8), .notice(Make.ack(8, original: 7, amend: 1, quantity: 6)),
+            .notice(Make.fill(7, 4)), .notice(Make.fill(8, 6, at: 70_100)),
+        ]
+        for order in permutations(arrivals) {
+            var book = OrderBook(capacity: 4)
+            var sink = Recorder()
+            try book.send(Make.intent(1), into: &sink)
+            _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+            try book.send(Make.intent(2, quantity: 0, price: 70_100, action: .modify, target: 1), into: &sink)
+            for event in order { _ = book.apply(event, into: &sink) }
+            let original = try #require(book.order(OrderID(rawValue: 1)))
+            let modify = try #require(book.order(OrderID(rawValue: 2)))
+            #expect(original.state == .replaced && original.filled == 4 && original.remaining == 0)
+            #expect(modify.state == .filled && modify.quantity == 6 && modify.fillValue == 6 * 70_100)
+            #expect(sink.filledValue == 4 * 70_000 + 6 * 70_100)
+            #expect(book.needsReconciliationCount == 0 && book.heldNoticeCount == 0)
+        }
+    }
+
     @Test func amendmentsNeedAWorkingTargetOneAtATime() throws {
         var book = OrderBook(capacity: 4)
         var sink = Recorder()
@@ -212,7 +259,8 @@ import TickCore
         var book = OrderBook(capacity: 4)
         var sink = Recorder()
         try book.send(Make.intent(1), into: &sink)
-        let outcome = book.apply(.refused(OrderID(rawValue: 1), messageCode: PackedASCII(ascii: "APBK0952")), into: &sink)
+        let refusal = OrderEvent.refused(OrderID(rawValue: 1), messageCode: PackedASCII(ascii: "APBK0952"))
+        let outcome = book.apply(refusal, into: &sink)
         #expect(outcome == .applied)
         #expect(book.state(1) == .rejected)
         #expect(sink.updates.last?.remaining == 0)
@@ -348,6 +396,12 @@ import TickCore
     @Test func capacityZeroIsAProgrammingError() async {
         await #expect(processExitsWith: .failure) {
             _ = OrderBook(capacity: 0)
+        }
+    }
+
+    @Test func noRoomForHeldNoticesIsAProgrammingError() async {
+        await #expect(processExitsWith: .failure) {
+            _ = OrderBook(capacity: 4, heldNotices: 0)
         }
     }
 }

@@ -75,6 +75,12 @@ import TickCore
         }
     }
 
+    @Test func capacityZeroIsAProgrammingError() async {
+        await #expect(processExitsWith: .failure) {
+            _ = Positions(capacity: 0)
+        }
+    }
+
     @Test func restoreReplacesTheHolding() throws {
         var positions = Positions(capacity: 2, costs: Costs(feePPM: 0, sellTaxPPM: 0))
         try positions.apply(Self.fill(.buy, 1, at: 100))
