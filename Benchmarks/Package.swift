@@ -59,6 +59,7 @@ let package = Package(
         .executableTarget(
             name: "ring-speed",
             dependencies: [.product(name: "Ring", package: "kistick"), .product(name: "TickCore", package: "kistick")]
+        ),
         // The order state machine and positions: allocation-free per event.
         .executableTarget(
             name: "OrdersBenchmarks",
@@ -76,6 +77,17 @@ let package = Package(
             dependencies: [
                 .product(name: "Journal", package: "kistick"),
                 .product(name: "Orders", package: "kistick"),
+                .product(name: "TickCore", package: "kistick"),
+            ]
+        ),
+        // The whole market path on the engine's stage threads, fed from memory: throughput and paced latency.
+        .executableTarget(
+            name: "pipeline-speed",
+            dependencies: [
+                "Fixtures",
+                .product(name: "Engine", package: "kistick"),
+                .product(name: "Metrics", package: "kistick"),
+                .product(name: "Ring", package: "kistick"),
                 .product(name: "TickCore", package: "kistick"),
             ]
         ),

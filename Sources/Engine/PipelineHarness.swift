@@ -1,13 +1,17 @@
 import Candles
 import Feed
-import Metrics
+public import Metrics
 import Orders
-import Ring
+public import Ring
 import Risk
 import Strategy
 import Synchronization
 public import TickCore
 import Wire
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The engine's market path with the socket replaced by the caller: WebSocket frames parsed and decoded on the
 /// caller's thread into the same feed router, then the candle and strategy stages on their own threads, joined by
@@ -16,14 +20,14 @@ import Wire
 public final class PipelineHarness: @unchecked Sendable {
     // Safe because: the feed-side state (`reader`, `decoder`, `router`) is used only by the one thread that calls
     // `feed` and `settle`; the rest is set in `init` and shared through the rings' own synchronisation.
+    private let codes: [SymbolCode]
     private let symbols: SymbolTable
     private let parameters: ScalpingParameters
     private let limits: RiskLimits
     private let speed: Double
     private let feedRings: FeedRings
     private let rings: StrategyRings
-    private let running = Atomic<Bool>(true)
-    private let lateTrades = Atomic<Int>(0)
+    private let flags = StageFlags()
     private var threads: [StageThread] = []
     private var reader = WebSocketReader(maxMessageSize: 1 << 20)
     private var decoder: FeedDecoder
@@ -35,6 +39,7 @@ public final class PipelineHarness: @unchecked Sendable {
     public init(codes: [SymbolCode], parameters: [String: String] = [:], speed: Double = 1, ringCapacity: Int = 1 << 14)
         throws(EngineError)
     {
+        self.codes = codes
         do {
             self.symbols = try SymbolTable(codes)
             let strategyKeys = Set(ScalpingParameters.Key.allCases.map(\.rawValue))
@@ -50,31 +55,23 @@ public final class PipelineHarness: @unchecked Sendable {
         self.router = FeedRouter(symbols: self.symbols, rings: self.feedRings)
     }
 
-    /// Starts the candle and strategy threads.
-    public func start(buyingPower: Int64 = 100_000_000) throws(EngineError) {
+    /// Starts the candle and strategy stages, each on its own thread, or both on one (`fused`), waiting on their
+    /// rings with `wait`.
+    public func start<Wait: WaitStrategy & Sendable>(wait: Wait, fused: Bool = false, buyingPower: Int64 = 100_000_000)
+        throws(EngineError)
+    {
         let (feed, rings, symbols, parameters, speed) = (self.feedRings, self.rings, self.symbols, self.parameters, self.speed)
         var broker = LiveBroker(
             symbols: symbols, gate: RiskGate(limits: self.limits, killSwitch: KillSwitch()),
-            board: MarketBoard(codes: symbols.codes), book: OrderBook(capacity: 4_096), positions: Positions(capacity: 64),
+            board: MarketBoard(codes: self.codes), book: OrderBook(capacity: 4_096), positions: Positions(capacity: 64),
             dispatch: rings.dispatch, journal: rings.journal, nextID: OrderID(rawValue: 1))
         broker.account.buyingPower = BuyingPower(reported: buyingPower)
-        let box = Handoff(broker)
         do {
-            self.threads.append(
-                try StageThread(name: "ks-candle", timerSlackNanoseconds: 1_000) {
-                    guard var stage = try? CandleStage(
-                        symbols: symbols.count, intervals: [60, 300], topLevels: 5, speed: speed, rings: feed,
-                        market: rings.market)
-                    else { return }
-                    stage.run(running: self.running, wait: SpinYieldSleep(), late: self.lateTrades)
-                })
-            self.threads.append(
-                try StageThread(name: "ks-strategy", timerSlackNanoseconds: 1_000) {
-                    var stage = StrategyStage(
-                        strategy: ScalpingStrategy<LiveBroker, ClockReading>(parameters: parameters, symbols: symbols),
-                        broker: box.value, speed: speed, feed: feed, rings: rings, killSwitch: KillSwitch())
-                    stage.run(running: self.running, wait: SpinYieldSleep())
-                })
+            self.threads = try startMarketStages(
+                MarketStages(
+                    symbols: symbols, parameters: parameters, speed: speed, feed: feed, rings: rings,
+                    killSwitch: KillSwitch(), broker: Handoff(broker), fused: fused),
+                wait: wait, flags: self.flags)
         } catch {
             throw .thread("\(error)")
         }
@@ -86,15 +83,14 @@ public final class PipelineHarness: @unchecked Sendable {
     public func feed(_ bytes: UnsafeRawBufferPointer, localTs: Int64) {
         _ = self.reader.write(bytes)
         while let message = try? self.reader.next() {
-            let before = self.router.rings.records.ring.approximateCount
             do {
-                _ = try self.reader.withUnsafeMutableBytes(of: message) { (payload) throws(FeedError) in
+                let decoded = try self.reader.withUnsafeMutableBytes(of: message) { (payload) throws(FeedError) in
                     try self.decoder.decode(payload, localTs: localTs, into: &self.router)
                 }
+                if case .records(_, let count) = decoded { self.records += count }
             } catch {
                 self.malformed += 1
             }
-            _ = before
         }
         self.router.endOfBatch()
         self.answerOrders()
@@ -123,7 +119,7 @@ public final class PipelineHarness: @unchecked Sendable {
     /// Stops the stages and returns every latency they recorded.
     public func stop() -> PipelineLatency {
         self.settle()
-        self.running.store(false, ordering: .releasing)
+        self.flags.running.store(false, ordering: .releasing)
         for thread in self.threads { thread.join() }
         var latency = PipelineLatency()
         self.rings.latency.collectFinal(into: &latency)

@@ -112,6 +112,12 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
             }
         }
         while self.poll() > 0 {}
+        self.finish()
+    }
+
+    /// The last snapshot, once nothing is left to handle.
+    mutating func finish() {
+        self.rings.latency.poll()
         self.publish(wallNanoseconds())
     }
 
@@ -326,4 +332,22 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
         self.snapshot.positionCount = rows
         self.rings.snapshot.write(self.snapshot, at: 0)
     }
+}
+
+/// The candle and strategy stages on one thread, for machines with fewer cores than stage threads: each pass polls
+/// the candle stage, then the strategy stage, still joined by their ring. With two cores and three busy threads
+/// (feed, candle, strategy) the scheduler's time slices, not the code, set the latency.
+func runFused<S: TradingStrategy, Wait: WaitStrategy>(
+    _ candles: inout CandleStage, _ strategy: inout StrategyStage<S>, running: borrowing Atomic<Bool>, wait: Wait,
+    late: borrowing Atomic<Int>
+) where S.OrderBroker == LiveBroker, S.TimeSource == ClockReading {
+    var wait = wait
+    while running.load(ordering: .relaxed) {
+        let handled = candles.poll() + strategy.poll()
+        if handled == 0 { wait.idle() } else { wait.reset() }
+        late.store(candles.lateTrades, ordering: .relaxed)
+    }
+    while candles.poll() + strategy.poll() > 0 {}
+    late.store(candles.lateTrades, ordering: .relaxed)
+    strategy.finish()
 }

@@ -23,7 +23,7 @@ public protocol WaitStrategy {
 
 /// Spins with the CPU's pause hint and never gives the core up: the lowest wake-up latency, for a stage pinned to
 /// a core of its own (`kistick live` on a machine with cores to spare). On a shared core it starves the others.
-public struct BusySpin: WaitStrategy {
+public struct BusySpin: WaitStrategy, Sendable {
     public init() {}
 
     @inlinable
@@ -37,7 +37,7 @@ public struct BusySpin: WaitStrategy {
 
 /// Spins `spins` times, then yields the core to another runnable thread on every idle poll. Wakes within a
 /// scheduler round trip, and lets other threads run, but an idle stage still uses a whole core.
-public struct SpinThenYield: WaitStrategy {
+public struct SpinThenYield: WaitStrategy, Sendable {
     public let spins: Int
     @usableFromInline var idlePolls = 0
 
@@ -68,7 +68,7 @@ public struct SpinThenYield: WaitStrategy {
 /// simulator shares the process and there are two cores for everything; the first element after a quiet spell waits
 /// up to `maxSleepNanoseconds` (plus the thread's timer slack: start the thread with `StageThread`'s
 /// `timerSlackNanoseconds`, or Linux rounds each sleep up by 50 µs).
-public struct SpinYieldSleep: WaitStrategy {
+public struct SpinYieldSleep: WaitStrategy, Sendable {
     public let spins: Int
     public let yields: Int
     public let minSleepNanoseconds: Int
