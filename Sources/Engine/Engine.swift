@@ -227,8 +227,20 @@ public final class Engine: @unchecked Sendable {
         return self.assemble()
     }
 
-    /// Stops the feed, lets every stage drain, joins them, reconciles once more and reports.
-    public func stop() -> EngineReport {
+    /// Ends the run: no new entries, every working order cancelled (positions stay), one last reconciliation with
+    /// KIS's daily orders applied, then the feed stopped and every stage drained and joined.
+    /// - Parameter grace: how long to wait for the cancels and the reconciliation, seconds.
+    public func stop(grace: Double = 5) -> EngineReport {
+        self.rings.closing.store(true, ordering: .relaxed)
+        self.waitUntil(grace) { (self.rings.snapshot.get(at: 0)?.open ?? 0) == 0 }
+        let passes = self.rings.reconciliations.load(ordering: .acquiring)
+        self.rings.wantsReconciliation.store(true, ordering: .relaxed)
+        self.waitUntil(grace) {
+            self.rings.reconciliations.load(ordering: .acquiring) > passes
+                && self.rings.house.ring.approximateCount == 0
+        }
+        // The strategy stage publishes its snapshot every 100 ms: wait for one that includes the reconciliation.
+        usleep(200_000)
         self.session.stop()
         self.flags.running.store(false, ordering: .releasing)
         for thread in self.threads { thread.join() }
@@ -242,6 +254,11 @@ public final class Engine: @unchecked Sendable {
             endedAt: KST.text(time: KST.time(epochSeconds: wallNanoseconds() / 1_000_000_000)),
             codes: self.settings.codes.map(\.description),
             recordsPerSecond: Double(status.records) / max(seconds, 1e-3), discrepancies: self.discrepancies)
+    }
+
+    private func waitUntil(_ seconds: Double, _ condition: () -> Bool) {
+        let deadline = wallNanoseconds() + Int64(seconds * 1e9)
+        while !condition(), wallNanoseconds() < deadline { usleep(20_000) }
     }
 
     private func assemble() -> EngineStatus {

@@ -21,14 +21,16 @@ struct Housekeeper {
     mutating func run(running: borrowing Atomic<Bool>, reconcileEvery: Double, buyingPowerEvery: Double) {
         var lastReconcile = wallNanoseconds()
         var lastBuyingPower = wallNanoseconds()
+        var retry = false
         while running.load(ordering: .relaxed) {
             usleep(100_000)
             let now = wallNanoseconds()
             let asked = self.rings.wantsReconciliation.exchange(false, ordering: .relaxed)
                 || self.feed.noticesMayHaveBeenMissed.exchange(false, ordering: .acquiring)
-            if asked || Double(now - lastReconcile) >= reconcileEvery * 1e9 {
+            let due = Double(now - lastReconcile) >= (retry ? 1 : reconcileEvery) * 1e9
+            if asked || due {
                 lastReconcile = now
-                self.reconcile()
+                retry = !self.reconcile()
             }
             if Double(now - lastBuyingPower) >= buyingPowerEvery * 1e9 {
                 lastBuyingPower = now
@@ -41,11 +43,21 @@ struct Housekeeper {
     }
 
     /// Sends every row of today's orders to the order book, which corrects what notices got wrong or missed.
-    private func reconcile() {
+    /// - Returns: false when KIS could not be asked (the caller tries again a second later).
+    private func reconcile() -> Bool {
         let today = KST.date(epochSeconds: wallNanoseconds() / 1_000_000_000)
-        guard let orders = try? self.client.dailyOrders(from: today, to: today) else { return }
+        let orders: [OrderRecord]
+        do {
+            orders = try self.client.dailyOrders(from: today, to: today)
+        } catch {
+            self.feed.note("reconciliation failed, retrying: \(error)")
+            return false
+        }
         for record in orders {
             if let row = BrokerOrder(record) { self.rings.house.push(.reconciled(row)) }
         }
+        self.rings.house.flush()
+        self.rings.reconciliations.add(1, ordering: .releasing)
+        return true
     }
 }

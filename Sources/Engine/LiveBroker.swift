@@ -57,6 +57,8 @@ struct LiveBroker: Broker {
     /// Market time of the event being handled (engine clock), stamped on intents and journal rows.
     var now: Int64 = 0
     var counters = BrokerCounters()
+    /// The run is ending: entries are refused, exits and cancels go on.
+    var closing = false
 
     init(
         symbols: SymbolTable, gate: RiskGate, board: MarketBoard, book: OrderBook, positions: Positions,
@@ -82,6 +84,8 @@ struct LiveBroker: Broker {
 
     mutating func submit(_ intent: OrderIntent) -> SubmitResult {
         guard let symbol = self.symbols.index(of: intent.code) else { return .refused }
+        guard !self.closing || intent.purpose != .entry || intent.action == .cancel else { return .refused }
+        self.refreshAccount()
         let target = intent.action == .new ? nil : self.find(intent.target).map { self.working[$0].order }
         let decision = self.gate.check(
             intent, market: self.board[symbol], phase: self.board.phase, position: self.exposure(symbol),

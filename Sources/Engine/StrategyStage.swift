@@ -66,6 +66,10 @@ final class StrategyRings: Sendable {
     let latency = LatencyRecorder<PipelineLatency>()
     /// Set by the strategy stage when its order book wants KIS's daily orders (a lost answer, a suspect notice).
     let wantsReconciliation = Atomic<Bool>(false)
+    /// Reconciliation passes the housekeeper has sent, so a caller can wait for the next one.
+    let reconciliations = Atomic<Int>(0)
+    /// Set when the run is ending: no new entries, every working order cancelled.
+    let closing = Atomic<Bool>(false)
 
     init(capacity: Int) {
         self.market = SpillingProducer(ring: SPSCRing(capacity: capacity))
@@ -241,6 +245,10 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
                 let next = self.broker.pending.updates[update]
                 update += 1
                 if self.broker.isTransition(next) { self.count(next) }
+                // A refused cancel or modify usually means its target is already done: ask KIS what happened.
+                if next.action != .new, next.state == .rejected {
+                    self.rings.wantsReconciliation.store(true, ordering: .relaxed)
+                }
                 self.broker.track(next)
                 self.rings.journal.push(.update(next, at: reading.now))
                 if let kind = Self.kind(next.state), next.action == .new || next.action == .modify {
@@ -290,6 +298,13 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
         if self.killSwitch.isArmed, wall - self.lastFlatten >= 1_000_000_000 {
             self.lastFlatten = wall
             self.flatten(reading)
+        }
+        if !self.broker.closing, self.rings.closing.load(ordering: .relaxed) { self.broker.closing = true }
+        // Ending: nothing left working at KIS that nobody would manage; positions stay, as KIS holds them.
+        if self.broker.closing, wall - self.lastFlatten >= 3_000_000_000 {
+            self.lastFlatten = wall
+            for order in self.broker.workingOrders() { _ = self.broker.cancel(order.id, decidedAt: reading.now) }
+            self.deliver(reading)
         }
     }
 
