@@ -90,7 +90,12 @@ public final class Engine: @unchecked Sendable {
     private let killSwitch = KillSwitch()
     private let flags = StageFlags()
     private let housekeeping = Atomic<Bool>(true)
-    private var threads: [StageThread] = []
+    private var feedThread: StageThread?
+    private var marketThreads: [StageThread] = []
+    /// The dispatcher and the journal, stopped after the stages that feed them.
+    private var afterThreads: [StageThread] = []
+    private let dispatching = Atomic<Bool>(true)
+    private let journaling = Atomic<Bool>(true)
     private var housekeeper: StageThread?
     private var latency = PipelineLatency()
     private var discrepancies: [String] = []
@@ -188,26 +193,25 @@ public final class Engine: @unchecked Sendable {
         let client = self.client
         let sendable = Handoff((broker, journal))
         let pendingBox = Handoff(pending)
-        self.threads.append(
-            try StageThread(name: "ks-feed") {
-                var keys = oauth
-                var router = FeedRouter(symbols: symbols, rings: feed)
-                var watcher = FeedWatcher(symbols: symbols, rings: feed)
-                try? session.run(approvalKeys: &keys, sink: &router, observer: &watcher)
-            })
-        self.threads += try startMarketStages(
+        self.feedThread = try StageThread(name: "ks-feed") {
+            var keys = oauth
+            var router = FeedRouter(symbols: symbols, rings: feed)
+            var watcher = FeedWatcher(symbols: symbols, rings: feed)
+            try? session.run(approvalKeys: &keys, sink: &router, observer: &watcher)
+        }
+        self.marketThreads = try startMarketStages(
             MarketStages(
                 symbols: symbols, parameters: parameters, speed: speed, feed: feed, rings: rings,
                 killSwitch: killSwitch, broker: Handoff(sendable.value.0), fused: self.settings.fuseMarketStages),
             wait: SpinYieldSleep(), flags: self.flags)
-        self.threads.append(
+        self.afterThreads.append(
             try StageThread(name: "ks-orders", timerSlackNanoseconds: 1_000) {
-                runDispatcher(client: client, pending: pendingBox.value, rings: rings, running: self.flags.running)
+                runDispatcher(client: client, pending: pendingBox.value, rings: rings, running: self.dispatching)
             })
-        self.threads.append(
+        self.afterThreads.append(
             try StageThread(name: "ks-journal") {
                 let (_, journal) = sendable.value
-                runJournal(journal, rings: rings, running: self.flags.running)
+                runJournal(journal, rings: rings, running: self.journaling)
             })
         let (reconcileEvery, buyingPowerEvery) = (self.settings.reconcileSeconds, self.settings.buyingPowerSeconds)
         self.housekeeper = try StageThread(name: "ks-house") {
@@ -241,9 +245,15 @@ public final class Engine: @unchecked Sendable {
         }
         // The strategy stage publishes its snapshot every 100 ms: wait for one that includes the reconciliation.
         usleep(200_000)
+        // Upstream first, so each stage has seen everything before the one it feeds stops.
         self.session.stop()
+        self.feedThread?.join()
         self.flags.running.store(false, ordering: .releasing)
-        for thread in self.threads { thread.join() }
+        for thread in self.marketThreads { thread.join() }
+        self.dispatching.store(false, ordering: .releasing)
+        self.afterThreads.first?.join()
+        self.journaling.store(false, ordering: .releasing)
+        self.afterThreads.last?.join()
         self.housekeeping.store(false, ordering: .releasing)
         self.housekeeper?.join()
         self.rings.latency.collectFinal(into: &self.latency)

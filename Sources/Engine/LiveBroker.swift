@@ -57,7 +57,7 @@ struct LiveBroker: Broker {
     /// Market time of the event being handled (engine clock), stamped on intents and journal rows.
     var now: Int64 = 0
     var counters = BrokerCounters()
-    /// The run is ending: entries are refused, exits and cancels go on.
+    /// The run is ending: only cancels go out, so what KIS holds when the last reconciliation runs is final.
     var closing = false
 
     init(
@@ -84,7 +84,7 @@ struct LiveBroker: Broker {
 
     mutating func submit(_ intent: OrderIntent) -> SubmitResult {
         guard let symbol = self.symbols.index(of: intent.code) else { return .refused }
-        guard !self.closing || intent.purpose != .entry || intent.action == .cancel else { return .refused }
+        guard !self.closing || intent.action == .cancel else { return .refused }
         self.refreshAccount()
         let target = intent.action == .new ? nil : self.find(intent.target).map { self.working[$0].order }
         let decision = self.gate.check(
