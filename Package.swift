@@ -78,7 +78,7 @@ let package = Package(
         // Bars per code and interval from trades, and book features; pure, thread-confined, allocation-free.
         .target(name: "Candles", dependencies: ["TickCore"], swiftSettings: common),
         // The Broker/EngineClock pair strategies are generic over, and the default scalping strategy.
-        .target(name: "Strategy", dependencies: ["TickCore", "Candles"], exclude: ["README.md"], swiftSettings: common),
+        .target(name: "Strategy", dependencies: ["TickCore", "Candles"], swiftSettings: common),
         // Pre-trade risk: market state per code, the risk gate, the kill switch; pure and thread-confined.
         .target(name: "Risk", dependencies: ["TickCore"], swiftSettings: common),
 
