@@ -17,9 +17,12 @@ let package = Package(
             name: "Fixtures",
             dependencies: [.product(name: "Feed", package: "kistick"), .product(name: "Wire", package: "kistick")]
         ),
+        // The configuration and measuring loop every allocation benchmark shares.
+        .target(name: "BenchmarkSupport", dependencies: [.product(name: "Benchmark", package: "benchmark")]),
         .executableTarget(
             name: "WireBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 "Fixtures",
                 .product(name: "Feed", package: "kistick"),
                 .product(name: "Wire", package: "kistick"),
@@ -36,6 +39,7 @@ let package = Package(
         .executableTarget(
             name: "RiskBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Risk", package: "kistick"),
                 .product(name: "TickCore", package: "kistick"),
                 .product(name: "Benchmark", package: "benchmark"),
@@ -47,6 +51,7 @@ let package = Package(
         .executableTarget(
             name: "RingBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Ring", package: "kistick"),
                 .product(name: "Metrics", package: "kistick"),
                 .product(name: "TickCore", package: "kistick"),
@@ -64,6 +69,7 @@ let package = Package(
         .executableTarget(
             name: "OrdersBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Orders", package: "kistick"),
                 .product(name: "TickCore", package: "kistick"),
                 .product(name: "Benchmark", package: "benchmark"),
@@ -113,6 +119,7 @@ let package = Package(
         .executableTarget(
             name: "StrategyBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 "Fixtures",
                 .product(name: "Feed", package: "kistick"),
                 .product(name: "Candles", package: "kistick"),

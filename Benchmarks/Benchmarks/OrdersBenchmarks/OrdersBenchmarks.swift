@@ -1,23 +1,12 @@
 import Benchmark
-import Foundation
+import BenchmarkSupport
 import Orders
 import TickCore
 
 /// The order state machine and positions run per order event and per fill on the engine thread: their steady state
 /// must not allocate (thresholds hold mallocCountTotal at 0; `scripts/bench check` fails on any regression).
 let benchmarks: @Sendable () -> Void = {
-    let ci = ProcessInfo.processInfo.environment["KISTICK_BENCH_CI"] != nil
-    // CI checks allocations only (timings on shared machines are noise); local runs also time.
-    let metrics: [BenchmarkMetric] = ci ? [.mallocCountTotal] : [.wallClock, .throughput, .mallocCountTotal]
-    Benchmark.defaultConfiguration = .init(
-        metrics: metrics,
-        timeUnits: .nanoseconds,
-        warmupIterations: 10,
-        scalingFactor: .kilo,
-        maxDuration: .seconds(ci ? 1 : 3),
-        maxIterations: ci ? 100 : 10_000,
-        thresholds: [.mallocCountTotal: .init(absolute: [.p0: 0, .p50: 0, .p90: 0, .p99: 0, .p100: 0])]
-    )
+    configureAllocationFreeBenchmarks()
 
     // One iteration is an order's life: submit, written, REST ack, acceptance notice, two fills. Slots of filled
     // orders are reused, so the book stays at its capacity.

@@ -1,34 +1,13 @@
 import Benchmark
-import Foundation
+import BenchmarkSupport
 import Metrics
 import Ring
 import TickCore
 
 /// The ring machinery's per-element paths, single-threaded: each steady state must not allocate (the committed
 /// thresholds hold mallocCountTotal at 0). Two-thread figures come from `ring-speed`, which prints them.
-/// Runs `pass` once unmeasured (first-touch and warm-up), then once per scaled iteration under measurement.
-func measure(_ benchmark: Benchmark, _ pass: () -> Void) {
-    pass()
-    benchmark.startMeasurement()
-    for _ in benchmark.scaledIterations {
-        pass()
-    }
-    benchmark.stopMeasurement()
-}
-
 let benchmarks: @Sendable () -> Void = {
-    let ci = ProcessInfo.processInfo.environment["KISTICK_BENCH_CI"] != nil
-    // CI checks allocations only (timings on shared machines are noise); local runs also time.
-    let metrics: [BenchmarkMetric] = ci ? [.mallocCountTotal] : [.wallClock, .throughput, .mallocCountTotal]
-    Benchmark.defaultConfiguration = .init(
-        metrics: metrics,
-        timeUnits: .nanoseconds,
-        warmupIterations: 10,
-        scalingFactor: .kilo,
-        maxDuration: .seconds(ci ? 1 : 3),
-        maxIterations: ci ? 100 : 10_000,
-        thresholds: [.mallocCountTotal: .init(absolute: [.p0: 0, .p50: 0, .p90: 0, .p99: 0, .p100: 0])]
-    )
+    configureAllocationFreeBenchmarks()
 
     // One 128-byte trade in and out.
     Benchmark("ring-push-pop-trade") { benchmark in

@@ -1,5 +1,5 @@
 import Benchmark
-import Foundation
+import BenchmarkSupport
 import Risk
 import TickCore
 
@@ -7,18 +7,7 @@ import TickCore
 /// The committed thresholds (Thresholds/) hold mallocCountTotal at 0. Setup happens before `startMeasurement`;
 /// prices vary per iteration so the optimiser cannot hoist a decision out of the loop.
 let benchmarks: @Sendable () -> Void = {
-    let ci = ProcessInfo.processInfo.environment["KISTICK_BENCH_CI"] != nil
-    // CI checks allocations only (timings on shared machines are noise); local runs also time.
-    let metrics: [BenchmarkMetric] = ci ? [.mallocCountTotal] : [.wallClock, .throughput, .mallocCountTotal]
-    Benchmark.defaultConfiguration = .init(
-        metrics: metrics,
-        timeUnits: .nanoseconds,
-        warmupIterations: 10,
-        scalingFactor: .kilo,
-        maxDuration: .seconds(ci ? 1 : 3),
-        maxIterations: ci ? 100 : 10_000,
-        thresholds: [.mallocCountTotal: .init(absolute: [.p0: 0, .p50: 0, .p90: 0, .p99: 0, .p100: 0])]
-    )
+    configureAllocationFreeBenchmarks()
 
     let code = SymbolCode(ascii: "005930")
     let codes = (0..<40).map { SymbolCode("\(100_000 + $0)")! } + [code]

@@ -1,22 +1,13 @@
 import Benchmark
+import BenchmarkSupport
 import Candles
 import Feed
 import Fixtures
-import Foundation
 import Strategy
 import TickCore
 
-/// The candle and strategy stages per event. Each benchmark's steady state must not allocate: the committed
-/// thresholds (Thresholds/) hold mallocCountTotal at 0.
-/// Runs `pass` once unmeasured (so tables are unique and caches warm), then once per scaled iteration.
-func measure(_ benchmark: Benchmark, _ pass: () throws -> Void) throws {
-    try pass()
-    benchmark.startMeasurement()
-    for _ in benchmark.scaledIterations {
-        try pass()
-    }
-    benchmark.stopMeasurement()
-}
+// The candle and strategy stages per event. Each benchmark's steady state must not allocate: the committed
+// thresholds (Thresholds/) hold mallocCountTotal at 0.
 
 /// Counts what it receives so the optimiser cannot drop the work.
 struct CountingSink: CandleSink {
@@ -78,18 +69,7 @@ func bookFeatures(_ code: SymbolCode, bid: Int64) -> BookFeatures {
 }
 
 let benchmarks: @Sendable () -> Void = {
-    let ci = ProcessInfo.processInfo.environment["KISTICK_BENCH_CI"] != nil
-    // CI checks allocations only (timings on shared machines are noise); local runs also time.
-    let metrics: [BenchmarkMetric] = ci ? [.mallocCountTotal] : [.wallClock, .throughput, .mallocCountTotal]
-    Benchmark.defaultConfiguration = .init(
-        metrics: metrics,
-        timeUnits: .nanoseconds,
-        warmupIterations: 10,
-        scalingFactor: .kilo,
-        maxDuration: .seconds(ci ? 1 : 3),
-        maxIterations: ci ? 100 : 10_000,
-        thresholds: [.mallocCountTotal: .init(absolute: [.p0: 0, .p50: 0, .p90: 0, .p99: 0, .p100: 0])]
-    )
+    configureAllocationFreeBenchmarks()
 
     // One iteration feeds the 16 real prints into 1- and 5-minute bars, a minute later than the last pass, so
     // every pass closes a 1-minute bar and every fifth a 5-minute bar.

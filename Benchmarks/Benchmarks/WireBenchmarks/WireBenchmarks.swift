@@ -1,8 +1,8 @@
 import Benchmark
+import BenchmarkSupport
 import Crypto
 import Feed
 import Fixtures
-import Foundation
 import KIS
 import Net
 import TickCore
@@ -10,30 +10,8 @@ import Wire
 
 /// The wire core's hot paths on real KIS frames. Each benchmark's steady state must not allocate: the committed
 /// thresholds (Thresholds/) hold mallocCountTotal at 0, and `scripts/bench check` fails on any regression.
-/// Runs `pass` once unmeasured (arrays copied from the fixtures become unique, so copy-on-write is not counted as
-/// ours, and caches warm), then once per scaled iteration under measurement.
-func measure(_ benchmark: Benchmark, _ pass: () throws -> Void) throws {
-    try pass()
-    benchmark.startMeasurement()
-    for _ in benchmark.scaledIterations {
-        try pass()
-    }
-    benchmark.stopMeasurement()
-}
-
 let benchmarks: @Sendable () -> Void = {
-    let ci = ProcessInfo.processInfo.environment["KISTICK_BENCH_CI"] != nil
-    // CI checks allocations only (timings on shared machines are noise); local runs also time.
-    let metrics: [BenchmarkMetric] = ci ? [.mallocCountTotal] : [.wallClock, .throughput, .mallocCountTotal]
-    Benchmark.defaultConfiguration = .init(
-        metrics: metrics,
-        timeUnits: .nanoseconds,
-        warmupIterations: 10,
-        scalingFactor: .kilo,
-        maxDuration: .seconds(ci ? 1 : 3),
-        maxIterations: ci ? 100 : 10_000,
-        thresholds: [.mallocCountTotal: .init(absolute: [.p0: 0, .p50: 0, .p90: 0, .p99: 0, .p100: 0])]
-    )
+    configureAllocationFreeBenchmarks()
 
     // One iteration decodes the four real frames: 16 trade records.
     Benchmark("H0STCNT0-decode-16-records") { benchmark in
