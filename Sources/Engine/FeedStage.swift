@@ -48,6 +48,10 @@ final class FeedRings: Sendable {
 
 /// The feed thread's sink: looks each record's code up once and routes it to its ring.
 ///
+/// Each record is published as soon as it is decoded rather than once per socket read: a read can hold dozens of
+/// records, and the first should not wait for the last to decode. The consumer still drains in batches, and
+/// publishing is one releasing store.
+///
 /// - Complexity: per record, O(codes) for the lookup (a few integer compares) and O(1) for the ring; no allocation.
 struct FeedRouter: FeedSink {
     let symbols: SymbolTable

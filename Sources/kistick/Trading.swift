@@ -143,6 +143,7 @@ struct EngineOptions: ParsableArguments {
         settings.speed = speed
         if let path = self.settings {
             settings.parameters = try SettingsFile.load(path: path, keys: EngineSettings.knownKeys)
+            settings.settingsPath = path
         }
         let engine = try Engine(client: client, settings: settings)
         try engine.start()
