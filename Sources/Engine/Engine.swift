@@ -47,6 +47,19 @@ public struct EngineSettings: Sendable {
     public static var knownKeys: Set<String> {
         Set(ScalpingParameters.Key.allCases.map(\.rawValue)).union(RiskLimits.keys)
     }
+
+    /// `parameters` read into the strategy's and risk's own types, each taking its own keys.
+    func strategyAndRisk() throws(EngineError) -> (ScalpingParameters, RiskLimits) {
+        let strategyKeys = Set(ScalpingParameters.Key.allCases.map(\.rawValue))
+        do {
+            return (
+                try ScalpingParameters(self.parameters.filter { strategyKeys.contains($0.key) }),
+                try RiskLimits(parameters: self.parameters.filter { !strategyKeys.contains($0.key) })
+            )
+        } catch {
+            throw .settings(path: self.settingsPath, reason: "\(error)")
+        }
+    }
 }
 
 /// Why an engine could not start.
@@ -105,20 +118,16 @@ public final class Engine: @unchecked Sendable {
     public init(client: KISClient, settings: EngineSettings) throws(EngineError) {
         self.settings = settings
         self.client = client
+        // Each code takes a trade and a book registration, and the notices one more, of the 41 KIS allows.
+        guard settings.codes.count <= 20 else {
+            throw .settings(path: "--codes", reason: "at most 20 codes: KIS allows 41 registrations per session")
+        }
         do {
             self.symbols = try SymbolTable(settings.codes)
         } catch {
             throw .settings(path: "--codes", reason: "\(error)")
         }
-        let strategyKeys = Set(ScalpingParameters.Key.allCases.map(\.rawValue))
-        do {
-            self.parameters = try ScalpingParameters(settings.parameters.filter { strategyKeys.contains($0.key) })
-            self.limits = try RiskLimits(parameters: settings.parameters.filter { !strategyKeys.contains($0.key) })
-        } catch let error as ScalpingParametersError {
-            throw .settings(path: settings.settingsPath, reason: "\(error)")
-        } catch {
-            throw .settings(path: settings.settingsPath, reason: "\(error)")
-        }
+        (self.parameters, self.limits) = try settings.strategyAndRisk()
         self.feed = FeedRings(symbols: settings.codes.count, capacity: settings.ringCapacity)
         self.rings = StrategyRings(capacity: settings.ringCapacity)
         self.session = WebSocketSession(configuration: .init(url: client.settings.webSocketURL))
@@ -287,6 +296,8 @@ public final class Engine: @unchecked Sendable {
             + self.rings.orderEvents.lost + self.rings.journal.lost
         status.drops.lateTrades = self.flags.lateTrades.load(ordering: .relaxed)
         status.notes = self.feed.notes.withLock { $0 }
+        let foreign = self.feed.foreign.load(ordering: .relaxed)
+        if foreign > 0 { status.notes.append("\(foreign) records of codes this engine does not trade, skipped") }
         if let snapshot = self.rings.snapshot.get(at: 0) {
             status.marketTime = snapshot.marketTime
             status.realisedPnL = snapshot.totals.realised

@@ -40,14 +40,19 @@ public final class PipelineHarness: @unchecked Sendable {
         throws(EngineError)
     {
         self.codes = codes
+        var settings = EngineSettings(codes: codes, journalPath: "")
+        settings.parameters = parameters
+        settings.settingsPath = "the pipeline's settings"
+        (self.parameters, self.limits) = try settings.strategyAndRisk()
         do {
             self.symbols = try SymbolTable(codes)
-            let strategyKeys = Set(ScalpingParameters.Key.allCases.map(\.rawValue))
-            self.parameters = try ScalpingParameters(parameters.filter { strategyKeys.contains($0.key) })
-            self.limits = try RiskLimits(parameters: parameters.filter { !strategyKeys.contains($0.key) })
+        } catch {
+            throw .settings(path: "the pipeline's codes", reason: "\(error)")
+        }
+        do {
             self.decoder = try FeedDecoder()
         } catch {
-            throw .settings(path: "the pipeline's settings", reason: "\(error)")
+            throw .thread("no notice cipher: \(error)")
         }
         self.speed = speed
         self.feedRings = FeedRings(symbols: codes.count, capacity: ringCapacity)
