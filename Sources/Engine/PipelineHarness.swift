@@ -29,6 +29,8 @@ public final class PipelineHarness: @unchecked Sendable {
     private let rings: StrategyRings
     private let flags = StageFlags()
     private var threads: [StageThread] = []
+    private var inlineCandles: CandleStage?
+    private var inlineStrategy: StrategyStage<ScalpingStrategy<LiveBroker, ClockReading>>?
     private var reader = WebSocketReader(maxMessageSize: 1 << 20)
     private var decoder: FeedDecoder
     private var router: FeedRouter
@@ -60,17 +62,38 @@ public final class PipelineHarness: @unchecked Sendable {
         self.router = FeedRouter(symbols: self.symbols, rings: self.feedRings)
     }
 
+    private func broker(buyingPower: Int64) -> LiveBroker {
+        var broker = LiveBroker(
+            symbols: self.symbols, gate: RiskGate(limits: self.limits, killSwitch: KillSwitch()),
+            board: MarketBoard(codes: self.codes), book: OrderBook(capacity: 4_096), positions: Positions(capacity: 64),
+            dispatch: self.rings.dispatch, journal: self.rings.journal, nextID: OrderID(rawValue: 1))
+        broker.account.buyingPower = BuyingPower(reported: buyingPower)
+        return broker
+    }
+
+    /// Runs the candle and strategy stages on the caller's thread, after each `feed`: what the whole path costs on
+    /// one core, with no thread hand-over and no scheduler in the way.
+    public func startInline(buyingPower: Int64 = 100_000_000) throws(EngineError) {
+        do {
+            self.inlineCandles = try CandleStage(
+                symbols: self.symbols.count, intervals: [60, 300], topLevels: 5, speed: self.speed, rings: self.feedRings,
+                market: self.rings.market)
+        } catch {
+            throw .settings(path: "the pipeline's intervals", reason: "\(error)")
+        }
+        self.inlineStrategy = StrategyStage(
+            strategy: ScalpingStrategy(parameters: self.parameters, symbols: self.symbols),
+            broker: self.broker(buyingPower: buyingPower), speed: self.speed, feed: self.feedRings, rings: self.rings,
+            killSwitch: KillSwitch())
+    }
+
     /// Starts the candle and strategy stages, each on its own thread, or both on one (`fused`), waiting on their
     /// rings with `wait`.
     public func start<Wait: WaitStrategy & Sendable>(wait: Wait, fused: Bool = false, buyingPower: Int64 = 100_000_000)
         throws(EngineError)
     {
         let (feed, rings, symbols, parameters, speed) = (self.feedRings, self.rings, self.symbols, self.parameters, self.speed)
-        var broker = LiveBroker(
-            symbols: symbols, gate: RiskGate(limits: self.limits, killSwitch: KillSwitch()),
-            board: MarketBoard(codes: self.codes), book: OrderBook(capacity: 4_096), positions: Positions(capacity: 64),
-            dispatch: rings.dispatch, journal: rings.journal, nextID: OrderID(rawValue: 1))
-        broker.account.buyingPower = BuyingPower(reported: buyingPower)
+        let broker = self.broker(buyingPower: buyingPower)
         do {
             self.threads = try startMarketStages(
                 MarketStages(
@@ -98,6 +121,11 @@ public final class PipelineHarness: @unchecked Sendable {
             }
         }
         self.router.endOfBatch()
+        if var candles = self.inlineCandles.take(), var strategy = self.inlineStrategy.take() {
+            while candles.poll() + strategy.poll() > 0 {}
+            self.inlineCandles = consume candles
+            self.inlineStrategy = consume strategy
+        }
         self.answerOrders()
     }
 
@@ -123,7 +151,11 @@ public final class PipelineHarness: @unchecked Sendable {
 
     /// Stops the stages and returns every latency they recorded.
     public func stop() -> PipelineLatency {
-        self.settle()
+        if var strategy = self.inlineStrategy.take() {
+            strategy.finish()
+        } else {
+            self.settle()
+        }
         self.flags.running.store(false, ordering: .releasing)
         for thread in self.threads { thread.join() }
         var latency = PipelineLatency()

@@ -8,8 +8,8 @@ import TickCore
 /// The whole market path: WebSocket frames → decode → rings → candles → strategy (with risk), on the engine's own
 /// stage threads, fed from memory by this thread in place of the socket.
 ///
-///     pipeline-speed throughput RECORDS [[fused-]spin|yield|sleep]     as fast as possible: records/s through to the strategy
-///     pipeline-speed latency RATE SECONDS [[fused-]spin|yield|sleep]   paced at RATE records/s: frame received → decision
+///     pipeline-speed throughput RECORDS [inline|[fused-]spin|yield|sleep]     as fast as possible: records/s through to the strategy
+///     pipeline-speed latency RATE SECONDS [inline|[fused-]spin|yield|sleep]   paced at RATE records/s: frame received → decision
 ///
 /// The stream is the real H0STCNT0 and H0STASP0 frames of ../shared/kis/vectors, their code and time fields
 /// rewritten so ten codes trade through a rising session clock (two trade frames for each book frame).
@@ -68,6 +68,10 @@ func wall() -> Int64 {
 
 func harness(_ mode: String) throws -> PipelineHarness {
     let pipeline = try PipelineHarness(codes: codes.compactMap(SymbolCode.init))
+    if mode == "inline" {
+        try pipeline.startInline()
+        return pipeline
+    }
     let fused = mode.hasPrefix("fused-")
     switch mode.replacingOccurrences(of: "fused-", with: "") {
     case "spin": try pipeline.start(wait: BusySpin(), fused: fused)
@@ -82,8 +86,8 @@ func report(_ latency: PipelineLatency, _ pipeline: PipelineHarness) {
     print("  books conflated \(pipeline.conflatedBooks), spilled \(pipeline.spilled), lost \(pipeline.lost), malformed \(pipeline.malformed)")
 }
 
-/// Socket-sized reads of back-to-back frames, as fast as the stages take them.
-func throughput(records: Int, mode: String) throws {
+/// Socket-sized reads of back-to-back frames, as fast as the stages take them; each round on a fresh pipeline.
+func throughput(records: Int, mode: String, rounds: Int) throws {
     let (frames, total) = stream(records: records)
     var reads: [[UInt8]] = []
     var read: [UInt8] = []
@@ -95,19 +99,21 @@ func throughput(records: Int, mode: String) throws {
         read += frame
     }
     reads.append(read)
-    let pipeline = try harness(mode)
-    let start = wall()
-    for read in reads {
-        read.withUnsafeBytes { pipeline.feed($0, localTs: wall()) }
+    for _ in 0..<rounds {
+        let pipeline = try harness(mode)
+        let start = wall()
+        for read in reads {
+            read.withUnsafeBytes { pipeline.feed($0, localTs: wall()) }
+        }
+        pipeline.settle()
+        let elapsed = Double(wall() - start) / 1e9
+        let latency = pipeline.stop()
+        let decided = latency[.readToDecision].count
+        print(
+            "throughput (\(mode)): \(pipeline.records) of \(total) records in \(String(format: "%.3f", elapsed)) s: "
+                + "\(Int(Double(pipeline.records) / elapsed)) records/s, \(decided) decisions")
+        report(latency, pipeline)
     }
-    pipeline.settle()
-    let elapsed = Double(wall() - start) / 1e9
-    let latency = pipeline.stop()
-    let decided = latency[.readToDecision].count
-    print(
-        "throughput (\(mode)): \(pipeline.records) of \(total) records in \(String(format: "%.3f", elapsed)) s: "
-            + "\(Int(Double(pipeline.records) / elapsed)) records/s, \(decided) decisions")
-    report(latency, pipeline)
 }
 
 /// One message per read at its scheduled instant; the wait before it is not counted.
@@ -144,13 +150,16 @@ func latency(rate: Double, seconds: Double, mode: String) throws {
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "throughput":
-    try throughput(records: Int(arguments.dropFirst().first ?? "600000")!, mode: arguments.dropFirst(2).first ?? "sleep")
+    let values = Array(arguments.dropFirst())
+    try throughput(
+        records: Int(values.first ?? "600000")!, mode: values.count > 1 ? values[1] : "sleep",
+        rounds: Int(values.count > 2 ? values[2] : "1")!)
 case "latency":
     let values = Array(arguments.dropFirst())
     try latency(
         rate: Double(values.first ?? "50000")!, seconds: Double(values.count > 1 ? values[1] : "5")!,
         mode: values.count > 2 ? values[2] : "sleep")
 default:
-    print("usage: pipeline-speed throughput RECORDS [[fused-]spin|yield|sleep] | latency RATE SECONDS [[fused-]spin|yield|sleep]")
+    print("usage: pipeline-speed throughput RECORDS [inline|[fused-]spin|yield|sleep] | latency RATE SECONDS [inline|[fused-]spin|yield|sleep]")
     exit(2)
 }
