@@ -92,6 +92,7 @@ let package = Package(
             dependencies: [
                 "Fixtures",
                 .product(name: "Engine", package: "kistick"),
+                .product(name: "KIS", package: "kistick"),
                 .product(name: "Metrics", package: "kistick"),
                 .product(name: "Ring", package: "kistick"),
                 .product(name: "TickCore", package: "kistick"),

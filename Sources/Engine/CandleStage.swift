@@ -1,4 +1,5 @@
 import Candles
+import KIS
 import Ring
 import Synchronization
 import TickCore
@@ -30,7 +31,6 @@ struct CandleStage: ~Copyable {
     private var clock: MarketClock
     private let rings: FeedRings
     private let market: SpillingProducer<MarketEvent>
-    private let topLevels: Int
     /// Market second of the last `advance`: quiet codes' bars close on time, once per market second.
     private var advancedTo: UInt32 = 0
     /// How long after its end a quiet bar is closed, in market seconds: the feed delivers a trade up to a
@@ -38,15 +38,21 @@ struct CandleStage: ~Copyable {
     /// and a bar closed before its last trade arrives would count that trade late.
     private let closeDelay: UInt32
 
-    init(
-        symbols: Int, intervals: [Int], topLevels: Int, speed: Double, rings: FeedRings,
-        market: SpillingProducer<MarketEvent>
-    ) throws(CandleBuilder.ConfigurationError) {
-        self.builder = try CandleBuilder(symbols: symbols, intervals: intervals)
+    /// The bar lengths the stage builds, seconds; a strategy's entry interval must be one of them.
+    static let intervals = [60, 300]
+    /// Book levels the top-of-book imbalance reads (the scalper's `min_imbalance` is over these).
+    static let topLevels = 5
+
+    init(symbols: Int, speed: Double, rings: FeedRings, market: SpillingProducer<MarketEvent>) {
+        do {
+            self.builder = try CandleBuilder(symbols: symbols, intervals: Self.intervals)
+        } catch {
+            // Only a symbol count outside 1...64 or bad intervals can fail, and both are fixed before this point.
+            preconditionFailure("candle stage for \(symbols) codes: \(error)")
+        }
         self.clock = MarketClock(speed: speed)
         self.rings = rings
         self.market = market
-        self.topLevels = topLevels
         self.closeDelay = UInt32(max(1, (0.1 * speed).rounded(.up)))
     }
 
@@ -74,7 +80,7 @@ struct CandleStage: ~Copyable {
             case .trade(let trade, let symbol, let decoded):
                 self.clock.observe(exchangeTime: trade.exchangeTime, receivedAt: trade.localTs)
                 self.builder.update(trade, symbol: Int(symbol), into: &emitter)
-                let arrival = Arrival(read: trade.localTs, decoded: decoded, candled: wallNanoseconds())
+                let arrival = Arrival(read: trade.localTs, decoded: decoded, candled: WallClock().now())
                 self.market.push(.trade(trade, symbol: symbol, arrival: arrival))
             case .gap(let symbol):
                 let now = UInt32(truncatingIfNeeded: self.clock.now() / 1_000_000_000)
@@ -82,8 +88,8 @@ struct CandleStage: ~Copyable {
             }
         }
         handled += self.rings.books.readDirty { symbol, book in
-            let features = BookFeatures(book: book, topLevels: self.topLevels)
-            let arrival = Arrival(read: book.localTs, decoded: book.localTs, candled: wallNanoseconds())
+            let features = BookFeatures(book: book, topLevels: Self.topLevels)
+            let arrival = Arrival(read: book.localTs, decoded: book.localTs, candled: WallClock().now())
             self.market.push(.book(book, features, symbol: Int32(truncatingIfNeeded: symbol), arrival: arrival))
         }
         if self.clock.isAnchored {

@@ -3,9 +3,6 @@ import Net
 import Orders
 import TickCore
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Sends orders over a warm `OrderLane`, one at a time, on the thread that owns it, and reports each as order
 /// events for the state machine: written, then acknowledged, refused, or lost and what the lookup found.
@@ -22,7 +19,7 @@ struct Dispatcher: ~Copyable {
     init(client: KISClient) throws(KISError) {
         self.lane = try client.makeOrderLane()
         self.recovery = OrderRecovery(client: client)
-        self.wallOffset = wallNanoseconds() - Int64(monotonicNanoseconds())
+        self.wallOffset = WallClock().now() - Int64(monotonicNanoseconds())
     }
 
     /// Reopens a connection KIS closed while idle and keeps the order path in cache; call between orders.
@@ -49,7 +46,7 @@ struct Dispatcher: ~Copyable {
                     intent.action == .cancel ? .cancel : .modify(price: Int64(intent.price)),
                     quantity: intent.quantity > 0 ? Int64(intent.quantity) : nil)
             }
-            let answered = wallNanoseconds()
+            let answered = WallClock().now()
             emit(OrderEventSlot(event: .written(intent.id, at: Int64(ack.sentAt) &+ self.wallOffset), at: Int64(ack.sentAt) &+ self.wallOffset))
             self.known.insert(ack.orderNumber)
             emit(
@@ -65,7 +62,7 @@ struct Dispatcher: ~Copyable {
 
     private mutating func failed(_ error: KISError, _ dispatch: OrderDispatch, emit: (OrderEventSlot) -> Void) {
         let id = dispatch.intent.id
-        let now = wallNanoseconds()
+        let now = WallClock().now()
         switch error {
         case .rejected(let failure):
             emit(OrderEventSlot(event: .written(id, at: now), at: now))
@@ -85,7 +82,7 @@ struct Dispatcher: ~Copyable {
     private mutating func recover(_ intent: OrderIntent, emit: (OrderEventSlot) -> Void) {
         let ticket = OrderTicket(
             side: intent.side, code: intent.code, quantity: Int64(intent.quantity), price: Int64(intent.price))
-        let sentAt = KST.time(epochSeconds: wallNanoseconds() / 1_000_000_000)
+        let sentAt = KST.time(epochSeconds: WallClock().now() / 1_000_000_000)
         switch try? self.recovery.resolve(ticket, sentAtKST: sentAt, known: self.known) {
         case .placed(let record):
             self.known.insert(record.orderNumber)
@@ -94,12 +91,12 @@ struct Dispatcher: ~Copyable {
                     event: .acknowledged(
                         intent.id, orderNumber: UInt64(record.orderNumber) ?? 0,
                         organization: UInt32(record.organization) ?? 0, time: UInt32(record.time) ?? 0),
-                    at: wallNanoseconds()))
+                    at: WallClock().now()))
             if let row = BrokerOrder(record) {
-                emit(OrderEventSlot(event: .reconciled(row, localTs: wallNanoseconds()), at: wallNanoseconds()))
+                emit(OrderEventSlot(event: .reconciled(row, localTs: WallClock().now()), at: WallClock().now()))
             }
         case .notPlaced:
-            emit(OrderEventSlot(event: .notPlaced(intent.id), at: wallNanoseconds()))
+            emit(OrderEventSlot(event: .notPlaced(intent.id), at: WallClock().now()))
         case nil:
             // The lookup failed too: the order stays unknown until the housekeeper's reconciliation settles it.
             break
@@ -115,11 +112,3 @@ struct Dispatcher: ~Copyable {
 
 @available(*, unavailable)
 extension Dispatcher: Sendable {}
-
-/// Wall-clock nanoseconds since the Unix epoch, the axis of every pipeline timestamp (`Trade.localTs` is on it).
-@inline(__always)
-func wallNanoseconds() -> Int64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_REALTIME, &spec)
-    return Int64(spec.tv_sec) &* 1_000_000_000 &+ Int64(spec.tv_nsec)
-}

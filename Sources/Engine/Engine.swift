@@ -1,7 +1,7 @@
-public import KIS
 import Candles
 import Feed
 import Journal
+public import KIS
 import Metrics
 import Orders
 import Recovery
@@ -51,14 +51,23 @@ public struct EngineSettings: Sendable {
     /// `parameters` read into the strategy's and risk's own types, each taking its own keys.
     func strategyAndRisk() throws(EngineError) -> (ScalpingParameters, RiskLimits) {
         let strategyKeys = Set(ScalpingParameters.Key.allCases.map(\.rawValue))
+        let read: (ScalpingParameters, RiskLimits)
         do {
-            return (
+            read = (
                 try ScalpingParameters(self.parameters.filter { strategyKeys.contains($0.key) }),
                 try RiskLimits(parameters: self.parameters.filter { !strategyKeys.contains($0.key) })
             )
         } catch {
             throw .settings(path: self.settingsPath, reason: "\(error)")
         }
+        // A breakout level comes only from bars the candle stage builds; any other length would never trade.
+        guard CandleStage.intervals.contains(Int(read.0.entryIntervalSeconds)) else {
+            throw .settings(
+                path: self.settingsPath,
+                reason: "\(ScalpingParameters.Key.entryIntervalSeconds.rawValue) must be one of the candle intervals "
+                    + CandleStage.intervals.map(String.init).joined(separator: ", "))
+        }
+        return read
     }
 }
 
@@ -112,7 +121,7 @@ public final class Engine: @unchecked Sendable {
     private var housekeeper: StageThread?
     private var latency = PipelineLatency()
     private var discrepancies: [String] = []
-    private let startedWall = wallNanoseconds()
+    private let startedWall = WallClock().now()
     private var startedText = ""
 
     public init(client: KISClient, settings: EngineSettings) throws(EngineError) {
@@ -147,8 +156,8 @@ public final class Engine: @unchecked Sendable {
             let today = KST.date(epochSeconds: self.startedWall / 1_000_000_000)
             let balance = try self.client.balance()
             let orders = try self.client.dailyOrders(from: today, to: today)
-            reconciled = Reconciler().reconcile(recovered, balance: balance, orders: orders, localTs: wallNanoseconds())
-            journal.append(reconciled, at: wallNanoseconds())
+            reconciled = Reconciler().reconcile(recovered, balance: balance, orders: orders, localTs: WallClock().now())
+            journal.append(reconciled, at: WallClock().now())
             try journal.flush()
             buyingPower = try self.client.buyable(self.symbols[0].description, price: 0).cash
         } catch let error as JournalError {
@@ -200,7 +209,7 @@ public final class Engine: @unchecked Sendable {
         let (parameters, speed, killSwitch) = (self.parameters, self.settings.speed, self.killSwitch)
         let oauth = OAuth(settings: self.client.settings)
         let client = self.client
-        let sendable = Handoff((broker, journal))
+        let handoffs = (broker: Handoff(broker), journal: Handoff(journal))
         let pendingBox = Handoff(pending)
         self.feedThread = try StageThread(name: "ks-feed") {
             var keys = oauth
@@ -211,7 +220,7 @@ public final class Engine: @unchecked Sendable {
         self.marketThreads = try startMarketStages(
             MarketStages(
                 symbols: symbols, parameters: parameters, speed: speed, feed: feed, rings: rings,
-                killSwitch: killSwitch, broker: Handoff(sendable.value.0), fused: self.settings.fuseMarketStages),
+                killSwitch: killSwitch, broker: handoffs.broker, fused: self.settings.fuseMarketStages),
             wait: SpinYieldSleep(), flags: self.flags)
         self.afterThreads.append(
             try StageThread(name: "ks-orders", timerSlackNanoseconds: 1_000) {
@@ -219,7 +228,7 @@ public final class Engine: @unchecked Sendable {
             })
         self.afterThreads.append(
             try StageThread(name: "ks-journal") {
-                let (_, journal) = sendable.value
+                let journal = handoffs.journal.value
                 runJournal(journal, rings: rings, running: self.journaling)
             })
         let (reconcileEvery, buyingPowerEvery) = (self.settings.reconcileSeconds, self.settings.buyingPowerSeconds)
@@ -267,23 +276,23 @@ public final class Engine: @unchecked Sendable {
         self.housekeeper?.join()
         self.rings.latency.collectFinal(into: &self.latency)
         let status = self.assemble()
-        let seconds = Double(wallNanoseconds() - self.startedWall) / 1e9
+        let seconds = Double(WallClock().now() - self.startedWall) / 1e9
         return EngineReport(
             status: status, startedAt: self.startedText,
-            endedAt: KST.text(time: KST.time(epochSeconds: wallNanoseconds() / 1_000_000_000)),
+            endedAt: KST.text(time: KST.time(epochSeconds: WallClock().now() / 1_000_000_000)),
             codes: self.settings.codes.map(\.description),
             recordsPerSecond: Double(status.records) / max(seconds, 1e-3), discrepancies: self.discrepancies)
     }
 
     private func waitUntil(_ seconds: Double, _ condition: () -> Bool) {
-        let deadline = wallNanoseconds() + Int64(seconds * 1e9)
-        while !condition(), wallNanoseconds() < deadline { usleep(20_000) }
+        let deadline = WallClock().now() + Int64(seconds * 1e9)
+        while !condition(), WallClock().now() < deadline { usleep(20_000) }
     }
 
     private func assemble() -> EngineStatus {
         var status = EngineStatus()
         let counters = self.session.counters
-        status.wallSeconds = Double(wallNanoseconds() - self.startedWall) / 1e9
+        status.wallSeconds = Double(WallClock().now() - self.startedWall) / 1e9
         status.records = counters.records
         status.frames = counters.frames
         status.malformedFrames = counters.malformed
@@ -361,10 +370,8 @@ final class StageFlags: Sendable {
 func startMarketStages<Wait: WaitStrategy & Sendable>(_ stages: MarketStages, wait: Wait, flags: StageFlags)
     throws(StageThreadError) -> [StageThread]
 {
-    @Sendable func candles() -> CandleStage? {
-        try? CandleStage(
-            symbols: stages.symbols.count, intervals: [60, 300], topLevels: 5, speed: stages.speed, rings: stages.feed,
-            market: stages.rings.market)
+    @Sendable func candles() -> CandleStage {
+        CandleStage(symbols: stages.symbols.count, speed: stages.speed, rings: stages.feed, market: stages.rings.market)
     }
     @Sendable func strategy() -> StrategyStage<ScalpingStrategy<LiveBroker, ClockReading>> {
         StrategyStage(
@@ -375,7 +382,7 @@ func startMarketStages<Wait: WaitStrategy & Sendable>(_ stages: MarketStages, wa
     if stages.fused {
         return [
             try StageThread(name: "ks-market", timerSlackNanoseconds: 1_000) {
-                guard var candles = candles() else { return }
+                var candles = candles()
                 var strategy = strategy()
                 runFused(&candles, &strategy, running: flags.running, wait: wait, late: flags.lateTrades)
             }
@@ -383,7 +390,7 @@ func startMarketStages<Wait: WaitStrategy & Sendable>(_ stages: MarketStages, wa
     }
     return [
         try StageThread(name: "ks-candle", timerSlackNanoseconds: 1_000) {
-            guard var candles = candles() else { return }
+            var candles = candles()
             candles.run(running: flags.running, wait: wait, late: flags.lateTrades)
         },
         try StageThread(name: "ks-strategy", timerSlackNanoseconds: 1_000) {
@@ -393,7 +400,8 @@ func startMarketStages<Wait: WaitStrategy & Sendable>(_ stages: MarketStages, wa
     ]
 }
 
-/// The dispatcher thread: each order journaled as pending (durably), sent, and its events passed back.
+/// The dispatcher thread: each order journaled as pending (before its request is written), sent, and its events
+/// passed back.
 private func runDispatcher(client: KISClient, pending: PendingRecorder, rings: StrategyRings, running: borrowing Atomic<Bool>) {
     var dispatcher: Dispatcher
     do {
@@ -402,7 +410,7 @@ private func runDispatcher(client: KISClient, pending: PendingRecorder, rings: S
         // No lane: every order is refused, so none waits forever.
         while running.load(ordering: .relaxed) {
             if rings.dispatch.drain(max: 64, { slot in
-                rings.orderEvents.push(OrderEventSlot(event: .refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "NOLANE")), at: wallNanoseconds()))
+                rings.orderEvents.push(OrderEventSlot(event: .refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "NOLANE")), at: WallClock().now()))
             }) == 0 { usleep(1_000) }
         }
         return
@@ -412,9 +420,9 @@ private func runDispatcher(client: KISClient, pending: PendingRecorder, rings: S
     while running.load(ordering: .relaxed) || rings.dispatch.approximateCount > 0 {
         let sent = rings.dispatch.drain(max: 1) { slot in
             do {
-                try pending.recordPending(slot.dispatch.intent, at: wallNanoseconds())
+                try pending.recordPending(slot.dispatch.intent, at: WallClock().now())
             } catch {
-                rings.orderEvents.push(OrderEventSlot(event: .refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "JOURNAL")), at: wallNanoseconds()))
+                rings.orderEvents.push(OrderEventSlot(event: .refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "JOURNAL")), at: WallClock().now()))
                 return
             }
             dispatcher.send(slot.dispatch) { rings.orderEvents.push($0) }
@@ -424,7 +432,7 @@ private func runDispatcher(client: KISClient, pending: PendingRecorder, rings: S
             continue
         }
         rings.orderEvents.flush()
-        let now = wallNanoseconds()
+        let now = WallClock().now()
         if now - lastWarm > 1_000_000 {
             lastWarm = now
             dispatcher.idle()

@@ -62,7 +62,7 @@ struct FeedRouter: FeedSink {
             self.rings.foreign.add(1, ordering: .relaxed)
             return
         }
-        self.rings.records.push(.trade(trade, symbol: Int32(truncatingIfNeeded: symbol), decoded: wallNanoseconds()))
+        self.rings.records.push(.trade(trade, symbol: Int32(truncatingIfNeeded: symbol), decoded: WallClock().now()))
     }
 
     mutating func book(_ book: Book) {

@@ -19,12 +19,12 @@ struct Housekeeper {
     let probe: SymbolCode
 
     mutating func run(running: borrowing Atomic<Bool>, reconcileEvery: Double, buyingPowerEvery: Double) {
-        var lastReconcile = wallNanoseconds()
-        var lastBuyingPower = wallNanoseconds()
+        var lastReconcile = WallClock().now()
+        var lastBuyingPower = WallClock().now()
         var retry = false
         while running.load(ordering: .relaxed) {
             usleep(100_000)
-            let now = wallNanoseconds()
+            let now = WallClock().now()
             let asked = self.rings.wantsReconciliation.exchange(false, ordering: .relaxed)
                 || self.feed.noticesMayHaveBeenMissed.exchange(false, ordering: .acquiring)
             let due = Double(now - lastReconcile) >= (retry ? 1 : reconcileEvery) * 1e9
@@ -45,7 +45,7 @@ struct Housekeeper {
     /// Sends every row of today's orders to the order book, which corrects what notices got wrong or missed.
     /// - Returns: false when KIS could not be asked (the caller tries again a second later).
     private func reconcile() -> Bool {
-        let today = KST.date(epochSeconds: wallNanoseconds() / 1_000_000_000)
+        let today = KST.date(epochSeconds: WallClock().now() / 1_000_000_000)
         let orders: [OrderRecord]
         do {
             orders = try self.client.dailyOrders(from: today, to: today)

@@ -1,5 +1,6 @@
 import Candles
 import Journal
+import KIS
 import Metrics
 import Orders
 import Ring
@@ -102,7 +103,7 @@ struct LiveBroker: Broker {
             self.counters.bookRefusals += 1
             return .refused
         }
-        let decided = wallNanoseconds()
+        let decided = WallClock().now()
         let reservation = self.gate.reservation(for: intent, market: self.board[symbol], replacing: target)
         if intent.action == .new {
             guard self.workingCount < self.working.count else {
@@ -134,11 +135,10 @@ struct LiveBroker: Broker {
     mutating func cancel(_ id: OrderID, decidedAt: Int64) -> SubmitResult {
         guard let t = self.find(id) else { return .refused }
         let order = self.working[t].order
-        var intent = OrderIntent(
-            id: self.nextOrderID(), code: order.code, side: order.side, quantity: 0, price: order.price,
-            purpose: order.purpose, action: .cancel, target: id, decidedAt: decidedAt)
-        intent.auction = true
-        return self.submit(intent)
+        return self.submit(
+            OrderIntent(
+                id: self.nextOrderID(), code: order.code, side: order.side, quantity: 0, price: order.price,
+                purpose: order.purpose, action: .cancel, target: id, decidedAt: decidedAt))
     }
 
     func position(of code: SymbolCode) -> Strategy.Position {

@@ -1,3 +1,4 @@
+import KIS
 import TickCore
 
 /// Market time in nanoseconds since the Unix epoch, as the stages and the strategy read it.
@@ -36,7 +37,7 @@ struct MarketClock {
 
     /// Market nanoseconds now.
     mutating func now() -> Int64 {
-        self.read(wall: wallNanoseconds())
+        self.read(wall: WallClock().now())
     }
 
     private mutating func read(wall: Int64) -> Int64 {

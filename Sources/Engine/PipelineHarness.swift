@@ -1,5 +1,6 @@
 import Candles
 import Feed
+import KIS
 public import Metrics
 import Orders
 public import Ring
@@ -73,14 +74,9 @@ public final class PipelineHarness: @unchecked Sendable {
 
     /// Runs the candle and strategy stages on the caller's thread, after each `feed`: what the whole path costs on
     /// one core, with no thread hand-over and no scheduler in the way.
-    public func startInline(buyingPower: Int64 = 100_000_000) throws(EngineError) {
-        do {
-            self.inlineCandles = try CandleStage(
-                symbols: self.symbols.count, intervals: [60, 300], topLevels: 5, speed: self.speed, rings: self.feedRings,
-                market: self.rings.market)
-        } catch {
-            throw .settings(path: "the pipeline's intervals", reason: "\(error)")
-        }
+    public func startInline(buyingPower: Int64 = 100_000_000) {
+        self.inlineCandles = CandleStage(
+            symbols: self.symbols.count, speed: self.speed, rings: self.feedRings, market: self.rings.market)
         self.inlineStrategy = StrategyStage(
             strategy: ScalpingStrategy(parameters: self.parameters, symbols: self.symbols),
             broker: self.broker(buyingPower: buyingPower), speed: self.speed, feed: self.feedRings, rings: self.rings,
@@ -135,7 +131,7 @@ public final class PipelineHarness: @unchecked Sendable {
             self.rings.orderEvents.push(
                 OrderEventSlot(
                     event: .refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "BENCH")),
-                    at: wallNanoseconds()))
+                    at: WallClock().now()))
         }
     }
 

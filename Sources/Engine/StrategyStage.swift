@@ -1,5 +1,6 @@
 import Candles
 import Journal
+import KIS
 import Metrics
 import Orders
 import Ring
@@ -122,7 +123,7 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
     /// The last snapshot, once nothing is left to handle.
     mutating func finish() {
         self.rings.latency.poll()
-        self.publish(wallNanoseconds())
+        self.publish(WallClock().now())
     }
 
     /// One pass: market events, notices, order events, the housekeeper's news, then timers.
@@ -136,13 +137,13 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
         handled += self.rings.house.ring.drain(max: 64) { event in
             switch event {
             case .reconciled(let row):
-                self.apply(.reconciled(row, localTs: wallNanoseconds()), at: wallNanoseconds(), notice: false)
+                self.apply(.reconciled(row, localTs: WallClock().now()), at: WallClock().now(), notice: false)
             case .buyingPower(let reported):
                 self.broker.refreshAccount()
                 self.broker.account.buyingPower.refresh(reported: reported, inFlight: self.broker.account.workingBuyValue)
             }
         }
-        let wall = wallNanoseconds()
+        let wall = WallClock().now()
         if wall - self.lastTimer >= 1_000_000 {
             self.lastTimer = wall
             self.timer(wall)
@@ -187,7 +188,7 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
         stamps.socketRead = arrival.read
         stamps.decoded = arrival.decoded == arrival.read ? 0 : arrival.decoded
         stamps.candleUpdated = arrival.candled
-        stamps.decision = wallNanoseconds()
+        stamps.decision = WallClock().now()
         self.rings.latency.record { $0.record(stamps) }
     }
 

@@ -1,6 +1,7 @@
 import Engine
 import Fixtures
 import Foundation
+import KIS
 import Metrics
 import Ring
 import TickCore
@@ -60,16 +61,12 @@ func webSocketFrame(_ message: [UInt8]) -> [UInt8] {
     return frame + message
 }
 
-func wall() -> Int64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_REALTIME, &spec)
-    return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
-}
+func wall() -> Int64 { WallClock().now() }
 
 func harness(_ mode: String) throws -> PipelineHarness {
     let pipeline = try PipelineHarness(codes: codes.compactMap(SymbolCode.init))
     if mode == "inline" {
-        try pipeline.startInline()
+        pipeline.startInline()
         return pipeline
     }
     let fused = mode.hasPrefix("fused-")

@@ -264,7 +264,7 @@ private struct FeedLoop: ~Copyable {
         }
         guard received > 0 else { return sink.endOfBatch() }
         self.lastReceived = monotonicNanoseconds()
-        let localTs = wallClockNanoseconds()
+        let localTs = WallClock().now()
         while self.link != nil {
             let message: WebSocketMessage
             do {
@@ -531,9 +531,3 @@ private struct FrameWriter: ~Copyable {
     }
 }
 
-/// Wall-clock nanoseconds since the Unix epoch: the `localTs` stamped on records.
-private func wallClockNanoseconds() -> Int64 {
-    var spec = timespec()
-    unsafe clock_gettime(CLOCK_REALTIME, &spec)
-    return Int64(spec.tv_sec) &* 1_000_000_000 &+ Int64(spec.tv_nsec)
-}
