@@ -132,6 +132,14 @@ struct EngineTests {
             let text = "\(error)"
             return text.contains("/etc/kistick.yaml") && text.contains("max_order_krw")
         }
+        // A valid length the candle stage does not build would leave the strategy with no breakout level.
+        settings.parameters = ["entry_interval_seconds": "120"]
+        #expect {
+            _ = try Engine(client: client, settings: settings)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("/etc/kistick.yaml") && text.contains("entry_interval_seconds")
+        }
         await market.stop()
     }
 
