@@ -86,6 +86,19 @@ let package = Package(
                 .product(name: "TickCore", package: "kistick"),
             ]
         ),
+        // The engine's glue per record (router, stages, live broker, latency recording): allocation-free.
+        .executableTarget(
+            name: "EngineBenchmarks",
+            dependencies: [
+                "BenchmarkSupport",
+                "Fixtures",
+                .product(name: "Engine", package: "kistick"),
+                .product(name: "TickCore", package: "kistick"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/EngineBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // The whole market path on the engine's stage threads, fed from memory: throughput and paced latency.
         .executableTarget(
             name: "pipeline-speed",

@@ -37,19 +37,72 @@ public enum Fixtures {
 
     /// The trade and book frames as a server would send them: unmasked WebSocket text frames, back to back.
     public static let webSocketStream: (bytes: [UInt8], frames: Int) = {
-        var stream: [UInt8] = []
         let messages = Self.tradeFrames + Self.bookFrames
-        for message in messages {
-            stream.append(0x81)
-            if message.count < 126 {
-                stream.append(UInt8(message.count))
-            } else {
-                stream += [126, UInt8(message.count >> 8), UInt8(message.count & 0xFF)]
-            }
-            stream += message
-        }
-        return (stream, messages.count)
+        return (messages.flatMap(Self.webSocketFrame), messages.count)
     }()
+
+    /// `message` as one unmasked WebSocket text frame, as a server sends it.
+    public static func webSocketFrame(_ message: [UInt8]) -> [UInt8] {
+        var frame: [UInt8] = [0x81]
+        if message.count < 126 {
+            frame.append(UInt8(message.count))
+        } else {
+            frame += [126, UInt8(message.count >> 8), UInt8(message.count & 0xFF)]
+        }
+        return frame + message
+    }
+
+    /// The ten codes of `marketStream`.
+    public static let streamCodes = ["005930", "000660", "005380", "035420", "035720", "051910", "006400", "068270", "105560", "055550"]
+
+    /// A session of the real H0STCNT0 and H0STASP0 frames, one WebSocket frame per message, their code and time
+    /// fields rewritten so ten codes trade through a rising clock from 09:01 (2,000 records per market second, two
+    /// trade frames for each book frame).
+    public static func marketStream(records wanted: Int) -> (frames: [[UInt8]], records: Int) {
+        var frames: [[UInt8]] = []
+        var records = 0
+        var index = 0
+        while records < wanted {
+            let isBook = index % 3 == 2
+            let template = isBook ? Self.bookFrames[index % Self.bookFrames.count] : Self.tradeFrames[index % Self.tradeFrames.count]
+            let second = 9 * 3600 + 60 + records / 2_000
+            let time = String(format: "%02d%02d%02d", second / 3600, second / 60 % 60, second % 60)
+            let (message, count) = Self.rewrite(template, code: Self.streamCodes[index % Self.streamCodes.count], time: time)
+            frames.append(Self.webSocketFrame(message))
+            records += count
+            index += 1
+        }
+        return (frames, records)
+    }
+
+    /// Frames packed back to back into reads of at most `size` bytes, as a socket delivers them.
+    public static func socketReads(_ frames: [[UInt8]], size: Int = 16_384) -> [[UInt8]] {
+        var reads: [[UInt8]] = []
+        var read: [UInt8] = []
+        for frame in frames {
+            if read.count + frame.count > size {
+                reads.append(read)
+                read = []
+            }
+            read += frame
+        }
+        reads.append(read)
+        return reads
+    }
+
+    /// `0|TR|NNN|f0^f1^…`: field 0 (code) and field 1 (time) of each of the NNN records replaced.
+    static func rewrite(_ message: [UInt8], code: String, time: String) -> ([UInt8], Int) {
+        let text = String(decoding: message, as: UTF8.self)
+        let parts = text.split(separator: "|", maxSplits: 3, omittingEmptySubsequences: false)
+        let count = Int(parts[2])!
+        var fields = parts[3].split(separator: "^", omittingEmptySubsequences: false).map(String.init)
+        let perRecord = fields.count / count
+        for record in 0..<count {
+            fields[record * perRecord] = code
+            fields[record * perRecord + 1] = time
+        }
+        return (Array("\(parts[0])|\(parts[1])|\(parts[2])|\(fields.joined(separator: "^"))".utf8), count)
+    }
 
     /// 2026-06-08 11:48:30 KST, when the vectors were captured.
     public static let localTs: Int64 = 1_780_886_910 * 1_000_000_000

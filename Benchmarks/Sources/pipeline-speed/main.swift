@@ -15,51 +15,7 @@ import TickCore
 /// The stream is the real H0STCNT0 and H0STASP0 frames of ../shared/kis/vectors, their code and time fields
 /// rewritten so ten codes trade through a rising session clock (two trade frames for each book frame).
 
-let codes = ["005930", "000660", "005380", "035420", "035720", "051910", "006400", "068270", "105560", "055550"]
-
-/// One WebSocket text frame per message, the code and time fields of every record rewritten.
-func stream(records wanted: Int) -> (frames: [[UInt8]], records: Int) {
-    var frames: [[UInt8]] = []
-    var records = 0
-    var index = 0
-    // 2,000 records per market second: ten codes at a busy open.
-    while records < wanted {
-        let isBook = index % 3 == 2
-        let template = isBook ? Fixtures.bookFrames[index % Fixtures.bookFrames.count] : Fixtures.tradeFrames[index % Fixtures.tradeFrames.count]
-        let second = 9 * 3600 + 60 + records / 2_000
-        let time = String(format: "%02d%02d%02d", second / 3600, second / 60 % 60, second % 60)
-        let code = codes[index % codes.count]
-        let (message, count) = rewrite(template, code: code, time: time)
-        frames.append(webSocketFrame(message))
-        records += count
-        index += 1
-    }
-    return (frames, records)
-}
-
-/// `0|TR|NNN|f0^f1^…`: field 0 (code) and field 1 (time) of each of the NNN records replaced.
-func rewrite(_ message: [UInt8], code: String, time: String) -> ([UInt8], Int) {
-    let text = String(decoding: message, as: UTF8.self)
-    let parts = text.split(separator: "|", maxSplits: 3, omittingEmptySubsequences: false)
-    let count = Int(parts[2])!
-    var fields = parts[3].split(separator: "^", omittingEmptySubsequences: false).map(String.init)
-    let perRecord = fields.count / count
-    for record in 0..<count {
-        fields[record * perRecord] = code
-        fields[record * perRecord + 1] = time
-    }
-    return (Array("\(parts[0])|\(parts[1])|\(parts[2])|\(fields.joined(separator: "^"))".utf8), count)
-}
-
-func webSocketFrame(_ message: [UInt8]) -> [UInt8] {
-    var frame: [UInt8] = [0x81]
-    if message.count < 126 {
-        frame.append(UInt8(message.count))
-    } else {
-        frame += [126, UInt8(message.count >> 8), UInt8(message.count & 0xFF)]
-    }
-    return frame + message
-}
+let codes = Fixtures.streamCodes
 
 func wall() -> Int64 { WallClock().now() }
 
@@ -85,17 +41,8 @@ func report(_ latency: PipelineLatency, _ pipeline: PipelineHarness) {
 
 /// Socket-sized reads of back-to-back frames, as fast as the stages take them; each round on a fresh pipeline.
 func throughput(records: Int, mode: String, rounds: Int) throws {
-    let (frames, total) = stream(records: records)
-    var reads: [[UInt8]] = []
-    var read: [UInt8] = []
-    for frame in frames {
-        if read.count + frame.count > 16_384 {
-            reads.append(read)
-            read = []
-        }
-        read += frame
-    }
-    reads.append(read)
+    let (frames, total) = Fixtures.marketStream(records: records)
+    let reads = Fixtures.socketReads(frames)
     for _ in 0..<rounds {
         let pipeline = try harness(mode)
         let start = wall()
@@ -115,7 +62,7 @@ func throughput(records: Int, mode: String, rounds: Int) throws {
 
 /// One message per read at its scheduled instant; the wait before it is not counted.
 func latency(rate: Double, seconds: Double, mode: String) throws {
-    let (frames, total) = stream(records: Int(rate * seconds))
+    let (frames, total) = Fixtures.marketStream(records: Int(rate * seconds))
     let pipeline = try harness(mode)
     var due = wall() + 100_000_000
     let perRecord = 1e9 / rate
