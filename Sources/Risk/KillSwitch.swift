@@ -1,13 +1,14 @@
 import Synchronization
 public import TickCore
 
-/// The kill switch's flag: armed from any thread (a CLI command, a signal handler's thread, Telegram), read by the
-/// gate on the strategy thread.
+/// The operator's switches: the kill switch, and its mild sibling the entry pause. Set from any thread (a CLI
+/// command, a signal handler's thread, Telegram), read by the gate on the strategy thread.
 ///
-/// Relaxed ordering is enough: the flag publishes nothing else, and the strategy thread only has to see it soon,
+/// Relaxed ordering is enough: the flags publish nothing else, and the strategy thread only has to see them soon,
 /// which every load of an atomic guarantees.
 public final class KillSwitch: Sendable {
     private let armed = Atomic<Bool>(false)
+    private let paused = Atomic<Bool>(false)
 
     public init() {}
 
@@ -26,6 +27,21 @@ public final class KillSwitch: Sendable {
     ///
     /// - Complexity: O(1), one relaxed load.
     public var isArmed: Bool { self.armed.load(ordering: .relaxed) }
+
+    /// Stops new entries; exits, flattening and cancels still go, and working orders stay.
+    public func pauseEntries() {
+        self.paused.store(true, ordering: .relaxed)
+    }
+
+    /// Lets entries go again after `pauseEntries`.
+    public func resumeEntries() {
+        self.paused.store(false, ordering: .relaxed)
+    }
+
+    /// Whether entries are paused.
+    ///
+    /// - Complexity: O(1), one relaxed load.
+    public var entriesPaused: Bool { self.paused.load(ordering: .relaxed) }
 }
 
 /// How the kill switch prices the sells that close positions.

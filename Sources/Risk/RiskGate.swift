@@ -44,6 +44,8 @@ public enum RiskRejection: UInt8, BitwiseCopyable, Sendable {
     case openOrdersCap
     /// The buy's reservation is more than the buying power left.
     case exceedsBuyable
+    /// The operator paused entries (`KillSwitch.pauseEntries`): only exits and flattening go out.
+    case entriesPaused
 }
 
 /// The gate's answer for one intent.
@@ -56,8 +58,8 @@ public enum RiskDecision: BitwiseCopyable, Sendable, Equatable {
 ///
 /// The rules, in the order they are checked:
 /// - a cancel always passes;
-/// - an order that grows exposure (any buy, or purpose `.entry`) stops while the kill switch is armed or today's
-///   loss is past the limit; exits and flattening go on;
+/// - an order that grows exposure (any buy, or purpose `.entry`) stops while the kill switch is armed, entries are
+///   paused or today's loss is past the limit; exits and flattening go on;
 /// - nothing outside the session; nothing during a call auction (pre-open, closing, a VI's) unless the intent
 ///   asked for one; nothing in a halted code;
 /// - a limit price on the tick ladder and inside today's limits;
@@ -178,6 +180,7 @@ public struct RiskGate {
         let buy = intent.side == .buy
         if buy || intent.purpose == .entry {
             if self.killSwitch.isArmed { return .reject(.killSwitch) }
+            if self.killSwitch.entriesPaused { return .reject(.entriesPaused) }
             if account.dayPnL < -self.limits.dailyLossLimit { return .reject(.dailyLossLimit) }
         }
 
