@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "Journal", targets: ["Journal"]),
         .library(name: "Risk", targets: ["Risk"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Telegram", targets: ["Telegram"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -139,10 +140,17 @@ let package = Package(
             swiftSettings: common
         ),
 
+        // Operator notifications and remote control over the Telegram Bot API; the engine never imports it.
+        .target(
+            name: "Telegram",
+            dependencies: ["CCurl", "Engine", "JSON", "KIS", "Ring", "Risk", "TickCore"],
+            swiftSettings: unsafeCode
+        ),
+
         .executableTarget(
             name: "kistick",
             dependencies: [
-                "Engine", "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON",
+                "Engine", "Telegram", "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: common
@@ -180,6 +188,11 @@ let package = Package(
         .testTarget(
             name: "EngineTests",
             dependencies: ["Engine", "Journal", "KIS", "Simulator", "TickCore"],
+            swiftSettings: common
+        ),
+        .testTarget(
+            name: "TelegramTests",
+            dependencies: ["Telegram", "Engine", "KIS", "Simulator", "TickCore", "ScriptedServer", "JSON"],
             swiftSettings: common
         ),
         .testTarget(

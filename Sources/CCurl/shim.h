@@ -14,3 +14,6 @@ static inline CURLcode curlx_setopt_writefn(CURL *h, curlx_write_cb cb) { return
 static inline CURLcode curlx_getinfo_long(CURL *h, CURLINFO info, long *out) { return curl_easy_getinfo(h, info, out); }
 static inline CURLcode curlx_getinfo_off(CURL *h, CURLINFO info, curl_off_t *out) { return curl_easy_getinfo(h, info, out); }
 static inline CURLcode curlx_getinfo_socket(CURL *h, CURLINFO info, curl_socket_t *out) { return curl_easy_getinfo(h, info, out); }
+// Progress callback, whose non-zero return aborts a transfer (ends a Telegram long poll when the bot stops).
+typedef int (*curlx_xferinfo_cb)(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
+static inline CURLcode curlx_setopt_xferinfofn(CURL *h, curlx_xferinfo_cb cb) { return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, cb); }

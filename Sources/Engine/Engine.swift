@@ -110,6 +110,7 @@ public final class Engine: @unchecked Sendable {
     private let rings: StrategyRings
     private let session: WebSocketSession
     private let killSwitch = KillSwitch()
+    private let fillTap = FillTap()
     private let flags = StageFlags()
     private let housekeeping = Atomic<Bool>(true)
     private var feedThread: StageThread?
@@ -229,7 +230,7 @@ public final class Engine: @unchecked Sendable {
         self.afterThreads.append(
             try StageThread(name: "ks-journal") {
                 let journal = handoffs.journal.value
-                runJournal(journal, rings: rings, running: self.journaling)
+                runJournal(journal, rings: rings, fills: self.fillTap, running: self.journaling)
             })
         let (reconcileEvery, buyingPowerEvery) = (self.settings.reconcileSeconds, self.settings.buyingPowerSeconds)
         self.housekeeper = try StageThread(name: "ks-house") {
@@ -242,6 +243,29 @@ public final class Engine: @unchecked Sendable {
     public func armKillSwitch() {
         _ = self.killSwitch.arm()
     }
+
+    /// Stops new entries until `resumeEntries`; exits, cancels and the kill switch go on (Telegram's /pause).
+    public func pauseEntries() {
+        self.killSwitch.pauseEntries()
+    }
+
+    /// Lets entries go again after `pauseEntries`.
+    public func resumeEntries() {
+        self.killSwitch.resumeEntries()
+    }
+
+    /// Whether entries are paused.
+    public var entriesPaused: Bool { self.killSwitch.entriesPaused }
+
+    /// Hands the fills journaled since the last call to `body`, oldest first. One caller thread at a time (the
+    /// control loop); fills it was too slow to take are counted in `droppedFillReports`, never held up.
+    @discardableResult
+    public func takeFills(_ body: (FillReport) -> Void) -> Int {
+        self.fillTap.drain(body)
+    }
+
+    /// Fills `takeFills` never saw because its caller fell 1 024 behind.
+    public var droppedFillReports: Int { self.fillTap.dropped }
 
     /// A snapshot for the live status; collects the stages' latencies since the last call.
     public func status() -> EngineStatus {
@@ -442,11 +466,14 @@ private func runDispatcher(client: KISClient, pending: PendingRecorder, rings: S
 }
 
 /// The journal thread: batches of events written in one transaction each.
-private func runJournal(_ journal: Journal, rings: StrategyRings, running: borrowing Atomic<Bool>) {
+private func runJournal(_ journal: Journal, rings: StrategyRings, fills: FillTap, running: borrowing Atomic<Bool>) {
     var wait = SpinYieldSleep(maxSleepNanoseconds: 5_000_000)
     while true {
         let stopping = !running.load(ordering: .acquiring)
-        let taken = rings.journal.ring.drain(max: 4_096) { journal.append($0) }
+        let taken = rings.journal.ring.drain(max: 4_096) { event in
+            journal.append(event)
+            if case .fill(let fill) = event { fills.offer(fill) }
+        }
         if journal.bufferedCount > 0 { try? journal.flush() }
         if taken == 0 {
             if stopping { break }
