@@ -1,11 +1,22 @@
-/// Telegram's sending limits (core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this): about one
-/// message a second to a chat, at most 20 a minute to a group, about 30 a second in all; and after a 429, nothing
-/// until its `retry_after` has passed. Pure: time is given, nanoseconds on any monotonic scale.
+/// How fast messages may go out.
+struct RateLimits: Sendable {
+    /// Nanoseconds between two messages to one chat.
+    var perChatGap: Int64
+    /// Messages to one group chat per minute.
+    var groupPerMinute: Int
+    /// Messages to all chats per second.
+    var perSecond: Int
+
+    /// Telegram's (core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this): about one message a
+    /// second to a chat, at most 20 a minute to a group, about 30 a second in all.
+    static let telegram = RateLimits(perChatGap: RateLimiter.second, groupPerMinute: 20, perSecond: 30)
+}
+
+/// Keeps the sender within `RateLimits`, and after a 429 sends nothing until its `retry_after` has passed. Pure:
+/// time is given, nanoseconds on any monotonic scale.
 struct RateLimiter {
     static let second: Int64 = 1_000_000_000
-    static let perChatGap = Self.second
-    static let groupPerMinute = 20
-    static let perSecond = 30
+    let limits: RateLimits
 
     private var lastToChat: [Int64: Int64] = [:]
     /// Send times to each group chat within the last minute, oldest first.
@@ -14,14 +25,18 @@ struct RateLimiter {
     private var recent: [Int64] = []
     private var pausedUntil: Int64 = .min
 
+    init(limits: RateLimits = .telegram) {
+        self.limits = limits
+    }
+
     /// The earliest time a message to `chat` may go, at or after `now`.
     func earliest(chat: Int64, now: Int64) -> Int64 {
         var at = max(now, self.pausedUntil)
-        if let last = self.lastToChat[chat] { at = max(at, last + Self.perChatGap) }
-        if chat < 0, let sends = self.groupSends[chat], sends.count >= Self.groupPerMinute {
-            at = max(at, sends[sends.count - Self.groupPerMinute] + 60 * Self.second)
+        if let last = self.lastToChat[chat] { at = max(at, last + self.limits.perChatGap) }
+        if chat < 0, let sends = self.groupSends[chat], sends.count >= self.limits.groupPerMinute {
+            at = max(at, sends[sends.count - self.limits.groupPerMinute] + 60 * Self.second)
         }
-        if self.recent.count >= Self.perSecond { at = max(at, self.recent[self.recent.count - Self.perSecond] + Self.second) }
+        if self.recent.count >= self.limits.perSecond { at = max(at, self.recent[self.recent.count - self.limits.perSecond] + Self.second) }
         return at
     }
 

@@ -31,6 +31,7 @@ public struct TelegramCounters: Sendable, Equatable {
 /// messages are dropped and counted.
 public final class TelegramBot<Remote: EngineRemote>: Sendable {
     private let settings: TelegramSettings
+    private let limits: RateLimits
     private let remote: Remote
     private let phrases: Phrasebook
     private let log: @Sendable (String) -> Void
@@ -55,10 +56,19 @@ public final class TelegramBot<Remote: EngineRemote>: Sendable {
     ///   - remote: what commands act on.
     ///   - dailyLossLimit: the run's `RiskLimits.dailyLossLimit`, KRW, to tell when it is reached.
     ///   - log: where the bot writes what it ignored or failed to do (one line each; never the token).
-    public init(
+    public convenience init(
         settings: TelegramSettings, remote: Remote, dailyLossLimit: Int64,
         log: @escaping @Sendable (String) -> Void
     ) {
+        self.init(settings: settings, remote: remote, dailyLossLimit: dailyLossLimit, limits: .telegram, log: log)
+    }
+
+    /// The same with other sending limits (tests that send many messages to one chat).
+    init(
+        settings: TelegramSettings, remote: Remote, dailyLossLimit: Int64, limits: RateLimits,
+        log: @escaping @Sendable (String) -> Void
+    ) {
+        self.limits = limits
         self.settings = settings
         self.remote = remote
         self.phrases = Phrasebook(language: settings.language)
@@ -90,10 +100,10 @@ public final class TelegramBot<Remote: EngineRemote>: Sendable {
         for notification in found { self.broadcast(notification) }
     }
 
-    /// Tells the chats the run ended with `report`'s figures, waits up to `flushSeconds` for the queue to empty,
-    /// then stops both threads.
-    public func stop(report: EngineReport?, flushSeconds: Double = 5) {
-        if let report { self.broadcast(.stopped(DaySummary(report.status))) }
+    /// Tells the chats the run ended with `final`'s figures (the report's status), waits up to `flushSeconds` for
+    /// the queue to empty, then stops both threads.
+    public func stop(final status: EngineStatus?, flushSeconds: Double = 5) {
+        if let status { self.broadcast(.stopped(DaySummary(status))) }
         self.pollerStop.set()
         let deadline = self.clock.now() + Int64(flushSeconds * 1e9)
         while self.outbox.count > 0, self.clock.now() < deadline { self.clock.sleep(nanoseconds: 20_000_000) }
@@ -171,7 +181,7 @@ public final class TelegramBot<Remote: EngineRemote>: Sendable {
     /// The sender thread: the queue's messages, oldest first, as fast as Telegram's limits allow.
     private func send() {
         let api = BotAPI(http: BotHTTP(stop: self.senderStop), apiURL: self.settings.apiURL, token: self.settings.token)
-        var limiter = RateLimiter()
+        var limiter = RateLimiter(limits: self.limits)
         var failing = false
         while !self.senderStop.isSet {
             guard let message = self.outbox.peek() else {
