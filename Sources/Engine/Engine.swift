@@ -257,14 +257,14 @@ public final class Engine: @unchecked Sendable {
     /// Whether entries are paused.
     public var entriesPaused: Bool { self.killSwitch.entriesPaused }
 
-    /// Hands the fills journaled since the last call to `body`, oldest first. One caller thread at a time (the
-    /// control loop); fills it was too slow to take are counted in `droppedFillReports`, never held up.
+    /// Hands the fills journaled since the last call to `body`, oldest first (the control loop, for Telegram). Fills
+    /// it was too slow to take are counted in `droppedFillReports`; the journal thread never waits for it.
     @discardableResult
     public func takeFills(_ body: (FillReport) -> Void) -> Int {
         self.fillTap.drain(body)
     }
 
-    /// Fills `takeFills` never saw because its caller fell 1 024 behind.
+    /// Fills `takeFills` never saw because its caller fell `FillTap.capacity` behind.
     public var droppedFillReports: Int { self.fillTap.dropped }
 
     /// A snapshot for the live status; collects the stages' latencies since the last call.

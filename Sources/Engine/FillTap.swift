@@ -1,5 +1,4 @@
 import Orders
-import Ring
 import Synchronization
 public import TickCore
 
@@ -22,25 +21,43 @@ public struct FillReport: BitwiseCopyable, Sendable, Equatable {
     }
 }
 
-/// The fills the journal thread writes, passed on to one reader off the engine (the CLI's control loop, for
-/// Telegram). The journal thread is the only producer and never waits: when the reader falls behind, a fill is
-/// dropped from the tap (never from the journal) and counted.
+/// The fills the journal thread writes, passed on to a reader off the engine (the CLI's control loop, for
+/// Telegram). The journal thread never waits for the reader: when it falls `capacity` behind, a fill is dropped from
+/// the tap (never from the journal) and counted. A lock rather than an SPSC ring because the reader is an async
+/// loop that may resume on any thread; the journal thread takes it once per fill, never per tick, and appends
+/// within the reserved capacity, so it does not allocate.
 final class FillTap: Sendable {
-    private let ring = SPSCRing<FillReport>(capacity: 1_024)
+    static let capacity = 1_024
+    private let pending = Mutex<[FillReport]>([])
     private let droppedCount = Atomic<Int>(0)
 
-    /// Offers `fill` to the reader; the journal thread's only cost is one ring push.
+    init() {
+        self.pending.withLock { $0.reserveCapacity(Self.capacity) }
+    }
+
+    /// Offers `fill` to the reader.
     ///
-    /// - Complexity: O(1), no allocation, no lock.
+    /// - Complexity: O(1), an uncontended lock, no allocation.
     func offer(_ fill: Fill) {
         let report = FillReport(
             code: fill.code, side: fill.side, quantity: fill.quantity, price: fill.price, localTs: fill.localTs)
-        if !self.ring.tryPush(report) { self.droppedCount.add(1, ordering: .relaxed) }
+        let kept = self.pending.withLock { pending in
+            guard pending.count < Self.capacity else { return false }
+            pending.append(report)
+            return true
+        }
+        if !kept { self.droppedCount.add(1, ordering: .relaxed) }
     }
 
-    /// Hands every waiting fill to `body`, oldest first; one reader thread at a time.
+    /// Hands every waiting fill to `body`, oldest first.
+    /// - Returns: how many.
     func drain(_ body: (FillReport) -> Void) -> Int {
-        self.ring.drain(max: 1_024, body)
+        var taken: [FillReport] = []
+        taken.reserveCapacity(Self.capacity)
+        // Swapped out, so the journal thread keeps appending to reserved room and `body` runs outside the lock.
+        self.pending.withLock { swap(&$0, &taken) }
+        for fill in taken { body(fill) }
+        return taken.count
     }
 
     /// Fills the reader never saw because the tap was full.

@@ -1,0 +1,160 @@
+import Engine
+import Foundation
+import KIS
+import Simulator
+import Testing
+import TickCore
+
+@testable import Telegram
+
+/// The bot wired to a real engine trading the in-process simulator, as `kistick paper --telegram` runs it.
+@Suite(.serialized)
+struct EngineBotTests {
+    /// Settings that make the scalper trade within seconds of an accelerated market (EngineTests' eager set).
+    static let eager: [String: String] = [
+        "entry_interval_seconds": "60", "no_entry_after_open_seconds": "0", "min_strength": "0",
+        "min_imbalance": "-1", "max_spread_ticks": "5", "budget_krw": "300000", "cooldown_seconds": "30",
+        "time_stop_seconds": "120",
+    ]
+
+    /// The CLI's control loop, ten times faster: status and fills to the bot until `done`, at most `seconds`.
+    /// - Returns: the longest `observe` call, which must never wait on Telegram.
+    @discardableResult
+    static func drive(
+        _ engine: Engine, _ bot: TelegramBot<EngineLink>, _ what: String, seconds: Double,
+        until done: (EngineStatus) -> Bool
+    ) async throws -> Duration {
+        let deadline = Date().addingTimeInterval(seconds)
+        var longest = Duration.zero
+        while true {
+            let status = engine.status()
+            var fills: [FillReport] = []
+            engine.takeFills { fills.append($0) }
+            let start = ContinuousClock.now
+            bot.observe(status, fills: fills)
+            longest = max(longest, ContinuousClock.now - start)
+            if done(status) { return longest }
+            guard Date() < deadline else {
+                Issue.record("\(what): not within \(seconds) s")
+                return longest
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    @Test func fillsAreToldAndStopYesArmsTheKillSwitch() async throws {
+        let market = try await SimulatedMarket()
+        defer { market.remove() }
+        let fake = FakeBotAPI()
+        defer { fake.stop() }
+        let client = try market.client()
+        var settings = EngineSettings(codes: market.codes, journalPath: market.directory + "/journal.sqlite")
+        settings.parameters = Self.eager
+        settings.speed = 120
+        let engine = try Engine(client: client, settings: settings)
+        try engine.start()
+        let link = EngineLink(engine: engine, client: client)
+        let bot = TelegramBot(
+            settings: .testing(fake), remote: link, dailyLossLimit: link.dailyLossLimit, limits: .unlimited,
+            log: LogLines().sink)
+        try bot.start(codes: market.codes.map(\.description))
+        #expect(fake.waitUntilPolling())
+
+        // Each fill the engine journals reaches the chat with its code, side, quantity and price.
+        try await Self.drive(engine, bot, "a fill told", seconds: 45) { _ in fake.sent.contains { $0.text.contains("✅ 체결") } }
+        let fill = try #require(fake.sent.first { $0.text.contains("✅ 체결") }).text
+        #expect(fill.contains("매수") && fill.contains("주 @ ₩"))
+
+        fake.say("/pause", from: 111)
+        try await Self.drive(engine, bot, "paused", seconds: 10) { _ in engine.entriesPaused }
+        fake.say("/balance", from: 111)
+        fake.say("/orders", from: 111)
+        // Answered from KIS through the engine's client; on a loaded machine the simulator may time out, which is
+        // answered too.
+        try await Self.drive(engine, bot, "balance and orders", seconds: 15) { _ in
+            let answers = fake.sent.filter {
+                $0.text.hasPrefix("계좌 잔고\n예수금") || $0.text.hasPrefix("미체결 주문")
+                    || $0.text.hasPrefix("증권사 조회 실패")
+            }
+            return answers.count == 2
+        }
+
+        fake.say("/stop", from: 111)
+        try await Self.drive(engine, bot, "asked", seconds: 10) { _ in fake.sent.contains { $0.text.contains("/stop yes") } }
+        #expect(!engine.status().killSwitch)
+        fake.say("/stop yes", from: 111)
+        try await Self.drive(engine, bot, "armed", seconds: 10) { status in
+            status.killSwitch && fake.sent.contains { $0.chat == -222 && $0.text.contains("킬 스위치 작동") }
+        }
+        let report = engine.stop()
+        bot.stop(final: report.status, flushSeconds: 5)
+        client.tokens.stop()
+        #expect(report.status.killSwitch)
+        #expect(fake.sent.contains { $0.chat == 111 && $0.text.contains("엔진 종료") })
+        await market.stop()
+    }
+
+    @Test func theEngineKeepsTradingWhileTelegramIsDown() async throws {
+        let market = try await SimulatedMarket()
+        defer { market.remove() }
+        let gone = FakeBotAPI()
+        gone.stop()
+        let client = try market.client()
+        var settings = EngineSettings(codes: market.codes, journalPath: market.directory + "/journal.sqlite")
+        settings.parameters = Self.eager
+        settings.speed = 120
+        let engine = try Engine(client: client, settings: settings)
+        try engine.start()
+        let log = LogLines()
+        let bot = TelegramBot(
+            settings: .testing(gone), remote: EngineLink(engine: engine, client: client), dailyLossLimit: 300_000,
+            limits: .telegram, log: log.sink)
+        try bot.start(codes: market.codes.map(\.description))
+        let longest = try await Self.drive(engine, bot, "a fill", seconds: 60) { $0.orders.fills >= 1 }
+        let report = engine.stop()
+        bot.stop(final: report.status, flushSeconds: 0.5)
+        client.tokens.stop()
+        #expect(report.status.orders.fills >= 1, "the engine traded")
+        #expect(report.status.drops.lost == 0)
+        #expect(longest < .milliseconds(50), "observe never waited on Telegram")
+        #expect(bot.counters.sent == 0)
+        #expect(log.all.contains { $0.contains("Telegram unreachable") })
+        await market.stop()
+    }
+}
+
+/// A simulator serving the paper environment on loopback at 120× with a folder for tokens and journals.
+final class SimulatedMarket: Sendable {
+    let simulator: Simulator
+    let rest: String
+    let webSocket: String
+    let directory: String
+    let codes = Catalog.knownCodes.prefix(10).compactMap(SymbolCode.init)
+
+    init() async throws {
+        var config = SimConfig()
+        config.clock = .realtime(speed: 120)
+        config.symbols = self.codes.map(\.description)
+        config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
+        self.simulator = Simulator(config: config)
+        let endpoints = try await self.simulator.start()
+        let paper = try #require(endpoints[.paper])
+        (self.rest, self.webSocket) = (paper.rest, paper.webSocket)
+        self.directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("kistick-telegram-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+    }
+
+    func client() throws -> KISClient {
+        let settings = ClientSettings.madeUp(environment: .paper, restURL: self.rest, webSocketURL: self.webSocket)
+        return KISClient.make(settings: settings, cache: try TokenCache(directory: self.directory + "/tokens"))
+    }
+
+    func stop() async {
+        try? await self.simulator.stop()
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: self.directory)
+    }
+}
