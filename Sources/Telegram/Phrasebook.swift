@@ -97,8 +97,7 @@ struct Phrasebook {
     }
 
     func status(_ status: EngineStatus, paused: Bool, telegramDropped: Int) -> String {
-        let market = status.marketTime > 0
-            ? KST.text(time: KST.time(epochSeconds: status.marketTime / 1_000_000_000)) : "-"
+        let market = status.marketTime > 0 ? Self.clock(KST.time(epochSeconds: status.marketTime / 1_000_000_000)) : "-"
         let minutes = Int(status.wallSeconds / 60)
         let state: String
         if status.killSwitch {
@@ -192,6 +191,12 @@ struct Phrasebook {
     var stopCancelled: String { self.say("킬 스위치 취소", "Kill switch not armed") }
 
     // MARK: Numbers
+
+    /// `09:04:20` of an HHMMSS time.
+    static func clock(_ time: UInt32) -> String {
+        let digits = Array(KST.text(time: time))
+        return "\(String(digits[0..<2])):\(String(digits[2..<4])):\(String(digits[4..<6]))"
+    }
 
     /// `₩1,234,500`, the sign in front; the won sign reads the same in both languages.
     static func won(_ value: Int64) -> String {

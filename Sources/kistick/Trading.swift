@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import KIS
 import Simulator
+import Telegram
 import TickCore
 
 /// `kistick paper`: the engine trading an embedded simulator at an accelerated clock, the product's main job.
@@ -12,7 +13,8 @@ struct Paper: AsyncParsableCommand {
         discussion: """
             Starts a simulator on loopback (paper environment, seeded market), runs the full engine against it \
             (feed, candles, strategy, risk, orders, journal) at --speed times real time, shows a live status, and \
-            ends with a summary. SIGUSR1 or `kistick kill` arms the kill switch (cancel everything, flatten).
+            ends with a summary. SIGUSR1 or `kistick kill` arms the kill switch (cancel everything, flatten). With \
+            --telegram the run is reported to, and commanded from, a Telegram chat (README: Telegram).
             """)
 
     @OptionGroup var engine: EngineOptions
@@ -66,7 +68,8 @@ struct Live: AsyncParsableCommand {
         discussion: """
             Paper (모의투자) unless --env real, which trades real money and needs --yes-real-money. The journal \
             survives restarts: after a crash the next run rebuilds its state from it and reconciles with KIS before \
-            sending anything. SIGUSR1 or `kistick kill` arms the kill switch.
+            sending anything. SIGUSR1 or `kistick kill` arms the kill switch. With --telegram the run is reported \
+            to, and commanded from, a Telegram chat (README: Telegram).
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -111,6 +114,8 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Strategy and risk settings (flat key: value YAML; README lists the keys).") var settings: String?
     @Option(help: "Write the end-of-run report as JSON here.") var report: String?
     @Option(help: "SQLite journal of orders, fills and positions.") var journal: String?
+    @Option(help: "Telegram bot settings (telegram_bot_token, telegram_chat_ids, …): notifications and commands.")
+    var telegram: String?
 
     static func list(_ codes: String) -> [String] {
         codes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -145,8 +150,22 @@ struct EngineOptions: ParsableArguments {
             settings.parameters = try SettingsFile.load(path: path, keys: EngineSettings.knownKeys)
             settings.settingsPath = path
         }
+        // Read before anything starts, so a bad Telegram file stops the run before it trades.
+        let telegram = try self.telegram.map { path in try TelegramSettings.load(path: path) }
         let engine = try Engine(client: client, settings: settings)
         try engine.start()
+        let bot = telegram.map { telegram in
+            let link = EngineLink(engine: engine, client: client)
+            return TelegramBot(settings: telegram, remote: link, dailyLossLimit: link.dailyLossLimit) { line in
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+        }
+        do {
+            try bot?.start(codes: Self.list(codes))
+        } catch {
+            _ = engine.stop()
+            throw error
+        }
         let controls = EngineControls(pidFile: Self.pidFile)
         defer { controls.close() }
         let stopAt = duration.map { Date().addingTimeInterval($0) }
@@ -154,9 +173,20 @@ struct EngineOptions: ParsableArguments {
         while !controls.stopRequested, stopAt.map({ Date() < $0 }) ?? true {
             try await Task.sleep(for: .seconds(1))
             if controls.takeKillRequest() { engine.armKillSwitch() }
-            display.render(engine.status())
+            let status = engine.status()
+            display.render(status)
+            if let bot {
+                var fills: [FillReport] = []
+                engine.takeFills { fills.append($0) }
+                bot.observe(status, fills: fills)
+                let counters = bot.counters
+                print(
+                    "telegram: \(counters.sent) sent, \(counters.commands) commands, \(counters.dropped) dropped, "
+                        + "\(counters.failed) failed, \(counters.ignored) ignored")
+            }
         }
         let report = engine.stop()
+        bot?.stop(final: report.status)
         display.summary(report)
         if let path = self.report {
             try report.json().write(to: URL(fileURLWithPath: path))

@@ -157,6 +157,8 @@ import TickCore
         #expect(Phrasebook.won(999) == "₩999")
         #expect(Phrasebook.won(1_000) == "₩1,000")
         #expect(Phrasebook.won(-1_234_567) == "-₩1,234,567")
+        #expect(Phrasebook.clock(90_420) == "09:04:20")
+        #expect(Phrasebook.clock(153_000) == "15:30:00")
         let long = (0..<1_000).map { "line \($0)" }.joined(separator: "\n")
         let cut = TelegramBot<FakeRemote>.fit(long)
         #expect(cut.count <= 4_096)
