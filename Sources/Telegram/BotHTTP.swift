@@ -33,12 +33,10 @@ final class BotHTTP {
     /// Bodies larger than this are cut off (a getUpdates answer of 100 long messages is well below it).
     static let maxBody = 1 << 20
 
-    init(stop: StopFlag) {
+    /// Nil when libcurl cannot make a handle (out of memory).
+    init?(stop: StopFlag) {
         _ = Self.globalInit
-        guard let handle = unsafe curl_easy_init() else {
-            // Out of memory at start: nothing sensible is left to do.
-            fatalError("curl_easy_init failed")
-        }
+        guard let handle = unsafe curl_easy_init() else { return nil }
         unsafe self.handle = handle
         self.stop = stop
     }

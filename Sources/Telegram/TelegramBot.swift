@@ -138,7 +138,11 @@ public final class TelegramBot<Remote: EngineRemote>: Sendable {
 
     /// The poller thread: long polls for messages and answers the allowed chats'.
     private func poll() {
-        let api = BotAPI(http: BotHTTP(stop: self.pollerStop), apiURL: self.settings.apiURL, token: self.settings.token)
+        guard let http = BotHTTP(stop: self.pollerStop) else {
+            self.log("telegram: libcurl could not make a handle; no commands will be read")
+            return
+        }
+        let api = BotAPI(http: http, apiURL: self.settings.apiURL, token: self.settings.token)
         var desk = CommandDesk(remote: self.remote, phrases: self.phrases)
         // Nil until the backlog is skipped: a command sent while no engine ran is stale, and a stale /stop yes must
         // not flatten today's run.
@@ -180,7 +184,11 @@ public final class TelegramBot<Remote: EngineRemote>: Sendable {
 
     /// The sender thread: the queue's messages, oldest first, as fast as Telegram's limits allow.
     private func send() {
-        let api = BotAPI(http: BotHTTP(stop: self.senderStop), apiURL: self.settings.apiURL, token: self.settings.token)
+        guard let http = BotHTTP(stop: self.senderStop) else {
+            self.log("telegram: libcurl could not make a handle; nothing will be sent")
+            return
+        }
+        let api = BotAPI(http: http, apiURL: self.settings.apiURL, token: self.settings.token)
         var limiter = RateLimiter(limits: self.limits)
         var failing = false
         while !self.senderStop.isSet {
