@@ -48,7 +48,7 @@ public final class TelegramBot<Remote: EngineRemote>: Sendable {
     private let ignoredCount = Atomic<Int>(0)
     private let commandCount = Atomic<Int>(0)
 
-    /// Telegram's limit on one message's length.
+    /// Telegram's limit on one message's length, in UTF-16 code units (an emoji takes two).
     static var maxText: Int { 4_096 }
 
     /// - Parameters:
@@ -125,11 +125,14 @@ public final class TelegramBot<Remote: EngineRemote>: Sendable {
 
     /// `text` cut to Telegram's limit at a line end.
     static func fit(_ text: String) -> String {
-        guard text.count > Self.maxText else { return text }
+        guard text.utf16.count > Self.maxText else { return text }
         var kept = ""
+        var length = 0
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            guard kept.count + line.count + 2 < Self.maxText else { break }
+            // The line, its line break, and room for the closing "\n…".
+            guard length + line.utf16.count + 3 <= Self.maxText else { break }
             kept += (kept.isEmpty ? "" : "\n") + line
+            length += line.utf16.count + 1
         }
         return kept + "\n…"
     }

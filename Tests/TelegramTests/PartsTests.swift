@@ -161,9 +161,11 @@ import TickCore
         #expect(Phrasebook.clock(153_000) == "15:30:00")
         let long = (0..<1_000).map { "line \($0)" }.joined(separator: "\n")
         let cut = TelegramBot<FakeRemote>.fit(long)
-        #expect(cut.count <= 4_096)
+        #expect(cut.utf16.count <= 4_096 && cut.utf16.count > 4_000)
         #expect(cut.hasPrefix("line 0\nline 1\n"))
         #expect(cut.hasSuffix("\n…"))
         #expect(TelegramBot<FakeRemote>.fit("short") == "short")
+        let emoji = Array(repeating: "📡 시세 005930", count: 500).joined(separator: "\n")
+        #expect(TelegramBot<FakeRemote>.fit(emoji).utf16.count <= 4_096)
     }
 }
