@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "Journal", targets: ["Journal"]),
         .library(name: "Risk", targets: ["Risk"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Screener", targets: ["Screener"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -139,10 +140,18 @@ let package = Package(
             swiftSettings: common
         ),
 
+        // The TIER 1 universe screen (rankings, prices, daily bars cached in SQLite) and the subscription
+        // scheduler that fits its codes into KIS's 41 registrations; an operator feature the hot path never imports.
+        .target(
+            name: "Screener",
+            dependencies: ["KIS", "TickCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: common
+        ),
+
         .executableTarget(
             name: "kistick",
             dependencies: [
-                "Engine", "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON",
+                "Engine", "Screener", "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: common
@@ -180,6 +189,11 @@ let package = Package(
         .testTarget(
             name: "EngineTests",
             dependencies: ["Engine", "Journal", "KIS", "Simulator", "TickCore"],
+            swiftSettings: common
+        ),
+        .testTarget(
+            name: "ScreenerTests",
+            dependencies: ["Screener", "KIS", "JSON", "Simulator", "TickCore", "TestVectors"],
             swiftSettings: common
         ),
         .testTarget(
