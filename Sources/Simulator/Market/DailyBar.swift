@@ -58,7 +58,8 @@ enum History {
     /// The seeded trend and designation of the symbol at `index`: a third recent crosses, the rest spread over
     /// the other shapes; about one code in six carries a designation.
     static func profile(seed: UInt64, index: Int) -> (Trend, Designation) {
-        var random = SimRandom(seed: seed, stream: 0x2000 + UInt64(index))
+        // Streams far apart: SplitMix seeding of adjacent streams shares states, which made neighbours' draws alike.
+        var random = SimRandom(seed: seed, stream: 0x2000_0000 + UInt64(index) << 16)
         let trend: Trend =
             switch random.unit() {
             case ..<0.35: .recentCross
