@@ -193,7 +193,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ScreenerTests",
-            dependencies: ["Screener", "KIS", "JSON", "Simulator", "TickCore", "TestVectors"],
+            dependencies: ["Screener", "Engine", "KIS", "Simulator", "TickCore"],
             swiftSettings: common
         ),
         .testTarget(

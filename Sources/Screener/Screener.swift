@@ -61,6 +61,7 @@ public struct Screener {
     /// - Parameter progress: called after each candidate, on the calling thread.
     public func run(asOf: UInt32? = nil, progress: (ScreenProgress) -> Void = { _ in }) throws(ScreenError) -> ScreenReport {
         let asOf = asOf ?? KST.date(epochSeconds: WallClock().epochSeconds())
+        precondition(KST.epochSeconds(date: asOf, time: 0) != nil, "screen date \(asOf) is not a YYYYMMDD date")
         let candidates = try self.candidates()
         var results: [ScreenResult] = []
         for (i, candidate) in candidates.enumerated() {
@@ -102,9 +103,7 @@ public struct Screener {
     /// otherwise topped up (days after the newest cached bar) or fetched whole, 100 rows per call.
     func bars(_ code: String, asOf: UInt32) throws(ScreenError) -> [DailyClose] {
         let need = self.settings.fetchedBars
-        guard let midnight = KST.epochSeconds(date: asOf, time: 0) else {
-            preconditionFailure("screen date \(asOf) is not a YYYYMMDD date")
-        }
+        let midnight = KST.epochSeconds(date: asOf, time: 0)!
         // Trading days are about 5/7 of calendar days, less some 15 holidays a year.
         let from = KST.date(epochSeconds: midnight - Int64(need * 3 / 2 + 20) * 86_400)
         let lastDay = KST.date(epochSeconds: midnight - 86_400)

@@ -64,5 +64,8 @@ import Testing
         await #expect(processExitsWith: .failure) {
             _ = MovingAverages.cross([1, 2, 3], fast: 4, slow: 4, lookback: 0)
         }
+        await #expect(processExitsWith: .failure) {
+            _ = MovingAverages.cross([1, 2, 3], fast: 1, slow: 2, lookback: -1)
+        }
     }
 }

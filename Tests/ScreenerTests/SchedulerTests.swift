@@ -70,5 +70,8 @@ import TickCore
         await #expect(processExitsWith: .failure) {
             _ = SubscriptionScheduler(ranked: SchedulerTests.codes(30), live: 10, core: 11)
         }
+        await #expect(processExitsWith: .failure) {
+            _ = SubscriptionScheduler(ranked: SchedulerTests.codes(3) + SchedulerTests.codes(1))
+        }
     }
 }

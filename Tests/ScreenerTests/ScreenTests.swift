@@ -78,6 +78,20 @@ import TickCore
     }
 }
 
+extension ScreenTests {
+    @Test func aScreenDateThatIsNoDateIsAProgrammingError() async {
+        await #expect(processExitsWith: .failure) {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-screen-\(getpid())").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let client = KISClient.make(
+                settings: .madeUp(environment: .real, restURL: "http://127.0.0.1:1", webSocketURL: "ws://127.0.0.1:1"),
+                cache: try TokenCache(directory: directory))
+            _ = try Screener(client: client, settings: ScreenSettings(), cache: BarCache(path: directory + "/bars.sqlite"))
+                .run(asOf: 20_261_399)
+        }
+    }
+}
+
 /// A simulator (real server, market at wall speed: a manual clock would also stop the per-second rate window, so
 /// the 21st call would be refused for good) trading `codes`, and a folder for token caches and the bar cache.
 final class ScreenMarket: Sendable {
