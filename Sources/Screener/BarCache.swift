@@ -41,7 +41,8 @@ public final class BarCache {
                             PRIMARY KEY (code, date)) WITHOUT ROWID;
                         CREATE TABLE IF NOT EXISTS fetched (
                             code TEXT PRIMARY KEY, oldest INTEGER NOT NULL, checked INTEGER NOT NULL) WITHOUT ROWID;
-                        """)
+                        """
+                )
             }
         } catch {
             throw .cache(path: path, reason: "\(error)")
@@ -61,16 +62,27 @@ public final class BarCache {
         do {
             return try self.queue.read { db in
                 let rows = try Row.fetchAll(
-                    db, sql: "SELECT date, close, value FROM daily_bar WHERE code = ? AND date < ? ORDER BY date",
-                    arguments: [code, Int64(before)])
+                    db,
+                    sql: "SELECT date, close, value FROM daily_bar WHERE code = ? AND date < ? ORDER BY date",
+                    arguments: [code, Int64(before)]
+                )
                 let bars = rows.map { row in
                     DailyClose(
-                        date: UInt32(truncatingIfNeeded: row[0] as Int64), close: row[1], tradedValue: row[2])
+                        date: UInt32(truncatingIfNeeded: row[0] as Int64),
+                        close: row[1],
+                        tradedValue: row[2]
+                    )
                 }
-                let fetched = try Row.fetchOne(db, sql: "SELECT oldest, checked FROM fetched WHERE code = ?", arguments: [code])
+                let fetched = try Row.fetchOne(
+                    db,
+                    sql: "SELECT oldest, checked FROM fetched WHERE code = ?",
+                    arguments: [code]
+                )
                 return Entry(
-                    bars: bars, oldest: fetched.map { UInt32(truncatingIfNeeded: $0[0] as Int64) },
-                    checked: fetched.map { UInt32(truncatingIfNeeded: $0[1] as Int64) })
+                    bars: bars,
+                    oldest: fetched.map { UInt32(truncatingIfNeeded: $0[0] as Int64) },
+                    checked: fetched.map { UInt32(truncatingIfNeeded: $0[1] as Int64) }
+                )
             }
         } catch {
             throw .cache(path: self.path, reason: "\(error)")
@@ -78,20 +90,33 @@ public final class BarCache {
     }
 
     /// Stores `bars` of `code` and records a fetch from `oldest` on screen date `checked`.
-    func store(_ code: String, bars: [DailyClose], oldest: UInt32, checked: UInt32) throws(ScreenError) {
+    /// - Parameter replacing: drop the code's cached bars first (KIS adjusted its past closes).
+    func store(
+        _ code: String,
+        bars: [DailyClose],
+        oldest: UInt32,
+        checked: UInt32,
+        replacing: Bool
+    ) throws(ScreenError) {
         do {
             try self.queue.write { db in
+                if replacing {
+                    try db.execute(sql: "DELETE FROM daily_bar WHERE code = ?", arguments: [code])
+                    try db.execute(sql: "DELETE FROM fetched WHERE code = ?", arguments: [code])
+                }
                 for bar in bars {
                     try db.execute(
                         sql: "INSERT OR REPLACE INTO daily_bar (code, date, close, value) VALUES (?, ?, ?, ?)",
-                        arguments: [code, Int64(bar.date), bar.close, bar.tradedValue])
+                        arguments: [code, Int64(bar.date), bar.close, bar.tradedValue]
+                    )
                 }
                 try db.execute(
                     sql: """
                         INSERT INTO fetched (code, oldest, checked) VALUES (?, ?, ?)
                         ON CONFLICT (code) DO UPDATE SET oldest = min(oldest, excluded.oldest), checked = excluded.checked
                         """,
-                    arguments: [code, Int64(oldest), Int64(checked)])
+                    arguments: [code, Int64(oldest), Int64(checked)]
+                )
             }
         } catch {
             throw .cache(path: self.path, reason: "\(error)")

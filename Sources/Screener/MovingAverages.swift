@@ -34,7 +34,10 @@ public enum MovingAverages {
     /// The most recent golden cross within the last `lookback` closes (oldest first).
     /// - Complexity: O(`lookback` × `slow`), allocation-free.
     public static func cross(_ closes: [Int64], fast: Int, slow: Int, lookback: Int) -> Cross {
-        precondition(fast > 0 && fast < slow, "the fast period \(fast) must be positive and shorter than the slow \(slow)")
+        precondition(
+            fast > 0 && fast < slow,
+            "the fast period \(fast) must be positive and shorter than the slow \(slow)"
+        )
         precondition(lookback >= 0, "lookback \(lookback) is negative")
         let last = closes.count - 1
         guard closes.count >= slow + 1 else { return .notEnoughCloses(have: closes.count, need: slow + 1) }

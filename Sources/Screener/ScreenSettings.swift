@@ -56,7 +56,11 @@ public struct ScreenSettings: Sendable, Equatable, Encodable {
         func int(_ key: Key, _ range: ClosedRange<Int64>, _ value: inout Int64) throws(ScreenError) {
             guard let text = parameters[key.rawValue] else { return }
             guard let read = Int64(text), range.contains(read) else {
-                throw .setting(key: key.rawValue, path: path, expected: "an integer in \(range.lowerBound)...\(range.upperBound)")
+                throw .setting(
+                    key: key.rawValue,
+                    path: path,
+                    expected: "an integer in \(range.lowerBound)...\(range.upperBound)"
+                )
             }
             value = read
         }
@@ -85,18 +89,33 @@ public struct ScreenSettings: Sendable, Equatable, Encodable {
             }
         }
         guard self.fastPeriod < self.slowPeriod else {
-            throw .setting(key: Key.fastPeriod.rawValue, path: path, expected: "fewer days than \(Key.slowPeriod.rawValue) (\(self.slowPeriod))")
+            throw .setting(
+                key: Key.fastPeriod.rawValue,
+                path: path,
+                expected: "fewer days than \(Key.slowPeriod.rawValue) (\(self.slowPeriod))"
+            )
         }
         guard self.minPrice <= self.maxPrice else {
-            throw .setting(key: Key.minPrice.rawValue, path: path, expected: "at most \(Key.maxPrice.rawValue) (\(self.maxPrice))")
+            throw .setting(
+                key: Key.minPrice.rawValue,
+                path: path,
+                expected: "at most \(Key.maxPrice.rawValue) (\(self.maxPrice))"
+            )
         }
         guard self.historyDays >= self.requiredBars else {
             throw .setting(
-                key: Key.historyDays.rawValue, path: path,
-                expected: "at least \(Key.slowPeriod.rawValue) + \(Key.crossWithinDays.rawValue) + 1 = \(self.requiredBars)")
+                key: Key.historyDays.rawValue,
+                path: path,
+                expected:
+                    "at least \(Key.slowPeriod.rawValue) + \(Key.crossWithinDays.rawValue) + 1 = \(self.requiredBars)"
+            )
         }
         guard self.coreCodes <= self.liveCodes else {
-            throw .setting(key: Key.coreCodes.rawValue, path: path, expected: "at most \(Key.liveCodes.rawValue) (\(self.liveCodes))")
+            throw .setting(
+                key: Key.coreCodes.rawValue,
+                path: path,
+                expected: "at most \(Key.liveCodes.rawValue) (\(self.liveCodes))"
+            )
         }
     }
 

@@ -59,7 +59,9 @@ public struct Screener {
 
     /// Screens the ranked candidates as of `asOf` (YYYYMMDD, KST; default today).
     /// - Parameter progress: called after each candidate, on the calling thread.
-    public func run(asOf: UInt32? = nil, progress: (ScreenProgress) -> Void = { _ in }) throws(ScreenError) -> ScreenReport {
+    public func run(asOf: UInt32? = nil, progress: (ScreenProgress) -> Void = { _ in }) throws(ScreenError)
+        -> ScreenReport
+    {
         let asOf = asOf ?? KST.date(epochSeconds: WallClock().epochSeconds())
         precondition(KST.epochSeconds(date: asOf, time: 0) != nil, "screen date \(asOf) is not a YYYYMMDD date")
         let candidates = try self.candidates()
@@ -72,10 +74,14 @@ public struct Screener {
                 throw .kis(call: "inquire-price \(candidate.code)", reason: "\(error)")
             }
             let bars = try self.bars(candidate.code, asOf: asOf)
-            results.append(Self.evaluate(code: candidate.code, name: candidate.name, quote: quote, bars: bars, self.settings))
+            results.append(
+                Self.evaluate(code: candidate.code, name: candidate.name, quote: quote, bars: bars, self.settings)
+            )
             progress(ScreenProgress(done: i + 1, total: candidates.count, code: candidate.code))
         }
-        results.sort { ($0.passed ? 0 : 1, -$0.averageTradedValue, $0.code) < ($1.passed ? 0 : 1, -$1.averageTradedValue, $1.code) }
+        results.sort {
+            ($0.passed ? 0 : 1, -$0.averageTradedValue, $0.code) < ($1.passed ? 0 : 1, -$1.averageTradedValue, $1.code)
+        }
         return ScreenReport(asOf: asOf, settings: self.settings, results: results)
     }
 
@@ -100,50 +106,70 @@ public struct Screener {
     }
 
     /// The last `fetchedBars` completed bars of `code`: from the cache when it was filled for this screen date,
-    /// otherwise topped up (days after the newest cached bar) or fetched whole, 100 rows per call.
+    /// otherwise topped up (from the newest cached bar on) or fetched whole, 100 rows per call. KIS's bars are
+    /// adjusted for splits and rights issues, which rewrites past closes: a top-up whose first bar no longer
+    /// matches the cached one replaces the code's bars with a whole fetch.
     func bars(_ code: String, asOf: UInt32) throws(ScreenError) -> [DailyClose] {
         let need = self.settings.fetchedBars
         let midnight = KST.epochSeconds(date: asOf, time: 0)!
         // Trading days are about 5/7 of calendar days, less some 15 holidays a year.
         let from = KST.date(epochSeconds: midnight - Int64(need * 3 / 2 + 20) * 86_400)
-        let lastDay = KST.date(epochSeconds: midnight - 86_400)
         let cached = try self.cache.entry(code, before: asOf)
         if cached.checked == asOf, cached.bars.count >= need || (cached.oldest ?? .max) <= from {
             return Array(cached.bars.suffix(need))
         }
-        var start = from
-        if cached.bars.count >= need, let newest = cached.bars.last, let newestMidnight = KST.epochSeconds(date: newest.date, time: 0) {
-            start = KST.date(epochSeconds: newestMidnight + 86_400)
-        }
-        var fetched: [DailyClose] = []
-        if start <= lastDay {
-            do {
-                fetched = try self.client.dailyBars(code, from: start, to: lastDay).compactMap { bar in
-                    guard let date = UInt32(bar.date), date < asOf else { return nil }
-                    return DailyClose(date: date, close: bar.close, tradedValue: bar.tradedValue)
-                }
-            } catch {
-                throw .kis(call: "inquire-daily-itemchartprice \(code)", reason: "\(error)")
+        if cached.bars.count >= need, let newest = cached.bars.last {
+            let topUp = try self.fetch(code, from: newest.date, asOf: asOf)
+            if topUp.first == newest {
+                try self.cache.store(code, bars: topUp, oldest: newest.date, checked: asOf, replacing: false)
+                return Array(try self.cache.entry(code, before: asOf).bars.suffix(need))
             }
         }
-        try self.cache.store(code, bars: fetched, oldest: start, checked: asOf)
+        try self.cache.store(code, bars: try self.fetch(code, from: from, asOf: asOf), oldest: from, checked: asOf, replacing: true)
         return Array(try self.cache.entry(code, before: asOf).bars.suffix(need))
+    }
+
+    /// KIS's completed daily bars of `code` from `from` to the day before `asOf`, oldest first.
+    private func fetch(_ code: String, from: UInt32, asOf: UInt32) throws(ScreenError) -> [DailyClose] {
+        let lastDay = KST.date(epochSeconds: KST.epochSeconds(date: asOf, time: 0)! - 86_400)
+        guard from <= lastDay else { return [] }
+        do {
+            return try self.client.dailyBars(code, from: from, to: lastDay).compactMap { bar in
+                guard let date = UInt32(bar.date), date < asOf else { return nil }
+                return DailyClose(date: date, close: bar.close, tradedValue: bar.tradedValue)
+            }
+        } catch {
+            throw .kis(call: "inquire-daily-itemchartprice \(code)", reason: "\(error)")
+        }
     }
 
     /// Judges one code: its quote (market cap, price, KIS's marks) and its completed daily bars, oldest first.
     public static func evaluate(
-        code: String, name: String, quote: Quote, bars: [DailyClose], _ settings: ScreenSettings
+        code: String,
+        name: String,
+        quote: Quote,
+        bars: [DailyClose],
+        _ settings: ScreenSettings
     ) -> ScreenResult {
         let closes = bars.map(\.close)
         let recent = bars.suffix(settings.tradedValueDays)
         let averageValue = recent.isEmpty ? 0 : recent.reduce(0) { $0 + $1.tradedValue } / Int64(recent.count)
         let last = closes.count - 1
         var result = ScreenResult(
-            code: code, name: name, passed: false, price: quote.price, marketCap: quote.marketCap,
-            tradedValueToday: quote.tradedValue, averageTradedValue: averageValue,
+            code: code,
+            name: name,
+            passed: false,
+            price: quote.price,
+            marketCap: quote.marketCap,
+            tradedValueToday: quote.tradedValue,
+            averageTradedValue: averageValue,
             fastAverage: MovingAverages.mean(closes, period: settings.fastPeriod, endingAt: last),
-            slowAverage: MovingAverages.mean(closes, period: settings.slowPeriod, endingAt: last), crossDaysAgo: nil,
-            bars: bars.count, designations: Self.designations(quote), reasons: [])
+            slowAverage: MovingAverages.mean(closes, period: settings.slowPeriod, endingAt: last),
+            crossDaysAgo: nil,
+            bars: bars.count,
+            designations: Self.designations(quote),
+            reasons: []
+        )
         if settings.excludeDesignated {
             result.reasons += result.designations
         }
@@ -153,19 +179,29 @@ public struct Screener {
         if averageValue < settings.minTradedValue {
             result.reasons.append(
                 "\(settings.tradedValueDays)-day average traded value \(averageValue / 100_000_000)억 < "
-                    + "\(settings.minTradedValue / 100_000_000)억")
+                    + "\(settings.minTradedValue / 100_000_000)억"
+            )
         }
         if quote.price < settings.minPrice || quote.price > settings.maxPrice {
             result.reasons.append("price \(quote.price) outside \(settings.minPrice)...\(settings.maxPrice)")
         }
         let (fast, slow) = ("MA\(settings.fastPeriod)", "MA\(settings.slowPeriod)")
-        switch MovingAverages.cross(closes, fast: settings.fastPeriod, slow: settings.slowPeriod, lookback: settings.crossWithinDays) {
+        switch MovingAverages.cross(
+            closes,
+            fast: settings.fastPeriod,
+            slow: settings.slowPeriod,
+            lookback: settings.crossWithinDays
+        ) {
         case .crossed(let daysAgo):
             result.crossDaysAgo = daysAgo
         case .aboveSince(let days):
-            result.reasons.append("\(fast) above \(slow) for more than \(days) days: no cross within \(settings.crossWithinDays)")
+            result.reasons.append(
+                "\(fast) above \(slow) for more than \(days) days: no cross within \(settings.crossWithinDays)"
+            )
         case .below:
-            result.reasons.append("\(fast) \(Self.format(result.fastAverage)) ≤ \(slow) \(Self.format(result.slowAverage))")
+            result.reasons.append(
+                "\(fast) \(Self.format(result.fastAverage)) ≤ \(slow) \(Self.format(result.slowAverage))"
+            )
         case .notEnoughCloses(let have, let need):
             result.reasons.append("\(have) daily bars, \(need) needed for \(slow) and a cross")
         }
@@ -179,7 +215,9 @@ public struct Screener {
     static func designations(_ quote: Quote) -> [String] {
         var marks: [String] = []
         if quote.suspended || quote.status == "58" { marks.append("halted") }
-        if ["02", "03"].contains(quote.marketWarning) || ["52", "53"].contains(quote.status) { marks.append("warned") }
+        if ["02", "03"].contains(quote.marketWarning) || ["52", "53"].contains(quote.status) {
+            marks.append("warned")
+        }
         if quote.administrative || quote.status == "51" { marks.append("administrative issue") }
         if quote.overheated || quote.status == "59" { marks.append("overheated") }
         return marks

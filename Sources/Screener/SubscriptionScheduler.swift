@@ -47,7 +47,8 @@ public struct SubscriptionScheduler: Sendable, Equatable {
     public init(ranked: [SymbolCode], live: Int = SubscriptionBudget.maxLiveCodes, core: Int = 14) {
         precondition(
             (1...SubscriptionBudget.maxLiveCodes).contains(live),
-            "live codes \(live) outside 1...\(SubscriptionBudget.maxLiveCodes): KIS allows 41 registrations")
+            "live codes \(live) outside 1...\(SubscriptionBudget.maxLiveCodes): KIS allows 41 registrations"
+        )
         precondition((0...live).contains(core), "core codes \(core) outside 0...\(live)")
         precondition(Set(ranked).count == ranked.count, "the ranked universe holds a code twice")
         self.universe = ranked

@@ -15,7 +15,8 @@ struct Screen: AsyncParsableCommand {
             price and at least 250 completed daily bars (cached in SQLite, so a second run the same day fetches no \
             bars). The rankings are real-environment quotations: use --env real (no order is ever sent). Criteria \
             are the screen_* keys of --settings (README lists them).
-            """)
+            """
+    )
 
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Settings file with screen_* keys (flat key: value YAML).") var settings: String?
@@ -27,7 +28,9 @@ struct Screen: AsyncParsableCommand {
         // The embedded simulator serves the rankings on its real host, as KIS does.
         if connection.sim { connection.env = .real }
         // A simulator's bars are its own: they never go into (or come from) the cache of KIS's.
-        let simulatorCache = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-screen-\(getpid()).sqlite").path
+        let simulatorCache = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kistick-screen-\(getpid()).sqlite"
+        ).path
         defer { if connection.sim { try? FileManager.default.removeItem(atPath: simulatorCache) } }
         let cachePath = try self.cache ?? (connection.sim ? simulatorCache : ScreenOptions.defaultCache())
         let report = try await connection.withClient(simSymbols: Catalog.knownCodes) { client in
@@ -57,23 +60,35 @@ enum ScreenOptions {
     /// Runs the screen with a progress bar on stderr.
     static func screen(client: KISClient, settings: ScreenSettings, cachePath: String) throws -> ScreenReport {
         let screener = Screener(client: client, settings: settings, cache: try BarCache(path: cachePath))
-        FileHandle.standardError.write(Data("screening: rankings…".utf8))
+        // A bar redrawn in place on a terminal; nothing in a log file.
+        let terminal = isatty(STDERR_FILENO) != 0
+        if terminal { FileHandle.standardError.write(Data("screening: rankings…".utf8)) }
         let report = try screener.run { progress in
+            guard terminal else { return }
             let width = 30
             let filled = width * progress.done / max(progress.total, 1)
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            FileHandle.standardError.write(Data("\r\u{1B}[2Kscreening [\(bar)] \(progress.done)/\(progress.total) \(progress.code)".utf8))
+            FileHandle.standardError.write(
+                Data("\r\u{1B}[2Kscreening [\(bar)] \(progress.done)/\(progress.total) \(progress.code)".utf8)
+            )
         }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+        if terminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
         return report
     }
 
     static func printReport(_ report: ScreenReport) {
         let s = report.settings
-        print("screen of \(report.asOf): market cap ≥ \(s.minMarketCap)억, \(s.tradedValueDays)-day traded value ≥ "
-            + "\(s.minTradedValue / 100_000_000)억, price \(s.minPrice)…\(s.maxPrice), MA\(s.fastPeriod) > MA\(s.slowPeriod) "
-            + "crossed within \(s.crossWithinDays) days\(s.excludeDesignated ? ", no halted/warned/administrative" : "")")
-        var table = [["code", "name", "price", "cap (억)", "value/day (억)", "today (억)", "MA\(s.fastPeriod)", "MA\(s.slowPeriod)", "cross"]]
+        print(
+            "screen of \(report.asOf): market cap ≥ \(s.minMarketCap)억, \(s.tradedValueDays)-day traded value ≥ "
+                + "\(s.minTradedValue / 100_000_000)억, price \(s.minPrice)…\(s.maxPrice), MA\(s.fastPeriod) > MA\(s.slowPeriod) "
+                + "crossed within \(s.crossWithinDays) days\(s.excludeDesignated ? ", no halted/warned/administrative" : "")"
+        )
+        var table = [
+            [
+                "code", "name", "price", "cap (억)", "value/day (억)", "today (억)", "MA\(s.fastPeriod)",
+                "MA\(s.slowPeriod)", "cross",
+            ]
+        ]
         for r in report.passing {
             table.append([
                 r.code, r.name, "\(r.price)", "\(r.marketCap)", "\(r.averageTradedValue / 100_000_000)",
@@ -86,7 +101,10 @@ enum ScreenOptions {
         let failing = report.failing
         guard !failing.isEmpty else { return }
         print("")
-        printTable([["code", "name", "failed because"]] + failing.map { [$0.code, $0.name, $0.reasons.joined(separator: "; ")] })
+        printTable(
+            [["code", "name", "failed because"]]
+                + failing.map { [$0.code, $0.name, $0.reasons.joined(separator: "; ")] }
+        )
     }
 
     private static func format(_ value: Double?) -> String {
@@ -113,7 +131,8 @@ struct TradingPlan {
         let passing = report.passing.compactMap { SymbolCode($0.code) }
         guard !passing.isEmpty else {
             throw ValidationError(
-                "no code passed the screen of \(report.results.count) candidates (`kistick screen` says why); name --codes instead")
+                "no code passed the screen of \(report.results.count) candidates (`kistick screen` says why); name --codes instead"
+            )
         }
         var plan = TradingPlan(codes: [])
         plan.codes = passing
@@ -121,7 +140,11 @@ struct TradingPlan {
         plan.rotationSeconds = settings.rotationSeconds
         let live = plan.scheduler?.live.count ?? 0
         FileHandle.standardError.write(
-            Data("screen: \(passing.count) of \(report.results.count) codes pass; \(live) live, \(passing.count - live) rotating\n".utf8))
+            Data(
+                "screen: \(passing.count) of \(report.results.count) codes pass; \(live) live, \(passing.count - live) rotating\n"
+                    .utf8
+            )
+        )
         return plan
     }
 }

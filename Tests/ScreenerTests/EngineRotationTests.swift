@@ -15,12 +15,15 @@ import TickCore
         config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
         let simulator = Simulator(config: config)
         let paper = try #require(try await simulator.start()[.paper])
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-rotation-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kistick-rotation-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let client = KISClient.make(
             settings: .madeUp(environment: .paper, restURL: paper.rest, webSocketURL: paper.webSocket),
-            cache: try TokenCache(directory: directory + "/tokens"))
+            cache: try TokenCache(directory: directory + "/tokens")
+        )
         defer { client.tokens.stop() }
 
         let table = codes.compactMap(SymbolCode.init)
@@ -44,16 +47,24 @@ import TickCore
         settings.subscribed = [SymbolCode("000660")!]
         let client = KISClient.make(
             settings: .madeUp(environment: .paper, restURL: "http://127.0.0.1:1", webSocketURL: "ws://127.0.0.1:1"),
-            cache: try TokenCache(directory: FileManager.default.temporaryDirectory.appendingPathComponent("kistick-rotation-\(UUID().uuidString)").path))
+            cache: try TokenCache(
+                directory: FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "kistick-rotation-\(UUID().uuidString)"
+                ).path
+            )
+        )
         #expect(throws: EngineError.self) { try Engine(client: client, settings: settings) }
     }
 
     @Test func resubscribingACodeOutsideTheTableIsAProgrammingError() async {
         await #expect(processExitsWith: .failure) {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-rotation-\(getpid())").path
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "kistick-rotation-\(getpid())"
+            ).path
             let client = KISClient.make(
                 settings: .madeUp(environment: .paper, restURL: "http://127.0.0.1:1", webSocketURL: "ws://127.0.0.1:1"),
-                cache: try TokenCache(directory: directory))
+                cache: try TokenCache(directory: directory)
+            )
             let settings = EngineSettings(codes: [SymbolCode("005930")!], journalPath: directory + "/journal.sqlite")
             let engine = try Engine(client: client, settings: settings)
             engine.resubscribe(unsubscribe: [], subscribe: [SymbolCode("000660")!])

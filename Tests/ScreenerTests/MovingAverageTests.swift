@@ -30,7 +30,9 @@ import Testing
 
     @Test func equalAveragesAreNotAbove() {
         #expect(MovingAverages.cross([5, 5, 5, 5, 5], fast: 2, slow: 4, lookback: 3) == .below)
-        #expect(MovingAverages.cross([5, 5, 5, 5], fast: 2, slow: 4, lookback: 3) == .notEnoughCloses(have: 4, need: 5))
+        #expect(
+            MovingAverages.cross([5, 5, 5, 5], fast: 2, slow: 4, lookback: 3) == .notEnoughCloses(have: 4, need: 5)
+        )
     }
 
     /// 200 closes falling 1000, 998, … 602, then 60 rising 602, 614, … 1310.

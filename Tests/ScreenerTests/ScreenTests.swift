@@ -1,6 +1,6 @@
 import Foundation
 import KIS
-import Screener
+@testable import Screener
 import Simulator
 import Testing
 import TickCore
@@ -15,7 +15,9 @@ import TickCore
         let cache = try BarCache(path: market.directory + "/bars.sqlite")
         let settings = ScreenSettings()
         var seen: [ScreenProgress] = []
-        let report = try Screener(client: client, settings: settings, cache: cache).run(asOf: market.today) { seen.append($0) }
+        let report = try Screener(client: client, settings: settings, cache: cache).run(asOf: market.today) {
+            seen.append($0)
+        }
 
         #expect(Set(report.results.map(\.code)) == Set(ScreenMarket.codes))
         #expect(seen.map(\.done) == Array(1...ScreenMarket.codes.count))
@@ -44,23 +46,41 @@ import TickCore
         // The averages are those of KIS's bars before the screen date, as the client reads them.
         let checked = try #require(passing.first)
         let from = KST.date(epochSeconds: KST.epochSeconds(date: market.today, time: 0)! - 400 * 86_400)
-        let closes = try client.dailyBars(checked.code, from: from, to: market.today).filter { UInt32($0.date)! < market.today }
-            .map(\.close)
+        let closes = try client.dailyBars(checked.code, from: from, to: market.today).filter {
+            UInt32($0.date)! < market.today
+        }
+        .map(\.close)
         #expect(checked.fastAverage == Double(closes.suffix(50).reduce(0, +)) / 50)
         #expect(checked.slowAverage == Double(closes.suffix(200).reduce(0, +)) / 200)
         let daily = market.simulator.answeredCount(trID: "FHKST03010100")
 
         // The same day again, in a new screen: prices and rankings only, no bar is asked for twice.
-        let again = try Screener(client: client, settings: settings, cache: try BarCache(path: cache.path)).run(asOf: market.today)
+        let again = try Screener(client: client, settings: settings, cache: try BarCache(path: cache.path)).run(
+            asOf: market.today
+        )
         #expect(again.results.map(\.code) == report.results.map(\.code))
         #expect(again.results.map(\.slowAverage) == report.results.map(\.slowAverage))
         #expect(market.simulator.answeredCount(trID: "FHKST03010100") == daily)
         #expect(market.simulator.answeredCount(trID: "FHKST01010100") == 2 * ScreenMarket.codes.count)
 
-        // The next trading day: one top-up call per code, for the days after the newest cached bar.
+        // As if KIS had since adjusted the first code's past closes (a split): its cached newest close differs.
+        let adjusted = try #require(report.results.first?.code)
+        let newest = try #require(try cache.entry(adjusted, before: market.today).bars.last)
+        try cache.store(
+            adjusted,
+            bars: [DailyClose(date: newest.date, close: newest.close + 1, tradedValue: newest.tradedValue)],
+            oldest: newest.date,
+            checked: market.today,
+            replacing: false
+        )
+
+        // The next trading day: one top-up call per code, from the newest cached bar on; the adjusted code's
+        // top-up does not match its cache, so its bars are fetched whole again (three more calls).
         let next = KRX.nextTradingDay(after: market.today)
-        _ = try Screener(client: client, settings: settings, cache: cache).run(asOf: next)
-        #expect(market.simulator.answeredCount(trID: "FHKST03010100") == daily + ScreenMarket.codes.count)
+        let later = try Screener(client: client, settings: settings, cache: cache).run(asOf: next)
+        #expect(market.simulator.answeredCount(trID: "FHKST03010100") == daily + ScreenMarket.codes.count + 3)
+        #expect(later.results.allSatisfy { $0.bars == 250 })
+        #expect(try cache.entry(adjusted, before: market.today).bars.last == newest)
     }
 
     @Test func marksAreReasonsOnlyWhenExcluded() async throws {
@@ -70,7 +90,9 @@ import TickCore
         settings.excludeDesignated = false
         let directory = market.directory
         let report = try Screener(
-            client: try market.client(), settings: settings, cache: try BarCache(path: directory + "/bars.sqlite")
+            client: try market.client(),
+            settings: settings,
+            cache: try BarCache(path: directory + "/bars.sqlite")
         ).run(asOf: market.today)
         let marked = report.results.filter { !$0.designations.isEmpty }
         #expect(!marked.isEmpty)
@@ -81,13 +103,19 @@ import TickCore
 extension ScreenTests {
     @Test func aScreenDateThatIsNoDateIsAProgrammingError() async {
         await #expect(processExitsWith: .failure) {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-screen-\(getpid())").path
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-screen-\(getpid())")
+                .path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let client = KISClient.make(
                 settings: .madeUp(environment: .real, restURL: "http://127.0.0.1:1", webSocketURL: "ws://127.0.0.1:1"),
-                cache: try TokenCache(directory: directory))
-            _ = try Screener(client: client, settings: ScreenSettings(), cache: BarCache(path: directory + "/bars.sqlite"))
-                .run(asOf: 20_261_399)
+                cache: try TokenCache(directory: directory)
+            )
+            _ = try Screener(
+                client: client,
+                settings: ScreenSettings(),
+                cache: BarCache(path: directory + "/bars.sqlite")
+            )
+            .run(asOf: 20_261_399)
         }
     }
 }
@@ -113,7 +141,8 @@ final class ScreenMarket: Sendable {
         let endpoints = try await self.simulator.start()
         let real = try #require(endpoints[.real])
         (self.rest, self.webSocket) = (real.rest, real.webSocket)
-        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-screen-\(UUID().uuidString)").path
+        self.directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("kistick-screen-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         let date = KST.date(epochSeconds: Int64(Date().timeIntervalSince1970))
         self.today = KRX.isTradingDay(date) ? date : KRX.nextTradingDay(after: date)

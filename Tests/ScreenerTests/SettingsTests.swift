@@ -6,7 +6,9 @@ import Testing
 /// The screen's criteria from the settings file: defaults, overrides, and errors that name the key and the file.
 @Suite struct SettingsTests {
     static func file(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-screen-\(UUID().uuidString).yaml").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kistick-screen-\(UUID().uuidString).yaml"
+        ).path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -39,7 +41,8 @@ import Testing
             screen_max_price: 500000
             screen_exclude_designated: false
             schedule_core_codes: 8
-            """)
+            """
+        )
         #expect(settings.minMarketCap == 50_000)
         #expect(settings.crossWithinDays == 10)
         #expect(settings.maxPrice == 500_000)
