@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "Risk", targets: ["Risk"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Telegram", targets: ["Telegram"]),
+        .library(name: "Screener", targets: ["Screener"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -147,10 +148,19 @@ let package = Package(
             swiftSettings: unsafeCode
         ),
 
+        // The TIER 1 universe screen (rankings, prices, daily bars cached in SQLite) and the subscription
+        // scheduler that fits its codes into KIS's 41 registrations; an operator feature the hot path never imports.
+        .target(
+            name: "Screener",
+            dependencies: ["KIS", "TickCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: common
+        ),
+
         .executableTarget(
             name: "kistick",
             dependencies: [
-                "Engine", "Telegram", "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON",
+                "Engine", "Telegram", "Screener", "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS",
+                "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: common
@@ -193,6 +203,11 @@ let package = Package(
         .testTarget(
             name: "TelegramTests",
             dependencies: ["Telegram", "Engine", "KIS", "Simulator", "TickCore", "ScriptedServer", "JSON"],
+            swiftSettings: common
+        ),
+        .testTarget(
+            name: "ScreenerTests",
+            dependencies: ["Screener", "Engine", "KIS", "Simulator", "TickCore"],
             swiftSettings: common
         ),
         .testTarget(

@@ -17,8 +17,11 @@ import Glibc
 
 /// How an engine run is set up.
 public struct EngineSettings: Sendable {
-    /// The codes to trade, at most 20 (two registrations each, and the notices, of KIS's 41).
+    /// The codes the engine can trade: its symbol table (at most `SymbolTable.capacity`).
     public var codes: [SymbolCode]
+    /// The codes registered at start, at most 20 (two registrations each, and the notices, of KIS's 41), all in
+    /// `codes`; nil: all of `codes`. A subscription scheduler sets it and moves it with `resubscribe`.
+    public var subscribed: [SymbolCode]?
     /// Strategy and risk parameters (`ScalpingParameters.Key`, `RiskLimits.keys`), as read from `settingsPath`.
     public var parameters: [String: String] = [:]
     /// Where `parameters` came from, for error messages.
@@ -129,8 +132,12 @@ public final class Engine: @unchecked Sendable {
         self.settings = settings
         self.client = client
         // Each code takes a trade and a book registration, and the notices one more, of the 41 KIS allows.
-        guard settings.codes.count <= 20 else {
+        let subscribed = settings.subscribed ?? settings.codes
+        guard subscribed.count <= 20 else {
             throw .settings(path: "--codes", reason: "at most 20 codes: KIS allows 41 registrations per session")
+        }
+        guard subscribed.allSatisfy(settings.codes.contains) else {
+            throw .settings(path: "--codes", reason: "a subscribed code is not among the codes traded")
         }
         do {
             self.symbols = try SymbolTable(settings.codes)
@@ -198,7 +205,7 @@ public final class Engine: @unchecked Sendable {
         } catch {
             throw .thread("\(error)")
         }
-        for code in self.settings.codes {
+        for code in self.settings.subscribed ?? self.settings.codes {
             try? self.session.subscribe(.trades(code.description))
             try? self.session.subscribe(.book(code.description))
         }
@@ -236,6 +243,23 @@ public final class Engine: @unchecked Sendable {
         self.housekeeper = try StageThread(name: "ks-house") {
             var house = Housekeeper(client: client, feed: feed, rings: rings, probe: symbols[0])
             house.run(running: self.housekeeping, reconcileEvery: reconcileEvery, buyingPowerEvery: buyingPowerEvery)
+        }
+    }
+
+    /// Releases the trade and book registrations of `unsubscribe`, then registers `subscribe` (a scheduler's
+    /// rotation): releases go first so the session never holds more than KIS's 41. Codes outside the symbol table
+    /// are refused by `init`'s table, so only table codes may be named here.
+    public func resubscribe(unsubscribe: [SymbolCode], subscribe: [SymbolCode]) {
+        precondition(
+            (unsubscribe + subscribe).allSatisfy { self.symbols.index(of: $0) != nil },
+            "resubscribe names a code outside the engine's symbol table")
+        for code in unsubscribe {
+            self.session.unsubscribe(.trades(code.description))
+            self.session.unsubscribe(.book(code.description))
+        }
+        for code in subscribe {
+            try? self.session.subscribe(.trades(code.description))
+            try? self.session.subscribe(.book(code.description))
         }
     }
 

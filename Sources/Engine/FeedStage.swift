@@ -99,6 +99,8 @@ struct FeedWatcher: WebSocketObserver {
             self.rings.noticesMayHaveBeenMissed.store(true, ordering: .releasing)
         case .subscribed(let subscription) where subscription.tr == .h0stcnt0:
             self.rings.subscribedCodes.add(1, ordering: .relaxed)
+        case .unsubscribed(let subscription) where subscription.tr == .h0stcnt0:
+            self.rings.subscribedCodes.subtract(1, ordering: .relaxed)
         case .disconnected(.stopped):
             break
         case .disconnected(let reason):

@@ -152,6 +152,17 @@ public final class Simulator: Sendable {
 
     // MARK: Requests
 
+    /// Codes whose trades (H0STCNT0) some session holds a registration for, sorted: what a client subscribed.
+    public func tradeRegistrations() -> [String] {
+        self.state.withLock { $0.sessions.tradeRegisteredCodes }
+    }
+
+    /// How many requests with `trID` were answered by an endpoint since start, on either server: a test's count of
+    /// the calls a client made.
+    public func answeredCount(trID: String) -> Int {
+        self.state.withLock { $0.answered[trID] ?? 0 }
+    }
+
     func handle(_ request: RESTRequest, on environment: Environment) -> RESTReply {
         if request.path.hasPrefix("/sim/") { return self.control(request) }
         return self.state.withLock { $0.handle(request, on: environment) }

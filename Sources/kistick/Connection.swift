@@ -18,9 +18,13 @@ struct ConnectionOptions: ParsableArguments {
     var json = false
 
     /// Runs `body` with a client; an embedded simulator, if any, is stopped afterwards.
-    /// - Parameter longRunning: renew the token in the background, ahead of expiry, for commands that run for hours.
-    func withClient<T>(longRunning: Bool = false, _ body: (KISClient) async throws -> T) async throws -> T {
-        let (client, simulator) = try await self.connect(refreshEvery: longRunning ? .seconds(60) : nil)
+    /// - Parameters:
+    ///   - longRunning: renew the token in the background, ahead of expiry, for commands that run for hours.
+    ///   - simSymbols: the codes an embedded simulator trades (default: its own few).
+    func withClient<T>(
+        longRunning: Bool = false, simSymbols: [String]? = nil, _ body: (KISClient) async throws -> T
+    ) async throws -> T {
+        let (client, simulator) = try await self.connect(refreshEvery: longRunning ? .seconds(60) : nil, simSymbols: simSymbols)
         defer { client.tokens.stop() }
         do {
             let result = try await body(client)
@@ -44,9 +48,9 @@ struct ConnectionOptions: ParsableArguments {
         .appendingPathComponent("kistick-sim-\(getpid())").path
 
     /// A client, and the embedded simulator when `--sim` asked for one.
-    private func connect(refreshEvery: Duration?) async throws -> (KISClient, Simulator?) {
+    private func connect(refreshEvery: Duration?, simSymbols: [String]?) async throws -> (KISClient, Simulator?) {
         if self.sim {
-            return try await Self.simulated(self.env.environment, refreshEvery: refreshEvery)
+            return try await Self.simulated(self.env.environment, refreshEvery: refreshEvery, symbols: simSymbols)
         }
         let variables = ProcessInfo.processInfo.environment
         let config = try KISConfig.load(path: self.config, environment: self.env.environment, environmentVariables: variables)
@@ -56,10 +60,11 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// A simulator serving both environments, and a client holding made-up credentials of KIS's lengths.
-    private static func simulated(_ environment: KIS.Environment, refreshEvery: Duration?) async throws
+    private static func simulated(_ environment: KIS.Environment, refreshEvery: Duration?, symbols: [String]?) async throws
         -> (KISClient, Simulator)
     {
         var config = SimConfig()
+        if let symbols { config.symbols = symbols }
         config.servers = [.real: SimConfig.Ports(), .paper: SimConfig.Ports()]
         let simulator = Simulator(config: config)
         let endpoints = try await simulator.start()

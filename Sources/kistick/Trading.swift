@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import KIS
+import Screener
 import Simulator
 import Telegram
 import TickCore
@@ -20,13 +21,13 @@ struct Paper: AsyncParsableCommand {
     @OptionGroup var engine: EngineOptions
     @Option(help: "Wall-clock seconds to run.") var duration = 60.0
     @Option(help: "Market speed: simulated seconds per real second.") var speed = 60.0
-    @Option(help: "Comma-separated KRX codes (at most 20).")
-    var codes = Catalog.knownCodes.prefix(10).joined(separator: ",")
+    @Option(help: "Comma-separated KRX codes (at most 20); default: screen the simulated market and schedule what passes.")
+    var codes: String?
     @Option(help: "Seed of the simulated market.") var seed: UInt64 = 1
     @Option(help: "Market time of day to start at, HHMMSS (KST).") var start: UInt32 = 90_000
 
     func validate() throws {
-        try self.engine.validate(codes: self.codes)
+        if let codes = self.codes { try self.engine.validate(codes: codes) }
         guard self.duration > 0 else { throw ValidationError("--duration must be positive") }
         guard self.speed > 0, self.speed <= 600 else { throw ValidationError("--speed takes a number in (0, 600]") }
     }
@@ -34,7 +35,8 @@ struct Paper: AsyncParsableCommand {
     func run() async throws {
         var config = SimConfig()
         config.seed = self.seed
-        config.symbols = EngineOptions.list(self.codes)
+        // Without codes the simulator trades the whole catalogue and the screen picks from it.
+        config.symbols = self.codes.map(EngineOptions.list) ?? Catalog.knownCodes
         config.clock = .realtime(speed: self.speed)
         config.startTime = self.start
         // Paper clients read quotes from the real host, so both environments run.
@@ -51,8 +53,22 @@ struct Paper: AsyncParsableCommand {
         let journal = self.engine.journal ?? (cacheDirectory + "/journal.sqlite")
         try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
         do {
+            let plan: TradingPlan
+            if let codes = self.codes {
+                plan = TradingPlan(codes: EngineOptions.list(codes))
+            } else {
+                // The rankings are real-host quotations (and its 20 calls a second screen in seconds, not minutes).
+                let real = endpoints[.real]!
+                let quotes = KISClient.make(
+                    settings: .madeUp(environment: .real, restURL: real.rest, webSocketURL: real.webSocket),
+                    cache: try TokenCache(directory: cacheDirectory + "/real"))
+                defer { quotes.tokens.stop() }
+                plan = try TradingPlan.screened(
+                    client: quotes, settings: try ScreenOptions.load(self.engine.settings).screen,
+                    cachePath: cacheDirectory + "/daily-bars.sqlite")
+            }
             try await self.engine.run(
-                client: client, codes: self.codes, speed: self.speed, journal: journal, duration: self.duration)
+                client: client, plan: plan, speed: self.speed, journal: journal, duration: self.duration)
         } catch {
             try? await simulator.stop()
             throw error
@@ -74,12 +90,15 @@ struct Live: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var engine: EngineOptions
-    @Option(help: "Comma-separated KRX codes (at most 20).") var codes: String
+    @Option(help: "Comma-separated KRX codes (at most 20); default: screen (real-host rankings) and schedule what passes.")
+    var codes: String?
+    @Option(help: "SQLite cache of daily bars for the screen (default: ~/.cache/kistick/daily-bars.sqlite).")
+    var cache: String?
     @Option(help: "Wall-clock seconds to run (default: until SIGINT/SIGTERM).") var duration: Double?
     @Flag(help: "Required with --env real: the engine trades real money.") var yesRealMoney = false
 
     func validate() throws {
-        try self.engine.validate(codes: self.codes)
+        if let codes = self.codes { try self.engine.validate(codes: codes) }
         guard self.connection.env == .paper || self.yesRealMoney else {
             throw ValidationError("--env real trades real money: add --yes-real-money if that is what you want")
         }
@@ -88,8 +107,12 @@ struct Live: AsyncParsableCommand {
     func run() async throws {
         try await self.connection.withClient(longRunning: true) { client in
             let journal = try self.engine.journal ?? EngineOptions.defaultJournal(client.settings)
-            try await self.engine.run(
-                client: client, codes: self.codes, speed: 1, journal: journal, duration: self.duration)
+            let plan =
+                try self.codes.map { TradingPlan(codes: EngineOptions.list($0)) }
+                ?? TradingPlan.screened(
+                    client: client, settings: try ScreenOptions.load(self.engine.settings).screen,
+                    cachePath: try self.cache ?? ScreenOptions.defaultCache())
+            try await self.engine.run(client: client, plan: plan, speed: 1, journal: journal, duration: self.duration)
         }
     }
 }
@@ -143,11 +166,12 @@ struct EngineOptions: ParsableArguments {
         FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/kistick/engine.pid").path
     }
 
-    func run(client: KISClient, codes: String, speed: Double, journal: String, duration: Double?) async throws {
-        var settings = EngineSettings(codes: Self.list(codes).compactMap(SymbolCode.init), journalPath: journal)
+    func run(client: KISClient, plan: TradingPlan, speed: Double, journal: String, duration: Double?) async throws {
+        var settings = EngineSettings(codes: plan.codes, journalPath: journal)
+        settings.subscribed = plan.scheduler?.live
         settings.speed = speed
         if let path = self.settings {
-            settings.parameters = try SettingsFile.load(path: path, keys: EngineSettings.knownKeys)
+            settings.parameters = try ScreenOptions.load(path).engine
             settings.settingsPath = path
         }
         // Read before anything starts, so a bad Telegram file stops the run before it trades.
@@ -161,7 +185,7 @@ struct EngineOptions: ParsableArguments {
             }
         }
         do {
-            try bot?.start(codes: Self.list(codes))
+            try bot?.start(codes: (plan.scheduler?.live ?? plan.codes).map(\.description))
         } catch {
             _ = engine.stop()
             throw error
@@ -170,6 +194,9 @@ struct EngineOptions: ParsableArguments {
         defer { controls.close() }
         let stopAt = duration.map { Date().addingTimeInterval($0) }
         var display = StatusDisplay()
+        var scheduler = plan.scheduler
+        let rotateEvery = Double(plan.rotationSeconds) / speed
+        var nextRotation = Date().addingTimeInterval(rotateEvery)
         while !controls.stopRequested, stopAt.map({ Date() < $0 }) ?? true {
             try await Task.sleep(for: .seconds(1))
             if controls.takeKillRequest() { engine.armKillSwitch() }
@@ -183,6 +210,13 @@ struct EngineOptions: ParsableArguments {
                 print(
                     "telegram: \(counters.sent) sent, \(counters.commands) commands, \(counters.dropped) dropped, "
                         + "\(counters.failed) failed, \(counters.ignored) ignored")
+            }
+            if scheduler != nil, Date() >= nextRotation {
+                nextRotation = Date().addingTimeInterval(rotateEvery)
+                let pinned = Set(status.positions.filter { $0.quantity != 0 }.compactMap { SymbolCode($0.code) })
+                if let rotation = scheduler?.rotate(pinned: pinned), !rotation.isEmpty {
+                    engine.resubscribe(unsubscribe: rotation.unsubscribe, subscribe: rotation.subscribe)
+                }
             }
         }
         let report = engine.stop()

@@ -8,6 +8,8 @@ public enum Vectors {
     public static let pingPong = "efriendexpert_pingpong_20231004.json"
     public static let subscribeError = "efriendexpert_subscribe_error_OPSP0009.txt"
     public static let aes = "synthetic_aes_h0stcni9_vector.json"
+    public static let price = "real_inquire_price_005930_20250725.json"
+    public static let marketCapRanking = "real_ranking_market_cap_FHPST01740000_20250725.json"
 
     public static func url(_ name: String) -> URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -159,6 +159,18 @@ extension KISClient {
         return try self.query(call).json.rows("output").map(RankRow.init)
     }
 
+    /// The market-cap ranking (`ranking/market-cap`, FHPST01740000, real accounts): the 30 largest KOSPI listings.
+    public func marketCapRank() throws(KISError) -> [MarketCapRow] {
+        let call = RESTCall(
+            .get, "/uapi/domestic-stock/v1/ranking/market-cap", trID: "FHPST01740000",
+            query: [
+                ("FID_INPUT_PRICE_2", ""), ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_COND_SCR_DIV_CODE", "20174"),
+                ("FID_DIV_CLS_CODE", "0"), ("FID_INPUT_ISCD", "0000"), ("FID_TRGT_CLS_CODE", "0"),
+                ("FID_TRGT_EXLS_CLS_CODE", "0"), ("FID_INPUT_PRICE_1", ""), ("FID_VOL_CNT", ""),
+            ])
+        return try MarketCapRow.rows(self.query(call).json)
+    }
+
     /// Calls `body` with each page of a `tr_cont`-paged inquiry, sending back the `ctx_area` cursors
     /// (PROTOCOL.md §3.2). Stops at `maxPages` so a server that never says "last page" cannot loop us forever.
     func forEachPage(_ first: RESTCall, maxPages: Int = 100, _ body: (JSON) throws(KISError) -> Void) throws(KISError) {

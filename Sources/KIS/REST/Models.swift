@@ -87,6 +87,14 @@ public struct Quote: Sendable, Equatable, Encodable {
     public var suspended: Bool
     /// `vi_cls_code`: "N" when no volatility interruption is in force.
     public var viCode: String
+    /// `mrkt_warn_cls_code`: "00" none, "01" 투자주의, "02" 투자경고, "03" 투자위험.
+    public var marketWarning: String
+    /// `mang_issu_cls_code` is "Y": an administrative issue (관리종목).
+    public var administrative: Bool
+    /// `invt_caful_yn` is "Y": designated for investor caution (투자주의).
+    public var investorCaution: Bool
+    /// `sltr_yn` is "Y": short-term overheated (단기과열).
+    public var overheated: Bool
 
     init(code: String, _ output: JSON) {
         self.code = code
@@ -108,6 +116,10 @@ public struct Quote: Sendable, Equatable, Encodable {
         self.status = output.string("iscd_stat_cls_code")
         self.suspended = output.string("temp_stop_yn") == "Y"
         self.viCode = output.string("vi_cls_code")
+        self.marketWarning = output.string("mrkt_warn_cls_code")
+        self.administrative = output.string("mang_issu_cls_code") == "Y"
+        self.investorCaution = output.string("invt_caful_yn") == "Y"
+        self.overheated = output.string("sltr_yn") == "Y"
     }
 }
 
@@ -222,6 +234,38 @@ public struct Bar: Sendable, Equatable, Encodable {
     public var volume: Int64
     /// KRW.
     public var tradedValue: Int64
+}
+
+/// One row of the market-cap ranking (FHPST01740000).
+public struct MarketCapRow: Sendable, Equatable, Encodable {
+    public var rank: Int64
+    public var code: String
+    public var name: String
+    public var price: Int64
+    public var changeRate: Double
+    public var volume: Int64
+    public var listedShares: Int64
+    /// `stck_avls`, 억원 (10^8 KRW), as in `inquire-price`'s `hts_avls`.
+    public var marketCap: Int64
+    /// `mrkt_whol_avls_rlim`: percent of the whole market's capitalisation.
+    public var marketShare: Double
+
+    init(_ row: JSON) {
+        self.rank = row.int("data_rank")
+        self.code = row.string("mksc_shrn_iscd")
+        self.name = row.string("hts_kor_isnm")
+        self.price = row.int("stck_prpr")
+        self.changeRate = row.double("prdy_ctrt")
+        self.volume = row.int("acml_vol")
+        self.listedShares = row.int("lstn_stcn")
+        self.marketCap = row.int("stck_avls")
+        self.marketShare = row.double("mrkt_whol_avls_rlim")
+    }
+
+    /// The rows of a market-cap ranking answer.
+    static func rows(_ answer: JSON) -> [MarketCapRow] {
+        answer.rows("output").map(MarketCapRow.init)
+    }
 }
 
 /// One row of `volume-rank`.

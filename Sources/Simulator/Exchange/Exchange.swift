@@ -28,6 +28,8 @@ struct ExchangeState {
     var pendingOrderTimeouts = 0
     var auth: AuthState
     var sessions = SessionRegistry()
+    /// Requests that reached an endpoint's handler, per tr_id (what a client spent of its rate limit).
+    var answered: [String: Int] = [:]
 
     /// Where the trading day is; each stage ends at a fixed time of day.
     enum Stage {

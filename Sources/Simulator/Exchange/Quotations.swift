@@ -43,9 +43,10 @@ extension ExchangeState {
         var capitalText: [UInt8] = []
         capitalText.appendInt(capital)
         let grouped = String(decoding: capitalText, as: UTF8.self).reversed().enumerated().map { $0 > 0 && $0 % 3 == 0 ? "\($1)," : "\($1)" }.joined()
+        let flags = Self.flags(m.designation)
         let output = JSON.obj([
-            "iscd_stat_cls_code": "55", "marg_rate": "20.00", "rprs_mrkt_kor_name": "KOSPI200",
-            "bstp_kor_isnm": .string(m.listing.sector), "temp_stop_yn": "N", "oprc_rang_cont_yn": "N",
+            "iscd_stat_cls_code": .string(flags.status), "marg_rate": "20.00", "rprs_mrkt_kor_name": "KOSPI200",
+            "bstp_kor_isnm": .string(m.listing.sector), "temp_stop_yn": .string(flags.halted), "oprc_rang_cont_yn": "N",
             "clpr_rang_cont_yn": "N", "crdt_able_yn": "Y", "grmn_rate_cls_code": "40", "elw_pblc_yn": "Y",
             "stck_prpr": Self.s(price), "prdy_vrss": Self.s(change),
             "prdy_vrss_sign": Self.s(KRX.sign(price: price, base: m.base, upper: m.upper, lower: m.lower)),
@@ -75,9 +76,43 @@ extension ExchangeState {
             "whol_loan_rmnd_rate": "0.10", "ssts_yn": "Y", "stck_shrn_iscd": .string(m.code), "fcam_cnnm": Self.s(par),
             "cpfn_cnnm": .string(String(grouped.reversed()) + " 억"), "frgn_hldn_qty": Self.s(m.listing.listedShares * 3 / 10),
             "vi_cls_code": "N", "ovtm_vi_cls_code": "N", "last_ssts_cntg_qty": "0", "invt_caful_yn": "N",
-            "mrkt_warn_cls_code": "00", "short_over_yn": "N", "sltr_yn": "N", "mang_issu_cls_code": "N",
+            "mrkt_warn_cls_code": .string(flags.warning), "short_over_yn": "N", "sltr_yn": "N",
+            "mang_issu_cls_code": .string(flags.administrative),
         ])
         return .ok([("output", output)], code: Self.ok.0, message: Self.ok.1)
+    }
+
+    /// `iscd_stat_cls_code`, `temp_stop_yn`, `mrkt_warn_cls_code` and `mang_issu_cls_code` for a designation
+    /// (PROTOCOL.md §4.7); 55 (신용가능) is what an unmarked large cap shows.
+    private static func flags(_ designation: Designation) -> (status: String, halted: String, warning: String, administrative: String) {
+        switch designation {
+        case .none: ("55", "N", "00", "N")
+        case .warned: ("53", "N", "02", "N")
+        case .halted: ("58", "Y", "00", "N")
+        case .administrative: ("51", "N", "00", "Y")
+        }
+    }
+
+    /// The market-cap ranking (`ranking/market-cap`, FHPST01740000): the 30 largest by price × listed shares,
+    /// `stck_avls` in 억원 and each one's share of the whole served market.
+    mutating func marketCapRank(_ request: RESTRequest, _ call: Call) -> RESTReply {
+        let caps = self.symbols.map { $0.reference * $0.listing.listedShares }
+        let total = max(1, caps.reduce(0, +) / 100_000_000)
+        let ranked = self.symbols.indices.sorted { (caps[$0], $1) > (caps[$1], $0) }
+        let rows: [JSON] = ranked.prefix(30).enumerated().map { rank, i in
+            let m = self.symbols[i]
+            let change = m.reference - m.base
+            let cap = (caps[i] + 50_000_000) / 100_000_000
+            return .obj([
+                "mksc_shrn_iscd": .string(m.code), "data_rank": .string(String(rank + 1)),
+                "hts_kor_isnm": .string(m.listing.name), "stck_prpr": Self.s(m.reference), "prdy_vrss": Self.s(change),
+                "prdy_vrss_sign": Self.s(KRX.sign(price: m.reference, base: m.base, upper: m.upper, lower: m.lower)),
+                "prdy_ctrt": Self.d(Decimal2.percent(change, m.base)), "acml_vol": Self.s(m.volume),
+                "lstn_stcn": Self.s(m.listing.listedShares), "stck_avls": Self.s(cap),
+                "mrkt_whol_avls_rlim": Self.d(Decimal2.percent(cap, total)),
+            ])
+        }
+        return .ok([("output", .array(rows))], code: Self.ok.0, message: Self.ok.1)
     }
 
     /// Today's bar so far (open = high = low = close = base before the first trade).

@@ -99,6 +99,9 @@ extension ExchangeState {
         "/uapi/domestic-stock/v1/quotations/volume-rank": Endpoint(
             method: "GET", real: ["FHPST01710000"], paper: ["FHPST01710000"], handler: { $0.volumeRank($1, $2) }
         ),
+        "/uapi/domestic-stock/v1/ranking/market-cap": Endpoint(
+            method: "GET", real: ["FHPST01740000"], paper: nil, handler: { $0.marketCapRank($1, $2) }
+        ),
         "/uapi/domestic-stock/v1/quotations/search-info": Endpoint(
             method: "GET", real: ["CTPF1604R"], paper: nil, handler: { $0.searchInfo($1, $2) }
         ),
@@ -138,6 +141,7 @@ extension ExchangeState {
             if !paper.contains(tr) { return .gateway(endpoint.real.contains(tr) ? .notPaperTR : .unknownTR) }
         }
         let call = Call(environment: environment, appKey: appKey, trID: tr, continuation: request.headers["tr_cont"] == "N")
+        self.answered[tr, default: 0] += 1
         var reply = endpoint.handler(&self, request, call)
         reply.headers = [("tr_id", tr), ("tr_cont", reply.headers.first { $0.0 == "tr_cont" }?.1 ?? ""), ("gt_uid", self.auth.random.hex(32))]
         return reply

@@ -26,33 +26,101 @@ struct MinuteBar: Sendable, Equatable {
     var cumulativeValue: Int64
 }
 
+/// The shape a symbol's history is drawn around, so a screen for MA50 > MA200 finds some codes and not others.
+enum Trend: Sendable, Equatable, CaseIterable {
+    /// Falling, then rising from a bottom 50–69 trading days ago: the MA50 crossed the MA200 within about the last
+    /// 25 days.
+    case recentCross
+    /// Rising all along: MA50 above MA200 since long before the window.
+    case uptrend
+    /// Falling all along: MA50 below MA200.
+    case downtrend
+    /// No drift: the averages cross wherever the noise takes them.
+    case flat
+}
+
+/// What KIS marks on a code's `inquire-price`: a market warning, a halt, an administrative issue.
+enum Designation: Sendable, Equatable {
+    case none
+    /// 투자경고 (`iscd_stat_cls_code` 53, `mrkt_warn_cls_code` 02).
+    case warned
+    /// 거래정지 (`iscd_stat_cls_code` 58, `temp_stop_yn` Y).
+    case halted
+    /// 관리종목 (`iscd_stat_cls_code` 51, `mang_issu_cls_code` Y).
+    case administrative
+}
+
 enum History {
     /// Trading days of history generated before the first simulated day: more than the 300 an MA200 on
     /// 100-row pages needs.
     static let days = 320
 
-    /// A seeded daily history for `listing` that ends the trading day before `date` at the listing's base price,
-    /// walked backwards so the last close is exactly the base the simulated day starts from.
-    static func make(_ listing: Listing, before date: UInt32, random: inout SimRandom) -> [DailyBar] {
+    /// The seeded trend and designation of the symbol at `index`: a third recent crosses, the rest spread over
+    /// the other shapes; about one code in six carries a designation.
+    static func profile(seed: UInt64, index: Int) -> (Trend, Designation) {
+        // Streams far apart: SplitMix seeding of adjacent streams shares states, which made neighbours' draws alike.
+        var random = SimRandom(seed: seed, stream: 0x2000_0000 + UInt64(index) << 16)
+        let trend: Trend =
+            switch random.unit() {
+            case ..<0.35: .recentCross
+            case ..<0.6: .uptrend
+            case ..<0.85: .downtrend
+            default: .flat
+            }
+        let designation: Designation =
+            switch random.unit() {
+            case ..<0.06: .halted
+            case ..<0.12: .warned
+            case ..<0.18: .administrative
+            default: .none
+            }
+        return (trend, designation)
+    }
+
+    /// A seeded daily history for `listing` that ends the trading day before `date` exactly at the listing's base
+    /// price. The log close is the trend plus AR(1) noise (about 1.8% a day): a random walk of that size would
+    /// drift further in 200 days than any trend, and the averages would cross at random.
+    static func make(_ listing: Listing, trend: Trend, before date: UInt32, random: inout SimRandom) -> [DailyBar] {
+        let bottom = Double(50 + random.int(0...19))
+        var logCloses: [Double] = []
+        logCloses.reserveCapacity(Self.days)
+        var noise = 0.0
+        for i in 0..<Self.days {
+            let age = Double(Self.days - 1 - i)
+            let level: Double =
+                switch trend {
+                case .recentCross: age > bottom ? 0.003 * (age - bottom) : 0.010 * (bottom - age)
+                case .uptrend: -0.002 * age
+                case .downtrend: 0.002 * age
+                case .flat: 0
+                }
+            noise = 0.9 * noise + 0.018 * random.normal()
+            logCloses.append(level + noise)
+        }
+        let scale = Double(listing.basePrice) / exp(logCloses[Self.days - 1])
+        var days: [UInt32] = [KRX.previousTradingDay(before: date)]
+        while days.count < Self.days { days.append(KRX.previousTradingDay(before: days[days.count - 1])) }
+        days.reverse()
+        let typicalVolume = Double(listing.listedShares) * 0.0025
         var bars: [DailyBar] = []
         bars.reserveCapacity(Self.days)
-        var day = KRX.previousTradingDay(before: date)
-        var close = listing.basePrice
-        let typicalVolume = Double(listing.listedShares) * 0.0025
-        for _ in 0..<Self.days {
-            let previousClose = KRX.floorToTick(max(100, Int64(Double(close) / exp(0.018 * random.normal()))))
+        var previousClose = KRX.floorToTick(max(100, Int64(scale * exp(logCloses[0] - 0.01 * random.normal()))))
+        for i in 0..<Self.days {
             let limits = KRX.limits(base: previousClose)
-            let clampedClose = min(max(close, limits.lower), limits.upper)
+            // The last close is the base itself, whatever the band: the simulated day starts from it.
+            let close =
+                i == Self.days - 1
+                ? listing.basePrice
+                : min(max(KRX.floorToTick(max(100, Int64(scale * exp(logCloses[i])))), limits.lower), limits.upper)
             let open = Self.near(previousClose, spread: 0.006, limits: limits, random: &random)
-            let high = max(open, clampedClose, Self.near(max(open, clampedClose), spread: 0.008, limits: limits, random: &random, upward: true))
-            let low = min(open, clampedClose, Self.near(min(open, clampedClose), spread: 0.008, limits: limits, random: &random, upward: false))
+            let high = max(open, close, Self.near(max(open, close), spread: 0.008, limits: limits, random: &random, upward: true))
+            let low = min(open, close, Self.near(min(open, close), spread: 0.008, limits: limits, random: &random, upward: false))
             let volume = max(1_000, Int64(typicalVolume * exp(0.45 * random.normal())))
-            let value = volume * (open + high + low + clampedClose) / 4
-            bars.append(DailyBar(date: day, open: open, high: high, low: low, close: clampedClose, volume: volume, value: value))
-            close = previousClose
-            day = KRX.previousTradingDay(before: day)
+            let value = volume * (open + high + low + close) / 4
+            bars.append(DailyBar(date: days[i], open: open, high: high, low: low, close: close, volume: volume, value: value))
+            previousClose = close
         }
-        return bars.reversed()
+        return bars
     }
 
     private static func near(

@@ -25,6 +25,8 @@ struct SymbolMarket {
     var lower: Int64 = 0
     var width: Int64 = 0
     var history: [DailyBar]
+    /// What `inquire-price` marks on the code (warning, halt, administrative issue).
+    let designation: Designation
     var book = OrderBook()
 
     var open: Int64 = 0
@@ -72,7 +74,9 @@ struct SymbolMarket {
         self.index = index
         self.random = SimRandom(seed: seed, stream: UInt64(index) + 1)
         var historyRandom = SimRandom(seed: seed, stream: 0x1000 + UInt64(index))
-        self.history = History.make(listing, before: date, random: &historyRandom)
+        let (trend, designation) = History.profile(seed: seed, index: index)
+        self.history = History.make(listing, trend: trend, before: date, random: &historyRandom)
+        self.designation = designation
         let cap = Double(listing.listedShares) * Double(listing.basePrice)
         self.baseRate = 0.8 + 6 * (cap / 4e14).squareRoot()
         let levelValue = max(3e7, cap * 2.5e-6)

@@ -165,6 +165,8 @@ struct SessionRegistry {
         }
     }
 
+    /// Codes with at least one trade (H0STCNT0) registration, in any session.
+    var tradeRegisteredCodes: [String] { self.trades.filter { !$0.value.isEmpty }.keys.sorted() }
     func tradeSubscribers(symbol: Int) -> [Session] { self.trades[self.codes[symbol]] ?? [] }
     func bookSubscribers(symbol: Int) -> [Session] { self.books[self.codes[symbol]] ?? [] }
     func hasBookSubscribers(symbol: Int) -> Bool { !(self.books[self.codes[symbol]]?.isEmpty ?? true) }
