@@ -146,7 +146,7 @@ let package = Package(
         .executableTarget(
             name: "kistick",
             dependencies: [
-                "Engine", "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON",
+                "Engine", "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON", "Capture", "Candles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: common
