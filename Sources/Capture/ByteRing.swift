@@ -42,13 +42,17 @@ final class ByteRing: @unchecked Sendable {
     private let refused: UnsafeMutablePointer<Atomic<Int>>
     private let head: UnsafeMutablePointer<Atomic<Int>>
     private let cachedTail: UnsafeMutablePointer<Int>
+    /// Producer-owned, read in place by `tryAppend`: behind a pointer, so an append neither copies it (two
+    /// retains) nor pays a class property's dynamic exclusivity check.
+    private let redactor: UnsafeMutablePointer<Redactor>
 
     /// Allocates and zeroes the whole buffer, so appending never faults a page in.
     ///
     /// - Parameters:
     ///   - capacity: bytes, a power of two of at least 4 KiB (`precondition`).
     ///   - maxPayload: the largest message accepted, at most `capacity / 2` minus a record header (`precondition`).
-    init(capacity: Int, maxPayload: Int) {
+    ///   - redactor: what each copy is redacted with.
+    init(capacity: Int, maxPayload: Int, redactor: Redactor) {
         precondition(
             capacity >= 4096 && capacity & (capacity - 1) == 0 && capacity <= 1 << 40,
             "capture ring capacity must be a power of two of at least 4096 bytes, got \(capacity)"
@@ -80,11 +84,15 @@ final class ByteRing: @unchecked Sendable {
         unsafe self.head = (block + Self.blockSize).bindMemory(to: Atomic<Int>.self, capacity: 1)
         unsafe self.head.initialize(to: Atomic(0))
         unsafe self.cachedTail = (block + Self.blockSize + 8).bindMemory(to: Int.self, capacity: 1)
+        unsafe self.redactor = .allocate(capacity: 1)
+        unsafe self.redactor.initialize(to: redactor)
     }
 
     deinit {
         // Safe because: nothing else holds the ring once it deinitializes; its contents are trivial.
         unsafe self.block.deallocate()
+        unsafe self.redactor.deinitialize(count: 1)
+        unsafe self.redactor.deallocate()
     }
 
     // MARK: Producer
@@ -94,12 +102,7 @@ final class ByteRing: @unchecked Sendable {
     /// - Returns: false, writing nothing and counting a refusal, when the ring lacks room or the payload is larger
     ///   than `maxPayload`.
     /// - Complexity: O(n) in the payload: one copy, the redactor's sampled scan; no allocation, lock or syscall.
-    func tryAppend(
-        _ kind: CaptureRecordKind,
-        localNs: Int64,
-        bytes: UnsafeRawBufferPointer,
-        redactor: borrowing Redactor
-    ) -> Bool {
+    func tryAppend(_ kind: CaptureRecordKind, localNs: Int64, bytes: UnsafeRawBufferPointer) -> Bool {
         let length = bytes.count
         // Safe because: `tail`, `cachedHead` and the counters are producer-owned; the relaxed loads read this
         // thread's own last stores.
@@ -128,7 +131,7 @@ final class ByteRing: @unchecked Sendable {
         unsafe start.storeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian, toByteOffset: 9, as: UInt32.self)
         if let base = bytes.baseAddress, length > 0 {
             unsafe (start + Self.headerSize).copyMemory(from: base, byteCount: length)
-            unsafe redactor.redact(UnsafeMutableRawBufferPointer(start: start + Self.headerSize, count: length))
+            unsafe self.redactor.pointee.redact(UnsafeMutableRawBufferPointer(start: start + Self.headerSize, count: length))
         }
         unsafe self.tail.pointee.store(tail &+ record, ordering: .releasing)
         unsafe self.appended.pointee.store(self.appended.pointee.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
@@ -137,6 +140,12 @@ final class ByteRing: @unchecked Sendable {
             ordering: .relaxed
         )
         return true
+    }
+
+    /// Redacts `secret` too in every later append. Producer only.
+    func addSecret(_ secret: String) {
+        // Safe because: the redactor is producer-owned, and this is the producer's thread.
+        unsafe self.redactor.pointee = self.redactor.pointee.adding(secret)
     }
 
     /// Whether `needed` bytes from `tail` are free, reloading the consumer's index only when the cached copy says
@@ -191,6 +200,14 @@ final class ByteRing: @unchecked Sendable {
     }
 
     // MARK: Any thread
+
+    /// Bytes published and not yet drained, as seen from any thread; exact only when both sides are quiet.
+    var backlog: Int {
+        // Safe because: atomics, loaded relaxed from any thread.
+        let head = unsafe self.head.pointee.load(ordering: .relaxed)
+        let tail = unsafe self.tail.pointee.load(ordering: .relaxed)
+        return Swift.min(Swift.max(tail &- head, 0), self.capacity)
+    }
 
     /// Records and payload bytes appended, and appends refused, as last published by the producer.
     var counters: (appended: Int, bytes: Int, refused: Int) {

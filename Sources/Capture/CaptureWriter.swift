@@ -9,7 +9,7 @@ import Synchronization
 /// `append`. A write failure (a full disk) stops the writing, counts what follows as dropped, and is thrown by
 /// `finish`.
 public final class CaptureWriter: @unchecked Sendable {
-    // Safe because: `append` touches only the ring's producer side and the immutable redactor; the writer thread
+    // Safe because: `append` and `addSecret` touch only the ring's producer side; the writer thread
     // owns `FileSink`; `finish` and `deinit` take `thread` on the owner's thread, once.
 
     /// Sizes and tunings; the defaults suit a KIS session.
@@ -33,8 +33,6 @@ public final class CaptureWriter: @unchecked Sendable {
     /// The first file's path; the rotated ones are `CaptureRotation.path(of:part:)`.
     public let path: String
     private let ring: ByteRing
-    /// Producer-side: read by `append`, replaced by `addSecret`, both on the feed thread.
-    private var redactor: Redactor
     private let control: WriterControl
     private var thread: StageThread?
 
@@ -50,8 +48,11 @@ public final class CaptureWriter: @unchecked Sendable {
         precondition(options.blockBytes > 0, "CaptureWriter blockBytes must be positive")
         precondition(options.flushIntervalNanoseconds > 0, "CaptureWriter flushIntervalNanoseconds must be positive")
         self.path = path
-        self.ring = ByteRing(capacity: options.ringBytes, maxPayload: options.maxMessageBytes)
-        self.redactor = Redactor(secrets: options.secrets)
+        self.ring = ByteRing(
+            capacity: options.ringBytes,
+            maxPayload: options.maxMessageBytes,
+            redactor: Redactor(secrets: options.secrets)
+        )
         let control = WriterControl()
         self.control = control
         let sink = try FileSink(
@@ -106,13 +107,13 @@ public final class CaptureWriter: @unchecked Sendable {
     /// - Returns: false, counting a drop, when the ring is full or the message exceeds `maxMessageBytes`.
     /// - Complexity: O(n) in the message: one copy and a sampled scan; no allocation, lock or syscall.
     public func append(_ kind: CaptureRecordKind, localNs: Int64, bytes: UnsafeRawBufferPointer) -> Bool {
-        unsafe self.ring.tryAppend(kind, localNs: localNs, bytes: bytes, redactor: self.redactor)
+        unsafe self.ring.tryAppend(kind, localNs: localNs, bytes: bytes)
     }
 
     /// Redacts `secret` too from now on: for a credential issued while recording (a WebSocket approval key).
     /// Feed thread only, like `append`; a cold path (it rebuilds the redactor).
     public func addSecret(_ secret: String) {
-        self.redactor = self.redactor.adding(secret)
+        self.ring.addSecret(secret)
     }
 
     /// What has been appended and written so far; exact after `finish`.
@@ -125,6 +126,12 @@ public final class CaptureWriter: @unchecked Sendable {
             dropped: ring.refused + self.control.lost.load(ordering: .relaxed),
             files: self.control.files.load(ordering: .relaxed)
         )
+    }
+
+    /// Bytes appended that the writer thread has not taken yet: how close the ring is to refusing (a status line,
+    /// or a benchmark waiting for the writer).
+    public var backlogBytes: Int {
+        self.ring.backlog
     }
 
     /// Every file started so far, in order.
