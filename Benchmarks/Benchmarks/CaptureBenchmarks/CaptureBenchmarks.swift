@@ -24,7 +24,6 @@ let benchmarks: @Sendable () -> Void = {
     /// iterations, unmeasured, the writer thread catches up, so the ring never refuses.
     func appendBenchmark(_ name: String, secrets: [String]) {
         var options = CaptureWriter.Options()
-        options.ringBytes = 64 << 20
         options.secrets = secrets
         let path = "\(folder)/\(name).kcap"
         guard let writer = try? CaptureWriter(path: path, header: header, options: options) else {
