@@ -313,7 +313,20 @@ struct CaptureFileTests {
             _ = try? CaptureWriter(path: "/tmp/kistick-never.kcap", header: testHeader, options: options)
         }
         await #expect(processExitsWith: .failure) {
+            var options = CaptureWriter.Options()
+            options.blockBytes = 0
+            _ = try? CaptureWriter(path: "/tmp/kistick-never.kcap", header: testHeader, options: options)
+        }
+        await #expect(processExitsWith: .failure) {
+            var options = CaptureWriter.Options()
+            options.flushIntervalNanoseconds = 0
+            _ = try? CaptureWriter(path: "/tmp/kistick-never.kcap", header: testHeader, options: options)
+        }
+        await #expect(processExitsWith: .failure) {
             _ = CaptureRotation(maxBytes: 0)
+        }
+        await #expect(processExitsWith: .failure) {
+            _ = CaptureRotation.path(of: "x.kcap", part: -1)
         }
         await #expect(processExitsWith: .failure) {
             _ = Redactor(secrets: ["abc"])
