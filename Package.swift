@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Telegram", targets: ["Telegram"]),
         .library(name: "Screener", targets: ["Screener"]),
+        .library(name: "Capture", targets: ["Capture"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -106,6 +107,9 @@ let package = Package(
             swiftSettings: unsafeCode
         ),
 
+        // Raw feed capture: a ring from the feed thread, a writer thread, zstd frames with an index; and the reader.
+        .target(name: "Capture", dependencies: ["CZstd", "Ring", "TickCore"], swiftSettings: unsafeCode),
+
         // The order state machine and positions: pure, thread-confined, allocation-free per event.
         .target(name: "Orders", dependencies: ["TickCore"], swiftSettings: common),
         // The SQLite journal of orders, fills and positions, written off the hot path; recovery and reconciliation.
@@ -135,8 +139,8 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "Candles", "Feed", "Journal", "KIS", "Metrics", "Net", "Orders", "Recovery", "Ring", "Risk", "Strategy",
-                "TickCore",
+                "Candles", "Capture", "Feed", "Journal", "KIS", "Metrics", "Net", "Orders", "Recovery", "Ring", "Risk",
+                "Strategy", "TickCore",
             ],
             swiftSettings: common
         ),
@@ -159,8 +163,8 @@ let package = Package(
         .executableTarget(
             name: "kistick",
             dependencies: [
-                "Engine", "Telegram", "Screener", "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS",
-                "JSON",
+                "Engine", "Telegram", "Screener", "Capture", "Candles", "Feed", "TickCore", "CCrypto", "CCurl", "CZstd",
+                "Simulator", "KIS", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: common
@@ -188,6 +192,11 @@ let package = Package(
             swiftSettings: common
         ),
         .testTarget(name: "RingTests", dependencies: ["Ring"], swiftSettings: common),
+        .testTarget(
+            name: "CaptureTests",
+            dependencies: ["Capture", "Engine", "Feed", "KIS", "Net", "Simulator", "TickCore", "TestVectors"],
+            swiftSettings: common
+        ),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"], swiftSettings: common),
         .testTarget(name: "OrdersTests", dependencies: ["Orders", "TickCore"], swiftSettings: common),
         .testTarget(

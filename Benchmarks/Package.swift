@@ -129,6 +129,23 @@ let package = Package(
                 .product(name: "TickCore", package: "kistick"),
             ]
         ),
+        // The capture's feed-thread append (plain and redacting) and the reader's block loop: allocation-free.
+        .executableTarget(
+            name: "CaptureBenchmarks",
+            dependencies: [
+                "BenchmarkSupport",
+                "Fixtures",
+                .product(name: "Capture", package: "kistick"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/CaptureBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Compression ratio of trade frames and the read rate of a capture, printed (`capture-speed FILE`).
+        .executableTarget(
+            name: "capture-speed",
+            dependencies: [.product(name: "Capture", package: "kistick")]
+        ),
         // Candle updates, book features and strategy decisions: allocation-free per event.
         .executableTarget(
             name: "StrategyBenchmarks",

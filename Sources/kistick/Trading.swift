@@ -1,4 +1,5 @@
 import ArgumentParser
+import Capture
 import Engine
 import Foundation
 import KIS
@@ -68,7 +69,10 @@ struct Paper: AsyncParsableCommand {
                     cachePath: cacheDirectory + "/daily-bars.sqlite")
             }
             try await self.engine.run(
-                client: client, plan: plan, speed: self.speed, journal: journal, duration: self.duration)
+                client: client, plan: plan, speed: self.speed, journal: journal, duration: self.duration,
+                captureLabel: (
+                    "sim", "kistick paper: embedded simulator, seed \(self.seed), speed \(self.speed), start \(self.start)"
+                ))
         } catch {
             try? await simulator.stop()
             throw error
@@ -139,6 +143,8 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "SQLite journal of orders, fills and positions.") var journal: String?
     @Option(help: "Telegram bot settings (telegram_bot_token, telegram_chat_ids, …): notifications and commands.")
     var telegram: String?
+    @Option(help: "Record the raw feed into this capture file while trading (see `kistick record`).")
+    var capture: String?
 
     static func list(_ codes: String) -> [String] {
         codes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -161,15 +167,41 @@ struct EngineOptions: ParsableArguments {
         return "\(directory)/journal-\(settings.environment)-\(settings.account.cano).sqlite"
     }
 
+    /// A writer for the engine's feed: the TRs it subscribes (trades, books, the account's notices), credentials
+    /// redacted.
+    static func captureWriter(
+        path: String, client: KISClient, codes: [String], label: (environment: String, note: String)
+    ) throws -> CaptureWriter {
+        let notices = Subscription.notices(htsID: client.settings.htsID, environment: client.settings.environment)
+        let header = CaptureHeader(
+            environment: label.environment, codes: codes,
+            trIDs: ["\(Subscription.trades(codes[0]).tr)", "\(Subscription.book(codes[0]).tr)", "\(notices.tr)"],
+            startNs: WallClock().now(), note: label.note)
+        var options = CaptureWriter.Options()
+        // `reveal` here: the credentials go only into the capture's redactor, which overwrites them.
+        options.secrets = [client.settings.credentials.appKey.reveal, client.settings.credentials.appSecret.reveal]
+        if let token = try? client.tokens.current() { options.secrets.append(token.token.reveal) }
+        return try CaptureWriter(path: path, header: header, options: options)
+    }
+
     /// Where a running engine leaves its process id for `kistick kill`.
     static var pidFile: String {
         FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/kistick/engine.pid").path
     }
 
-    func run(client: KISClient, plan: TradingPlan, speed: Double, journal: String, duration: Double?) async throws {
+    /// - Parameter captureLabel: the capture header's environment and note, if `--capture` records.
+    func run(
+        client: KISClient, plan: TradingPlan, speed: Double, journal: String, duration: Double?,
+        captureLabel: (environment: String, note: String)? = nil
+    ) async throws {
         var settings = EngineSettings(codes: plan.codes, journalPath: journal)
         settings.subscribed = plan.scheduler?.live
         settings.speed = speed
+        if let path = self.capture {
+            settings.capture = try Self.captureWriter(
+                path: path, client: client, codes: plan.codes.map(\.description),
+                label: captureLabel ?? ("\(client.settings.environment)", "kistick live"))
+        }
         if let path = self.settings {
             settings.parameters = try ScreenOptions.load(path).engine
             settings.settingsPath = path
@@ -222,6 +254,11 @@ struct EngineOptions: ParsableArguments {
         let report = engine.stop()
         bot?.stop(final: report.status)
         display.summary(report)
+        if let writer = settings.capture {
+            let stats = try writer.finish()
+            print(Record.status(stats, counters: WebSocketCounters()).components(separatedBy: "  reconnects")[0])
+            print("capture: " + writer.paths.joined(separator: ", "))
+        }
         if let path = self.report {
             try report.json().write(to: URL(fileURLWithPath: path))
         }
