@@ -183,6 +183,11 @@ let package = Package(
             swiftSettings: common
         ),
         .testTarget(
+            name: "ReplayTests",
+            dependencies: ["Engine", "TickCore", "TestVectors"],
+            swiftSettings: common
+        ),
+        .testTarget(
             name: "SimulatorTests",
             dependencies: [
                 "Simulator", "Feed", "Wire", "Crypto", "TickCore", "TestVectors",

@@ -1,4 +1,3 @@
-import KIS
 import TickCore
 
 /// Market time in nanoseconds since the Unix epoch, as the stages and the strategy read it.
@@ -9,13 +8,15 @@ import TickCore
 /// than the clock reads pulls the clock forward, which keeps a drifting anchor from closing bars early.
 struct MarketClock {
     let speed: Double
+    private let source: StageClock
     private var anchorMarket: Int64 = 0
     private var anchorWall: Int64 = 0
     private var floor: Int64 = 0
 
-    init(speed: Double) {
+    init(speed: Double, source: StageClock = StageClock()) {
         precondition(speed > 0, "market speed must be positive")
         self.speed = speed
+        self.source = source
     }
 
     /// Whether a trade has anchored the clock yet; before that `now` is the wall clock.
@@ -37,7 +38,7 @@ struct MarketClock {
 
     /// Market nanoseconds now.
     mutating func now() -> Int64 {
-        self.read(wall: WallClock().now())
+        self.read(wall: self.source.now())
     }
 
     private mutating func read(wall: Int64) -> Int64 {
