@@ -184,7 +184,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplayTests",
-            dependencies: ["Engine", "TickCore", "TestVectors"],
+            dependencies: ["Engine", "Candles", "Orders", "TickCore", "TestVectors"],
             swiftSettings: common
         ),
         .testTarget(
