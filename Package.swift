@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "Journal", targets: ["Journal"]),
         .library(name: "Risk", targets: ["Risk"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Capture", targets: ["Capture"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -104,6 +105,9 @@ let package = Package(
             swiftSettings: unsafeCode
         ),
 
+        // Raw feed capture: a ring from the feed thread, a writer thread, zstd frames with an index; and the reader.
+        .target(name: "Capture", dependencies: ["CZstd", "Ring", "TickCore"], swiftSettings: unsafeCode),
+
         // The order state machine and positions: pure, thread-confined, allocation-free per event.
         .target(name: "Orders", dependencies: ["TickCore"], swiftSettings: common),
         // The SQLite journal of orders, fills and positions, written off the hot path; recovery and reconciliation.
@@ -170,6 +174,11 @@ let package = Package(
             swiftSettings: common
         ),
         .testTarget(name: "RingTests", dependencies: ["Ring"], swiftSettings: common),
+        .testTarget(
+            name: "CaptureTests",
+            dependencies: ["Capture", "KIS", "Simulator", "TickCore", "TestVectors"],
+            swiftSettings: common
+        ),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"], swiftSettings: common),
         .testTarget(name: "OrdersTests", dependencies: ["Orders", "TickCore"], swiftSettings: common),
         .testTarget(
