@@ -146,7 +146,7 @@ let package = Package(
         .executableTarget(
             name: "kistick",
             dependencies: [
-                "Engine", "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON",
+                "Engine", "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON", "Capture", "Metrics", "Ring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: common
@@ -193,7 +193,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplayTests",
-            dependencies: ["Engine", "Candles", "Orders", "TickCore", "TestVectors"],
+            dependencies: ["Engine", "Capture", "Candles", "Orders", "TickCore"],
             swiftSettings: common
         ),
         .testTarget(
