@@ -137,8 +137,8 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "Candles", "Feed", "Journal", "KIS", "Metrics", "Net", "Orders", "Recovery", "Ring", "Risk", "Strategy",
-                "TickCore",
+                "Candles", "Capture", "Feed", "Journal", "KIS", "Metrics", "Net", "Orders", "Recovery", "Ring", "Risk",
+                "Strategy", "TickCore",
             ],
             swiftSettings: common
         ),
@@ -176,7 +176,7 @@ let package = Package(
         .testTarget(name: "RingTests", dependencies: ["Ring"], swiftSettings: common),
         .testTarget(
             name: "CaptureTests",
-            dependencies: ["Capture", "KIS", "Simulator", "TickCore", "TestVectors"],
+            dependencies: ["Capture", "Engine", "Feed", "KIS", "Net", "Simulator", "TickCore", "TestVectors"],
             swiftSettings: common
         ),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"], swiftSettings: common),

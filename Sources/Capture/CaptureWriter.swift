@@ -33,7 +33,8 @@ public final class CaptureWriter: @unchecked Sendable {
     /// The first file's path; the rotated ones are `CaptureRotation.path(of:part:)`.
     public let path: String
     private let ring: ByteRing
-    private let redactor: Redactor
+    /// Producer-side: read by `append`, replaced by `addSecret`, both on the feed thread.
+    private var redactor: Redactor
     private let control: WriterControl
     private var thread: StageThread?
 
@@ -106,6 +107,12 @@ public final class CaptureWriter: @unchecked Sendable {
     /// - Complexity: O(n) in the message: one copy and a sampled scan; no allocation, lock or syscall.
     public func append(_ kind: CaptureRecordKind, localNs: Int64, bytes: UnsafeRawBufferPointer) -> Bool {
         unsafe self.ring.tryAppend(kind, localNs: localNs, bytes: bytes, redactor: self.redactor)
+    }
+
+    /// Redacts `secret` too from now on: for a credential issued while recording (a WebSocket approval key).
+    /// Feed thread only, like `append`; a cold path (it rebuilds the redactor).
+    public func addSecret(_ secret: String) {
+        self.redactor = self.redactor.adding(secret)
     }
 
     /// What has been appended and written so far; exact after `finish`.

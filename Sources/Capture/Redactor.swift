@@ -11,8 +11,9 @@
 /// covers a probe whose 4 bytes lie inside it, so a message with no probe in the set holds no secret; one with a
 /// probe in the set (rare: a false positive, or a real secret) is searched in full with `memmem`.
 public struct Redactor: Sendable {
-    /// Secrets shorter than this are refused: their 4-byte runs would be common in ordinary frames.
-    public static let minimumLength = 8
+    /// Secrets shorter than this are refused: the probes read 4 bytes. Credentials are 36 bytes and more; a
+    /// short secret still works, with a probe at (nearly) every byte.
+    public static let minimumLength = 4
     private static let filterBits = 1 << 16
 
     private let secrets: [[UInt8]]
@@ -46,10 +47,17 @@ public struct Redactor: Sendable {
         self.step = secrets.map(\.count).min().map { $0 - 3 } ?? 0
     }
 
+    /// This redactor's secrets and `secret`; the same redactor if `secret` is empty or already among them.
+    public func adding(_ secret: String) -> Redactor {
+        let bytes = Array(secret.utf8)
+        guard !bytes.isEmpty, !self.secrets.contains(bytes) else { return self }
+        return Redactor(secrets: self.secrets.map { String(decoding: $0, as: UTF8.self) } + [secret])
+    }
+
     /// Overwrites every secret in `bytes` with `*`.
     ///
     /// - Complexity: O(n / step) probes when no probe hits the filter; O(n · secrets) when one does.
-    func redact(_ bytes: UnsafeMutableRawBufferPointer) {
+    public func redact(_ bytes: UnsafeMutableRawBufferPointer) {
         guard self.step > 0, let base = bytes.baseAddress, bytes.count >= self.step + 3 else { return }
         var probe = 0
         let last = bytes.count - 4

@@ -1,4 +1,5 @@
 import Candles
+public import Capture
 import Feed
 import Journal
 public import KIS
@@ -37,6 +38,8 @@ public struct EngineSettings: Sendable {
     /// than four cores the feed, candle and strategy threads cannot each have one, and the scheduler's time slices
     /// would set the latency: on the 2-core benchmark machine fusing cut frame → decision p50 from ~40 µs to ~4 µs.
     public var fuseMarketStages = sysconf(Int32(_SC_NPROCESSORS_ONLN)) < 4
+    /// Records every message the feed receives, with connects and disconnects; the caller finishes it after `stop`.
+    public var capture: CaptureWriter?
 
     public init(codes: [SymbolCode], journalPath: String) {
         self.codes = codes
@@ -209,12 +212,13 @@ public final class Engine: @unchecked Sendable {
         let (parameters, speed, killSwitch) = (self.parameters, self.settings.speed, self.killSwitch)
         let oauth = OAuth(settings: self.client.settings)
         let client = self.client
+        let capture = self.settings.capture
         let handoffs = (broker: Handoff(broker), journal: Handoff(journal))
         let pendingBox = Handoff(pending)
         self.feedThread = try StageThread(name: "ks-feed") {
-            var keys = oauth
+            var keys = CapturingApprovalKeys(oauth, writer: capture)
             var router = FeedRouter(symbols: symbols, rings: feed)
-            var watcher = FeedWatcher(symbols: symbols, rings: feed)
+            var watcher = CapturingObserver(FeedWatcher(symbols: symbols, rings: feed), writer: capture)
             try? session.run(approvalKeys: &keys, sink: &router, observer: &watcher)
         }
         self.marketThreads = try startMarketStages(

@@ -316,7 +316,7 @@ struct CaptureFileTests {
             _ = CaptureRotation(maxBytes: 0)
         }
         await #expect(processExitsWith: .failure) {
-            _ = Redactor(secrets: ["short"])
+            _ = Redactor(secrets: ["abc"])
         }
         await #expect(processExitsWith: .failure) {
             let path = "/tmp/kistick-finish-twice-\(getpid()).kcap"

@@ -58,6 +58,15 @@ public enum DisconnectReason: Equatable, Sendable {
 /// Receives a session's events. Generic at the call site, so a concrete observer is called directly.
 public protocol WebSocketObserver: ~Copyable {
     mutating func event(_ event: WebSocketEvent)
+
+    /// Sees every text and binary message exactly as received, before it is decoded (a notice still encrypted),
+    /// with the local receive time in nanoseconds since the epoch: the tap a capture records from. On the feed
+    /// thread, per message: it must not allocate, lock or block. Does nothing unless implemented.
+    mutating func received(_ message: RawSpan, localTs: Int64)
+}
+
+extension WebSocketObserver where Self: ~Copyable {
+    public mutating func received(_ message: RawSpan, localTs: Int64) {}
 }
 
 /// Issues WebSocket approval keys (`POST /oauth2/Approval`, PROTOCOL.md §2.2).

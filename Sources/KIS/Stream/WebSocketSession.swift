@@ -290,6 +290,7 @@ private struct FeedLoop: ~Copyable {
         switch message.opcode {
         case .text, .binary:
             self.counters.frames += 1
+            self.link!.reader.withBytes(of: message) { observer.received($0, localTs: localTs) }
             let decoded: DecodedMessage
             do {
                 decoded = try unsafe self.link!.reader.withUnsafeMutableBytes(of: message) { (bytes) throws(FeedError) in
