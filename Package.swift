@@ -193,7 +193,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplayTests",
-            dependencies: ["Engine", "Capture", "Candles", "Orders", "TickCore"],
+            dependencies: ["Engine", "Capture", "Candles", "Feed", "KIS", "Orders", "TickCore"],
             swiftSettings: common
         ),
         .testTarget(

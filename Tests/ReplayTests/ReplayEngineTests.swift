@@ -32,4 +32,17 @@ struct ReplayEngineTests {
         #expect(first.counts.malformed == 0)
         #expect(first.fills.count > 0)
     }
+
+    @Test("bad replay settings are typed errors, not crashes")
+    func badSettings() {
+        var settings = Self.settings()
+        settings.latency.entry = -1
+        #expect(throws: EngineError.self) { try ReplayEngine(settings: settings) }
+        settings = Self.settings()
+        settings.marketSpeed = 0
+        #expect(throws: EngineError.self) { try ReplayEngine(settings: settings) }
+        settings = Self.settings()
+        settings.parameters = ["no_such_key": "1"]
+        #expect(throws: EngineError.self) { try ReplayEngine(settings: settings) }
+    }
 }

@@ -42,9 +42,15 @@ public final class ReplayEngine {
     private var messages = 0
     private var disconnects = 0
 
+    /// - Throws: `EngineError.settings` for a bad strategy setting, a market speed or step that is not positive,
+    ///   or a negative latency.
     public init(settings: ReplaySettings) throws(EngineError) {
-        precondition(settings.step > 0, "the replay step must be positive")
-        precondition(settings.latency.entry >= 0 && settings.latency.ack >= 0, "latencies cannot be negative")
+        guard settings.step > 0, settings.marketSpeed > 0 else {
+            throw .settings(path: "the replay", reason: "the market speed and the step must be positive")
+        }
+        guard settings.latency.entry >= 0, settings.latency.ack >= 0 else {
+            throw .settings(path: "the replay", reason: "latencies cannot be negative")
+        }
         self.settings = settings
         self.harness = try PipelineHarness(
             codes: settings.codes, parameters: settings.parameters, settingsPath: settings.settingsPath,
