@@ -146,7 +146,8 @@ let package = Package(
         .executableTarget(
             name: "kistick",
             dependencies: [
-                "Engine", "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON", "Capture", "Metrics", "Ring",
+                "Engine", "Feed", "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON", "Capture", "Candles",
+                "Metrics", "Ring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: common

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Capture
 import Engine
 import Foundation
 import KIS
@@ -50,7 +51,8 @@ struct Paper: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
         do {
             try await self.engine.run(
-                client: client, codes: self.codes, speed: self.speed, journal: journal, duration: self.duration)
+                client: client, codes: self.codes, speed: self.speed, journal: journal, duration: self.duration,
+                captureLabel: ("sim", "kistick paper: embedded simulator, seed \(self.seed), speed \(self.speed), start \(self.start)"))
         } catch {
             try? await simulator.stop()
             throw error
@@ -111,6 +113,8 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Strategy and risk settings (flat key: value YAML; README lists the keys).") var settings: String?
     @Option(help: "Write the end-of-run report as JSON here.") var report: String?
     @Option(help: "SQLite journal of orders, fills and positions.") var journal: String?
+    @Option(help: "Record the raw feed into this capture file while trading (see `kistick record`).")
+    var capture: String?
 
     static func list(_ codes: String) -> [String] {
         codes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -133,14 +137,40 @@ struct EngineOptions: ParsableArguments {
         return "\(directory)/journal-\(settings.environment)-\(settings.account.cano).sqlite"
     }
 
+    /// A writer for the engine's feed: the TRs it subscribes (trades, books, the account's notices), credentials
+    /// redacted.
+    static func captureWriter(
+        path: String, client: KISClient, codes: [String], label: (environment: String, note: String)
+    ) throws -> CaptureWriter {
+        let notices = Subscription.notices(htsID: client.settings.htsID, environment: client.settings.environment)
+        let header = CaptureHeader(
+            environment: label.environment, codes: codes,
+            trIDs: ["\(Subscription.trades(codes[0]).tr)", "\(Subscription.book(codes[0]).tr)", "\(notices.tr)"],
+            startNs: WallClock().now(), note: label.note)
+        var options = CaptureWriter.Options()
+        // `reveal` here: the credentials go only into the capture's redactor, which overwrites them.
+        options.secrets = [client.settings.credentials.appKey.reveal, client.settings.credentials.appSecret.reveal]
+        if let token = try? client.tokens.current() { options.secrets.append(token.token.reveal) }
+        return try CaptureWriter(path: path, header: header, options: options)
+    }
+
     /// Where a running engine leaves its process id for `kistick kill`.
     static var pidFile: String {
         FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/kistick/engine.pid").path
     }
 
-    func run(client: KISClient, codes: String, speed: Double, journal: String, duration: Double?) async throws {
+    /// - Parameter captureLabel: the capture header's environment and note, if `--capture` records.
+    func run(
+        client: KISClient, codes: String, speed: Double, journal: String, duration: Double?,
+        captureLabel: (environment: String, note: String)? = nil
+    ) async throws {
         var settings = EngineSettings(codes: Self.list(codes).compactMap(SymbolCode.init), journalPath: journal)
         settings.speed = speed
+        if let path = self.capture {
+            settings.capture = try Self.captureWriter(
+                path: path, client: client, codes: Self.list(codes),
+                label: captureLabel ?? ("\(client.settings.environment)", "kistick live"))
+        }
         if let path = self.settings {
             settings.parameters = try SettingsFile.load(path: path, keys: EngineSettings.knownKeys)
             settings.settingsPath = path
@@ -158,6 +188,11 @@ struct EngineOptions: ParsableArguments {
         }
         let report = engine.stop()
         display.summary(report)
+        if let writer = settings.capture {
+            let stats = try writer.finish()
+            print(Record.status(stats, counters: WebSocketCounters()).components(separatedBy: "  reconnects")[0])
+            print("capture: " + writer.paths.joined(separator: ", "))
+        }
         if let path = self.report {
             try report.json().write(to: URL(fileURLWithPath: path))
         }

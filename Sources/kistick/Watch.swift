@@ -65,7 +65,7 @@ struct Watch: AsyncParsableCommand {
 
 /// Raised by SIGINT, so Ctrl-C ends the session cleanly instead of killing the process mid-frame.
 /// `@unchecked` because Dispatch sources are thread-safe but not marked `Sendable`; the flag itself is atomic.
-private final class InterruptFlag: @unchecked Sendable {
+final class InterruptFlag: @unchecked Sendable {
     private let raised = Atomic(false)
     private let source: any DispatchSourceSignal
 

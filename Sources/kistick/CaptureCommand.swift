@@ -1,0 +1,363 @@
+import ArgumentParser
+import Candles
+import Capture
+import Feed
+import Foundation
+import TickCore
+
+/// `kistick capture info|cat|export`: what a capture file holds, as a summary, raw lines or decoded tables.
+struct CaptureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Inspect, print or export a capture file made by `kistick record` (or paper/live --capture).",
+        subcommands: [Info.self, Cat.self, Export.self]
+    )
+
+    /// `kistick capture info FILE`.
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Header, span, counts per TR and code, connects and gaps of a capture file.")
+
+        @Argument(help: "The capture file.") var file: String
+        @Option(help: "Report a stretch of this many seconds or more without a message as a gap.") var gap = 60.0
+
+        func run() throws {
+            let reader = try CaptureReader(path: self.file)
+            var counts: [String: (messages: Int, records: Int)] = [:]
+            var markers: [String] = []
+            var gaps: [(from: Int64, seconds: Double)] = []
+            var (first, last, messages, bytes): (Int64?, Int64, Int, Int) = (nil, 0, 0, 0)
+            let end = try reader.read { message in
+                first = first ?? message.localNs
+                switch message.kind {
+                case .message:
+                    let label = MessageLabel(message.bytes)
+                    counts[label.key, default: (0, 0)].messages += 1
+                    counts[label.key, default: (0, 0)].records += label.records
+                    if messages > 0, Double(message.localNs - last) / 1e9 >= self.gap {
+                        gaps.append((last, Double(message.localNs - last) / 1e9))
+                    }
+                    messages += 1
+                    bytes += message.bytes.count
+                    last = message.localNs
+                case .connected, .disconnected:
+                    let note = String(decoding: message.bytes, as: UTF8.self)
+                    markers.append("\(CaptureText.time(message.localNs))  \(message.kind)\(note.isEmpty ? "" : ": " + note)")
+                }
+            }
+            let header = reader.header
+            print("file         \(self.file) (part \(reader.part), \(CaptureText.megabytes(reader.fileSize)))")
+            switch end {
+            case .complete:
+                print("state        finished: \(reader.blocks?.count ?? 0) blocks, \(reader.recordCount ?? 0) records")
+            case .truncated(let why):
+                print("state        unfinished: \(why)")
+            }
+            print("format       \(header.formatVersion)")
+            print("environment  \(header.environment)")
+            print("codes        \(header.codes.joined(separator: " "))")
+            print("TR ids       \(header.trIDs.joined(separator: " "))")
+            print("started      \(CaptureText.date(header.startNs)) \(CaptureText.time(header.startNs)) KST")
+            if !header.note.isEmpty { print("note         \(header.note)") }
+            if let first {
+                let seconds = Double(last - first) / 1e9
+                print("span         \(CaptureText.time(first)) → \(CaptureText.time(last)) KST (\(String(format: "%.1f", seconds)) s)")
+            }
+            let ratio = reader.fileSize > 0 ? Double(bytes) / Double(reader.fileSize) : 0
+            print("messages     \(messages), \(CaptureText.megabytes(bytes)) raw, \(String(format: "%.1fx", ratio)) compressed")
+            print("")
+            printTable([["kind", "TR", "code", "messages", "records"]] + counts.keys.sorted().map { key in
+                key.split(separator: " ").map(String.init) + [String(counts[key]!.messages), String(counts[key]!.records)]
+            })
+            print("")
+            print("connects and disconnects:\(markers.isEmpty ? " none" : "")")
+            for marker in markers { print("  " + marker) }
+            print("gaps of \(self.gap) s or more without a message: \(gaps.isEmpty ? "none" : "\(gaps.count)")")
+            for gap in gaps.sorted(by: { $0.seconds > $1.seconds }).prefix(20) {
+                print("  after \(CaptureText.time(gap.from))  \(String(format: "%.1f", gap.seconds)) s")
+            }
+        }
+    }
+
+    /// `kistick capture cat FILE`.
+    struct Cat: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the messages of a capture file, one per line: the `kistick decode` input format.",
+            discussion: "Connect and disconnect markers are left out unless --markers (they are not KIS messages).")
+
+        @Argument(help: "The capture file.") var file: String
+        @Flag(help: "Prefix each line with its local receive time (ns since the epoch) and a tab.") var times = false
+        @Flag(help: "Also print connects and disconnects, as lines starting with #.") var markers = false
+
+        func run() throws {
+            let reader = try CaptureReader(path: self.file)
+            var out = TextOutput(FileHandle.standardOutput)
+            let end = try reader.read { message in
+                if message.kind != .message {
+                    guard self.markers else { return }
+                    out.write("# \(message.localNs) \(message.kind) \(String(decoding: message.bytes, as: UTF8.self))\n")
+                    return
+                }
+                if self.times { out.write("\(message.localNs)\t") }
+                out.write(UnsafeRawBufferPointer(message.bytes))
+                out.write("\n")
+            }
+            out.flush()
+            if case .truncated(let why) = end { FileHandle.standardError.write(Data((why + "\n").utf8)) }
+        }
+    }
+
+    /// `kistick capture export --csv|--jsonl FILE`.
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decode a capture into trades, books, notices and 1-minute bars, as CSV or JSON lines.",
+            discussion: """
+                --csv writes PREFIX.trades.csv, PREFIX.books.csv and PREFIX.bars.csv (PREFIX: --out, or the file \
+                without its extension), for pandas, DuckDB or a spreadsheet. --jsonl prints one JSON object per \
+                line with a "type" (trade, book, notice, bar) to stdout, or to --out. Bars are built by the \
+                engine's candle builder from the trades, by exchange time.
+                """)
+
+        @Argument(help: "The capture file.") var file: String
+        @Flag(help: "Three CSV files.") var csv = false
+        @Flag(help: "JSON lines.") var jsonl = false
+        @Option(help: "CSV: the files' prefix; JSON lines: the output file.") var out: String?
+
+        func validate() throws {
+            guard self.csv != self.jsonl else { throw ValidationError("choose one of --csv and --jsonl") }
+        }
+
+        func run() throws {
+            let reader = try CaptureReader(path: self.file)
+            let codes = reader.header.codes.compactMap(SymbolCode.init)
+            var exporter = try Exporter(codes: codes, format: self.csv ? .csv : .jsonl, prefix: self.prefix)
+            var decoder = try FeedDecoder()
+            var malformed = 0
+            let end = try reader.read { message in
+                guard message.kind == .message else { return }
+                do {
+                    _ = try decoder.decode(message.bytes, localTs: message.localNs, into: &exporter)
+                } catch {
+                    malformed += 1
+                }
+            }
+            exporter.finish()
+            if malformed > 0 { FileHandle.standardError.write(Data("\(malformed) messages did not decode\n".utf8)) }
+            if case .truncated(let why) = end { FileHandle.standardError.write(Data((why + "\n").utf8)) }
+            for path in exporter.paths { FileHandle.standardError.write(Data("wrote \(path)\n".utf8)) }
+        }
+
+        private var prefix: String? {
+            if self.jsonl { return self.out }
+            if let out = self.out { return out }
+            let url = URL(fileURLWithPath: self.file)
+            return url.pathExtension.isEmpty ? self.file : url.deletingPathExtension().path
+        }
+    }
+}
+
+/// The TR, code and record count of a raw message, for `capture info`'s table.
+struct MessageLabel {
+    var key: String
+    var records: Int
+
+    init(_ bytes: UnsafeMutableRawBufferPointer) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        if text.hasPrefix("{") {
+            let tr = Self.jsonValue(text, "tr_id") ?? "?"
+            let key = Self.jsonValue(text, "tr_key").flatMap { $0.isEmpty ? nil : $0 } ?? "-"
+            self.key = "control \(tr) \(tr == "PINGPONG" ? "-" : key)"
+            self.records = 0
+            return
+        }
+        let fields = text.split(separator: "|", maxSplits: 3, omittingEmptySubsequences: false)
+        guard fields.count == 4 else {
+            self.key = "other ? -"
+            self.records = 0
+            return
+        }
+        // An encrypted payload (a notice) names no code in the clear.
+        let code = fields[0] == "0" ? String(fields[3].prefix { $0 != "^" }) : "-"
+        self.key = "data \(fields[1]) \(code.isEmpty ? "-" : code)"
+        self.records = Int(fields[2]) ?? 0
+    }
+
+    private static func jsonValue(_ text: String, _ name: String) -> String? {
+        guard let start = text.range(of: "\"\(name)\":\"") else { return nil }
+        return String(text[start.upperBound...].prefix { $0 != "\"" })
+    }
+}
+
+/// Times and sizes as the capture commands print them.
+enum CaptureText {
+    static func time(_ ns: Int64) -> String {
+        let seconds = ns / 1_000_000_000 - (ns % 1_000_000_000 < 0 ? 1 : 0)
+        let millis = (ns - seconds * 1_000_000_000) / 1_000_000
+        let t = KST.time(epochSeconds: seconds)
+        return String(format: "%02d:%02d:%02d.%03d", t / 10_000, t / 100 % 100, t % 100, Int(millis))
+    }
+
+    static func date(_ ns: Int64) -> String {
+        let d = KST.date(epochSeconds: ns / 1_000_000_000)
+        return String(format: "%04d-%02d-%02d", d / 10_000, d / 100 % 100, d % 100)
+    }
+
+    static func megabytes(_ bytes: Int) -> String {
+        String(format: "%.2f MB", Double(bytes) / 1_048_576)
+    }
+}
+
+/// Buffered writes to a file handle.
+struct TextOutput {
+    let handle: FileHandle
+    var buffer: [UInt8] = []
+
+    init(_ handle: FileHandle) {
+        self.handle = handle
+        self.buffer.reserveCapacity(1 << 20)
+    }
+
+    mutating func write(_ text: String) {
+        self.buffer.append(contentsOf: text.utf8)
+        if self.buffer.count >= 1 << 20 { self.flush() }
+    }
+
+    mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        self.buffer.append(contentsOf: bytes)
+        if self.buffer.count >= 1 << 20 { self.flush() }
+    }
+
+    mutating func flush() {
+        self.handle.write(Data(self.buffer))
+        self.buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Decoded records and bars as CSV rows or JSON lines.
+struct Exporter: FeedSink {
+    enum Format { case csv, jsonl }
+
+    let format: Format
+    let symbols: SymbolTable
+    var builder: CandleBuilder
+    var closed = CandleCollector()
+    /// CSV: trades, books, bars; JSON lines: one output for all, in the order the records came.
+    var outputs: [TextOutput] = []
+    let (trades, books, bars): (Int, Int, Int)
+    var lastTime: UInt32 = 0
+    private(set) var paths: [String] = []
+
+    init(codes: [SymbolCode], format: Format, prefix: String?) throws {
+        self.format = format
+        self.symbols = try SymbolTable(codes)
+        self.builder = try CandleBuilder(symbols: max(codes.count, 1), intervals: [60])
+        if format == .jsonl {
+            let handle = try prefix.map { path in
+                guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                    throw ValidationError("cannot create \(path)")
+                }
+                return try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            } ?? FileHandle.standardOutput
+            self.outputs = [TextOutput(handle)]
+            (self.trades, self.books, self.bars) = (0, 0, 0)
+            self.paths = prefix.map { [$0] } ?? []
+            return
+        }
+        let base = prefix ?? "capture"
+        for (name, header) in [
+            ("trades", "local_ns,code,exchange_time,kst_time,price,change,volume,side,cum_volume,cum_value,ask,bid,ask_qty,bid_qty,strength\n"),
+            ("books", "local_ns,code,exchange_time,kst_time," + Self.levelColumns + ",total_ask_qty,total_bid_qty\n"),
+            ("bars", "code,start,kst_start,seconds,open,high,low,close,volume,buy_volume,sell_volume,trades,value,flags\n"),
+        ] {
+            let path = "\(base).\(name).csv"
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw ValidationError("cannot create \(path)")
+            }
+            var output = TextOutput(try FileHandle(forWritingTo: URL(fileURLWithPath: path)))
+            output.write(header)
+            self.outputs.append(output)
+            self.paths.append(path)
+        }
+        (self.trades, self.books, self.bars) = (0, 1, 2)
+    }
+
+    private static let levelColumns = ["ask_price", "ask_qty", "bid_price", "bid_qty"].flatMap { name in
+        (1...10).map { "\(name)_\($0)" }
+    }.joined(separator: ",")
+
+    mutating func trade(_ trade: Trade) {
+        switch self.format {
+        case .jsonl:
+            self.outputs[self.trades].write(RecordFormat.json(trade) + "\n")
+        case .csv:
+            self.outputs[self.trades].write(
+                "\(trade.localTs),\(trade.code),\(trade.exchangeTime),\(RecordFormat.kstTime(trade.exchangeTime)),"
+                    + "\(trade.price),\(trade.change),\(trade.volume),\(RecordFormat.side(trade)),"
+                    + "\(trade.cumulativeVolume),\(trade.cumulativeValue),\(trade.askPrice),\(trade.bidPrice),"
+                    + "\(trade.askQuantity),\(trade.bidQuantity),\(RecordFormat.hundredths(trade.strength))\n")
+        }
+        if let symbol = self.symbols.index(of: trade.code) {
+            _ = self.builder.update(trade, symbol: symbol, into: &self.closed)
+            self.writeClosedBars()
+        }
+        self.lastTime = max(self.lastTime, trade.exchangeTime)
+    }
+
+    mutating func book(_ book: Book) {
+        switch self.format {
+        case .jsonl:
+            self.outputs[self.books].write(RecordFormat.json(book) + "\n")
+        case .csv:
+            let levels = [book.askPrices, book.askQuantities, book.bidPrices, book.bidQuantities].map { array in
+                (0..<10).map { String(array[$0]) }.joined(separator: ",")
+            }.joined(separator: ",")
+            self.outputs[self.books].write(
+                "\(book.localTs),\(book.code),\(book.exchangeTime),\(RecordFormat.kstTime(book.exchangeTime)),"
+                    + "\(levels),\(book.totalAskQuantity),\(book.totalBidQuantity)\n")
+        }
+    }
+
+    mutating func notice(_ notice: Notice) {
+        // Notices are one row shape of their own; the CSV export keeps to market data.
+        if self.format == .jsonl { self.outputs[self.trades].write(RecordFormat.json(notice) + "\n") }
+    }
+
+    private mutating func writeClosedBars() {
+        for candle in self.closed.candles { self.write(candle) }
+        self.closed.candles.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func write(_ candle: Candle) {
+        switch self.format {
+        case .jsonl:
+            self.outputs[self.bars].write(
+                "{\"type\":\"bar\",\"code\":\"\(candle.code)\",\"start\":\(candle.start),\"seconds\":\(candle.seconds)"
+                    + ",\"open\":\(candle.open),\"high\":\(candle.high),\"low\":\(candle.low),\"close\":\(candle.close)"
+                    + ",\"volume\":\(candle.volume),\"buyVolume\":\(candle.buyVolume),\"sellVolume\":\(candle.sellVolume)"
+                    + ",\"trades\":\(candle.trades),\"value\":\(candle.value),\"flags\":\(candle.flags.rawValue)}\n")
+        case .csv:
+            self.outputs[self.bars].write(
+                "\(candle.code),\(candle.start),\(RecordFormat.kstTime(candle.start)),\(candle.seconds),"
+                    + "\(candle.open),\(candle.high),\(candle.low),\(candle.close),\(candle.volume),"
+                    + "\(candle.buyVolume),\(candle.sellVolume),\(candle.trades),\(candle.value),\(candle.flags.rawValue)\n")
+        }
+    }
+
+    /// Closes the bars still open and flushes every output.
+    mutating func finish() {
+        if self.lastTime > 0 {
+            self.builder.advance(to: self.lastTime + 3_600, into: &self.closed)
+            self.writeClosedBars()
+        }
+        for index in self.outputs.indices { self.outputs[index].flush() }
+    }
+}
+
+/// Bars as the builder closes them, for the exporter to write in order.
+struct CandleCollector: CandleSink {
+    var candles: [Candle] = []
+
+    mutating func candle(_ candle: Candle, symbol: Int) {
+        self.candles.append(candle)
+    }
+}

@@ -1,0 +1,188 @@
+import ArgumentParser
+import Capture
+import Engine
+import Feed
+import Foundation
+import KIS
+import Simulator
+import Synchronization
+import TickCore
+
+/// `kistick record`: raw KIS WebSocket traffic into a capture file, for `capture`, `replay` and `bench`.
+struct Record: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record the raw KIS feed of some codes into a capture file.",
+        discussion: """
+            Subscribes trades and books (and with --notices the account's fill notices) and writes every message \
+            exactly as received, with its local receive time, into zstd blocks flushed at least every second \
+            (captures/README.md has the format). Records from KIS with kis_devlp.yaml, from any KIS-compatible \
+            server named by KIS_REST_URL/KIS_WS_URL, or, with --sim or when no configuration is found, from an \
+            embedded simulator. Credentials never reach the file. A status line shows messages, bytes and the \
+            compression ratio; Ctrl-C or --duration ends the recording and writes the index.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "The capture file (rotated files insert .001, .002 … before the extension).") var out: String
+    @Option(help: "Comma-separated KRX codes (at most 20).")
+    var codes = Catalog.knownCodes.prefix(5).joined(separator: ",")
+    @Option(help: "Wall-clock seconds to record (default: until interrupted).") var duration: Double?
+    @Flag(help: "Also subscribe the account's order and fill notices.") var notices = false
+    @Option(help: "Start a new file after this many MB (default: only at each KST midnight).") var rotateMb: Int?
+    @Option(help: "Simulator only: seed of the simulated market.") var seed: UInt64 = 1
+    @Option(help: "Simulator only: simulated seconds per real second.") var speed = 1.0
+    @Option(help: "Simulator only: market time of day to start at, HHMMSS (KST).") var start: UInt32 = 90_000
+
+    func validate() throws {
+        let list = EngineOptions.list(self.codes)
+        guard !list.isEmpty, list.count <= 20 else { throw ValidationError("name 1 to 20 codes") }
+        for code in list where !Catalog.isValidCode(code) {
+            throw ValidationError("not a KRX code: \(code)")
+        }
+        guard self.duration.map({ $0 > 0 }) ?? true else { throw ValidationError("--duration must be positive") }
+        guard self.rotateMb.map({ $0 > 0 }) ?? true else { throw ValidationError("--rotate-mb must be positive") }
+        guard self.speed > 0, self.speed <= 600 else { throw ValidationError("--speed takes a number in (0, 600]") }
+    }
+
+    func run() async throws {
+        if !self.connection.sim, let client = try self.configuredClient() {
+            defer { client.tokens.stop() }
+            try await self.record(client: client, environment: "\(client.settings.environment)", note: "kistick record")
+            return
+        }
+        var config = SimConfig()
+        config.seed = self.seed
+        config.symbols = EngineOptions.list(self.codes)
+        config.clock = .realtime(speed: self.speed)
+        config.startTime = self.start
+        config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
+        let simulator = Simulator(config: config)
+        let endpoints = try await simulator.start()
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-record-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let settings = ClientSettings.madeUp(
+            environment: .paper, restURL: endpoints[.paper]!.rest, webSocketURL: endpoints[.paper]!.webSocket)
+        let client = KISClient.make(settings: settings, cache: try TokenCache(directory: cache))
+        defer { client.tokens.stop() }
+        let note = "kistick record: embedded simulator, seed \(self.seed), speed \(self.speed), start \(self.start)"
+        do {
+            try await self.record(client: client, environment: "sim", note: note)
+        } catch {
+            try? await simulator.stop()
+            throw error
+        }
+        try await simulator.stop()
+    }
+
+    /// The client `kis_devlp.yaml` (or KIS_REST_URL/KIS_WS_URL) describes; nil, after saying so, when there is no
+    /// configuration and none was named, so the recording falls back to the simulator.
+    private func configuredClient() throws -> KISClient? {
+        let variables = ProcessInfo.processInfo.environment
+        let config: KISConfig
+        do {
+            config = try KISConfig.load(
+                path: self.connection.config, environment: self.connection.env.environment,
+                environmentVariables: variables)
+        } catch {
+            guard self.connection.config == nil, variables[KISConfig.webSocketURLVariable] == nil else { throw error }
+            FileHandle.standardError.write(Data("no KIS configuration (\(error)): recording the embedded simulator\n".utf8))
+            return nil
+        }
+        let settings = ClientSettings(config: config, environmentVariables: variables)
+        return KISClient.make(
+            settings: settings, cache: try TokenCache(environmentVariables: variables), refreshEvery: .seconds(60))
+    }
+
+    private func record(client: KISClient, environment: String, note: String) async throws {
+        let codes = EngineOptions.list(self.codes)
+        let session = WebSocketSession(configuration: .init(url: client.settings.webSocketURL))
+        var trIDs = ["\(Subscription.trades(codes[0]).tr)", "\(Subscription.book(codes[0]).tr)"]
+        for code in codes {
+            try session.subscribe(.trades(code))
+            try session.subscribe(.book(code))
+        }
+        if self.notices {
+            let subscription = Subscription.notices(htsID: client.settings.htsID, environment: client.settings.environment)
+            try session.subscribe(subscription)
+            trIDs.append("\(subscription.tr)")
+        }
+        var options = CaptureWriter.Options()
+        // `reveal` here: the credentials go only into the capture's redactor, which overwrites them.
+        options.secrets = [client.settings.credentials.appKey.reveal, client.settings.credentials.appSecret.reveal]
+        if let token = try? client.tokens.current() { options.secrets.append(token.token.reveal) }
+        let header = CaptureHeader(
+            environment: environment, codes: codes, trIDs: trIDs, startNs: WallClock().now(), note: note)
+        let rotation = CaptureRotation(daily: true, maxBytes: self.rotateMb.map { Int64($0) << 20 })
+        let writer = try CaptureWriter(path: self.out, header: header, rotation: rotation, options: options)
+
+        let state = RecordingState()
+        let oauth = OAuth(settings: client.settings)
+        let feed = Thread {
+            var keys = CapturingApprovalKeys(oauth, writer: writer)
+            var sink = DiscardingSink()
+            var observer = CapturingObserver(NoteObserver(state: state), writer: writer)
+            do {
+                try session.run(approvalKeys: &keys, sink: &sink, observer: &observer)
+            } catch {
+                state.note("cannot start the notice cipher: \(error)")
+            }
+            state.done.store(true, ordering: .releasing)
+        }
+        feed.name = "kistick-record"
+        feed.start()
+        let stopAt = self.duration.map { Date().addingTimeInterval($0) }
+        let interrupt = InterruptFlag()
+        let tty = isatty(STDERR_FILENO) != 0
+        while !interrupt.isRaised, stopAt.map({ Date() < $0 }) ?? true, !state.done.load(ordering: .acquiring) {
+            try await Task.sleep(for: .seconds(1))
+            let line = Self.status(writer.stats, counters: session.counters)
+            FileHandle.standardError.write(Data((tty ? "\r\u{1B}[2K" + line : line + "\n").utf8))
+            for note in state.takeNotes() {
+                FileHandle.standardError.write(Data(((tty ? "\n" : "") + note + "\n").utf8))
+            }
+        }
+        session.stop()
+        while !state.done.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(10)) }
+        let stats = try writer.finish()
+        if tty { FileHandle.standardError.write(Data("\n".utf8)) }
+        print(Self.status(stats, counters: session.counters))
+        print("wrote " + writer.paths.joined(separator: ", "))
+    }
+
+    static func status(_ stats: CaptureStats, counters: WebSocketCounters) -> String {
+        let mb = { (bytes: Int) in String(format: "%.2f MB", Double(bytes) / 1_048_576) }
+        return "messages \(stats.messages)  raw \(mb(stats.rawBytes))  written \(mb(stats.compressedBytes))"
+            + "  ratio \(String(format: "%.1fx", stats.compressionRatio))  dropped \(stats.dropped)"
+            + "  files \(stats.files)  reconnects \(counters.reconnects)"
+    }
+}
+
+/// What the recording's feed thread tells the command's loop.
+private final class RecordingState: Sendable {
+    let done = Atomic<Bool>(false)
+    private let notes = Mutex<[String]>([])
+
+    func note(_ text: String) { self.notes.withLock { $0.append(text) } }
+    func takeNotes() -> [String] { self.notes.withLock { notes in defer { notes = [] }; return notes } }
+}
+
+private struct DiscardingSink: FeedSink {
+    mutating func trade(_ trade: Trade) {}
+    mutating func book(_ book: Book) {}
+    mutating func notice(_ notice: Notice) {}
+}
+
+/// Keeps what a person recording should hear about: disconnects and refusals.
+private struct NoteObserver: WebSocketObserver {
+    let state: RecordingState
+
+    mutating func event(_ event: WebSocketEvent) {
+        switch event {
+        case .disconnected(.stopped): break
+        case .disconnected(let reason): self.state.note("disconnected: \(reason)")
+        case .subscribeFailed(let subscription, let error): self.state.note("\(subscription): \(error)")
+        case .serverError(let code, let message): self.state.note("KIS \(code): \(message)")
+        case .approvalKeyUnavailable(let error): self.state.note("approval key: \(error)")
+        default: break
+        }
+    }
+}
