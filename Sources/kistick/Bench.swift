@@ -53,7 +53,9 @@ struct Bench: ParsableCommand {
         let pipeline = try PipelineHarness(
             codes: settings.codes, parameters: settings.parameters, settingsPath: settings.settingsPath,
             speed: settings.marketSpeed)
-        try pipeline.start(wait: SpinThenYield())
+        // Fused as live is: with fewer than four cores the candle and strategy stages share one thread.
+        try pipeline.start(
+            wait: SpinThenYield(), fused: EngineSettings(codes: settings.codes, journalPath: "").fuseMarketStages)
         var scratch = [UInt8](repeating: 0, count: recorded.longest)
         let start = WallClock().now()
         recorded.forEach { _, payload in
