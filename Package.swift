@@ -163,8 +163,8 @@ let package = Package(
         .executableTarget(
             name: "kistick",
             dependencies: [
-                "Engine", "Telegram", "Screener", "Capture", "Candles", "Feed", "TickCore", "CCrypto", "CCurl", "CZstd",
-                "Simulator", "KIS", "JSON",
+                "Engine", "Telegram", "Screener", "Capture", "Candles", "Metrics", "Ring", "Feed", "TickCore", "CCrypto",
+                "CCurl", "CZstd", "Simulator", "KIS", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: common
@@ -217,6 +217,11 @@ let package = Package(
         .testTarget(
             name: "ScreenerTests",
             dependencies: ["Screener", "Engine", "KIS", "Simulator", "TickCore"],
+            swiftSettings: common
+        ),
+        .testTarget(
+            name: "ReplayTests",
+            dependencies: ["Engine", "Capture", "Candles", "Feed", "KIS", "Orders", "TickCore"],
             swiftSettings: common
         ),
         .testTarget(

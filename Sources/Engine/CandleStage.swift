@@ -43,14 +43,17 @@ struct CandleStage: ~Copyable {
     /// Book levels the top-of-book imbalance reads (the scalper's `min_imbalance` is over these).
     static let topLevels = 5
 
-    init(symbols: Int, speed: Double, rings: FeedRings, market: SpillingProducer<MarketEvent>) {
+    init(
+        symbols: Int, speed: Double, rings: FeedRings, market: SpillingProducer<MarketEvent>,
+        time: StageClock = StageClock()
+    ) {
         do {
             self.builder = try CandleBuilder(symbols: symbols, intervals: Self.intervals)
         } catch {
             // Only a symbol count outside 1...64 or bad intervals can fail, and both are fixed before this point.
             preconditionFailure("candle stage for \(symbols) codes: \(error)")
         }
-        self.clock = MarketClock(speed: speed)
+        self.clock = MarketClock(speed: speed, source: time)
         self.rings = rings
         self.market = market
         self.closeDelay = UInt32(max(1, (0.1 * speed).rounded(.up)))

@@ -1,4 +1,3 @@
-import KIS
 import TickCore
 
 /// Market time in nanoseconds since the Unix epoch, as the stages and the strategy read it.
@@ -6,19 +5,22 @@ import TickCore
 /// Live, market time is wall time. Against an accelerated simulator it runs `speed` times faster, so the clock is
 /// an affine map of the wall clock anchored on the first trade seen: its exchange second (KIS stamps whole seconds,
 /// so the anchor is the middle of it) against its receive time. It never runs backwards, and a trade stamped later
-/// than the clock reads pulls the clock forward, which keeps a drifting anchor from closing bars early.
+/// than the clock reads pulls the clock forward, which keeps a drifting anchor from closing bars early. "Wall clock"
+/// is what `source` reads: in a replay, the recorded receive time of the message being replayed.
 struct MarketClock {
     let speed: Double
+    private let source: StageClock
     private var anchorMarket: Int64 = 0
     private var anchorWall: Int64 = 0
     private var floor: Int64 = 0
 
-    init(speed: Double) {
+    init(speed: Double, source: StageClock = StageClock()) {
         precondition(speed > 0, "market speed must be positive")
         self.speed = speed
+        self.source = source
     }
 
-    /// Whether a trade has anchored the clock yet; before that `now` is the wall clock.
+    /// Whether a trade has anchored the clock yet; before that `now` is the source's time.
     var isAnchored: Bool { self.anchorWall != 0 }
 
     /// Anchors on the first trade and keeps the clock at or past every exchange stamp.
@@ -37,7 +39,7 @@ struct MarketClock {
 
     /// Market nanoseconds now.
     mutating func now() -> Int64 {
-        self.read(wall: WallClock().now())
+        self.read(wall: self.source.now())
     }
 
     private mutating func read(wall: Int64) -> Int64 {

@@ -17,17 +17,18 @@ import Glibc
 /// The engine's market path with the socket replaced by the caller: WebSocket frames parsed and decoded on the
 /// caller's thread into the same feed router, then the candle and strategy stages on their own threads, joined by
 /// the same rings, with the same strategy and risk. Orders the strategy sends are answered "refused" by the caller's
-/// thread instead of going to KIS. For the pipeline benchmark; replay will drive it the same way.
+/// thread instead of going to KIS. For the pipeline benchmark, and for replay (`ReplayEngine`), which runs it inline
+/// on replay time and answers the orders from a simulated exchange.
 public final class PipelineHarness: @unchecked Sendable {
     // Safe because: the feed-side state (`reader`, `decoder`, `router`) is used only by the one thread that calls
     // `feed` and `settle`; the rest is set in `init` and shared through the rings' own synchronisation.
     private let codes: [SymbolCode]
-    private let symbols: SymbolTable
+    let symbols: SymbolTable
     private let parameters: ScalpingParameters
     private let limits: RiskLimits
     private let speed: Double
-    private let feedRings: FeedRings
-    private let rings: StrategyRings
+    let feedRings: FeedRings
+    let rings: StrategyRings
     private let flags = StageFlags()
     private var threads: [StageThread] = []
     private var inlineCandles: CandleStage?
@@ -38,14 +39,18 @@ public final class PipelineHarness: @unchecked Sendable {
     /// Records decoded, and messages that failed to decode (counted and skipped, as the live feed does).
     public private(set) var records = 0
     public private(set) var malformed = 0
+    /// Whether `feed` answers the strategy's orders with refusals; a replay answers them itself.
+    var answersOrders = true
 
-    public init(codes: [SymbolCode], parameters: [String: String] = [:], speed: Double = 1, ringCapacity: Int = 1 << 14)
-        throws(EngineError)
-    {
+    /// - Parameter settingsPath: where `parameters` came from, for the error that names a bad one.
+    public init(
+        codes: [SymbolCode], parameters: [String: String] = [:], settingsPath: String = "the pipeline's settings",
+        speed: Double = 1, ringCapacity: Int = 1 << 14
+    ) throws(EngineError) {
         self.codes = codes
         var settings = EngineSettings(codes: codes, journalPath: "")
         settings.parameters = parameters
-        settings.settingsPath = "the pipeline's settings"
+        settings.settingsPath = settingsPath
         (self.parameters, self.limits) = try settings.strategyAndRisk()
         do {
             self.symbols = try SymbolTable(codes)
@@ -73,14 +78,16 @@ public final class PipelineHarness: @unchecked Sendable {
     }
 
     /// Runs the candle and strategy stages on the caller's thread, after each `feed`: what the whole path costs on
-    /// one core, with no thread hand-over and no scheduler in the way.
-    public func startInline(buyingPower: Int64 = 100_000_000) {
+    /// one core, with no thread hand-over and no scheduler in the way. With `time` the stages read it instead of the
+    /// wall clock (a replay).
+    public func startInline(buyingPower: Int64 = 100_000_000, time: ReplayTime? = nil) {
         self.inlineCandles = CandleStage(
-            symbols: self.symbols.count, speed: self.speed, rings: self.feedRings, market: self.rings.market)
+            symbols: self.symbols.count, speed: self.speed, rings: self.feedRings, market: self.rings.market,
+            time: StageClock(time))
         self.inlineStrategy = StrategyStage(
             strategy: ScalpingStrategy(parameters: self.parameters, symbols: self.symbols),
             broker: self.broker(buyingPower: buyingPower), speed: self.speed, feed: self.feedRings, rings: self.rings,
-            killSwitch: KillSwitch())
+            killSwitch: KillSwitch(), time: StageClock(time))
     }
 
     /// Starts the candle and strategy stages, each on its own thread, or both on one (`fused`), waiting on their
@@ -106,23 +113,51 @@ public final class PipelineHarness: @unchecked Sendable {
     /// - Complexity: O(bytes); no allocation once the reader holds the largest read.
     public func feed(_ bytes: UnsafeRawBufferPointer, localTs: Int64) {
         _ = self.reader.write(bytes)
+        var tap = NoTap()
         while let message = try? self.reader.next() {
-            do {
-                let decoded = try self.reader.withUnsafeMutableBytes(of: message) { (payload) throws(FeedError) in
-                    try self.decoder.decode(payload, localTs: localTs, into: &self.router)
-                }
-                if case .records(_, let count) = decoded { self.records += count }
-            } catch {
-                self.malformed += 1
+            self.reader.withUnsafeMutableBytes(of: message) { payload in
+                self.decode(payload, localTs: localTs, tap: &tap)
             }
         }
+        self.endOfBatch()
+    }
+
+    /// Decodes one complete WebSocket message (its payload, as a capture holds it; a notice is decrypted in place)
+    /// into the rings, stamped `localTs`, and runs the inline stages.
+    /// - Complexity: O(payload); no allocation.
+    public func feedMessage(_ payload: UnsafeMutableRawBufferPointer, localTs: Int64) {
+        var tap = NoTap()
+        self.decode(payload, localTs: localTs, tap: &tap)
+        self.endOfBatch()
+    }
+
+    /// Decodes one message into the router, and into `tap` as well (a replay's exchange watches the market).
+    func decode<Tap: FeedSink>(_ payload: UnsafeMutableRawBufferPointer, localTs: Int64, tap: inout Tap) {
+        var tee = Tee(router: self.router, tap: tap)
+        defer { tap = tee.tap }
+        do {
+            let decoded = try self.decoder.decode(payload, localTs: localTs, into: &tee)
+            if case .records(_, let count) = decoded { self.records += count }
+        } catch {
+            self.malformed += 1
+        }
+    }
+
+    /// Publishes what was decoded, runs the inline stages until nothing is left, and answers orders (unless a
+    /// replay does).
+    func endOfBatch() {
         self.router.endOfBatch()
+        self.runInline()
+        if self.answersOrders { self.answerOrders() }
+    }
+
+    /// Polls the inline stages until both are idle; nothing when the stages run on their own threads.
+    func runInline() {
         if var candles = self.inlineCandles.take(), var strategy = self.inlineStrategy.take() {
             while candles.poll() + strategy.poll() > 0 {}
             self.inlineCandles = consume candles
             self.inlineStrategy = consume strategy
         }
-        self.answerOrders()
     }
 
     /// Answers every order the strategy sent with a refusal, as a dispatcher with no lane would.
@@ -159,6 +194,14 @@ public final class PipelineHarness: @unchecked Sendable {
         return latency
     }
 
+    /// The inline strategy stage's positions (none before `startInline`).
+    func inlinePositions() -> [Orders.Position] {
+        guard let strategy = self.inlineStrategy.take() else { return [] }
+        let positions = strategy.broker.positions.all
+        self.inlineStrategy = consume strategy
+        return positions
+    }
+
     /// Books replaced before the candle stage read them, and elements that had to wait in an overflow queue.
     public var conflatedBooks: Int { self.feedRings.books.conflated }
     public var spilled: Int { self.feedRings.records.spilled + self.rings.market.spilled }
@@ -170,4 +213,32 @@ final class Handoff<Value>: @unchecked Sendable {
     // Safe because: written once before the thread starts, then used by that thread alone.
     let value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// The feed router, with a second sink that sees the same records.
+struct Tee<Tap: FeedSink>: FeedSink {
+    var router: FeedRouter
+    var tap: Tap
+
+    mutating func trade(_ trade: Trade) {
+        self.router.trade(trade)
+        self.tap.trade(trade)
+    }
+
+    mutating func book(_ book: Book) {
+        self.router.book(book)
+        self.tap.book(book)
+    }
+
+    mutating func notice(_ notice: Notice) {
+        self.router.notice(notice)
+        self.tap.notice(notice)
+    }
+}
+
+/// A tap that sees nothing.
+struct NoTap: FeedSink {
+    mutating func trade(_ trade: Trade) {}
+    mutating func book(_ book: Book) {}
+    mutating func notice(_ notice: Notice) {}
 }

@@ -87,6 +87,7 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
     var strategy: S
     var broker: LiveBroker
     private var clock: MarketClock
+    private let time: StageClock
     private let feed: FeedRings
     private let rings: StrategyRings
     private let killSwitch: KillSwitch
@@ -96,10 +97,14 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
     private var lastTimer: Int64 = 0
     private var lastFlatten: Int64 = 0
 
-    init(strategy: S, broker: LiveBroker, speed: Double, feed: FeedRings, rings: StrategyRings, killSwitch: KillSwitch) {
+    init(
+        strategy: S, broker: LiveBroker, speed: Double, feed: FeedRings, rings: StrategyRings, killSwitch: KillSwitch,
+        time: StageClock = StageClock()
+    ) {
         self.strategy = strategy
         self.broker = broker
-        self.clock = MarketClock(speed: speed)
+        self.clock = MarketClock(speed: speed, source: time)
+        self.time = time
         self.feed = feed
         self.rings = rings
         self.killSwitch = killSwitch
@@ -123,7 +128,7 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
     /// The last snapshot, once nothing is left to handle.
     mutating func finish() {
         self.rings.latency.poll()
-        self.publish(WallClock().now())
+        self.publish(self.time.now())
     }
 
     /// One pass: market events, notices, order events, the housekeeper's news, then timers.
@@ -137,13 +142,14 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
         handled += self.rings.house.ring.drain(max: 64) { event in
             switch event {
             case .reconciled(let row):
-                self.apply(.reconciled(row, localTs: WallClock().now()), at: WallClock().now(), notice: false)
+                let now = self.time.now()
+                self.apply(.reconciled(row, localTs: now), at: now, notice: false)
             case .buyingPower(let reported):
                 self.broker.refreshAccount()
                 self.broker.account.buyingPower.refresh(reported: reported, inFlight: self.broker.account.workingBuyValue)
             }
         }
-        let wall = WallClock().now()
+        let wall = self.time.now()
         if wall - self.lastTimer >= 1_000_000 {
             self.lastTimer = wall
             self.timer(wall)
