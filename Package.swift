@@ -172,6 +172,11 @@ let package = Package(
 
         // The real samples in ../shared/kis/vectors, for every test target.
         .target(name: "TestVectors", path: "Tests/TestVectors", swiftSettings: common),
+        // The in-process simulator's paper server on loopback, for the tests that run an engine against it.
+        .target(
+            name: "PaperMarket", dependencies: ["Simulator", "KIS", "TickCore"], path: "Tests/PaperMarket",
+            swiftSettings: common
+        ),
         .testTarget(name: "TickCoreTests", dependencies: ["TickCore"], swiftSettings: common),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "TickCore", "Feed", "TestVectors"], swiftSettings: common),
         .testTarget(name: "WireTests", dependencies: ["Wire", "CCrypto"], swiftSettings: common),
@@ -206,17 +211,17 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["Engine", "Journal", "KIS", "Simulator", "TickCore"],
+            dependencies: ["PaperMarket", "Engine", "Journal", "KIS", "Simulator", "TickCore"],
             swiftSettings: common
         ),
         .testTarget(
             name: "TelegramTests",
-            dependencies: ["Telegram", "Engine", "KIS", "Simulator", "TickCore", "ScriptedServer", "JSON"],
+            dependencies: ["PaperMarket", "Telegram", "Engine", "KIS", "Simulator", "TickCore", "ScriptedServer", "JSON"],
             swiftSettings: common
         ),
         .testTarget(
             name: "ScreenerTests",
-            dependencies: ["Screener", "Engine", "KIS", "Simulator", "TickCore"],
+            dependencies: ["PaperMarket", "Screener", "Engine", "KIS", "Simulator", "TickCore"],
             swiftSettings: common
         ),
         .testTarget(

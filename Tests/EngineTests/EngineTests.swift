@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Journal
 import KIS
+import PaperMarket
 import Simulator
 import Testing
 import TickCore
@@ -167,44 +168,5 @@ struct EngineTests {
         let journaled = try Journal.open(journal).recover().orders.map(\.orderNumber).filter { $0 != 0 }
         #expect(Set(atKIS).isSubset(of: Set(journaled)), "every order at KIS is in the journal")
         #expect(journaled.count == Set(journaled).count, "no order number twice in the journal")
-    }
-}
-
-/// A simulator serving the paper environment (and the real one beside it) on loopback, with its market running
-/// `speed` times real time, and a folder for token caches and journals.
-final class PaperMarket: Sendable {
-    static let defaultCodes = Catalog.knownCodes.prefix(10).compactMap(SymbolCode.init)
-    let simulator: Simulator
-    let rest: String
-    let webSocket: String
-    let directory: String
-    let codes = PaperMarket.defaultCodes
-    let today: UInt32
-
-    init(speed: Double) async throws {
-        var config = SimConfig()
-        config.clock = .realtime(speed: speed)
-        config.symbols = self.codes.map(\.description)
-        config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
-        self.simulator = Simulator(config: config)
-        let endpoints = try await self.simulator.start()
-        let paper = try #require(endpoints[.paper])
-        (self.rest, self.webSocket) = (paper.rest, paper.webSocket)
-        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-engine-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
-        self.today = KST.date(epochSeconds: Int64(Date().timeIntervalSince1970))
-    }
-
-    func client() throws -> KISClient {
-        let settings = ClientSettings.madeUp(environment: .paper, restURL: self.rest, webSocketURL: self.webSocket)
-        return KISClient.make(settings: settings, cache: try TokenCache(directory: self.directory + "/tokens"))
-    }
-
-    func stop() async {
-        try? await self.simulator.stop()
-    }
-
-    func remove() {
-        try? FileManager.default.removeItem(atPath: self.directory)
     }
 }

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import KIS
+import PaperMarket
 import Simulator
 import Testing
 import TickCore
@@ -9,21 +10,10 @@ import TickCore
 @Suite struct EngineRotationTests {
     @Test func resubscribeMovesTheRegistrationsOfARunningEngine() async throws {
         let codes = Array(Catalog.knownCodes.prefix(4))
-        var config = SimConfig()
-        config.clock = .realtime(speed: 60)
-        config.symbols = codes
-        config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
-        let simulator = Simulator(config: config)
-        let paper = try #require(try await simulator.start()[.paper])
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "kistick-rotation-\(UUID().uuidString)"
-        ).path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let client = KISClient.make(
-            settings: .madeUp(environment: .paper, restURL: paper.rest, webSocketURL: paper.webSocket),
-            cache: try TokenCache(directory: directory + "/tokens")
-        )
+        let market = try await PaperMarket(speed: 60, codes: codes.compactMap(SymbolCode.init))
+        let (simulator, directory) = (market.simulator, market.directory)
+        defer { market.remove() }
+        let client = try market.client()
         defer { client.tokens.stop() }
 
         let table = codes.compactMap(SymbolCode.init)

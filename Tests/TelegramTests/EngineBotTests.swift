@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import KIS
+import PaperMarket
 import Simulator
 import Testing
 import TickCore
@@ -47,7 +48,7 @@ struct EngineBotTests {
     /// One engine (engines are heavy on a 2-core machine) with two bots: one whose Telegram is gone for the whole
     /// run, one that tells fills and takes the /stop.
     @Test func fillsAreToldTheEngineTradesThoughATelegramIsDownAndStopYesArmsTheKillSwitch() async throws {
-        let market = try await SimulatedMarket()
+        let market = try await PaperMarket(speed: 120)
         defer { market.remove() }
         let fake = FakeBotAPI()
         defer { fake.stop() }
@@ -113,41 +114,5 @@ struct EngineBotTests {
         #expect(report.status.drops.lost == 0)
         #expect(fake.sent.contains { $0.chat == 111 && $0.text.contains("엔진 종료") })
         await market.stop()
-    }
-}
-
-/// A simulator serving the paper environment on loopback at 120× with a folder for tokens and journals.
-final class SimulatedMarket: Sendable {
-    let simulator: Simulator
-    let rest: String
-    let webSocket: String
-    let directory: String
-    let codes = Catalog.knownCodes.prefix(10).compactMap(SymbolCode.init)
-
-    init() async throws {
-        var config = SimConfig()
-        config.clock = .realtime(speed: 120)
-        config.symbols = self.codes.map(\.description)
-        config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
-        self.simulator = Simulator(config: config)
-        let endpoints = try await self.simulator.start()
-        let paper = try #require(endpoints[.paper])
-        (self.rest, self.webSocket) = (paper.rest, paper.webSocket)
-        self.directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("kistick-telegram-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
-    }
-
-    func client() throws -> KISClient {
-        let settings = ClientSettings.madeUp(environment: .paper, restURL: self.rest, webSocketURL: self.webSocket)
-        return KISClient.make(settings: settings, cache: try TokenCache(directory: self.directory + "/tokens"))
-    }
-
-    func stop() async {
-        try? await self.simulator.stop()
-    }
-
-    func remove() {
-        try? FileManager.default.removeItem(atPath: self.directory)
     }
 }
