@@ -64,7 +64,9 @@ struct CaptureCommand: ParsableCommand {
                 print("span         \(CaptureText.time(first)) → \(CaptureText.time(last)) KST (\(String(format: "%.1f", seconds)) s)")
             }
             let ratio = reader.fileSize > 0 ? Double(bytes) / Double(reader.fileSize) : 0
-            print("messages     \(messages), \(CaptureText.megabytes(bytes)) raw, \(String(format: "%.1fx", ratio)) compressed")
+            print(
+                "messages     \(messages) and \(markers.count) connect/disconnect markers, \(CaptureText.megabytes(bytes)) raw, "
+                    + "\(String(format: "%.1fx", ratio)) compressed")
             print("")
             printTable([["kind", "TR", "code", "messages", "records"]] + counts.keys.sorted().map { key in
                 key.split(separator: " ").map(String.init) + [String(counts[key]!.messages), String(counts[key]!.records)]
