@@ -32,8 +32,8 @@ struct ReplaySampleTests {
     }
 
     /// The fills the recording run's engine was notified of, decrypted with the key its notice ack carried.
-    static func recordedFills(path: String = Self.sample) throws -> [Notice] {
-        let reader = try CaptureReader(path: path)
+    static func recordedFills() throws -> [Notice] {
+        let reader = try CaptureReader(path: Self.sample)
         var decoder = try FeedDecoder()
         var sink = NoticeSink()
         _ = try reader.read { message in

@@ -16,9 +16,9 @@ import TickCore
         defer { Task { await h.stop() } }
         let codes = Array(market.codes.prefix(2))
         let client = try await MarketFeedTests.subscribedClient(h, codes: codes)
-        // Three seconds of the recording's clock at the clock's speed 1.
-        try await h.advance(3)
-        let due = market.frames.filter { $0.offsetNs / 1_000 <= 3_000_000 }
+        // Ten seconds of the recording's clock at the clock's speed 1.
+        try await h.advance(10)
+        let due = market.frames.filter { $0.offsetNs / 1_000 <= 10_000_000 }
         let expected = due.filter { codes.contains($0.code) }.map(\.bytes)
         #expect(expected.count > 100 && expected.count < due.count, "\(expected.count) of \(due.count) frames")
         var received: [[UInt8]] = []

@@ -54,7 +54,7 @@ struct ExchangeState {
 
     init(config: SimConfig) {
         self.config = config
-        let day = config.market.map(\.date) ?? config.firstDay
+        let day = config.firstDay
         self.day = day
         var seen = Set<String>()
         let codes = (config.market?.codes ?? config.symbols).filter { seen.insert($0).inserted }

@@ -27,8 +27,6 @@ public struct RecordedMarket: Sendable {
     public let codes: [String]
     /// Data frames in receive order.
     public let frames: [Frame]
-    /// The KST date the capture started on.
-    public let date: UInt32
     /// The capture header's note (`paper --capture` writes the market speed it recorded at there).
     public let note: String
     /// The previous close of each code (a trade's price less its change), from its first trade; nil for a code
@@ -64,7 +62,6 @@ public struct RecordedMarket: Sendable {
         self.note = reader.header.note
         self.frames = frames
         self.previousClose = closes
-        self.date = KST.date(epochSeconds: start / 1_000_000_000)
     }
 
     private struct FrameSink: FeedSink {
