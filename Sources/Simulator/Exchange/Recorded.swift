@@ -1,6 +1,6 @@
 import TickCore
 
-/// The capture-fed market (`SimConfig.market = .recorded`): the simulated crowd and the simulator's own publication
+/// The capture-fed market (`SimConfig.market` set): the simulated crowd and the simulator's own publication
 /// are off; the recorded trade and book frames go out byte for byte at their recorded times, and client orders
 /// match the recorded market without moving it, by the rules of the replay's exchange (`ReplayExchange`), so a
 /// replay of the capture and a live run against this simulator meet the same fills:
