@@ -125,7 +125,7 @@ let package = Package(
         .target(
             name: "Simulator",
             dependencies: [
-                "TickCore", "Wire", "Crypto", "JSON",
+                "TickCore", "Wire", "Crypto", "JSON", "Capture", "Feed",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -226,7 +226,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplayTests",
-            dependencies: ["Engine", "Capture", "Candles", "Feed", "KIS", "Orders", "TickCore"],
+            dependencies: ["Engine", "Capture", "Candles", "Feed", "KIS", "Orders", "Simulator", "TickCore"],
             swiftSettings: common
         ),
         .testTarget(

@@ -187,7 +187,11 @@ public final class Engine: @unchecked Sendable {
             throw .journal("the journal holds more than the engine's tables: \(error)")
         }
         var board = MarketBoard(codes: self.settings.codes)
-        board.advance(secondOfDay: (self.startedWall / 1_000_000_000 + KST.offsetSeconds) % 86_400)
+        // Live, the session phase starts from the wall clock. An accelerated simulator's time of day is not the
+        // wall's (a board set to 15:40 never goes back to a market at 09:10), so there the first trade sets it.
+        if self.settings.speed == 1 {
+            board.advance(secondOfDay: (self.startedWall / 1_000_000_000 + KST.offsetSeconds) % 86_400)
+        }
         var broker = LiveBroker(
             symbols: self.symbols, gate: RiskGate(limits: self.limits, killSwitch: self.killSwitch), board: board,
             book: rebuilt.book, positions: rebuilt.positions, dispatch: self.rings.dispatch,

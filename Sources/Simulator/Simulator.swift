@@ -157,6 +157,12 @@ public final class Simulator: Sendable {
         self.state.withLock { $0.sessions.tradeRegisteredCodes }
     }
 
+    /// Recorded frames not yet sent (a recorded market, `SimConfig.market`), or nil for the generated market: 0
+    /// says the recorded day is over.
+    public func recordedFramesLeft() -> Int? {
+        self.state.withLock { state in state.config.market.map { $0.frames.count - state.recordedCursor } }
+    }
+
     /// How many requests with `trID` were answered by an endpoint since start, on either server: a test's count of
     /// the calls a client made.
     public func answeredCount(trID: String) -> Int {

@@ -10,7 +10,9 @@ struct Sim: AsyncParsableCommand {
         discussion: """
             Prints one JSON line with the URLs, then runs until SIGINT or SIGTERM. With --paper the given ports \
             serve the paper (모의투자) environment and the real environment runs beside it on --real-rest-port and \
-            --real-ws-port, because paper clients fetch quotes from the real host.
+            --real-ws-port, because paper clients fetch quotes from the real host. With --capture FILE the market \
+            is a recorded one: the capture's trade and book frames go out byte for byte at their recorded times \
+            (divided by --speed), and orders match them as `kistick replay` matches them.
             """
     )
 
@@ -28,6 +30,8 @@ struct Sim: AsyncParsableCommand {
     @Option(help: "Fault: extra fields appended to every record (schema drift).") var schemaDrift = 0
     @Flag(help: "Fault: send every order notice twice.") var duplicateNotices = false
     @Option(help: "Fault: seconds to hold every order response.") var orderDelay = 0.0
+    @Option(help: "A capture (.kcap) to send again as the market instead of the generated one; --speed 1 is its recorded pace.")
+    var capture: String?
 
     private var codes: [String] {
         self.symbols == "all" ? Catalog.knownCodes : self.symbols.split(separator: ",").map(String.init)
@@ -53,6 +57,7 @@ struct Sim: AsyncParsableCommand {
         config.faults.extraFields = self.schemaDrift
         config.faults.duplicateNotices = self.duplicateNotices
         config.faults.orderDelay = self.orderDelay
+        if let capture = self.capture { config.market = try RecordedMarket(path: capture) }
         let primary = SimConfig.Ports(rest: self.restPort, webSocket: self.wsPort)
         config.servers =
             self.paper
@@ -64,7 +69,7 @@ struct Sim: AsyncParsableCommand {
         let main = endpoints[self.paper ? .paper : .real]!
         var line = #"{"rest":"\#(main.rest)","ws":"\#(main.webSocket)","env":"\#(self.paper ? "paper" : "real")""#
         if self.paper, let real = endpoints[.real] { line += #","real_rest":"\#(real.rest)","real_ws":"\#(real.webSocket)""# }
-        line += #","seed":\#(self.seed),"speed":"\#(self.speed)","symbols":\#(config.symbols.count)}"#
+        line += #","seed":\#(self.seed),"speed":"\#(self.speed)","symbols":\#(config.market?.codes.count ?? config.symbols.count)}"#
         // One unbuffered write, so a parent reading our stdout through a pipe sees the line at once.
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
         await Self.waitForTermination()

@@ -16,7 +16,9 @@ struct Paper: AsyncParsableCommand {
             Starts a simulator on loopback (paper environment, seeded market), runs the full engine against it \
             (feed, candles, strategy, risk, orders, journal) at --speed times real time, shows a live status, and \
             ends with a summary. SIGUSR1 or `kistick kill` arms the kill switch (cancel everything, flatten). With \
-            --telegram the run is reported to, and commanded from, a Telegram chat (README: Telegram).
+            --telegram the run is reported to, and commanded from, a Telegram chat (README: Telegram). With --market \
+            FILE the simulator's market is a capture, played again (`kistick sim --capture`), and the engine trades \
+            its codes.
             """)
 
     @OptionGroup var engine: EngineOptions
@@ -26,6 +28,7 @@ struct Paper: AsyncParsableCommand {
     var codes: String?
     @Option(help: "Seed of the simulated market.") var seed: UInt64 = 1
     @Option(help: "Market time of day to start at, HHMMSS (KST).") var start: UInt32 = 90_000
+    @Option(help: "A capture (.kcap) to trade again as the market instead of the seeded one.") var market: String?
 
     func validate() throws {
         if let codes = self.codes { try self.engine.validate(codes: codes) }
@@ -40,6 +43,12 @@ struct Paper: AsyncParsableCommand {
         config.symbols = self.codes.map(EngineOptions.list) ?? Catalog.knownCodes
         config.clock = .realtime(speed: self.speed)
         config.startTime = self.start
+        if let path = self.market {
+            let recorded = try RecordedMarket(path: path)
+            config.market = recorded
+            // --speed is market speed; the capture already runs at the speed it was recorded at.
+            config.clock = .realtime(speed: self.speed / (ReplayOptions.recordedSpeed(note: recorded.note) ?? 1))
+        }
         // Paper clients read quotes from the real host, so both environments run.
         config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
         let simulator = Simulator(config: config)
@@ -57,6 +66,8 @@ struct Paper: AsyncParsableCommand {
             let plan: TradingPlan
             if let codes = self.codes {
                 plan = TradingPlan(codes: EngineOptions.list(codes))
+            } else if let recorded = config.market {
+                plan = TradingPlan(codes: recorded.codes)
             } else {
                 // The rankings are real-host quotations (and its 20 calls a second screen in seconds, not minutes).
                 let real = endpoints[.real]!

@@ -21,6 +21,11 @@ public struct SimConfig: Sendable {
     public var seed: UInt64 = 1
     /// KRX short codes; unknown codes get a synthetic listing derived from the code.
     public var symbols: [String] = Catalog.defaultCodes
+    /// A recorded market to trade instead of the generated one (`kistick sim --capture`): its codes replace
+    /// `symbols`, and its frames go out at their offsets from the capture's start, scaled by the clock's speed
+    /// (the capture's own time axis is its recording's wall clock). Orders are dated `date`; `seed` and
+    /// `startTime` shape nothing. Nil: the generated market.
+    public var market: RecordedMarket?
     public var clock: ClockMode = .realtime(speed: 1)
     /// The first simulated trading day (`YYYYMMDD`); nil: today in KST, or the next trading day.
     public var date: UInt32?

@@ -31,6 +31,13 @@ struct ExchangeState {
     /// Requests that reached an endpoint's handler, per tr_id (what a client spent of its rate limit).
     var answered: [String: Int] = [:]
 
+    /// A recorded market (`SimConfig.market`): market time of the capture's start, the next frame to play, each
+    /// code's last recorded book, and the exchange time of the last recorded record (what notices are stamped with).
+    var recordedStart: Int64 = 0
+    var recordedCursor = 0
+    var recordedBooks: [Book?] = []
+    var recordedTime: UInt32 = 0
+
     /// Where the trading day is; each stage ends at a fixed time of day.
     enum Stage {
         case beforeOpen, preOpen, continuous, closingAuction
@@ -50,7 +57,7 @@ struct ExchangeState {
         let day = config.firstDay
         self.day = day
         var seen = Set<String>()
-        let codes = config.symbols.filter { seen.insert($0).inserted }
+        let codes = (config.market?.codes ?? config.symbols).filter { seen.insert($0).inserted }
         self.symbols = codes.enumerated().map { SymbolMarket(listing: Catalog.listing($1), index: $0, seed: config.seed, date: day) }
         self.symbolIndex = Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1, $0) })
         self.faults = config.faults
@@ -65,6 +72,11 @@ struct ExchangeState {
         self.nextStageAt = dayStart
         self.nextFlushAt = dayStart
         if config.clock == .manual { self.manualWall = WallClock.systemMicros() }
+        if let recorded = config.market {
+            self.recordedStart = dayStart
+            self.openRecorded(recorded)
+            return
+        }
         let start = Self.micros(day, second: KST.secondsOfDay(time: config.startTime) ?? KRX.openTime)
         self.advanceMarket(to: max(start, dayStart))
     }
@@ -76,13 +88,17 @@ struct ExchangeState {
     var wallMicros: Int64 { self.manualWall ?? WallClock.systemMicros() }
     var phase: KRX.Phase { self.stage.phase }
     var marketSeconds: Int64 { self.now / 1_000_000 }
-    var marketTime: UInt32 { KST.time(epochSeconds: self.marketSeconds) }
+    var marketTime: UInt32 { self.config.market == nil ? KST.time(epochSeconds: self.marketSeconds) : self.recordedTime }
 
     // MARK: Running the market
 
     /// Processes every market event up to `target` in time order: stage changes, the crowd's orders, and the
     /// batched publication that ends each interval. The result does not depend on how time is cut into calls.
     mutating func advanceMarket(to target: Int64) {
+        if let recorded = self.config.market {
+            self.advanceRecorded(recorded, to: target)
+            return
+        }
         while true {
             var next = self.nextStageAt
             var symbol = -1
@@ -173,6 +189,8 @@ struct ExchangeState {
 
     @discardableResult
     mutating func flush(symbol i: Int) -> Bool {
+        // A recorded market publishes only what was recorded.
+        guard self.config.market == nil else { return false }
         var any = false
         if self.symbols[i].pendingCount > 0 {
             any = true

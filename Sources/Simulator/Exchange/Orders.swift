@@ -242,6 +242,10 @@ extension ExchangeState {
         if limit == nil, order.orderType == "03" || order.orderType == "04" {
             limit = order.side == .buy ? market.upper : market.lower
         }
+        if self.config.market != nil {
+            self.workRecorded(index, symbol: symbol, limit: limit)
+            return
+        }
         if self.phase != .continuous {
             let price = limit ?? (order.side == .buy ? market.upper : market.lower)
             self.rest(index, at: price, symbol: symbol)
@@ -298,7 +302,7 @@ extension ExchangeState {
     }
 
     /// One fill of order `index`: order, holdings and the settlement ledger move together, then a notice.
-    private mutating func fill(_ index: Int, price: Int64, quantity: Int64) {
+    mutating func fill(_ index: Int, price: Int64, quantity: Int64) {
         self.orders[index].filled += quantity
         self.orders[index].filledValue += price * quantity
         if self.orders[index].remaining == 0 { self.orders[index].restingPrice = nil }
