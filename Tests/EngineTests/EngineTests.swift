@@ -10,16 +10,8 @@ import TickCore
 /// The engine end to end against the in-process simulator on loopback: what `kistick paper` runs.
 @Suite(.serialized)
 struct EngineTests {
-    /// Settings that make the scalper trade within seconds of an accelerated market: 1-minute breakouts, no
-    /// opening quiet period, and confirmations any rising market gives.
-    static let eager: [String: String] = [
-        "entry_interval_seconds": "60", "no_entry_after_open_seconds": "0", "min_strength": "0",
-        "min_imbalance": "-1", "max_spread_ticks": "5", "budget_krw": "300000", "cooldown_seconds": "30",
-        "time_stop_seconds": "120",
-    ]
-
     /// The same settings with a minimum entry price no stock has: risk refuses every entry, exits still go.
-    static let noEntries: [String: String] = eager.merging(["min_price_krw": "100000000"]) { $1 }
+    static let noEntries: [String: String] = PaperMarket.eager.merging(["min_price_krw": "100000000"]) { $1 }
 
     @Test func aPaperSessionTradesAndEndsMatchingTheBroker() async throws {
         let market = try await PaperMarket(speed: 120)
@@ -27,7 +19,7 @@ struct EngineTests {
         let journal = market.directory + "/journal.sqlite"
         let client = try market.client()
         var settings = EngineSettings(codes: market.codes, journalPath: journal)
-        settings.parameters = Self.eager
+        settings.parameters = PaperMarket.eager
         settings.speed = 120
         let engine = try Engine(client: client, settings: settings)
         try engine.start()
@@ -60,7 +52,7 @@ struct EngineTests {
             let settings = ClientSettings.madeUp(environment: .paper, restURL: rest, webSocketURL: ws)
             let client = KISClient.make(settings: settings, cache: try TokenCache(directory: cache + "/child"))
             var engineSettings = EngineSettings(codes: PaperMarket.defaultCodes, journalPath: journal)
-            engineSettings.parameters = EngineTests.eager
+            engineSettings.parameters = PaperMarket.eager
             engineSettings.speed = 120
             let engine = try Engine(client: client, settings: engineSettings)
             try engine.start()
@@ -100,7 +92,7 @@ struct EngineTests {
         defer { market.remove() }
         let client = try market.client()
         var settings = EngineSettings(codes: market.codes, journalPath: market.directory + "/journal.sqlite")
-        settings.parameters = Self.eager
+        settings.parameters = PaperMarket.eager
         settings.speed = 120
         let engine = try Engine(client: client, settings: settings)
         try engine.start()

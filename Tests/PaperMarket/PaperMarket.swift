@@ -7,6 +7,13 @@ public import TickCore
 /// `speed` times real time, and a folder for token caches and journals: what the engine's end-to-end tests, the
 /// Telegram bot's and the screener's run against.
 public final class PaperMarket: Sendable {
+    /// Settings that make the scalper trade within seconds of an accelerated market: 1-minute breakouts, no
+    /// opening quiet period, and confirmations any rising market gives.
+    public static let eager: [String: String] = [
+        "entry_interval_seconds": "60", "no_entry_after_open_seconds": "0", "min_strength": "0",
+        "min_imbalance": "-1", "max_spread_ticks": "5", "budget_krw": "300000", "cooldown_seconds": "30",
+        "time_stop_seconds": "120",
+    ]
     public static let defaultCodes = Catalog.knownCodes.prefix(10).compactMap(SymbolCode.init)
     public let simulator: Simulator
     public let rest: String

@@ -11,13 +11,6 @@ import TickCore
 /// The bot wired to a real engine trading the in-process simulator, as `kistick paper --telegram` runs it.
 @Suite(.serialized)
 struct EngineBotTests {
-    /// Settings that make the scalper trade within seconds of an accelerated market (EngineTests' eager set).
-    static let eager: [String: String] = [
-        "entry_interval_seconds": "60", "no_entry_after_open_seconds": "0", "min_strength": "0",
-        "min_imbalance": "-1", "max_spread_ticks": "5", "budget_krw": "300000", "cooldown_seconds": "30",
-        "time_stop_seconds": "120",
-    ]
-
     /// The CLI's control loop, ten times faster: status and fills to every bot until `done`, at most `seconds`.
     /// - Returns: the longest `observe` call, which must never wait on Telegram.
     @discardableResult
@@ -56,7 +49,7 @@ struct EngineBotTests {
         gone.stop()
         let client = try market.client()
         var settings = EngineSettings(codes: market.codes, journalPath: market.directory + "/journal.sqlite")
-        settings.parameters = Self.eager
+        settings.parameters = PaperMarket.eager
         settings.speed = 120
         let engine = try Engine(client: client, settings: settings)
         try engine.start()
