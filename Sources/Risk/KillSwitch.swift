@@ -73,7 +73,9 @@ public struct HeldPosition: BitwiseCopyable, Sendable, Equatable {
 ///
 /// Pure, and meant to be run again on every change while the switch is armed (each cancel confirmed, each fill),
 /// until there is nothing left to do:
-/// - every working order but the plan's own flattening sells is cancelled;
+/// - every working order but the plan's own flattening sells is cancelled, and so is a flattening sell the market
+///   has fallen through (priced above the best bid in the continuous session): it would never fill, and the run
+///   after its cancel is confirmed sells its shares at the new price;
 /// - a position sells what is held and not committed to a working sell; shares in a working sell wait until its
 ///   cancel is confirmed (KIS refuses to sell them twice), and the next run sells them;
 /// - cancels come before sells.
@@ -105,19 +107,29 @@ public struct KillSwitchPlanner: Sendable, Equatable {
         decidedAt: Int64,
         emit: (OrderIntent) -> Void
     ) {
-        for order in openOrders where order.purpose != .flatten {
-            let cancel = OrderIntent(
-                id: Self.take(&nextID),
-                code: order.code,
-                side: order.side,
-                quantity: order.remaining,
-                price: order.price,
-                purpose: .flatten,
-                action: .cancel,
-                target: order.id,
-                decidedAt: decidedAt
-            )
-            emit(cancel)
+        func cancel(_ order: WorkingOrder) {
+            emit(
+                OrderIntent(
+                    id: Self.take(&nextID),
+                    code: order.code,
+                    side: order.side,
+                    quantity: order.remaining,
+                    price: order.price,
+                    purpose: .flatten,
+                    action: .cancel,
+                    target: order.id,
+                    decidedAt: decidedAt
+                ))
+        }
+        for order in openOrders where order.purpose != .flatten { cancel(order) }
+        for position in positions {
+            let state = market[position.index]
+            precondition(state.code == position.code, "position in \(position.code) at another code's index")
+            guard market.phase == .continuous, !state.volatilityInterruption, state.bestBid > 0 else { continue }
+            for order in openOrders
+            where order.purpose == .flatten && order.code == position.code && order.side == .sell && order.price > state.bestBid {
+                cancel(order)
+            }
         }
         for position in positions {
             var committed: Int32 = 0
@@ -127,7 +139,6 @@ public struct KillSwitchPlanner: Sendable, Equatable {
             let quantity = position.quantity - committed
             guard quantity > 0 else { continue }
             let state = market[position.index]
-            precondition(state.code == position.code, "position in \(position.code) at another code's index")
             var sell = OrderIntent(
                 id: Self.take(&nextID),
                 code: position.code,

@@ -131,6 +131,36 @@ import TickCore
         #expect(Self.plan(orders: all, board: board, nextID: &nextID).isEmpty)
     }
 
+    /// A flattening sell priced five ticks under a bid the market then fell through would never fill: one CI run
+    /// of the engine's kill switch test sat 45 s with one share in such a sell.
+    @Test func aFlatteningSellTheMarketFellThroughIsCancelledAndItsSharesSoldAgainAfter() throws {
+        var board = try Self.market()
+        let stale = working(7, .sell, 4, at: 50_100, purpose: .flatten)
+        var nextID = OrderID(rawValue: 100)
+        let first = Self.plan(orders: [stale, Self.openOrders[3]], board: board, nextID: &nextID)
+        #expect(
+            first == [
+                Self.cancelIntent(100, of: stale),
+                // The stale sell's 4 shares stay committed until its cancel is confirmed.
+                Self.sellIntent(101, samsung, 6, at: 49_700),
+                Self.sellIntent(102, hynix, 4, at: 199_500),
+                Self.sellIntent(103, kakao, 3, at: 28_000),
+                Self.sellIntent(104, naver, 7, at: 0),
+            ]
+        )
+        // The cancel confirmed and the market fell further: the freed shares go at the new bid.
+        board.apply(book(samsung, bid: 49_500, ask: 49_550), at: 0)
+        let working = [Self.openOrders[3]] + first.dropFirst().map {
+            WorkingOrder(id: $0.id, code: $0.code, side: .sell, remaining: $0.quantity, price: $0.price, purpose: .flatten)
+        }
+        let second = Self.plan(orders: working.filter { $0.code != samsung }, board: board, nextID: &nextID)
+        #expect(second == [Self.sellIntent(105, samsung, 10, at: 49_250)])
+        // Had the run's own sell still been working above the new bid, it is cancelled too, and only the shares no
+        // working sell holds are sold.
+        let third = Self.plan(orders: working, board: board, nextID: &nextID)
+        #expect(third == [Self.cancelIntent(106, of: working[1]), Self.sellIntent(107, samsung, 4, at: 49_250)])
+    }
+
     @Test func theGateLetsThePlanThroughWhileArmed() throws {
         let board = try Self.market()
         let gate = RiskGate(killSwitch: KillSwitch())
