@@ -211,7 +211,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["PaperMarket", "Engine", "Journal", "KIS", "Simulator", "TickCore"],
+            dependencies: ["PaperMarket", "Engine", "Journal", "KIS", "Simulator", "TickCore", "Candles", "Orders", "Risk"],
             swiftSettings: common
         ),
         .testTarget(

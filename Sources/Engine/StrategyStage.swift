@@ -216,7 +216,7 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
             self.rings.latency.record { $0.record(stamps) }
         }
         let before = self.broker.pending.count
-        let outcome = self.broker.book.apply(event, into: &self.broker.pending)
+        let outcome = self.broker.apply(event)
         if notice, self.broker.pending.count > before {
             let id = self.broker.pending.updates[before].id
             if let working = self.broker.stamps(of: id), working.written != 0, self.broker.firstNotice(id) {

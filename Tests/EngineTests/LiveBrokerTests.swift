@@ -1,0 +1,75 @@
+import Candles
+@testable import Engine
+import Orders
+import Risk
+import Testing
+import TickCore
+
+/// The broker between the strategy stage and the dispatcher, without threads: what it lets the kill switch amend.
+@Suite struct LiveBrokerTests {
+    static let code = SymbolCode("005930")!
+
+    /// A broker with Samsung at 50,000 in the continuous session, and one buy of 2 working at KIS as order 1.
+    static func brokerWithAWorkingBuy() throws -> (LiveBroker, OrderID) {
+        let rings = StrategyRings(capacity: 64)
+        var board = MarketBoard(codes: [Self.code])
+        board.advance(secondOfDay: 10 * 3_600)
+        try board.setPreviousClose(at: 0, 50_000)
+        var book = Book()
+        book.code = Self.code
+        book.bidPrices[0] = 49_950
+        book.askPrices[0] = 50_000
+        board.apply(book, at: 0)
+        var broker = LiveBroker(
+            symbols: try SymbolTable([Self.code]), gate: RiskGate(killSwitch: KillSwitch()), board: board,
+            book: OrderBook(capacity: 64), positions: Positions(capacity: 8), dispatch: rings.dispatch,
+            journal: rings.journal, nextID: OrderID(rawValue: 1))
+        broker.account.buyingPower = BuyingPower(reported: 10_000_000)
+        let id = broker.nextOrderID()
+        let buy = OrderIntent(id: id, code: Self.code, side: .buy, quantity: 2, price: 50_000, purpose: .entry, decidedAt: 0)
+        #expect(broker.submit(buy) == .accepted)
+        Self.settle(&broker, .written(id, at: 1))
+        Self.settle(&broker, .acknowledged(id, orderNumber: 1, organization: 950, time: 100_000))
+        return (broker, id)
+    }
+
+    /// What the strategy stage does with an event: apply it, then track each update it produced.
+    static func settle(_ broker: inout LiveBroker, _ event: OrderEvent) {
+        _ = broker.apply(event)
+        for i in 0..<broker.pending.count { broker.track(broker.pending.updates[i]) }
+        broker.pending.clear()
+    }
+
+    /// The id `LiveBroker.cancel` gives the cancel of the order just placed: the next one.
+    static func cancel(of id: OrderID) -> OrderID { OrderID(rawValue: id.rawValue + 1) }
+
+    static func row(filled: Int32, remaining: Int32) -> BrokerOrder {
+        BrokerOrder(
+            orderNumber: 1, code: Self.code, side: .buy, quantity: 2, price: 50_000, filled: filled,
+            filledValue: Int64(filled) * 50_000, remaining: remaining, organization: 950)
+    }
+
+    /// One CI run's kill switch cancelled a buy KIS had filled (its last fill's notice taken for a duplicate) once a
+    /// second for 45 s: each cancel refused, each taking an order slot the reconciliation needed.
+    @Test func anOrderKISRefusedToCancelWaitsForTheReconciliation() throws {
+        var (broker, id) = try Self.brokerWithAWorkingBuy()
+        #expect(broker.workingOrders().map(\.id) == [id])
+        #expect(broker.cancel(id, decidedAt: 0) == .accepted)
+        Self.settle(&broker, .refused(Self.cancel(of: id), messageCode: PackedASCII(ascii: "APBK0344")))
+        #expect(broker.workingOrders().isEmpty)
+        #expect(broker.workingCount == 1, "still the broker's until KIS says what became of it")
+
+        // KIS says it is working after all: it may be amended again.
+        Self.settle(&broker, .reconciled(Self.row(filled: 0, remaining: 2), localTs: 2))
+        #expect(broker.workingOrders().map(\.id) == [id])
+    }
+
+    @Test func theReconciliationThatFindsItFilledEndsIt() throws {
+        var (broker, id) = try Self.brokerWithAWorkingBuy()
+        #expect(broker.cancel(id, decidedAt: 0) == .accepted)
+        Self.settle(&broker, .refused(Self.cancel(of: id), messageCode: PackedASCII(ascii: "APBK0344")))
+        Self.settle(&broker, .reconciled(Self.row(filled: 2, remaining: 0), localTs: 2))
+        #expect(broker.workingCount == 0)
+        #expect(broker.book.order(id)?.state == .filled)
+    }
+}
