@@ -179,8 +179,8 @@ let package = Package(
         ),
         .testTarget(name: "TickCoreTests", dependencies: ["TickCore"], swiftSettings: common),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "TickCore", "Feed", "TestVectors"], swiftSettings: common),
-        .testTarget(name: "WireTests", dependencies: ["Wire", "CCrypto"], swiftSettings: common),
-        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Wire", "TestVectors"], swiftSettings: common),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "CCrypto", "TickCore"], swiftSettings: common),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Wire", "TestVectors", "TickCore"], swiftSettings: common),
         .testTarget(name: "FeedTests", dependencies: ["Feed", "TickCore", "TestVectors"], swiftSettings: common),
         .testTarget(
             name: "CandlesTests",

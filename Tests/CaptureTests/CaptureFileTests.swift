@@ -2,6 +2,7 @@ import Capture
 import Foundation
 import TestVectors
 import Testing
+import TickCore
 
 @Suite("Capture files")
 struct CaptureFileTests {
@@ -231,7 +232,7 @@ struct CaptureFileTests {
         var options = CaptureWriter.Options()
         options.ringBytes = 4_096
         options.maxMessageBytes = 2_000
-        var random = SeededRandom(seed: 6)
+        var random = SplitMix64(seed: 6)
         var records: [Record] = []
         for index in 0..<3_000 {
             let length = Int(random.next() % 1_500)

@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import Testing
+import TickCore
 
 /// A fresh folder under the system's temporary one, removed by `remove()`.
 struct TemporaryFolder {
@@ -72,7 +73,7 @@ func readAll(_ path: String, fromNs: Int64? = nil) throws -> (records: [Record],
 
 /// Trade-like frames with seeded contents, one every `spacingNs` from the market open, with a marker now and then.
 func syntheticRecords(count: Int, seed: UInt64, spacingNs: Int64 = 1_000_000) -> [Record] {
-    var random = SeededRandom(seed: seed)
+    var random = SplitMix64(seed: seed)
     var records: [Record] = []
     records.reserveCapacity(count)
     for index in 0..<count {
@@ -92,21 +93,4 @@ func syntheticRecords(count: Int, seed: UInt64, spacingNs: Int64 = 1_000_000) ->
         records.append(Record(kind: .message, localNs: time, bytes: Array(text.utf8)))
     }
     return records
-}
-
-/// splitmix64: the tests' seeded generator.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) {
-        self.state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

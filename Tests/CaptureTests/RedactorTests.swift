@@ -1,6 +1,7 @@
 import Capture
 import TestVectors
 import Testing
+import TickCore
 
 @Suite("Redactor")
 struct RedactorTests {
@@ -11,7 +12,7 @@ struct RedactorTests {
             "8f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b", "1234",
         ]
         let redactor = Redactor(secrets: secrets)
-        var random = SeededRandom(seed: 11)
+        var random = SplitMix64(seed: 11)
         for round in 0..<2_000 {
             var message = (0..<Int(random.next() % 400)).map { _ in UInt8(32 + random.next() % 90) }
             for _ in 0..<Int(random.next() % 4) {

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import TestVectors
 import Testing
+import TickCore
 import Wire
 
 /// The synthetic notice vector from ../shared/kis/vectors (no real encrypted frame with its key is public).
@@ -83,7 +84,7 @@ struct SyntheticVector: Decodable {
         let iv = Array("96de248bda413d58".utf8)
         var cipher = try NoticeCipher()
         try cipher.setKey(String(decoding: key, as: UTF8.self), iv: String(decoding: iv, as: UTF8.self))
-        var rng = SystemRandomNumberGenerator()
+        var rng = SplitMix64(seed: 0x6B69_7374_6963_6B00)
         for length in Array(0..<70) + [255, 256, 1000] {
             let plain = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
             var sealed = try NoticeCipher.encrypt(plain, key: key, iv: iv)

@@ -1,4 +1,5 @@
 import Testing
+import TickCore
 
 @testable import Feed
 
@@ -8,7 +9,7 @@ import Testing
     enum Kind: CaseIterable { case unsigned, signed, hundredths, code, packed, skip }
 
     /// A random field: mostly well-formed numbers of every length, sometimes junk.
-    static func field(_ kind: Kind, _ rng: inout SplitMix) -> String {
+    static func field(_ kind: Kind, _ rng: inout SplitMix64) -> String {
         let digits = "0123456789"
         func number(_ maxDigits: Int) -> String {
             String((0..<rng.next(upTo: maxDigits + 1)).map { _ in digits.randomElement(using: &rng)! })
@@ -68,7 +69,7 @@ import Testing
     }
 
     @Test func matchesTheReferenceOnRandomFields() {
-        var rng = SplitMix(seed: 2026)
+        var rng = SplitMix64(seed: 2026)
         var checked = 0
         for _ in 0..<3000 {
             let count = 1 + rng.next(upTo: 120)
@@ -107,16 +108,6 @@ import Testing
     }
 }
 
-/// A small seeded generator, so a failure reproduces.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { self.state = seed }
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
     mutating func next(upTo n: Int) -> Int { Int(self.next() % UInt64(n)) }
 }

@@ -15,7 +15,7 @@ struct SyntheticMarket {
 
     /// `seconds` market seconds from 09:10:00 KST on `date`.
     static func messages(seed: UInt64, seconds: Int, speed: Double = 60) -> [Message] {
-        var random = SplitMix(state: seed)
+        var random = SplitMix64(seed: seed)
         let open = KST.epochSeconds(date: Self.date, time: 91_000)!
         // The receive clock starts at the open's instant and runs `speed` times slower than the market.
         let nsPerMarketSecond = Int64(1e9 / speed)
@@ -79,7 +79,7 @@ struct SyntheticMarket {
     }
 
     /// A one-record H0STASP0 message, ten levels a side from `bid`, bids deeper than asks.
-    static func book(code: String, time: UInt32, bid: Int64, random: inout SplitMix) -> [UInt8] {
+    static func book(code: String, time: UInt32, bid: Int64, random: inout SplitMix64) -> [UInt8] {
         var fields = [String](repeating: "0", count: 59)
         fields[0] = code
         fields[1] = Self.hhmmss(time)
@@ -99,18 +99,5 @@ struct SyntheticMarket {
     private static func hhmmss(_ time: UInt32) -> String {
         let text = "\(time)"
         return String(repeating: "0", count: 6 - text.count) + text
-    }
-}
-
-/// SplitMix64: a seeded, portable generator.
-struct SplitMix {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -292,24 +292,12 @@ import TickCore
 }
 
 @Suite struct DeterminismTests {
-    /// SplitMix64, so the sequence is the same on every run and platform.
-    struct Random {
-        var state: UInt64
-        mutating func next(_ bound: Int64) -> Int64 {
-            self.state &+= 0x9E37_79B9_7F4A_7C15
-            var z = self.state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int64((z ^ (z >> 31)) % UInt64(bound))
-        }
-    }
-
     /// A random walk of 005930 from 09:30 for two hours: prints through a CandleBuilder into the strategy, a book
     /// after every print, entries and exits filled by the test at their limit price.
     static func run(seed: UInt64) throws -> [OrderIntent] {
         var s = try Session()
         var builder = try CandleBuilder(symbols: 2)
-        var random = Random(state: seed)
+        var random = SplitMix64(seed: seed)
         var price: Int64 = 60_000
         var time = engineTime(93_000)
         struct Forward: CandleSink {
@@ -364,4 +352,9 @@ import TickCore
 extension Array {
     /// The single element, or nil when there are none or several.
     var only: Element? { self.count == 1 ? self[0] : nil }
+}
+
+extension SplitMix64 {
+    /// A draw in 0..<bound (by remainder, so the walks stay what they were when the test was written).
+    mutating func next(_ bound: Int64) -> Int64 { Int64(self.next() % UInt64(bound)) }
 }

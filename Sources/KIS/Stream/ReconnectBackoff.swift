@@ -1,3 +1,5 @@
+import TickCore
+
 /// Delays between connection attempts: exponential with full jitter (each delay uniform in 0 … min(cap, base·2ⁿ)),
 /// so that many clients dropped by one server event do not come back in step. Attempts never run out.
 ///
@@ -38,22 +40,5 @@ struct ReconnectBackoff {
     /// Starts over from `base`, after a connection that stayed healthy.
     mutating func reset() {
         self.attempt = 0
-    }
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seedable generator, enough for jitter.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        self.state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TickCore
 
 /// xoshiro256** seeded through SplitMix64: fast, small state, and the same sequence on every platform, which
 /// `SystemRandomNumberGenerator` is not. Each symbol and each session draws from its own stream, so adding a
@@ -13,18 +14,11 @@ struct SimRandom: RandomNumberGenerator {
     ///   - seed: the run's seed.
     ///   - stream: separates independent streams of one seed (symbol index, session number, …).
     init(seed: UInt64, stream: UInt64) {
-        var x = seed ^ (stream &* 0x9E37_79B9_7F4A_7C15)
-        func splitMix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        self.s0 = splitMix()
-        self.s1 = splitMix()
-        self.s2 = splitMix()
-        self.s3 = splitMix()
+        var seeding = SplitMix64(seed: seed ^ (stream &* 0x9E37_79B9_7F4A_7C15))
+        self.s0 = seeding.next()
+        self.s1 = seeding.next()
+        self.s2 = seeding.next()
+        self.s3 = seeding.next()
     }
 
     mutating func next() -> UInt64 {
