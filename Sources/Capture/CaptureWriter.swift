@@ -22,10 +22,19 @@ public final class CaptureWriter: @unchecked Sendable {
         public var blockBytes = 1 << 20
         /// The longest a record waits in an unwritten block: what a crash can lose.
         public var flushIntervalNanoseconds: Int64 = 1_000_000_000
-        /// zstd's level; 3 is zstd's default, higher trades the writer thread's CPU for a smaller file.
-        public var compressionLevel: Int32 = 3
+        /// zstd's level; higher trades the writer thread's CPU for a smaller file.
+        public var compressionLevel = Options.defaultCompressionLevel
+        /// zstd's shortest match. KIS messages are ASCII fields between `^`, where a match of 3–5 bytes costs
+        /// about what it saves: 6 made the sample's trade frames 13 % smaller at level 3 and 7 % at level 9, and
+        /// compressing them no slower.
+        public var minimumMatch: Int32 = 6
         /// Credentials overwritten with `*` wherever they occur in a message (see `Redactor`).
         public var secrets: [String] = []
+
+        /// 9: the sample's trade frames 8.3x smaller at about 75 MB/s of the writer's core, hundreds of times a
+        /// live feed's rate and 100 times the sample's 60x-accelerated one (level 3: 7x at 330 MB/s; 19: 8.7x at
+        /// 2 MB/s).
+        public static let defaultCompressionLevel: Int32 = 9
 
         public init() {}
     }

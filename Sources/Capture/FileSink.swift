@@ -71,8 +71,9 @@ final class FileSink: @unchecked Sendable {
         // Each frame carries its content size (readers size their buffer from it) and a checksum of its content,
         // so a damaged block is reported, not read as other bytes.
         let level = unsafe ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, options.compressionLevel)
+        let match = unsafe ZSTD_CCtx_setParameter(context, ZSTD_c_minMatch, options.minimumMatch)
         let checksum = unsafe ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
-        guard ZSTD_isError(level) == 0, ZSTD_isError(checksum) == 0 else {
+        guard ZSTD_isError(level) == 0, ZSTD_isError(match) == 0, ZSTD_isError(checksum) == 0 else {
             unsafe ZSTD_freeCCtx(context)
             throw CaptureError(path: path, reason: .compression("compression level \(options.compressionLevel) refused"))
         }

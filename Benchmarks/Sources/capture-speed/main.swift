@@ -4,11 +4,11 @@ import Foundation
 // capture-speed FILE [ROUNDS [LEVEL]]: from a capture (the sample, or one `kistick record` made), the H0STCNT0 trade
 // frames' compression ratio as the writer compresses them (at 1 MiB blocks, and at blocks of one second of this
 // capture's pace, what a live recording flushes), the feed thread's append cost per message, and the reader's
-// decompressed rate over ROUNDS passes (default 20); LEVEL is zstd's (default 3, the writer's).
+// decompressed rate over ROUNDS passes (default 20); LEVEL is zstd's (default the writer's).
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2, let rounds = arguments.count > 2 ? Int(arguments[2]) : 20, rounds > 0,
-    let level = arguments.count > 3 ? Int32(arguments[3]) : 3
+    let level = arguments.count > 3 ? Int32(arguments[3]) : CaptureWriter.Options.defaultCompressionLevel
 else {
     print("usage: capture-speed FILE [ROUNDS [LEVEL]]")
     exit(2)
