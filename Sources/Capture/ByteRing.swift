@@ -1,3 +1,4 @@
+import CByteScan
 import Synchronization
 
 /// A single-producer single-consumer ring of variable-length capture records, laid out exactly as they go into a
@@ -26,6 +27,10 @@ final class ByteRing: @unchecked Sendable {
     /// The kind byte of the skipped end of the buffer; never a `CaptureRecordKind`.
     static let wrapMarker: UInt8 = 0xFF
     static let headerSize = CaptureFormat.recordHeaderSize
+    /// How far past the tail `tryAppend` warms the ring, and how many lines: about one trade frame's, a few
+    /// frames on.
+    static let prefetchDistance = 4_096
+    static let prefetchLines = 8
     private static let blockSize = 128
     private static let dataOffset = 3 * ByteRing.blockSize
 
@@ -134,6 +139,13 @@ final class ByteRing: @unchecked Sendable {
             unsafe self.redactor.pointee.redact(UnsafeMutableRawBufferPointer(start: start + Self.headerSize, count: length))
         }
         unsafe self.tail.pointee.store(tail &+ record, ordering: .releasing)
+        // The next appends' lines, a few KiB on: last touched by the writer thread's reads, so a store to them
+        // waits for the other core to give them up, which the feed thread should not.
+        var ahead = offset &+ record &+ Self.prefetchDistance
+        for _ in 0..<Self.prefetchLines {
+            unsafe kistick_prefetch_for_write(self.data + (ahead & self.mask))
+            ahead &+= 64
+        }
         unsafe self.appended.pointee.store(self.appended.pointee.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
         unsafe self.appendedBytes.pointee.store(
             self.appendedBytes.pointee.load(ordering: .relaxed) &+ length,

@@ -24,3 +24,9 @@ static inline uint64_t kistick_match64(const uint8_t *p, uint8_t byte) {
     return mask;
 #endif
 }
+
+/// Asks for the cache line at p in a writable state ahead of a store, so the store does not wait for it: Swift has
+/// no prefetch.
+static inline void kistick_prefetch_for_write(const void *p) {
+    __builtin_prefetch(p, 1, 3);
+}
