@@ -33,11 +33,6 @@ struct Working: BitwiseCopyable {
     var noticed: Bool
     /// The last state the book reported, so the status counts transitions, not repeats.
     var state: OrderState = .new
-    /// KIS refused to cancel or modify it, which usually means it is done already and a notice of that was missed
-    /// or taken for a duplicate. Nothing amends it again until a reconciliation says what it is: a kill switch that
-    /// cancelled it again each second would take the order slots of a paper account's 2 requests a second, and
-    /// the reconciliation's query would never get one.
-    var inDoubt = false
 }
 
 /// The strategy's broker in a live (or simulator) run: the risk gate, the order state machine, positions and
@@ -214,22 +209,13 @@ struct LiveBroker: Broker {
     func stamps(of id: OrderID) -> Working? { self.find(id).map { self.working[$0] } }
 
     /// The orders working at KIS that may be amended, for the kill switch's plan and the last cancels of a run: not
-    /// those still awaiting their answer, nor those in doubt.
+    /// those still awaiting their answer, nor those only a reconciliation can settle (KIS refused to cancel one,
+    /// say). A kill switch that cancelled such an order again each second would take the order slots of a paper
+    /// account's 2 requests a second, and the reconciliation's query would never get one.
     func workingOrders() -> [WorkingOrder] {
-        (0..<self.workingCount).filter { !self.working[$0].inDoubt }.map { self.working[$0].order }.filter { order in
-            self.book.order(order.id).map { $0.state.isWorking } ?? false
+        (0..<self.workingCount).map { self.working[$0].order }.filter { order in
+            self.book.order(order.id).map { $0.state.isWorking && !$0.needsReconciliation } ?? false
         }
-    }
-
-    /// Applies an order event to the book; a reconciliation's row settles the doubt about its order.
-    mutating func apply(_ event: OrderEvent) -> EventOutcome {
-        let outcome = self.book.apply(event, into: &self.pending)
-        if case .reconciled(let row, _) = event {
-            for i in 0..<self.workingCount where self.working[i].inDoubt {
-                if self.book.order(self.working[i].order.id)?.orderNumber == row.orderNumber { self.working[i].inDoubt = false }
-            }
-        }
-        return outcome
     }
 
     /// Moves the id counter past ids handed out elsewhere (the kill switch planner's).
@@ -259,7 +245,6 @@ struct LiveBroker: Broker {
     /// KIS gives a modify its own ODNO and moves the remainder there: when the modify is working, it takes over its
     /// target's entry (id, price, remainder), and the target's `replaced` update then finds nothing to end.
     mutating func track(_ update: Orders.OrderUpdate) {
-        if update.action != .new, update.state == .rejected, let t = self.find(update.target) { self.working[t].inDoubt = true }
         if update.action == .modify, update.state.isWorking, self.find(update.id) == nil, let t = self.find(update.target) {
             self.working[t].order.id = update.id
             if let price = self.book.order(update.id)?.price { self.working[t].order.price = price }

@@ -216,7 +216,7 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
             self.rings.latency.record { $0.record(stamps) }
         }
         let before = self.broker.pending.count
-        let outcome = self.broker.apply(event)
+        let outcome = self.broker.book.apply(event, into: &self.broker.pending)
         if notice, self.broker.pending.count > before {
             let id = self.broker.pending.updates[before].id
             if let working = self.broker.stamps(of: id), working.written != 0, self.broker.firstNotice(id) {
@@ -252,10 +252,6 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
                 let next = self.broker.pending.updates[update]
                 update += 1
                 if self.broker.isTransition(next) { self.count(next) }
-                // A refused cancel or modify usually means its target is already done: ask KIS what happened.
-                if next.action != .new, next.state == .rejected {
-                    self.rings.wantsReconciliation.store(true, ordering: .relaxed)
-                }
                 self.broker.track(next)
                 self.rings.journal.push(.update(next, at: reading.now))
                 if let kind = Self.kind(next.state), next.action == .new || next.action == .modify {

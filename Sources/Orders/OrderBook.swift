@@ -169,6 +169,9 @@ public struct OrderBook {
         self.slots[s].released = self.slots[s].quantity - self.slots[s].filled
         self.transition(s, to: state)
         self.unflag(s)
+        // A refused cancel or modify usually means its target is done already and a notice of that was missed or
+        // taken for a duplicate: only KIS's daily orders can say what the target is.
+        if state == .rejected, self.slots[s].action != .new, let t = self.target(of: s) { self.flag(t) }
         self.releaseTarget(of: s)
         sink.orderUpdated(self.update(s))
         return .applied

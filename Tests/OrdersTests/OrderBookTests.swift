@@ -250,6 +250,7 @@ import TickCore
         // KIS refuses the modify: the original is free for another.
         _ = book.apply(.refused(OrderID(rawValue: 2), messageCode: PackedASCII(ascii: "APBK0400")), into: &sink)
         #expect(book.state(2) == .rejected)
+        #expect(book.order(OrderID(rawValue: 1))?.needsReconciliation == true)
         try book.send(Make.intent(3, quantity: 0, action: .cancel, target: 1), into: &sink)
         #expect(throws: OrderRefusal.duplicateID) { try book.submit(Make.intent(3), into: &sink) }
         #expect(throws: OrderRefusal.invalidIntent) { try book.submit(Make.intent(4, quantity: 0), into: &sink) }
