@@ -9,7 +9,7 @@
 /// probed at every `step`-th byte, where `step` is the shortest secret's length less 3, by looking its 4 bytes
 /// up in a bit set of every 4-byte run of every secret. Any occurrence of a secret of length `L ≥ step + 3`
 /// covers a probe whose 4 bytes lie inside it, so a message with no probe in the set holds no secret; one with a
-/// probe in the set (rare: a false positive, or a real secret) is searched in full with `memmem`.
+/// probe in the set (rare: a false positive, or a real secret) is searched in full for each secret.
 public struct Redactor: Sendable {
     /// Secrets shorter than this are refused: the probes read 4 bytes. Credentials are 36 bytes and more; a
     /// short secret still works, with a probe at (nearly) every byte.
