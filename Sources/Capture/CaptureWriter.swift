@@ -25,15 +25,15 @@ public final class CaptureWriter: @unchecked Sendable {
         /// zstd's level; higher trades the writer thread's CPU for a smaller file.
         public var compressionLevel = Options.defaultCompressionLevel
         /// zstd's shortest match. KIS messages are ASCII fields between `^`, where a match of 3–5 bytes costs
-        /// about what it saves: 6 made the sample's trade frames 13 % smaller at level 3 and 7 % at level 9, and
+        /// about what it saves: 6 made the sample's trade frames 8 % smaller at level 3 and 4 % at level 9, and
         /// compressing them no slower.
         public var minimumMatch: Int32 = 6
         /// Credentials overwritten with `*` wherever they occur in a message (see `Redactor`).
         public var secrets: [String] = []
 
-        /// 9: the sample's trade frames 8.3x smaller at about 75 MB/s of the writer's core, hundreds of times a
-        /// live feed's rate and 100 times the sample's 60x-accelerated one (level 3: 7x at 330 MB/s; 19: 8.7x at
-        /// 2 MB/s).
+        /// 9: the sample's trade frames 7.4x smaller at 55–60 MB/s of a core, about a hundred times the sample's
+        /// 60x-accelerated feed and far more than a live one (level 3: 6.4x at 220–265 MB/s; 19: 8.1x at 2 MB/s).
+        /// `scripts/capture_ratio.py` gives these figures.
         public static let defaultCompressionLevel: Int32 = 9
 
         public init() {}

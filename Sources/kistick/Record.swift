@@ -27,7 +27,7 @@ struct Record: AsyncParsableCommand {
     var codes = Catalog.knownCodes.prefix(5).joined(separator: ",")
     @Option(help: "Wall-clock seconds to record (default: until interrupted).") var duration: Double?
     @Flag(help: "Also subscribe the account's order and fill notices.") var notices = false
-    @Option(help: "zstd level: 9 makes trade frames ~8x smaller at ~75 MB/s of the writer's core; 19 ~5% smaller at 2 MB/s.")
+    @Option(help: "zstd level: 9 makes trade frames ~7.5x smaller at ~55 MB/s of the writer's core; 19 ~8% smaller at 2 MB/s.")
     var level = CaptureWriter.Options.defaultCompressionLevel
     @Option(help: "Start a new file after this many MB (default: only at each KST midnight).") var rotateMb: Int?
     @Option(help: "Simulator only: seed of the simulated market.") var seed: UInt64 = 1

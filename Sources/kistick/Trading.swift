@@ -156,7 +156,7 @@ struct EngineOptions: ParsableArguments {
     var telegram: String?
     @Option(help: "Record the raw feed into this capture file while trading (see `kistick record`).")
     var capture: String?
-    @Option(help: "zstd level of --capture: 9 makes trade frames ~8x smaller at ~75 MB/s of the writer's core; 19 ~5% smaller at 2 MB/s.")
+    @Option(help: "zstd level of --capture: 9 makes trade frames ~7.5x smaller at ~55 MB/s of the writer's core; 19 ~8% smaller at 2 MB/s.")
     var captureLevel = CaptureWriter.Options.defaultCompressionLevel
 
     static func list(_ codes: String) -> [String] {
