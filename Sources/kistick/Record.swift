@@ -98,19 +98,16 @@ struct Record: AsyncParsableCommand {
     private func record(client: KISClient, environment: String, note: String) async throws {
         let codes = EngineOptions.list(self.codes)
         let session = WebSocketSession(configuration: .init(url: client.settings.webSocketURL))
-        var trIDs = ["\(Subscription.trades(codes[0]).tr)", "\(Subscription.book(codes[0]).tr)"]
         for code in codes {
             try session.subscribe(.trades(code))
             try session.subscribe(.book(code))
         }
-        if self.notices {
-            let subscription = Subscription.notices(htsID: client.settings.htsID, environment: client.settings.environment)
-            try session.subscribe(subscription)
-            trIDs.append("\(subscription.tr)")
-        }
+        let notices =
+            self.notices
+            ? Subscription.notices(htsID: client.settings.htsID, environment: client.settings.environment) : nil
+        if let notices { try session.subscribe(notices) }
         let options = EngineOptions.captureOptions(client: client, level: self.level)
-        let header = CaptureHeader(
-            environment: environment, codes: codes, trIDs: trIDs, startNs: WallClock().now(), note: note)
+        let header = EngineOptions.captureHeader(codes: codes, notices: notices, label: (environment, note))
         let rotation = CaptureRotation(daily: true, maxBytes: self.rotateMb.map { Int64($0) << 20 })
         let writer = try CaptureWriter(path: self.out, header: header, rotation: rotation, options: options)
 

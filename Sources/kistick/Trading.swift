@@ -190,11 +190,18 @@ struct EngineOptions: ParsableArguments {
         path: String, client: KISClient, codes: [String], label: (environment: String, note: String), level: Int32
     ) throws -> CaptureWriter {
         let notices = Subscription.notices(htsID: client.settings.htsID, environment: client.settings.environment)
-        let header = CaptureHeader(
-            environment: label.environment, codes: codes,
-            trIDs: ["\(Subscription.trades(codes[0]).tr)", "\(Subscription.book(codes[0]).tr)", "\(notices.tr)"],
-            startNs: WallClock().now(), note: label.note)
+        let header = Self.captureHeader(codes: codes, notices: notices, label: label)
         return try CaptureWriter(path: path, header: header, options: Self.captureOptions(client: client, level: level))
+    }
+
+    /// The header of a capture of `codes`' trades and books, and of `notices` when they are subscribed too.
+    static func captureHeader(codes: [String], notices: Subscription?, label: (environment: String, note: String))
+        -> CaptureHeader
+    {
+        var trIDs = ["\(Subscription.trades(codes[0]).tr)", "\(Subscription.book(codes[0]).tr)"]
+        if let notices { trIDs.append("\(notices.tr)") }
+        return CaptureHeader(
+            environment: label.environment, codes: codes, trIDs: trIDs, startNs: WallClock().now(), note: label.note)
     }
 
     /// The writer's options for recording `client`'s feed: its credentials redacted, zstd at `level`.
