@@ -170,7 +170,7 @@ let package = Package(
             swiftSettings: common
         ),
 
-        // The real samples in ../shared/kis/vectors, for every test target.
+        // The KIS samples in Tests/Fixtures/kis, for every test target.
         .target(name: "TestVectors", path: "Tests/TestVectors", swiftSettings: common),
         // The in-process simulator's paper server on loopback, for the tests that run an engine against it.
         .target(

@@ -12,7 +12,7 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
     targets: [
-        // Real KIS frames from ../shared/kis/vectors, shaped for the benchmarks and the speed tool.
+        // Real KIS frames from Tests/Fixtures/kis, shaped for the benchmarks and the speed tool.
         .target(
             name: "Fixtures",
             dependencies: [.product(name: "Feed", package: "kistick"), .product(name: "Wire", package: "kistick")]

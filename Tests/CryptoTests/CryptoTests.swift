@@ -5,7 +5,7 @@ import Testing
 import TickCore
 import Wire
 
-/// The synthetic notice vector from ../shared/kis/vectors (no real encrypted frame with its key is public).
+/// The synthetic notice vector from Tests/Fixtures/kis (no real encrypted frame with its key is public).
 struct SyntheticVector: Decodable {
     var key: String
     var iv: String

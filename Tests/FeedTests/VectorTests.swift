@@ -4,7 +4,7 @@ import TestVectors
 import Testing
 import TickCore
 
-/// Every real frame and ack in ../shared/kis/vectors decodes, field by field against the raw text.
+/// Every real frame and ack in Tests/Fixtures/kis decodes, field by field against the raw text.
 @Suite struct VectorTests {
     @Test func tradesMatchTheirRawFields() throws {
         var decoder = try FeedDecoder()

@@ -3,7 +3,7 @@
 
     make_seeds.py websocket|feed|http OUT_DIR [VECTORS_DIR]
 
-Seeds are made from ../shared/kis/vectors at run time and never committed. The websocket seeds are hand-made
+Seeds are made from Tests/Fixtures/kis at run time and never committed. The websocket seeds are hand-made
 RFC 6455 frames plus the KIS messages wrapped in text frames, each behind the 4 configuration bytes that
 FuzzWebSocketReader reads first (maximum message size, read slack, chunking).
 """

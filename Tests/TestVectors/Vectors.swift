@@ -1,6 +1,7 @@
 public import Foundation
 
-/// The real KIS samples in ../shared/kis/vectors, found from this file so tests run from any directory.
+/// The KIS samples in Tests/Fixtures/kis (what each is and where it came from: its README), found from this file so
+/// tests run from any directory.
 public enum Vectors {
     public static let trades = "hoga-ops_h0stcnt0_20260608_first4frames.txt"
     public static let books = "hoga-ops_h0stasp0_20260608_first5frames.txt"
@@ -13,8 +14,7 @@ public enum Vectors {
 
     public static func url(_ name: String) -> URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("shared/kis/vectors/\(name)")
+            .appendingPathComponent("Fixtures/kis/\(name)")
     }
 
     public static func bytes(_ name: String) throws -> [UInt8] {

@@ -3,16 +3,16 @@ import Foundation
 import TickCore
 import Wire
 
-/// Real KIS traffic from ../shared/kis/vectors, loaded once.
+/// Real KIS traffic from the root package's Tests/Fixtures/kis, loaded once.
 public enum Fixtures {
     static let vectors = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("shared/kis/vectors")
+        .appendingPathComponent("Tests/Fixtures/kis")
 
     static func lines(_ name: String) -> [[UInt8]] {
         let url = Self.vectors.appendingPathComponent(name)
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-            fatalError("cannot read \(url.path): the benchmarks need ../shared/kis/vectors")
+            fatalError("cannot read \(url.path): the benchmarks need Tests/Fixtures/kis")
         }
         return text.split(separator: "\n").map { Array($0.utf8) }
     }

@@ -12,7 +12,7 @@ import TickCore
 ///     pipeline-speed throughput RECORDS [inline|[fused-]spin|yield|sleep]     as fast as possible: records/s through to the strategy
 ///     pipeline-speed latency RATE SECONDS [inline|[fused-]spin|yield|sleep]   paced at RATE records/s: frame received → decision
 ///
-/// The stream is the real H0STCNT0 and H0STASP0 frames of ../shared/kis/vectors, their code and time fields
+/// The stream is the real H0STCNT0 and H0STASP0 frames of Tests/Fixtures/kis, their code and time fields
 /// rewritten so ten codes trade through a rising session clock (two trade frames for each book frame).
 
 let codes = Fixtures.streamCodes
