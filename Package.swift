@@ -2,13 +2,20 @@
 // 6.2 for `.strictMemorySafety()` (SE-0458).
 import PackageDescription
 
+/// `TICK_INTERNAL_CHECKS=1` in the environment compiles the internal invariant checks (`#if TICK_INTERNAL_CHECKS`)
+/// into kistick's own modules. A define here, rather than `-Xswiftc -DTICK_INTERNAL_CHECKS`, leaves the dependencies'
+/// builds alone, so the second CI pass rebuilds only kistick.
+let internalChecks: [SwiftSetting] =
+    Context.environment["TICK_INTERNAL_CHECKS"] == nil ? [] : [.define("TICK_INTERNAL_CHECKS")]
+
 /// Settings every kistick module shares.
-let common: [SwiftSetting] = [
-    // SE-0335: every existential is spelled `any`, so a boxed value on the hot path shows up in review.
-    .enableUpcomingFeature("ExistentialAny"),
-    // SE-0409: imports are internal unless declared otherwise, so module boundaries stay honest.
-    .enableUpcomingFeature("InternalImportsByDefault"),
-]
+let common: [SwiftSetting] =
+    [
+        // SE-0335: every existential is spelled `any`, so a boxed value on the hot path shows up in review.
+        .enableUpcomingFeature("ExistentialAny"),
+        // SE-0409: imports are internal unless declared otherwise, so module boundaries stay honest.
+        .enableUpcomingFeature("InternalImportsByDefault"),
+    ] + internalChecks
 
 /// Modules that touch raw memory: each `unsafe` use is marked (SE-0458,
 /// https://github.com/swiftlang/swift-evolution/blob/main/proposals/0458-strict-memory-safety.md).
