@@ -5,8 +5,9 @@ import Wire
 
 /// Real KIS traffic from the root package's Tests/Fixtures/kis, loaded once.
 public enum Fixtures {
+    /// Benchmarks/Sources/Fixtures/Fixtures.swift, four levels below the root package.
     static let vectors = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Tests/Fixtures/kis")
 
     static func lines(_ name: String) -> [[UInt8]] {
