@@ -1,6 +1,7 @@
 public import TickCore
 
-/// KIS's real-time registrations per WebSocket session and what each live code spends of them (PROTOCOL.md §5).
+/// KIS's real-time registrations per WebSocket session and what each live code spends of them
+/// (docs/kis-protocol.md §5.7).
 public enum SubscriptionBudget {
     /// Registrations one session may hold.
     public static let registrations = 41
