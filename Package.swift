@@ -58,16 +58,20 @@ let package = Package(
     ],
     targets: [
         // C libraries, each through a module map and pkg-config.
+
+        // OpenSSL's libcrypto: AES-256-CBC and SHA-256 for `Crypto`.
         .systemLibrary(
             name: "CCrypto",
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
+        // libcurl: TCP and TLS connections in connect-only mode for `Net`, the Bot API for `Telegram`.
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
         ),
+        // libzstd: the compression of capture files, for `Capture`.
         .systemLibrary(
             name: "CZstd",
             pkgConfig: "libzstd",
@@ -167,6 +171,7 @@ let package = Package(
             swiftSettings: common
         ),
 
+        // The command-line tool: the engine on paper or live, the simulator, capture and replay, the KIS commands.
         .executableTarget(
             name: "kistick",
             dependencies: [

@@ -1,5 +1,5 @@
 // swift-tools-version: 6.1
-// A package of its own, so the engine never depends on the harness (STYLE.md §8). 6.1 for package traits.
+// A package of its own, so the engine never depends on the harness. 6.1 for package traits.
 import PackageDescription
 
 let package = Package(
@@ -7,8 +7,8 @@ let package = Package(
     dependencies: [
         // Named, because a path dependency is otherwise known by its folder name, which a clone may change.
         .package(name: "kistick", path: ".."),
-        // MallocInterposer only: the default RuntimeInterposer trait pulls a package the local mirror lacks
-        // (../shared/TOOLCHAIN.md §5).
+        // MallocInterposer only: the default traits add RuntimeInterposer, which depends on
+        // ordo-one/swift-runtime-interposer; the local package mirror lacks it and resolution fails.
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
     targets: [

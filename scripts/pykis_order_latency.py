@@ -14,7 +14,7 @@ one JSON object on stdout; nanoseconds throughout:
   extra_requests_per_order    HTTP requests python-kis made inside `stock.buy` besides the order itself (mean);
                               `extra_request_paths` names them. They count in the two latencies above.
 
-python-kis gets one patch, its host constants (PROTOCOL.md §12 item 1), exactly as scripts/python-kis-vs-sim
+python-kis gets one patch, its host constants (docs/kis-protocol.md §10 item 1), exactly as scripts/python-kis-vs-sim
 does. The other permitted patch, the 26-field notice layout, is not applied: this script never opens a WebSocket,
 so no notice is parsed. REST_URL overrides the simulator's REST URL (the TLS front of scripts/order-bench); Python
 then verifies the server against REQUESTS_CA_BUNDLE, which requests reads itself.

@@ -1,7 +1,7 @@
 public import TickCore
 
 /// A KIS JSON control message: a subscribe/unsubscribe ack, an error ack, or the PINGPONG keep-alive
-/// (../shared/kis/PROTOCOL.md §5.3–5.4).
+/// (docs/kis-protocol.md §5.3–5.4).
 ///
 /// String values are byte ranges into the message as received, so reading one allocates nothing; they are raw
 /// JSON string contents (escapes not undone). `JSONText.decode` turns one into a `String` off the hot path.

@@ -15,7 +15,7 @@ public enum FeedError: Error, Equatable, Sendable {
     }
 }
 
-/// A KIS message that does not have the documented shape (../shared/kis/PROTOCOL.md §5).
+/// A KIS message that does not have the documented shape (docs/kis-protocol.md §5.5).
 public enum KISFormatError: Error, Equatable, Sendable {
     case emptyMessage
     /// Neither `{` (control JSON) nor `0|`/`1|` (data frame).

@@ -1,6 +1,6 @@
 import TickCore
 
-/// Field layouts of the TRs we decode (../shared/kis/PROTOCOL.md §6). Each decoder reads the documented fields of
+/// Field layouts of the TRs we decode (docs/kis-protocol.md §6). Each decoder reads the documented fields of
 /// one record in order and skips whatever KIS appended after them, so a wider record (47-field trades, 62-field
 /// books) decodes the same as the documented width.
 enum RecordLayout {

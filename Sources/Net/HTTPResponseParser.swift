@@ -13,7 +13,7 @@ public struct HTTPResponseHead: Sendable, Equatable {
     }
 }
 
-/// An incremental HTTP/1.1 response parser over a buffer that only grows at its end (STYLE §2).
+/// An incremental HTTP/1.1 response parser over a buffer that only grows at its end.
 ///
 /// It remembers how far it has looked, so each call scans only new bytes. Chunked bodies are joined in place:
 /// chunk data moves down over the chunk-size lines, so the body ends up contiguous right after the head.

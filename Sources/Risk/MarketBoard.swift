@@ -56,7 +56,7 @@ public struct InvalidLimits: Error, Equatable, CustomStringConvertible {
 /// Preallocated at start: updates write in place and never allocate. Thread-confined to the strategy thread,
 /// which applies the feed's records and asks the gate.
 ///
-/// Volatility interruptions are read from the feed as follows (../shared/kis/PROTOCOL.md §6, "Common code values",
+/// Volatility interruptions are read from the feed as follows (docs/kis-protocol.md §6, "Common codes",
 /// and §6.2): HOUR_CLS_CODE (`Trade.hourClass`, `Book.hourClass`) is `C` ("expected price after 09:00 / VI") while a
 /// VI's two-minute single-price call runs, and `0` in continuous trading; a book of the continuous session whose
 /// expected auction price (ANTC_CNPR, `Book.expectedPrice`) is set also means a single-price call, since the

@@ -209,7 +209,7 @@ public struct Screener {
         return result
     }
 
-    /// KIS's marks on a quote that make it unfit for scalping (PROTOCOL.md §4.7): a halt, a market warning
+    /// KIS's marks on a quote that make it unfit for scalping (docs/kis-protocol.md §4.7): a halt, a market warning
     /// (투자경고/위험; 투자주의 is only a caution and not counted), an administrative issue, short-term overheating
     /// (single-price auctions every 30 minutes).
     static func designations(_ quote: Quote) -> [String] {

@@ -1,6 +1,7 @@
 public import TickCore
 
-/// KIS's real-time registrations per WebSocket session and what each live code spends of them (PROTOCOL.md §5).
+/// KIS's real-time registrations per WebSocket session and what each live code spends of them
+/// (docs/kis-protocol.md §5.7).
 public enum SubscriptionBudget {
     /// Registrations one session may hold.
     public static let registrations = 41
@@ -22,7 +23,7 @@ public struct Rotation: Sendable, Equatable {
 
 /// Fits a screened universe into the registration budget and rotates the part that does not fit.
 ///
-/// The rule (README, "Universe screen and subscription schedule"):
+/// The rule (docs/operations.md §4):
 /// - the universe is ranked most active first (the screen's average daily traded value);
 /// - the first `core` codes are live all session;
 /// - the other `live − core` slots rotate: each rotation, every rotating slot whose code is not pinned (an open

@@ -23,7 +23,7 @@ public enum ScalpingExit: UInt8, BitwiseCopyable, Sendable, Equatable {
     case close
 }
 
-/// Long-only 5-minute breakout scalper (KRX retail accounts cannot sell short). Rules in README.md beside this file.
+/// Long-only 5-minute breakout scalper (KRX retail accounts cannot sell short). Rules in docs/strategy.md.
 ///
 /// Thread-confined to the strategy stage. Per-code state lives in a table sized at `init` and indexed by the
 /// `SymbolTable` index; no event allocates. Each code has at most one order working and one position.

@@ -135,7 +135,7 @@ struct SyntheticVector: Decodable {
         #expect(throws: DecryptError.badPadding) {
             try Self.decrypt(vector.ciphertext_base64, key: "zbcdefghijklmnopqrstuvwxyzabcdef", iv: vector.iv)
         }
-        // The iv the "approval_key[:16]" myth would derive (PROTOCOL.md §5.6) does not decrypt either.
+        // The iv the "approval_key[:16]" myth would derive (docs/kis-protocol.md §5.6) does not decrypt either.
         let wrongIV = try? Self.decrypt(vector.ciphertext_base64, key: vector.key, iv: "71c2fb04-e000-00")
         #expect(wrongIV.map { String(decoding: $0, as: UTF8.self) } != vector.plaintext)
     }

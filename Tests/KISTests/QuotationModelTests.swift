@@ -4,7 +4,7 @@ import Testing
 
 @testable import KIS
 
-/// The screener's inputs read from real KIS answers (PROTOCOL.md §4.7 and the market-cap ranking).
+/// The screener's inputs read from real KIS answers (docs/kis-protocol.md §4.7, §4.11).
 @Suite struct QuotationModelTests {
     @Test func marketCapRankingReadsEveryRowInItsUnits() throws {
         let answer = try #require(JSON(parsing: Vectors.bytes(Vectors.marketCapRanking)))

@@ -4,8 +4,8 @@ import TickCore
 
 @testable import KIS
 
-/// The session's decisions, event by event, with no socket (STYLE §12). Control messages are the JSON KIS sends
-/// (PROTOCOL.md §5.3–5.4), parsed by the same `FeedDecoder` the session uses.
+/// The session's decisions, event by event, with no socket. Control messages are the JSON KIS sends
+/// (docs/kis-protocol.md §5.3–5.4), parsed by the same `FeedDecoder` the session uses.
 @Suite struct WebSocketStateMachineTests {
     typealias Machine = WebSocketStateMachine
     typealias Action = WebSocketStateMachine.Action

@@ -6,7 +6,7 @@ import KIS
 import Testing
 import TickCore
 
-/// The sample capture in captures/ (captures/README.md, "The sample"): a `kistick paper --capture` run against the
+/// The sample capture in captures/ (captures/SAMPLE.md): a `kistick paper --capture` run against the
 /// simulator, so it holds the live engine's own order notices as well as the market.
 @Suite("Replay of the sample capture")
 struct ReplaySampleTests {

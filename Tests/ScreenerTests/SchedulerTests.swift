@@ -2,7 +2,7 @@ import Screener
 import Testing
 import TickCore
 
-/// The registration budget and the rotation rule of README's "Universe screen and subscription schedule".
+/// The registration budget and the rotation rule of docs/operations.md §4.
 @Suite struct SchedulerTests {
     static func codes(_ count: Int) -> [SymbolCode] {
         (0..<count).map { SymbolCode(String(100_000 + $0))! }

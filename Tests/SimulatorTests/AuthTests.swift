@@ -2,7 +2,7 @@ import Foundation
 import TestVectors
 import Testing
 
-/// `/oauth2/*` and the checks every `/uapi` request passes (PROTOCOL.md §2, §3.3).
+/// `/oauth2/*` and the checks every `/uapi` request passes (docs/kis-protocol.md §2, §3.4).
 @Suite struct AuthTests {
     @Test func tokenIsReusedWithinSixHoursAndThrottledWithinAMinute() async throws {
         let h = try await Harness()

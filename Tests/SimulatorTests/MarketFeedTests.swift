@@ -57,7 +57,7 @@ extension FeedClient {
     }
 }
 
-/// Real-time frames: layout, batching, and the consistency real data has (PROTOCOL.md §5.5, §6).
+/// Real-time frames: layout, batching, and the consistency real data has (docs/kis-protocol.md §5.5, §6).
 @Suite struct MarketFeedTests {
     static func subscribedClient(_ h: Harness, trs: [String] = ["H0STCNT0", "H0STASP0"], codes: [String] = ["005930"]) async throws -> FeedClient {
         let approval = try await h.approvalKey()

@@ -37,7 +37,7 @@ extension FeedClient {
     }
 }
 
-/// Orders, fills and the account inquiries that must agree with them (PROTOCOL.md §4, §6.3).
+/// Orders, fills and the account inquiries that must agree with them (docs/kis-protocol.md §4, §6.3).
 @Suite struct TradingTests {
     static let ccld = "/uapi/domestic-stock/v1/trading/inquire-daily-ccld?CANO=50000000&ACNT_PRDT_CD=01&INQR_STRT_DT=20260608&INQR_END_DT=20260608&SLL_BUY_DVSN_CD=00&INQR_DVSN=00&PDNO=&CCLD_DVSN=00&ORD_GNO_BRNO=&ODNO=&INQR_DVSN_3=00&INQR_DVSN_1=&CTX_AREA_FK100=&CTX_AREA_NK100="
     static let balance = "/uapi/domestic-stock/v1/trading/inquire-balance?CANO=50000000&ACNT_PRDT_CD=01&AFHR_FLPR_YN=N&OFL_YN=&INQR_DVSN=02&UNPR_DVSN=01&FUND_STTL_ICLD_YN=N&FNCG_AMT_AUTO_RDPT_YN=N&PRCS_DVSN=00&CTX_AREA_FK100=&CTX_AREA_NK100="

@@ -6,7 +6,7 @@ import NIOWebSocket
 import Testing
 import Wire
 
-/// The WebSocket control protocol (PROTOCOL.md §5.1–5.4).
+/// The WebSocket control protocol (docs/kis-protocol.md §5.1–5.4).
 @Suite struct WebSocketTests {
     @Test(arguments: ["", "/", "/tryitout", "/tryitout/H0STCNT0"])
     func acceptsTheDocumentedPaths(path: String) async throws {

@@ -4,7 +4,7 @@
 
 /// Restricts threads created with `attr` to `cpu`. Returns 0 or an errno value (EINVAL for a cpu outside the
 /// kernel's set size). Glibc's `CPU_SET` is a macro behind `_GNU_SOURCE`, which Swift's Glibc module cannot reach;
-/// that is why this target exists (../shared/TOOLCHAIN.md §4).
+/// that is why this target exists.
 int caff_attr_set_cpu(pthread_attr_t *attr, int cpu);
 
 /// Sets the calling thread's name (at most 15 bytes; longer is ERANGE). Returns 0 or an errno value.

@@ -1,8 +1,8 @@
 import JSON
 import TickCore
 
-/// The typed REST endpoints of PROTOCOL.md §4. Every call goes through `query` (rate limit, token, retries) except
-/// orders, which an `OrderLane` sends.
+/// The typed REST endpoints of docs/kis-protocol.md §4. Every call goes through `query` (rate limit, token,
+/// retries) except orders, which an `OrderLane` sends.
 extension KISClient {
     private var account: [(String, String)] {
         [("CANO", self.settings.account.cano), ("ACNT_PRDT_CD", self.settings.account.productCode)]
@@ -41,7 +41,7 @@ extension KISClient {
     }
 
     /// What `code` can be bought for (`inquire-psbl-order`); `price` 0 asks as a market order, which applies the
-    /// stock's margin rate (PROTOCOL.md §4.5).
+    /// stock's margin rate (docs/kis-protocol.md §4.5).
     public func buyable(_ code: String, price: Int64) throws(KISError) -> Buyable {
         let call = RESTCall(
             .get, "/uapi/domestic-stock/v1/trading/inquire-psbl-order", trID: OrderTR.buyable(self.settings.environment),
@@ -93,7 +93,7 @@ extension KISClient {
     }
 
     /// Daily bars of `code` from `from` to `to` (YYYYMMDD), oldest first; 100 rows per call, newest first on the
-    /// wire, so it pages backwards from `to` (PROTOCOL.md §4.8).
+    /// wire, so it pages backwards from `to` (docs/kis-protocol.md §4.8).
     public func dailyBars(_ code: String, from: UInt32, to: UInt32, adjusted: Bool = true) throws(KISError) -> [Bar] {
         var bars: [Bar] = []
         var end = to
@@ -172,7 +172,7 @@ extension KISClient {
     }
 
     /// Calls `body` with each page of a `tr_cont`-paged inquiry, sending back the `ctx_area` cursors
-    /// (PROTOCOL.md §3.2). Stops at `maxPages` so a server that never says "last page" cannot loop us forever.
+    /// (docs/kis-protocol.md §3.3). Stops at `maxPages` so a server that never says "last page" cannot loop us forever.
     func forEachPage(_ first: RESTCall, maxPages: Int = 100, _ body: (JSON) throws(KISError) -> Void) throws(KISError) {
         var call = first
         call.query += [("CTX_AREA_FK100", ""), ("CTX_AREA_NK100", "")]

@@ -91,7 +91,7 @@ public final class KISClient: Sendable {
         }
     }
 
-    /// The retry rules of PROTOCOL.md §9, for one lane:
+    /// The retry rules of docs/kis-protocol.md §7, for one lane:
     /// - EGW00201 (over the per-second budget): the limiter backs off; queries retry, orders report it.
     /// - EGW00121/EGW00123 (token invalid/expired): a new token once, then the call once more.
     /// - not sent at all (connect failed): once more on a fresh connection.

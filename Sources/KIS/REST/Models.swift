@@ -40,7 +40,7 @@ public struct OrderAck: Sendable, Equatable, Encodable {
     public var sentAt: UInt64
 
     init(_ response: RESTResponse, trID: String) throws(KISError) {
-        // Real answers spell these upper-case; the documentation lower-case (PROTOCOL.md §4.1, §4.2).
+        // Real answers spell these upper-case; the documentation lower-case (docs/kis-protocol.md §4.1).
         guard let output = response.json.object("output") ?? response.json.object("OUTPUT") else {
             throw .malformedResponse(trID: trID, reason: "accepted order without output")
         }

@@ -20,7 +20,7 @@ public struct OrderTicket: Sendable, Equatable, BitwiseCopyable {
 }
 
 /// The order-cash request, preformatted per token: the request line and every header are fixed bytes; only the
-/// tr_id (buy or sell), the content length and the body's few numbers are written per order (STYLE §12).
+/// tr_id (buy or sell), the content length and the body's few numbers are written per order.
 public struct OrderRequestWriter {
     /// `POST … HTTP/1.1`, the header block, and `tr_id: ` — up to the side's tr_id.
     private var prefix: [UInt8] = []
@@ -95,7 +95,7 @@ public struct OrderRequestWriter {
     }
 }
 
-/// The TR ids that differ between real and paper (PROTOCOL.md §4): the current generation, not the old
+/// The TR ids that differ between real and paper (docs/kis-protocol.md §8): the current generation, not the old
 /// TTTC0801U/0802U that KIS says may be blocked.
 enum OrderTR {
     static func cash(_ side: OrderSide, _ environment: Environment) -> String {

@@ -1,7 +1,7 @@
 import Net
 
 /// The headers every authenticated KIS call carries, formatted once per access token and reused for every
-/// request until the token changes (PROTOCOL.md §3.1).
+/// request until the token changes (docs/kis-protocol.md §3.1).
 ///
 /// The block holds the app key, secret and token in clear because they go on the wire; it is never printed.
 struct HeaderBlock: Sendable {

@@ -181,7 +181,7 @@ extension RateLimiter where Clock == MonotonicClock {
     }
 }
 
-/// KIS's per-second request budgets (PROTOCOL.md §2.5).
+/// KIS's per-second request budgets (docs/kis-protocol.md §9).
 public enum RateBudget {
     /// How long a query is told to wait when slots are free but an order is about to take one.
     static let yieldToOrdersNanoseconds: Int64 = 100_000

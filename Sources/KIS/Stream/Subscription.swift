@@ -1,6 +1,6 @@
 public import TickCore
 
-/// One registration on the KIS WebSocket: a TR and its key (PROTOCOL.md §5.2). KIS identifies registrations by
+/// One registration on the KIS WebSocket: a TR and its key (docs/kis-protocol.md §5.2). KIS identifies registrations by
 /// this pair, and so does everything here: acks are matched on it and a session holds each pair at most once.
 public struct Subscription: Hashable, Sendable, CustomStringConvertible {
     /// The real-time TR, e.g. `H0STCNT0`.
@@ -24,7 +24,7 @@ public struct Subscription: Hashable, Sendable, CustomStringConvertible {
         Subscription(tr: environment == .real ? .h0stcni0 : .h0stcni9, key: htsID)
     }
 
-    /// The encrypted order/fill notice TRs, which KIS does not replay after a reconnect (PROTOCOL.md §12 item 15).
+    /// The encrypted order/fill notice TRs, which KIS does not replay after a reconnect (docs/kis-protocol.md §5.8).
     public var isNotice: Bool { self.tr == .h0stcni0 || self.tr == .h0stcni9 }
 
     /// The code whose stream this is, for market-data subscriptions; nil for notices (and for keys longer than the
@@ -43,9 +43,9 @@ public struct Subscription: Hashable, Sendable, CustomStringConvertible {
 
 /// Why a subscription was refused, locally or by KIS.
 public enum SubscriptionError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The session already holds `limit` registrations (KIS allows 41 per session, §5.7). Refused before anything
-    /// is sent when the count of pending and acknowledged registrations would pass the limit; also what KIS's
-    /// OPSP0008 (MAX SUBSCRIBE OVER) maps to.
+    /// The session already holds `limit` registrations (KIS allows 41 per session, docs/kis-protocol.md §5.7).
+    /// Refused before anything is sent when the count of pending and acknowledged registrations would pass the
+    /// limit; also what KIS's OPSP0008 (MAX SUBSCRIBE OVER) maps to.
     case budgetExceeded(limit: Int)
     /// The key is empty, longer than 16 characters, or not alphanumeric.
     case invalidKey(String)

@@ -23,7 +23,7 @@ public enum WebSocketEvent: Equatable, Sendable {
     /// acknowledgement of the code's resubscription, so every record that follows is newer than the gap.
     case gap(SymbolCode)
     /// A notice TR is registered again after a reconnect. KIS does not replay notices sent while the connection
-    /// was down (PROTOCOL.md §12 item 15): reconcile orders over REST now, since every later notice arrives.
+    /// was down (docs/kis-protocol.md §5.8): reconcile orders over REST now, since every later notice arrives.
     case noticesMayHaveBeenMissed
     /// The approval-key provider failed; a new attempt follows the backoff.
     case approvalKeyUnavailable(KISError)
@@ -69,11 +69,11 @@ extension WebSocketObserver where Self: ~Copyable {
     public mutating func received(_ message: RawSpan, localTs: Int64) {}
 }
 
-/// Issues WebSocket approval keys (`POST /oauth2/Approval`, PROTOCOL.md §2.2).
+/// Issues WebSocket approval keys (`POST /oauth2/Approval`, docs/kis-protocol.md §2.2).
 ///
 /// Called on the feed thread before the first connection and after KIS rejects a key (OPSP0011); the key is
 /// otherwise reused across reconnects, as the official client does: it is valid for 24 hours, and each issue
-/// spends REST budget (§12 item 14) at the moment the network is least likely to be healthy.
+/// spends REST budget (docs/kis-protocol.md §9) at the moment the network is least likely to be healthy.
 public protocol ApprovalKeyProvider: ~Copyable {
     mutating func approvalKey() throws(KISError) -> Secret
 }

@@ -8,8 +8,8 @@ import Wire
     import Glibc
 #endif
 
-/// The KIS real-time WebSocket (PROTOCOL.md §5): one connection at a time, subscriptions kept across reconnects,
-/// records decoded into a sink.
+/// The KIS real-time WebSocket (docs/kis-protocol.md §5): one connection at a time, subscriptions kept across
+/// reconnects, records decoded into a sink.
 ///
 /// `run` is the feed thread's loop and returns only after `stop()`. The other methods may be called from any
 /// thread, before or during `run`. The session never gives up: every failure leads to a new attempt after an
@@ -23,13 +23,13 @@ public final class WebSocketSession: Sendable {
     public struct Configuration: Sendable {
         /// The WebSocket server: `ws://ops.koreainvestment.com:21000` (real) or `:31000` (paper).
         public var url: String
-        /// The upgrade path; the official client's, which KIS serves for every TR (PROTOCOL.md §1).
+        /// The upgrade path; the official client's, which KIS serves for every TR (docs/kis-protocol.md §1).
         public var path = "/tryitout"
         /// Bounds TCP connect, the upgrade's answer, and each send.
         public var connectTimeout: Duration = .seconds(5)
         /// With nothing received (data, ack or PINGPONG) for this long, the connection is presumed dead. KIS sends a
-        /// PINGPONG after about 110 s without traffic (PROTOCOL.md §5.4), so a live connection is never quieter;
-        /// 150 s leaves 40 s for a late one. Dead TCP peers are found sooner by the kernel's keepalive, which
+        /// PINGPONG after about 110 s without traffic (docs/kis-protocol.md §5.4), so a live connection is never
+        /// quieter; 150 s leaves 40 s for a late one. Dead TCP peers are found sooner by the kernel's keepalive, which
         /// `Net.Stream` enables (15 s idle, 5 s probes); this catches a server that stalls with the socket open,
         /// where a false alarm (a needless reconnect that also flags notices as possibly missed) costs more than
         /// a slower verdict. A session that runs only in trading hours on liquid codes may set it far lower (30 s).
@@ -40,9 +40,11 @@ public final class WebSocketSession: Sendable {
         /// A connection that stayed up this long resets the backoff when it ends; a shorter one (a server that
         /// accepts and then drops, or OPSP8996) keeps it growing.
         public var healthyAfter: Duration = .seconds(60)
-        /// The pause between subscription requests: the official client sleeps 100 ms after each (§5.2).
+        /// The pause between subscription requests: the official client sleeps 100 ms after each
+        /// (docs/kis-protocol.md §5.2).
         public var subscribeGap: Duration = .milliseconds(100)
-        /// Registrations per session: KIS allows 41 (§5.7); lower it to keep room for another user of the session.
+        /// Registrations per session: KIS allows 41 (docs/kis-protocol.md §5.7); lower it to keep room for another
+        /// user of the session.
         public var registrationLimit = 41
         /// The largest message accepted; KIS's largest are 20-record H0STCNT0 frames of about 8 KiB.
         public var maxMessageSize = 1 << 20

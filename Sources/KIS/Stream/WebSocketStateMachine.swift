@@ -2,7 +2,7 @@ import Feed
 import JSON
 import TickCore
 
-/// The KIS WebSocket session's decisions, without sockets or clocks: events in, `Action`s out (STYLE §12). The
+/// The KIS WebSocket session's decisions, without sockets or clocks: events in, `Action`s out. The
 /// driver (`WebSocketSession`) performs the actions and reports what came of them as further events.
 ///
 /// Connection states, and the events that move between them:
@@ -44,7 +44,7 @@ struct WebSocketStateMachine {
         /// Open and upgrade a connection, then report `connected` or `disconnected`.
         case connect
         case send(SubscriptionRequest)
-        /// Send the PINGPONG just received back as a text frame, as most clients do (PROTOCOL.md §5.4).
+        /// Send the PINGPONG just received back as a text frame, as most clients do (docs/kis-protocol.md §5.4).
         case echoPingPong
         /// Close the connection; no event follows.
         case close
@@ -61,7 +61,7 @@ struct WebSocketStateMachine {
         case absent, subscribing, subscribed, unsubscribing
     }
 
-    /// The `msg_cd`s that change the session rather than one registration (PROTOCOL.md §5.3).
+    /// The `msg_cd`s that change the session rather than one registration (docs/kis-protocol.md §5.3).
     private enum Code {
         static let unsubscribed = PackedASCII(ascii: "OPSP0001")
         static let notSubscribed = PackedASCII(ascii: "OPSP0003")
@@ -332,7 +332,7 @@ struct WebSocketStateMachine {
     }
 }
 
-/// A subscribe or unsubscribe request (PROTOCOL.md §5.2).
+/// A subscribe or unsubscribe request (docs/kis-protocol.md §5.2).
 struct SubscriptionRequest: Equatable, Sendable {
     enum Kind: Equatable, Sendable {
         /// `tr_type` "1".

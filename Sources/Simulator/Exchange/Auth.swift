@@ -134,7 +134,7 @@ struct AuthState {
     }
 
     /// `/oauth2/Approval`: a fresh key on every call; all of an app key's approval keys stay valid, on either
-    /// WebSocket server (python-kis fetches them all from one host, PROTOCOL.md §12.6).
+    /// WebSocket server (python-kis fetches them all from one host, docs/kis-protocol.md §2.2).
     mutating func approve(appKey: String) -> String {
         let approval = self.random.uuid()
         self.approvals[approval] = appKey

@@ -1,8 +1,8 @@
 import JSON
 import TickCore
 
-/// The KIS WebSocket control protocol (PROTOCOL.md §5.2–5.4): subscribe and unsubscribe requests, their acks and
-/// errors, and the PINGPONG keep-alive.
+/// The KIS WebSocket control protocol (docs/kis-protocol.md §5.2–5.4): subscribe and unsubscribe requests, their
+/// acks and errors, and the PINGPONG keep-alive.
 extension ExchangeState {
     /// TRs the simulator accepts, and whether their frames are encrypted. The overseas notice TRs (H0GSCNI0/9)
     /// are accepted because clients such as python-kis subscribe them alongside the domestic ones; the simulated

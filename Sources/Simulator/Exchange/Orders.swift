@@ -31,7 +31,7 @@ struct ReviseRequest {
     var all: Bool
 }
 
-/// A business rejection: HTTP 200 with `rt_cd` other than "0" (PROTOCOL.md §12.8). APBK0952 (rt_cd 7) and
+/// A business rejection: HTTP 200 with `rt_cd` other than "0" (docs/kis-protocol.md §3.4). APBK0952 (rt_cd 7) and
 /// APBK0656 are seen in real traffic; the other codes are ours, in KIS's style, until a capture shows the real ones.
 struct Rejection: Error, Equatable {
     var returnCode: String

@@ -3,7 +3,7 @@ import TickCore
 import Crypto
 
 /// An HTTP request as the REST layer needs it: query and header names lower-cased (KIS clients send both
-/// spellings, PROTOCOL.md §3.1).
+/// spellings, docs/kis-protocol.md §3.1).
 struct RESTRequest {
     var method: String
     var path: String

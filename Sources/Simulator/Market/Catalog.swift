@@ -49,7 +49,7 @@ public enum Catalog {
     public static let defaultCodes = ["005930", "000660", "005380", "035420", "035720"]
 
     /// The 30 largest KOSPI listings with names, listed shares and closing prices from the real market-cap ranking
-    /// of 2025-07-25 (../shared/kis/vectors/real_ranking_market_cap_FHPST01740000_20250725.json).
+    /// of 2025-07-25 (Tests/Fixtures/kis/real_ranking_market_cap_FHPST01740000_20250725.json).
     static let known: [Listing] = [
         .init(code: "005930", name: "삼성전자", englishName: "SamsungElectronics", listedShares: 5_919_637_922, basePrice: 65850, sector: "전기·전자"),
         .init(code: "000660", name: "SK하이닉스", englishName: "SK hynix", listedShares: 728_002_365, basePrice: 270000, sector: "전기·전자"),

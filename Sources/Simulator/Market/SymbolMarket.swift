@@ -399,7 +399,7 @@ struct SymbolMarket {
         return Int64(Double(self.previousDayVolume) * min(1, share))
     }
 
-    /// H0STCNT0, 46 documented fields (PROTOCOL.md §6.1) plus `format.extraFields`.
+    /// H0STCNT0, 46 documented fields (docs/kis-protocol.md §6.1) plus `format.extraFields`.
     private mutating func appendTradeRecord(
         price: Int64,
         quantity: Int64,

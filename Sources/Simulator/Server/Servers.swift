@@ -97,7 +97,7 @@ final class RESTHandler: ChannelInboundHandler, RemovableChannelHandler {
 extension RESTHandler: Sendable {}
 
 /// One upgraded WebSocket connection. NIO's decoder and encoder do the framing; a client's close frame is answered
-/// by dropping the TCP connection with no close frame, as KIS does (PROTOCOL.md §5.1).
+/// by dropping the TCP connection with no close frame, as KIS does (docs/kis-protocol.md §5.1).
 final class WebSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
@@ -147,7 +147,7 @@ final class WebSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
 extension WebSocketHandler: Sendable {}
 
 enum Servers {
-    /// Paths the KIS WebSocket accepts: none, `/tryitout`, `/tryitout/{TR_ID}` (PROTOCOL.md §1).
+    /// Paths the KIS WebSocket accepts: none, `/tryitout`, `/tryitout/{TR_ID}` (docs/kis-protocol.md §1).
     static func isFeedPath(_ uri: String) -> Bool {
         let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
         if path.isEmpty || path == "/" || path == "/tryitout" || path == "/tryitout/" { return true }

@@ -18,7 +18,7 @@ import Crypto
 import Feed
 import TickCore
 
-/// A subscribe ack shaped like KIS's (PROTOCOL.md §5.3), with the synthetic vector's key and iv.
+/// A subscribe ack shaped like KIS's (docs/kis-protocol.md §5.3), with the synthetic vector's key and iv.
 let ackKey = "abcdefghijklmnopqrstuvwxyzabcdef"
 let ackIV = "0123456789abcdef"
 let ack = Array(
