@@ -140,7 +140,7 @@ extension SymbolMarket {
         self.date = day
         self.base = close
         (self.lower, self.upper, self.width) = KRX.limits(base: close)
-        self.book = OrderBook()
+        self.book = MatchingBook()
         self.nextEventAt = .max
     }
 
@@ -158,7 +158,7 @@ extension SymbolMarket {
     /// The recorded book becomes the book the quotation endpoints show (client orders never rest in it: they
     /// match the recorded market without moving it).
     mutating func mirror(_ recorded: Book) {
-        var book = OrderBook()
+        var book = MatchingBook()
         for level in 0..<10 {
             if recorded.askPrices[level] > 0, recorded.askQuantities[level] > 0 {
                 book.add(.sell, price: Int64(recorded.askPrices[level]), owner: .background, quantity: Int64(recorded.askQuantities[level]))

@@ -27,7 +27,7 @@ struct SymbolMarket {
     var history: [DailyBar]
     /// What `inquire-price` marks on the code (warning, halt, administrative issue).
     let designation: Designation
-    var book = OrderBook()
+    var book = MatchingBook()
 
     var open: Int64 = 0
     var high: Int64 = 0
@@ -97,7 +97,7 @@ struct SymbolMarket {
         self.date = date
         self.base = self.history.last?.close ?? self.listing.basePrice
         (self.lower, self.upper, self.width) = KRX.limits(base: self.base)
-        self.book = OrderBook()
+        self.book = MatchingBook()
         self.open = 0
         self.high = 0
         self.low = 0

@@ -45,7 +45,7 @@ struct Match {
 ///     bids  [0] 313500 ─ lots: bg 37599                      best bid first
 ///
 /// During a call auction the sides may cross; `uncross` clears them at one price.
-struct OrderBook {
+struct MatchingBook {
     var bids: [Level] = []
     var asks: [Level] = []
 
