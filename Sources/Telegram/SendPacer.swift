@@ -1,5 +1,5 @@
 /// How fast messages may go out.
-struct RateLimits: Sendable {
+struct SendLimits: Sendable {
     /// Nanoseconds between two messages to one chat.
     var perChatGap: Int64
     /// Messages to one group chat per minute.
@@ -9,14 +9,14 @@ struct RateLimits: Sendable {
 
     /// Telegram's (core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this): about one message a
     /// second to a chat, at most 20 a minute to a group, about 30 a second in all.
-    static let telegram = RateLimits(perChatGap: RateLimiter.second, groupPerMinute: 20, perSecond: 30)
+    static let telegram = SendLimits(perChatGap: SendPacer.second, groupPerMinute: 20, perSecond: 30)
 }
 
-/// Keeps the sender within `RateLimits`, and after a 429 sends nothing until its `retry_after` has passed. Pure:
+/// Keeps the sender within `SendLimits`, and after a 429 sends nothing until its `retry_after` has passed. Pure:
 /// time is given, nanoseconds on any monotonic scale.
-struct RateLimiter {
+struct SendPacer {
     static let second: Int64 = 1_000_000_000
-    let limits: RateLimits
+    let limits: SendLimits
 
     private var lastToChat: [Int64: Int64] = [:]
     /// Send times to each group chat within the last minute, oldest first.
@@ -25,7 +25,7 @@ struct RateLimiter {
     private var recent: [Int64] = []
     private var pausedUntil: Int64 = .min
 
-    init(limits: RateLimits = .telegram) {
+    init(limits: SendLimits = .telegram) {
         self.limits = limits
     }
 

@@ -31,7 +31,7 @@ public struct TelegramCounters: Sendable, Equatable {
 /// messages are dropped and counted.
 public final class TelegramBot<Remote: EngineRemote>: Sendable {
     private let settings: TelegramSettings
-    private let limits: RateLimits
+    private let limits: SendLimits
     private let remote: Remote
     private let phrases: Phrasebook
     private let log: @Sendable (String) -> Void
@@ -65,7 +65,7 @@ public final class TelegramBot<Remote: EngineRemote>: Sendable {
 
     /// The same with other sending limits (tests that send many messages to one chat).
     init(
-        settings: TelegramSettings, remote: Remote, dailyLossLimit: Int64, limits: RateLimits,
+        settings: TelegramSettings, remote: Remote, dailyLossLimit: Int64, limits: SendLimits,
         log: @escaping @Sendable (String) -> Void
     ) {
         self.limits = limits
@@ -192,7 +192,7 @@ public final class TelegramBot<Remote: EngineRemote>: Sendable {
             return
         }
         let api = BotAPI(http: http, apiURL: self.settings.apiURL, token: self.settings.token)
-        var limiter = RateLimiter(limits: self.limits)
+        var pacer = SendPacer(limits: self.limits)
         var failing = false
         while !self.senderStop.isSet {
             guard let message = self.outbox.peek() else {
@@ -200,20 +200,20 @@ public final class TelegramBot<Remote: EngineRemote>: Sendable {
                 continue
             }
             let now = self.clock.now()
-            let at = limiter.earliest(chat: message.chat, now: now)
+            let at = pacer.earliest(chat: message.chat, now: now)
             if at > now {
                 self.clock.sleep(nanoseconds: min(at - now, 50_000_000))
                 continue
             }
             do {
                 try api.sendMessage(chat: message.chat, text: message.text)
-                limiter.sent(chat: message.chat, at: self.clock.now())
+                pacer.sent(chat: message.chat, at: self.clock.now())
                 self.outbox.removeFirst()
                 self.sentCount.add(1, ordering: .relaxed)
                 failing = false
             } catch .tooManyRequests(let retryAfter) {
                 self.throttledCount.add(1, ordering: .relaxed)
-                limiter.backOff(seconds: retryAfter, now: self.clock.now())
+                pacer.backOff(seconds: retryAfter, now: self.clock.now())
             } catch .refused(let status, let description) {
                 self.outbox.removeFirst()
                 self.failedCount.add(1, ordering: .relaxed)
@@ -223,7 +223,7 @@ public final class TelegramBot<Remote: EngineRemote>: Sendable {
                 if !failing { self.log("telegram: \(error); messages wait, and are dropped if it lasts") }
                 failing = true
                 if !self.outbox.failedFirst() { self.failedCount.add(1, ordering: .relaxed) }
-                limiter.backOff(seconds: 1, now: self.clock.now())
+                pacer.backOff(seconds: 1, now: self.clock.now())
             }
         }
     }

@@ -12,7 +12,7 @@ import TickCore
     /// A started bot for `fake`, polling; stopped by the caller.
     static func bot(
         _ fake: FakeBotAPI, remote: FakeRemote = FakeRemote(), language: BotLanguage = .korean,
-        limits: RateLimits = .unlimited, log: LogLines = LogLines()
+        limits: SendLimits = .unlimited, log: LogLines = LogLines()
     ) throws -> TelegramBot<FakeRemote> {
         let bot = TelegramBot(
             settings: .testing(fake, language: language), remote: remote, dailyLossLimit: 300_000, limits: limits,

@@ -210,7 +210,7 @@ extension TelegramSettings {
     }
 }
 
-extension RateLimits {
+extension SendLimits {
     /// No waiting between messages: tests that exchange many with one chat.
-    static let unlimited = RateLimits(perChatGap: 0, groupPerMinute: 1_000_000, perSecond: 1_000_000)
+    static let unlimited = SendLimits(perChatGap: 0, groupPerMinute: 1_000_000, perSecond: 1_000_000)
 }

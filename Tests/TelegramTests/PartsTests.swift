@@ -6,7 +6,7 @@ import TickCore
 
 @testable import Telegram
 
-/// The bot's pure parts on given time: the settings file, the rate limiter, the /stop window, the status watch.
+/// The bot's pure parts on given time: the settings file, the send pacer, the /stop window, the status watch.
 @Suite struct PartsTests {
     static let second: Int64 = 1_000_000_000
 
@@ -54,29 +54,29 @@ import TickCore
         }
     }
 
-    // MARK: Rate limits
+    // MARK: Send pacing
 
-    @Test func rateLimits() {
-        var limiter = RateLimiter()
-        #expect(limiter.earliest(chat: 1, now: 0) == 0)
-        limiter.sent(chat: 1, at: 0)
-        #expect(limiter.earliest(chat: 1, now: 10) == Self.second, "one a second to a chat")
-        #expect(limiter.earliest(chat: 2, now: 10) == 10, "other chats are not held up")
+    @Test func sendPacing() {
+        var pacer = SendPacer()
+        #expect(pacer.earliest(chat: 1, now: 0) == 0)
+        pacer.sent(chat: 1, at: 0)
+        #expect(pacer.earliest(chat: 1, now: 10) == Self.second, "one a second to a chat")
+        #expect(pacer.earliest(chat: 2, now: 10) == 10, "other chats are not held up")
 
         // A group: 20 a minute, then the 21st waits for the first to leave the minute.
-        var group = RateLimiter()
+        var group = SendPacer()
         for i in 0..<20 { group.sent(chat: -5, at: Int64(i) * 2 * Self.second) }
         #expect(group.earliest(chat: -5, now: 40 * Self.second) == 60 * Self.second)
 
         // 30 a second in all.
-        var all = RateLimiter()
+        var all = SendPacer()
         for chat in 1...30 { all.sent(chat: Int64(chat), at: Int64(chat) * 1_000_000) }
         #expect(all.earliest(chat: 99, now: 40_000_000) == 1_000_000 + Self.second)
 
         // A 429 holds every chat.
-        limiter.backOff(seconds: 5, now: 2 * Self.second)
-        #expect(limiter.earliest(chat: 2, now: 2 * Self.second) == 7 * Self.second)
-        #expect(limiter.earliest(chat: 1, now: 8 * Self.second) == 8 * Self.second)
+        pacer.backOff(seconds: 5, now: 2 * Self.second)
+        #expect(pacer.earliest(chat: 2, now: 2 * Self.second) == 7 * Self.second)
+        #expect(pacer.earliest(chat: 1, now: 8 * Self.second) == 8 * Self.second)
     }
 
     // MARK: The /stop confirmation
