@@ -52,8 +52,8 @@ struct LiveBroker: Broker {
     private(set) var workingCount = 0
     private let dispatch: SPSCRing<DispatchSlot>
     let journal: SpillingProducer<JournalEvent>
-    /// Updates the book produced while the strategy could not be told (inside `submit`), delivered after.
-    var pending = UpdateBuffer(capacity: 256)
+    /// Changes the book produced while the strategy could not be told (inside `submit`), delivered after.
+    var pending = ChangeBuffer(capacity: 256)
     private var nextID: UInt32
     /// Market time of the event being handled (engine clock), stamped on intents and journal rows.
     var now: Int64 = 0
@@ -235,7 +235,7 @@ struct LiveBroker: Broker {
     }
 
     /// Whether `update` moves its order to a state it was not in, or fills more of it: what the status counts.
-    func isTransition(_ update: Orders.OrderUpdate) -> Bool {
+    func isTransition(_ update: OrderChange) -> Bool {
         guard let i = self.find(update.id) else { return false }
         return self.working[i].state != update.state || update.lastFillQuantity > 0
     }
@@ -244,7 +244,7 @@ struct LiveBroker: Broker {
     ///
     /// KIS gives a modify its own ODNO and moves the remainder there: when the modify is working, it takes over its
     /// target's entry (id, price, remainder), and the target's `replaced` update then finds nothing to end.
-    mutating func track(_ update: Orders.OrderUpdate) {
+    mutating func track(_ update: OrderChange) {
         if update.action == .modify, update.state.isWorking, self.find(update.id) == nil, let t = self.find(update.target) {
             self.working[t].order.id = update.id
             if let price = self.book.order(update.id)?.price { self.working[t].order.price = price }
@@ -276,26 +276,26 @@ struct BrokerCounters: BitwiseCopyable {
     var lastRejection: RiskRejection?
 }
 
-/// Order updates and fills collected while the strategy cannot be called, in order. The arrays keep their capacity,
+/// Order changes and fills collected while the strategy cannot be called, in order. The arrays keep their capacity,
 /// so after the first events nothing here allocates.
-struct UpdateBuffer: OrderSink {
-    private(set) var updates: [Orders.OrderUpdate] = []
+struct ChangeBuffer: OrderSink {
+    private(set) var changes: [OrderChange] = []
     private(set) var fills: [Fill] = []
 
     init(capacity: Int) {
-        self.updates.reserveCapacity(capacity)
+        self.changes.reserveCapacity(capacity)
         self.fills.reserveCapacity(capacity)
     }
 
-    var count: Int { self.updates.count }
+    var count: Int { self.changes.count }
     var fillCount: Int { self.fills.count }
 
-    mutating func orderUpdated(_ update: Orders.OrderUpdate) { self.updates.append(update) }
+    mutating func orderChanged(_ change: OrderChange) { self.changes.append(change) }
 
     mutating func filled(_ fill: Fill) { self.fills.append(fill) }
 
     mutating func clear() {
-        self.updates.removeAll(keepingCapacity: true)
+        self.changes.removeAll(keepingCapacity: true)
         self.fills.removeAll(keepingCapacity: true)
     }
 }

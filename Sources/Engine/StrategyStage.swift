@@ -218,7 +218,7 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
         let before = self.broker.pending.count
         let outcome = self.broker.book.apply(event, into: &self.broker.pending)
         if notice, self.broker.pending.count > before {
-            let id = self.broker.pending.updates[before].id
+            let id = self.broker.pending.changes[before].id
             if let working = self.broker.stamps(of: id), working.written != 0, self.broker.firstNotice(id) {
                 var stamps = StageTimestamps()
                 stamps.requestWritten = working.written
@@ -232,7 +232,7 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
         self.deliver(self.reading())
     }
 
-    /// Hands the book's updates and fills to positions, the journal and the strategy, including any the strategy's
+    /// Hands the book's changes and fills to positions, the journal and the strategy, including any the strategy's
     /// own reactions produce.
     private mutating func deliver(_ reading: ClockReading) {
         var fill = 0
@@ -249,13 +249,13 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
                 }
             }
             while update < self.broker.pending.count {
-                let next = self.broker.pending.updates[update]
+                let next = self.broker.pending.changes[update]
                 update += 1
                 if self.broker.isTransition(next) { self.count(next) }
                 self.broker.track(next)
-                self.rings.journal.push(.update(next, at: reading.now))
+                self.rings.journal.push(.change(next, at: reading.now))
                 if let kind = Self.kind(next.state), next.action == .new || next.action == .modify {
-                    let forStrategy = Strategy.OrderUpdate(
+                    let forStrategy = OrderUpdate(
                         id: next.id, code: next.code, kind: kind, side: next.side, fillQuantity: next.lastFillQuantity,
                         fillPrice: next.lastFillPrice, remainingQuantity: next.remaining)
                     self.strategy.onOrderUpdate(forStrategy, broker: &self.broker, clock: reading)
@@ -265,7 +265,7 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
         self.broker.pending.clear()
     }
 
-    private static func kind(_ state: OrderState) -> Strategy.OrderUpdate.Kind? {
+    private static func kind(_ state: OrderState) -> OrderUpdate.Kind? {
         switch state {
         case .accepted: .accepted
         case .partiallyFilled: .partiallyFilled
@@ -276,7 +276,7 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
         }
     }
 
-    private mutating func count(_ update: Orders.OrderUpdate) {
+    private mutating func count(_ update: OrderChange) {
         switch update.state {
         case .accepted: self.snapshot.accepted += 1
         case .partiallyFilled: if update.lastFillQuantity > 0 { self.snapshot.partiallyFilled += 1 }

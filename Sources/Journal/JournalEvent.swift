@@ -3,7 +3,7 @@ public import Orders
 /// What the engine hands the journal thread, through a ring: fixed layout, no references.
 public enum JournalEvent: BitwiseCopyable, Sendable {
     /// An order changed state (with its ODNO once known); `at` is the engine clock, nanoseconds.
-    case update(OrderUpdate, at: Int64)
+    case change(OrderChange, at: Int64)
     /// A whole order, for one the journal may not have from `recordPending`: adopted from KIS, or corrected by
     /// reconciliation.
     case order(OrderSnapshot, at: Int64)

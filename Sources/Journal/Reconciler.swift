@@ -141,6 +141,6 @@ public struct Reconciler: Sendable {
 private struct Collector: OrderSink {
     var fills: [Fill] = []
 
-    mutating func orderUpdated(_ update: OrderUpdate) {}
+    mutating func orderChanged(_ change: OrderChange) {}
     mutating func filled(_ fill: Fill) { self.fills.append(fill) }
 }

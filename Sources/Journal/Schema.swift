@@ -123,7 +123,7 @@ enum Schema {
 
     static func write(_ event: JournalEvent, _ db: Database) throws {
         switch event {
-        case .update(let u, let at):
+        case .change(let u, let at):
             try db.cachedStatement(sql: Self.upsertUpdate).execute(arguments: [
                 u.id.rawValue, u.target.rawValue, Self.column(u.code), u.side.rawValue, u.action.rawValue, u.quantity,
                 u.state.rawValue, Self.column(u.orderNumber), u.organization, u.filled, u.fillValue, u.remaining,

@@ -91,14 +91,14 @@ public struct OrderBook {
             self.slots[target].amendmentSlot = s
             self.slots[target].amendmentID = intent.id
         }
-        sink.orderUpdated(self.update(s))
+        sink.orderChanged(self.change(s))
         self.checkInvariants()
         return dispatch
     }
 
     // MARK: - Events
 
-    /// Applies one event; updates and fills go to `sink`.
+    /// Applies one event; changes and fills go to `sink`.
     /// - Complexity: O(1), except a REST ack, which also scans the held notices (O(held)); no allocation.
     public mutating func apply<S: OrderSink>(_ event: OrderEvent, into sink: inout S) -> EventOutcome {
         let outcome: EventOutcome
@@ -151,7 +151,7 @@ public struct OrderBook {
     private mutating func written<S: OrderSink>(_ s: Int, into sink: inout S) -> EventOutcome {
         guard self.slots[s].state == .new else { return .unchanged }
         self.transition(s, to: .sent)
-        sink.orderUpdated(self.update(s))
+        sink.orderChanged(self.change(s))
         return .applied
     }
 
@@ -159,7 +159,7 @@ public struct OrderBook {
         guard self.slots[s].state == .new || self.slots[s].state == .sent else { return .unchanged }
         self.transition(s, to: .unknown)
         self.flag(s)
-        sink.orderUpdated(self.update(s))
+        sink.orderChanged(self.change(s))
         return .applied
     }
 
@@ -173,7 +173,7 @@ public struct OrderBook {
         // taken for a duplicate: only KIS's daily orders can say what the target is.
         if state == .rejected, self.slots[s].action != .new, let t = self.target(of: s) { self.flag(t) }
         self.releaseTarget(of: s)
-        sink.orderUpdated(self.update(s))
+        sink.orderChanged(self.change(s))
         return .applied
     }
 
@@ -197,7 +197,7 @@ public struct OrderBook {
         if self.slots[s].action == .new {
             self.slots[s].released = 0
             self.transition(s, to: .accepted)
-            sink.orderUpdated(self.update(s))
+            sink.orderChanged(self.change(s))
         } else {
             self.takeEffect(s, into: &sink)
         }
@@ -247,7 +247,7 @@ public struct OrderBook {
             let mark = FillMark(quantity: notice.quantity, price: notice.price, time: notice.exchangeTime)
             if self.slots[s].marks.contains(mark) {
                 self.flag(s)
-                sink.orderUpdated(self.update(s))
+                sink.orderChanged(self.change(s))
                 return .duplicate
             }
             let outcome = self.fill(
@@ -266,7 +266,7 @@ public struct OrderBook {
         if notice.acceptCode == 3 && self.slots[s].state.isWorking {
             self.slots[s].released += self.slots[s].remaining
             self.transition(s, to: .cancelled)
-            sink.orderUpdated(self.update(s))
+            sink.orderChanged(self.change(s))
             return .applied
         }
         return .unchanged
@@ -286,12 +286,12 @@ public struct OrderBook {
             self.slots[s].amendmentApplied = false
             self.transition(t, to: self.slots[t].filled > 0 ? .partiallyFilled : .accepted)
             self.settle(t)
-            sink.orderUpdated(self.update(t))
+            sink.orderChanged(self.change(t))
         }
         self.slots[s].released = self.slots[s].quantity - self.slots[s].filled
         self.transition(s, to: .rejected)
         self.releaseTarget(of: s)
-        sink.orderUpdated(self.update(s))
+        sink.orderChanged(self.change(s))
         return .applied
     }
 
@@ -304,7 +304,7 @@ public struct OrderBook {
         assert(quantity > 0 && price >= 0, "fills are checked where they come in")
         guard self.slots[s].filled + quantity <= self.slots[s].quantity else {
             self.flag(s)
-            sink.orderUpdated(self.update(s))
+            sink.orderChanged(self.change(s))
             return .refused(.overfill)
         }
         self.slots[s].filled += quantity
@@ -321,10 +321,10 @@ public struct OrderBook {
             Fill(
                 id: order.id, code: order.code, side: order.side, quantity: quantity, price: price,
                 orderNumber: order.orderNumber, exchangeTime: exchangeTime, localTs: localTs))
-        var update = self.update(s)
-        update.lastFillQuantity = quantity
-        update.lastFillPrice = price
-        sink.orderUpdated(update)
+        var change = self.change(s)
+        change.lastFillQuantity = quantity
+        change.lastFillPrice = price
+        sink.orderChanged(change)
         return .applied
     }
 
@@ -348,7 +348,7 @@ public struct OrderBook {
         } else {
             self.settle(a)
         }
-        sink.orderUpdated(self.update(a))
+        sink.orderChanged(self.change(a))
     }
 
     /// The modify or cancel `a` takes effect: its target's remainder (or the part it names) moves to it, or ends.
@@ -377,8 +377,8 @@ public struct OrderBook {
         if self.slots[t].remaining == 0 && self.slots[t].filled < self.slots[t].quantity {
             self.transition(t, to: isModify ? .replaced : .cancelled)
         }
-        sink.orderUpdated(self.update(t))
-        sink.orderUpdated(self.update(a))
+        sink.orderChanged(self.change(t))
+        sink.orderChanged(self.change(a))
     }
 
     /// Moves a working (or raced-terminal) order to filled or partially filled after its quantities changed.
@@ -442,7 +442,7 @@ public struct OrderBook {
             self.transition(s, to: self.slots[s].filled > 0 ? .partiallyFilled : .accepted)
         }
         self.unflag(s)
-        sink.orderUpdated(self.update(s))
+        sink.orderChanged(self.change(s))
         return .applied
     }
 
@@ -618,9 +618,9 @@ public struct OrderBook {
         return a
     }
 
-    private func update(_ s: Int) -> OrderUpdate {
+    private func change(_ s: Int) -> OrderChange {
         let order = self.slots[s]
-        return OrderUpdate(
+        return OrderChange(
             id: order.id, target: order.targetID, code: order.code, orderNumber: order.orderNumber,
             fillValue: order.fillValue, quantity: order.quantity, filled: order.filled, remaining: order.remaining,
             lastFillQuantity: 0, lastFillPrice: 0, organization: order.organization, side: order.side,

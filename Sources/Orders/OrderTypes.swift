@@ -44,7 +44,7 @@ public enum OrderState: UInt8, BitwiseCopyable, Sendable, CaseIterable {
 }
 
 /// A change in one order, for the strategy and the journal. Fixed layout, no references.
-public struct OrderUpdate: BitwiseCopyable, Sendable, Equatable {
+public struct OrderChange: BitwiseCopyable, Sendable, Equatable {
     public var id: OrderID
     /// The order a modify or cancel acts on; `id` for a new order.
     public var target: OrderID
@@ -58,7 +58,7 @@ public struct OrderUpdate: BitwiseCopyable, Sendable, Equatable {
     public var filled: Int32
     /// Still working at KIS (0 once terminal).
     public var remaining: Int32
-    /// The fill that caused this update, or 0.
+    /// The fill that caused this change, or 0.
     public var lastFillQuantity: Int32
     public var lastFillPrice: Int32
     /// `KRX_FWDG_ORD_ORGNO`, needed to modify or cancel; 0 until known.
@@ -165,7 +165,7 @@ public enum OrderEvent: BitwiseCopyable, Sendable {
 
 /// What the book did with an event.
 public enum EventOutcome: Equatable, Sendable, BitwiseCopyable {
-    /// The order changed; updates (and fills) went to the sink.
+    /// The order changed; changes (and fills) went to the sink.
     case applied
     /// Nothing to change: a repeat of something already known.
     case unchanged
@@ -207,7 +207,7 @@ public enum OrderRefusal: Error, Equatable, Sendable, BitwiseCopyable {
 
 /// Where the book sends what it decides. Generic (never `any`), so it specialises.
 public protocol OrderSink {
-    mutating func orderUpdated(_ update: OrderUpdate)
+    mutating func orderChanged(_ change: OrderChange)
     mutating func filled(_ fill: Fill)
 }
 

@@ -7,8 +7,8 @@ public import TickCore
 /// code, specialised: the engine passes its own broker and clock to every call. `symbol` is the event code's index
 /// in the `SymbolTable` the candle stage used.
 ///
-/// Not named `Strategy`: a type named like its module hides the module, and `Strategy.OrderUpdate` could then not
-/// be told apart from `Orders.OrderUpdate` in a file that imports both.
+/// Not named `Strategy`: a type named like its module hides the module, so `Strategy.OrderUpdate` could no longer
+/// be spelled in full.
 public protocol TradingStrategy {
     associatedtype OrderBroker: Broker
     associatedtype TimeSource: EngineClock

@@ -36,7 +36,7 @@ import TickCore
     /// What the strategy stage does with an event: apply it, then track each update it produced.
     static func settle(_ broker: inout LiveBroker, _ event: OrderEvent) {
         _ = broker.book.apply(event, into: &broker.pending)
-        for i in 0..<broker.pending.count { broker.track(broker.pending.updates[i]) }
+        for i in 0..<broker.pending.count { broker.track(broker.pending.changes[i]) }
         broker.pending.clear()
     }
 

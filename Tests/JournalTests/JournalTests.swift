@@ -34,7 +34,7 @@ enum Sample {
         var positions = Positions(capacity: 4)
         var events: [JournalEvent] = []
 
-        mutating func orderUpdated(_ update: OrderUpdate) { self.events.append(.update(update, at: 2_000)) }
+        mutating func orderChanged(_ change: OrderChange) { self.events.append(.change(change, at: 2_000)) }
 
         mutating func filled(_ fill: Fill) {
             self.events.append(.fill(fill))

@@ -26,9 +26,9 @@ import TickCore
             #expect(book.heldNoticeCount == 0)
             #expect(book.needsReconciliationCount == 0)
             // The strategy sees the fill count only grow, and a terminal state only at the end.
-            let filled = sink.updates.map(\.filled)
+            let filled = sink.changes.map(\.filled)
             #expect(filled == filled.sorted())
-            #expect(sink.updates.dropLast().allSatisfy { !$0.state.isTerminal })
+            #expect(sink.changes.dropLast().allSatisfy { !$0.state.isTerminal })
         }
     }
 
@@ -97,9 +97,9 @@ import TickCore
         for (i, shares) in [2, 5, 3].enumerated() {
             _ = book.apply(.notice(Make.fill(7, Int32(shares), time: 1_800_000_000 + UInt32(i))), into: &sink)
         }
-        #expect(sink.updates.map(\.state) == [.new, .sent, .accepted, .partiallyFilled, .partiallyFilled, .filled])
-        #expect(sink.updates.suffix(3).map(\.remaining) == [8, 3, 0])
-        #expect(sink.updates.suffix(3).map(\.lastFillQuantity) == [2, 5, 3])
+        #expect(sink.changes.map(\.state) == [.new, .sent, .accepted, .partiallyFilled, .partiallyFilled, .filled])
+        #expect(sink.changes.suffix(3).map(\.remaining) == [8, 3, 0])
+        #expect(sink.changes.suffix(3).map(\.lastFillQuantity) == [2, 5, 3])
         #expect(sink.fills.allSatisfy { $0.side == .sell && $0.orderNumber == 7 })
     }
 
@@ -264,7 +264,7 @@ import TickCore
         let outcome = book.apply(refusal, into: &sink)
         #expect(outcome == .applied)
         #expect(book.state(1) == .rejected)
-        #expect(sink.updates.last?.remaining == 0)
+        #expect(sink.changes.last?.remaining == 0)
         // Nothing awaits a number any more, so an unknown ODNO is not ours.
         #expect(book.apply(.notice(Make.fill(9, 1)), into: &sink) == .foreign)
     }

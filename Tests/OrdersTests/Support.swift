@@ -3,10 +3,10 @@ import TickCore
 
 /// Keeps everything the book emits, for the tests to look at.
 struct Recorder: OrderSink {
-    var updates: [OrderUpdate] = []
+    var changes: [OrderChange] = []
     var fills: [Fill] = []
 
-    mutating func orderUpdated(_ update: OrderUpdate) { self.updates.append(update) }
+    mutating func orderChanged(_ change: OrderChange) { self.changes.append(change) }
     mutating func filled(_ fill: Fill) { self.fills.append(fill) }
 
     var filledQuantity: Int32 { self.fills.reduce(0) { $0 + $1.quantity } }

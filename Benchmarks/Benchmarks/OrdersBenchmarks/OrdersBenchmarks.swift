@@ -71,8 +71,8 @@ let benchmarks: @Sendable () -> Void = {
 struct CountingSink: OrderSink {
     var checksum: Int64 = 0
 
-    mutating func orderUpdated(_ update: OrderUpdate) {
-        self.checksum &+= Int64(update.filled) &+ Int64(update.state.rawValue)
+    mutating func orderChanged(_ change: OrderChange) {
+        self.checksum &+= Int64(change.filled) &+ Int64(change.state.rawValue)
     }
     mutating func filled(_ fill: Fill) { self.checksum &+= Int64(fill.quantity) &* Int64(fill.price) }
 }

@@ -167,10 +167,10 @@ struct ReplayCollector {
 
     mutating func record(_ event: JournalEvent) {
         switch event {
-        case .update(let update, _) where update.action == .new:
-            self.orders[update.id.rawValue] = ReplaySummary.Order(
-                id: update.id.rawValue, code: update.code.description, side: Self.side(update.side),
-                quantity: update.quantity, filled: update.filled, state: "\(update.state)")
+        case .change(let change, _) where change.action == .new:
+            self.orders[change.id.rawValue] = ReplaySummary.Order(
+                id: change.id.rawValue, code: change.code.description, side: Self.side(change.side),
+                quantity: change.quantity, filled: change.filled, state: "\(change.state)")
         case .fill(let fill):
             self.fills.append(
                 ReplaySummary.Fill(
