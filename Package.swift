@@ -99,7 +99,7 @@ let package = Package(
         // An order-preserving JSON value for the cold paths (REST answers, the simulator); the hot path never parses with it.
         .target(name: "JSON", swiftSettings: common),
         // Sockets and TLS through libcurl's connect-only mode, and an allocation-free HTTP/1.1 exchange over them.
-        .target(name: "Net", dependencies: ["CCurl"], swiftSettings: unsafeCode),
+        .target(name: "Net", dependencies: ["CCurl", "TickCore"], swiftSettings: unsafeCode),
         // Lock-free SPSC rings, the conflating book table, wait strategies and stage threads: how stages talk.
         .target(name: "Ring", dependencies: ["CAffinity"], swiftSettings: unsafeCode),
         // CPU pinning, thread names and timer slack, which need `_GNU_SOURCE`; the CPU's spin-wait hint.

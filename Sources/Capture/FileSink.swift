@@ -125,7 +125,7 @@ final class FileSink: @unchecked Sendable {
         if self.blockRecords == 0 {
             self.blockFirstNs = localNs
             self.blockMaxNs = localNs
-            self.blockStarted = Self.monotonicNanoseconds()
+            self.blockStarted = MonotonicClock().now()
         } else {
             self.blockMaxNs = max(self.blockMaxNs, localNs)
         }
@@ -138,7 +138,7 @@ final class FileSink: @unchecked Sendable {
     /// Writes the current block if its first record has waited `flushIntervalNanoseconds`.
     func flushIfDue() {
         guard self.blockRecords > 0,
-            Self.monotonicNanoseconds() - self.blockStarted >= self.options.flushIntervalNanoseconds
+            MonotonicClock().now() - self.blockStarted >= self.options.flushIntervalNanoseconds
         else { return }
         self.flushBlock()
     }
@@ -273,11 +273,5 @@ final class FileSink: @unchecked Sendable {
     private func fail(_ error: CaptureError) {
         self.failed = true
         self.control.fail(error)
-    }
-
-    private static func monotonicNanoseconds() -> Int64 {
-        var spec = timespec()
-        unsafe clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
 }

@@ -1,5 +1,4 @@
 import Candles
-import KIS
 import Ring
 import Synchronization
 import TickCore

@@ -1,5 +1,6 @@
 public import Capture
 public import KIS
+import TickCore
 
 /// A session observer that records every message the session receives, and its connects and disconnects, into a
 /// capture, then passes each event on to `base`. With no writer it only passes events on.

@@ -19,7 +19,7 @@ struct Dispatcher: ~Copyable {
     init(client: KISClient) throws(KISError) {
         self.lane = try client.makeOrderLane()
         self.recovery = OrderRecovery(client: client)
-        self.wallOffset = WallClock().now() - Int64(monotonicNanoseconds())
+        self.wallOffset = WallClock().now() - MonotonicClock().now()
     }
 
     /// Reopens a connection KIS closed while idle and keeps the order path in cache; call between orders.
@@ -47,7 +47,7 @@ struct Dispatcher: ~Copyable {
                     quantity: intent.quantity > 0 ? Int64(intent.quantity) : nil)
             }
             let answered = WallClock().now()
-            emit(OrderEventSlot(event: .written(intent.id, at: Int64(ack.sentAt) &+ self.wallOffset), at: Int64(ack.sentAt) &+ self.wallOffset))
+            emit(OrderEventSlot(event: .written(intent.id, at: ack.sentAt &+ self.wallOffset), at: ack.sentAt &+ self.wallOffset))
             self.known.insert(ack.orderNumber)
             emit(
                 OrderEventSlot(

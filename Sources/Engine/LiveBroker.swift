@@ -1,6 +1,5 @@
 import Candles
 import Journal
-import KIS
 import Metrics
 import Orders
 import Ring

@@ -1,6 +1,5 @@
 import Candles
 import Feed
-import KIS
 public import Metrics
 import Orders
 public import Ring

@@ -1,4 +1,4 @@
-import KIS
+import TickCore
 import Synchronization
 
 /// The time a replay has reached: the recorded receive time of the message being replayed, in nanoseconds since

@@ -1,5 +1,5 @@
-/// When an event reached each stage, in nanoseconds on one monotonic clock (`Net.monotonicNanoseconds()`); 0 means
-/// not reached. Carried along with the event from the socket read to the order's notice.
+/// When an event reached each stage, in nanoseconds on the wall clock (`TickCore.WallClock`, the axis of a record's
+/// receive time); 0 means not reached. Carried along with the event from the socket read to the order's notice.
 public struct StageTimestamps: BitwiseCopyable, Equatable, Sendable {
     /// The socket read that delivered the frame.
     public var socketRead: Int64 = 0

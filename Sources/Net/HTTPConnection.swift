@@ -1,13 +1,15 @@
+import TickCore
+
 /// A parsed response; its body lives in the connection's buffer until the next exchange.
 public struct HTTPResponse: Sendable, Equatable {
     public var head: HTTPResponseHead
     public var body: Range<Int>
     /// Monotonic nanoseconds just before the request's first byte went to the socket (libcurl, then the kernel):
     /// what precedes it is our own code.
-    public var sendStartedAt: UInt64
+    public var sendStartedAt: Int64
     /// Monotonic nanoseconds when the send returned: the kernel has every byte (on loopback, this includes the
     /// kernel delivering them into the peer's socket).
-    public var sentAt: UInt64
+    public var sentAt: Int64
     /// Whether this exchange had to open a connection first (a cold request).
     public var connected: Bool
 }
@@ -99,7 +101,7 @@ public struct HTTPConnection: ~Copyable {
             throw .notSent(error)
         }
         var progress = 0
-        let sendStartedAt = monotonicNanoseconds()
+        let sendStartedAt = MonotonicClock().now()
         let sendResult: NetError? = unsafe request.withUnsafeBytes { bytes -> NetError? in
             do throws(NetError) {
                 try unsafe self.stream!.send(bytes, timeoutMilliseconds: timeoutMilliseconds, progress: &progress)
@@ -108,13 +110,13 @@ public struct HTTPConnection: ~Copyable {
                 return error
             }
         }
-        let sentAt = monotonicNanoseconds()
+        let sentAt = MonotonicClock().now()
         if let sendResult {
             self.stream = nil
             throw progress == 0 ? .notSent(sendResult) : .lost(sendResult)
         }
         do {
-            let (head, body) = try self.readResponse(deadline: sentAt + UInt64(timeoutMilliseconds) * 1_000_000)
+            let (head, body) = try self.readResponse(deadline: sentAt + Int64(timeoutMilliseconds) * 1_000_000)
             if !head.keepAlive { self.stream = nil }
             return HTTPResponse(
                 head: head, body: body, sendStartedAt: sendStartedAt, sentAt: sentAt, connected: connected)
@@ -129,7 +131,7 @@ public struct HTTPConnection: ~Copyable {
         try body(self.buffer[range])
     }
 
-    private mutating func readResponse(deadline: UInt64) throws(NetError) -> (HTTPResponseHead, Range<Int>) {
+    private mutating func readResponse(deadline: Int64) throws(NetError) -> (HTTPResponseHead, Range<Int>) {
         self.parser.reset()
         self.filled = 0
         while true {
@@ -142,7 +144,7 @@ public struct HTTPConnection: ~Copyable {
                 break
             }
             guard self.filled < self.buffer.count else { throw .tooLarge(limit: self.buffer.count) }
-            let now = monotonicNanoseconds()
+            let now = MonotonicClock().now()
             guard now < deadline else { throw .timedOut }
             let (start, wait) = (self.filled, Int((deadline - now) / 1_000_000) + 1)
             let result: Result<Int, NetError> = unsafe self.buffer.withUnsafeMutableBytes { raw in

@@ -1,4 +1,5 @@
 import CCurl
+import TickCore
 
 #if canImport(Glibc)
     import Glibc
@@ -78,7 +79,7 @@ public struct Stream: ~Copyable {
     /// cannot have seen any of them.
     public func send(_ bytes: UnsafeRawBufferPointer, timeoutMilliseconds: Int, progress: inout Int) throws(NetError) {
         progress = 0
-        var deadline: UInt64 = 0
+        var deadline: Int64 = 0
         while progress < bytes.count {
             var sent = 0
             let code = unsafe curl_easy_send(self.handle, bytes.baseAddress! + progress, bytes.count - progress, &sent)
@@ -101,7 +102,7 @@ public struct Stream: ~Copyable {
     /// - Throws: `.closed` when the peer has ended the connection.
     public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int) throws(NetError) -> Int {
         precondition(buffer.count > 0, "receive needs room for at least one byte")
-        var deadline: UInt64 = 0
+        var deadline: Int64 = 0
         while true {
             var received = 0
             let code = unsafe curl_easy_recv(self.handle, buffer.baseAddress!, buffer.count, &received)
@@ -133,11 +134,11 @@ public struct Stream: ~Copyable {
     }
 
     /// Polls for `events` until the monotonic `deadline`; false when it passed first.
-    private func wait(for events: Int16, until deadline: UInt64) throws(NetError) -> Bool {
+    private func wait(for events: Int16, until deadline: Int64) throws(NetError) -> Bool {
         while true {
-            let now = monotonicNanoseconds()
+            let now = MonotonicClock().now()
             guard now < deadline else { return false }
-            let milliseconds = Int32(min((deadline - now + 999_999) / 1_000_000, UInt64(Int32.max)))
+            let milliseconds = Int32(min((deadline - now + 999_999) / 1_000_000, Int64(Int32.max)))
             var descriptor = pollfd(fd: self.socket, events: events, revents: 0)
             let ready = unsafe poll(&descriptor, 1, milliseconds)
             if ready > 0 {
@@ -154,8 +155,8 @@ public struct Stream: ~Copyable {
         unsafe String(cString: curl_easy_strerror(code))
     }
 
-    private static func deadline(after milliseconds: Int) -> UInt64 {
-        monotonicNanoseconds() + UInt64(max(milliseconds, 0)) * 1_000_000
+    private static func deadline(after milliseconds: Int) -> Int64 {
+        MonotonicClock().now() + Int64(max(milliseconds, 0)) * 1_000_000
     }
 
     /// `curl_global_init` is not thread-safe on older libcurl; a lazy global runs it exactly once.

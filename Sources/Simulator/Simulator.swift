@@ -80,10 +80,10 @@ public final class Simulator: Sendable {
             return
         case .realtime(let speed):
             let task = Task.detached { [self] in
-                let startWall = WallClock.monotonicMicros()
+                let startWall = MonotonicClock().now() / 1_000
                 let startMarket = self.state.withLock { $0.now }
                 while !Task.isCancelled {
-                    let elapsed = Double(WallClock.monotonicMicros() - startWall) * speed
+                    let elapsed = Double(MonotonicClock().now() / 1_000 - startWall) * speed
                     self.state.withLock { state in
                         state.advanceMarket(to: startMarket + Int64(elapsed))
                         state.keepAlive()
@@ -94,7 +94,7 @@ public final class Simulator: Sendable {
             self.driver.withLock { $0 = task }
         case .maximum:
             let task = Task.detached { [self] in
-                var lastKeepAlive = WallClock.monotonicMicros()
+                var lastKeepAlive = MonotonicClock().now() / 1_000
                 while !Task.isCancelled {
                     let sessions = self.state.withLock { state -> [Session] in
                         // Nobody to feed: hold time still rather than race through market days for no one.
@@ -108,8 +108,8 @@ public final class Simulator: Sendable {
                     while !Task.isCancelled, sessions.contains(where: { $0.pendingBytes.load(ordering: .relaxed) > 4 << 20 }) {
                         try? await Task.sleep(for: .microseconds(200))
                     }
-                    if WallClock.monotonicMicros() - lastKeepAlive > 1_000_000 {
-                        lastKeepAlive = WallClock.monotonicMicros()
+                    if MonotonicClock().now() / 1_000 - lastKeepAlive > 1_000_000 {
+                        lastKeepAlive = MonotonicClock().now() / 1_000
                         self.state.withLock { $0.keepAlive() }
                     }
                     await Task.yield()

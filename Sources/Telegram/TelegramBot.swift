@@ -1,5 +1,6 @@
 public import Engine
 import KIS
+import TickCore
 public import Ring
 import Synchronization
 

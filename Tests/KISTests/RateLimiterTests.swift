@@ -3,6 +3,7 @@ import Foundation
 import KIS
 import Synchronization
 import Testing
+import TickCore
 
 @Suite struct RateLimiterTests {
     static let ms: Int64 = 1_000_000

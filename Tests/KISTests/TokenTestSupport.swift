@@ -1,6 +1,7 @@
 import Foundation
 import KIS
 import Synchronization
+import TickCore
 
 /// A clock that moves only when told to or when slept on, recording every sleep.
 final class FakeClock: NanoClock {

@@ -35,20 +35,20 @@ let gapMicroseconds = UInt32(environment["ORDER_GAP_MS"].flatMap(Int.init) ?? 10
 
 /// Nanoseconds from the decision to the order's request going to the socket, and to the kernel having all of it.
 struct Sample {
-    var sendStarted: UInt64
-    var written: UInt64
+    var sendStarted: Int64
+    var written: Int64
 }
 
 func place(_ lane: inout OrderLane, cold: Bool) throws -> Sample {
     if cold { lane.dropConnection() }
     // The wait between orders is an engine's idle loop: the lane keeps itself warm every half millisecond, and
     // the thread sleeps in between (a spinning thread would take the simulator's only other core).
-    let until = monotonicNanoseconds() + UInt64(gapMicroseconds) * 1_000
-    while monotonicNanoseconds() < until {
+    let until = MonotonicClock().now() + Int64(gapMicroseconds) * 1_000
+    while MonotonicClock().now() < until {
         if !cold { try lane.keepWarm() }
         usleep(500)
     }
-    let decision = monotonicNanoseconds()
+    let decision = MonotonicClock().now()
     let ack = try lane.place(ticket)
     return Sample(sendStarted: ack.sendStartedAt - decision, written: ack.sentAt - decision)
 }
@@ -68,7 +68,7 @@ func run() throws -> (warm: [Sample], cold: [Sample]) {
 
 let (warm, cold) = try run()
 for (name, samples) in [("kistick-warm", warm), ("kistick-cold", cold)] {
-    func list(_ values: [UInt64]) -> String { values.map(String.init).joined(separator: ",") }
+    func list(_ values: [Int64]) -> String { values.map(String.init).joined(separator: ",") }
     print(
         #"{"client":"\#(name)","n":\#(samples.count),"decision_to_written_ns":[\#(list(samples.map(\.written)))],"#
             + #""decision_to_send_started_ns":[\#(list(samples.map(\.sendStarted)))]}"#)

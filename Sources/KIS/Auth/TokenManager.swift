@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+public import TickCore
 
 /// Keeps one app key's access token valid for every thread and process that uses the key, while sending KIS at most
 /// one token request a minute.

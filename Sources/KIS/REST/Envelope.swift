@@ -7,8 +7,8 @@ public struct RESTResponse: Sendable {
     public var trCont: UInt8
     public var json: JSON
     /// Monotonic nanoseconds just before the request went to the socket, and when the kernel had all of it.
-    public var sendStartedAt: UInt64
-    public var sentAt: UInt64
+    public var sendStartedAt: Int64
+    public var sentAt: Int64
 
     public var hasMorePages: Bool { self.trCont == UInt8(ascii: "F") || self.trCont == UInt8(ascii: "M") }
 }

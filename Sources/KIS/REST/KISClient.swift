@@ -1,7 +1,7 @@
 import Net
 import JSON
 import Synchronization
-import TickCore
+public import TickCore
 
 
 /// Everything the client needs to reach one KIS environment.

@@ -1,4 +1,5 @@
 public import Net
+import TickCore
 
 /// One pre-warmed keep-alive connection to the REST host with its reusable request buffer and header block.
 ///

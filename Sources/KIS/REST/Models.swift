@@ -36,8 +36,8 @@ public struct OrderAck: Sendable, Equatable, Encodable {
     public var messageCode: String
     public var message: String
     /// Monotonic nanoseconds just before the request went to the socket, and when the kernel had all of it.
-    public var sendStartedAt: UInt64
-    public var sentAt: UInt64
+    public var sendStartedAt: Int64
+    public var sentAt: Int64
 
     init(_ response: RESTResponse, trID: String) throws(KISError) {
         // Real answers spell these upper-case; the documentation lower-case (docs/kis-protocol.md §4.1).

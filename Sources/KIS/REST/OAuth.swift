@@ -1,5 +1,6 @@
 import JSON
 import Net
+import TickCore
 
 /// The OAuth calls (`/oauth2/tokenP`, `/oauth2/Approval`): rare (a token a day, a key per WebSocket connect), so
 /// each takes a short-lived connection of its own instead of a lane, and none waits behind an order or a query.

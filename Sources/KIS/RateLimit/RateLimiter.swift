@@ -1,4 +1,5 @@
 import Synchronization
+public import TickCore
 
 /// What a REST call is, for the rate limiter: orders go ahead of queries.
 public enum RequestKind: Sendable, Hashable {

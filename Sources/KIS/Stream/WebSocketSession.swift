@@ -3,6 +3,7 @@ public import Feed
 import Net
 import Synchronization
 import Wire
+import TickCore
 
 #if canImport(Glibc)
     import Glibc
@@ -214,7 +215,7 @@ private struct FeedLoop: ~Copyable {
         sink: inout Sink,
         observer: inout Observer
     ) {
-        var actions = self.withMachine { $0.start(now: monotonicNanoseconds()) }
+        var actions = self.withMachine { $0.start(now: machineNow()) }
         while true {
             self.perform(actions, keys: &keys, observer: &observer)
             if self.link != nil {
@@ -222,7 +223,7 @@ private struct FeedLoop: ~Copyable {
             } else {
                 self.sleepUntilDeadline()
             }
-            let now = monotonicNanoseconds()
+            let now = machineNow()
             guard self.session.attention.load(ordering: .acquiring) || now >= self.deadline else {
                 actions = []
                 continue
@@ -255,7 +256,7 @@ private struct FeedLoop: ~Copyable {
         sink: inout Sink,
         observer: inout Observer
     ) {
-        let now = monotonicNanoseconds()
+        let now = machineNow()
         let wait = min(self.pollInterval, self.deadline > now ? self.deadline - now : 0)
         let received: Int
         do {
@@ -265,7 +266,7 @@ private struct FeedLoop: ~Copyable {
             return
         }
         guard received > 0 else { return sink.endOfBatch() }
-        self.lastReceived = monotonicNanoseconds()
+        self.lastReceived = machineNow()
         let localTs = WallClock().now()
         while self.link != nil {
             let message: WebSocketMessage
@@ -310,7 +311,7 @@ private struct FeedLoop: ~Copyable {
             case .control(let control):
                 // The decoder has already taken the session's key and iv from a successful ack.
                 let reply = self.link!.reader.withBytes(of: message) { ControlReply(control, in: $0) }
-                let actions = self.withMachine { $0.control(reply, now: monotonicNanoseconds()) }
+                let actions = self.withMachine { $0.control(reply, now: machineNow()) }
                 self.perform(actions, message: message, keys: &keys, observer: &observer)
             }
         case .ping:
@@ -347,21 +348,21 @@ private struct FeedLoop: ~Copyable {
             case .fetchApprovalKey:
                 do {
                     let key = try keys.approvalKey()
-                    queue += self.withMachine { $0.approvalKeyReceived(key, now: monotonicNanoseconds()) }
+                    queue += self.withMachine { $0.approvalKeyReceived(key, now: machineNow()) }
                 } catch {
-                    queue += self.withMachine { $0.approvalKeyFailed(error, now: monotonicNanoseconds()) }
+                    queue += self.withMachine { $0.approvalKeyFailed(error, now: machineNow()) }
                 }
             case .connect:
                 do {
                     self.link = try Link.open(self.session.configuration, timeoutMilliseconds: self.ioTimeoutMilliseconds)
                 } catch {
-                    queue += self.withMachine { $0.disconnected(error.reason, now: monotonicNanoseconds()) }
+                    queue += self.withMachine { $0.disconnected(error.reason, now: machineNow()) }
                     break
                 }
                 self.connections += 1
                 if self.connections > 1 { self.counters.reconnects += 1 }
-                self.lastReceived = monotonicNanoseconds()
-                queue += self.withMachine { $0.connected(now: monotonicNanoseconds()) }
+                self.lastReceived = machineNow()
+                queue += self.withMachine { $0.connected(now: machineNow()) }
             case .send(let request):
                 // A send that failed earlier in this batch has already told the machine.
                 guard self.link != nil else { break }
@@ -406,7 +407,7 @@ private struct FeedLoop: ~Copyable {
     /// Drops the connection after a failure and tells the machine.
     private mutating func fail(_ reason: DisconnectReason) -> [Action] {
         self.link = nil
-        return self.withMachine { $0.disconnected(reason, now: monotonicNanoseconds()) }
+        return self.withMachine { $0.disconnected(reason, now: machineNow()) }
     }
 
     private static func reason(_ error: NetError) -> DisconnectReason {
@@ -414,7 +415,7 @@ private struct FeedLoop: ~Copyable {
     }
 
     private func sleepUntilDeadline() {
-        let now = monotonicNanoseconds()
+        let now = machineNow()
         guard self.deadline > now else { return }
         usleep(useconds_t(min(self.deadline - now, self.pollInterval) / 1_000))
     }
@@ -469,7 +470,7 @@ private struct Link: ~Copyable {
         var random = SystemRandomNumberGenerator()
         let handshake = WebSocketHandshake(nonce: (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
         let request = handshake.request(host: stream.endpoint, path: path)
-        let deadline = monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
+        let deadline = machineNow() + UInt64(timeoutMilliseconds) * 1_000_000
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         do throws(NetError) {
@@ -480,7 +481,7 @@ private struct Link: ~Copyable {
             throw OpenFailure(reason: .connectFailed(error))
         }
         while true {
-            let now = monotonicNanoseconds()
+            let now = machineNow()
             guard now < deadline else { throw OpenFailure(reason: .connectFailed(.timedOut)) }
             let count: Int
             do throws(NetError) {
@@ -534,3 +535,8 @@ private struct FrameWriter: ~Copyable {
     }
 }
 
+
+/// The state machine's time: monotonic nanoseconds, unsigned as the machine counts them.
+private func machineNow() -> UInt64 {
+    UInt64(truncatingIfNeeded: MonotonicClock().now())
+}

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 public import TickCore
 
 /// How simulated time moves.
@@ -58,7 +53,7 @@ public struct SimConfig: Sendable {
 
     /// The KST date the run starts on.
     var firstDay: UInt32 {
-        let date = self.date ?? KST.date(epochSeconds: Int64(WallClock.systemMicros() / 1_000_000))
+        let date = self.date ?? KST.date(epochSeconds: WallClock().epochSeconds())
         return KRX.isTradingDay(date) ? date : KRX.nextTradingDay(after: date)
     }
 }
@@ -75,19 +70,4 @@ public struct FaultSettings: Sendable, Equatable {
     public var silent = false
 
     public init() {}
-}
-
-/// Wall-clock time in microseconds since the Unix epoch.
-enum WallClock {
-    static func systemMicros() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1_000
-    }
-
-    static func monotonicMicros() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1_000
-    }
 }

@@ -71,7 +71,7 @@ struct ExchangeState {
         self.now = dayStart
         self.nextStageAt = dayStart
         self.nextFlushAt = dayStart
-        if config.clock == .manual { self.manualWall = WallClock.systemMicros() }
+        if config.clock == .manual { self.manualWall = WallClock().now() / 1_000 }
         if let recorded = config.market {
             self.recordedStart = dayStart
             self.openRecorded(recorded)
@@ -85,7 +85,7 @@ struct ExchangeState {
         (KST.epochSeconds(date: date, time: 0)! + second) * 1_000_000
     }
 
-    var wallMicros: Int64 { self.manualWall ?? WallClock.systemMicros() }
+    var wallMicros: Int64 { self.manualWall ?? WallClock().now() / 1_000 }
     var phase: KRX.Phase { self.stage.phase }
     var marketSeconds: Int64 { self.now / 1_000_000 }
     var marketTime: UInt32 { self.config.market == nil ? KST.time(epochSeconds: self.marketSeconds) : self.recordedTime }
