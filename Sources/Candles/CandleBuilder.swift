@@ -3,10 +3,11 @@ public import TickCore
 /// Receives completed bars. Generic, so calls specialise and inline.
 public protocol CandleSink {
     /// `candle` of the code at `symbol` (a `SymbolTable` index) is complete, or closed early (see its flags).
-    mutating func candle(_ candle: Candle, symbol: Int)
+    mutating func candle(_ candle: Candle, symbol: SymbolIndex)
 }
 
-/// Builds bars of every code over a small fixed set of intervals from trades, by exchange time (`Trade.exchangeTime`).
+/// Builds bars of every code over a small fixed set of intervals from trade prints, by exchange time
+/// (`Tick.exchangeTime`).
 ///
 /// Thread-confined: one candle stage owns it. All tables are allocated by `init`, indexed by a dense symbol index
 /// (from a `SymbolTable` the engine builds at start, so the stage that looks a code up once passes the index on);
@@ -87,11 +88,11 @@ public struct CandleBuilder {
         self.openedDays = Array(repeating: 0, count: symbols)
     }
 
-    /// Adds `trade` of the code at `symbol` to its bars, emitting into `sink` every bar it completes.
+    /// Adds `trade` to its code's bars (`trade.symbol`), emitting into `sink` every bar it completes.
     /// - Complexity: O(intervals), no allocation.
     @discardableResult
-    public mutating func update<Sink: CandleSink>(_ trade: Trade, symbol: Int, into sink: inout Sink) -> TradeResult {
-        self.checkSymbol(symbol)
+    public mutating func update<Sink: CandleSink>(_ trade: Tick, into sink: inout Sink) -> TradeResult {
+        let symbol = self.checked(trade.symbol)
         let time = trade.exchangeTime
         let base = symbol * self.intervals.count
         for k in base..<(base + self.intervals.count) {
@@ -108,7 +109,7 @@ public struct CandleBuilder {
             if self.bars[k].trades > 0,
                 self.bars[k].start != start || self.bars[k].flags.intersection(CandleFlags.sessionClasses) != session
             {
-                self.emit(k, symbol: symbol, nextFloor: start, into: &sink)
+                self.emit(k, symbol: trade.symbol, nextFloor: start, into: &sink)
             }
             if self.bars[k].trades == 0 {
                 self.open(k, trade: trade, start: start, seconds: self.intervals[i], session: session, symbol: symbol)
@@ -127,26 +128,26 @@ public struct CandleBuilder {
     /// - Complexity: O(symbols × intervals), no allocation.
     public mutating func advance<Sink: CandleSink>(to time: UInt32, into sink: inout Sink) {
         for k in self.bars.indices where self.bars[k].trades > 0 && self.bars[k].end <= time {
-            self.emit(k, symbol: k / self.intervals.count, nextFloor: self.bars[k].end, into: &sink)
+            self.emit(k, symbol: SymbolIndex(k / self.intervals.count), nextFloor: self.bars[k].end, into: &sink)
         }
     }
 
     /// Records a feed gap of the code at `symbol` that ended at exchange time `time`: its bars in progress are
     /// emitted now, flagged `gap`, and its next bars that start at or before `time` will be flagged `gap`.
     /// - Complexity: O(intervals), no allocation.
-    public mutating func markGap<Sink: CandleSink>(symbol: Int, at time: UInt32, into sink: inout Sink) {
-        self.checkSymbol(symbol)
+    public mutating func markGap<Sink: CandleSink>(symbol index: SymbolIndex, at time: UInt32, into sink: inout Sink) {
+        let symbol = self.checked(index)
         let base = symbol * self.intervals.count
         for k in base..<(base + self.intervals.count) where self.bars[k].trades > 0 {
             self.bars[k].flags.insert(.gap)
-            self.emit(k, symbol: symbol, nextFloor: self.bars[k].start, into: &sink)
+            self.emit(k, symbol: index, nextFloor: self.bars[k].start, into: &sink)
         }
         self.gapTimes[symbol] = max(self.gapTimes[symbol], time)
     }
 
     /// The bar in progress of the code at `symbol` over `intervals[interval]`, or nil when it has none.
-    public func current(symbol: Int, interval: Int) -> Candle? {
-        self.checkSymbol(symbol)
+    public func current(symbol index: SymbolIndex, interval: Int) -> Candle? {
+        let symbol = self.checked(index)
         precondition(
             self.intervals.indices.contains(interval),
             "interval index \(interval) outside 0..<\(self.intervals.count)"
@@ -155,11 +156,14 @@ public struct CandleBuilder {
         return bar.trades > 0 ? bar : nil
     }
 
-    private func checkSymbol(_ symbol: Int) {
-        precondition(symbol >= 0 && symbol < self.symbolCount, "symbol index \(symbol) outside 0..<\(self.symbolCount)")
+    private func checked(_ symbol: SymbolIndex) -> Int {
+        precondition(symbol.offset < self.symbolCount, "symbol index \(symbol.offset) outside 0..<\(self.symbolCount)")
+        return symbol.offset
     }
 
-    private mutating func emit<Sink: CandleSink>(_ k: Int, symbol: Int, nextFloor: UInt32, into sink: inout Sink) {
+    private mutating func emit<Sink: CandleSink>(
+        _ k: Int, symbol: SymbolIndex, nextFloor: UInt32, into sink: inout Sink
+    ) {
         sink.candle(self.bars[k], symbol: symbol)
         self.bars[k] = Candle()
         self.floors[k] = nextFloor
@@ -167,7 +171,7 @@ public struct CandleBuilder {
 
     private mutating func open(
         _ k: Int,
-        trade: Trade,
+        trade: Tick,
         start: UInt32,
         seconds: UInt32,
         session: CandleFlags,
@@ -188,7 +192,7 @@ public struct CandleBuilder {
         self.bars[k] = bar
     }
 
-    private static func add(_ trade: Trade, to bar: inout Candle) {
+    private static func add(_ trade: Tick, to bar: inout Candle) {
         bar.high = max(bar.high, trade.price)
         bar.low = min(bar.low, trade.price)
         bar.close = trade.price
@@ -208,7 +212,7 @@ public struct CandleBuilder {
     }
 
     /// The session class of `trade` (see the type's documentation); remembers the code's first print of the day.
-    private mutating func sessionClass(of trade: Trade, symbol: Int) -> CandleFlags {
+    private mutating func sessionClass(of trade: Tick, symbol: Int) -> CandleFlags {
         let local = Int64(trade.exchangeTime) + KST.offsetSeconds
         let secondOfDay = local % 86_400
         if trade.side == .preMarket || secondOfDay < KRX.openTime {

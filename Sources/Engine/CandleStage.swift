@@ -3,7 +3,7 @@ import Ring
 import Synchronization
 import TickCore
 
-/// When a market event passed each stage, wall-clock nanoseconds (the axis of `Trade.localTs`).
+/// When a market event passed each stage, wall-clock nanoseconds (the axis of `Tick.localTs`).
 struct Arrival: BitwiseCopyable {
     /// The socket read that delivered the record.
     var read: Int64
@@ -15,11 +15,11 @@ struct Arrival: BitwiseCopyable {
 
 /// What the candle stage hands the strategy stage, in the order it happened.
 enum MarketEvent: BitwiseCopyable {
-    case trade(Trade, symbol: Int32, arrival: Arrival)
+    case trade(Tick, arrival: Arrival)
     /// A book, with its features; the strategy reads the features, risk the book's best prices and auction fields.
-    case book(Book, BookFeatures, symbol: Int32, arrival: Arrival)
+    case book(Book, BookFeatures, symbol: SymbolIndex, arrival: Arrival)
     /// A completed bar (or one closed early: its flags say why).
-    case candle(Candle, symbol: Int32)
+    case candle(Candle, symbol: SymbolIndex)
 }
 
 /// The candle stage: trades and gap marks into bars, books into features, all forwarded to the strategy stage.
@@ -79,20 +79,20 @@ struct CandleStage: ~Copyable {
         var emitter = CandleEmitter(market: self.market)
         var handled = self.rings.records.ring.drain(max: 256) { record in
             switch record {
-            case .trade(let trade, let symbol, let decoded):
+            case .trade(let trade, let decoded):
                 self.clock.observe(exchangeTime: trade.exchangeTime, receivedAt: trade.localTs)
-                self.builder.update(trade, symbol: Int(symbol), into: &emitter)
+                self.builder.update(trade, into: &emitter)
                 let arrival = Arrival(read: trade.localTs, decoded: decoded, candled: WallClock().now())
-                self.market.push(.trade(trade, symbol: symbol, arrival: arrival))
+                self.market.push(.trade(trade, arrival: arrival))
             case .gap(let symbol):
                 let now = UInt32(truncatingIfNeeded: self.clock.now() / 1_000_000_000)
-                self.builder.markGap(symbol: Int(symbol), at: now, into: &emitter)
+                self.builder.markGap(symbol: symbol, at: now, into: &emitter)
             }
         }
         handled += self.rings.books.readDirty { symbol, book in
             let features = BookFeatures(book: book, topLevels: Self.topLevels)
             let arrival = Arrival(read: book.localTs, decoded: book.localTs, candled: WallClock().now())
-            self.market.push(.book(book, features, symbol: Int32(truncatingIfNeeded: symbol), arrival: arrival))
+            self.market.push(.book(book, features, symbol: SymbolIndex(symbol), arrival: arrival))
         }
         if self.clock.isAnchored {
             let second = UInt32(truncatingIfNeeded: self.clock.now() / 1_000_000_000) &- self.closeDelay
@@ -110,7 +110,7 @@ struct CandleStage: ~Copyable {
 private struct CandleEmitter: CandleSink {
     let market: SpillingProducer<MarketEvent>
 
-    mutating func candle(_ candle: Candle, symbol: Int) {
-        self.market.push(.candle(candle, symbol: Int32(truncatingIfNeeded: symbol)))
+    mutating func candle(_ candle: Candle, symbol: SymbolIndex) {
+        self.market.push(.candle(candle, symbol: symbol))
     }
 }

@@ -9,10 +9,10 @@ import TickCore
 /// What the feed thread hands the candle stage, in arrival order. A gap mark travels in the same ring as the trades,
 /// so it sits exactly between the last trade before a reconnect and the first one after it.
 enum FeedRecord: BitwiseCopyable {
-    /// A trade of the code at `symbol`, and when the feed thread finished decoding it (wall-clock ns).
-    case trade(Trade, symbol: Int32, decoded: Int64)
+    /// A trade print, and when the feed thread finished decoding it (wall-clock ns).
+    case trade(Tick, decoded: Int64)
     /// The code's stream came back after a reconnect; what was missed is gone.
-    case gap(symbol: Int32)
+    case gap(symbol: SymbolIndex)
 }
 
 /// The rings and tables the feed thread writes, shared with their consumers.
@@ -62,7 +62,7 @@ struct FeedRouter: FeedSink {
             self.rings.foreign.add(1, ordering: .relaxed)
             return
         }
-        self.rings.records.push(.trade(trade, symbol: Int32(truncatingIfNeeded: symbol), decoded: WallClock().now()))
+        self.rings.records.push(.trade(Tick(trade, symbol: symbol), decoded: WallClock().now()))
     }
 
     mutating func book(_ book: Book) {
@@ -70,7 +70,7 @@ struct FeedRouter: FeedSink {
             self.rings.foreign.add(1, ordering: .relaxed)
             return
         }
-        self.rings.books.write(book, at: symbol)
+        self.rings.books.write(book, at: symbol.offset)
     }
 
     mutating func notice(_ notice: Notice) {
@@ -93,7 +93,7 @@ struct FeedWatcher: WebSocketObserver {
         switch event {
         case .gap(let code):
             if let symbol = self.symbols.index(of: code) {
-                self.rings.records.push(.gap(symbol: Int32(truncatingIfNeeded: symbol)))
+                self.rings.records.push(.gap(symbol: symbol))
             }
         case .noticesMayHaveBeenMissed:
             self.rings.noticesMayHaveBeenMissed.store(true, ordering: .releasing)

@@ -22,7 +22,7 @@ struct OrderEventSlot: BitwiseCopyable {
 /// One order the engine has working or in flight: what risk and the exposure sums need, and its stamps.
 struct Working: BitwiseCopyable {
     var order: WorkingOrder
-    var symbol: Int32
+    var symbol: SymbolIndex
     /// Buying power held for it (buys).
     var reserved: Int64
     /// Wall-clock ns: decided by the strategy, written to the socket (0 until then).
@@ -115,7 +115,7 @@ struct LiveBroker: Broker {
                 order: WorkingOrder(
                     id: intent.id, code: intent.code, side: intent.side, remaining: intent.quantity,
                     price: intent.price, purpose: intent.purpose),
-                symbol: Int32(truncatingIfNeeded: symbol), reserved: max(0, reservation), decided: decided,
+                symbol: symbol, reserved: max(0, reservation), decided: decided,
                 written: 0, noticed: false)
             self.workingCount += 1
         } else if let t = self.find(intent.target), intent.action == .modify {
@@ -165,7 +165,7 @@ struct LiveBroker: Broker {
     // MARK: Exposure
 
     /// The exposure risk sees in the code at `symbol`: shares held and the working orders' shares and value.
-    func exposure(_ symbol: Int) -> SymbolExposure {
+    func exposure(_ symbol: SymbolIndex) -> SymbolExposure {
         let code = self.symbols[symbol]
         var exposure = SymbolExposure()
         exposure.held = Int32(clamping: self.positions.position(code)?.quantity ?? 0)

@@ -161,21 +161,21 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
 
     private mutating func handle(_ event: MarketEvent) {
         switch event {
-        case .trade(let trade, let symbol, let arrival):
+        case .trade(let trade, let arrival):
             self.clock.observe(exchangeTime: trade.exchangeTime, receivedAt: trade.localTs)
-            self.broker.board.apply(trade, at: Int(symbol))
+            self.broker.board.apply(trade)
             self.broker.positions.mark(trade.code, price: Int64(trade.price))
             let reading = self.reading()
-            self.strategy.onTrade(trade, symbol: Int(symbol), broker: &self.broker, clock: reading)
+            self.strategy.onTrade(trade, broker: &self.broker, clock: reading)
             self.decided(arrival)
         case .book(let book, let features, let symbol, let arrival):
-            self.broker.board.apply(book, at: Int(symbol))
+            self.broker.board.apply(book, at: symbol)
             let reading = self.reading()
-            self.strategy.onBook(features, symbol: Int(symbol), broker: &self.broker, clock: reading)
+            self.strategy.onBook(features, symbol: symbol, broker: &self.broker, clock: reading)
             self.decided(arrival)
         case .candle(let candle, let symbol):
             let reading = self.reading()
-            self.strategy.onCandle(candle, symbol: Int(symbol), broker: &self.broker, clock: reading)
+            self.strategy.onCandle(candle, symbol: symbol, broker: &self.broker, clock: reading)
             self.deliver(reading)
         }
     }

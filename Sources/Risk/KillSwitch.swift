@@ -58,11 +58,11 @@ public enum FlattenPricing: BitwiseCopyable, Sendable, Equatable {
 public struct HeldPosition: BitwiseCopyable, Sendable, Equatable {
     public var code: SymbolCode
     /// The code's dense index on the `MarketBoard`.
-    public var index: Int
+    public var index: SymbolIndex
     /// Shares held.
     public var quantity: Int32
 
-    public init(code: SymbolCode, index: Int, quantity: Int32) {
+    public init(code: SymbolCode, index: SymbolIndex, quantity: Int32) {
         self.code = code
         self.index = index
         self.quantity = quantity

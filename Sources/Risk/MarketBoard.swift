@@ -57,7 +57,7 @@ public struct InvalidLimits: Error, Equatable, CustomStringConvertible {
 /// which applies the feed's records and asks the gate.
 ///
 /// Volatility interruptions are read from the feed as follows (docs/kis-protocol.md §6, "Common codes",
-/// and §6.2): HOUR_CLS_CODE (`Trade.hourClass`, `Book.hourClass`) is `C` ("expected price after 09:00 / VI") while a
+/// and §6.2): HOUR_CLS_CODE (`Tick.hourClass`, `Book.hourClass`) is `C` ("expected price after 09:00 / VI") while a
 /// VI's two-minute single-price call runs, and `0` in continuous trading; a book of the continuous session whose
 /// expected auction price (ANTC_CNPR, `Book.expectedPrice`) is set also means a single-price call, since the
 /// expected-auction fields are filled only during call auctions (real continuous books carry 0 there). The
@@ -84,16 +84,15 @@ public struct MarketBoard {
     public var count: Int { self.symbols.count }
 
     /// The state of the code at dense index `index`.
-    public subscript(index: Int) -> SymbolMarket {
-        self.checkIndex(index)
-        return self.symbols[index]
+    public subscript(index: SymbolIndex) -> SymbolMarket {
+        self.symbols[self.checked(index)]
     }
 
-    /// Applies a trade print of the code at `index`.
+    /// Applies a trade print of its code (`trade.symbol`).
     ///
     /// - Complexity: O(1), no allocation.
-    public mutating func apply(_ trade: Trade, at index: Int) {
-        self.checkIndex(index, code: trade.code)
+    public mutating func apply(_ trade: Tick) {
+        let index = self.checked(trade.symbol, code: trade.code)
         self.advance(exchangeTime: trade.exchangeTime)
         self.symbols[index].apply(trade, continuous: self.phase == .continuous)
     }
@@ -101,8 +100,8 @@ public struct MarketBoard {
     /// Applies an order book of the code at `index`.
     ///
     /// - Complexity: O(1), no allocation.
-    public mutating func apply(_ book: Book, at index: Int) {
-        self.checkIndex(index, code: book.code)
+    public mutating func apply(_ book: Book, at symbol: SymbolIndex) {
+        let index = self.checked(symbol, code: book.code)
         self.advance(exchangeTime: book.exchangeTime)
         self.symbols[index].apply(book, continuous: self.phase == .continuous)
     }
@@ -119,10 +118,10 @@ public struct MarketBoard {
 
     /// Sets today's limits from a REST quote (`stck_llam`, `stck_mxpr`, and `stck_sdpr` as `previousClose` if
     /// known); trades no longer derive them.
-    public mutating func setLimits(at index: Int, lower: Int64, upper: Int64, previousClose: Int64 = 0)
+    public mutating func setLimits(at symbol: SymbolIndex, lower: Int64, upper: Int64, previousClose: Int64 = 0)
         throws(InvalidLimits)
     {
-        self.checkIndex(index)
+        let index = self.checked(symbol)
         guard KRX.isOnTick(lower), KRX.isOnTick(upper), lower <= upper, upper <= Int64(Int32.max),
             previousClose >= 0, previousClose <= upper
         else { throw InvalidLimits(lower: lower, upper: upper) }
@@ -134,8 +133,8 @@ public struct MarketBoard {
 
     /// Sets today's limits from the previous close (`stck_sdpr`) through `KRX.limits(base:)`; trades no longer
     /// derive them.
-    public mutating func setPreviousClose(at index: Int, _ close: Int64) throws(InvalidLimits) {
-        self.checkIndex(index)
+    public mutating func setPreviousClose(at symbol: SymbolIndex, _ close: Int64) throws(InvalidLimits) {
+        let index = self.checked(symbol)
         let limits = KRX.limits(base: close)
         guard close > 0, limits.upper <= Int64(Int32.max), limits.lower > 0 else {
             throw InvalidLimits(lower: limits.lower, upper: limits.upper)
@@ -146,15 +145,15 @@ public struct MarketBoard {
 
     /// Marks the code halted or trading, from a REST quote (`temp_stop_yn`, `iscd_stat_cls_code` 58) or a
     /// market-status message; the next trade's TRHT_YN overrides it.
-    public mutating func setHalted(at index: Int, _ halted: Bool) {
-        self.checkIndex(index)
+    public mutating func setHalted(at symbol: SymbolIndex, _ halted: Bool) {
+        let index = self.checked(symbol)
         self.symbols[index].halted = halted
     }
 
     /// Marks a volatility interruption running or over, from a market-status message or a REST quote
     /// (`vi_cls_code`); the next book overrides it.
-    public mutating func setVolatilityInterruption(at index: Int, _ active: Bool) {
-        self.checkIndex(index)
+    public mutating func setVolatilityInterruption(at symbol: SymbolIndex, _ active: Bool) {
+        let index = self.checked(symbol)
         self.symbols[index].volatilityInterruption = active
     }
 
@@ -165,13 +164,15 @@ public struct MarketBoard {
         self.advance(secondOfDay: seconds - KST.midnight(containing: seconds))
     }
 
-    private func checkIndex(_ index: Int) {
-        precondition(index >= 0 && index < self.symbols.count, "symbol index \(index) is not on the board")
+    private func checked(_ symbol: SymbolIndex) -> Int {
+        precondition(symbol.offset < self.symbols.count, "symbol index \(symbol.offset) is not on the board")
+        return symbol.offset
     }
 
-    private func checkIndex(_ index: Int, code: SymbolCode) {
-        self.checkIndex(index)
+    private func checked(_ symbol: SymbolIndex, code: SymbolCode) -> Int {
+        let index = self.checked(symbol)
         precondition(self.symbols[index].code == code, "record of \(code) applied at the index of another code")
+        return index
     }
 }
 
@@ -179,7 +180,7 @@ public struct MarketBoard {
 extension MarketBoard: Sendable {}
 
 extension SymbolMarket {
-    fileprivate mutating func apply(_ trade: Trade, continuous: Bool) {
+    fileprivate mutating func apply(_ trade: Tick, continuous: Bool) {
         if trade.price > 0 {
             self.lastPrice = trade.price
             if !self.limitsAreExplicit && !self.hasLimits {

@@ -42,32 +42,34 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
     }
 
     /// The stage of the code at `symbol`.
-    public func stage(of symbol: Int) -> ScalpingStage { self.states[self.checked(symbol)].stage }
+    public func stage(of symbol: SymbolIndex) -> ScalpingStage { self.states[self.checked(symbol)].stage }
 
     /// The reason the position of the code at `symbol` is being closed, `.none` when it is not.
-    public func exitReason(of symbol: Int) -> ScalpingExit { self.states[self.checked(symbol)].exitReason }
+    public func exitReason(of symbol: SymbolIndex) -> ScalpingExit { self.states[self.checked(symbol)].exitReason }
 
     /// Records the last price, runs the code's exit and timeout rules, then checks for a breakout entry.
     /// - Complexity: O(1), no allocation.
-    public mutating func onTrade(_ trade: Trade, symbol: Int, broker: inout B, clock: C) {
+    public mutating func onTrade(_ trade: Tick, broker: inout B, clock: C) {
         let now = clock.now
-        self.states[self.checked(symbol)].lastPrice = trade.price
+        let symbol = self.checked(trade.symbol)
+        self.states[symbol].lastPrice = trade.price
         self.manage(symbol, broker: &broker, now: now)
         self.enterIfBreakout(trade, symbol: symbol, broker: &broker, now: now)
     }
 
     /// Keeps the book's features for the entry checks and exit prices, then runs the code's exit rules.
     /// - Complexity: O(1), no allocation.
-    public mutating func onBook(_ book: BookFeatures, symbol: Int, broker: inout B, clock: C) {
-        self.states[self.checked(symbol)].book = book
+    public mutating func onBook(_ book: BookFeatures, symbol index: SymbolIndex, broker: inout B, clock: C) {
+        let symbol = self.checked(index)
+        self.states[symbol].book = book
         self.manage(symbol, broker: &broker, now: clock.now)
     }
 
     /// A completed bar of the entry interval sets the breakout level for the next bar; an incomplete or auction
     /// bar clears it, so no entry is taken off a bar with missing trades.
     /// - Complexity: O(1), no allocation.
-    public mutating func onCandle(_ candle: Candle, symbol: Int, broker: inout B, clock: C) {
-        let i = self.checked(symbol)
+    public mutating func onCandle(_ candle: Candle, symbol index: SymbolIndex, broker: inout B, clock: C) {
+        let i = self.checked(index)
         if Int32(candle.seconds) == self.parameters.entryIntervalSeconds {
             if candle.flags.isRegularAndComplete {
                 self.states[i].breakoutLevel = candle.high
@@ -76,14 +78,14 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
                 self.states[i].breakoutLevel = 0
             }
         }
-        self.manage(symbol, broker: &broker, now: clock.now)
+        self.manage(i, broker: &broker, now: clock.now)
     }
 
     /// Applies a fill, cancel or reject of the code's working order. Updates of orders this strategy is not
     /// tracking (another strategy's, or a stale one) are ignored.
     /// - Complexity: O(symbols) to find the code, no allocation.
     public mutating func onOrderUpdate(_ update: OrderUpdate, broker: inout B, clock: C) {
-        guard let symbol = self.symbols.index(of: update.code) else { return }
+        guard let symbol = self.symbols.index(of: update.code)?.offset else { return }
         let now = clock.now
         let working = self.states[symbol].stage == .entering || self.states[symbol].stage == .exiting
         guard working, self.states[symbol].order == update.id else { return }
@@ -110,9 +112,9 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
         }
     }
 
-    private func checked(_ symbol: Int) -> Int {
-        precondition(self.states.indices.contains(symbol), "symbol index \(symbol) outside 0..<\(self.states.count)")
-        return symbol
+    private func checked(_ symbol: SymbolIndex) -> Int {
+        precondition(symbol.offset < self.states.count, "symbol index \(symbol.offset) outside 0..<\(self.states.count)")
+        return symbol.offset
     }
 
     /// Seconds after KST midnight at engine time `now`.
@@ -120,7 +122,7 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
         (now / 1_000_000_000 + KST.offsetSeconds) % 86_400
     }
 
-    private mutating func enterIfBreakout(_ trade: Trade, symbol: Int, broker: inout B, now: Int64) {
+    private mutating func enterIfBreakout(_ trade: Tick, symbol: Int, broker: inout B, now: Int64) {
         let p = self.parameters
         let state = self.states[symbol]
         guard state.stage == .flat, now >= state.cooldownUntil, !trade.halted, trade.side != .preMarket else { return }
@@ -203,7 +205,7 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
 
     private mutating func sendExit(_ symbol: Int, broker: inout B, now: Int64) {
         let state = self.states[symbol]
-        let code = self.symbols[symbol]
+        let code = self.symbols[SymbolIndex(symbol)]
         var price = state.mark
         if state.exitReason != .takeProfit {
             for _ in 0..<self.parameters.exitSlippageTicks where price > 1 { price = KRX.down(price) }

@@ -13,12 +13,12 @@ public protocol TradingStrategy {
     associatedtype OrderBroker: Broker
     associatedtype TimeSource: EngineClock
 
-    /// A trade print of the code at `symbol`.
-    mutating func onTrade(_ trade: Trade, symbol: Int, broker: inout OrderBroker, clock: TimeSource)
+    /// A trade print of the code at `trade.symbol`.
+    mutating func onTrade(_ trade: Tick, broker: inout OrderBroker, clock: TimeSource)
     /// The code's book changed.
-    mutating func onBook(_ book: BookFeatures, symbol: Int, broker: inout OrderBroker, clock: TimeSource)
+    mutating func onBook(_ book: BookFeatures, symbol: SymbolIndex, broker: inout OrderBroker, clock: TimeSource)
     /// A bar of the code completed (or closed early: read its flags).
-    mutating func onCandle(_ candle: Candle, symbol: Int, broker: inout OrderBroker, clock: TimeSource)
+    mutating func onCandle(_ candle: Candle, symbol: SymbolIndex, broker: inout OrderBroker, clock: TimeSource)
     /// One of the strategy's orders changed state.
     mutating func onOrderUpdate(_ update: OrderUpdate, broker: inout OrderBroker, clock: TimeSource)
     /// Periodic call with no market event, so time-based rules fire on quiet codes.

@@ -299,7 +299,7 @@ struct Exporter: FeedSink {
                     + "\(trade.askQuantity),\(trade.bidQuantity),\(RecordFormat.hundredths(trade.strength))\n")
         }
         if let symbol = self.symbols.index(of: trade.code) {
-            _ = self.builder.update(trade, symbol: symbol, into: &self.closed)
+            _ = self.builder.update(Tick(trade, symbol: symbol), into: &self.closed)
             self.writeClosedBars()
         }
         self.lastTime = max(self.lastTime, trade.exchangeTime)
@@ -359,7 +359,7 @@ struct Exporter: FeedSink {
 struct CandleCollector: CandleSink {
     var candles: [Candle] = []
 
-    mutating func candle(_ candle: Candle, symbol: Int) {
+    mutating func candle(_ candle: Candle, symbol: SymbolIndex) {
         self.candles.append(candle)
     }
 }

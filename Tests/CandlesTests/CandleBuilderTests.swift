@@ -179,7 +179,7 @@ import TickCore
         await #expect(processExitsWith: .failure) {
             var builder = try CandleBuilder(symbols: 1)
             var sink = CollectedBars()
-            builder.markGap(symbol: -1, at: 0, into: &sink)
+            builder.markGap(symbol: 1, at: 0, into: &sink)
         }
         await #expect(processExitsWith: .failure) {
             _ = try CandleBuilder(symbols: 1).current(symbol: 0, interval: 2)
@@ -215,28 +215,5 @@ import TickCore
     @Test func topLevelsOutsideTheBookIsAProgrammingError() async {
         await #expect(processExitsWith: .failure) { _ = BookFeatures(book: Book(), topLevels: 11) }
         await #expect(processExitsWith: .failure) { _ = BookFeatures(book: Book(), topLevels: 0) }
-    }
-}
-
-@Suite struct SymbolTableTests {
-    @Test func internsInOrder() throws {
-        let table = try SymbolTable([samsung, hynix])
-        #expect(table.count == 2)
-        #expect(table.index(of: samsung) == 0)
-        #expect(table.index(of: hynix) == 1)
-        #expect(table.index(of: SymbolCode(ascii: "035420")) == nil)
-        #expect(table[1] == hynix)
-    }
-
-    @Test func badCodeListsAreTypedErrors() {
-        #expect(throws: SymbolTable.Error.empty) { try SymbolTable([]) }
-        #expect(throws: SymbolTable.Error.duplicate(samsung)) { try SymbolTable([samsung, hynix, samsung]) }
-        #expect(throws: SymbolTable.Error.blankCode) { try SymbolTable([SymbolCode(rawValue: 0)]) }
-        let many = (0..<65).map { SymbolCode(rawValue: 0x30 + UInt64($0) << 8) }
-        #expect(throws: SymbolTable.Error.tooMany(count: 65)) { try SymbolTable(many) }
-    }
-
-    @Test func indexOutsideTheTableIsAProgrammingError() async {
-        await #expect(processExitsWith: .failure) { _ = try SymbolTable([samsung])[1] }
     }
 }

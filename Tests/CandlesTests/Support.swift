@@ -4,9 +4,9 @@ import TickCore
 /// Collects emitted bars in order.
 struct CollectedBars: CandleSink {
     var bars: [Candle] = []
-    var symbols: [Int] = []
+    var symbols: [SymbolIndex] = []
 
-    mutating func candle(_ candle: Candle, symbol: Int) {
+    mutating func candle(_ candle: Candle, symbol: SymbolIndex) {
         self.bars.append(candle)
         self.symbols.append(symbol)
     }
@@ -18,6 +18,14 @@ struct CollectedBars: CandleSink {
             self.symbols.removeAll()
         }
         return self.bars
+    }
+}
+
+extension CandleBuilder {
+    /// `update` with a trade as the tests build it, for the code at `symbol`.
+    @discardableResult
+    mutating func update<Sink: CandleSink>(_ trade: Trade, symbol: SymbolIndex, into sink: inout Sink) -> TradeResult {
+        self.update(Tick(trade, symbol: symbol), into: &sink)
     }
 }
 

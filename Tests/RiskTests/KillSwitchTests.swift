@@ -177,7 +177,7 @@ import TickCore
             )
             let decision = gate.check(
                 intent,
-                market: board[index],
+                market: board[SymbolIndex(index)],
                 phase: board.phase,
                 position: position,
                 account: account

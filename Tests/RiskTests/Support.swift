@@ -18,6 +18,13 @@ func board(codes: [SymbolCode] = [samsung], at secondOfDay: Int64 = clock(10, 0)
     return board
 }
 
+extension MarketBoard {
+    /// `apply` with a trade as the tests build or decode it, for the code at `symbol`.
+    mutating func apply(_ trade: Trade, at symbol: SymbolIndex) {
+        self.apply(Tick(trade, symbol: symbol))
+    }
+}
+
 /// A trade print without an exchange time (so it leaves the board's clock alone).
 func trade(_ code: SymbolCode, price: Int32, change: Int32, bid: Int32 = 0, ask: Int32 = 0) -> Trade {
     var trade = Trade()

@@ -302,7 +302,7 @@ import TickCore
         var time = engineTime(93_000)
         struct Forward: CandleSink {
             var candles: [Candle] = []
-            mutating func candle(_ candle: Candle, symbol: Int) { self.candles.append(candle) }
+            mutating func candle(_ candle: Candle, symbol: SymbolIndex) { self.candles.append(candle) }
         }
         var sink = Forward()
         while time < engineTime(113_000) {
@@ -316,12 +316,13 @@ import TickCore
             trade.volume = Int32(1 + random.next(50))
             trade.sideCode = random.next(2) == 0 ? 1 : 5
             trade.strength = Int32(9_000 + random.next(6_000))
-            builder.update(trade, symbol: 0, into: &sink)
+            let tick = Tick(trade, symbol: 0)
+            builder.update(tick, into: &sink)
             for candle in sink.candles {
                 s.strategy.onCandle(candle, symbol: 0, broker: &s.broker, clock: s.clock)
             }
             sink.candles.removeAll()
-            s.strategy.onTrade(trade, symbol: 0, broker: &s.broker, clock: s.clock)
+            s.strategy.onTrade(tick, broker: &s.broker, clock: s.clock)
             s.book(bid: Int32(price), ask: Int32(KRX.up(price)), bidQuantity: Int32(500 + random.next(3_000)))
             let stage = s.strategy.stage(of: 0)
             if (stage == .entering || stage == .exiting) && random.next(3) == 0 {

@@ -113,7 +113,7 @@ struct Session {
         trade.volume = 10
         trade.sideCode = TradeSide.buy.rawValue
         trade.strength = strength
-        self.strategy.onTrade(trade, symbol: self.index(code), broker: &self.broker, clock: self.clock)
+        self.strategy.onTrade(Tick(trade, symbol: self.index(code)), broker: &self.broker, clock: self.clock)
     }
 
     /// `kind` of the last intent's order, with the broker's position following fills.
@@ -159,5 +159,5 @@ struct Session {
         self.update(.filled, quantity: 16, price: 60_100)
     }
 
-    func index(_ code: SymbolCode) -> Int { self.strategy.symbols.index(of: code)! }
+    func index(_ code: SymbolCode) -> SymbolIndex { self.strategy.symbols.index(of: code)! }
 }

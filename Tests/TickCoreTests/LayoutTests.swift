@@ -13,6 +13,40 @@ import TickCore
         #expect(MemoryLayout<Trade>.alignment == 8)
     }
 
+    /// A ring slot that holds a tick or a gap mark fits one cache line, its tag included.
+    @Test func aTickAndItsRingTagFitOneCacheLine() {
+        Self.requireBitwiseCopyable(Tick.self)
+        #expect(MemoryLayout<Tick>.size == 56)
+        #expect(MemoryLayout<Tick>.stride == 56)
+        enum Slot { case tick(Tick), gap(SymbolIndex) }
+        #expect(MemoryLayout<Slot>.stride <= 64)
+    }
+
+    @Test func aTickKeepsWhatThePipelineReadsOfATrade() throws {
+        var trade = Trade()
+        trade.localTs = 1
+        trade.code = try #require(SymbolCode("005930"))
+        trade.exchangeTime = 2
+        trade.price = 3
+        trade.change = -4
+        trade.volume = 5
+        trade.strength = 6
+        trade.bidPrice = 7
+        trade.askPrice = 8
+        trade.viBasePrice = 9
+        trade.sideCode = 5
+        trade.hourClass = UInt8(ascii: "C")
+        trade.halted = true
+        trade.venue = .nxt
+        let tick = Tick(trade, symbol: 3)
+        #expect(
+            [tick.localTs, Int64(tick.exchangeTime), Int64(tick.price), Int64(tick.change), Int64(tick.volume)]
+                == [1, 2, 3, -4, 5])
+        #expect([tick.strength, tick.bidPrice, tick.askPrice, tick.viBasePrice] == [6, 7, 8, 9])
+        #expect(tick.code == trade.code && tick.symbol == 3 && tick.side == .sell)
+        #expect(tick.hourClass == UInt8(ascii: "C") && tick.halted && tick.venue == .nxt)
+    }
+
     @Test func bookSize() {
         Self.requireBitwiseCopyable(Book.self)
         #expect(MemoryLayout<Book>.size == 240)

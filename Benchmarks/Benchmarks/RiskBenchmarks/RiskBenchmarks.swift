@@ -11,7 +11,7 @@ let benchmarks: @Sendable () -> Void = {
 
     let code = SymbolCode(ascii: "005930")
     let codes = (0..<40).map { SymbolCode("\(100_000 + $0)")! } + [code]
-    let index = codes.count - 1
+    let index = SymbolIndex(codes.count - 1)
 
     /// A board at 10:00 whose last code trades at 50,000 with limits 35,000–65,000.
     func market() -> MarketBoard {
@@ -83,8 +83,9 @@ let benchmarks: @Sendable () -> Void = {
     // One trade print and one book applied to the board, as the feed delivers them.
     Benchmark("market-update-trade-and-book") { benchmark in
         var board = market()
-        var trade = Trade()
+        var trade = Tick()
         trade.code = code
+        trade.symbol = index
         trade.hourClass = UInt8(ascii: "0")
         trade.exchangeTime = 1_780_886_907
         var book = Book()
@@ -94,7 +95,7 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         for i in benchmark.scaledIterations {
             trade.price = 50_000 + Int32(i & 7) * 100
-            board.apply(trade, at: index)
+            board.apply(trade)
             book.bidPrices[0] = trade.price
             book.askPrices[0] = trade.price + 100
             board.apply(book, at: index)

@@ -12,7 +12,7 @@ import TickCore
 /// Counts what it receives so the optimiser cannot drop the work.
 struct CountingSink: CandleSink {
     var volume: Int64 = 0
-    mutating func candle(_ candle: Candle, symbol: Int) { self.volume &+= Int64(candle.volume) }
+    mutating func candle(_ candle: Candle, symbol: SymbolIndex) { self.volume &+= Int64(candle.volume) }
 }
 
 /// Accepts everything and holds nothing: what a strategy costs, not a broker.
@@ -74,13 +74,13 @@ let benchmarks: @Sendable () -> Void = {
     // One iteration feeds the 16 real prints into 1- and 5-minute bars, a minute later than the last pass, so
     // every pass closes a 1-minute bar and every fifth a 5-minute bar.
     Benchmark("candles-update-16-real-trades") { benchmark in
-        var trades = try realRecords().trades
+        var trades = try realRecords().trades.map { Tick($0, symbol: 0) }
         var builder = try CandleBuilder(symbols: 1)
         var sink = CountingSink()
         func pass() {
             for i in trades.indices {
                 trades[i].exchangeTime &+= 60
-                builder.update(trades[i], symbol: 0, into: &sink)
+                builder.update(trades[i], into: &sink)
             }
         }
         try measure(benchmark, pass)
@@ -115,8 +115,9 @@ let benchmarks: @Sendable () -> Void = {
         bar.high = 60_000
         strategy.onCandle(bar, symbol: 1, broker: &broker, clock: clock)
         strategy.onBook(bookFeatures(code, bid: 60_000), symbol: 1, broker: &broker, clock: clock)
-        var trade = Trade()
+        var trade = Tick()
         trade.code = code
+        trade.symbol = 1
         trade.exchangeTime = UInt32(clock.now / 1_000_000_000)
         trade.price = 60_000
         trade.volume = 10
@@ -124,7 +125,7 @@ let benchmarks: @Sendable () -> Void = {
         trade.strength = 13_000
         func pass() {
             trade.volume &+= 1
-            strategy.onTrade(trade, symbol: 1, broker: &broker, clock: clock)
+            strategy.onTrade(trade, broker: &broker, clock: clock)
         }
         try measure(benchmark, pass)
         precondition(broker.submitted == 0, "the benchmark's print must not trade")
@@ -155,14 +156,14 @@ let benchmarks: @Sendable () -> Void = {
             strategy.onCandle(bar, symbol: 0, broker: &broker, clock: clock)
             strategy.onBook(entryBook, symbol: 0, broker: &broker, clock: clock)
             clock.now += 5_000_000_000
-            var trade = Trade()
+            var trade = Tick()
             trade.code = code
             trade.exchangeTime = UInt32(clock.now / 1_000_000_000)
             trade.price = 60_100
             trade.volume = 10
             trade.sideCode = TradeSide.buy.rawValue
             trade.strength = 13_000
-            strategy.onTrade(trade, symbol: 0, broker: &broker, clock: clock)
+            strategy.onTrade(trade, broker: &broker, clock: clock)
             let entry = OrderUpdate(
                 id: broker.lastID, code: code, kind: .filled, side: .buy, fillQuantity: 16, fillPrice: 60_100)
             strategy.onOrderUpdate(entry, broker: &broker, clock: clock)

@@ -84,8 +84,8 @@ public final class ReplayEngine {
     public func disconnected(localNs: Int64) {
         self.advance(to: localNs)
         self.disconnects += 1
-        for symbol in 0..<self.harness.symbols.count {
-            self.harness.feedRings.records.push(.gap(symbol: Int32(truncatingIfNeeded: symbol)))
+        for symbol in self.harness.symbols.indices {
+            self.harness.feedRings.records.push(.gap(symbol: symbol))
         }
         self.poll()
     }

@@ -54,7 +54,7 @@ struct ReplayExchange {
         var id: OrderID
         var number: UInt64
         var code: SymbolCode
-        var symbol: Int
+        var symbol: SymbolIndex
         var side: OrderSide
         var price: Int32
         var quantity: Int32
@@ -159,7 +159,7 @@ struct ReplayExchange {
         guard let symbol = self.symbols.index(of: book.code) else { return }
         self.now = time
         self.exchangeTime = max(self.exchangeTime, book.exchangeTime)
-        self.books[symbol] = book
+        self.books[symbol.offset] = book
         for r in self.resting.indices where self.resting[r].symbol == symbol { self.matchBook(r) }
         self.removeFilled()
     }
@@ -167,7 +167,7 @@ struct ReplayExchange {
     /// Fills order `r` against its code's recorded book, best level first, up to its limit (0: any price).
     private mutating func matchBook(_ r: Int) {
         let order = self.resting[r]
-        let book = self.books[order.symbol]
+        let book = self.books[order.symbol.offset]
         for level in 0..<10 where self.resting[r].remaining > 0 {
             let price = order.side == .buy ? book.askPrices[level] : book.bidPrices[level]
             let available = order.side == .buy ? book.askQuantities[level] : book.bidQuantities[level]
