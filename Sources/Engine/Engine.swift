@@ -381,7 +381,7 @@ public final class Engine: @unchecked Sendable {
                 status.positions.append(
                     EngineStatus.PositionLine(
                         code: row.code.description, quantity: row.quantity,
-                        averagePrice: Double(row.averagePrice) / Double(Orders.Position.priceScale),
+                        averagePrice: Double(row.averagePrice) / Double(Position.priceScale),
                         lastPrice: row.lastPrice, unrealisedPnL: row.unrealised))
             }
         }

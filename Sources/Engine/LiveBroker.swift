@@ -140,11 +140,8 @@ struct LiveBroker: Broker {
                 purpose: order.purpose, action: .cancel, target: id, decidedAt: decidedAt))
     }
 
-    func position(of code: SymbolCode) -> Strategy.Position {
-        guard let position = self.positions.position(code) else { return Strategy.Position() }
-        // Orders keeps 1/10 000 KRW, the strategy hundredths.
-        return Strategy.Position(
-            quantity: Int32(clamping: position.quantity), averagePrice: position.averagePrice / 100)
+    func position(of code: SymbolCode) -> Position {
+        self.positions.position(code) ?? Position(code: code)
     }
 
     func openOrders(of code: SymbolCode) -> OpenOrders {

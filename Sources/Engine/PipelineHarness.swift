@@ -194,7 +194,7 @@ public final class PipelineHarness: @unchecked Sendable {
     }
 
     /// The inline strategy stage's positions (none before `startInline`).
-    func inlinePositions() -> [Orders.Position] {
+    func inlinePositions() -> [Position] {
         guard let strategy = self.inlineStrategy.take() else { return [] }
         let positions = strategy.broker.positions.all
         self.inlineStrategy = consume strategy

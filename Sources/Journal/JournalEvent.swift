@@ -1,4 +1,5 @@
 public import Orders
+public import TickCore
 
 /// What the engine hands the journal thread, through a ring: fixed layout, no references.
 public enum JournalEvent: BitwiseCopyable, Sendable {

@@ -16,19 +16,6 @@ public enum SubmitResult: UInt8, BitwiseCopyable, Sendable, Equatable {
     case refused
 }
 
-/// Shares held of one code.
-public struct Position: BitwiseCopyable, Sendable, Equatable {
-    public var quantity: Int32
-    /// Average purchase price in hundredths of a won (KIS's pchs_avg_pric has two decimals); 0 when flat.
-    public var averagePrice: Int64
-
-    @inlinable
-    public init(quantity: Int32 = 0, averagePrice: Int64 = 0) {
-        self.quantity = quantity
-        self.averagePrice = averagePrice
-    }
-}
-
 /// The working (submitted, not yet filled, cancelled or rejected) orders of one code.
 public struct OpenOrders: BitwiseCopyable, Sendable, Equatable {
     public var buyOrders: Int32
@@ -58,7 +45,7 @@ public protocol Broker {
     mutating func submit(_ intent: OrderIntent) -> SubmitResult
     /// Cancels what remains of order `id`, decided at `decidedAt` (engine-clock nanoseconds).
     mutating func cancel(_ id: OrderID, decidedAt: Int64) -> SubmitResult
-    /// Shares held of `code`, as the broker knows them (fills applied).
+    /// The position in `code`, as the broker knows it (fills applied); an empty one for a code never traded.
     func position(of code: SymbolCode) -> Position
     /// Working orders of `code`.
     func openOrders(of code: SymbolCode) -> OpenOrders

@@ -106,7 +106,10 @@ import TickCore
 
         // Shares or a working order the broker knows of (from before a restart, say) block an entry too.
         var held = try Session()
-        held.broker.positions[samsung] = Position(quantity: 5, averagePrice: 5_900_000)
+        var five = Position(code: samsung)
+        five.quantity = 5
+        five.cost = 5 * 59_000
+        held.broker.positions[samsung] = five
         held.breakout()
         var working = try Session()
         working.broker.working[samsung] = OpenOrders(sellOrders: 1, sellQuantity: 5)

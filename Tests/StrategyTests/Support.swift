@@ -29,7 +29,7 @@ struct TestBroker: Broker {
         return self.refuse ? .refused : .accepted
     }
 
-    func position(of code: SymbolCode) -> Position { self.positions[code] ?? Position() }
+    func position(of code: SymbolCode) -> Position { self.positions[code] ?? Position(code: code) }
 
     func openOrders(of code: SymbolCode) -> OpenOrders { self.working[code] ?? OpenOrders() }
 }
@@ -121,7 +121,7 @@ struct Session {
         let intent = self.broker.intents.last!
         if quantity > 0 {
             var position = self.broker.position(of: intent.code)
-            position.quantity += intent.side == .buy ? quantity : -quantity
+            position.quantity += Int64(intent.side == .buy ? quantity : -quantity)
             self.broker.positions[intent.code] = position
         }
         let update = OrderUpdate(

@@ -31,7 +31,7 @@ struct AcceptingBroker: Broker {
     }
 
     mutating func cancel(_ id: OrderID, decidedAt: Int64) -> SubmitResult { .accepted }
-    func position(of code: SymbolCode) -> Position { Position() }
+    func position(of code: SymbolCode) -> Position { Position(code: code) }
     func openOrders(of code: SymbolCode) -> OpenOrders { OpenOrders() }
 }
 

@@ -181,11 +181,11 @@ struct ReplayCollector {
         }
     }
 
-    func summary(settings: ReplaySettings, positions: [Orders.Position], counts: ReplaySummary.Counts) -> ReplaySummary {
+    func summary(settings: ReplaySettings, positions: [Position], counts: ReplaySummary.Counts) -> ReplaySummary {
         let orders = self.orders.values.sorted { $0.id < $1.id }
         let codes = settings.codes.map { code in
             let name = code.description
-            let position = positions.first { $0.code == code } ?? Orders.Position(code: code)
+            let position = positions.first { $0.code == code } ?? Position(code: code)
             let fills = self.fills.filter { $0.code == name }
             return ReplaySummary.CodeResult(
                 code: name, orders: orders.count { $0.code == name }, fills: fills.count,
