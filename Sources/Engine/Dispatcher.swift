@@ -47,14 +47,19 @@ struct Dispatcher: ~Copyable {
                     quantity: intent.quantity > 0 ? Int64(intent.quantity) : nil)
             }
             let answered = WallClock().now()
+            // KIS took the order (rt_cd 0); an order number or branch that is not a number leaves it as unknown as
+            // a lost answer, and the lookup finds what KIS holds.
+            guard let number = UInt64(ack.orderNumber), number != 0, let organization = UInt32(ack.organization)
+            else {
+                let reason = "ODNO \"\(ack.orderNumber)\", KRX_FWDG_ORD_ORGNO \"\(ack.organization)\""
+                self.failed(.responseLost(trID: "order", cause: .malformedResponse(reason: reason)), dispatch, emit: emit)
+                return
+            }
             emit(OrderEventSlot(event: .written(intent.id, at: ack.sentAt &+ self.wallOffset), at: ack.sentAt &+ self.wallOffset))
             self.known.insert(ack.orderNumber)
             emit(
                 OrderEventSlot(
-                    event: .acknowledged(
-                        intent.id, orderNumber: UInt64(ack.orderNumber) ?? 0,
-                        organization: UInt32(ack.organization) ?? 0, time: UInt32(ack.time) ?? 0),
-                    at: answered))
+                    event: .acknowledged(intent.id, orderNumber: number, organization: organization), at: answered))
         } catch {
             self.failed(error, dispatch, emit: emit)
         }
@@ -86,15 +91,14 @@ struct Dispatcher: ~Copyable {
         switch try? self.recovery.resolve(ticket, sentAtKST: sentAt, known: self.known) {
         case .placed(let record):
             self.known.insert(record.orderNumber)
+            // A row whose numbers do not read leaves the order unknown for the housekeeper's reconciliation.
+            guard let row = BrokerOrder(record) else { break }
+            let now = WallClock().now()
             emit(
                 OrderEventSlot(
-                    event: .acknowledged(
-                        intent.id, orderNumber: UInt64(record.orderNumber) ?? 0,
-                        organization: UInt32(record.organization) ?? 0, time: UInt32(record.time) ?? 0),
-                    at: WallClock().now()))
-            if let row = BrokerOrder(record) {
-                emit(OrderEventSlot(event: .reconciled(row, localTs: WallClock().now()), at: WallClock().now()))
-            }
+                    event: .acknowledged(intent.id, orderNumber: row.orderNumber, organization: row.organization),
+                    at: now))
+            emit(OrderEventSlot(event: .reconciled(row, localTs: now), at: now))
         case .notPlaced:
             emit(OrderEventSlot(event: .notPlaced(intent.id), at: WallClock().now()))
         case nil:

@@ -126,7 +126,9 @@ public final class Engine: @unchecked Sendable {
     private let dispatching = Atomic<Bool>(true)
     private let journaling = Atomic<Bool>(true)
     private var housekeeper: StageThread?
-    private var latency = PipelineLatency()
+    /// Every latency collected so far. Readers (`status`, from any thread) take the lock for the collection and the
+    /// summary; no stage thread ever does, so the engine never waits for a reader.
+    private let latency = Mutex(PipelineLatency())
     private var discrepancies: [String] = []
     private let startedWall = WallClock().now()
     private var startedText = ""
@@ -299,10 +301,13 @@ public final class Engine: @unchecked Sendable {
     /// Fills `takeFills` never saw because its caller fell `FillTap.capacity` behind.
     public var droppedFillReports: Int { self.fillTap.dropped }
 
-    /// A snapshot for the live status; collects the stages' latencies since the last call.
+    /// A snapshot for the live status, safe to call from any thread once `start` has returned; collects the
+    /// stages' latencies since the last call.
     public func status() -> EngineStatus {
-        self.rings.latency.collect(into: &self.latency)
-        return self.assemble()
+        self.latency.withLock { latency in
+            self.rings.latency.collect(into: &latency)
+            return self.assemble(latency)
+        }
     }
 
     /// Ends the run: no new entries, every working order cancelled (positions stay), one last reconciliation with
@@ -330,8 +335,10 @@ public final class Engine: @unchecked Sendable {
         self.afterThreads.last?.join()
         self.housekeeping.store(false, ordering: .releasing)
         self.housekeeper?.join()
-        self.rings.latency.collectFinal(into: &self.latency)
-        let status = self.assemble()
+        let status = self.latency.withLock { latency in
+            self.rings.latency.collectFinal(into: &latency)
+            return self.assemble(latency)
+        }
         let seconds = Double(WallClock().now() - self.startedWall) / 1e9
         return EngineReport(
             status: status, startedAt: self.startedText,
@@ -345,7 +352,7 @@ public final class Engine: @unchecked Sendable {
         while !condition(), WallClock().now() < deadline { usleep(20_000) }
     }
 
-    private func assemble() -> EngineStatus {
+    private func assemble(_ latency: borrowing PipelineLatency) -> EngineStatus {
         var status = EngineStatus()
         let counters = self.session.counters
         status.wallSeconds = Double(WallClock().now() - self.startedWall) / 1e9
@@ -385,13 +392,12 @@ public final class Engine: @unchecked Sendable {
                         lastPrice: row.lastPrice, unrealisedPnL: row.unrealised))
             }
         }
-        status.latency = PipelineInterval.allCases.compactMap { interval in
-            let histogram = self.latency[interval]
-            guard histogram.count > 0 else { return nil }
-            let summary = histogram.summary()
-            return EngineStatus.LatencyLine(
-                stage: interval.label, count: Int(summary.count), p50: summary.p50, p90: summary.p90,
-                p99: summary.p99, p999: summary.p999, max: summary.max)
+        for interval in PipelineInterval.allCases where latency[interval].count > 0 {
+            let summary = latency[interval].summary()
+            status.latency.append(
+                EngineStatus.LatencyLine(
+                    stage: interval.label, count: Int(summary.count), p50: summary.p50, p90: summary.p90,
+                    p99: summary.p99, p999: summary.p999, max: summary.max))
         }
         return status
     }

@@ -208,7 +208,7 @@ struct StrategyStage<S: TradingStrategy>: ~Copyable where S.OrderBroker == LiveB
             stamps.requestWritten = written
             self.rings.latency.record { $0.record(stamps) }
         }
-        if case .acknowledged(let id, _, _, _) = event, let working = self.broker.stamps(of: id), working.written != 0 {
+        if case .acknowledged(let id, _, _) = event, let working = self.broker.stamps(of: id), working.written != 0 {
             var stamps = StageTimestamps()
             stamps.requestWritten = working.written
             stamps.restAck = at

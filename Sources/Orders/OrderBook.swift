@@ -105,7 +105,7 @@ public struct OrderBook {
         switch event {
         case .written(let id, _):
             outcome = self.withOrder(id) { book, s in book.written(s, into: &sink) }
-        case .acknowledged(let id, let number, let organization, _):
+        case .acknowledged(let id, let number, let organization):
             outcome = self.withOrder(id) { book, s in
                 book.acknowledge(s, number: number, organization: organization, into: &sink)
             }

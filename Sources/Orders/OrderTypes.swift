@@ -149,8 +149,8 @@ public struct BrokerOrder: BitwiseCopyable, Sendable, Equatable {
 public enum OrderEvent: BitwiseCopyable, Sendable {
     /// The request went to the socket at `at` (engine clock, nanoseconds).
     case written(OrderID, at: Int64)
-    /// KIS accepted it: ODNO, `KRX_FWDG_ORD_ORGNO`, `ORD_TMD` (HHMMSS).
-    case acknowledged(OrderID, orderNumber: UInt64, organization: UInt32, time: UInt32)
+    /// KIS accepted it: ODNO and `KRX_FWDG_ORD_ORGNO`.
+    case acknowledged(OrderID, orderNumber: UInt64, organization: UInt32)
     /// KIS said no (`msg_cd`, e.g. APBK0952), or the request never reached KIS.
     case refused(OrderID, messageCode: PackedASCII)
     /// The request went out and no answer came back (`KISError.responseLost`).

@@ -29,7 +29,7 @@ import TickCore
         let buy = OrderIntent(id: id, code: Self.code, side: .buy, quantity: 2, price: 50_000, purpose: .entry, decidedAt: 0)
         #expect(broker.submit(buy) == .accepted)
         Self.settle(&broker, .written(id, at: 1))
-        Self.settle(&broker, .acknowledged(id, orderNumber: 1, organization: 950, time: 100_000))
+        Self.settle(&broker, .acknowledged(id, orderNumber: 1, organization: 950))
         return (broker, id)
     }
 

@@ -77,7 +77,7 @@ enum Sample {
     }
 
     static func acknowledged(_ id: UInt32, _ number: UInt64) -> OrderEvent {
-        .acknowledged(OrderID(rawValue: id), orderNumber: number, organization: 6590, time: 90_001)
+        .acknowledged(OrderID(rawValue: id), orderNumber: number, organization: 6590)
     }
 }
 

@@ -59,7 +59,7 @@ enum Make {
     }
 
     static func acknowledged(_ id: UInt32, _ number: UInt64) -> OrderEvent {
-        .acknowledged(OrderID(rawValue: id), orderNumber: number, organization: 6590, time: 90_001)
+        .acknowledged(OrderID(rawValue: id), orderNumber: number, organization: 6590)
     }
 
     static func record(

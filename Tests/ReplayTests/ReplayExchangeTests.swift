@@ -63,7 +63,7 @@ struct ReplayExchangeTests {
             return
         }
         #expect(id == OrderID(rawValue: 1) && written == 10_000)
-        guard case .event(.acknowledged(_, let number, _, _)) = outputs[1].1 else {
+        guard case .event(.acknowledged(_, let number, _)) = outputs[1].1 else {
             Issue.record("second output: \(outputs[1])")
             return
         }
@@ -116,7 +116,7 @@ struct ReplayExchangeTests {
         exchange.book(Self.book(), at: 0)
         exchange.send(Self.order(1, .buy, quantity: 5, price: 69_000), at: 0)
         let first = Self.run(&exchange, until: 5_000)
-        guard case .event(.acknowledged(_, let number, _, _)) = first.last?.1 else {
+        guard case .event(.acknowledged(_, let number, _)) = first.last?.1 else {
             Issue.record("no ack: \(first)")
             return
         }

@@ -22,7 +22,7 @@ let benchmarks: @Sendable () -> Void = {
                 id: id, code: SymbolCode(ascii: "005930"), side: .buy, quantity: 10, price: 70_000, purpose: .entry)
             _ = try? book.submit(intent, into: &sink)
             _ = book.apply(.written(id, at: 1), into: &sink)
-            _ = book.apply(.acknowledged(id, orderNumber: number, organization: 6590, time: 90_001), into: &sink)
+            _ = book.apply(.acknowledged(id, orderNumber: number, organization: 6590), into: &sink)
             var notice = Notice()
             notice.code = intent.code
             notice.orderNumber = number

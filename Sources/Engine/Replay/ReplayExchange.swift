@@ -108,7 +108,7 @@ struct ReplayExchange {
             }
             let number = self.number()
             self.schedule(
-                .event(.acknowledged(intent.id, orderNumber: number, organization: 1, time: self.exchangeTime)),
+                .event(.acknowledged(intent.id, orderNumber: number, organization: 1)),
                 at: answer)
             self.resting.append(
                 Resting(
@@ -124,7 +124,7 @@ struct ReplayExchange {
             let order = self.resting.remove(at: r)
             let number = self.number()
             self.schedule(
-                .event(.acknowledged(intent.id, orderNumber: number, organization: 1, time: self.exchangeTime)),
+                .event(.acknowledged(intent.id, orderNumber: number, organization: 1)),
                 at: answer)
             var notice = self.notice(of: order, quantity: order.remaining, price: order.price, fill: false)
             notice.orderNumber = number

@@ -95,7 +95,8 @@ public final class KISClient: Sendable {
     /// - EGW00201 (over the per-second budget): the limiter backs off; queries retry, orders report it.
     /// - EGW00121/EGW00123 (token invalid/expired): a new token once, then the call once more.
     /// - not sent at all (connect failed): once more on a fresh connection.
-    /// - EGW00302 on an order ("check the previous transaction"): the order may stand, so it is `responseLost`.
+    /// - EGW00302 on an order ("check the previous transaction"), or an order's answer that cannot be read: the
+    ///   order may stand, so it is `responseLost`.
     /// Nothing that may have reached KIS is ever sent twice here.
     func send(
         trID: String, authenticated: Bool, kind: RequestKind, lane: inout Lane,
@@ -116,6 +117,9 @@ public final class KISClient: Sendable {
                 switch error {
                 case .rejected(let failure) where failure.msgCd == "EGW00302" && kind == .order:
                     throw .responseLost(trID: trID, cause: .timedOut)
+                case .malformedResponse(_, let reason) where kind == .order:
+                    // The order went out and its answer cannot be read: it may stand, as with no answer at all.
+                    throw .responseLost(trID: trID, cause: .malformedResponse(reason: reason))
                 case .rejected(let failure) where failure.msgCd == "EGW00201":
                     self.limiter.penalize()
                     guard kind == .query, rateRetries < self.settings.rateLimitRetries else { throw error }
