@@ -2,20 +2,13 @@
 // 6.2 for `.strictMemorySafety()` (SE-0458).
 import PackageDescription
 
-/// `TICK_INTERNAL_CHECKS=1` in the environment compiles the internal invariant checks (`#if TICK_INTERNAL_CHECKS`)
-/// into kistick's own modules. A define here, rather than `-Xswiftc -DTICK_INTERNAL_CHECKS`, leaves the dependencies'
-/// builds alone, so the second CI pass rebuilds only kistick.
-let internalChecks: [SwiftSetting] =
-    Context.environment["TICK_INTERNAL_CHECKS"] == nil ? [] : [.define("TICK_INTERNAL_CHECKS")]
-
 /// Settings every kistick module shares.
-let common: [SwiftSetting] =
-    [
-        // SE-0335: every existential is spelled `any`, so a boxed value on the hot path shows up in review.
-        .enableUpcomingFeature("ExistentialAny"),
-        // SE-0409: imports are internal unless declared otherwise, so module boundaries stay honest.
-        .enableUpcomingFeature("InternalImportsByDefault"),
-    ] + internalChecks
+let common: [SwiftSetting] = [
+    // SE-0335: every existential is spelled `any`, so a boxed value on the hot path shows up in review.
+    .enableUpcomingFeature("ExistentialAny"),
+    // SE-0409: imports are internal unless declared otherwise, so module boundaries stay honest.
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
 
 /// Modules that touch raw memory: each `unsafe` use is marked (SE-0458,
 /// https://github.com/swiftlang/swift-evolution/blob/main/proposals/0458-strict-memory-safety.md).
@@ -81,7 +74,7 @@ let package = Package(
         // Value types of the hot path; depends on nothing.
         .target(name: "TickCore", swiftSettings: common),
         // RFC 6455 framing, the opening handshake, base64; pure, no I/O.
-        .target(name: "Wire", swiftSettings: unsafeCode),
+        .target(name: "Wire", dependencies: ["TickCore"], swiftSettings: unsafeCode),
         // AES-256-CBC notice decryption over OpenSSL EVP.
         .target(name: "Crypto", dependencies: ["CCrypto", "Wire"], swiftSettings: unsafeCode),
         // KIS messages: control JSON, `enc|TR_ID|NNN|payload` frames, records into TickCore structs.
@@ -101,7 +94,7 @@ let package = Package(
         // Sockets and TLS through libcurl's connect-only mode, and an allocation-free HTTP/1.1 exchange over them.
         .target(name: "Net", dependencies: ["CCurl", "TickCore"], swiftSettings: unsafeCode),
         // Lock-free SPSC rings, the conflating book table, wait strategies and stage threads: how stages talk.
-        .target(name: "Ring", dependencies: ["CAffinity"], swiftSettings: unsafeCode),
+        .target(name: "Ring", dependencies: ["CAffinity", "TickCore"], swiftSettings: unsafeCode),
         // CPU pinning, thread names and timer slack, which need `_GNU_SOURCE`; the CPU's spin-wait hint.
         .target(name: "CAffinity"),
         // Stage latency histograms and the stamps events carry through the pipeline.

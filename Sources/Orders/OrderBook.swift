@@ -127,9 +127,10 @@ public struct OrderBook {
     }
 
     /// Every slot balances (`quantity = filled + released + remaining`, none negative) and the counters agree
-    /// with the slots. O(capacity), so only with `-DTICK_INTERNAL_CHECKS`.
+    /// with the slots. O(capacity), so only when `InternalChecks.enabled`.
     private func checkInvariants() {
-        #if TICK_INTERNAL_CHECKS
+        #if DEBUG || TICK_INTERNAL_CHECKS
+        guard InternalChecks.enabled else { return }
         var awaiting = 0
         var flagged = 0
         for order in self.slots where order.occupied {

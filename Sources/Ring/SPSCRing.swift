@@ -1,5 +1,6 @@
 internal import CAffinity
 public import Synchronization
+public import TickCore
 
 /// A bounded single-producer single-consumer queue of fixed-layout values, after rigtorp's SPSCQueue and the LMAX
 /// Disruptor: the one way two stage threads talk.
@@ -254,10 +255,12 @@ public final class SPSCRing<Slot: BitwiseCopyable>: @unchecked Sendable {
         precondition(claimed || current == me, "SPSCRing: a second thread used the \(side) side")
     }
 
-    /// Checks `0 ≤ tail − head ≤ capacity`; compiles to nothing without `-DTICK_INTERNAL_CHECKS`.
+    /// Checks `0 ≤ tail − head ≤ capacity` when `InternalChecks.enabled`; compiles to nothing in release builds
+    /// without `-DTICK_INTERNAL_CHECKS`.
     @inlinable
     public func _checkInvariants() {
-        #if TICK_INTERNAL_CHECKS
+        #if DEBUG || TICK_INTERNAL_CHECKS
+        guard InternalChecks.enabled else { return }
         let head = unsafe self.head.pointee.load(ordering: .relaxed)
         let tail = unsafe self.tail.pointee.load(ordering: .relaxed)
         precondition(tail &- head >= 0 && tail &- head <= self.capacity, "SPSCRing: head \(head), tail \(tail)")

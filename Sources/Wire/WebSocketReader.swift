@@ -1,3 +1,5 @@
+import TickCore
+
 /// An incremental RFC 6455 frame parser for the client side, over one receive buffer allocated once.
 ///
 /// Bytes from the socket are written into the free tail of the buffer; `next()` parses as far as they go and
@@ -259,7 +261,8 @@ public struct WebSocketReader: ~Copyable {
     }
 
     private func checkInvariants() {
-        #if TICK_INTERNAL_CHECKS
+        #if DEBUG || TICK_INTERNAL_CHECKS
+        guard InternalChecks.enabled else { return }
         precondition(0 <= self.cursor && self.cursor <= self.writerIndex && self.writerIndex <= self.capacity)
         if let fragment = self.fragment {
             precondition(fragment.start + fragment.count <= self.cursor)
