@@ -9,6 +9,17 @@ import TickCore
 let benchmarks: @Sendable () -> Void = {
     configureAllocationFreeBenchmarks()
 
+    // The allocation check's proof that allocations are counted at all: one array per iteration. `scripts/bench
+    // check` fails if this reads 0 (every 0 below would then prove nothing) or more than its threshold.
+    Benchmark(
+        "allocation-canary-1-array",
+        configuration: .init(thresholds: [.mallocCountTotal: .init(absolute: [.p90: 1_000])])
+    ) { benchmark in
+        var count = 0
+        measure(benchmark) { count &+= [Int](repeating: count, count: 16).count }
+        blackHole(count)
+    }
+
     // One 128-byte trade in and out.
     Benchmark("ring-push-pop-trade") { benchmark in
         let ring = SPSCRing<Trade>(capacity: 1_024)
