@@ -100,9 +100,10 @@ let package = Package(
         .target(name: "JSON", swiftSettings: common),
         // Sockets and TLS through libcurl's connect-only mode, and an allocation-free HTTP/1.1 exchange over them.
         .target(name: "Net", dependencies: ["CCurl", "TickCore"], swiftSettings: unsafeCode),
-        // Lock-free SPSC rings, the conflating book table, wait strategies and stage threads: how stages talk.
-        .target(name: "Ring", dependencies: ["CAffinity"], swiftSettings: unsafeCode),
-        // CPU pinning, thread names and timer slack, which need `_GNU_SOURCE`; the CPU's spin-wait hint.
+        // Lock-free SPSC rings, the conflating book table, doorbells, wait strategies and stage threads: how threads
+        // talk.
+        .target(name: "Ring", dependencies: ["CAffinity", "TickCore"], swiftSettings: unsafeCode),
+        // CPU pinning, thread names and timer slack, which need `_GNU_SOURCE`; the spin-wait hint; futex(2).
         .target(name: "CAffinity"),
         // Stage latency histograms and the stamps events carry through the pipeline.
         .target(
