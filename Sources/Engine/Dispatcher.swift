@@ -1,8 +1,8 @@
 import KIS
 import Net
 import Orders
+import Pipeline
 import TickCore
-
 
 /// Sends orders over a warm `OrderLane`, one at a time, on the thread that owns it, and reports each as order
 /// events for the state machine: written, then acknowledged, refused, or lost and what the lookup found.
@@ -29,7 +29,8 @@ struct Dispatcher: ~Copyable {
 
     /// Sends one order and reports what became of it, in order, to `emit`. Blocks for the round trip, and for the
     /// lookup after a lost answer.
-    mutating func send(_ dispatch: OrderDispatch, emit: (OrderEventSlot) -> Void) {
+    mutating func send(_ slot: DispatchSlot, emit: (OrderEventSlot) -> Void) {
+        let dispatch = slot.dispatch
         let intent = dispatch.intent
         do {
             let ack: OrderAck
@@ -52,14 +53,17 @@ struct Dispatcher: ~Copyable {
             guard let number = UInt64(ack.orderNumber), number != 0, let organization = UInt32(ack.organization)
             else {
                 let reason = "ODNO \"\(ack.orderNumber)\", KRX_FWDG_ORD_ORGNO \"\(ack.organization)\""
-                self.failed(.responseLost(trID: "order", cause: .malformedResponse(reason: reason)), dispatch, emit: emit)
+                let lost = KISError.responseLost(trID: "order", cause: .malformedResponse(reason: reason))
+                self.failed(lost, dispatch, emit: emit)
                 return
             }
-            emit(OrderEventSlot(event: .written(intent.id, at: ack.sentAt &+ self.wallOffset), at: ack.sentAt &+ self.wallOffset))
+            let written = ack.sentAt &+ self.wallOffset
+            emit(OrderEventSlot(.written(intent.id, at: written), at: written, decided: slot.decided, written: written))
             self.known.insert(ack.orderNumber)
             emit(
                 OrderEventSlot(
-                    event: .acknowledged(intent.id, orderNumber: number, organization: organization), at: answered))
+                    .acknowledged(intent.id, orderNumber: number, organization: organization), at: answered,
+                    written: written))
         } catch {
             self.failed(error, dispatch, emit: emit)
         }
@@ -70,16 +74,16 @@ struct Dispatcher: ~Copyable {
         let now = WallClock().now()
         switch error {
         case .rejected(let failure):
-            emit(OrderEventSlot(event: .written(id, at: now), at: now))
+            emit(OrderEventSlot(.written(id, at: now), at: now))
             let code = PackedASCII(String(failure.msgCd.prefix(8))) ?? PackedASCII(ascii: "REJECTED")
-            emit(OrderEventSlot(event: .refused(id, messageCode: code), at: now))
+            emit(OrderEventSlot(.refused(id, messageCode: code), at: now))
         case .responseLost:
-            emit(OrderEventSlot(event: .written(id, at: now), at: now))
-            emit(OrderEventSlot(event: .lost(id), at: now))
+            emit(OrderEventSlot(.written(id, at: now), at: now))
+            emit(OrderEventSlot(.lost(id), at: now))
             if dispatch.intent.action == .new { self.recover(dispatch.intent, emit: emit) }
         default:
             // Unreachable, token trouble, malformed before sending: nothing reached KIS's order book.
-            emit(OrderEventSlot(event: .refused(id, messageCode: PackedASCII(ascii: "NOTSENT")), at: now))
+            emit(OrderEventSlot(.refused(id, messageCode: PackedASCII(ascii: "NOTSENT")), at: now))
         }
     }
 
@@ -96,11 +100,10 @@ struct Dispatcher: ~Copyable {
             let now = WallClock().now()
             emit(
                 OrderEventSlot(
-                    event: .acknowledged(intent.id, orderNumber: row.orderNumber, organization: row.organization),
-                    at: now))
-            emit(OrderEventSlot(event: .reconciled(row, localTs: now), at: now))
+                    .acknowledged(intent.id, orderNumber: row.orderNumber, organization: row.organization), at: now))
+            emit(OrderEventSlot(.reconciled(row, localTs: now), at: now))
         case .notPlaced:
-            emit(OrderEventSlot(event: .notPlaced(intent.id), at: WallClock().now()))
+            emit(OrderEventSlot(.notPlaced(intent.id), at: WallClock().now()))
         case nil:
             // The lookup failed too: the order stays unknown until the housekeeper's reconciliation settles it.
             break
