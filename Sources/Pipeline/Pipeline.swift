@@ -175,12 +175,22 @@ public struct MessageFeeder: ~Copyable {
     /// Decodes one message (changed in place: a notice is decrypted there), stamped `localTs`, and publishes it.
     /// - Complexity: O(payload); no allocation.
     public mutating func feed(_ payload: UnsafeMutableRawBufferPointer, localTs: Int64) {
+        self.decode(payload, localTs: localTs)
+        self.router.endOfBatch()
+    }
+
+    /// Decodes one message without publishing it: a batch of messages (one socket read's) ends with `publish()`.
+    public mutating func decode(_ payload: UnsafeMutableRawBufferPointer, localTs: Int64) {
         do {
             let decoded = try self.decoder.decode(payload, localTs: localTs, into: &self.router)
             if case .records(_, let count) = decoded { self.records += count }
         } catch {
             self.malformed += 1
         }
+    }
+
+    /// Publishes what was decoded since the last publication and wakes the market stage.
+    public mutating func publish() {
         self.router.endOfBatch()
     }
 
