@@ -32,7 +32,9 @@ let package = Package(
         .library(name: "Orders", targets: ["Orders"]),
         .library(name: "Journal", targets: ["Journal"]),
         .library(name: "Risk", targets: ["Risk"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Replay", targets: ["Replay"]),
         .library(name: "Telegram", targets: ["Telegram"]),
         .library(name: "Screener", targets: ["Screener"]),
         .library(name: "Capture", targets: ["Capture"]),
@@ -93,11 +95,13 @@ let package = Package(
         .target(name: "JSON", swiftSettings: common),
         // Sockets and TLS through libcurl's connect-only mode, and an allocation-free HTTP/1.1 exchange over them.
         .target(name: "Net", dependencies: ["CCurl", "TickCore"], swiftSettings: unsafeCode),
-        // Lock-free SPSC rings, the conflating book table, wait strategies and stage threads: how stages talk.
+        // Lock-free SPSC rings, the conflating book table, doorbells, wait strategies and stage threads: how threads
+        // talk.
         .target(name: "Ring", dependencies: ["CAffinity", "TickCore"], swiftSettings: unsafeCode),
-        // CPU pinning, thread names and timer slack, which need `_GNU_SOURCE`; the CPU's spin-wait hint.
+        // CPU pinning, thread names and timer slack, which need `_GNU_SOURCE`; the spin-wait hint; futex(2).
         .target(name: "CAffinity"),
-        // Stage latency histograms and the stamps events carry through the pipeline.
+        // Latency histograms of the pipeline's intervals, and the recorder a reader collects without stopping the
+        // writer.
         .target(
             name: "Metrics",
             dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
@@ -139,13 +143,27 @@ let package = Package(
             swiftSettings: common
         ),
 
-        // The engine: stage threads joined by rings, the live broker in front of the dispatcher, the housekeeper.
+        // The market path every run shares: the feed's rings, the market stage (bars, strategy, broker with risk, order
+        // book and positions) and the rings to the order side; no KIS, network or database code.
+        .target(
+            name: "Pipeline",
+            dependencies: ["Candles", "Crypto", "Feed", "Metrics", "Orders", "Ring", "Risk", "Strategy", "TickCore"],
+            swiftSettings: common
+        ),
+        // The live engine: the pipeline driven by the WebSocket feed, the order dispatcher, the journal and the
+        // housekeeper.
         .target(
             name: "Engine",
             dependencies: [
-                "Candles", "Capture", "Feed", "Journal", "KIS", "Metrics", "Net", "Orders", "Recovery", "Ring", "Risk",
-                "Strategy", "TickCore",
+                "Capture", "Feed", "Journal", "KIS", "Metrics", "Net", "Orders", "Pipeline", "Recovery", "Ring", "Risk",
+                "TickCore",
             ],
+            swiftSettings: common
+        ),
+        // The pipeline driven from a capture: deterministic replay against a simulated exchange, and `kistick bench`.
+        .target(
+            name: "Replay",
+            dependencies: ["Candles", "Capture", "Feed", "Metrics", "Orders", "Pipeline", "Ring", "TickCore"],
             swiftSettings: common
         ),
 
@@ -168,8 +186,8 @@ let package = Package(
         .executableTarget(
             name: "kistick",
             dependencies: [
-                "Engine", "Telegram", "Screener", "Capture", "Candles", "Metrics", "Ring", "Feed", "TickCore", "CCrypto",
-                "CCurl", "CZstd", "Simulator", "KIS", "JSON",
+                "Engine", "Telegram", "Screener", "Capture", "Candles", "Metrics", "Pipeline", "Replay", "Ring", "Feed",
+                "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: common
@@ -216,7 +234,12 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["PaperMarket", "Engine", "Journal", "KIS", "Simulator", "TickCore", "Candles", "Orders", "Risk"],
+            dependencies: ["PaperMarket", "Engine", "Journal", "KIS", "Simulator", "TickCore"],
+            swiftSettings: common
+        ),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Pipeline", "Candles", "Orders", "Ring", "Risk", "TestVectors", "TickCore", "Wire"],
             swiftSettings: common
         ),
         .testTarget(
@@ -231,7 +254,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplayTests",
-            dependencies: ["Engine", "Capture", "Candles", "Feed", "KIS", "Orders", "Simulator", "TickCore"],
+            dependencies: [
+                "Engine", "Capture", "Candles", "Feed", "KIS", "Orders", "Pipeline", "Replay", "Simulator", "TickCore",
+            ],
             swiftSettings: common
         ),
         .testTarget(

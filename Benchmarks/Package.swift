@@ -86,30 +86,21 @@ let package = Package(
                 .product(name: "TickCore", package: "kistick"),
             ]
         ),
-        // The engine's glue per record (router, stages, live broker, latency recording): allocation-free.
+        // The pipeline's glue per record (router, market stage, broker, latency recording): allocation-free.
         .executableTarget(
             name: "EngineBenchmarks",
             dependencies: [
                 "BenchmarkSupport",
                 "Fixtures",
-                .product(name: "Engine", package: "kistick"),
+                .product(name: "Feed", package: "kistick"),
+                .product(name: "Orders", package: "kistick"),
+                .product(name: "Pipeline", package: "kistick"),
                 .product(name: "TickCore", package: "kistick"),
+                .product(name: "Wire", package: "kistick"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/EngineBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        // The whole market path on the engine's stage threads, fed from memory: throughput and paced latency.
-        .executableTarget(
-            name: "pipeline-speed",
-            dependencies: [
-                "Fixtures",
-                .product(name: "Engine", package: "kistick"),
-                .product(name: "KIS", package: "kistick"),
-                .product(name: "Metrics", package: "kistick"),
-                .product(name: "Ring", package: "kistick"),
-                .product(name: "TickCore", package: "kistick"),
-            ]
         ),
         // Plain timing loops for the side-by-side ratios (Python parser, `openssl speed`) in scripts/.
         .executableTarget(

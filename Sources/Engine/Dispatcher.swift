@@ -1,24 +1,33 @@
+import Journal
 import KIS
-import Net
 import Orders
+import Pipeline
 import TickCore
 
-
 /// Sends orders over a warm `OrderLane`, one at a time, on the thread that owns it, and reports each as order
-/// events for the state machine: written, then acknowledged, refused, or lost and what the lookup found.
+/// events for the order book: written, then acknowledged, refused, or lost and what the lookup found.
 ///
-/// An order whose answer is lost is looked up among today's orders, never sent again (`OrderRecovery`).
+/// Each order is journaled as pending while its answer is on its way (`OrderLane.place`'s `whileWaiting`): after
+/// the request is out, so the journal's write lock (the journal thread's batches hold it for hundreds of
+/// microseconds) never stands between the decision and the wire, and before the answer is read. A crash before
+/// that commit leaves an order the journal lacks, which the restart's reconciliation adopts from KIS's daily
+/// orders; an order is never sent twice either way. An order whose answer is lost is looked up among today's
+/// orders, never sent again (`OrderRecovery`).
 struct Dispatcher: ~Copyable {
     private var lane: OrderLane
     private let recovery: OrderRecovery
+    private let pending: PendingRecorder
     /// Order numbers this process was given, which a lookup for a lost answer must not mistake for it.
-    private var known: Set<String> = []
+    private var known: Set<UInt64> = []
     /// Wall minus monotonic clock, to put the lane's monotonic send stamps on the pipeline's wall-clock axis.
     private let wallOffset: Int64
+    /// Pending rows that could not be written (the order went out regardless; reconciliation adopts it).
+    private(set) var pendingFailures = 0
 
-    init(client: KISClient) throws(KISError) {
+    init(client: KISClient, pending: PendingRecorder) throws(KISError) {
         self.lane = try client.makeOrderLane()
         self.recovery = OrderRecovery(client: client)
+        self.pending = pending
         self.wallOffset = WallClock().now() - MonotonicClock().now()
     }
 
@@ -29,8 +38,18 @@ struct Dispatcher: ~Copyable {
 
     /// Sends one order and reports what became of it, in order, to `emit`. Blocks for the round trip, and for the
     /// lookup after a lost answer.
-    mutating func send(_ dispatch: OrderDispatch, emit: (OrderEventSlot) -> Void) {
+    mutating func send(_ slot: DispatchSlot, emit: (OrderEventSlot) -> Void) {
+        let dispatch = slot.dispatch
         let intent = dispatch.intent
+        let pending = self.pending
+        var journalFailed = false
+        func journal() {
+            do {
+                try pending.recordPending(intent, at: WallClock().now())
+            } catch {
+                journalFailed = true
+            }
+        }
         do {
             let ack: OrderAck
             switch intent.action {
@@ -38,31 +57,26 @@ struct Dispatcher: ~Copyable {
                 ack = try self.lane.place(
                     OrderTicket(
                         side: intent.side, code: intent.code, quantity: Int64(intent.quantity),
-                        price: Int64(intent.price)))
+                        price: Int64(intent.price)),
+                    whileWaiting: journal)
             case .modify, .cancel:
                 ack = try self.lane.revise(
-                    organization: Self.padded(UInt64(dispatch.targetOrganization), digits: 5),
-                    orderNumber: Self.padded(dispatch.targetOrderNumber, digits: 10),
+                    organization: dispatch.targetOrganization, orderNumber: dispatch.targetOrderNumber,
                     intent.action == .cancel ? .cancel : .modify(price: Int64(intent.price)),
-                    quantity: intent.quantity > 0 ? Int64(intent.quantity) : nil)
+                    quantity: intent.quantity > 0 ? Int64(intent.quantity) : nil, whileWaiting: journal)
             }
             let answered = WallClock().now()
-            // KIS took the order (rt_cd 0); an order number or branch that is not a number leaves it as unknown as
-            // a lost answer, and the lookup finds what KIS holds.
-            guard let number = UInt64(ack.orderNumber), number != 0, let organization = UInt32(ack.organization)
-            else {
-                let reason = "ODNO \"\(ack.orderNumber)\", KRX_FWDG_ORD_ORGNO \"\(ack.organization)\""
-                self.failed(.responseLost(trID: "order", cause: .malformedResponse(reason: reason)), dispatch, emit: emit)
-                return
-            }
-            emit(OrderEventSlot(event: .written(intent.id, at: ack.sentAt &+ self.wallOffset), at: ack.sentAt &+ self.wallOffset))
+            let written = ack.sentAt &+ self.wallOffset
+            emit(OrderEventSlot(.written(intent.id, at: written), at: written, decided: slot.decided, written: written))
             self.known.insert(ack.orderNumber)
             emit(
                 OrderEventSlot(
-                    event: .acknowledged(intent.id, orderNumber: number, organization: organization), at: answered))
+                    .acknowledged(intent.id, orderNumber: ack.orderNumber, organization: ack.organization),
+                    at: answered, written: written))
         } catch {
             self.failed(error, dispatch, emit: emit)
         }
+        if journalFailed { self.pendingFailures += 1 }
     }
 
     private mutating func failed(_ error: KISError, _ dispatch: OrderDispatch, emit: (OrderEventSlot) -> Void) {
@@ -70,16 +84,16 @@ struct Dispatcher: ~Copyable {
         let now = WallClock().now()
         switch error {
         case .rejected(let failure):
-            emit(OrderEventSlot(event: .written(id, at: now), at: now))
+            emit(OrderEventSlot(.written(id, at: now), at: now))
             let code = PackedASCII(String(failure.msgCd.prefix(8))) ?? PackedASCII(ascii: "REJECTED")
-            emit(OrderEventSlot(event: .refused(id, messageCode: code), at: now))
+            emit(OrderEventSlot(.refused(id, messageCode: code), at: now))
         case .responseLost:
-            emit(OrderEventSlot(event: .written(id, at: now), at: now))
-            emit(OrderEventSlot(event: .lost(id), at: now))
+            emit(OrderEventSlot(.written(id, at: now), at: now))
+            emit(OrderEventSlot(.lost(id), at: now))
             if dispatch.intent.action == .new { self.recover(dispatch.intent, emit: emit) }
         default:
             // Unreachable, token trouble, malformed before sending: nothing reached KIS's order book.
-            emit(OrderEventSlot(event: .refused(id, messageCode: PackedASCII(ascii: "NOTSENT")), at: now))
+            emit(OrderEventSlot(.refused(id, messageCode: PackedASCII(ascii: "NOTSENT")), at: now))
         }
     }
 
@@ -90,27 +104,20 @@ struct Dispatcher: ~Copyable {
         let sentAt = KST.time(epochSeconds: WallClock().now() / 1_000_000_000)
         switch try? self.recovery.resolve(ticket, sentAtKST: sentAt, known: self.known) {
         case .placed(let record):
-            self.known.insert(record.orderNumber)
             // A row whose numbers do not read leaves the order unknown for the housekeeper's reconciliation.
             guard let row = BrokerOrder(record) else { break }
+            self.known.insert(row.orderNumber)
             let now = WallClock().now()
             emit(
                 OrderEventSlot(
-                    event: .acknowledged(intent.id, orderNumber: row.orderNumber, organization: row.organization),
-                    at: now))
-            emit(OrderEventSlot(event: .reconciled(row, localTs: now), at: now))
+                    .acknowledged(intent.id, orderNumber: row.orderNumber, organization: row.organization), at: now))
+            emit(OrderEventSlot(.reconciled(row, localTs: now), at: now))
         case .notPlaced:
-            emit(OrderEventSlot(event: .notPlaced(intent.id), at: WallClock().now()))
+            emit(OrderEventSlot(.notPlaced(intent.id), at: WallClock().now()))
         case nil:
             // The lookup failed too: the order stays unknown until the housekeeper's reconciliation settles it.
             break
         }
-    }
-
-    /// KIS prints order numbers and branch numbers zero-padded.
-    static func padded(_ number: UInt64, digits: Int) -> String {
-        let text = String(number)
-        return String(repeating: "0", count: max(0, digits - text.count)) + text
     }
 }
 

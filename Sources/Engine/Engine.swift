@@ -1,19 +1,18 @@
-import Candles
 public import Capture
 import Feed
 import Journal
 public import KIS
 import Metrics
 import Orders
+public import Pipeline
 import Recovery
 import Ring
 import Risk
-import Strategy
 import Synchronization
 public import TickCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How an engine run is set up.
@@ -23,7 +22,7 @@ public struct EngineSettings: Sendable {
     /// The codes registered at start, at most 20 (two registrations each, and the notices, of KIS's 41), all in
     /// `codes`; nil: all of `codes`. A subscription scheduler sets it and moves it with `resubscribe`.
     public var subscribed: [SymbolCode]?
-    /// Strategy and risk parameters (`ScalpingParameters.Key`, `RiskLimits.keys`), as read from `settingsPath`.
+    /// Strategy and risk parameters (`PipelineSettings.knownKeys`), as read from `settingsPath`.
     public var parameters: [String: String] = [:]
     /// Where `parameters` came from, for error messages.
     public var settingsPath = "the settings"
@@ -31,16 +30,14 @@ public struct EngineSettings: Sendable {
     public var speed: Double = 1
     /// The SQLite journal; reopened after a crash to rebuild the day.
     public var journalPath: String
-    /// Trade and market-event ring slots, a power of two.
+    /// Trade ring slots, a power of two.
     public var ringCapacity = 1 << 14
     /// How often today's orders are fetched to reconcile the order book (sooner when a notice looks wrong).
     public var reconcileSeconds: Double = 15
     /// How often the buying power is refreshed from KIS.
     public var buyingPowerSeconds: Double = 30
-    /// Runs the candle and strategy stages on one thread (still joined by their ring). On a machine with fewer
-    /// than four cores the feed, candle and strategy threads cannot each have one, and the scheduler's time slices
-    /// would set the latency: on the 2-core benchmark machine fusing cut frame → decision p50 from ~40 µs to ~4 µs.
-    public var fuseMarketStages = sysconf(Int32(_SC_NPROCESSORS_ONLN)) < 4
+    /// How the market and dispatcher threads wait, and whether the feed thread polls its socket without sleeping.
+    public var waiting = EngineWaiting.default
     /// Records every message the feed receives, with connects and disconnects; the caller finishes it after `stop`.
     public var capture: CaptureWriter?
 
@@ -49,31 +46,40 @@ public struct EngineSettings: Sendable {
         self.journalPath = journalPath
     }
 
-    /// Every key a settings file may hold.
-    public static var knownKeys: Set<String> {
-        Set(ScalpingParameters.Key.allCases.map(\.rawValue)).union(RiskLimits.keys)
+    /// The pipeline's part of the settings.
+    var pipeline: PipelineSettings {
+        var settings = PipelineSettings(codes: self.codes)
+        settings.parameters = self.parameters
+        settings.settingsPath = self.settingsPath
+        settings.speed = self.speed
+        settings.ringCapacity = self.ringCapacity
+        return settings
     }
+}
 
-    /// `parameters` read into the strategy's and risk's own types, each taking its own keys.
-    func strategyAndRisk() throws(EngineError) -> (ScalpingParameters, RiskLimits) {
-        let strategyKeys = Set(ScalpingParameters.Key.allCases.map(\.rawValue))
-        let read: (ScalpingParameters, RiskLimits)
-        do {
-            read = (
-                try ScalpingParameters(self.parameters.filter { strategyKeys.contains($0.key) }),
-                try RiskLimits(parameters: self.parameters.filter { !strategyKeys.contains($0.key) })
-            )
-        } catch {
-            throw .settings(path: self.settingsPath, reason: "\(error)")
-        }
-        // A breakout level comes only from bars the candle stage builds; any other length would never trade.
-        guard CandleStage.intervals.contains(Int(read.0.entryIntervalSeconds)) else {
-            throw .settings(
-                path: self.settingsPath,
-                reason: "\(ScalpingParameters.Key.entryIntervalSeconds.rawValue) must be one of the candle intervals "
-                    + CandleStage.intervals.map(String.init).joined(separator: ", "))
-        }
-        return read
+/// How the engine's threads wait for work.
+///
+/// The default suits any machine, this 2-core one included: the market and order threads spin briefly after each
+/// event, then sleep until the thread that feeds them rings (a futex wake-up, a few microseconds), and the feed
+/// thread sleeps in poll(2) until the socket has bytes. `busyPoll` trades cores for the wake-ups: the feed thread
+/// polls its socket without sleeping and the market thread spins, each pinned to a core of its own; with fewer
+/// cores than busy threads (plus the dispatcher's and the journal's), they take each other's time instead.
+public struct EngineWaiting: Sendable, Equatable {
+    public var market: MarketWait
+    /// The order thread's spin before it sleeps, nanoseconds.
+    public var dispatcherSpinNanoseconds: Int64
+    /// The feed thread reads its socket without blocking, in a loop.
+    public var feedBusyPoll: Bool
+    /// The CPU to pin the feed thread to, if any.
+    public var feedCPU: Int?
+
+    public static let `default` = EngineWaiting(
+        market: .default, dispatcherSpinNanoseconds: 50_000, feedBusyPoll: false, feedCPU: nil)
+
+    /// Every busy thread spinning, the feed on CPU `feedCPU` and the market stage on `marketCPU`.
+    public static func busyPoll(feedCPU: Int?, marketCPU: Int?) -> EngineWaiting {
+        EngineWaiting(
+            market: .busyPoll(cpu: marketCPU), dispatcherSpinNanoseconds: 50_000, feedBusyPoll: true, feedCPU: feedCPU)
     }
 }
 
@@ -92,43 +98,45 @@ public enum EngineError: Error, CustomStringConvertible {
         case .thread(let reason): "cannot start a stage thread: \(reason)"
         }
     }
+
+    init(_ error: PipelineError) {
+        switch error {
+        case .settings(let path, let reason): self = .settings(path: path, reason: reason)
+        case .thread(let error): self = .thread("\(error)")
+        }
+    }
 }
 
-/// The trading engine: feed, candle, strategy, dispatcher, journal and housekeeper threads joined by rings.
+/// The trading engine live: the pipeline (`Pipeline`), driven by a WebSocket feed thread, a dispatcher that sends
+/// its orders over a warm connection, a journal thread and a housekeeper.
 ///
 /// ```
-///  socket ─▶ feed ──trades+gaps──▶ candle ──market events──▶ strategy ──orders──▶ dispatcher ─▶ KIS REST
-///              │  ──books (latest)─▶   │                      ▲   │  ▲               │
-///              └──────────notices────────────────────────────┘   │  └─order events──┘
-///                                                                 └──journal events──▶ journal (SQLite)
-///  housekeeper (REST: today's orders, buying power) ──house events──▶ strategy
+///  socket ─▶ feed thread ──FeedRouter──▶ market stage ──orders──▶ dispatcher ─▶ KIS REST
+///                                           ▲   │   ▲                  │
+///                                           │   │   └── reports ───────┘
+///  housekeeper (REST: today's orders, ──────┘   └──journal rows──▶ journal thread (SQLite)
+///  buying power)
 /// ```
 public final class Engine: @unchecked Sendable {
-    // Safe because: the fields are set in `init` and `start` on the control thread before any stage starts, and
-    // read by the stage threads only after `StageThread` creation (a happens-before edge); `stop` runs after every
-    // stage was asked to end and joined.
+    // Safe because: the fields are set in `init` and `start` on the control thread before any thread starts, and
+    // read by the threads only after `StageThread` creation (a happens-before edge); `stop` runs after every
+    // thread was asked to end and joined. `status()` reads only immutable fields, atomics and locked state.
     public let settings: EngineSettings
     private let client: KISClient
-    private let symbols: SymbolTable
-    private let parameters: ScalpingParameters
-    private let limits: RiskLimits
-    private let feed: FeedRings
-    private let rings: StrategyRings
+    private let pipeline: Pipeline<WallClock>
     private let session: WebSocketSession
-    private let killSwitch = KillSwitch()
+    private let news = FeedNews()
     private let fillTap = FillTap()
-    private let flags = StageFlags()
     private let housekeeping = Atomic<Bool>(true)
-    private var feedThread: StageThread?
-    private var marketThreads: [StageThread] = []
-    /// The dispatcher and the journal, stopped after the stages that feed them.
-    private var afterThreads: [StageThread] = []
     private let dispatching = Atomic<Bool>(true)
     private let journaling = Atomic<Bool>(true)
+    /// Pending journal rows the dispatcher could not write (the orders went out; reconciliation adopts them).
+    private let pendingFailures = Atomic<Int>(0)
+    private var feedThread: StageThread?
+    private var marketThread: MarketThread?
+    private var dispatcherThread: StageThread?
+    private var journalThread: StageThread?
     private var housekeeper: StageThread?
-    /// Every latency collected so far. Readers (`status`, from any thread) take the lock for the collection and the
-    /// summary; no stage thread ever does, so the engine never waits for a reader.
-    private let latency = Mutex(PipelineLatency())
     private var discrepancies: [String] = []
     private let startedWall = WallClock().now()
     private var startedText = ""
@@ -145,17 +153,17 @@ public final class Engine: @unchecked Sendable {
             throw .settings(path: "--codes", reason: "a subscribed code is not among the codes traded")
         }
         do {
-            self.symbols = try SymbolTable(settings.codes)
+            self.pipeline = try Pipeline(settings: settings.pipeline, clock: WallClock())
         } catch {
-            throw .settings(path: "--codes", reason: "\(error)")
+            if case .settings("the codes", let reason) = error { throw .settings(path: "--codes", reason: reason) }
+            throw EngineError(error)
         }
-        (self.parameters, self.limits) = try settings.strategyAndRisk()
-        self.feed = FeedRings(symbols: settings.codes.count, capacity: settings.ringCapacity)
-        self.rings = StrategyRings(capacity: settings.ringCapacity)
-        self.session = WebSocketSession(configuration: .init(url: client.settings.webSocketURL))
+        var configuration = WebSocketSession.Configuration(url: client.settings.webSocketURL)
+        configuration.busyPoll = settings.waiting.feedBusyPoll
+        self.session = WebSocketSession(configuration: configuration)
     }
 
-    /// Rebuilds the day from the journal, reconciles it with KIS, then starts every stage and subscribes.
+    /// Rebuilds the day from the journal, reconciles it with KIS, then starts every thread and subscribes.
     ///
     /// Nothing is sent before reconciliation: an order the journal holds as pending is looked up, never resent.
     public func start() throws(EngineError) {
@@ -172,7 +180,7 @@ public final class Engine: @unchecked Sendable {
             reconciled = Reconciler().reconcile(recovered, balance: balance, orders: orders, localTs: WallClock().now())
             journal.append(reconciled, at: WallClock().now())
             try journal.flush()
-            buyingPower = try self.client.buyable(self.symbols[0].description, price: 0).cash
+            buyingPower = try self.client.buyable(self.pipeline.symbols[0].description, price: 0).cash
         } catch let error as JournalError {
             throw .journal("\(error)")
         } catch let error as KISError {
@@ -181,28 +189,25 @@ public final class Engine: @unchecked Sendable {
             throw .journal("\(error)")
         }
         self.discrepancies = reconciled.discrepancies.map { "\($0)" }
+        let account = Self.account(self.client.settings.account)
         let rebuilt: (book: OrderBook, positions: Positions)
         do {
-            rebuilt = try reconciled.state.rebuild(
-                orderCapacity: 4_096, positionCapacity: 64, account: Self.account(self.client.settings.account))
+            rebuilt = try reconciled.state.rebuild(orderCapacity: 4_096, positionCapacity: 64, account: account)
         } catch {
             throw .journal("the journal holds more than the engine's tables: \(error)")
         }
-        var board = MarketBoard(codes: self.settings.codes)
         // Live, the session phase starts from the wall clock. An accelerated simulator's time of day is not the
         // wall's (a board set to 15:40 never goes back to a market at 09:10), so there the first trade sets it.
-        if self.settings.speed == 1 {
-            board.advance(secondOfDay: (self.startedWall / 1_000_000_000 + KST.offsetSeconds) % 86_400)
-        }
-        var broker = LiveBroker(
-            symbols: self.symbols, gate: RiskGate(limits: self.limits, killSwitch: self.killSwitch), board: board,
-            book: rebuilt.book, positions: rebuilt.positions, dispatch: self.rings.dispatch,
-            journal: self.rings.journal, nextID: reconciled.state.nextOrderID)
-        broker.account.buyingPower = BuyingPower(reported: buyingPower)
-        // The journal thread owns the Journal; the dispatcher has its own connection for the pending rows. They
-        // reach the OS before the order is sent (a killed process loses none) but are not fsynced: an fsync costs
-        // 0.4 ms p50 and up to 2.5 ms here on every order, and an order whose row a power cut lost is still never
-        // resent, since the restart adopts every order KIS lists that the journal lacks.
+        let secondOfDay = self.settings.speed == 1
+            ? (self.startedWall / 1_000_000_000 + KST.offsetSeconds) % 86_400 : nil
+        let opening = PipelineOpening(
+            book: rebuilt.book, positions: rebuilt.positions, nextOrderID: reconciled.state.nextOrderID,
+            buyingPower: buyingPower, secondOfDay: secondOfDay, account: account)
+        // The journal thread owns the Journal; the dispatcher has its own connection for the pending rows, which it
+        // writes while each order's answer is on its way. They reach the OS (a killed process loses none that
+        // committed) but are not fsynced: an fsync costs 0.4 ms p50 and up to 2.5 ms here on every order, and an
+        // order whose row a crash or a power cut lost is still never resent, since the restart adopts every order
+        // KIS lists that the journal lacks.
         let pending: PendingRecorder
         do {
             pending = try journal.pendingRecorder(durability: .processCrash)
@@ -210,7 +215,13 @@ public final class Engine: @unchecked Sendable {
             throw .journal("\(error)")
         }
         do {
-            try self.startStages(broker: broker, journal: journal, pending: pending)
+            self.marketThread = try self.pipeline.start(
+                self.pipeline.stage(opening: opening), waiting: self.settings.waiting.market)
+        } catch {
+            throw EngineError(error)
+        }
+        do {
+            try self.startThreads(journal: journal, pending: pending)
         } catch {
             throw .thread("\(error)")
         }
@@ -218,40 +229,35 @@ public final class Engine: @unchecked Sendable {
             try? self.session.subscribe(.trades(code.description))
             try? self.session.subscribe(.book(code.description))
         }
-        try? self.session.subscribe(.notices(htsID: self.client.settings.htsID, environment: self.client.settings.environment))
+        let settings = self.client.settings
+        try? self.session.subscribe(.notices(htsID: settings.htsID, environment: settings.environment))
     }
 
-    private func startStages(broker: LiveBroker, journal: Journal, pending: PendingRecorder) throws(StageThreadError) {
-        let (feed, rings, session, symbols) = (self.feed, self.rings, self.session, self.symbols)
-        let (parameters, speed, killSwitch) = (self.parameters, self.settings.speed, self.killSwitch)
-        let oauth = OAuth(settings: self.client.settings)
-        let client = self.client
+    private func startThreads(journal: Journal, pending: PendingRecorder) throws(StageThreadError) {
+        let (session, news, client, orders) = (self.session, self.news, self.client, self.pipeline.orders)
+        let router = self.pipeline.router()
         let capture = self.settings.capture
-        let handoffs = (broker: Handoff(broker), journal: Handoff(journal))
-        let pendingBox = Handoff(pending)
-        self.feedThread = try StageThread(name: "ks-feed") {
+        let oauth = OAuth(settings: self.client.settings)
+        let handoffs = (journal: Handoff(journal), pending: Handoff(pending))
+        let dispatcherSpin = self.settings.waiting.dispatcherSpinNanoseconds
+        self.feedThread = try StageThread(name: "ks-feed", cpu: self.settings.waiting.feedCPU) {
             var keys = CapturingApprovalKeys(oauth, writer: capture)
-            var router = FeedRouter(symbols: symbols, rings: feed)
-            var watcher = CapturingObserver(FeedWatcher(symbols: symbols, rings: feed), writer: capture)
-            try? session.run(approvalKeys: &keys, sink: &router, observer: &watcher)
+            var sink = router
+            var watcher = CapturingObserver(FeedWatcher(router: router, news: news), writer: capture)
+            try? session.run(approvalKeys: &keys, sink: &sink, observer: &watcher)
         }
-        self.marketThreads = try startMarketStages(
-            MarketStages(
-                symbols: symbols, parameters: parameters, speed: speed, feed: feed, rings: rings,
-                killSwitch: killSwitch, broker: handoffs.broker, fused: self.settings.fuseMarketStages),
-            wait: SpinYieldSleep(), flags: self.flags)
-        self.afterThreads.append(
-            try StageThread(name: "ks-orders", timerSlackNanoseconds: 1_000) {
-                runDispatcher(client: client, pending: pendingBox.value, rings: rings, running: self.dispatching)
-            })
-        self.afterThreads.append(
-            try StageThread(name: "ks-journal") {
-                let journal = handoffs.journal.value
-                runJournal(journal, rings: rings, fills: self.fillTap, running: self.journaling)
-            })
+        self.dispatcherThread = try StageThread(name: "ks-orders", timerSlackNanoseconds: 1_000) {
+            runDispatcher(
+                client: client, pending: handoffs.pending.value, orders: orders, spinNanoseconds: dispatcherSpin,
+                running: self.dispatching, failures: self.pendingFailures)
+        }
+        self.journalThread = try StageThread(name: "ks-journal") {
+            runJournal(handoffs.journal.value, orders: orders, fills: self.fillTap, running: self.journaling)
+        }
         let (reconcileEvery, buyingPowerEvery) = (self.settings.reconcileSeconds, self.settings.buyingPowerSeconds)
+        let probe = self.pipeline.symbols[0]
         self.housekeeper = try StageThread(name: "ks-house") {
-            var house = Housekeeper(client: client, feed: feed, rings: rings, probe: symbols[0])
+            var house = Housekeeper(client: client, news: news, orders: orders, probe: probe)
             house.run(running: self.housekeeping, reconcileEvery: reconcileEvery, buyingPowerEvery: buyingPowerEvery)
         }
     }
@@ -261,7 +267,7 @@ public final class Engine: @unchecked Sendable {
     /// are refused by `init`'s table, so only table codes may be named here.
     public func resubscribe(unsubscribe: [SymbolCode], subscribe: [SymbolCode]) {
         precondition(
-            (unsubscribe + subscribe).allSatisfy { self.symbols.index(of: $0) != nil },
+            (unsubscribe + subscribe).allSatisfy { self.pipeline.symbols.index(of: $0) != nil },
             "resubscribe names a code outside the engine's symbol table")
         for code in unsubscribe {
             self.session.unsubscribe(.trades(code.description))
@@ -275,21 +281,21 @@ public final class Engine: @unchecked Sendable {
 
     /// Cancel every open order, flatten every position, refuse every entry: from the CLI, a signal or Telegram.
     public func armKillSwitch() {
-        _ = self.killSwitch.arm()
+        _ = self.pipeline.killSwitch.arm()
     }
 
     /// Stops new entries until `resumeEntries`; exits, cancels and the kill switch go on (Telegram's /pause).
     public func pauseEntries() {
-        self.killSwitch.pauseEntries()
+        self.pipeline.killSwitch.pauseEntries()
     }
 
     /// Lets entries go again after `pauseEntries`.
     public func resumeEntries() {
-        self.killSwitch.resumeEntries()
+        self.pipeline.killSwitch.resumeEntries()
     }
 
     /// Whether entries are paused.
-    public var entriesPaused: Bool { self.killSwitch.entriesPaused }
+    public var entriesPaused: Bool { self.pipeline.killSwitch.entriesPaused }
 
     /// Hands the fills journaled since the last call to `body`, oldest first (the control loop, for Telegram). Fills
     /// it was too slow to take are counted in `droppedFillReports`; the journal thread never waits for it.
@@ -301,44 +307,40 @@ public final class Engine: @unchecked Sendable {
     /// Fills `takeFills` never saw because its caller fell `FillTap.capacity` behind.
     public var droppedFillReports: Int { self.fillTap.dropped }
 
-    /// A snapshot for the live status, safe to call from any thread once `start` has returned; collects the
-    /// stages' latencies since the last call.
+    /// A snapshot for the live status, safe to call from any thread once `start` has returned: what the market
+    /// stage published last (lock-free), the feed's counters (atomics), and every latency recorded so far (under a
+    /// lock that only readers take, so the engine never waits for one).
     public func status() -> EngineStatus {
-        self.latency.withLock { latency in
-            self.rings.latency.collect(into: &latency)
-            return self.assemble(latency)
-        }
+        self.assemble()
     }
 
     /// Ends the run: no new entries, every working order cancelled (positions stay), one last reconciliation with
-    /// KIS's daily orders applied, then the feed stopped and every stage drained and joined.
+    /// KIS's daily orders applied, then the feed stopped and every thread drained and joined.
     /// - Parameter grace: how long to wait for the cancels and the reconciliation, seconds.
     public func stop(grace: Double = 5) -> EngineReport {
-        self.rings.closing.store(true, ordering: .relaxed)
-        self.waitUntil(grace) { (self.rings.snapshot.get(at: 0)?.open ?? 0) == 0 }
-        let passes = self.rings.reconciliations.load(ordering: .acquiring)
-        self.rings.wantsReconciliation.store(true, ordering: .relaxed)
+        let orders = self.pipeline.orders
+        orders.closing.store(true, ordering: .relaxed)
+        self.pipeline.doorbell.ring()
+        self.waitUntil(grace) { (self.pipeline.monitor.snapshot()?.open ?? 0) == 0 }
+        let passes = orders.reconciliations.load(ordering: .acquiring)
+        orders.wantsReconciliation.store(true, ordering: .relaxed)
         self.waitUntil(grace) {
-            self.rings.reconciliations.load(ordering: .acquiring) > passes
-                && self.rings.house.ring.approximateCount == 0
+            orders.reconciliations.load(ordering: .acquiring) > passes && orders.newsWaiting == 0
         }
-        // The strategy stage publishes its snapshot every 100 ms: wait for one that includes the reconciliation.
+        // The market stage publishes its snapshot every 100 ms: wait for one that includes the reconciliation.
         usleep(200_000)
-        // Upstream first, so each stage has seen everything before the one it feeds stops.
+        // Upstream first, so each thread has seen everything before the one it feeds stops.
         self.session.stop()
         self.feedThread?.join()
-        self.flags.running.store(false, ordering: .releasing)
-        for thread in self.marketThreads { thread.join() }
+        self.marketThread?.stop()
         self.dispatching.store(false, ordering: .releasing)
-        self.afterThreads.first?.join()
+        orders.dispatchBell.ring()
+        self.dispatcherThread?.join()
         self.journaling.store(false, ordering: .releasing)
-        self.afterThreads.last?.join()
+        self.journalThread?.join()
         self.housekeeping.store(false, ordering: .releasing)
         self.housekeeper?.join()
-        let status = self.latency.withLock { latency in
-            self.rings.latency.collectFinal(into: &latency)
-            return self.assemble(latency)
-        }
+        let status = self.assemble()
         let seconds = Double(WallClock().now() - self.startedWall) / 1e9
         return EngineReport(
             status: status, startedAt: self.startedText,
@@ -352,37 +354,43 @@ public final class Engine: @unchecked Sendable {
         while !condition(), WallClock().now() < deadline { usleep(20_000) }
     }
 
-    private func assemble(_ latency: borrowing PipelineLatency) -> EngineStatus {
+    private func assemble() -> EngineStatus {
         var status = EngineStatus()
         let counters = self.session.counters
+        let feed = self.pipeline.feed
+        let orders = self.pipeline.orders
         status.wallSeconds = Double(WallClock().now() - self.startedWall) / 1e9
         status.records = counters.records
         status.frames = counters.frames
         status.malformedFrames = counters.malformed
         status.reconnects = counters.reconnects
-        status.subscribedCodes = self.feed.subscribedCodes.load(ordering: .relaxed)
-        status.drops.booksConflated = self.feed.books.conflated
-        status.drops.spilled = self.feed.records.spilled + self.feed.notices.spilled + self.rings.market.spilled
-            + self.rings.orderEvents.spilled + self.rings.journal.spilled
-        status.drops.lost = self.feed.records.lost + self.feed.notices.lost + self.rings.market.lost
-            + self.rings.orderEvents.lost + self.rings.journal.lost
-        status.drops.lateTrades = self.flags.lateTrades.load(ordering: .relaxed)
-        status.notes = self.feed.notes.withLock { $0 }
-        let foreign = self.feed.foreign.load(ordering: .relaxed)
-        if foreign > 0 { status.notes.append("\(foreign) records of codes this engine does not trade, skipped") }
-        if let snapshot = self.rings.snapshot.get(at: 0) {
+        status.subscribedCodes = self.news.subscribedCodes.load(ordering: .relaxed)
+        status.drops.booksConflated = feed.booksConflated
+        status.drops.spilled = feed.spilled + orders.spilled
+        status.drops.lost = feed.lost + orders.lost
+        status.notes = self.news.notes.withLock { $0 }
+        let unjournaled = self.pendingFailures.load(ordering: .relaxed)
+        if unjournaled > 0 {
+            status.notes.append("\(unjournaled) orders sent without their pending journal row (reconciliation adopts them)")
+        }
+        if feed.foreign > 0 {
+            status.notes.append("\(feed.foreign) records of codes this engine does not trade, skipped")
+        }
+        if let snapshot = self.pipeline.monitor.snapshot() {
+            status.drops.lateTrades = snapshot.lateTrades
             status.marketTime = snapshot.marketTime
             status.realisedPnL = snapshot.totals.realised
             status.unrealisedPnL = snapshot.totals.unrealised
             status.fees = snapshot.totals.fees
             status.taxes = snapshot.totals.taxes
+            let counts = snapshot.orders
             status.orders = EngineStatus.OrderCounts(
-                sent: snapshot.sent, accepted: snapshot.accepted, filled: snapshot.filled,
-                partiallyFilled: snapshot.partiallyFilled, cancelled: snapshot.cancelled, rejected: snapshot.rejected,
-                open: snapshot.open, fills: snapshot.fills)
-            status.riskRejections = snapshot.riskRejections
+                sent: counts.sent, accepted: counts.accepted, filled: counts.filled,
+                partiallyFilled: counts.partiallyFilled, cancelled: counts.cancelled, rejected: counts.rejected,
+                open: snapshot.open, fills: counts.fills)
+            status.riskRejections = counts.riskRejections
             status.killSwitch = snapshot.killArmed
-            if snapshot.lastRefusal.rawValue != 0 { status.notes.append("last order refused: \(snapshot.lastRefusal)") }
+            if counts.lastRefusal.rawValue != 0 { status.notes.append("last order refused: \(counts.lastRefusal)") }
             for i in 0..<snapshot.positionCount {
                 let row = snapshot.positions[i]
                 status.positions.append(
@@ -392,12 +400,10 @@ public final class Engine: @unchecked Sendable {
                         lastPrice: row.lastPrice, unrealisedPnL: row.unrealised))
             }
         }
-        for interval in PipelineInterval.allCases where latency[interval].count > 0 {
-            let summary = latency[interval].summary()
-            status.latency.append(
-                EngineStatus.LatencyLine(
-                    stage: interval.label, count: Int(summary.count), p50: summary.p50, p90: summary.p90,
-                    p99: summary.p99, p999: summary.p999, max: summary.max))
+        status.latency = self.pipeline.monitor.latencySummaries().map { interval, summary in
+            EngineStatus.LatencyLine(
+                stage: interval.label, count: Int(summary.count), p50: summary.p50, p90: summary.p90,
+                p99: summary.p99, p999: summary.p999, max: summary.max)
         }
         return status
     }
@@ -408,107 +414,66 @@ public final class Engine: @unchecked Sendable {
     }
 }
 
-/// What the candle and strategy stages are built from, on the threads that will own them.
-struct MarketStages: Sendable {
-    let symbols: SymbolTable
-    let parameters: ScalpingParameters
-    let speed: Double
-    let feed: FeedRings
-    let rings: StrategyRings
-    let killSwitch: KillSwitch
-    let broker: Handoff<LiveBroker>
-    let fused: Bool
+/// Hands a value built on one thread to the one thread that will own it.
+final class Handoff<Value>: @unchecked Sendable {
+    // Safe because: written once before the thread starts, then used by that thread alone.
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
-/// The flags the stage threads share with their owner.
-final class StageFlags: Sendable {
-    /// Cleared to stop the stages; each drains what it holds, then returns.
-    let running = Atomic<Bool>(true)
-    /// Trades the candle stage found older than their bar.
-    let lateTrades = Atomic<Int>(0)
-}
-
-/// Starts the candle and strategy stages, each on its own thread or both on one (`fused`).
-func startMarketStages<Wait: WaitStrategy & Sendable>(_ stages: MarketStages, wait: Wait, flags: StageFlags)
-    throws(StageThreadError) -> [StageThread]
-{
-    @Sendable func candles() -> CandleStage {
-        CandleStage(symbols: stages.symbols.count, speed: stages.speed, rings: stages.feed, market: stages.rings.market)
-    }
-    @Sendable func strategy() -> StrategyStage<ScalpingStrategy<LiveBroker, ClockReading>> {
-        StrategyStage(
-            strategy: ScalpingStrategy(parameters: stages.parameters, symbols: stages.symbols),
-            broker: stages.broker.value, speed: stages.speed, feed: stages.feed, rings: stages.rings,
-            killSwitch: stages.killSwitch)
-    }
-    if stages.fused {
-        return [
-            try StageThread(name: "ks-market", timerSlackNanoseconds: 1_000) {
-                var candles = candles()
-                var strategy = strategy()
-                runFused(&candles, &strategy, running: flags.running, wait: wait, late: flags.lateTrades)
-            }
-        ]
-    }
-    return [
-        try StageThread(name: "ks-candle", timerSlackNanoseconds: 1_000) {
-            var candles = candles()
-            candles.run(running: flags.running, wait: wait, late: flags.lateTrades)
-        },
-        try StageThread(name: "ks-strategy", timerSlackNanoseconds: 1_000) {
-            var strategy = strategy()
-            strategy.run(running: flags.running, wait: wait)
-        },
-    ]
-}
-
-/// The dispatcher thread: each order journaled as pending (before its request is written), sent, and its events
-/// passed back.
-private func runDispatcher(client: KISClient, pending: PendingRecorder, rings: StrategyRings, running: borrowing Atomic<Bool>) {
+/// The dispatcher thread: each order sent (and journaled as pending while its answer is on its way), its fate
+/// reported to the broker. Between orders it keeps the connection warm; it sleeps until the broker rings.
+private func runDispatcher(
+    client: KISClient, pending: PendingRecorder, orders: OrderPorts, spinNanoseconds: Int64,
+    running: borrowing Atomic<Bool>, failures: borrowing Atomic<Int>
+) {
     var dispatcher: Dispatcher
     do {
-        dispatcher = try Dispatcher(client: client)
+        dispatcher = try Dispatcher(client: client, pending: pending)
     } catch {
         // No lane: every order is refused, so none waits forever.
+        var wait = SpinThenPark(doorbell: orders.dispatchBell, spinNanoseconds: 0)
         while running.load(ordering: .relaxed) {
-            if rings.dispatch.drain(max: 64, { slot in
-                rings.orderEvents.push(OrderEventSlot(event: .refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "NOLANE")), at: WallClock().now()))
-            }) == 0 { usleep(1_000) }
+            let refused = orders.takeOrders(max: 64) { slot in
+                orders.report(
+                    OrderEventSlot(
+                        .refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "NOLANE")),
+                        at: WallClock().now()))
+            }
+            orders.publishReports()
+            if refused == 0 { wait.idle { orders.ordersWaiting > 0 } } else { wait.reset() }
         }
         return
     }
-    var wait = SpinYieldSleep()
+    // A warm lane's idle call reopens a closed connection and runs the order path short of the socket; every half
+    // millisecond keeps its code and buffers in cache (the sleep below ends at least that often).
+    var wait = SpinThenPark(doorbell: orders.dispatchBell, spinNanoseconds: spinNanoseconds, parkNanoseconds: 500_000)
     var lastWarm: Int64 = 0
-    while running.load(ordering: .relaxed) || rings.dispatch.approximateCount > 0 {
-        let sent = rings.dispatch.drain(max: 1) { slot in
-            do {
-                try pending.recordPending(slot.dispatch.intent, at: WallClock().now())
-            } catch {
-                rings.orderEvents.push(OrderEventSlot(event: .refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "JOURNAL")), at: WallClock().now()))
-                return
-            }
-            dispatcher.send(slot.dispatch) { rings.orderEvents.push($0) }
+    while running.load(ordering: .relaxed) || orders.ordersWaiting > 0 {
+        let sent = orders.takeOrders(max: 1) { slot in
+            dispatcher.send(slot) { orders.report($0) }
+            orders.publishReports()
+            failures.store(dispatcher.pendingFailures, ordering: .relaxed)
         }
         if sent > 0 {
             wait.reset()
             continue
         }
-        rings.orderEvents.flush()
         let now = WallClock().now()
-        if now - lastWarm > 1_000_000 {
+        if now - lastWarm > 500_000 {
             lastWarm = now
             dispatcher.idle()
         }
-        wait.idle()
+        wait.idle { orders.ordersWaiting > 0 }
     }
 }
 
-/// The journal thread: batches of events written in one transaction each.
-private func runJournal(_ journal: Journal, rings: StrategyRings, fills: FillTap, running: borrowing Atomic<Bool>) {
+/// The journal thread: batches of rows written in one transaction each.
+private func runJournal(_ journal: Journal, orders: OrderPorts, fills: FillTap, running: borrowing Atomic<Bool>) {
     var wait = SpinYieldSleep(maxSleepNanoseconds: 5_000_000)
     while true {
         let stopping = !running.load(ordering: .acquiring)
-        let taken = rings.journal.ring.drain(max: 4_096) { event in
+        let taken = orders.takeJournal(max: 4_096) { event in
             journal.append(event)
             if case .fill(let fill) = event { fills.offer(fill) }
         }

@@ -1,5 +1,6 @@
 import KIS
 import Orders
+import Pipeline
 import Recovery
 import Synchronization
 import TickCore
@@ -13,8 +14,8 @@ import Glibc
 /// during a reconnect), and the buying power.
 struct Housekeeper {
     let client: KISClient
-    let feed: FeedRings
-    let rings: StrategyRings
+    let news: FeedNews
+    let orders: OrderPorts
     /// A code to ask the buying power with (KIS answers per code and price; the cash figure is the account's).
     let probe: SymbolCode
 
@@ -25,8 +26,8 @@ struct Housekeeper {
         while running.load(ordering: .relaxed) {
             usleep(100_000)
             let now = WallClock().now()
-            let asked = self.rings.wantsReconciliation.exchange(false, ordering: .relaxed)
-                || self.feed.noticesMayHaveBeenMissed.exchange(false, ordering: .acquiring)
+            let asked = self.orders.wantsReconciliation.exchange(false, ordering: .relaxed)
+                || self.news.noticesMayHaveBeenMissed.exchange(false, ordering: .acquiring)
             let due = Double(now - lastReconcile) >= (retry ? 1 : reconcileEvery) * 1e9
             if asked || due {
                 lastReconcile = now
@@ -35,10 +36,10 @@ struct Housekeeper {
             if Double(now - lastBuyingPower) >= buyingPowerEvery * 1e9 {
                 lastBuyingPower = now
                 if let buyable = try? self.client.buyable(self.probe.description, price: 0) {
-                    self.rings.house.push(.buyingPower(buyable.cash))
+                    self.orders.tell(.buyingPower(buyable.cash))
                 }
             }
-            self.rings.house.flush()
+            self.orders.publishNews()
         }
     }
 
@@ -50,14 +51,14 @@ struct Housekeeper {
         do {
             orders = try self.client.dailyOrders(from: today, to: today)
         } catch {
-            self.feed.note("reconciliation failed, retrying: \(error)")
+            self.news.note("reconciliation failed, retrying: \(error)")
             return false
         }
         for record in orders {
-            if let row = BrokerOrder(record) { self.rings.house.push(.reconciled(row)) }
+            if let row = BrokerOrder(record) { self.orders.tell(.reconciled(row)) }
         }
-        self.rings.house.flush()
-        self.rings.reconciliations.add(1, ordering: .releasing)
+        self.orders.publishNews()
+        self.orders.reconciliations.add(1, ordering: .releasing)
         return true
     }
 }

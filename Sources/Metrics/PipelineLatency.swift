@@ -1,40 +1,19 @@
-/// When an event reached each stage, in nanoseconds on the wall clock (`TickCore.WallClock`, the axis of a record's
-/// receive time); 0 means not reached. Carried along with the event from the socket read to the order's notice.
-public struct StageTimestamps: BitwiseCopyable, Equatable, Sendable {
-    /// The socket read that delivered the frame.
-    public var socketRead: Int64 = 0
-    /// The record decoded into its struct.
-    public var decoded: Int64 = 0
-    /// The candle and features updated.
-    public var candleUpdated: Int64 = 0
-    /// The strategy decided.
-    public var decision: Int64 = 0
-    /// The order request's last byte handed to the socket.
-    public var requestWritten: Int64 = 0
-    /// The REST answer to the order parsed.
-    public var restAck: Int64 = 0
-    /// The order's first notice decoded.
-    public var notice: Int64 = 0
-
-    public init() {}
-}
-
-/// The latencies the pipeline reports, each between two stamps of `StageTimestamps`.
+/// The latencies the pipeline reports, each between two wall-clock stamps (`TickCore.WallClock`, the axis of a
+/// record's receive time): the socket read that delivered a record, the strategy's decision on it, the order
+/// request's last byte handed to the socket, the REST answer parsed, the order's first notice decoded.
+///
+/// A record carries one stamp, its read's, from the feed thread to the market stage, which stamps the decision
+/// once per event: stamping each stage on the way would cost a clock read per record and stage for figures that,
+/// with the stages on one thread, add up to the same interval.
 public enum PipelineInterval: Int, CaseIterable, Sendable {
-    case readToDecoded
-    case decodedToCandle
-    case candleToDecision
     case readToDecision
     case decisionToRequestWritten
     case requestWrittenToRESTAck
     case requestWrittenToNotice
 
-    /// The report label, such as `read→decoded`.
+    /// The report label, such as `read→decision`.
     public var label: String {
         switch self {
-        case .readToDecoded: "read→decoded"
-        case .decodedToCandle: "decoded→candle"
-        case .candleToDecision: "candle→decision"
         case .readToDecision: "read→decision"
         case .decisionToRequestWritten: "decision→written"
         case .requestWrittenToRESTAck: "written→ack"
@@ -43,38 +22,25 @@ public enum PipelineInterval: Int, CaseIterable, Sendable {
     }
 }
 
-/// One latency histogram per `PipelineInterval`, recorded from an event's stamps. About 1.4 MB, allocated up front.
+/// One latency histogram per `PipelineInterval`. About 0.8 MB, allocated up front.
 ///
-/// Record each event once, on the thread where its life ends (the strategy for a tick that led to no order, the
-/// order state machine for one that did): that thread has every stamp, and no interval is counted twice. One
-/// thread records into a given `PipelineLatency`; to read it from another, put it in a `LatencyRecorder`.
+/// One thread records into a given `PipelineLatency`; to read it from another, put it in a `LatencyRecorder`.
 public struct PipelineLatency: Sendable {
-    @usableFromInline var histograms: InlineArray<7, LatencyHistogram>
+    @usableFromInline var histograms: InlineArray<4, LatencyHistogram>
 
     public init() {
         self.histograms = InlineArray(repeating: LatencyHistogram())
-        // `repeating:` copies one histogram, so all seven would share (and on first record, copy) one counts array.
+        // `repeating:` copies one histogram, so all four would share (and on first record, copy) one counts array.
         for interval in PipelineInterval.allCases {
             self.histograms[interval.rawValue] = LatencyHistogram()
         }
     }
 
-    /// Records every interval whose two stamps are both set.
+    /// Records `end − start` as `interval`, when both stamps are set (0 is a stamp not taken).
     ///
     /// - Complexity: O(1), no allocation.
     @inlinable
-    public mutating func record(_ stamps: StageTimestamps) {
-        self.record(.readToDecoded, from: stamps.socketRead, to: stamps.decoded)
-        self.record(.decodedToCandle, from: stamps.decoded, to: stamps.candleUpdated)
-        self.record(.candleToDecision, from: stamps.candleUpdated, to: stamps.decision)
-        self.record(.readToDecision, from: stamps.socketRead, to: stamps.decision)
-        self.record(.decisionToRequestWritten, from: stamps.decision, to: stamps.requestWritten)
-        self.record(.requestWrittenToRESTAck, from: stamps.requestWritten, to: stamps.restAck)
-        self.record(.requestWrittenToNotice, from: stamps.requestWritten, to: stamps.notice)
-    }
-
-    @inlinable
-    mutating func record(_ interval: PipelineInterval, from start: Int64, to end: Int64) {
+    public mutating func record(_ interval: PipelineInterval, from start: Int64, to end: Int64) {
         if start != 0 && end != 0 {
             self.histograms[interval.rawValue].record(end &- start)
         }

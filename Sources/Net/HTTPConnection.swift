@@ -93,7 +93,11 @@ public struct HTTPConnection: ~Copyable {
     /// - Parameters:
     ///   - request: the request bytes, head and body.
     ///   - timeoutMilliseconds: how long to wait for the whole answer once the request is out.
-    public mutating func exchange(_ request: [UInt8], timeoutMilliseconds: Int) throws(ExchangeError) -> HTTPResponse {
+    ///   - whileWaiting: runs once every byte is out, before the answer is read: work that must follow the send
+    ///     but need not delay it (an order's journal row), done while the answer crosses the network.
+    public mutating func exchange(
+        _ request: [UInt8], timeoutMilliseconds: Int, whileWaiting: () -> Void = {}
+    ) throws(ExchangeError) -> HTTPResponse {
         var connected = false
         do {
             connected = try self.keepWarm()
@@ -115,6 +119,7 @@ public struct HTTPConnection: ~Copyable {
             self.stream = nil
             throw progress == 0 ? .notSent(sendResult) : .lost(sendResult)
         }
+        whileWaiting()
         do {
             let (head, body) = try self.readResponse(deadline: sentAt + Int64(timeoutMilliseconds) * 1_000_000)
             if !head.keepAlive { self.stream = nil }

@@ -23,6 +23,9 @@ public import TickCore
 /// Thread-confined: one thread (the engine's) owns the book.
 public struct OrderBook {
     private var slots: [Slot]
+    /// Slots of the orders not yet terminal, in no order (a slot knows its place, `openIndex`): what risk, the
+    /// kill switch and the status read, without a scan of every slot.
+    private var open: [Int32]
     private var ids: IndexTable
     private var numbers: IndexTable
     /// Never-used slots, taken from the end.
@@ -49,6 +52,8 @@ public struct OrderBook {
         precondition(capacity > 0 && capacity <= 1 << 20, "OrderBook capacity \(capacity) is out of 1...1M")
         precondition(heldNotices > 0, "OrderBook needs room for at least one held notice")
         self.slots = Array(repeating: Slot(), count: capacity)
+        self.open = []
+        self.open.reserveCapacity(capacity)
         self.ids = IndexTable(capacity: capacity)
         self.numbers = IndexTable(capacity: capacity)
         self.free = (0..<capacity).reversed()
@@ -84,6 +89,7 @@ public struct OrderBook {
         }
         let s = try self.takeSlot()
         self.slots[s] = Slot(intent, targetSlot: target)
+        self.enlist(s)
         _ = self.ids.insert(Self.key(intent.id), s)
         self.awaiting += 1
         if target >= 0 {
@@ -133,14 +139,20 @@ public struct OrderBook {
         guard InternalChecks.enabled else { return }
         var awaiting = 0
         var flagged = 0
-        for order in self.slots where order.occupied {
+        var open = 0
+        for (s, order) in self.slots.enumerated() where order.occupied {
             precondition(order.filled >= 0 && order.released >= 0 && order.remaining >= 0, "\(order.id) unbalanced")
             precondition(order.filled <= order.quantity, "\(order.id) filled past its quantity")
             precondition(!order.state.isTerminal || order.remaining == 0, "\(order.id) terminal with shares working")
             if order.state.awaitsNumber { awaiting += 1 }
             if order.needsReconciliation { flagged += 1 }
+            if !order.state.isTerminal {
+                open += 1
+                precondition(order.openIndex >= 0 && self.open[Int(order.openIndex)] == s, "\(order.id) not listed open")
+            }
         }
         precondition(awaiting == self.awaiting && flagged == self.needsReconciliationCount, "book counters drifted")
+        precondition(open == self.open.count, "the open list holds terminal or free slots")
         #endif
     }
 
@@ -487,6 +499,16 @@ public struct OrderBook {
     /// Orders not yet terminal, by id.
     public func openOrders() -> [OrderSnapshot] { self.orders().filter { !$0.state.isTerminal } }
 
+    /// Passes every order that is not terminal to `body`, in no particular order: the orders working at KIS and those
+    /// on their way there or awaiting their answer.
+    /// - Complexity: O(open orders); no allocation.
+    public func forEachOpen(_ body: (OrderSnapshot) -> Void) {
+        for s in self.open { body(self.snapshot(Int(s))) }
+    }
+
+    /// Orders that are not terminal.
+    public var openCount: Int { self.open.count }
+
     /// Orders only KIS's daily orders can settle: answer lost, a doubtful notice, a notice dropped.
     public func ordersNeedingReconciliation() -> [OrderSnapshot] {
         self.slots.indices.filter { self.slots[$0].occupied && self.slots[$0].needsReconciliation }
@@ -532,6 +554,7 @@ public struct OrderBook {
         slot.amendmentApplied = order.action != .new && !order.state.awaitsNumber
             && order.state != .rejected && order.state != .notPlaced
         self.slots[s] = slot
+        self.enlist(s)
         _ = self.ids.insert(Self.key(order.id), s)
         if order.orderNumber != 0 { _ = self.numbers.insert(order.orderNumber, s) }
         self.awaiting += 1
@@ -580,11 +603,32 @@ public struct OrderBook {
         if old.awaitsNumber { self.awaiting -= 1 }
         if state.awaitsNumber { self.awaiting += 1 }
         self.slots[s].state = state
+        if state.isTerminal && !old.isTerminal { self.delist(s) }
+        if !state.isTerminal && old.isTerminal { self.enlist(s) }
         if state.isTerminal && !self.slots[s].inRetired {
             self.slots[s].inRetired = true
             self.retired[(self.retiredHead + self.retiredCount) % self.retired.count] = s
             self.retiredCount += 1
         }
+    }
+
+    /// Puts an order that is not terminal on the open list.
+    private mutating func enlist(_ s: Int) {
+        guard self.slots[s].openIndex < 0 else { return }
+        self.slots[s].openIndex = Int32(self.open.count)
+        self.open.append(Int32(s))
+    }
+
+    /// Takes a terminal order off the open list: the last entry moves into its place.
+    private mutating func delist(_ s: Int) {
+        let i = Int(self.slots[s].openIndex)
+        guard i >= 0 else { return }
+        let last = Int(self.open.removeLast())
+        if last != s {
+            self.open[i] = Int32(last)
+            self.slots[last].openIndex = Int32(i)
+        }
+        self.slots[s].openIndex = -1
     }
 
     private mutating func flag(_ s: Int) {
@@ -688,6 +732,8 @@ private struct Slot {
     var state = OrderState.new
     var occupied = false
     var inRetired = false
+    /// Where the slot sits in the book's list of open orders; -1 while terminal or free.
+    var openIndex: Int32 = -1
     var needsReconciliation = false
     /// On a target: a modify or cancel of it is not yet accepted or refused.
     var amendmentInFlight = false

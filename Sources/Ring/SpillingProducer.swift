@@ -84,6 +84,33 @@ public final class SpillingProducer<Slot: BitwiseCopyable>: @unchecked Sendable 
         return self.spill(slot)
     }
 
+    /// Writes `slot` behind everything pushed or staged before it, without making it visible yet: `publish()`
+    /// releases a batch of staged elements with one store (a socket read's records, say).
+    ///
+    /// - Returns: `.pushed` (staged in the ring), `.spilled`, or `.lost`.
+    /// - Complexity: O(1) while nothing waits in the overflow.
+    @inlinable
+    @discardableResult
+    public func stage(_ slot: Slot) -> PushResult {
+        // Safe because: `indices` is producer-owned memory.
+        if unsafe self.indices.pointee.head == self.indices.pointee.tail, self.ring.tryStage(slot) {
+            return .pushed
+        }
+        return self.spill(slot)
+    }
+
+    /// Makes everything staged visible to the consumer, after moving what the overflow holds into the ring as far
+    /// as it fits (staged elements were written before anything that spilled after them, so order holds).
+    ///
+    /// - Returns: the number still waiting in the overflow.
+    @inlinable
+    @discardableResult
+    public func publish() -> Int {
+        let waiting = self.flush()
+        self.ring.publish()
+        return waiting
+    }
+
     /// Moves spilled elements into the ring, oldest first, as far as it has room, and publishes them at once.
     ///
     /// - Returns: the number still waiting in the overflow.

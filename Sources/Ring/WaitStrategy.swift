@@ -1,24 +1,35 @@
 internal import CAffinity
+public import TickCore
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// How a stage thread waits when its rings are empty. A stage's loop calls `idle()` after a poll that found
+/// How a stage thread waits when its rings are empty. A stage's loop calls `idle` after a poll that found
 /// nothing and `reset()` after one that found work:
 ///
-///     var wait = SpinYieldSleep()
+///     var wait = SpinThenPark(doorbell: bell)
 ///     while running {
-///         if ring.drain(max: 64, handle) == 0 { wait.idle() } else { wait.reset() }
+///         if ring.drain(max: 64, handle) == 0 { wait.idle { ring.approximateCount > 0 } } else { wait.reset() }
 ///     }
 ///
 /// Stages take the strategy as a generic parameter (`<W: WaitStrategy>`), never `any WaitStrategy`, so the wait
 /// inlines into the loop.
 public protocol WaitStrategy {
-    /// Waits a little: called after a poll that found no work.
-    mutating func idle()
+    /// Waits a little: called after a poll that found no work. A strategy that sleeps until a producer wakes it
+    /// calls `hasWork` (on this thread) after announcing that it will sleep, and sleeps only if it says no; the
+    /// others ignore it.
+    mutating func idle(_ hasWork: () -> Bool)
     /// Forgets how long the thread has been idle: called after a poll that found work.
     mutating func reset()
+}
+
+extension WaitStrategy {
+    /// `idle` for a loop whose producers never ring: a strategy that sleeps until woken sleeps out its timeout.
+    @inlinable
+    public mutating func idle() {
+        self.idle { false }
+    }
 }
 
 /// Spins with the CPU's pause hint and never gives the core up: the lowest wake-up latency, for a stage pinned to
@@ -27,7 +38,7 @@ public struct BusySpin: WaitStrategy, Sendable {
     public init() {}
 
     @inlinable
-    public mutating func idle() {
+    public mutating func idle(_ hasWork: () -> Bool) {
         cpuRelax()
     }
 
@@ -48,7 +59,7 @@ public struct SpinThenYield: WaitStrategy, Sendable {
     }
 
     @inlinable
-    public mutating func idle() {
+    public mutating func idle(_ hasWork: () -> Bool) {
         if self.idlePolls < self.spins {
             self.idlePolls &+= 1
             cpuRelax()
@@ -101,7 +112,7 @@ public struct SpinYieldSleep: WaitStrategy, Sendable {
     }
 
     @inlinable
-    public mutating func idle() {
+    public mutating func idle(_ hasWork: () -> Bool) {
         if self.idlePolls < self.spins {
             self.idlePolls &+= 1
             cpuRelax()
@@ -118,6 +129,51 @@ public struct SpinYieldSleep: WaitStrategy, Sendable {
     public mutating func reset() {
         self.idlePolls = 0
         self.sleepNanoseconds = self.minSleepNanoseconds
+    }
+}
+
+/// Spins for `spinNanoseconds` after the last work, then sleeps on a `Doorbell` until a producer rings it (or
+/// `parkNanoseconds` pass, so a stage's timers still run): the wake-up a producer signals rather than a timed
+/// sleep. The default wait of the engine's stages. The spin covers the gaps of a busy feed (a burst's records, one
+/// after another) at the cost of a core for that long after each; a quiet feed parks, and the first record after a
+/// quiet spell pays one futex wake-up (a few microseconds, more on a virtual machine).
+public struct SpinThenPark: WaitStrategy, Sendable {
+    public let doorbell: Doorbell
+    public let spinNanoseconds: Int64
+    public let parkNanoseconds: Int64
+    @usableFromInline var idleSince: Int64 = 0
+
+    /// - Parameters:
+    ///   - spinNanoseconds: how long to spin after the last work before sleeping, at least 0.
+    ///   - parkNanoseconds: the longest sleep, positive: the stage's timer period.
+    public init(doorbell: Doorbell, spinNanoseconds: Int64 = 50_000, parkNanoseconds: Int64 = 1_000_000) {
+        precondition(spinNanoseconds >= 0 && parkNanoseconds > 0, "SpinThenPark needs spin >= 0 and park > 0")
+        self.doorbell = doorbell
+        self.spinNanoseconds = spinNanoseconds
+        self.parkNanoseconds = parkNanoseconds
+    }
+
+    @inlinable
+    public mutating func idle(_ hasWork: () -> Bool) {
+        let now = MonotonicClock().now()
+        if self.idleSince == 0 {
+            self.idleSince = now
+        }
+        if now &- self.idleSince < self.spinNanoseconds {
+            cpuRelax()
+            return
+        }
+        let key = self.doorbell.prepareToWait()
+        if hasWork() {
+            self.doorbell.cancelWait()
+            return
+        }
+        self.doorbell.wait(key, timeoutNanoseconds: self.parkNanoseconds)
+    }
+
+    @inlinable
+    public mutating func reset() {
+        self.idleSince = 0
     }
 }
 

@@ -115,7 +115,7 @@ struct Order: AsyncParsableCommand {
             do {
                 let ack = try lane.place(ticket)
                 try emit(ack, json: self.connection.json) {
-                    print("accepted: order \(ack.orderNumber) (branch \(ack.organization)) at \(ack.time): \(ack.message)")
+                    print("accepted: order \(ack.orderNumber) (branch \(ack.organization)) at \(KST.text(time: ack.time)): \(ack.messageCode)")
                 }
             } catch KISError.responseLost(let trID, let cause) {
                 // Never resend: find out whether KIS has it.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
-import Engine
+import Pipeline
+import Replay
 import Foundation
 import KIS
 import TickCore
@@ -85,7 +86,7 @@ struct ReplayOptions: ParsableArguments {
         guard !codes.isEmpty else { throw ValidationError("\(file) names no codes: pass --codes") }
         var settings = ReplaySettings(codes: codes.compactMap(SymbolCode.init))
         if let path = self.settings {
-            settings.parameters = try SettingsFile.load(path: path, keys: EngineSettings.knownKeys)
+            settings.parameters = try SettingsFile.load(path: path, keys: PipelineSettings.knownKeys)
             settings.settingsPath = path
         }
         settings.marketSpeed = self.marketSpeed ?? Self.recordedSpeed(note: header.note) ?? 1

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import KIS
+import Pipeline
 import Screener
 import Simulator
 import TickCore
@@ -46,7 +47,7 @@ enum ScreenOptions {
     /// The settings file's entries: the screen's keys read into `ScreenSettings`, the rest left for the engine.
     static func load(_ path: String?) throws -> (screen: ScreenSettings, engine: [String: String]) {
         guard let path else { return (ScreenSettings(), [:]) }
-        let entries = try SettingsFile.load(path: path, keys: EngineSettings.knownKeys.union(ScreenSettings.keys))
+        let entries = try SettingsFile.load(path: path, keys: PipelineSettings.knownKeys.union(ScreenSettings.keys))
         let screen = try ScreenSettings(parameters: entries, path: path)
         return (screen, entries.filter { !ScreenSettings.keys.contains($0.key) })
     }

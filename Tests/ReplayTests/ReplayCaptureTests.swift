@@ -1,6 +1,6 @@
 import Capture
-import Engine
 import Foundation
+import Replay
 import Testing
 import TickCore
 

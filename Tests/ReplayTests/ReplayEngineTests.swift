@@ -1,4 +1,5 @@
-import Engine
+import Pipeline
+import Replay
 import Testing
 import TickCore
 
@@ -37,12 +38,12 @@ struct ReplayEngineTests {
     func badSettings() {
         var settings = Self.settings()
         settings.latency.entry = -1
-        #expect(throws: EngineError.self) { try ReplayEngine(settings: settings) }
+        #expect(throws: PipelineError.self) { try ReplayEngine(settings: settings) }
         settings = Self.settings()
         settings.marketSpeed = 0
-        #expect(throws: EngineError.self) { try ReplayEngine(settings: settings) }
+        #expect(throws: PipelineError.self) { try ReplayEngine(settings: settings) }
         settings = Self.settings()
         settings.parameters = ["no_such_key": "1"]
-        #expect(throws: EngineError.self) { try ReplayEngine(settings: settings) }
+        #expect(throws: PipelineError.self) { try ReplayEngine(settings: settings) }
     }
 }

@@ -1,6 +1,5 @@
-import Candles
-@testable import Engine
 @testable import Orders
+@testable import Replay
 import Testing
 import TickCore
 

@@ -1,8 +1,9 @@
 import Capture
-import Engine
 import Feed
 import Foundation
 import KIS
+import Pipeline
+import Replay
 import Testing
 import TickCore
 
@@ -21,7 +22,7 @@ struct ReplaySampleTests {
     static func replay() throws -> ReplaySummary {
         let reader = try CaptureReader(path: Self.sample)
         var settings = ReplaySettings(codes: reader.header.codes.compactMap(SymbolCode.init))
-        settings.parameters = try SettingsFile.load(path: Self.settingsFile, keys: EngineSettings.knownKeys)
+        settings.parameters = try SettingsFile.load(path: Self.settingsFile, keys: PipelineSettings.knownKeys)
         settings.marketSpeed = 60
         let engine = try ReplayEngine(settings: settings)
         _ = try reader.read { message in

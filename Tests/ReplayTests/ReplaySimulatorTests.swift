@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import KIS
+import Pipeline
 import Simulator
 import Testing
 import TickCore
@@ -45,7 +46,7 @@ struct ReplaySimulatorTests {
             settings: ClientSettings.madeUp(environment: .paper, restURL: paper.rest, webSocketURL: paper.webSocket),
             cache: try TokenCache(directory: directory + "/tokens"))
         var settings = EngineSettings(codes: market.codes.compactMap(SymbolCode.init), journalPath: directory + "/journal.sqlite")
-        settings.parameters = try SettingsFile.load(path: ReplaySampleTests.settingsFile, keys: EngineSettings.knownKeys)
+        settings.parameters = try SettingsFile.load(path: ReplaySampleTests.settingsFile, keys: PipelineSettings.knownKeys)
         settings.speed = 60 * Self.speed
         let engine = try Engine(client: client, settings: settings)
         try engine.start()

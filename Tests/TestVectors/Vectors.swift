@@ -11,6 +11,9 @@ public enum Vectors {
     public static let aes = "synthetic_aes_h0stcni9_vector.json"
     public static let price = "real_inquire_price_005930_20250725.json"
     public static let marketCapRanking = "real_ranking_market_cap_FHPST01740000_20250725.json"
+    public static let orderAccepted = "real_order_cash_response_APBK0013.json"
+    public static let paperOrderAccepted = "real_paper_order_cash_response_40600000.json"
+    public static let orderRefused = "real_order_cash_error_IGW00007_http500.json"
 
     public static func url(_ name: String) -> URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -1,12 +1,16 @@
 import Benchmark
 import BenchmarkSupport
-import Engine
+import Feed
 import Fixtures
+import Orders
+import Pipeline
 import TickCore
+import Wire
 
-// The engine's own glue per record, which the per-module benchmarks do not cover: the feed router, the candle and
-// strategy stages, the live broker (risk, order state machine, positions) and the latency recording, all on this
-// thread (`PipelineHarness.startInline`), fed socket-sized reads of real frames. Steady state must not allocate.
+// The pipeline's glue per record, which the per-module benchmarks do not cover: the WebSocket frames of one socket
+// read parsed, decoded through the feed router into the rings, then the market stage inline (bars, book features,
+// strategy, the broker's risk, order book and positions, the latency stamps), with the orders it sends refused as a
+// dispatcher with no lane would. Steady state must not allocate.
 
 let benchmarks: @Sendable () -> Void = {
     configureAllocationFreeBenchmarks()
@@ -15,14 +19,33 @@ let benchmarks: @Sendable () -> Void = {
     // long enough that the measured ones run at rising market times.
     Benchmark("engine-inline-one-read") { benchmark in
         let reads = Fixtures.socketReads(Fixtures.marketStream(records: 400_000).frames)
-        let pipeline = try PipelineHarness(codes: Fixtures.streamCodes.compactMap(SymbolCode.init))
-        pipeline.startInline()
+        let pipeline = try Pipeline(
+            settings: PipelineSettings(codes: Fixtures.streamCodes.compactMap(SymbolCode.init)), clock: WallClock())
+        var stage = pipeline.stage(opening: .empty(buyingPower: 100_000_000))
+        var reader = WebSocketReader(maxMessageSize: 1 << 20)
+        var decoder = try FeedDecoder()
+        var router = pipeline.router()
+        var records = 0
         var next = 0
         measure(benchmark) {
-            reads[next % reads.count].withUnsafeBytes { pipeline.feed($0, localTs: Fixtures.localTs) }
+            reads[next % reads.count].withUnsafeBytes { _ = reader.write($0) }
             next += 1
+            while let message = try? reader.next() {
+                reader.withUnsafeMutableBytes(of: message) { payload in
+                    let decoded = try? decoder.decode(payload, localTs: Fixtures.localTs, into: &router)
+                    if case .records(_, let count) = decoded { records += count }
+                }
+            }
+            router.endOfBatch()
+            while stage.poll() > 0 {}
+            let orders = pipeline.orders
+            _ = orders.takeOrders(max: 256) { slot in
+                let refusal = OrderEvent.refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "BENCH"))
+                orders.report(OrderEventSlot(refusal, at: Fixtures.localTs))
+            }
+            orders.publishReports()
+            while orders.takeJournal(max: 256, { _ in }) > 0 {}
         }
-        blackHole(pipeline.records)
-        _ = pipeline.stop()
+        blackHole(records)
     }
 }

@@ -97,21 +97,18 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(histogram.count)
     }
 
-    // One order's seven intervals, through the recorder a status thread reads.
+    // One order's four intervals, through the recorder a status thread reads.
     Benchmark("pipeline-latency-record") { benchmark in
         let recorder = LatencyRecorder<PipelineLatency>()
-        var stamps = StageTimestamps()
         var base: Int64 = 1_000_000
         measure(benchmark) {
             base &+= 1_000
-            stamps.socketRead = base
-            stamps.decoded = base &+ 300
-            stamps.candleUpdated = base &+ 500
-            stamps.decision = base &+ 900
-            stamps.requestWritten = base &+ 11_000
-            stamps.restAck = base &+ 400_000
-            stamps.notice = base &+ 900_000
-            recorder.record { $0.record(stamps) }
+            recorder.record { latency in
+                latency.record(.readToDecision, from: base, to: base &+ 900)
+                latency.record(.decisionToRequestWritten, from: base &+ 900, to: base &+ 11_000)
+                latency.record(.requestWrittenToRESTAck, from: base &+ 11_000, to: base &+ 400_000)
+                latency.record(.requestWrittenToNotice, from: base &+ 11_000, to: base &+ 900_000)
+            }
         }
         var total = PipelineLatency()
         recorder.collectFinal(into: &total)

@@ -93,4 +93,17 @@ let benchmarks: @Sendable () -> Void = {
         try measure(benchmark, pass)
         blackHole(writer.count)
     }
+
+    // The order path's answer side: a real accepted order-cash answer read into numbers (ODNO, branch, time,
+    // msg_cd) without JSON, String or array.
+    Benchmark("order-ack-read") { benchmark in
+        let body = Array(#"{"rt_cd":"0","msg_cd":"APBK0013","msg1":"주문 전송 완료 되었습니다.","#.utf8)
+            + Array(#""output":{"KRX_FWDG_ORD_ORGNO":"06590","ODNO":"0000006555","ORD_TMD":"151059"}}"#.utf8)
+        var sum: UInt64 = 0
+        func pass() throws {
+            sum &+= try OrderAck.read(status: 200, body: body[...], trID: "TTTC0012U").orderNumber
+        }
+        try measure(benchmark, pass)
+        blackHole(sum)
+    }
 }

@@ -18,6 +18,14 @@ int caff_set_timer_slack(unsigned long nanoseconds);
 /// ownership checks.
 uint64_t caff_thread_id(void);
 
+/// Sleeps while `*word == expected`, for at most `timeout_ns` (no limit when negative), until `caff_futex_wake` on the
+/// same word: Linux's futex(2), which Swift cannot call (`syscall` is variadic). Returns 0 when woken, or the errno:
+/// EAGAIN when `*word` already differed, ETIMEDOUT, EINTR (a spurious wake-up; callers re-check their condition).
+int caff_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns);
+
+/// Wakes up to `count` threads sleeping in `caff_futex_wait` on `word`. Returns how many were woken, or -1.
+int caff_futex_wake(uint32_t *word, int count);
+
 /// Tells the CPU this is a spin-wait loop (x86 `pause`, arm64 `yield`): the sibling hyperthread gets the core's
 /// resources and the loop's exit does not pay a memory-order mis-speculation. Swift has no such intrinsic.
 static inline void caff_cpu_relax(void) {

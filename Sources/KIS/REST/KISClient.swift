@@ -85,9 +85,12 @@ public final class KISClient: Sendable {
     /// Sends a query (an inquiry, a quote, an OAuth call) on the shared query lane, with KIS's retry rules.
     public func query(_ call: RESTCall) throws(KISError) -> RESTResponse {
         try self.queryLane.withLock { lane throws(KISError) in
-            try self.send(trID: call.trID, authenticated: call.authenticated, kind: .query, lane: &lane) {
-                call.format(into: &$1, headers: $0)
-            }
+            try self.send(
+                trID: call.trID, authenticated: call.authenticated, kind: .query, lane: &lane,
+                format: { call.format(into: &$1, headers: $0) },
+                answer: { (lane) throws(KISError) in
+                    try lane.exchange(trID: call.trID, timeoutMilliseconds: self.settings.timeoutMilliseconds)
+                })
         }
     }
 
@@ -98,10 +101,10 @@ public final class KISClient: Sendable {
     /// - EGW00302 on an order ("check the previous transaction"), or an order's answer that cannot be read: the
     ///   order may stand, so it is `responseLost`.
     /// Nothing that may have reached KIS is ever sent twice here.
-    func send(
+    func send<Answer>(
         trID: String, authenticated: Bool, kind: RequestKind, lane: inout Lane,
-        format: (HeaderBlock, inout ByteWriter) -> Void
-    ) throws(KISError) -> RESTResponse {
+        format: (HeaderBlock, inout ByteWriter) -> Void, answer: (inout Lane) throws(KISError) -> Answer
+    ) throws(KISError) -> Answer {
         var reissued = false
         var rateRetries = 0
         var reconnected = false
@@ -112,7 +115,7 @@ public final class KISClient: Sendable {
             format(headers, &lane.writer)
             self.limiter.acquire(kind)
             do {
-                return try lane.exchange(trID: trID, timeoutMilliseconds: self.settings.timeoutMilliseconds)
+                return try answer(&lane)
             } catch {
                 switch error {
                 case .rejected(let failure) where failure.msgCd == "EGW00302" && kind == .order:
@@ -180,12 +183,22 @@ public struct OrderLane: ~Copyable {
 
     /// Places a cash order. A `.responseLost` error means the order may stand: resolve it with `OrderRecovery`
     /// before deciding anything else, never by sending it again.
-    public mutating func place(_ ticket: OrderTicket) throws(KISError) -> OrderAck {
+    /// - Parameter whileWaiting: runs once the request is out, while its answer is on its way (at most once).
+    public mutating func place(_ ticket: OrderTicket, whileWaiting: () -> Void = {}) throws(KISError) -> OrderAck {
         let trID = OrderTR.cash(ticket.side, self.client.settings.environment)
-        let response = try self.client.send(trID: trID, authenticated: true, kind: .order, lane: &self.lane) {
-            self.template.format(ticket, headers: $0, into: &$1)
-        }
-        return try OrderAck(response, trID: trID)
+        let timeout = self.client.settings.timeoutMilliseconds
+        var waited = false
+        return try self.client.send(
+            trID: trID, authenticated: true, kind: .order, lane: &self.lane,
+            format: { self.template.format(ticket, headers: $0, into: &$1) },
+            answer: { (lane) throws(KISError) in
+                try lane.exchangeOrder(trID: trID, timeoutMilliseconds: timeout) {
+                    if !waited {
+                        waited = true
+                        whileWaiting()
+                    }
+                }
+            })
     }
 }
 
@@ -200,14 +213,18 @@ extension OrderLane {
     }
 
     /// Modifies or cancels `quantity` shares (nil: all that remain) of an order (`order-rvsecncl`).
+    /// - Parameter whileWaiting: runs once the request is out, while its answer is on its way (at most once).
     public mutating func revise(
-        organization: String, orderNumber: String, _ revision: Revision, quantity: Int64? = nil
+        organization: UInt32, orderNumber: UInt64, _ revision: Revision, quantity: Int64? = nil,
+        whileWaiting: () -> Void = {}
     ) throws(KISError) -> OrderAck {
         let settings = self.client.settings
         let price: Int64 = if case .modify(let price) = revision { price } else { 0 }
         let body = JSON.obj([
             "CANO": .string(settings.account.cano), "ACNT_PRDT_CD": .string(settings.account.productCode),
-            "KRX_FWDG_ORD_ORGNO": .string(organization), "ORGN_ODNO": .string(orderNumber),
+            // KIS prints order and branch numbers zero-padded, and takes them so.
+            "KRX_FWDG_ORD_ORGNO": .string(Self.padded(UInt64(organization), digits: 5)),
+            "ORGN_ODNO": .string(Self.padded(orderNumber, digits: 10)),
             "ORD_DVSN": "00", "RVSE_CNCL_DVSN_CD": revision == .cancel ? "02" : "01",
             "ORD_QTY": .string(String(quantity ?? 0)), "ORD_UNPR": .string(String(price)),
             "QTY_ALL_ORD_YN": quantity == nil ? "Y" : "N", "EXCG_ID_DVSN_CD": "KRX",
@@ -215,10 +232,25 @@ extension OrderLane {
         let call = RESTCall(
             .post, "/uapi/domestic-stock/v1/trading/order-rvsecncl", trID: OrderTR.revise(settings.environment),
             body: body.bytes)
-        let response = try self.client.send(trID: call.trID, authenticated: true, kind: .order, lane: &self.lane) {
-            call.format(into: &$1, headers: $0)
-        }
-        return try OrderAck(response, trID: call.trID)
+        let timeout = settings.timeoutMilliseconds
+        var waited = false
+        return try self.client.send(
+            trID: call.trID, authenticated: true, kind: .order, lane: &self.lane,
+            format: { call.format(into: &$1, headers: $0) },
+            answer: { (lane) throws(KISError) in
+                try lane.exchangeOrder(trID: call.trID, timeoutMilliseconds: timeout) {
+                    if !waited {
+                        waited = true
+                        whileWaiting()
+                    }
+                }
+            })
+    }
+
+    /// `number` in at least `digits` digits, zero-padded.
+    static func padded(_ number: UInt64, digits: Int) -> String {
+        let text = String(number)
+        return String(repeating: "0", count: max(0, digits - text.count)) + text
     }
 }
 

@@ -52,21 +52,40 @@ public struct Lane: ~Copyable {
 
     /// Sends the request now in `writer` and opens KIS's envelope.
     mutating func exchange(trID: String, timeoutMilliseconds: Int) throws(KISError) -> RESTResponse {
-        let response: HTTPResponse
-        do {
-            response = try self.connection.exchange(self.writer.bytes, timeoutMilliseconds: timeoutMilliseconds)
-        } catch {
-            switch error {
-            case .notSent(let cause): throw .unreachable(cause)
-            case .lost(let cause): throw .responseLost(trID: trID, cause: cause)
-            }
-        }
+        let response = try self.send(trID: trID, timeoutMilliseconds: timeoutMilliseconds, whileWaiting: {})
         let json = try self.connection.withBytes(response.body) { body throws(KISError) in
             try Envelope.open(status: response.head.status, body: body, trID: trID)
         }
         return RESTResponse(
             status: response.head.status, trCont: response.head.trCont, json: json,
             sendStartedAt: response.sendStartedAt, sentAt: response.sentAt)
+    }
+
+    /// Sends the order request now in `writer` and reads its answer without building JSON (`OrderAck.read`).
+    mutating func exchangeOrder(
+        trID: String, timeoutMilliseconds: Int, whileWaiting: () -> Void
+    ) throws(KISError) -> OrderAck {
+        let response = try self.send(trID: trID, timeoutMilliseconds: timeoutMilliseconds, whileWaiting: whileWaiting)
+        var ack = try self.connection.withBytes(response.body) { body throws(KISError) in
+            try OrderAck.read(status: response.head.status, body: body, trID: trID)
+        }
+        ack.sendStartedAt = response.sendStartedAt
+        ack.sentAt = response.sentAt
+        return ack
+    }
+
+    private mutating func send(
+        trID: String, timeoutMilliseconds: Int, whileWaiting: () -> Void
+    ) throws(KISError) -> HTTPResponse {
+        do {
+            return try self.connection.exchange(
+                self.writer.bytes, timeoutMilliseconds: timeoutMilliseconds, whileWaiting: whileWaiting)
+        } catch {
+            switch error {
+            case .notSent(let cause): throw .unreachable(cause)
+            case .lost(let cause): throw .responseLost(trID: trID, cause: cause)
+            }
+        }
     }
 }
 

@@ -25,40 +25,6 @@ extension JSON {
     }
 }
 
-/// KIS's answer to an accepted order (order-cash or order-rvsecncl).
-public struct OrderAck: Sendable, Equatable, Encodable {
-    /// `KRX_FWDG_ORD_ORGNO`: needed to modify or cancel.
-    public var organization: String
-    /// `ODNO`, the order number.
-    public var orderNumber: String
-    /// `ORD_TMD`, HHMMSS (KST).
-    public var time: String
-    public var messageCode: String
-    public var message: String
-    /// Monotonic nanoseconds just before the request went to the socket, and when the kernel had all of it.
-    public var sendStartedAt: Int64
-    public var sentAt: Int64
-
-    init(_ response: RESTResponse, trID: String) throws(KISError) {
-        // Real answers spell these upper-case; the documentation lower-case (docs/kis-protocol.md §4.1).
-        guard let output = response.json.object("output") ?? response.json.object("OUTPUT") else {
-            throw .malformedResponse(trID: trID, reason: "accepted order without output")
-        }
-        func field(_ name: String) -> String {
-            let upper = output.string(name.uppercased())
-            return upper.isEmpty ? output.string(name.lowercased()) : upper
-        }
-        self.organization = field("KRX_FWDG_ORD_ORGNO")
-        self.orderNumber = field("ODNO")
-        self.time = field("ORD_TMD")
-        guard !self.orderNumber.isEmpty else { throw .malformedResponse(trID: trID, reason: "accepted order without ODNO") }
-        self.messageCode = response.json.string("msg_cd")
-        self.message = response.json.string("msg1")
-        self.sendStartedAt = response.sendStartedAt
-        self.sentAt = response.sentAt
-    }
-}
-
 /// `inquire-price` (FHKST01010100), the fields a trader reads.
 public struct Quote: Sendable, Equatable, Encodable {
     public var code: String

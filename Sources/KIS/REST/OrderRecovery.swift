@@ -23,7 +23,7 @@ public struct OrderRecovery: Sendable {
     ///   - ticket: the order that was sent.
     ///   - sentAtKST: HHMMSS when it was sent; orders stamped earlier (less a few seconds of clock skew) are not it.
     ///   - known: order numbers this process already owns, which cannot be the lost one.
-    public func resolve(_ ticket: OrderTicket, sentAtKST: UInt32, known: Set<String>) throws(KISError) -> Outcome {
+    public func resolve(_ ticket: OrderTicket, sentAtKST: UInt32, known: Set<UInt64>) throws(KISError) -> Outcome {
         let code = ticket.code.description
         let sideCode = ticket.side == .sell ? "01" : "02"
         let earliest = Self.secondsBefore(sentAtKST, 5)
@@ -34,7 +34,8 @@ public struct OrderRecovery: Sendable {
                 record.code == code && record.sideCode == sideCode && record.quantity == ticket.quantity
                     && (ticket.isMarket ? record.orderType == "01" : record.price == ticket.price)
                     && record.originalOrderNumber.allSatisfy { $0 == "0" }
-                    && !known.contains(record.orderNumber) && (UInt32(record.time) ?? 0) >= earliest
+                    && UInt64(record.orderNumber).map { !known.contains($0) } ?? true
+                    && (UInt32(record.time) ?? 0) >= earliest
             }
             // Several identical orders in the window: the newest is the one whose answer we missed.
             if let match = candidates.max(by: { ($0.time, $0.orderNumber) < ($1.time, $1.orderNumber) }) {

@@ -51,6 +51,10 @@ public final class WebSocketSession: Sendable {
         public var maxMessageSize = 1 << 20
         /// The longest the loop waits without looking at `stop()` and new subscriptions when nothing arrives.
         public var pollInterval: Duration = .milliseconds(50)
+        /// Reads the socket without ever blocking, in a loop: a message is read the moment it is there instead of
+        /// after poll(2) wakes the thread, at the cost of the thread's whole core. For a feed thread pinned to a
+        /// core of its own.
+        public var busyPoll = false
         /// Seeds the backoff's jitter; nil draws it from the system generator. Tests fix it.
         public var jitterSeed: UInt64?
 
@@ -202,12 +206,14 @@ private struct FeedLoop: ~Copyable {
     var random = SystemRandomNumberGenerator()
     let ioTimeoutMilliseconds: Int
     let pollInterval: UInt64
+    let busyPoll: Bool
 
     init(session: WebSocketSession, decoder: consuming FeedDecoder) {
         self.session = session
         self.decoder = decoder
         self.ioTimeoutMilliseconds = Int(WebSocketSession.nanoseconds(session.configuration.connectTimeout) / 1_000_000)
         self.pollInterval = WebSocketSession.nanoseconds(session.configuration.pollInterval)
+        self.busyPoll = session.configuration.busyPoll
     }
 
     mutating func run<Keys: ApprovalKeyProvider & ~Copyable, Sink: FeedSink, Observer: WebSocketObserver & ~Copyable>(
@@ -257,7 +263,7 @@ private struct FeedLoop: ~Copyable {
         observer: inout Observer
     ) {
         let now = machineNow()
-        let wait = min(self.pollInterval, self.deadline > now ? self.deadline - now : 0)
+        let wait = self.busyPoll ? 0 : min(self.pollInterval, self.deadline > now ? self.deadline - now : 0)
         let received: Int
         do {
             received = try self.link!.fill(timeoutMilliseconds: Int((wait + 999_999) / 1_000_000))

@@ -1,17 +1,17 @@
-import Candles
-@testable import Engine
 import Orders
+@testable import Pipeline
+import Ring
 import Risk
 import Testing
 import TickCore
 
-/// The broker between the strategy stage and the dispatcher, without threads: what it lets the kill switch amend.
-@Suite struct LiveBrokerTests {
+/// The broker between the strategy and the dispatcher, without threads: what it lets the kill switch amend.
+@Suite struct PipelineBrokerTests {
     static let code = SymbolCode("005930")!
 
     /// A broker with Samsung at 50,000 in the continuous session, and one buy of 2 working at KIS as order 1.
-    static func brokerWithAWorkingBuy() throws -> (LiveBroker, OrderID) {
-        let rings = StrategyRings(capacity: 64)
+    static func brokerWithAWorkingBuy() throws -> (PipelineBroker, OrderID) {
+        let orders = OrderPorts(doorbell: Doorbell())
         var board = MarketBoard(codes: [Self.code])
         board.advance(secondOfDay: 10 * 3_600)
         try board.setPreviousClose(at: 0, 50_000)
@@ -20,11 +20,12 @@ import TickCore
         book.bidPrices[0] = 49_950
         book.askPrices[0] = 50_000
         board.apply(book, at: 0)
-        var broker = LiveBroker(
+        var broker = PipelineBroker(
             symbols: try SymbolTable([Self.code]), gate: RiskGate(killSwitch: KillSwitch()), board: board,
-            book: OrderBook(capacity: 64), positions: Positions(capacity: 8), dispatch: rings.dispatch,
-            journal: rings.journal, nextID: OrderID(rawValue: 1))
-        broker.account.buyingPower = BuyingPower(reported: 10_000_000)
+            opening: PipelineOpening(
+                book: OrderBook(capacity: 64), positions: Positions(capacity: 8), nextOrderID: OrderID(rawValue: 1),
+                buyingPower: 10_000_000),
+            orders: orders)
         let id = broker.nextOrderID()
         let buy = OrderIntent(id: id, code: Self.code, side: .buy, quantity: 2, price: 50_000, purpose: .entry, decidedAt: 0)
         #expect(broker.submit(buy) == .accepted)
@@ -33,14 +34,13 @@ import TickCore
         return (broker, id)
     }
 
-    /// What the strategy stage does with an event: apply it, then track each update it produced.
-    static func settle(_ broker: inout LiveBroker, _ event: OrderEvent) {
-        _ = broker.book.apply(event, into: &broker.pending)
-        for i in 0..<broker.pending.count { broker.track(broker.pending.changes[i]) }
-        broker.pending.clear()
+    /// What the market stage does with an event: hand it to the broker, and the strategy's updates to nobody.
+    static func settle(_ broker: inout PipelineBroker, _ event: OrderEvent) {
+        broker.apply(event)
+        while broker.nextUpdate() != nil {}
     }
 
-    /// The id `LiveBroker.cancel` gives the cancel of the order just placed: the next one.
+    /// The id `PipelineBroker.cancel` gives the cancel of the order just placed: the next one.
     static func cancel(of id: OrderID) -> OrderID { OrderID(rawValue: id.rawValue + 1) }
 
     static func row(filled: Int32, remaining: Int32) -> BrokerOrder {
@@ -53,15 +53,15 @@ import TickCore
     /// second for 45 s: each cancel refused, each taking an order slot the reconciliation needed.
     @Test func anOrderKISRefusedToCancelWaitsForTheReconciliation() throws {
         var (broker, id) = try Self.brokerWithAWorkingBuy()
-        #expect(broker.workingOrders().map(\.id) == [id])
+        #expect(broker.amendableOrders().map(\.id) == [id])
         #expect(broker.cancel(id, decidedAt: 0) == .accepted)
         Self.settle(&broker, .refused(Self.cancel(of: id), messageCode: PackedASCII(ascii: "APBK0344")))
-        #expect(broker.workingOrders().isEmpty)
+        #expect(broker.amendableOrders().isEmpty)
         #expect(broker.workingCount == 1, "still the broker's until KIS says what became of it")
 
         // KIS says it is working after all: it may be amended again.
         Self.settle(&broker, .reconciled(Self.row(filled: 0, remaining: 2), localTs: 2))
-        #expect(broker.workingOrders().map(\.id) == [id])
+        #expect(broker.amendableOrders().map(\.id) == [id])
     }
 
     @Test func theReconciliationThatFindsItFilledEndsIt() throws {

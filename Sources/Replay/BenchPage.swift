@@ -1,18 +1,42 @@
-import Engine
+public import Candles
+import Feed
 import Foundation
 import Metrics
-import TickCore
+public import TickCore
 
 /// `bench --html`: one self-contained page (inline SVG and CSS, no scripts, no external assets) with the
-/// throughput, the latency distribution of each stage interval and one code's candles with the strategy's trades.
-struct BenchPage {
-    let file: String
-    let report: BenchReport
-    let code: String
-    let bars: [MinuteBar]
-    let fills: [ReplaySummary.Fill]
+/// throughput, the latency distribution of each interval and one code's one-minute candles with the strategy's trades.
+public struct BenchPage {
+    public let file: String
+    public let report: BenchReport
+    public let code: String
+    public let bars: [Candle]
+    public let fills: [ReplaySummary.Fill]
 
-    func html() -> String {
+    public init(file: String, report: BenchReport, code: String, bars: [Candle], fills: [ReplaySummary.Fill]) {
+        self.file = file
+        self.report = report
+        self.code = code
+        self.bars = bars
+        self.fills = fills
+    }
+
+    /// One-minute bars of `code` from the recorded trades, by exchange time, as the market stage builds them.
+    public static func minuteBars(of code: SymbolCode, in recorded: RecordedMessages) -> [Candle] {
+        guard var decoder = try? FeedDecoder(), var builder = try? CandleBuilder(symbols: 1, intervals: [60]) else {
+            return []
+        }
+        var sink = OneCode(code: code)
+        recorded.forEach { localNs, message in
+            _ = try? decoder.decode(message, localTs: localNs, into: &sink)
+            for tick in sink.ticks { builder.update(tick, into: &sink.bars) }
+            sink.ticks.removeAll(keepingCapacity: true)
+        }
+        builder.advance(to: .max, into: &sink.bars)
+        return sink.bars.candles
+    }
+
+    public func html() -> String {
         let rows = self.report.intervals.map { interval, s in
             "<tr><td>\(interval.label)</td><td>\(s.count)</td>"
                 + [s.p50, s.p90, s.p99, s.p999, s.max].map { "<td>\(LatencySummary.text($0))</td>" }.joined() + "</tr>"
@@ -69,11 +93,11 @@ struct BenchPage {
     private func candleChart() -> String {
         guard let first = self.bars.first, let lastBar = self.bars.last else { return "<p>no trades of this code</p>" }
         let (width, height, left) = (820.0, 360.0, 70.0)
-        let prices = self.bars.flatMap { [$0.low, $0.high] } + self.fills.map { Int64($0.price) }
+        let prices = self.bars.flatMap { [Int64($0.low), Int64($0.high)] } + self.fills.map { Int64($0.price) }
         let (low, high) = (Double(prices.min()!), Double(max(prices.max()!, prices.min()! + 1)))
-        let minutes = Double(max(1, lastBar.minute - first.minute + 1))
+        let minutes = Double(max(1, Self.minute(lastBar) - Self.minute(first) + 1))
         let slot = (width - left - 10) / minutes
-        func x(_ minute: Double) -> Double { left + (minute - Double(first.minute)) * slot + slot / 2 }
+        func x(_ minute: Double) -> Double { left + (minute - Double(Self.minute(first))) * slot + slot / 2 }
         func y(_ price: Double) -> Double { height - 20 - (price - low) / (high - low) * (height - 40) }
         var svg = ##"<svg width="\##(Int(width))" height="\##(Int(height))" viewBox="0 0 \##(Int(width)) \##(Int(height))">"##
         for price in [low, (low + high) / 2, high] {
@@ -82,7 +106,7 @@ struct BenchPage {
         }
         for bar in self.bars {
             let colour = bar.close >= bar.open ? "#d62728" : "#1f77b4"
-            let cx = x(Double(bar.minute))
+            let cx = x(Double(Self.minute(bar)))
             let top = y(Double(max(bar.open, bar.close)))
             let body = max(1, y(Double(min(bar.open, bar.close))) - top)
             svg += ##"<line x1="\##(cx)" y1="\##(y(Double(bar.high)))" x2="\##(cx)" y2="\##(y(Double(bar.low)))" stroke="\##(colour)"/>"##
@@ -98,15 +122,36 @@ struct BenchPage {
             svg += ##"<polygon points="\##(shape)" fill="\##(colour)" stroke="#000" stroke-width="0.5">"##
                 + "<title>\(fill.side) \(fill.quantity) @ \(fill.price)</title></polygon>"
         }
-        let start = KST.text(time: KST.time(epochSeconds: first.minute * 60))
-        let end = KST.text(time: KST.time(epochSeconds: lastBar.minute * 60))
+        let start = KST.text(time: KST.time(epochSeconds: Self.minute(first) * 60))
+        let end = KST.text(time: KST.time(epochSeconds: Self.minute(lastBar) * 60))
         svg += ##"<text x="\##(left)" y="\##(height - 4)" font-size="11">\##(start) KST</text>"##
         svg += ##"<text x="\##(width - 90)" y="\##(height - 4)" font-size="11">\##(end) KST</text>"##
         return svg + "</svg>"
     }
 
+    private static func minute(_ bar: Candle) -> Int64 { Int64(bar.start) / 60 }
+
     private static func escaped(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
+
+/// The ticks of one code, and the bars the builder closes.
+private struct OneCode: FeedSink {
+    let code: SymbolCode
+    var ticks: [Tick] = []
+    var bars = Closed()
+
+    mutating func trade(_ trade: Trade) {
+        if trade.code == self.code { self.ticks.append(Tick(trade, symbol: 0)) }
+    }
+
+    mutating func book(_ book: Book) {}
+    mutating func notice(_ notice: Notice) {}
+
+    struct Closed: CandleSink {
+        var candles: [Candle] = []
+        mutating func candle(_ candle: Candle, symbol: SymbolIndex) { self.candles.append(candle) }
     }
 }

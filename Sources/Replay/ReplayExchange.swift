@@ -1,6 +1,6 @@
-import Candles
 import Feed
 import Orders
+import Pipeline
 import TickCore
 
 /// Latencies of the simulated order path, in replay-time nanoseconds (the capture's receive-time axis).

@@ -1,8 +1,6 @@
-import Candles
 import Feed
-import Journal
 import Orders
-import Ring
+public import Pipeline
 public import TickCore
 
 /// How a replay runs: the codes and strategy settings of `paper`, the market speed the capture was recorded at,
@@ -23,15 +21,17 @@ public struct ReplaySettings: Sendable {
     public init(codes: [SymbolCode]) { self.codes = codes }
 }
 
-/// Replays recorded WebSocket messages through the live market path (feed router, candle stage, strategy stage with
-/// `ScalpingStrategy`, `RiskGate`, the order state machine and positions), inline on the caller's thread, on replay
+/// Replays recorded WebSocket messages through the live market path (the pipeline's feed router and market stage:
+/// bars, `ScalpingStrategy`, `RiskGate`, the order book and positions), inline on the caller's thread, on replay
 /// time, with a `ReplayExchange` in place of KIS. Deterministic: the same messages and settings give the same
 /// `ReplaySummary`.
 ///
 /// Not thread-safe: one thread feeds it, start to `finish`.
 public final class ReplayEngine {
-    private let harness: PipelineHarness
-    private let time = ReplayTime()
+    private let pipeline: Pipeline<ReplayTime>
+    private var stage: MarketStage<ReplayTime>
+    private var feeder: MessageFeeder
+    private let time: ReplayTime
     private let settings: ReplaySettings
     private var tap: ExchangeTap
     private var collector = ReplayCollector()
@@ -42,9 +42,9 @@ public final class ReplayEngine {
     private var messages = 0
     private var disconnects = 0
 
-    /// - Throws: `EngineError.settings` for a bad strategy setting, a market speed or step that is not positive,
+    /// - Throws: `PipelineError.settings` for a bad strategy setting, a market speed or step that is not positive,
     ///   or a negative latency.
-    public init(settings: ReplaySettings) throws(EngineError) {
+    public init(settings: ReplaySettings) throws(PipelineError) {
         guard settings.step > 0, settings.marketSpeed > 0 else {
             throw .settings(path: "the replay", reason: "the market speed and the step must be positive")
         }
@@ -52,16 +52,25 @@ public final class ReplayEngine {
             throw .settings(path: "the replay", reason: "latencies cannot be negative")
         }
         self.settings = settings
-        self.harness = try PipelineHarness(
-            codes: settings.codes, parameters: settings.parameters, settingsPath: settings.settingsPath,
-            speed: settings.marketSpeed)
-        self.harness.answersOrders = false
-        self.harness.startInline(buyingPower: settings.buyingPower, time: self.time)
-        self.tap = ExchangeTap(exchange: ReplayExchange(symbols: self.harness.symbols, latency: settings.latency))
+        let time = ReplayTime()
+        var pipelineSettings = PipelineSettings(codes: settings.codes)
+        pipelineSettings.parameters = settings.parameters
+        pipelineSettings.settingsPath = settings.settingsPath
+        pipelineSettings.speed = settings.marketSpeed
+        let pipeline = try Pipeline(settings: pipelineSettings, clock: time)
+        self.time = time
+        self.pipeline = pipeline
+        self.stage = pipeline.stage(opening: .empty(buyingPower: settings.buyingPower))
+        do {
+            self.feeder = try MessageFeeder(router: pipeline.router())
+        } catch {
+            throw .settings(path: "the replay", reason: "no notice cipher: \(error)")
+        }
+        self.tap = ExchangeTap(exchange: ReplayExchange(symbols: pipeline.symbols, latency: settings.latency))
     }
 
     /// Replay time reached: the receive time of the last message fed.
-    public var now: Int64 { self.time.now }
+    public var now: Int64 { self.time.now() }
 
     /// Replays one complete WebSocket message (its payload) received at `localNs`. The payload may be changed in
     /// place (notices are decrypted there).
@@ -74,8 +83,8 @@ public final class ReplayEngine {
             return
         }
         self.time.advance(to: localNs)
-        self.tap.now = self.time.now
-        self.harness.decode(payload, localTs: localNs, tap: &self.tap)
+        self.tap.now = self.time.now()
+        self.feeder.feed(payload, localTs: localNs, tap: &self.tap)
         self.poll()
     }
 
@@ -84,22 +93,19 @@ public final class ReplayEngine {
     public func disconnected(localNs: Int64) {
         self.advance(to: localNs)
         self.disconnects += 1
-        for symbol in self.harness.symbols.indices {
-            self.harness.feedRings.records.push(.gap(symbol: symbol))
-        }
+        self.feeder.router.markGapEverywhere()
         self.poll()
     }
 
     /// Lets every answer in flight arrive, stops the stages and sums up.
     public func finish() -> ReplaySummary {
         while let due = self.tap.exchange.nextDue { self.advance(to: due) }
-        let positions = self.harness.inlinePositions()
-        _ = self.harness.stop()
+        self.stage.finish()
         self.collect()
         return self.collector.summary(
-            settings: self.settings, positions: positions,
+            settings: self.settings, positions: self.stage.broker.positions.all,
             counts: ReplaySummary.Counts(
-                messages: self.messages, records: self.harness.records, malformed: self.harness.malformed,
+                messages: self.messages, records: self.feeder.records, malformed: self.feeder.malformed,
                 skippedNotices: self.skippedNotices, disconnects: self.disconnects,
                 restingAtEnd: self.tap.exchange.restingCount))
     }
@@ -117,8 +123,8 @@ public final class ReplayEngine {
             self.polled = max(self.polled, next)
             while let (at, output) = self.tap.exchange.next(dueBy: next) {
                 switch output {
-                case .event(let event): self.harness.rings.orderEvents.push(OrderEventSlot(event: event, at: at))
-                case .notice(let notice): self.harness.feedRings.notices.push(notice)
+                case .event(let event): self.pipeline.orders.report(OrderEventSlot(event, at: at))
+                case .notice(let notice): self.feeder.router.notice(notice)
                 case .arrive(let dispatch):
                     self.tap.now = at
                     self.tap.exchange.arrive(dispatch, at: at)
@@ -128,13 +134,15 @@ public final class ReplayEngine {
         }
     }
 
-    /// Runs the stages until idle, sends what the strategy ordered to the exchange, and collects the journal rows.
+    /// Runs the stage until idle, sends what the strategy ordered to the exchange, and collects the journal rows.
     private func poll() {
-        self.polled = max(self.polled, self.time.now)
+        self.polled = max(self.polled, self.time.now())
+        self.pipeline.orders.publishReports()
+        self.feeder.router.endOfBatch()
         while true {
-            self.harness.endOfBatch()
-            let now = self.time.now
-            let sent = self.harness.rings.dispatch.drain(max: 256) { slot in
+            while self.stage.poll() > 0 {}
+            let now = self.time.now()
+            let sent = self.pipeline.orders.takeOrders(max: 256) { slot in
                 self.tap.exchange.send(slot.dispatch, at: now)
             }
             self.collect()
@@ -143,7 +151,7 @@ public final class ReplayEngine {
     }
 
     private func collect() {
-        while self.harness.rings.journal.ring.drain(max: 256, { event in self.collector.record(event) }) > 0 {}
+        while self.pipeline.orders.takeJournal(max: 256, { event in self.collector.record(event) }) > 0 {}
     }
 
     /// `1|H0STCNI0|…` or `1|H0STCNI9|…`: an encrypted order notice.

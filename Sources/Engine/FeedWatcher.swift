@@ -1,0 +1,54 @@
+import KIS
+import Pipeline
+import Synchronization
+
+/// What the feed thread learns besides records, for the engine's status and the housekeeper: reconnects, refusals,
+/// how many codes KIS acknowledged.
+final class FeedNews: Sendable {
+    /// Set by the feed thread after a reconnect re-registered the notices: some may have been missed.
+    let noticesMayHaveBeenMissed = Atomic<Bool>(false)
+    /// Codes whose trade registration KIS acknowledged.
+    let subscribedCodes = Atomic<Int>(0)
+    /// The session's rare events, for the status notes; written by the feed thread, read by the control thread.
+    let notes = Mutex<[String]>([])
+
+    func note(_ text: String) {
+        self.notes.withLock { notes in
+            notes.append(text)
+            if notes.count > 5 { notes.removeFirst(notes.count - 5) }
+        }
+    }
+}
+
+/// The feed thread's observer: gap marks into the pipeline (between the last print before a reconnect and the first
+/// after it), reconnects and refusals into the notes.
+struct FeedWatcher: WebSocketObserver {
+    var router: FeedRouter
+    let news: FeedNews
+
+    mutating func event(_ event: WebSocketEvent) {
+        switch event {
+        case .gap(let code):
+            self.router.markGap(code)
+        case .noticesMayHaveBeenMissed:
+            self.news.noticesMayHaveBeenMissed.store(true, ordering: .releasing)
+        case .subscribed(let subscription) where subscription.tr == .h0stcnt0:
+            self.news.subscribedCodes.add(1, ordering: .relaxed)
+        case .unsubscribed(let subscription) where subscription.tr == .h0stcnt0:
+            self.news.subscribedCodes.subtract(1, ordering: .relaxed)
+        case .disconnected(.stopped):
+            break
+        case .disconnected(let reason):
+            self.news.subscribedCodes.store(0, ordering: .relaxed)
+            self.news.note("feed disconnected: \(reason)")
+        case .subscribeFailed(let subscription, let error):
+            self.news.note("\(subscription): \(error)")
+        case .serverError(let code, let message):
+            self.news.note("KIS \(code): \(message)")
+        case .approvalKeyUnavailable(let error):
+            self.news.note("approval key: \(error)")
+        default:
+            break
+        }
+    }
+}

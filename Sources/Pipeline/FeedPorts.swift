@@ -1,0 +1,106 @@
+public import Feed
+public import Ring
+public import Synchronization
+public import TickCore
+
+/// What the feed thread hands the market stage through the trade ring, in arrival order. A gap mark travels with
+/// the ticks, so it sits exactly between the last print before a reconnect and the first one after it.
+@usableFromInline
+enum FeedRecord: BitwiseCopyable {
+    case tick(Tick)
+    /// The code's stream came back after a reconnect; what was missed is gone.
+    case gap(SymbolIndex)
+}
+
+/// The rings and table the feed thread writes and the market stage reads.
+public final class FeedPorts: Sendable {
+    /// Ticks and gap marks. Never blocks, never drops (overflow queue; `lost` only past it).
+    @usableFromInline let records: SpillingProducer<FeedRecord>
+    /// Books, latest per code: a book not yet read when the next one comes is replaced (counted), never queued, so
+    /// a book costs the market stage one copy out of the table however many came.
+    @usableFromInline let books: ConflatingTable<Book>
+    /// Decoded order and fill notices, for the broker. Never blocks, never drops.
+    @usableFromInline let notices: SpillingProducer<Notice>
+    /// The market stage's wake-up, rung once per batch.
+    @usableFromInline let doorbell: Doorbell
+    /// Records of codes outside the symbol table (another program's registration on a shared session), skipped.
+    @usableFromInline let foreignCount = Atomic<Int>(0)
+
+    init(symbols: Int, capacity: Int, doorbell: Doorbell) {
+        self.records = SpillingProducer(ring: SPSCRing(capacity: capacity))
+        self.books = ConflatingTable(capacity: symbols)
+        self.notices = SpillingProducer(ring: SPSCRing(capacity: 1_024), overflowCapacity: 1 << 12)
+        self.doorbell = doorbell
+    }
+
+    /// Books replaced before the market stage read them.
+    public var booksConflated: Int { self.books.conflated }
+    /// Ticks and notices that waited in an overflow queue (delayed, not lost), and those lost past it.
+    public var spilled: Int { self.records.spilled + self.notices.spilled }
+    public var lost: Int { self.records.lost + self.notices.lost }
+    public var foreign: Int { self.foreignCount.load(ordering: .relaxed) }
+    /// Whether the market stage has taken everything published so far (books included).
+    public var isDrained: Bool {
+        self.records.backlog == 0 && self.records.ring.approximateCount == 0
+            && self.notices.backlog == 0 && self.notices.ring.approximateCount == 0
+            && self.books.written == self.books.delivered + self.books.conflated
+    }
+}
+
+/// The feed thread's sink: looks each record's code up once, stages it for the market stage, and at the end of each
+/// socket read (or capture message) publishes the batch with one store per ring and rings the market stage's
+/// doorbell once.
+///
+/// - Complexity: per record, O(codes) for the lookup (a few integer compares) and O(1) for the ring; no allocation.
+public struct FeedRouter: FeedSink, Sendable {
+    public let symbols: SymbolTable
+    @usableFromInline let ports: FeedPorts
+
+    init(symbols: SymbolTable, ports: FeedPorts) {
+        self.symbols = symbols
+        self.ports = ports
+    }
+
+    @inlinable
+    public mutating func trade(_ trade: Trade) {
+        guard let symbol = self.symbols.index(of: trade.code) else {
+            self.ports.foreignCount.add(1, ordering: .relaxed)
+            return
+        }
+        self.ports.records.stage(.tick(Tick(trade, symbol: symbol)))
+    }
+
+    @inlinable
+    public mutating func book(_ book: Book) {
+        guard let symbol = self.symbols.index(of: book.code) else {
+            self.ports.foreignCount.add(1, ordering: .relaxed)
+            return
+        }
+        self.ports.books.write(book, at: symbol.offset)
+    }
+
+    @inlinable
+    public mutating func notice(_ notice: Notice) {
+        self.ports.notices.stage(notice)
+    }
+
+    /// Publishes what was staged (and whatever waited in an overflow queue, once the consumer made room) and wakes
+    /// the market stage if it sleeps.
+    @inlinable
+    public mutating func endOfBatch() {
+        self.ports.records.publish()
+        self.ports.notices.publish()
+        self.ports.doorbell.ring()
+    }
+
+    /// The stream of `code` came back after a reconnect: its bars in progress close flagged `gap`. Staged like a
+    /// record; the next `endOfBatch` publishes it. Codes outside the table are ignored.
+    public mutating func markGap(_ code: SymbolCode) {
+        if let symbol = self.symbols.index(of: code) { self.ports.records.stage(.gap(symbol)) }
+    }
+
+    /// Every code's stream was cut (a recorded disconnect, replayed).
+    public mutating func markGapEverywhere() {
+        for symbol in self.symbols.indices { self.ports.records.stage(.gap(symbol)) }
+    }
+}

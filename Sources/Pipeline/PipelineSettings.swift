@@ -1,0 +1,103 @@
+public import Orders
+public import Ring
+import Risk
+import Strategy
+public import TickCore
+
+/// What a pipeline is built from: the codes, the strategy's and risk's parameters, and the market's speed.
+public struct PipelineSettings: Sendable {
+    /// The codes the pipeline trades: its symbol table (at most `SymbolTable.capacity`).
+    public var codes: [SymbolCode]
+    /// Strategy and risk parameters (`ScalpingParameters.Key`, `RiskLimits.keys`), as read from `settingsPath`.
+    public var parameters: [String: String] = [:]
+    /// Where `parameters` came from, for error messages.
+    public var settingsPath = "the settings"
+    /// Market seconds per wall (or replay) second: 1 live and against KIS's own recordings, more against an
+    /// accelerated simulator.
+    public var speed: Double = 1
+    /// Trade ring slots, a power of two.
+    public var ringCapacity = 1 << 14
+
+    public init(codes: [SymbolCode]) {
+        self.codes = codes
+    }
+
+    /// Every key a settings file may hold.
+    public static var knownKeys: Set<String> {
+        Set(ScalpingParameters.Key.allCases.map(\.rawValue)).union(RiskLimits.keys)
+    }
+
+    /// The bar lengths the market stage builds, seconds; a strategy's entry interval must be one of them.
+    public static let candleIntervals = [60, 300]
+
+    /// `parameters` read into the strategy's and risk's own types, each taking its own keys.
+    func strategyAndRisk() throws(PipelineError) -> (ScalpingParameters, RiskLimits) {
+        let strategyKeys = Set(ScalpingParameters.Key.allCases.map(\.rawValue))
+        let read: (ScalpingParameters, RiskLimits)
+        do {
+            read = (
+                try ScalpingParameters(self.parameters.filter { strategyKeys.contains($0.key) }),
+                try RiskLimits(parameters: self.parameters.filter { !strategyKeys.contains($0.key) })
+            )
+        } catch {
+            throw .settings(path: self.settingsPath, reason: "\(error)")
+        }
+        // A breakout level comes only from bars the market stage builds; any other length would never trade.
+        guard Self.candleIntervals.contains(Int(read.0.entryIntervalSeconds)) else {
+            throw .settings(
+                path: self.settingsPath,
+                reason: "\(ScalpingParameters.Key.entryIntervalSeconds.rawValue) must be one of the candle intervals "
+                    + Self.candleIntervals.map(String.init).joined(separator: ", "))
+        }
+        return read
+    }
+}
+
+/// Where a pipeline's day starts: what the journal and the broker said, or nothing for a replay or a benchmark.
+public struct PipelineOpening: ~Copyable {
+    /// Orders of the day so far (terminal ones too, so late notices find theirs).
+    public var book: OrderBook
+    public var positions: Positions
+    /// The first id not yet used.
+    public var nextOrderID: OrderID
+    /// KIS's buying power (`inquire-psbl-order`), KRW.
+    public var buyingPower: Int64
+    /// The session's second of the day (KST) to start the risk board's phase at; nil lets the first print set it
+    /// (an accelerated simulator's time of day is not the wall's).
+    public var secondOfDay: Int64?
+    /// The account (8 + 2 digits) whose notices are ours.
+    public var account: UInt64
+
+    public init(
+        book: consuming OrderBook, positions: consuming Positions, nextOrderID: OrderID, buyingPower: Int64,
+        secondOfDay: Int64? = nil, account: UInt64 = 0
+    ) {
+        self.book = book
+        self.positions = positions
+        self.nextOrderID = nextOrderID
+        self.buyingPower = buyingPower
+        self.secondOfDay = secondOfDay
+        self.account = account
+    }
+
+    /// A day with no orders yet: replay, the benchmark.
+    public static func empty(buyingPower: Int64) -> PipelineOpening {
+        PipelineOpening(
+            book: OrderBook(capacity: 4_096), positions: Positions(capacity: 64), nextOrderID: OrderID(rawValue: 1),
+            buyingPower: buyingPower)
+    }
+}
+
+/// Why a pipeline could not be built or started.
+public enum PipelineError: Error, CustomStringConvertible, Equatable {
+    /// A bad setting: where it came from, and what is wrong with it.
+    case settings(path: String, reason: String)
+    case thread(StageThreadError)
+
+    public var description: String {
+        switch self {
+        case .settings(let path, let reason): "\(path): \(reason)"
+        case .thread(let error): "cannot start a stage thread: \(error)"
+        }
+    }
+}
