@@ -207,7 +207,7 @@ public final class Simulator: Sendable {
     /// - `POST /sim/advance {"seconds": 1.5}`: move a manual clock.
     /// - `POST /sim/fault {"fault": name, …}`: arm a fault; names are `drop_mid_frame`, `malformed_frame`,
     ///   `silence` (`enabled`), `expire_token`, `rate_limit` (`count`), `order_delay` (`seconds`), `order_timeout`
-    ///   (`count`), `schema_drift` (`fields`), `duplicate_notice` (`enabled`) and `clear`.
+    ///   (`count`), `schema_drift` (`fields`), `duplicate_notice` (`enabled`), `server_error` (`count`) and `clear`.
     /// - `GET /sim/state`: market time, phase and sessions.
     private func control(_ request: RESTRequest) -> RESTReply {
         let body = JSON(parsing: request.body) ?? .object([])
@@ -242,12 +242,14 @@ public final class Simulator: Sendable {
                 case "order_timeout": state.pendingOrderTimeouts = Int(number("count") ?? 1)
                 case "schema_drift": state.faults.extraFields = Int(number("fields") ?? 1)
                 case "duplicate_notice": state.faults.duplicateNotices = enabled
+                case "server_error": state.pendingServerErrors = Int(number("count") ?? 1)
                 case "clear":
                     state.faults = FaultSettings()
                     state.dropNextFrame = false
                     state.malformNextFrame = false
                     state.pendingOrderTimeouts = 0
                     state.auth.forcedRateLimits = 0
+                    state.pendingServerErrors = 0
                 default: return false
                 }
                 return true

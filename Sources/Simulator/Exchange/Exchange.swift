@@ -26,6 +26,8 @@ struct ExchangeState {
     var dropNextFrame = false
     var malformNextFrame = false
     var pendingOrderTimeouts = 0
+    /// Queries still to answer with a server error (the `server_error` fault).
+    var pendingServerErrors = 0
     var auth: AuthState
     var sessions = SessionRegistry()
     /// Requests that reached an endpoint's handler, per tr_id (what a client spent of its rate limit).
