@@ -183,12 +183,16 @@ public final class Simulator: Sendable {
                 raw: raw, now: state.wallMicros
             )
             state.sessions.add(session)
+            state.sessionLog.opened(session, at: state.wallMicros)
             return session
         }
     }
 
     func unregister(_ session: Session) {
-        self.state.withLock { $0.sessions.remove(session) }
+        self.state.withLock { state in
+            state.sessions.remove(session)
+            state.sessionLog.closed(session, at: state.wallMicros)
+        }
     }
 
     func receive(_ text: [UInt8], from session: Session) {
@@ -209,6 +213,7 @@ public final class Simulator: Sendable {
     ///   `silence` (`enabled`), `expire_token`, `rate_limit` (`count`), `order_delay` (`seconds`), `order_timeout`
     ///   (`count`), `schema_drift` (`fields`), `duplicate_notice` (`enabled`), `server_error` (`count`) and `clear`.
     /// - `GET /sim/state`: market time, phase and sessions.
+    /// - `GET /sim/ledger`: every order, holding and session the exchange knows (`ExchangeState.ledger`).
     private func control(_ request: RESTRequest) -> RESTReply {
         let body = JSON(parsing: request.body) ?? .object([])
         let number: (String) -> Double? = { name in
@@ -230,6 +235,9 @@ public final class Simulator: Sendable {
             return self.stateReply()
         case ("GET", "/sim/state"):
             return self.stateReply()
+        case ("GET", "/sim/ledger"):
+            let body = self.state.withLock { state in state.ledger(sessions: state.sessions.all) }
+            return RESTReply(status: 200, body: body.bytes)
         case ("POST", "/sim/fault"):
             let applied: Bool = self.state.withLock { state in
                 switch body["fault"]?.text {
