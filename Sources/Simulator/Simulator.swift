@@ -82,10 +82,15 @@ public final class Simulator: Sendable {
             let task = Task.detached { [self] in
                 let startWall = MonotonicClock().now() / 1_000
                 let startMarket = self.state.withLock { $0.now }
+                // Market time jumped over closed hours (`SimConfig.skipsClosedHours`).
+                var skipped: Int64 = 0
                 while !Task.isCancelled {
                     let elapsed = Double(MonotonicClock().now() / 1_000 - startWall) * speed
                     self.state.withLock { state in
-                        state.advanceMarket(to: startMarket + Int64(elapsed))
+                        let target = startMarket + Int64(elapsed) + skipped
+                        let jump = state.closedHoursBefore(target)
+                        skipped += jump
+                        state.advanceMarket(to: target + jump)
                         state.keepAlive()
                     }
                     try? await Task.sleep(for: .milliseconds(10))
