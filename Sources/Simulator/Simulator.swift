@@ -82,10 +82,15 @@ public final class Simulator: Sendable {
             let task = Task.detached { [self] in
                 let startWall = MonotonicClock().now() / 1_000
                 let startMarket = self.state.withLock { $0.now }
+                // Market time jumped over closed hours (`SimConfig.skipsClosedHours`).
+                var skipped: Int64 = 0
                 while !Task.isCancelled {
                     let elapsed = Double(MonotonicClock().now() / 1_000 - startWall) * speed
                     self.state.withLock { state in
-                        state.advanceMarket(to: startMarket + Int64(elapsed))
+                        let target = startMarket + Int64(elapsed) + skipped
+                        let jump = state.closedHoursBefore(target)
+                        skipped += jump
+                        state.advanceMarket(to: target + jump)
                         state.keepAlive()
                     }
                     try? await Task.sleep(for: .milliseconds(10))
@@ -183,12 +188,16 @@ public final class Simulator: Sendable {
                 raw: raw, now: state.wallMicros
             )
             state.sessions.add(session)
+            state.sessionLog.opened(session, at: state.wallMicros)
             return session
         }
     }
 
     func unregister(_ session: Session) {
-        self.state.withLock { $0.sessions.remove(session) }
+        self.state.withLock { state in
+            state.sessions.remove(session)
+            state.sessionLog.closed(session, at: state.wallMicros)
+        }
     }
 
     func receive(_ text: [UInt8], from session: Session) {
@@ -207,8 +216,9 @@ public final class Simulator: Sendable {
     /// - `POST /sim/advance {"seconds": 1.5}`: move a manual clock.
     /// - `POST /sim/fault {"fault": name, …}`: arm a fault; names are `drop_mid_frame`, `malformed_frame`,
     ///   `silence` (`enabled`), `expire_token`, `rate_limit` (`count`), `order_delay` (`seconds`), `order_timeout`
-    ///   (`count`), `schema_drift` (`fields`), `duplicate_notice` (`enabled`) and `clear`.
+    ///   (`count`), `schema_drift` (`fields`), `duplicate_notice` (`enabled`), `server_error` (`count`) and `clear`.
     /// - `GET /sim/state`: market time, phase and sessions.
+    /// - `GET /sim/ledger`: every order, holding and session the exchange knows (`ExchangeState.ledger`).
     private func control(_ request: RESTRequest) -> RESTReply {
         let body = JSON(parsing: request.body) ?? .object([])
         let number: (String) -> Double? = { name in
@@ -230,6 +240,9 @@ public final class Simulator: Sendable {
             return self.stateReply()
         case ("GET", "/sim/state"):
             return self.stateReply()
+        case ("GET", "/sim/ledger"):
+            let body = self.state.withLock { state in state.ledger(sessions: state.sessions.all) }
+            return RESTReply(status: 200, body: body.bytes)
         case ("POST", "/sim/fault"):
             let applied: Bool = self.state.withLock { state in
                 switch body["fault"]?.text {
@@ -242,12 +255,14 @@ public final class Simulator: Sendable {
                 case "order_timeout": state.pendingOrderTimeouts = Int(number("count") ?? 1)
                 case "schema_drift": state.faults.extraFields = Int(number("fields") ?? 1)
                 case "duplicate_notice": state.faults.duplicateNotices = enabled
+                case "server_error": state.pendingServerErrors = Int(number("count") ?? 1)
                 case "clear":
                     state.faults = FaultSettings()
                     state.dropNextFrame = false
                     state.malformNextFrame = false
                     state.pendingOrderTimeouts = 0
                     state.auth.forcedRateLimits = 0
+                    state.pendingServerErrors = 0
                 default: return false
                 }
                 return true

@@ -26,6 +26,8 @@ struct Sim: AsyncParsableCommand {
     @Option(help: "With --paper: WebSocket port of the real environment.") var realWsPort = 0
     @Option(help: "First trading day, YYYYMMDD (default: today in KST).") var date: UInt32?
     @Option(help: "Market time of day to start at, HHMMSS (KST).") var start: UInt32 = 90_000
+    @Flag(help: "Jump from each close to the next pre-open instead of running through the night.")
+    var skipClosedHours = false
     @Option(help: "Seconds of silence after which a session gets a PINGPONG.") var pingInterval = 10.0
     @Option(help: "Fault: extra fields appended to every record (schema drift).") var schemaDrift = 0
     @Flag(help: "Fault: send every order notice twice.") var duplicateNotices = false
@@ -53,6 +55,7 @@ struct Sim: AsyncParsableCommand {
         config.clock = self.speed == "max" ? .maximum : .realtime(speed: Double(self.speed)!)
         config.date = self.date
         config.startTime = self.start
+        config.skipsClosedHours = self.skipClosedHours
         config.pingInterval = self.pingInterval
         config.faults.extraFields = self.schemaDrift
         config.faults.duplicateNotices = self.duplicateNotices

@@ -176,6 +176,36 @@ import TickCore
         #expect(machine.state == .connected(since: Self.second))
     }
 
+    /// `scripts/chaos` found this: the simulator's `silence` fault dropped two acks while the connection stayed up,
+    /// and the engine counted 18 of its 20 codes for the rest of the session. A request unanswered for
+    /// `answerTimeout` is sent again, and the server's OPSP0002 for the repeat confirms it.
+    @Test func anUnansweredSubscribeIsSentAgainAndTheRepeatsAnswerConfirmsIt() throws {
+        var machine = Self.machine()
+        try machine.subscribe(Self.trades)
+        _ = machine.start(now: 0)
+        _ = machine.approvalKeyReceived(Self.key, now: 0)
+        #expect(machine.connected(now: Self.second) == [.report(.connected), Self.subscribe(Self.trades)])
+        #expect(machine.deadline == 6 * Self.second)
+        #expect(machine.tick(now: 6 * Self.second - 1, lastReceived: Self.second) == [])
+        #expect(machine.tick(now: 6 * Self.second, lastReceived: Self.second) == [Self.subscribe(Self.trades)])
+        let already = try Self.ack(Self.trades, code: "OPSP0002", text: "ALREADY IN SUBSCRIBE")
+        #expect(machine.control(already, now: 6 * Self.second) == [.report(.subscribed(Self.trades))])
+        // The first answer arriving late changes nothing, and nothing is in flight to time out.
+        #expect(machine.control(try Self.subscribed(Self.trades), now: 7 * Self.second) == [])
+        #expect(machine.deadline == 17 * Self.second)
+    }
+
+    @Test func anUnansweredReleaseIsSentAgainAndItsAnswerReleases() throws {
+        var machine = try Self.streaming([Self.trades])
+        machine.unsubscribe(Self.trades)
+        #expect(machine.tick(now: 2 * Self.second, lastReceived: Self.second) == [Self.unsubscribe(Self.trades)])
+        #expect(machine.tick(now: 7 * Self.second, lastReceived: Self.second) == [Self.unsubscribe(Self.trades)])
+        // OPSP0003: the first release had been done.
+        let notHeld = try Self.ack(Self.trades, rt: "1", code: "OPSP0003", text: "UNSUBSCRIBE ERROR(not found!)")
+        #expect(machine.control(notHeld, now: 7 * Self.second) == [.report(.unsubscribed(Self.trades))])
+        #expect(machine.tick(now: 12 * Self.second, lastReceived: 7 * Self.second) == [])
+    }
+
     // MARK: Session-level answers
 
     @Test func invalidApprovalDropsTheKeyAndReconnectsWithAFreshOne() throws {
@@ -321,7 +351,8 @@ import TickCore
         #expect(machine.deadline == Self.second + 100 * Self.ms)
         #expect(machine.tick(now: Self.second + 100 * Self.ms - 1, lastReceived: 0) == [])
         #expect(machine.tick(now: Self.second + 100 * Self.ms, lastReceived: 0) == [Self.subscribe(Self.hynix)])
-        #expect(machine.deadline == 11 * Self.second)
+        // Nothing left to send: the next deadline is the first request's answer timeout, before the watchdog's.
+        #expect(machine.deadline == 6 * Self.second)
     }
 
     @Test func stopClosesAnOpenConnectionAndStaysStopped() throws {

@@ -138,6 +138,28 @@ import Wire
         await client.close()
     }
 
+    @Test func serverErrorFailsQueriesButNotOrders() async throws {
+        let h = try await Harness()
+        defer { Task { await h.stop() } }
+        let token = try await h.token()
+        try await h.fault(#"{"fault":"server_error","count":2}"#)
+        let order = try await h.order(token: token, quantity: 1, price: 60_000)
+        #expect(order.status == 200 && order.object["rt_cd"] as? String == "0")
+        var statuses: [Int] = []
+        var envelopes: [Bool] = []
+        for _ in 0..<3 {
+            let path = "\(Harness.pricePath)?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930"
+            let answer = try await h.get(path, token: token, tr: "FHKST01010100")
+            statuses.append(answer.status)
+            envelopes.append(answer.object["rt_cd"] != nil)
+        }
+        #expect(statuses == [500, 500, 200])
+        // A proxy's page, not a KIS envelope: the client must not take it for an answer.
+        #expect(envelopes == [false, false, true])
+        // The failed queries never reached an endpoint, so they spent nothing of the rate budget.
+        #expect(h.simulator.answeredCount(trID: "FHKST01010100") == 1)
+    }
+
     @Test func unknownFaultIsRefused() async throws {
         let h = try await Harness()
         defer { Task { await h.stop() } }

@@ -44,6 +44,11 @@ public final class WebSocketSession: Sendable {
         /// The pause between subscription requests: the official client sleeps 100 ms after each
         /// (docs/kis-protocol.md §5.2).
         public var subscribeGap: Duration = .milliseconds(100)
+        /// How long a subscribe or release waits for its answer before it is sent again. A server that processed the
+        /// request and lost the answer (acks dropped while it was silent) answers the repeat OPSP0002 or OPSP0003;
+        /// without the repeat the registration would stay in flight for the connection's life, its code never
+        /// counted as streaming and, once released by the owner, never released at the server.
+        public var answerTimeout: Duration = .seconds(5)
         /// Registrations per session: KIS allows 41 (docs/kis-protocol.md §5.7); lower it to keep room for another
         /// user of the session.
         public var registrationLimit = 41
@@ -83,7 +88,8 @@ public final class WebSocketSession: Sendable {
             silenceTimeout: Self.nanoseconds(configuration.silenceTimeout),
             subscribeGap: Self.nanoseconds(configuration.subscribeGap),
             healthyAfter: Self.nanoseconds(configuration.healthyAfter),
-            registrationLimit: configuration.registrationLimit
+            registrationLimit: configuration.registrationLimit,
+            answerTimeout: Self.nanoseconds(configuration.answerTimeout)
         )
         self.machine = Mutex(WebSocketStateMachine(settings: settings, backoff: backoff))
     }

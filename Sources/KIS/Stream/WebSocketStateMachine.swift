@@ -15,7 +15,9 @@ import TickCore
 /// Each registration is a (TR, key) pair with what the owner wants (`wanted`) and what the server holds on the
 /// current connection (`server`). While connected, `pump` sends whatever closes the difference, one request per
 /// `subscribeGap`: releases first, since they free budget, then notice TRs, then the rest in the order asked.
-/// A new connection starts with `server = .absent` for all, so everything wanted is sent again.
+/// A new connection starts with `server = .absent` for all, so everything wanted is sent again. A request left
+/// unanswered for `answerTimeout` goes back to where it was asked from and is sent again: KIS answers a repeated
+/// subscribe OPSP0002 and a repeated release OPSP0003 when it had done what was asked.
 ///
 /// Times are monotonic nanoseconds supplied by the caller.
 struct WebSocketStateMachine {
@@ -25,6 +27,8 @@ struct WebSocketStateMachine {
         /// A connection that lasted this long resets the backoff when it ends.
         var healthyAfter: UInt64
         var registrationLimit: Int
+        /// How long a subscribe or release waits for its answer before it is sent again.
+        var answerTimeout: UInt64 = 5_000_000_000
     }
 
     enum State: Equatable {
@@ -55,6 +59,8 @@ struct WebSocketStateMachine {
         var subscription: Subscription
         var wanted: Bool
         var server: ServerState
+        /// When the request in flight (`subscribing`, `unsubscribing`) went out.
+        var sentAt: UInt64 = 0
     }
 
     private enum ServerState {
@@ -153,6 +159,7 @@ struct WebSocketStateMachine {
             if now >= Self.after(max(since, self.lastReceived), self.settings.silenceTimeout) {
                 return self.drop(.silence, now: now)
             }
+            self.askAgainUnanswered(now: now)
             return self.pump(now: now)
         default:
             return []
@@ -166,7 +173,11 @@ struct WebSocketStateMachine {
             return until
         case .connected(let since):
             let silent = Self.after(max(since, self.lastReceived), self.settings.silenceTimeout)
-            return self.nextRequest() == nil ? silent : min(silent, self.nextSendAt)
+            var next = self.nextRequest() == nil ? silent : min(silent, self.nextSendAt)
+            for entry in self.entries where entry.server == .subscribing || entry.server == .unsubscribing {
+                next = min(next, Self.after(entry.sentAt, self.settings.answerTimeout))
+            }
+            return next
         case .idle, .fetchingKey, .connecting, .stopped:
             return nil
         }
@@ -260,10 +271,24 @@ struct WebSocketStateMachine {
         var actions: [Action] = []
         while now >= self.nextSendAt, let next = self.nextRequest() {
             self.entries[next.index].server = next.kind == .subscribe ? .subscribing : .unsubscribing
+            self.entries[next.index].sentAt = now
             actions.append(.send(SubscriptionRequest(kind: next.kind, subscription: self.entries[next.index].subscription, approvalKey: key)))
             self.nextSendAt = Self.after(now, self.settings.subscribeGap)
         }
         return actions
+    }
+
+    /// Puts each request unanswered for `answerTimeout` back where it was asked from, so `pump` sends it again: a
+    /// subscribe becomes absent, a release becomes held.
+    private mutating func askAgainUnanswered(now: UInt64) {
+        for index in self.entries.indices {
+            guard now >= Self.after(self.entries[index].sentAt, self.settings.answerTimeout) else { continue }
+            switch self.entries[index].server {
+            case .subscribing: self.entries[index].server = .absent
+            case .unsubscribing: self.entries[index].server = .subscribed
+            case .absent, .subscribed: break
+            }
+        }
     }
 
     /// The next request to send. A subscribe waits while the server holds (or is being asked for) the limit, so

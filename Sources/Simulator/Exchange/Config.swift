@@ -26,6 +26,9 @@ public struct SimConfig: Sendable {
     public var date: UInt32?
     /// Market time of day at start (`HHMMSS`, KST). The day is simulated from 08:30 up to it first.
     public var startTime: UInt32 = 90_000
+    /// A real-time clock jumps from each close to the next pre-open, so an accelerated run spends its wall time
+    /// trading (a load test at hundreds of times real time would otherwise idle through every night).
+    public var skipsClosedHours = false
     /// Market time between flushes of batched records (KIS packs the trades of one instant into one frame).
     public var publishInterval: Double = 0.05
     /// Idle time after which a session gets a PINGPONG, and how long an unanswered one is tolerated.

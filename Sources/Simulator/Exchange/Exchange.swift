@@ -26,8 +26,11 @@ struct ExchangeState {
     var dropNextFrame = false
     var malformNextFrame = false
     var pendingOrderTimeouts = 0
+    /// Queries still to answer with a server error (the `server_error` fault).
+    var pendingServerErrors = 0
     var auth: AuthState
     var sessions = SessionRegistry()
+    var sessionLog = SessionLog()
     /// Requests that reached an endpoint's handler, per tr_id (what a client spent of its rate limit).
     var answered: [String: Int] = [:]
 
@@ -278,6 +281,7 @@ struct ExchangeState {
         let cut = self.dropNextFrame
         self.dropNextFrame = false
         let wall = self.wallMicros
+        if cut { self.sessionLog.cut(at: wall) }
         for session in sessions {
             if cut {
                 session.dropMidFrame(frame)

@@ -119,6 +119,7 @@ extension ExchangeState {
         guard let endpoint = Self.endpoints[request.path], endpoint.method == request.method else {
             return RESTReply(status: 404, body: [])
         }
+        if let failure = self.takeServerError(request) { return failure }
         let appKey: String
         switch self.auth.authorize(
             appKey: request.headers["appkey"],

@@ -20,6 +20,8 @@ final class Session: Sendable {
     /// Wall time (µs) of the last message sent, and of the unanswered PINGPONG (0: none).
     let lastSent = Atomic<Int64>(0)
     let pingSentAt = Atomic<Int64>(0)
+    /// Messages handed to NIO (a cut frame is not one): what a client that lost none received.
+    let messagesSent = Atomic<Int>(0)
 
     init(id: Int, environment: Environment, keyText: String, ivText: String, channel: any Channel, raw: RawTap, now: Int64) {
         self.id = id
@@ -36,6 +38,7 @@ final class Session: Sendable {
     /// Sends one text message.
     func sendText(_ payload: [UInt8], at wall: Int64) {
         self.lastSent.store(wall, ordering: .relaxed)
+        self.messagesSent.add(1, ordering: .relaxed)
         let data = self.channel.allocator.buffer(bytes: payload)
         let size = data.readableBytes
         self.pendingBytes.add(size, ordering: .relaxed)
