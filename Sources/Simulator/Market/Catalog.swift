@@ -85,6 +85,11 @@ public enum Catalog {
         .init(code: "402340", name: "SK스퀘어", englishName: "SK Square", listedShares: 132_540_858, basePrice: 152400, sector: "서비스업"),
     ]
 
+    /// Whether `code` is one of the catalogued large caps, all KOSPI 200 constituents.
+    static func isLargeCap(_ code: String) -> Bool {
+        Self.known.contains { $0.code == code }
+    }
+
     /// The codes of all catalogued listings, largest first (`--symbols all` and the 20-symbol CPU measurement).
     public static var knownCodes: [String] { Self.known.map(\.code) }
 

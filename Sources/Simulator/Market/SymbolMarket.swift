@@ -8,12 +8,22 @@ struct ClientFill {
     var quantity: Int64
 }
 
+/// One print on the tape `inquire-ccnl` shows: time, price, quantity and the session's trade strength after it.
+struct TapePrint {
+    var time: UInt32
+    var price: Int64
+    var quantity: Int64
+    /// CTTR in hundredths.
+    var strength: Int64
+}
+
 /// One symbol's market: its book, the seeded crowd that trades on it, today's statistics, and the H0STCNT0 and
 /// H0STASP0 records that describe it. Every derived field comes from the same counters, so the chains a client
 /// checks (cumulative volume and value, VWAP, trade strength, book totals) hold by construction.
 struct SymbolMarket {
     let listing: Listing
     let index: Int
+    let seed: UInt64
     var random: SimRandom
 
     // MARK: The day
@@ -45,6 +55,15 @@ struct SymbolMarket {
     /// Volume of today's opening auction (reported as ANTC_VOL once continuous trading starts).
     var openingAuctionVolume: Int64 = 0
     var minutes: [MinuteBar] = []
+    /// Minute bars of the earlier days this simulator ran, by date.
+    var pastMinutes: [UInt32: [MinuteBar]] = [:]
+    /// The latest prints, a ring of `tapeCapacity` (`inquire-ccnl`).
+    var tape: [TapePrint] = []
+    var tapeNext = 0
+    static let tapeCapacity = 30
+    /// The ten levels of each side a client was last shown (feed or REST), for the per-level changes of the REST book.
+    var shownAsks: [(price: Int64, total: Int64)] = []
+    var shownBids: [(price: Int64, total: Int64)] = []
 
     // MARK: The crowd
 
@@ -72,6 +91,7 @@ struct SymbolMarket {
     init(listing: Listing, index: Int, seed: UInt64, date: UInt32) {
         self.listing = listing
         self.index = index
+        self.seed = seed
         self.random = SimRandom(seed: seed, stream: UInt64(index) + 1)
         var historyRandom = SimRandom(seed: seed, stream: 0x1000 + UInt64(index))
         let (trend, designation) = History.profile(seed: seed, index: index)
@@ -106,6 +126,8 @@ struct SymbolMarket {
         (self.volume, self.value, self.sellVolume, self.buyVolume, self.sellCount, self.buyCount) = (0, 0, 0, 0, 0, 0)
         self.openingAuctionVolume = 0
         self.minutes = []
+        self.tape = []
+        self.tapeNext = 0
         self.fair = Double(self.base) * exp(0.004 * self.random.normal())
         self.lastEventAt = time
         self.regime = .normal
@@ -116,7 +138,7 @@ struct SymbolMarket {
         self.bookChanged = true
     }
 
-    /// Closes the day into the history (a day without trades repeats the base as its close).
+    /// Closes the day into the history (a day without trades repeats the base as its close) and keeps its minutes.
     mutating func endDay() {
         let close = self.last > 0 ? self.last : self.base
         self.history.append(
@@ -130,6 +152,18 @@ struct SymbolMarket {
                 value: self.value
             )
         )
+        self.pastMinutes[self.date] = self.minutes
+    }
+
+    /// Minute bars of `date`, oldest first: today's so far, a simulated day's, or ones drawn around a day of the
+    /// seeded history (`History.minutes`); empty for a day the code did not trade.
+    func minuteBars(on date: UInt32) -> [MinuteBar] {
+        if date == self.date { return self.minutes }
+        if let bars = self.pastMinutes[date] { return bars }
+        guard let day = self.history.lastIndex(where: { $0.date == date }) else { return [] }
+        let previous = day > 0 ? self.history[day - 1].close : self.history[day].open
+        var random = SimRandom(seed: self.seed, stream: 0x3000_0000 + UInt64(self.index) << 32 + UInt64(date))
+        return History.minutes(of: self.history[day], previousClose: previous, random: &random)
     }
 
     private mutating func seedBook() {
@@ -382,21 +416,34 @@ struct SymbolMarket {
                 MinuteBar(time: minute, open: price, high: price, low: price, close: price, volume: quantity, cumulativeValue: self.value)
             )
         }
+        let print = TapePrint(time: hhmmss, price: price, quantity: quantity, strength: Decimal2.percent(self.buyVolume, self.sellVolume))
+        if self.tape.count < Self.tapeCapacity {
+            self.tape.append(print)
+        } else {
+            self.tape[self.tapeNext] = print
+        }
+        self.tapeNext = (self.tapeNext + 1) % Self.tapeCapacity
         if let format {
             self.appendTradeRecord(price: price, quantity: quantity, kind: kind, ask: ask, bid: bid, hhmmss: hhmmss, format: format)
             self.pendingCount += 1
         }
     }
 
+    /// The tape, newest print first.
+    var latestPrints: [TapePrint] {
+        guard self.tape.count == Self.tapeCapacity else { return self.tape.reversed() }
+        return Array((self.tape[self.tapeNext...] + self.tape[..<self.tapeNext]).reversed())
+    }
+
     // MARK: Records
 
-    /// Previous day's volume, and the share of it traded by `secondOfDay` on a U-shaped intraday profile.
+    /// Previous day's volume, and the share of it traded by `secondOfDay`: about 1 % in the opening call, then the
+    /// intraday profile of `Intraday`, and the closing call's 5 % at 15:30.
     var previousDayVolume: Int64 { self.history.last?.volume ?? 0 }
 
     func previousDayVolume(atSecond secondOfDay: Int64) -> Int64 {
-        let x = min(1, max(0, Double(secondOfDay - KRX.openTime) / Double(KRX.continuousSeconds)))
-        let share = 0.03 + 0.97 * (x + 0.15 * sin(2 * Double.pi * x) / Double.pi)
-        return Int64(Double(self.previousDayVolume) * min(1, share))
+        let share = secondOfDay >= KRX.closeTime ? 1 : 0.01 + 0.94 * Intraday.elapsed(secondOfDay: secondOfDay)
+        return Int64(Double(self.previousDayVolume) * share)
     }
 
     /// H0STCNT0, 46 documented fields (docs/kis-protocol.md §6.1) plus `format.extraFields`.
@@ -506,7 +553,14 @@ struct SymbolMarket {
         for _ in 0..<format.extraFields { out.append("^0") }
         self.publishedAskTotal = askTotal
         self.publishedBidTotal = bidTotal
+        self.showLevels()
         return out
+    }
+
+    /// Remembers the ten levels of each side as a client sees them now.
+    mutating func showLevels() {
+        self.shownAsks = self.book.asks.prefix(10).map { ($0.price, $0.total) }
+        self.shownBids = self.book.bids.prefix(10).map { ($0.price, $0.total) }
     }
 }
 
