@@ -78,7 +78,7 @@ extension ExchangeState {
             "w52_lwpr": Self.s(lo52.low), "w52_lwpr_vrss_prpr_ctrt": vs(lo52.low), "w52_lwpr_date": Self.s(Int64(lo52.date)),
             "whol_loan_rmnd_rate": "0.10", "ssts_yn": "Y", "stck_shrn_iscd": .string(m.code), "fcam_cnnm": Self.s(par),
             "cpfn_cnnm": .string(String(grouped.reversed()) + " 억"), "frgn_hldn_qty": Self.s(m.listing.listedShares * 3 / 10),
-            "vi_cls_code": "N", "ovtm_vi_cls_code": "N", "last_ssts_cntg_qty": "0", "invt_caful_yn": "N",
+            "vi_cls_code": .string(m.viCode), "ovtm_vi_cls_code": "N", "last_ssts_cntg_qty": "0", "invt_caful_yn": "N",
             "mrkt_warn_cls_code": .string(flags.warning), "short_over_yn": "N", "sltr_yn": "N",
             "mang_issu_cls_code": .string(flags.administrative),
         ])

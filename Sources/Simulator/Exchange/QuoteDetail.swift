@@ -42,7 +42,7 @@ extension ExchangeState {
         ]
         // In a call the expected price and volume; in continuous trading the opening call's result, as third-party
         // captures of this answer show (antc_cnpr equal to stck_oprc at 11:43).
-        let inCall = self.phase == .preOpen || self.phase == .closingAuction
+        let inCall = self.phase == .preOpen || self.phase == .closingAuction || m.isInterrupted
         let expected = inCall ? m.book.auctionPrice(reference: m.reference) : nil
         let expectedPrice = inCall ? (expected?.price ?? 0) : m.open
         let expectedChange = expectedPrice > 0 ? expectedPrice - m.base : 0
@@ -53,7 +53,7 @@ extension ExchangeState {
             ("antc_cntg_vrss_sign", Self.s(KRX.sign(expectedChange))), ("antc_cntg_vrss", Self.s(expectedChange)),
             ("antc_cntg_prdy_ctrt", Self.d(Decimal2.percent(expectedChange, m.base))),
             ("antc_vol", Self.s(inCall ? (expected?.volume ?? 0) : m.openingAuctionVolume)),
-            ("stck_shrn_iscd", .string(m.code)), ("vi_cls_code", "N"),
+            ("stck_shrn_iscd", .string(m.code)), ("vi_cls_code", .string(m.viCode)),
         ])
         self.symbols[i].showLevels()
         return .ok([("output1", .object(book)), ("output2", outlook)], code: Self.ok.0, message: Self.ok.1)

@@ -85,7 +85,8 @@ public enum Catalog {
         .init(code: "402340", name: "SK스퀘어", englishName: "SK Square", listedShares: 132_540_858, basePrice: 152400, sector: "서비스업"),
     ]
 
-    /// Whether `code` is one of the catalogued large caps, all KOSPI 200 constituents.
+    /// Whether `code` is one of the catalogued large caps (all KOSPI 200 constituents, whose dynamic VI threshold
+    /// is 3 % rather than 6 %).
     static func isLargeCap(_ code: String) -> Bool {
         Self.known.contains { $0.code == code }
     }
