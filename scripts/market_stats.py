@@ -29,7 +29,7 @@ def records(message):
     fields = payload.split("^")
     n = int(count)
     width = len(fields) // n
-    return tr, [fields[i * width:(i + 1) * width] for i in range(n)]
+    return tr, [fields[i * width : (i + 1) * width] for i in range(n)]
 
 
 # Samsung Electronics' listed shares (the ranking answer's lstn_stcn), to state its sizes in parts per million of
@@ -127,42 +127,108 @@ def share(values, predicate):
 def rows(real, sim, real_daily, sim_daily):
     """(statistic, real, simulated) rows."""
     out = []
-    out.append(("span of the frames (HHMMSS)", f"{real.first_time}–{real.last_time}", f"{sim.first_time}–{sim.last_time}"))
-    out.append(("trade frames / trade records", f"{len(real.frame_sizes)} / {sum(real.frame_sizes)}",
-                f"{len(sim.frame_sizes)} / {sum(sim.frame_sizes)}"))
+    out.append(
+        ("span of the frames (HHMMSS)", f"{real.first_time}–{real.last_time}", f"{sim.first_time}–{sim.last_time}")
+    )
+    out.append(
+        (
+            "trade frames / trade records",
+            f"{len(real.frame_sizes)} / {sum(real.frame_sizes)}",
+            f"{len(sim.frame_sizes)} / {sum(sim.frame_sizes)}",
+        )
+    )
     p = (0.5, 0.9, 1.0)
     out.append(("records per trade frame p50 / p90 / max", fmt(real.frame_sizes, p), fmt(sim.frame_sizes, p)))
-    out.append(("records per trade frame, mean", f"{statistics.mean(real.frame_sizes):.2f}",
-                f"{statistics.mean(sim.frame_sizes):.2f}"))
-    out.append(("005930: records per trade frame, mean", f"{statistics.mean(real.samsung_frames):.2f}",
-                f"{statistics.mean(sim.samsung_frames):.2f}" if sim.samsung_frames else "n/a"))
+    out.append(
+        (
+            "records per trade frame, mean",
+            f"{statistics.mean(real.frame_sizes):.2f}",
+            f"{statistics.mean(sim.frame_sizes):.2f}",
+        )
+    )
+    out.append(
+        (
+            "005930: records per trade frame, mean",
+            f"{statistics.mean(real.samsung_frames):.2f}",
+            f"{statistics.mean(sim.samsung_frames):.2f}" if sim.samsung_frames else "n/a",
+        )
+    )
     out.append(("005930: prints a second", per_second(real.samsung_prints), per_second(sim.samsung_prints)))
-    out.append(("005930: print value, ppm of market cap p50 / p90 / p99",
-                fmt([v for _, v in real.samsung_prints], (0.5, 0.9, 0.99), 3),
-                fmt([v for _, v in sim.samsung_prints], (0.5, 0.9, 0.99), 3)))
-    out.append(("005930: level value, ppm of market cap p10 / p50 / p90", fmt(real.samsung_levels, (0.1, 0.5, 0.9), 2),
-                fmt(sim.samsung_levels, (0.1, 0.5, 0.9), 2)))
-    out.append(("book spread = 1 tick / 2 / 3+", " / ".join(share(real.spreads, f) for f in (lambda s: s == 1, lambda s: s == 2, lambda s: s >= 3)),
-                " / ".join(share(sim.spreads, f) for f in (lambda s: s == 1, lambda s: s == 2, lambda s: s >= 3))))
+    out.append(
+        (
+            "005930: print value, ppm of market cap p50 / p90 / p99",
+            fmt([v for _, v in real.samsung_prints], (0.5, 0.9, 0.99), 3),
+            fmt([v for _, v in sim.samsung_prints], (0.5, 0.9, 0.99), 3),
+        )
+    )
+    out.append(
+        (
+            "005930: level value, ppm of market cap p10 / p50 / p90",
+            fmt(real.samsung_levels, (0.1, 0.5, 0.9), 2),
+            fmt(sim.samsung_levels, (0.1, 0.5, 0.9), 2),
+        )
+    )
+    out.append(
+        (
+            "book spread = 1 tick / 2 / 3+",
+            " / ".join(share(real.spreads, f) for f in (lambda s: s == 1, lambda s: s == 2, lambda s: s >= 3)),
+            " / ".join(share(sim.spreads, f) for f in (lambda s: s == 1, lambda s: s == 2, lambda s: s >= 3)),
+        )
+    )
     q = (0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
-    out.append(("print size, shares p10/p25/p50/p75/p90/p99", fmt([s for s, _ in real.sizes], q), fmt([s for s, _ in sim.sizes], q)))
-    out.append(("print size, KRW thousands p10/p50/p90/p99",
-                fmt([v / 1e3 for _, v in real.sizes], (0.1, 0.5, 0.9, 0.99)),
-                fmt([v / 1e3 for _, v in sim.sizes], (0.1, 0.5, 0.9, 0.99))))
+    out.append(
+        (
+            "print size, shares p10/p25/p50/p75/p90/p99",
+            fmt([s for s, _ in real.sizes], q),
+            fmt([s for s, _ in sim.sizes], q),
+        )
+    )
+    out.append(
+        (
+            "print size, KRW thousands p10/p50/p90/p99",
+            fmt([v / 1e3 for _, v in real.sizes], (0.1, 0.5, 0.9, 0.99)),
+            fmt([v / 1e3 for _, v in sim.sizes], (0.1, 0.5, 0.9, 0.99)),
+        )
+    )
     out.append(("print size mean ÷ median", ratio([s for s, _ in real.sizes]), ratio([s for s, _ in sim.sizes])))
-    out.append(("best level ÷ its book's median level, p25 / p75", fmt(real.touch, (0.25, 0.75), 2), fmt(sim.touch, (0.25, 0.75), 2)))
+    out.append(
+        (
+            "best level ÷ its book's median level, p25 / p75",
+            fmt(real.touch, (0.25, 0.75), 2),
+            fmt(sim.touch, (0.25, 0.75), 2),
+        )
+    )
     out.append(("levels 2–10 ÷ book median, p10 / p90", fmt(real.deep, (0.1, 0.9), 2), fmt(sim.deep, (0.1, 0.9), 2)))
-    out.append(("level value, KRW millions p10 / p50 / p90", fmt([v / 1e6 for v in real.level_values], (0.1, 0.5, 0.9)),
-                fmt([v / 1e6 for v in sim.level_values], (0.1, 0.5, 0.9))))
-    out.append(("trade strength across codes min / median / max", fmt(list(real.strength.values()), (0, 0.5, 1.0), 1)
-                + f" ({len(real.strength)} code)", fmt(list(sim.strength.values()), (0, 0.5, 1.0), 1) + f" ({len(sim.strength)} codes)"))
+    out.append(
+        (
+            "level value, KRW millions p10 / p50 / p90",
+            fmt([v / 1e6 for v in real.level_values], (0.1, 0.5, 0.9)),
+            fmt([v / 1e6 for v in sim.level_values], (0.1, 0.5, 0.9)),
+        )
+    )
+    out.append(
+        (
+            "trade strength across codes min / median / max",
+            fmt(list(real.strength.values()), (0, 0.5, 1.0), 1) + f" ({len(real.strength)} code)",
+            fmt(list(sim.strength.values()), (0, 0.5, 1.0), 1) + f" ({len(sim.strength)} codes)",
+        )
+    )
     rr, sr = real.minute_returns(), sim.minute_returns()
     q = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
-    out.append(("1-minute returns % p1/p5/p25/p50/p75/p95/p99",
-                fmt(rr, q, 3) if len(rr) >= 20 else f"n/a ({len(rr)} returns: the frames span {span(real)})",
-                fmt(sr, q, 3) + f" ({len(sr)} returns)"))
-    out.append(("1-minute |return| mean, %", f"{statistics.mean(abs(r) for r in rr):.3f}" if len(rr) >= 20 else "n/a",
-                f"{statistics.mean(abs(r) for r in sr):.3f}"))
+    out.append(
+        (
+            "1-minute returns % p1/p5/p25/p50/p75/p95/p99",
+            fmt(rr, q, 3) if len(rr) >= 20 else f"n/a ({len(rr)} returns: the frames span {span(real)})",
+            fmt(sr, q, 3) + f" ({len(sr)} returns)",
+        )
+    )
+    out.append(
+        (
+            "1-minute |return| mean, %",
+            f"{statistics.mean(abs(r) for r in rr):.3f}" if len(rr) >= 20 else "n/a",
+            f"{statistics.mean(abs(r) for r in sr):.3f}",
+        )
+    )
     out.append(("codes with a volatility interruption", "n/a", str(len(sim.interrupted))))
     out.append(("daily change across codes % min / median / max (30 codes)", real_daily[0], sim_daily[0]))
     out.append(("high − low ÷ previous close, %, 005930", real_daily[1], sim_daily[1]))
@@ -198,7 +264,10 @@ def real_market():
     changes = [float(r["prdy_ctrt"]) for r in ranking["output"]]
     price = json.load(open(os.path.join(FIXTURES, "real_inquire_price_005930_20250725.json")))["output"]
     day_range = 100 * (int(price["stck_hgpr"]) - int(price["stck_lwpr"])) / int(price["stck_sdpr"])
-    return market, (fmt(changes, (0, 0.5, 1.0), 2) + " (2025-07-25, mid-session)", f"{day_range:.2f} (2025-07-25, mid-session)")
+    return market, (
+        fmt(changes, (0, 0.5, 1.0), 2) + " (2025-07-25, mid-session)",
+        f"{day_range:.2f} (2025-07-25, mid-session)",
+    )
 
 
 def simulated_market(sim, minutes, speed):
@@ -206,23 +275,43 @@ def simulated_market(sim, minutes, speed):
     import websocket
 
     appkey, secret = "M" * 36, "m" * 180
-    token = requests.post(sim["rest"] + "/oauth2/tokenP",
-                          json={"grant_type": "client_credentials", "appkey": appkey, "appsecret": secret}).json()["access_token"]
+    token = requests.post(
+        sim["rest"] + "/oauth2/tokenP", json={"grant_type": "client_credentials", "appkey": appkey, "appsecret": secret}
+    ).json()["access_token"]
     headers = {"authorization": "Bearer " + token, "appkey": appkey, "appsecret": secret, "custtype": "P"}
-    ranking = requests.get(sim["rest"] + "/uapi/domestic-stock/v1/ranking/market-cap", headers={**headers, "tr_id": "FHPST01740000"},
-                           params={"FID_COND_MRKT_DIV_CODE": "J", "FID_COND_SCR_DIV_CODE": "20174", "FID_DIV_CLS_CODE": "0",
-                                   "FID_INPUT_ISCD": "0000", "FID_TRGT_CLS_CODE": "0", "FID_TRGT_EXLS_CLS_CODE": "0",
-                                   "FID_INPUT_PRICE_1": "", "FID_INPUT_PRICE_2": "", "FID_VOL_CNT": ""}).json()["output"]
+    ranking = requests.get(
+        sim["rest"] + "/uapi/domestic-stock/v1/ranking/market-cap",
+        headers={**headers, "tr_id": "FHPST01740000"},
+        params={
+            "FID_COND_MRKT_DIV_CODE": "J",
+            "FID_COND_SCR_DIV_CODE": "20174",
+            "FID_DIV_CLS_CODE": "0",
+            "FID_INPUT_ISCD": "0000",
+            "FID_TRGT_CLS_CODE": "0",
+            "FID_TRGT_EXLS_CLS_CODE": "0",
+            "FID_INPUT_PRICE_1": "",
+            "FID_INPUT_PRICE_2": "",
+            "FID_VOL_CNT": "",
+        },
+    ).json()["output"]
     every = [row["mksc_shrn_iscd"] for row in ranking]
     # 20 codes × 2 TRs: 40 of KIS's 41 registrations.
     codes = every[:20]
-    approval = requests.post(sim["rest"] + "/oauth2/Approval",
-                             json={"grant_type": "client_credentials", "appkey": appkey, "secretkey": secret}).json()["approval_key"]
+    approval = requests.post(
+        sim["rest"] + "/oauth2/Approval",
+        json={"grant_type": "client_credentials", "appkey": appkey, "secretkey": secret},
+    ).json()["approval_key"]
     ws = websocket.create_connection(sim["ws"] + "/tryitout", skip_utf8_validation=True)
     for tr in ("H0STCNT0", "H0STASP0"):
         for code in codes:
-            ws.send(json.dumps({"header": {"approval_key": approval, "custtype": "P", "tr_type": "1", "content-type": "utf-8"},
-                                "body": {"input": {"tr_id": tr, "tr_key": code}}}))
+            ws.send(
+                json.dumps(
+                    {
+                        "header": {"approval_key": approval, "custtype": "P", "tr_type": "1", "content-type": "utf-8"},
+                        "body": {"input": {"tr_id": tr, "tr_key": code}},
+                    }
+                )
+            )
     market = Market()
     end = time.monotonic() + minutes * 60 / speed
     while time.monotonic() < end:
@@ -236,12 +325,18 @@ def simulated_market(sim, minutes, speed):
     changes, day_range = [], "n/a"
     for code in every:
         time.sleep(0.06)  # 20 calls a second on the real host
-        output = requests.get(sim["rest"] + "/uapi/domestic-stock/v1/quotations/inquire-price", headers={**headers, "tr_id": "FHKST01010100"},
-                              params={"FID_COND_MRKT_DIV_CODE": "J", "FID_INPUT_ISCD": code}).json()["output"]
+        output = requests.get(
+            sim["rest"] + "/uapi/domestic-stock/v1/quotations/inquire-price",
+            headers={**headers, "tr_id": "FHKST01010100"},
+            params={"FID_COND_MRKT_DIV_CODE": "J", "FID_INPUT_ISCD": code},
+        ).json()["output"]
         changes.append(float(output["prdy_ctrt"]))
         if code == "005930":
             day_range = f"{100 * (int(output['stck_hgpr']) - int(output['stck_lwpr'])) / int(output['stck_sdpr']):.2f}"
-    return market, (fmt(changes, (0, 0.5, 1.0), 2) + f" (at {market.last_time})", day_range + f" (at {market.last_time})")
+    return market, (
+        fmt(changes, (0, 0.5, 1.0), 2) + f" (at {market.last_time})",
+        day_range + f" (at {market.last_time})",
+    )
 
 
 def main():
@@ -252,8 +347,10 @@ def main():
     table = rows(real, simulated, real_daily, sim_daily)
     width = max(len(r[0]) for r in table)
     real_width = max(len(r[1]) for r in table)
-    print(f"{'statistic':<{width}}  {'real (Tests/Fixtures/kis)':<{real_width}}  simulated (seed {os.environ['SEED']}, "
-          f"{minutes:g} min from {os.environ['START']}, 20 largest codes)")
+    print(
+        f"{'statistic':<{width}}  {'real (Tests/Fixtures/kis)':<{real_width}}  simulated (seed {os.environ['SEED']}, "
+        f"{minutes:g} min from {os.environ['START']}, 20 largest codes)"
+    )
     for name, r, s in table:
         print(f"{name:<{width}}  {r:<{real_width}}  {s}")
 

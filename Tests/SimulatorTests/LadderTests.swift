@@ -15,7 +15,7 @@ import TickCore
     @Test func aWholeDayOfEveryCataloguedCodeStaysOnTheLadder() throws {
         var config = SimConfig()
         config.clock = .manual
-        config.date = 20260608
+        config.date = 20_260_608
         config.symbols = Catalog.knownCodes
         config.startTime = 83_000
         var state = ExchangeState(config: config)
@@ -32,7 +32,7 @@ import TickCore
         // Half a second of market time holds fewer prints than the tape keeps (checked below); the book is looked at
         // every 5 s.
         let step: Int64 = 500_000
-        let end = ExchangeState.micros(20260608, second: KRX.closeTime + 60)
+        let end = ExchangeState.micros(20_260_608, second: KRX.closeTime + 60)
         var printsSeen = [Int64](repeating: 0, count: state.symbols.count)
         var walked = state.now
         var steps = 0
@@ -54,20 +54,26 @@ import TickCore
                 check(state.symbols[i].base, "\(state.symbols[i].code) base")
                 check(state.symbols[i].upper, "\(state.symbols[i].code) upper limit")
                 check(state.symbols[i].lower, "\(state.symbols[i].code) lower limit")
-                for level in state.symbols[i].book.bids { check(level.price, "\(state.symbols[i].code) bid at \(walked)") }
-                for level in state.symbols[i].book.asks { check(level.price, "\(state.symbols[i].code) ask at \(walked)") }
+                for level in state.symbols[i].book.bids {
+                    check(level.price, "\(state.symbols[i].code) bid at \(walked)")
+                }
+                for level in state.symbols[i].book.asks {
+                    check(level.price, "\(state.symbols[i].code) ask at \(walked)")
+                }
             }
         }
         for m in state.symbols {
             #expect(Self.prints(m) > 1_000, "\(m.code) traded only \(Self.prints(m)) times in a day")
             let day = try #require(m.history.last)
-            #expect(day.date == 20260608)
-            for bar in m.pastMinutes[20260608] ?? [] {
+            #expect(day.date == 20_260_608)
+            for bar in m.pastMinutes[20_260_608] ?? [] {
                 for price in [bar.open, bar.high, bar.low, bar.close] { check(price, "\(m.code) minute \(bar.time)") }
             }
             // The minute bars KIS would serve for an earlier day of the history.
             for bar in m.minuteBars(on: m.history[m.history.count - 2].date) {
-                for price in [bar.open, bar.high, bar.low, bar.close] { check(price, "\(m.code) drawn minute \(bar.time)") }
+                for price in [bar.open, bar.high, bar.low, bar.close] {
+                    check(price, "\(m.code) drawn minute \(bar.time)")
+                }
             }
         }
         #expect(offTick.isEmpty, "\(offTick.count) prices off the ladder, first: \(offTick.prefix(5))")

@@ -1,16 +1,19 @@
 import JSON
 public import TickCore
 
-/// The quotations and account checks a trader reaches for beside prices and orders (docs/kis-protocol.md §4; fields as the
-/// official samples read them): the REST book to resynchronise after the feed dropped, the latest prints, the
+/// The quotations and account checks a trader reaches for beside prices and orders (docs/kis-protocol.md §4; fields
+/// as the official samples read them): the REST book to resynchronise after the feed dropped, the latest prints, the
 /// sellable quantity, earlier days' minute bars, daily prices, the members' flow and the listing.
 extension KISClient {
     /// The ten-level book and expected call of `code` (`inquire-asking-price-exp-ccn`, FHKST01010200), as the
     /// `Book` a feed frame would have given at `localTs`: what a code's book is reset to after a reconnect.
     public func bookSnapshot(_ code: String, localTs: Int64) throws(KISError) -> Book {
         let call = RESTCall(
-            .get, "/uapi/domestic-stock/v1/quotations/inquire-asking-price-exp-ccn", trID: "FHKST01010200",
-            query: [("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code)])
+            .get,
+            "/uapi/domestic-stock/v1/quotations/inquire-asking-price-exp-ccn",
+            trID: "FHKST01010200",
+            query: [("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code)]
+        )
         let answer = try self.query(call).json
         guard let levels = answer.object("output1"), let outlook = answer.object("output2"),
             let symbol = SymbolCode(code)
@@ -20,7 +23,13 @@ extension KISClient {
 
     /// The `Book` of an `inquire-asking-price-exp-ccn` answer; throws when a price or quantity does not fit the
     /// feed's 32-bit fields.
-    static func book(_ code: SymbolCode, levels: JSON, outlook: JSON, localTs: Int64, trID: String) throws(KISError) -> Book {
+    static func book(
+        _ code: SymbolCode,
+        levels: JSON,
+        outlook: JSON,
+        localTs: Int64,
+        trID: String
+    ) throws(KISError) -> Book {
         func int32(_ json: JSON, _ key: String) throws(KISError) -> Int32 {
             guard let value = Int32(exactly: json.int(key)) else {
                 throw .malformedResponse(trID: trID, reason: "\(key) out of range")
@@ -62,8 +71,11 @@ extension KISClient {
     /// The latest prints of `code`, newest first (`inquire-ccnl`, FHKST01010300; 30 on KIS).
     public func recentTrades(_ code: String) throws(KISError) -> [RecentTrade] {
         let call = RESTCall(
-            .get, "/uapi/domestic-stock/v1/quotations/inquire-ccnl", trID: "FHKST01010300",
-            query: [("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code)])
+            .get,
+            "/uapi/domestic-stock/v1/quotations/inquire-ccnl",
+            trID: "FHKST01010300",
+            query: [("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code)]
+        )
         return try self.query(call).json.rows("output").map(RecentTrade.init)
     }
 
@@ -73,35 +85,54 @@ extension KISClient {
         guard self.settings.environment == .real else {
             let holding = try self.balance().holdings.first { $0.code == code }
             return Sellable(
-                code: code, held: holding?.quantity ?? 0, sellable: holding?.sellable ?? 0,
-                averagePrice: holding?.averagePrice ?? 0)
+                code: code,
+                held: holding?.quantity ?? 0,
+                sellable: holding?.sellable ?? 0,
+                averagePrice: holding?.averagePrice ?? 0
+            )
         }
         let call = RESTCall(
-            .get, "/uapi/domestic-stock/v1/trading/inquire-psbl-sell", trID: "TTTC8408R",
+            .get,
+            "/uapi/domestic-stock/v1/trading/inquire-psbl-sell",
+            trID: "TTTC8408R",
             query: [
-                ("CANO", self.settings.account.cano), ("ACNT_PRDT_CD", self.settings.account.productCode), ("PDNO", code),
-            ])
+                ("CANO", self.settings.account.cano), ("ACNT_PRDT_CD", self.settings.account.productCode),
+                ("PDNO", code),
+            ]
+        )
         let output = try self.query(call).json.object("output") ?? .object([])
         return Sellable(
-            code: code, held: output.int("cblc_qty"), sellable: output.int("ord_psbl_qty"),
-            averagePrice: output.double("pchs_avg_pric"))
+            code: code,
+            held: output.int("cblc_qty"),
+            sellable: output.int("ord_psbl_qty"),
+            averagePrice: output.double("pchs_avg_pric")
+        )
     }
 
     /// Minute bars of `code` on an earlier day `date` (YYYYMMDD) up to `until` (HHMMSS), oldest first
     /// (`inquire-time-dailychartprice`, FHKST03010230, a real-host quotation KIS keeps a year of): 120 rows a call,
     /// paged back from the earliest time received, as the official backtester does, until 09:00 or `maxBars`.
-    public func pastMinuteBars(_ code: String, date: UInt32, until: UInt32 = 153_000, maxBars: Int = 400) throws(KISError)
+    public func pastMinuteBars(
+        _ code: String,
+        date: UInt32,
+        until: UInt32 = 153_000,
+        maxBars: Int = 400
+    ) throws(KISError)
         -> [Bar]
     {
         var bars: [Bar] = []
         var hour = until
         while bars.count < maxBars {
             let call = RESTCall(
-                .get, "/uapi/domestic-stock/v1/quotations/inquire-time-dailychartprice", trID: "FHKST03010230",
+                .get,
+                "/uapi/domestic-stock/v1/quotations/inquire-time-dailychartprice",
+                trID: "FHKST03010230",
                 query: [
-                    ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code), ("FID_INPUT_HOUR_1", KST.text(time: hour)),
+                    ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code),
+                    ("FID_INPUT_HOUR_1", KST.text(time: hour)),
                     ("FID_INPUT_DATE_1", String(date)), ("FID_PW_DATA_INCU_YN", "Y"), ("FID_FAKE_TICK_INCU_YN", ""),
-                ])
+                ]
+            )
             let rows = try self.query(call).json.rows("output2").map(Bar.init(minuteRow:)).filter { bar in
                 bar.date == String(date) && !bar.time.isEmpty && (bars.last.map { bar.time < $0.time } ?? true)
             }
@@ -123,23 +154,36 @@ extension KISClient {
     /// The latest 30 days, weeks or months of `code`, newest first (`inquire-daily-price`, FHKST01010400).
     public func dailyPrices(_ code: String, period: PricePeriod = .day) throws(KISError) -> [Bar] {
         let call = RESTCall(
-            .get, "/uapi/domestic-stock/v1/quotations/inquire-daily-price", trID: "FHKST01010400",
+            .get,
+            "/uapi/domestic-stock/v1/quotations/inquire-daily-price",
+            trID: "FHKST01010400",
             query: [
                 ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code), ("FID_PERIOD_DIV_CODE", period.rawValue),
                 ("FID_ORG_ADJ_PRC", "1"),
-            ])
+            ]
+        )
         return try self.query(call).json.rows("output").map { row in
             Bar(
-                date: row.string("stck_bsop_date"), time: "", open: row.int("stck_oprc"), high: row.int("stck_hgpr"),
-                low: row.int("stck_lwpr"), close: row.int("stck_clpr"), volume: row.int("acml_vol"), tradedValue: 0)
+                date: row.string("stck_bsop_date"),
+                time: "",
+                open: row.int("stck_oprc"),
+                high: row.int("stck_hgpr"),
+                low: row.int("stck_lwpr"),
+                close: row.int("stck_clpr"),
+                volume: row.int("acml_vol"),
+                tradedValue: 0
+            )
         }
     }
 
     /// The five members that sold and bought the most of `code` today (`inquire-member`, FHKST01010600).
     public func memberFlow(_ code: String) throws(KISError) -> MemberFlow {
         let call = RESTCall(
-            .get, "/uapi/domestic-stock/v1/quotations/inquire-member", trID: "FHKST01010600",
-            query: [("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code)])
+            .get,
+            "/uapi/domestic-stock/v1/quotations/inquire-member",
+            trID: "FHKST01010600",
+            query: [("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code)]
+        )
         guard let output = try self.query(call).json.object("output") else {
             throw .malformedResponse(trID: call.trID, reason: "no output")
         }
@@ -149,8 +193,11 @@ extension KISClient {
     /// The listing of `code` in KIS's stock master (`search-stock-info`, CTPF1002R, real host).
     public func stockInfo(_ code: String) throws(KISError) -> StockInfo {
         let call = RESTCall(
-            .get, "/uapi/domestic-stock/v1/quotations/search-stock-info", trID: "CTPF1002R",
-            query: [("PRDT_TYPE_CD", "300"), ("PDNO", code)])
+            .get,
+            "/uapi/domestic-stock/v1/quotations/search-stock-info",
+            trID: "CTPF1002R",
+            query: [("PRDT_TYPE_CD", "300"), ("PDNO", code)]
+        )
         guard let output = try self.query(call).json.object("output") else {
             throw .malformedResponse(trID: call.trID, reason: "no output")
         }
@@ -162,9 +209,15 @@ extension Bar {
     /// A row of a minute chart (`inquire-time-itemchartprice`, `inquire-time-dailychartprice`).
     init(minuteRow row: JSON) {
         self.init(
-            date: row.string("stck_bsop_date"), time: row.string("stck_cntg_hour"), open: row.int("stck_oprc"),
-            high: row.int("stck_hgpr"), low: row.int("stck_lwpr"), close: row.int("stck_prpr"), volume: row.int("cntg_vol"),
-            tradedValue: row.int("acml_tr_pbmn"))
+            date: row.string("stck_bsop_date"),
+            time: row.string("stck_cntg_hour"),
+            open: row.int("stck_oprc"),
+            high: row.int("stck_hgpr"),
+            low: row.int("stck_lwpr"),
+            close: row.int("stck_prpr"),
+            volume: row.int("cntg_vol"),
+            tradedValue: row.int("acml_tr_pbmn")
+        )
     }
 }
 
@@ -221,8 +274,12 @@ public struct MemberFlow: Sendable, Equatable, Encodable {
                 let number = output.string("\(prefix)_mbcr_no\(i)")
                 guard !number.isEmpty else { return nil }
                 return Member(
-                    number: number, name: output.string("\(prefix)_mbcr_name\(i)"), quantity: output.int("\(total)\(i)"),
-                    share: output.double("\(prefix)_mbcr_rlim\(i)"), foreign: output.string("\(prefix)_mbcr_glob_yn_\(i)") == "Y")
+                    number: number,
+                    name: output.string("\(prefix)_mbcr_name\(i)"),
+                    quantity: output.int("\(total)\(i)"),
+                    share: output.double("\(prefix)_mbcr_rlim\(i)"),
+                    foreign: output.string("\(prefix)_mbcr_glob_yn_\(i)") == "Y"
+                )
             }
         }
         self.sellers = side("seln", "total_seln_qty")

@@ -87,7 +87,9 @@ extension ExchangeState {
 
     /// `iscd_stat_cls_code`, `temp_stop_yn`, `mrkt_warn_cls_code` and `mang_issu_cls_code` for a designation
     /// (docs/kis-protocol.md §4.7); 55 (신용가능) is what an unmarked large cap shows.
-    static func flags(_ designation: Designation) -> (status: String, halted: String, warning: String, administrative: String) {
+    static func flags(
+        _ designation: Designation
+    ) -> (status: String, halted: String, warning: String, administrative: String) {
         switch designation {
         case .none: ("55", "N", "00", "N")
         case .warned: ("53", "N", "02", "N")

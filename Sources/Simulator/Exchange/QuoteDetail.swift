@@ -35,7 +35,8 @@ extension ExchangeState {
         let shownBid = m.shownBids.reduce(0) { $0 + $1.total }
         book += [
             ("total_askp_rsqn", Self.s(askTotal)), ("total_bidp_rsqn", Self.s(bidTotal)),
-            ("total_askp_rsqn_icdc", Self.s(askTotal - shownAsk)), ("total_bidp_rsqn_icdc", Self.s(bidTotal - shownBid)),
+            ("total_askp_rsqn_icdc", Self.s(askTotal - shownAsk)),
+            ("total_bidp_rsqn_icdc", Self.s(bidTotal - shownBid)),
             ("ovtm_total_askp_icdc", "0"), ("ovtm_total_bidp_icdc", "0"), ("ovtm_total_askp_rsqn", "0"),
             ("ovtm_total_bidp_rsqn", "0"), ("ntby_aspr_rsqn", Self.s(bidTotal - askTotal)),
             ("new_mkop_cls_code", .string(self.sessionCode)),
@@ -131,18 +132,25 @@ extension ExchangeState {
         for (prefix, shares) in [("seln", sellShares), ("shnu", buyShares)] {
             let top = shares.indices.sorted { (shares[$0], $1) > (shares[$1], $0) }.prefix(5)
             let quantities = top.map { Int64(shares[$0] * Double(m.volume)) }
-            for (rank, i) in top.enumerated() { output.append(("\(prefix)_mbcr_no\(rank + 1)", .string(Self.members[i].number))) }
-            for (rank, i) in top.enumerated() { output.append(("\(prefix)_mbcr_name\(rank + 1)", .string(Self.members[i].name))) }
+            for (rank, i) in top.enumerated() {
+                output.append(("\(prefix)_mbcr_no\(rank + 1)", .string(Self.members[i].number)))
+            }
+            for (rank, i) in top.enumerated() {
+                output.append(("\(prefix)_mbcr_name\(rank + 1)", .string(Self.members[i].name)))
+            }
             let total = prefix == "seln" ? "total_seln_qty" : "total_shnu_qty"
             for (rank, quantity) in quantities.enumerated() { output.append(("\(total)\(rank + 1)", Self.s(quantity))) }
             for (rank, quantity) in quantities.enumerated() {
                 output.append(("\(prefix)_mbcr_rlim\(rank + 1)", Self.d(Decimal2.percent(quantity, m.volume))))
             }
             let change = prefix == "seln" ? "seln_qty_icdc" : "shnu_qty_icdc"
-            for (rank, i) in top.enumerated() { output.append(("\(change)\(rank + 1)", Self.s(Int64(shares[i] * Double(minute))))) }
+            for (rank, i) in top.enumerated() {
+                output.append(("\(change)\(rank + 1)", Self.s(Int64(shares[i] * Double(minute)))))
+            }
         }
         output += [
-            ("glob_total_seln_qty", Self.s(foreign.sold)), ("glob_seln_rlim", Self.d(Decimal2.percent(foreign.sold, m.volume))),
+            ("glob_total_seln_qty", Self.s(foreign.sold)),
+            ("glob_seln_rlim", Self.d(Decimal2.percent(foreign.sold, m.volume))),
             ("glob_ntby_qty", Self.s(foreign.bought - foreign.sold)), ("glob_total_shnu_qty", Self.s(foreign.bought)),
             ("glob_shnu_rlim", Self.d(Decimal2.percent(foreign.bought, m.volume))),
         ]
@@ -152,7 +160,10 @@ extension ExchangeState {
                 output.append(("\(prefix)_mbcr_glob_yn_\(rank + 1)", .string(Self.members[i].foreign ? "Y" : "N")))
             }
         }
-        output += [("glob_total_seln_qty_icdc", Self.s(foreign.soldNow)), ("glob_total_shnu_qty_icdc", Self.s(foreign.boughtNow))]
+        output += [
+            ("glob_total_seln_qty_icdc", Self.s(foreign.soldNow)),
+            ("glob_total_shnu_qty_icdc", Self.s(foreign.boughtNow)),
+        ]
         return .ok([("output", .object(output))], code: Self.ok.0, message: Self.ok.1)
     }
 
@@ -169,11 +180,16 @@ extension ExchangeState {
             let previous = i > 0 ? bars[i - 1] : nil
             let change = previous.map { bar.close - $0.close } ?? 0
             return .object([
-                ("stck_bsop_date", .string(String(bar.date))), ("stck_oprc", Self.s(bar.open)), ("stck_hgpr", Self.s(bar.high)),
+                ("stck_bsop_date", .string(String(bar.date))), ("stck_oprc", Self.s(bar.open)),
+                ("stck_hgpr", Self.s(bar.high)),
                 ("stck_lwpr", Self.s(bar.low)), ("stck_clpr", Self.s(bar.close)), ("acml_vol", Self.s(bar.volume)),
-                ("prdy_vrss_vol_rate", Self.d(previous.map { Decimal2.percent(bar.volume - $0.volume, $0.volume) } ?? 0)),
+                (
+                    "prdy_vrss_vol_rate",
+                    Self.d(previous.map { Decimal2.percent(bar.volume - $0.volume, $0.volume) } ?? 0)
+                ),
                 ("prdy_vrss", Self.s(change)), ("prdy_vrss_sign", Self.s(KRX.sign(change))),
-                ("prdy_ctrt", Self.d(previous.map { Decimal2.percent(change, $0.close) } ?? 0)), ("hts_frgn_ehrt", "30.00"),
+                ("prdy_ctrt", Self.d(previous.map { Decimal2.percent(change, $0.close) } ?? 0)),
+                ("hts_frgn_ehrt", "30.00"),
                 ("frgn_ntby_qty", "0"), ("flng_cls_code", "00"), ("acml_prtt_rate", "0.00"),
             ])
         }
@@ -193,10 +209,15 @@ extension ExchangeState {
             .object([
                 ("stck_bsop_date", .string(String(date))), ("stck_cntg_hour", .string(KST.text(time: bar.time))),
                 ("stck_prpr", Self.s(bar.close)), ("stck_oprc", Self.s(bar.open)), ("stck_hgpr", Self.s(bar.high)),
-                ("stck_lwpr", Self.s(bar.low)), ("cntg_vol", Self.s(bar.volume)), ("acml_tr_pbmn", Self.s(bar.cumulativeValue)),
+                ("stck_lwpr", Self.s(bar.low)), ("cntg_vol", Self.s(bar.volume)),
+                ("acml_tr_pbmn", Self.s(bar.cumulativeValue)),
             ])
         }
-        return .ok([("output1", .object(self.chartHeader(m))), ("output2", .array(rows))], code: Self.ok.0, message: Self.ok.1)
+        return .ok(
+            [("output1", .object(self.chartHeader(m))), ("output2", .array(rows))],
+            code: Self.ok.0,
+            message: Self.ok.1
+        )
     }
 
     /// `search-stock-info` (CTPF1002R, real host only): the listing as KIS's stock master has it.
@@ -210,8 +231,10 @@ extension ExchangeState {
         let close = market?.history.last?.close ?? listing.basePrice
         let designation = market?.designation ?? .none
         let output = JSON.object([
-            ("pdno", .string(code)), ("prdt_type_cd", .string(request.param("PRDT_TYPE_CD").isEmpty ? "300" : request.param("PRDT_TYPE_CD"))),
-            ("prdt_name", .string(listing.name)), ("prdt_name120", .string(listing.name)), ("prdt_abrv_name", .string(listing.name)),
+            ("pdno", .string(code)),
+            ("prdt_type_cd", .string(request.param("PRDT_TYPE_CD").isEmpty ? "300" : request.param("PRDT_TYPE_CD"))),
+            ("prdt_name", .string(listing.name)), ("prdt_name120", .string(listing.name)),
+            ("prdt_abrv_name", .string(listing.name)),
             ("prdt_eng_name", .string(listing.englishName)), ("prdt_eng_name120", .string(listing.englishName)),
             ("prdt_eng_abrv_name", .string(listing.englishName)), ("mket_id_cd", "STK"), ("scty_grp_id_cd", "ST"),
             ("excg_dvsn_cd", "02"), ("setl_mmdd", "1231"), ("lstg_stqt", Self.s(listing.listedShares)),
@@ -221,18 +244,23 @@ extension ExchangeState {
             ("scts_mket_lstg_abol_dt", ""), ("kosdaq_mket_lstg_dt", ""), ("kosdaq_mket_lstg_abol_dt", ""),
             ("frbd_mket_lstg_dt", ""), ("frbd_mket_lstg_abol_dt", ""), ("reits_kind_cd", ""), ("etf_dvsn_cd", ""),
             ("oilf_fund_yn", "N"), ("idx_bztp_lcls_cd", ""), ("idx_bztp_mcls_cd", ""), ("idx_bztp_scls_cd", ""),
-            ("idx_bztp_lcls_cd_name", ""), ("idx_bztp_mcls_cd_name", .string(listing.sector)), ("idx_bztp_scls_cd_name", ""),
-            ("stck_kind_cd", "101"), ("mfnd_opng_dt", ""), ("mfnd_end_dt", ""), ("dpsi_erlm_cncl_dt", ""), ("etf_cu_qty", "0"),
-            ("std_pdno", .string(listing.isin)), ("dpsi_aptm_erlm_yn", "Y"), ("etf_txtn_type_cd", ""), ("etf_type_cd", ""),
+            ("idx_bztp_lcls_cd_name", ""), ("idx_bztp_mcls_cd_name", .string(listing.sector)),
+            ("idx_bztp_scls_cd_name", ""),
+            ("stck_kind_cd", "101"), ("mfnd_opng_dt", ""), ("mfnd_end_dt", ""), ("dpsi_erlm_cncl_dt", ""),
+            ("etf_cu_qty", "0"),
+            ("std_pdno", .string(listing.isin)), ("dpsi_aptm_erlm_yn", "Y"), ("etf_txtn_type_cd", ""),
+            ("etf_type_cd", ""),
             ("lstg_abol_dt", ""), ("nwst_odst_dvsn_cd", ""), ("sbst_pric", Self.s(close * 76 / 100 / 10 * 10)),
             ("thco_sbst_pric", Self.s(close * 76 / 100 / 10 * 10)), ("thco_sbst_pric_chng_dt", ""),
             ("tr_stop_yn", .string(designation == .halted ? "Y" : "N")),
             ("admn_item_yn", .string(designation == .administrative ? "Y" : "N")),
             ("thdt_clpr", Self.s(market.map { $0.last > 0 ? $0.last : 0 } ?? 0)), ("bfdy_clpr", Self.s(close)),
             ("clpr_chng_dt", .string(String(market?.history.last?.date ?? 0))), ("std_idst_clsf_cd", ""),
-            ("std_idst_clsf_cd_name", .string(listing.sector)), ("ocr_no", ""), ("crfd_item_yn", "N"), ("elec_scty_yn", "Y"),
+            ("std_idst_clsf_cd_name", .string(listing.sector)), ("ocr_no", ""), ("crfd_item_yn", "N"),
+            ("elec_scty_yn", "Y"),
             ("issu_istt_cd", ""), ("etf_chas_erng_rt_dbnb", "0"), ("etf_etn_ivst_heed_item_yn", "N"),
-            ("stln_int_rt_dvsn_cd", ""), ("frnr_psnl_lmt_rt", "0"), ("lstg_rqsr_issu_istt_cd", ""), ("lstg_rqsr_item_cd", ""),
+            ("stln_int_rt_dvsn_cd", ""), ("frnr_psnl_lmt_rt", "0"), ("lstg_rqsr_issu_istt_cd", ""),
+            ("lstg_rqsr_item_cd", ""),
             ("trst_istt_issu_istt_cd", ""), ("cptt_trad_tr_psbl_yn", "N"), ("nxt_tr_stop_yn", "N"),
         ])
         return .ok([("output", output)], code: Self.ok.0, message: Self.ok.1)

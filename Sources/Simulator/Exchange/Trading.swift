@@ -232,7 +232,8 @@ extension ExchangeState {
             "cblc_qty": Self.s(holding.quantity),
             "nsvg_qty": Self.s(holding.quantity),
             "ord_psbl_qty": Self.s(self.sellable(call.environment, number, code: code)),
-            "pchs_avg_pric": .string(Decimal2.text4(holding.quantity > 0 ? Decimal2.ratio(holding.cost, holding.quantity) : 0)),
+            "pchs_avg_pric": .string(
+                Decimal2.text4(holding.quantity > 0 ? Decimal2.ratio(holding.cost, holding.quantity) : 0)),
             "pchs_amt": Self.s(holding.cost),
             "now_pric": Self.s(price),
             "evlu_amt": Self.s(value),

@@ -72,14 +72,22 @@ struct Crowd {
 
     /// Moves the fair value and the clustering factor over `dt` seconds of continuous trading ending at `time`,
     /// and starts the next regime when this one is over. `lower` and `upper` are the day's price limits.
-    mutating func evolve(seconds dt: Double, to time: Int64, secondOfDay: Int64, lower: Int64, upper: Int64, random: inout SimRandom) {
+    mutating func evolve(
+        seconds dt: Double,
+        to time: Int64,
+        secondOfDay: Int64,
+        lower: Int64,
+        upper: Int64,
+        random: inout SimRandom
+    ) {
         guard dt > 0 else { return }
         // The clustering factor: mean reversion over about five minutes, a stationary standard deviation of 0.5.
         let keep = exp(-dt / 300)
         self.logActivity = self.logActivity * keep + 0.5 * (1 - keep * keep).squareRoot() * random.normal()
         let burst = if case .news = self.regime { 2.5 } else { 1.0 }
         let volatility =
-            Self.baseVolatility * burst * exp(0.5 * self.logActivity) * Intraday.activity(secondOfDay: secondOfDay).squareRoot()
+            Self.baseVolatility * burst * exp(0.5 * self.logActivity)
+            * Intraday.activity(secondOfDay: secondOfDay).squareRoot()
         var drift = 0.0
         switch self.regime {
         case .trend(let perSecond): drift = perSecond * dt

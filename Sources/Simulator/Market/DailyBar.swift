@@ -165,8 +165,10 @@ enum History {
         }
         let top = bridge.indices.max { bridge[$0] < bridge[$1] } ?? 0
         let bottom = bridge.indices.min { bridge[$0] < bridge[$1] } ?? 0
-        // Volumes: the profile with some noise, 1 % to the open's bar for the opening call and 5 % to the closing print.
-        var weights = (0..<count).map { Intraday.activity(secondOfDay: KRX.openTime + Int64($0) * 60) * exp(0.4 * random.normal()) }
+        // Volumes: the profile with some noise, 1 % to the open's bar for the opening call, 5 % to the closing print.
+        var weights = (0..<count).map { minute in
+            Intraday.activity(secondOfDay: KRX.openTime + Int64(minute) * 60) * exp(0.4 * random.normal())
+        }
         weights[0] += 0.01 * Double(count)
         let total = weights.reduce(0, +) / 0.95
         var bars: [MinuteBar] = []
@@ -181,11 +183,15 @@ enum History {
             let volume = max(1, min(left - 1, Int64(Double(day.volume) * weights[i] / total)))
             left -= volume
             let time = KST.time(secondsOfDay: KRX.openTime + Int64(i) * 60)
-            bars.append(MinuteBar(time: time, open: open, high: high, low: low, close: close, volume: volume, cumulativeValue: 0))
+            bars.append(
+                MinuteBar(
+                    time: time, open: open, high: high, low: low, close: close, volume: volume, cumulativeValue: 0))
         }
         let closeTime = KST.time(secondsOfDay: KRX.closeTime)
         bars.append(
-            MinuteBar(time: closeTime, open: day.close, high: day.close, low: day.close, close: day.close, volume: max(1, left), cumulativeValue: 0))
+            MinuteBar(
+                time: closeTime, open: day.close, high: day.close, low: day.close, close: day.close,
+                volume: max(1, left), cumulativeValue: 0))
         // Accumulated value in proportion to each bar's volume × typical price, ending at the day's value.
         let raw = bars.map { Double($0.volume) * Double($0.high + $0.low + $0.close) / 3 }
         let rawTotal = raw.reduce(0, +)

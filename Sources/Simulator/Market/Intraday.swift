@@ -21,7 +21,8 @@ enum Intraday {
     /// Activity at `secondOfDay` relative to the session's mean: about 4 at 09:00, 0.8 at midday, 2 at 15:20.
     static func activity(secondOfDay: Int64) -> Double {
         let x = Self.position(secondOfDay)
-        return (Self.floor + Self.openPeak * exp(-x / Self.openScale) + Self.closePeak * exp(-(1 - x) / Self.closeScale))
+        return
+            (Self.floor + Self.openPeak * exp(-x / Self.openScale) + Self.closePeak * exp(-(1 - x) / Self.closeScale))
             / Self.norm
     }
 

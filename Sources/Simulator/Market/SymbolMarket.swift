@@ -214,8 +214,12 @@ struct SymbolMarket {
         for level in 0..<10 {
             // The touch is thinner than the levels behind it, as in the real books.
             let median = level == 0 ? self.depthMedian * 0.4 : self.depthMedian
-            if bid >= self.lower { self.book.add(.buy, price: bid, owner: .background, quantity: self.levelSize(median: median)) }
-            if ask <= self.upper { self.book.add(.sell, price: ask, owner: .background, quantity: self.levelSize(median: median)) }
+            if bid >= self.lower {
+                self.book.add(.buy, price: bid, owner: .background, quantity: self.levelSize(median: median))
+            }
+            if ask <= self.upper {
+                self.book.add(.sell, price: ask, owner: .background, quantity: self.levelSize(median: median))
+            }
             bid = KRX.down(bid)
             ask = KRX.up(ask)
         }
@@ -273,7 +277,8 @@ struct SymbolMarket {
         if phase == .continuous && !self.isInterrupted {
             if u < Self.marketShare {
                 let side: Side = self.random.chance(self.buyProbability) ? .buy : .sell
-                let quantity = min(self.tradeCap, max(1, Int64((self.tradeMedian * exp(Self.tradeSpread * self.random.normal())).rounded())))
+                let drawn = self.tradeMedian * exp(Self.tradeSpread * self.random.normal())
+                let quantity = min(self.tradeCap, max(1, Int64(drawn.rounded())))
                 fills = self.aggress(side, limit: nil, quantity: quantity, at: time, format: format).passiveFills
                 self.replenish(side.opposite)
             } else if u < 0.75 {
@@ -297,8 +302,8 @@ struct SymbolMarket {
         self.lastEventAt = time
         guard phase == .continuous else { return }
         self.crowd.evolve(
-            seconds: dt, to: time, secondOfDay: KST.secondsOfDay(epochMicros: time), lower: self.lower, upper: self.upper,
-            random: &self.random)
+            seconds: dt, to: time, secondOfDay: KST.secondsOfDay(epochMicros: time), lower: self.lower,
+            upper: self.upper, random: &self.random)
     }
 
     /// Starts a volatility interruption at `time`: a two-minute single-price call that ends at a random moment
@@ -363,7 +368,8 @@ struct SymbolMarket {
         }
         if KRX.up(bid) < ask && self.random.chance(0.6) {
             let price = side == .buy ? KRX.up(bid) : KRX.down(ask)
-            self.book.add(side, price: price, owner: .background, quantity: self.random.size(median: self.depthMedian * 0.3))
+            let quantity = self.random.size(median: self.depthMedian * 0.3)
+            self.book.add(side, price: price, owner: .background, quantity: quantity)
             return
         }
         // Nobody quotes on the wrong side of the value: when the fair value has left the touch behind, new orders
@@ -389,7 +395,8 @@ struct SymbolMarket {
             self.random.chance(0.7)
         else { return }
         let price = side == .buy ? KRX.up(bid) : KRX.down(ask)
-        self.book.add(side, price: price, owner: .background, quantity: self.random.size(median: self.depthMedian * 0.3))
+        let quantity = self.random.size(median: self.depthMedian * 0.3)
+        self.book.add(side, price: price, owner: .background, quantity: quantity)
     }
 
     /// Withdraws part of one background level, mostly near the touch; the share withdrawn is proportional to what
@@ -400,7 +407,9 @@ struct SymbolMarket {
         guard let touch = levels.first else { return }
         // A touch more than a tick on the wrong side of the fair value is stale: it is withdrawn whole, so prices
         // follow the value by quotes moving, as on a real book, more than by being traded through.
-        let stale = side == .buy ? Double(touch.price - self.tick) > self.crowd.fair : Double(touch.price + self.tick) < self.crowd.fair
+        let stale =
+            side == .buy
+            ? Double(touch.price - self.tick) > self.crowd.fair : Double(touch.price + self.tick) < self.crowd.fair
         if stale {
             self.book.cancelBackground(side, level: 0, quantity: touch.total)
             return
@@ -558,7 +567,8 @@ struct SymbolMarket {
                 MinuteBar(time: minute, open: price, high: price, low: price, close: price, volume: quantity, cumulativeValue: self.value)
             )
         }
-        let print = TapePrint(time: hhmmss, price: price, quantity: quantity, strength: Decimal2.percent(self.buyVolume, self.sellVolume))
+        let strength = Decimal2.percent(self.buyVolume, self.sellVolume)
+        let print = TapePrint(time: hhmmss, price: price, quantity: quantity, strength: strength)
         if self.tape.count < Self.tapeCapacity {
             self.tape.append(print)
         } else {
