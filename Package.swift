@@ -140,7 +140,9 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             exclude: ["README.md"],
-            swiftSettings: common
+            // Optimised in debug builds too: every end-to-end test runs its market, and a whole simulated day of
+            // 30 codes (LadderTests) takes about 90 s of CPU unoptimised, a few seconds optimised.
+            swiftSettings: common + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
 
         // The market path every run shares: the feed's rings, the market stage (bars, strategy, broker with risk, order

@@ -159,4 +159,27 @@ import Testing
         )
         #expect(notOnPaper.object["msg_cd"] as? String == "MCA00124")
     }
+
+    /// The official client (`kis_auth.APIResp._setHeader`) turns every all-lower-case header name into a
+    /// namedtuple field, so such a name must be a Python identifier; it reads `tr_cont` from there. python-kis
+    /// and kistick read names in any case.
+    @Test func headerNamesAreSpelledAsKISSpellsThem() async throws {
+        let h = try await Harness()
+        defer { Task { await h.stop() } }
+        let issued = try await h.tokenP()
+        let token = try #require(issued.object["access_token"] as? String)
+        let quote = try await h.get(
+            "\(Harness.pricePath)?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930", token: token, tr: "FHKST01010100")
+        let order = try await h.order(token: token, quantity: 1, price: 60_000)
+        for answer in [issued, quote, order] {
+            #expect(answer.status == 200)
+            #expect(answer.headerNames.contains("Content-Type") && answer.headerNames.contains("Content-Length"))
+            for name in answer.headerNames where name == name.lowercased() {
+                let identifier = name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+                #expect(identifier, "\(name) cannot be a namedtuple field")
+            }
+        }
+        #expect(["tr_id", "tr_cont", "gt_uid"].allSatisfy(quote.headerNames.contains))
+        #expect(quote.headers["tr_id"] == "FHKST01010100")
+    }
 }

@@ -112,7 +112,7 @@ extension FeedClient {
             if trade.side == .buy { #expect(trade.price == trade.askPrice) }
             if trade.side == .sell { #expect(trade.price == trade.bidPrice) }
             #expect(trade.high >= trade.price && trade.price >= trade.low)
-            #expect(trade.change == trade.price - 65_850)
+            #expect(trade.change == trade.price - 65_800)
             #expect(trade.price % 100 == 0)
         }
         for record in decoded.bookFields {
@@ -199,8 +199,8 @@ extension FeedClient {
             guard !rows.isEmpty else { break }
             if pages.isEmpty {
                 // Yesterday's close is today's base price (stck_sdpr).
-                #expect(rows[1]["stck_clpr"] == "65850")
-                #expect((answer.object["output1"] as? [String: Any])?["stck_prdy_clpr"] as? String == "65850")
+                #expect(rows[1]["stck_clpr"] == "65800")
+                #expect((answer.object["output1"] as? [String: Any])?["stck_prdy_clpr"] as? String == "65800")
             }
             pages.append(rows.count)
             dates += rows.map { $0["stck_bsop_date"]! }

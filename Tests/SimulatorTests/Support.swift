@@ -120,6 +120,8 @@ struct HTTPAnswer {
     var status: Int
     var headers: [String: String]
     var body: [UInt8]
+    /// Header names as the server spelled them, in order.
+    var headerNames: [String] = []
 
     var json: Any? { try? JSONSerialization.jsonObject(with: Data(self.body)) }
     var object: [String: Any] { self.json as? [String: Any] ?? [:] }
@@ -211,11 +213,13 @@ final class Harness: Sendable {
         let lines = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
         let status = Int(lines[0].split(separator: " ")[1])!
         var fields: [String: String] = [:]
+        var names: [String] = []
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
+            names.append(String(line[..<colon]))
             fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        return HTTPAnswer(status: status, headers: fields, body: Array(bytes[(end + 4)...]))
+        return HTTPAnswer(status: status, headers: fields, body: Array(bytes[(end + 4)...]), headerNames: names)
     }
 
     private static func headEnd(_ bytes: [UInt8]) -> Int? {

@@ -258,10 +258,10 @@ extension FeedClient {
         #expect(output.count == 80)
         let price = Int64(output["stck_prpr"]!)!
         let shares = Int64(output["lstn_stcn"]!)!
-        #expect(output["stck_sdpr"] == "65850")
+        #expect(output["stck_sdpr"] == "65800")
         #expect(output["hts_avls"] == String((price * shares + 50_000_000) / 100_000_000))
-        #expect(Int64(output["stck_mxpr"]!)! == 85_500 && Int64(output["stck_llam"]!)! == 46_150)
-        #expect(Int64(output["prdy_vrss"]!)! == price - 65_850)
+        #expect(Int64(output["stck_mxpr"]!)! == 85_500 && Int64(output["stck_llam"]!)! == 46_100)
+        #expect(Int64(output["prdy_vrss"]!)! == price - 65_800)
         let volume = Int64(output["acml_vol"]!)!
         let value = Int64(output["acml_tr_pbmn"]!)!
         #expect(output["wghn_avrg_stck_prc"] == String(format: "%.2f", (Double(value) / Double(volume) * 100).rounded() / 100))

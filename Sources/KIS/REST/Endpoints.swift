@@ -131,12 +131,9 @@ extension KISClient {
                     ("FID_ETC_CLS_CODE", ""), ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code),
                     ("FID_INPUT_HOUR_1", KST.text(time: hour)), ("FID_PW_DATA_INCU_YN", "Y"),
                 ])
-            let rows = try self.query(call).json.rows("output2").map { row in
-                Bar(
-                    date: row.string("stck_bsop_date"), time: row.string("stck_cntg_hour"), open: row.int("stck_oprc"),
-                    high: row.int("stck_hgpr"), low: row.int("stck_lwpr"), close: row.int("stck_prpr"),
-                    volume: row.int("cntg_vol"), tradedValue: row.int("acml_tr_pbmn"))
-            }.filter { bar in !bar.time.isEmpty && (bars.last.map { bar.time < $0.time } ?? true) }
+            let rows = try self.query(call).json.rows("output2").map(Bar.init(minuteRow:)).filter { bar in
+                !bar.time.isEmpty && (bars.last.map { bar.time < $0.time } ?? true)
+            }
             bars += rows
             guard rows.count >= 30, let oldest = rows.last.flatMap({ UInt32($0.time) }),
                 let seconds = KST.secondsOfDay(time: oldest), seconds > 60

@@ -144,12 +144,17 @@ struct ExchangeState {
             self.startOfDayForAccounts()
             self.enter(.preOpen, until: KRX.openTime)
         case .preOpen:
-            self.runAuctions(opening: true)
+            self.runAuctions(.opening)
             self.enter(.continuous, until: KRX.closingAuctionStart)
         case .continuous:
+            // The closing call takes over a volatility interruption that is still running: it clears at 15:30.
+            for i in self.symbols.indices {
+                self.symbols[i].interruptedUntil = nil
+                self.symbols[i].viCode = "N"
+            }
             self.enter(.closingAuction, until: KRX.closeTime)
         case .closingAuction:
-            self.runAuctions(opening: false)
+            self.runAuctions(.closing)
             self.flush()
             for i in self.symbols.indices { self.symbols[i].endDay() }
             self.expireDayOrders()
@@ -168,12 +173,12 @@ struct ExchangeState {
         }
     }
 
-    private mutating func runAuctions(opening: Bool) {
+    private mutating func runAuctions(_ kind: SymbolMarket.AuctionKind) {
         for i in self.symbols.indices {
             let format = self.sessions.tradeFormat(symbol: i, faults: self.faults)
-            let fills = self.symbols[i].runAuction(at: self.now, opening: opening, format: format)
+            let fills = self.symbols[i].runAuction(at: self.now, kind: kind, format: format)
             self.applyPassiveFills(fills, symbol: i)
-            if opening { self.symbols[i].keepDepth() }
+            if kind == .opening { self.symbols[i].keepDepth() }
         }
     }
 

@@ -178,7 +178,11 @@ extension ExchangeState {
         case .preOpen, .closingAuction:
             // KRX takes no IOC/FOK, best-limit or top-priority orders into a call auction.
             guard request.orderType == "00" || request.orderType == "01" else { return .unsupportedType }
-        case .continuous: break
+        case .continuous:
+            // Nor into a volatility interruption's call.
+            if self.symbols[symbol].isInterrupted, request.orderType != "00", request.orderType != "01" {
+                return .unsupportedType
+            }
         }
         if Self.isLimitType(request.orderType), let rejection = self.checkPrice(request.price, symbol: symbol) {
             return rejection
@@ -246,7 +250,7 @@ extension ExchangeState {
             self.workRecorded(index, symbol: symbol, limit: limit)
             return
         }
-        if self.phase != .continuous {
+        if self.phase != .continuous || market.isInterrupted {
             let price = limit ?? (order.side == .buy ? market.upper : market.lower)
             self.rest(index, at: price, symbol: symbol)
             return

@@ -3,18 +3,21 @@ import TickCore
 
 /// The quotation endpoints, all computed from the same market state the feed publishes.
 extension ExchangeState {
-    private static func s(_ value: Int64) -> JSON { .string(String(value)) }
-    private static func d(_ hundredths: Int64) -> JSON { .string(Decimal2.text(hundredths)) }
+    /// A number as KIS sends it: a string.
+    static func s(_ value: Int64) -> JSON { .string(String(value)) }
+    /// Hundredths as a decimal string with two places.
+    static func d(_ hundredths: Int64) -> JSON { .string(Decimal2.text(hundredths)) }
 
-    private static let ok = ("MCA00000", "정상처리 되었습니다.")
-    private static let noData = Rejection(returnCode: "7", messageCode: "KIOK0560", message: "조회할 내용이 없습니다")
+    static let ok = ("MCA00000", "정상처리 되었습니다.")
+    static let noData = Rejection(returnCode: "7", messageCode: "KIOK0560", message: "조회할 내용이 없습니다")
 
-    private func symbol(_ request: RESTRequest) -> SymbolMarket? {
+    /// The market of the request's `FID_INPUT_ISCD`.
+    func symbol(_ request: RESTRequest) -> SymbolMarket? {
         self.symbolIndex[request.param("FID_INPUT_ISCD")].map { self.symbols[$0] }
     }
 
     /// Par value: 100 won for Samsung Electronics (after its 2018 split), 5,000 won otherwise.
-    private static func par(_ code: String) -> Int64 { code.hasPrefix("00593") ? 100 : 5_000 }
+    static func par(_ code: String) -> Int64 { code.hasPrefix("00593") ? 100 : 5_000 }
 
     mutating func price(_ request: RESTRequest, _ call: Call) -> RESTReply {
         guard let m = self.symbol(request) else { return .rejection(Self.noData) }
@@ -75,7 +78,7 @@ extension ExchangeState {
             "w52_lwpr": Self.s(lo52.low), "w52_lwpr_vrss_prpr_ctrt": vs(lo52.low), "w52_lwpr_date": Self.s(Int64(lo52.date)),
             "whol_loan_rmnd_rate": "0.10", "ssts_yn": "Y", "stck_shrn_iscd": .string(m.code), "fcam_cnnm": Self.s(par),
             "cpfn_cnnm": .string(String(grouped.reversed()) + " 억"), "frgn_hldn_qty": Self.s(m.listing.listedShares * 3 / 10),
-            "vi_cls_code": "N", "ovtm_vi_cls_code": "N", "last_ssts_cntg_qty": "0", "invt_caful_yn": "N",
+            "vi_cls_code": .string(m.viCode), "ovtm_vi_cls_code": "N", "last_ssts_cntg_qty": "0", "invt_caful_yn": "N",
             "mrkt_warn_cls_code": .string(flags.warning), "short_over_yn": "N", "sltr_yn": "N",
             "mang_issu_cls_code": .string(flags.administrative),
         ])
@@ -84,7 +87,9 @@ extension ExchangeState {
 
     /// `iscd_stat_cls_code`, `temp_stop_yn`, `mrkt_warn_cls_code` and `mang_issu_cls_code` for a designation
     /// (docs/kis-protocol.md §4.7); 55 (신용가능) is what an unmarked large cap shows.
-    private static func flags(_ designation: Designation) -> (status: String, halted: String, warning: String, administrative: String) {
+    static func flags(
+        _ designation: Designation
+    ) -> (status: String, halted: String, warning: String, administrative: String) {
         switch designation {
         case .none: ("55", "N", "00", "N")
         case .warned: ("53", "N", "02", "N")
@@ -116,7 +121,7 @@ extension ExchangeState {
     }
 
     /// Today's bar so far (open = high = low = close = base before the first trade).
-    private func todayBar(_ m: SymbolMarket) -> DailyBar {
+    func todayBar(_ m: SymbolMarket) -> DailyBar {
         let close = m.reference
         return DailyBar(
             date: m.date, open: m.open > 0 ? m.open : close, high: max(m.high, close), low: m.low > 0 ? m.low : close,
@@ -125,7 +130,7 @@ extension ExchangeState {
     }
 
     /// The quote summary both chart endpoints open with.
-    private func chartHeader(_ m: SymbolMarket) -> [(String, JSON)] {
+    func chartHeader(_ m: SymbolMarket) -> [(String, JSON)] {
         let change = m.reference - m.base
         return [
             ("prdy_vrss", Self.s(change)),

@@ -105,6 +105,29 @@ extension ExchangeState {
         "/uapi/domestic-stock/v1/quotations/search-info": Endpoint(
             method: "GET", real: ["CTPF1604R"], paper: nil, handler: { $0.searchInfo($1, $2) }
         ),
+        // The paper server offers the four quotations below and none of the three real-only inquiries after them
+        // (the official functions of the latter take no env_dv, and the paper Postman collection lists none of them).
+        "/uapi/domestic-stock/v1/quotations/inquire-asking-price-exp-ccn": Endpoint(
+            method: "GET", real: ["FHKST01010200"], paper: ["FHKST01010200"], handler: { $0.askingPrice($1, $2) }
+        ),
+        "/uapi/domestic-stock/v1/quotations/inquire-ccnl": Endpoint(
+            method: "GET", real: ["FHKST01010300"], paper: ["FHKST01010300"], handler: { $0.recentPrints($1, $2) }
+        ),
+        "/uapi/domestic-stock/v1/quotations/inquire-daily-price": Endpoint(
+            method: "GET", real: ["FHKST01010400"], paper: ["FHKST01010400"], handler: { $0.dailyPrices($1, $2) }
+        ),
+        "/uapi/domestic-stock/v1/quotations/inquire-member": Endpoint(
+            method: "GET", real: ["FHKST01010600"], paper: ["FHKST01010600"], handler: { $0.memberFlow($1, $2) }
+        ),
+        "/uapi/domestic-stock/v1/trading/inquire-psbl-sell": Endpoint(
+            method: "GET", real: ["TTTC8408R"], paper: nil, handler: { $0.sellableQuantity($1, $2) }
+        ),
+        "/uapi/domestic-stock/v1/quotations/inquire-time-dailychartprice": Endpoint(
+            method: "GET", real: ["FHKST03010230"], paper: nil, handler: { $0.pastMinuteChart($1, $2) }
+        ),
+        "/uapi/domestic-stock/v1/quotations/search-stock-info": Endpoint(
+            method: "GET", real: ["CTPF1002R"], paper: nil, handler: { $0.stockInfo($1, $2) }
+        ),
     ]
 
     /// Routes one REST request on `environment`'s server.

@@ -156,14 +156,15 @@ extension SymbolMarket {
     }
 
     /// The recorded book becomes the book the quotation endpoints show (client orders never rest in it: they
-    /// match the recorded market without moving it).
+    /// match the recorded market without moving it). A level off the KRX ladder, which no real book has, is left
+    /// out rather than trusted.
     mutating func mirror(_ recorded: Book) {
         var book = MatchingBook()
         for level in 0..<10 {
-            if recorded.askPrices[level] > 0, recorded.askQuantities[level] > 0 {
+            if KRX.isOnTick(Int64(recorded.askPrices[level])), recorded.askQuantities[level] > 0 {
                 book.add(.sell, price: Int64(recorded.askPrices[level]), owner: .background, quantity: Int64(recorded.askQuantities[level]))
             }
-            if recorded.bidPrices[level] > 0, recorded.bidQuantities[level] > 0 {
+            if KRX.isOnTick(Int64(recorded.bidPrices[level])), recorded.bidQuantities[level] > 0 {
                 book.add(.buy, price: Int64(recorded.bidPrices[level]), owner: .background, quantity: Int64(recorded.bidQuantities[level]))
             }
         }

@@ -99,8 +99,6 @@ extension ExchangeState {
         }
     }
 
-    private static func s(_ value: Int64) -> JSON { .string(String(value)) }
-
     mutating func revisable(_ request: RESTRequest, _ call: Call) -> RESTReply {
         guard let account = Self.accountParam(request) else { return .gateway(.malformedBody) }
         let open = self.orders.filter { $0.isOpen && $0.environment == call.environment && $0.account == account && $0.appKey == call.appKey }
@@ -215,6 +213,35 @@ extension ExchangeState {
             [("ctx_area_fk100", .string(page.fk)), ("ctx_area_nk100", .string(page.nk)), ("output1", .array(rows)), ("output2", .array([summary]))],
             code: code, message: text, headers: [("tr_cont", page.trCont)]
         )
+    }
+
+    /// `inquire-psbl-sell` (TTTC8408R, real host only): what the account holds of `PDNO` and how much of it can
+    /// still be sold (held less what open sells hold), with its valuation.
+    mutating func sellableQuantity(_ request: RESTRequest, _ call: Call) -> RESTReply {
+        guard let number = Self.accountParam(request) else { return .gateway(.malformedBody) }
+        let code = request.param("PDNO")
+        guard Catalog.isValidCode(code) else { return .gateway(.malformedBody) }
+        let holding = self.account(call.environment, number).holdings[code] ?? Holding()
+        let price = self.currentPrice(code)
+        let value = holding.quantity * price
+        let output = JSON.obj([
+            "pdno": .string(code),
+            "prdt_name": .string(self.symbolIndex[code].map { self.symbols[$0].listing.name } ?? ""),
+            "buy_qty": Self.s(holding.boughtToday),
+            "sll_qty": Self.s(holding.soldToday),
+            "cblc_qty": Self.s(holding.quantity),
+            "nsvg_qty": Self.s(holding.quantity),
+            "ord_psbl_qty": Self.s(self.sellable(call.environment, number, code: code)),
+            "pchs_avg_pric": .string(
+                Decimal2.text4(holding.quantity > 0 ? Decimal2.ratio(holding.cost, holding.quantity) : 0)),
+            "pchs_amt": Self.s(holding.cost),
+            "now_pric": Self.s(price),
+            "evlu_amt": Self.s(value),
+            "evlu_pfls_amt": Self.s(value - holding.cost),
+            "evlu_pfls_rt": .string(Decimal2.text(Decimal2.percent(value - holding.cost, holding.cost))),
+        ])
+        let (code2, text) = Self.inquiryMessage(call.environment, found: holding.quantity > 0)
+        return .ok([("output", output)], code: code2, message: text)
     }
 
     func currentPrice(_ code: String) -> Int64 {

@@ -49,15 +49,17 @@ public enum Catalog {
     public static let defaultCodes = ["005930", "000660", "005380", "035420", "035720"]
 
     /// The 30 largest KOSPI listings with names, listed shares and closing prices from the real market-cap ranking
-    /// of 2025-07-25 (Tests/Fixtures/kis/real_ranking_market_cap_FHPST01740000_20250725.json).
+    /// of 2025-07-25 (Tests/Fixtures/kis/real_ranking_market_cap_FHPST01740000_20250725.json). Two of its prices
+    /// are mid-point prints between two ladder steps (005930 at 65,850, 005380 at 217,250); the simulated market
+    /// has no mid-point orders, so they start one half step lower, on the ladder.
     static let known: [Listing] = [
-        .init(code: "005930", name: "삼성전자", englishName: "SamsungElectronics", listedShares: 5_919_637_922, basePrice: 65850, sector: "전기·전자"),
+        .init(code: "005930", name: "삼성전자", englishName: "SamsungElectronics", listedShares: 5_919_637_922, basePrice: 65800, sector: "전기·전자"),
         .init(code: "000660", name: "SK하이닉스", englishName: "SK hynix", listedShares: 728_002_365, basePrice: 270000, sector: "전기·전자"),
         .init(code: "373220", name: "LG에너지솔루션", englishName: "LG Energy Solution", listedShares: 234_000_000, basePrice: 363000, sector: "전기·전자"),
         .init(code: "207940", name: "삼성바이오로직스", englishName: "SAMSUNG BIOLOGICS", listedShares: 71_174_000, basePrice: 1_078_000, sector: "의약품"),
         .init(code: "012450", name: "한화에어로스페이스", englishName: "Hanwha Aerospace", listedShares: 51_563_401, basePrice: 943000, sector: "운수장비"),
         .init(code: "105560", name: "KB금융", englishName: "KB Financial Group", listedShares: 381_462_103, basePrice: 119100, sector: "금융업"),
-        .init(code: "005380", name: "현대차", englishName: "HYUNDAI MOTOR", listedShares: 204_757_766, basePrice: 217250, sector: "운수장비"),
+        .init(code: "005380", name: "현대차", englishName: "HYUNDAI MOTOR", listedShares: 204_757_766, basePrice: 217000, sector: "운수장비"),
         .init(code: "005935", name: "삼성전자우", englishName: "SamsungElectronics(1P)", listedShares: 815_974_664, basePrice: 54500, sector: "전기·전자"),
         .init(code: "000270", name: "기아", englishName: "KIA", listedShares: 397_672_632, basePrice: 105700, sector: "운수장비"),
         .init(code: "034020", name: "두산에너빌리티", englishName: "DOOSAN ENERBILITY", listedShares: 640_561_146, basePrice: 65300, sector: "기계"),
@@ -82,6 +84,12 @@ public enum Catalog {
         .init(code: "138040", name: "메리츠금융지주", englishName: "Meritz Financial Group", listedShares: 180_014_473, basePrice: 116000, sector: "금융업"),
         .init(code: "402340", name: "SK스퀘어", englishName: "SK Square", listedShares: 132_540_858, basePrice: 152400, sector: "서비스업"),
     ]
+
+    /// Whether `code` is one of the catalogued large caps (all KOSPI 200 constituents, whose dynamic VI threshold
+    /// is 3 % rather than 6 %).
+    static func isLargeCap(_ code: String) -> Bool {
+        Self.known.contains { $0.code == code }
+    }
 
     /// The codes of all catalogued listings, largest first (`--symbols all` and the 20-symbol CPU measurement).
     public static var knownCodes: [String] { Self.known.map(\.code) }

@@ -54,6 +54,8 @@ enum History {
     /// Trading days of history generated before the first simulated day: more than the 300 an MA200 on
     /// 100-row pages needs.
     static let days = 320
+    /// A typical day's volume as a share of the listed shares (Samsung Electronics: about 15 M of 5.9 bn).
+    static let typicalTurnover = 0.0025
 
     /// The seeded trend and designation of the symbol at `index`: a third recent crosses, the rest spread over
     /// the other shapes; about one code in six carries a designation.
@@ -101,7 +103,7 @@ enum History {
         var days: [UInt32] = [KRX.previousTradingDay(before: date)]
         while days.count < Self.days { days.append(KRX.previousTradingDay(before: days[days.count - 1])) }
         days.reverse()
-        let typicalVolume = Double(listing.listedShares) * 0.0025
+        let typicalVolume = Double(listing.listedShares) * Self.typicalTurnover
         var bars: [DailyBar] = []
         bars.reserveCapacity(Self.days)
         var previousClose = KRX.floorToTick(max(100, Int64(scale * exp(logCloses[0] - 0.01 * random.normal()))))
@@ -134,5 +136,70 @@ enum History {
         if let upward { move = upward ? abs(move) : -abs(move) }
         let raw = KRX.floorToTick(max(1, Int64(Double(price) * exp(move))))
         return min(max(raw, limits.lower), limits.upper)
+    }
+
+    /// The minute bars of a day of the seeded history, drawn so they agree with its daily bar: the first opens at
+    /// the day's open, one reaches its high and one its low, the 15:30 closing print is its close, and the volumes
+    /// (on the intraday profile of `Intraday`) and the accumulated value add up to the day's. Between those points
+    /// the path is a Brownian bridge stretched to the day's range; every price is on the ladder.
+    static func minutes(of day: DailyBar, previousClose: Int64, random: inout SimRandom) -> [MinuteBar] {
+        let count = Int(KRX.continuousSeconds / 60)
+        // A random walk with the day's intraday volatility profile, turned into a bridge from 0 to 0.
+        var walk = [0.0]
+        for i in 0..<count {
+            let second = KRX.openTime + Int64(i) * 60
+            walk.append(walk[i] + Intraday.activity(secondOfDay: second).squareRoot() * random.normal())
+        }
+        let bridge = walk.indices.map { walk[$0] - walk[count] * Double($0) / Double(count) }
+        // Stretch the bridge's upper part to touch the high and its lower part to touch the low.
+        let line = { (i: Int) in Double(day.open) + Double(day.close - day.open) * Double(i) / Double(count) }
+        var up = Double.infinity
+        var down = Double.infinity
+        for i in bridge.indices {
+            if bridge[i] > 0 { up = min(up, (Double(day.high) - line(i)) / bridge[i]) }
+            if bridge[i] < 0 { down = min(down, (line(i) - Double(day.low)) / -bridge[i]) }
+        }
+        let path = bridge.indices.map { i -> Int64 in
+            let stretched = line(i) + bridge[i] * (bridge[i] > 0 ? (up.isFinite ? up : 0) : (down.isFinite ? down : 0))
+            return min(max(KRX.floorToTick(Int64(stretched.rounded())), day.low), day.high)
+        }
+        let top = bridge.indices.max { bridge[$0] < bridge[$1] } ?? 0
+        let bottom = bridge.indices.min { bridge[$0] < bridge[$1] } ?? 0
+        // Volumes: the profile with some noise, 1 % to the open's bar for the opening call, 5 % to the closing print.
+        var weights = (0..<count).map { minute in
+            Intraday.activity(secondOfDay: KRX.openTime + Int64(minute) * 60) * exp(0.4 * random.normal())
+        }
+        weights[0] += 0.01 * Double(count)
+        let total = weights.reduce(0, +) / 0.95
+        var bars: [MinuteBar] = []
+        var left = day.volume
+        for i in 0..<count {
+            let open = i == 0 ? day.open : bars[i - 1].close
+            let close = path[i + 1]
+            var high = max(open, close)
+            var low = min(open, close)
+            if i == top || i + 1 == top { high = day.high }
+            if i == bottom || i + 1 == bottom { low = day.low }
+            let volume = max(1, min(left - 1, Int64(Double(day.volume) * weights[i] / total)))
+            left -= volume
+            let time = KST.time(secondsOfDay: KRX.openTime + Int64(i) * 60)
+            bars.append(
+                MinuteBar(
+                    time: time, open: open, high: high, low: low, close: close, volume: volume, cumulativeValue: 0))
+        }
+        let closeTime = KST.time(secondsOfDay: KRX.closeTime)
+        bars.append(
+            MinuteBar(
+                time: closeTime, open: day.close, high: day.close, low: day.close, close: day.close,
+                volume: max(1, left), cumulativeValue: 0))
+        // Accumulated value in proportion to each bar's volume × typical price, ending at the day's value.
+        let raw = bars.map { Double($0.volume) * Double($0.high + $0.low + $0.close) / 3 }
+        let rawTotal = raw.reduce(0, +)
+        var sum = 0.0
+        for i in bars.indices {
+            sum += raw[i]
+            bars[i].cumulativeValue = i == bars.count - 1 ? day.value : Int64(Double(day.value) * sum / rawTotal)
+        }
+        return bars
     }
 }

@@ -1,3 +1,5 @@
+import TickCore
+
 /// Who owns a slice of resting quantity: the background crowd the model simulates, or a client order.
 typealias Owner = Int32
 
@@ -68,9 +70,10 @@ struct MatchingBook {
         side == .buy ? price > limit : price < limit
     }
 
-    /// Queues `quantity` for `owner` at `price`, behind everything already there.
+    /// Queues `quantity` for `owner` at `price`, behind everything already there. Every price the market shows
+    /// enters the book here, so an off-ladder one stops the simulator at its source.
     mutating func add(_ side: Side, price: Int64, owner: Owner, quantity: Int64) {
-        precondition(quantity > 0 && price > 0)
+        precondition(quantity > 0 && KRX.isOnTick(price), "\(quantity) at \(price): not an order on the KRX ladder")
         self.modify(side) { levels in
             let index = levels.firstIndex { !Self.better(side, $0.price, than: price) } ?? levels.count
             if index < levels.count, levels[index].price == price {

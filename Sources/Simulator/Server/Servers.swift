@@ -49,11 +49,14 @@ final class RESTHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func write(_ reply: RESTReply, keepAlive: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
+        // KIS spells the standard names capitalised and its own (`tr_id`, `tr_cont`, `gt_uid`) in lower case, and
+        // the official client depends on it: `kis_auth.APIResp._setHeader` makes every all-lower-case name a
+        // namedtuple field, so a lower-case `content-type` would fail every answer (docs/kis-protocol.md §3.2).
         var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "application/json; charset=UTF-8")
-        headers.add(name: "content-length", value: String(reply.body.count))
+        headers.add(name: "Content-Type", value: "application/json; charset=UTF-8")
+        headers.add(name: "Content-Length", value: String(reply.body.count))
         for (name, value) in reply.headers { headers.add(name: name, value: value) }
-        if !keepAlive { headers.add(name: "connection", value: "close") }
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
         let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: reply.status), headers: headers)
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
         context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: reply.body)))), promise: nil)
