@@ -259,6 +259,14 @@ let package = Package(
             ],
             swiftSettings: common
         ),
+        // The command line: every option's validation, and what `kill` reaches.
+        .testTarget(
+            name: "kistickTests",
+            dependencies: [
+                "kistick", "Engine", "Simulator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: common
+        ),
         .testTarget(
             name: "SimulatorTests",
             dependencies: [

@@ -28,7 +28,7 @@ struct Replay: ParsableCommand {
     @Flag(help: "Print the summary as JSON on stdout.") var json = false
 
     func validate() throws {
-        guard self.speed == "max" || (Double(self.speed) ?? 0) > 0 else {
+        guard self.speed == "max" || (Double(self.speed).map { $0 > 0 && $0.isFinite } ?? false) else {
             throw ValidationError("--speed takes a positive number or 'max'")
         }
         try self.replay.validate()
@@ -76,8 +76,14 @@ struct ReplayOptions: ParsableArguments {
     @Option(help: "Exchange to engine (REST answer and notices), microseconds of replay time.") var ackLatencyUs: Int64 = 1_000
 
     func validate() throws {
-        guard self.entryLatencyUs >= 0, self.ackLatencyUs >= 0 else { throw ValidationError("latencies cannot be negative") }
-        if let speed = self.marketSpeed, !(speed > 0) { throw ValidationError("--market-speed takes a positive number") }
+        // An hour is far beyond any order path, and in nanoseconds it stays far from overflowing replay time.
+        for (name, value) in [("--entry-latency-us", self.entryLatencyUs), ("--ack-latency-us", self.ackLatencyUs)]
+        where !(0...3_600_000_000).contains(value) {
+            throw ValidationError("\(name) takes 0 to 3600000000 microseconds")
+        }
+        if let speed = self.marketSpeed, !(speed > 0 && speed.isFinite) {
+            throw ValidationError("--market-speed takes a positive number")
+        }
         if let codes = self.codes { try EngineOptions().validate(codes: codes) }
     }
 

@@ -32,25 +32,36 @@ struct Paper: AsyncParsableCommand {
 
     func validate() throws {
         if let codes = self.codes { try self.engine.validate(codes: codes) }
-        guard self.duration > 0 else { throw ValidationError("--duration must be positive") }
+        guard self.duration > 0, self.duration.isFinite else { throw ValidationError("--duration must be positive") }
         guard self.speed > 0, self.speed <= 600 else { throw ValidationError("--speed takes a number in (0, 600]") }
+        do {
+            try self.config.validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
-    func run() async throws {
+    /// The embedded simulator's settings, but for a recorded market, which is read when it runs.
+    private var config: SimConfig {
         var config = SimConfig()
         config.seed = self.seed
         // Without codes the simulator trades the whole catalogue and the screen picks from it.
         config.symbols = self.codes.map(EngineOptions.list) ?? Catalog.knownCodes
         config.clock = .realtime(speed: self.speed)
         config.startTime = self.start
+        // Paper clients read quotes from the real host, so both environments run.
+        config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
+        return config
+    }
+
+    func run() async throws {
+        var config = self.config
         if let path = self.market {
             let recorded = try RecordedMarket(path: path)
             config.market = recorded
             // --speed is market speed; the capture already runs at the speed it was recorded at.
             config.clock = .realtime(speed: self.speed / (ReplayOptions.recordedSpeed(note: recorded.note) ?? 1))
         }
-        // Paper clients read quotes from the real host, so both environments run.
-        config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
         let simulator = Simulator(config: config)
         let endpoints = try await simulator.start()
         let cacheDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-paper-\(getpid())").path
@@ -114,6 +125,9 @@ struct Live: AsyncParsableCommand {
 
     func validate() throws {
         if let codes = self.codes { try self.engine.validate(codes: codes) }
+        if let duration = self.duration, !(duration > 0 && duration.isFinite) {
+            throw ValidationError("--duration must be positive")
+        }
         guard self.connection.env == .paper || self.yesRealMoney else {
             throw ValidationError("--env real trades real money: add --yes-real-money if that is what you want")
         }
