@@ -172,6 +172,8 @@ public final class Engine: @unchecked Sendable {
         let reconciled: Reconciliation
         let buyingPower: Int64
         do {
+            // Orders and fills are the account's: the journal and its WAL are 0600 from their first byte.
+            try PrivateFile.prepareDatabase(self.settings.journalPath)
             journal = try Journal.open(self.settings.journalPath)
             let recovered = try journal.recover()
             let today = KST.date(epochSeconds: self.startedWall / 1_000_000_000)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Foundation
+import KIS
 import Pipeline
 import Replay
 import TickCore
@@ -61,7 +62,7 @@ struct Bench: ParsableCommand {
             file: self.file, report: report, code: code,
             bars: SymbolCode(code).map { BenchPage.minuteBars(of: $0, in: recorded) } ?? [],
             fills: summary.fills.filter { $0.code == code })
-        try page.html().write(toFile: path, atomically: true, encoding: .utf8)
+        try PrivateFile.write(Array(page.html().utf8), to: path)
         FileHandle.standardError.write(Data("kistick: wrote \(path)\n".utf8))
     }
 

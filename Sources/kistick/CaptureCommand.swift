@@ -255,7 +255,7 @@ struct Exporter: FeedSink {
         self.builder = try CandleBuilder(symbols: max(codes.count, 1), intervals: [60])
         if format == .jsonl {
             let handle = try prefix.map { path in
-                guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: Self.private) else {
                     throw ValidationError("cannot create \(path)")
                 }
                 return try FileHandle(forWritingTo: URL(fileURLWithPath: path))
@@ -272,7 +272,7 @@ struct Exporter: FeedSink {
             ("bars", "code,start,kst_start,seconds,open,high,low,close,volume,buy_volume,sell_volume,trades,value,flags\n"),
         ] {
             let path = "\(base).\(name).csv"
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: Self.private) else {
                 throw ValidationError("cannot create \(path)")
             }
             var output = TextOutput(try FileHandle(forWritingTo: URL(fileURLWithPath: path)))
@@ -282,6 +282,9 @@ struct Exporter: FeedSink {
         }
         (self.trades, self.books, self.bars) = (0, 1, 2)
     }
+
+    /// Exports are written 0600, as every file kistick writes.
+    private static var `private`: [FileAttributeKey: Any] { [.posixPermissions: 0o600] }
 
     private static let levelColumns = ["ask_price", "ask_qty", "bid_price", "bid_qty"].flatMap { name in
         (1...10).map { "\(name)_\($0)" }

@@ -193,8 +193,7 @@ struct EngineOptions: ParsableArguments {
 
     /// One journal per environment and account, where the next run after a crash finds it.
     static func defaultJournal(_ settings: ClientSettings) throws -> String {
-        let directory = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share/kistick").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try LocalFolders.makePrivate(LocalFolders.data(LocalFolders.environment))
         return "\(directory)/journal-\(settings.environment)-\(settings.account.cano).sqlite"
     }
 

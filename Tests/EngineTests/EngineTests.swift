@@ -24,6 +24,11 @@ struct EngineTests {
         let engine = try Engine(client: client, settings: settings)
         try engine.start()
         try await Self.waitFor(seconds: 45) { engine.status().orders.fills >= 2 }
+        // The account's orders and fills are nobody else's to read: the journal and, while it runs, its WAL are 0600.
+        for file in [journal, journal + "-wal"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(file)")
+        }
         let report = engine.stop()
         client.tokens.stop()
 
