@@ -146,18 +146,30 @@ struct Live: AsyncParsableCommand {
     }
 }
 
-/// `kistick kill`: arms the kill switch of the engine running on this machine.
+/// `kistick kill`: arms the kill switch of every engine running on this machine under this user.
 struct Kill: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Arm the kill switch of a running `kistick paper` or `kistick live`: cancel all, flatten, no entries.")
+        abstract: "Arm the kill switch of every running `kistick paper` and `kistick live`: cancel all, flatten.",
+        discussion: """
+            Each engine holds a lock on a pid file of its own in ~/.cache/kistick/engines while it runs; a file \
+            whose lock nobody holds is left over from an engine that died and is removed, never signalled.
+            """
+    )
 
     func run() throws {
-        let path = EngineOptions.pidFile
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw ValidationError("no running engine: \(path) is missing")
+        let registry = try EngineOptions.registry()
+        let signalled = registry.signalAll(SIGUSR1)
+        guard !signalled.isEmpty else {
+            throw ValidationError("no running engine (none registered in \(registry.directory))")
         }
-        guard kill(pid, SIGUSR1) == 0 else { throw ValidationError("engine process \(pid) is gone (\(String(cString: strerror(errno))))") }
-        print("kill switch armed in process \(pid)")
+        for (pid, error) in signalled {
+            if error == 0 {
+                print("kill switch armed in engine process \(pid)")
+            } else {
+                print("engine process \(pid) could not be signalled: \(String(cString: strerror(error)))")
+            }
+        }
+        if signalled.contains(where: { $0.errno != 0 }) { throw ExitCode.failure }
     }
 }
 
@@ -227,9 +239,9 @@ struct EngineOptions: ParsableArguments {
         return options
     }
 
-    /// Where a running engine leaves its process id for `kistick kill`.
-    static var pidFile: String {
-        FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/kistick/engine.pid").path
+    /// Where running engines register for `kistick kill`.
+    static func registry() throws -> EngineRegistry {
+        try EngineRegistry(directory: LocalFolders.engines(LocalFolders.environment))
     }
 
     /// - Parameter captureLabel: the capture header's environment and note, if `--capture` records.
@@ -265,7 +277,7 @@ struct EngineOptions: ParsableArguments {
             _ = engine.stop()
             throw error
         }
-        let controls = EngineControls(pidFile: Self.pidFile)
+        let controls = try EngineControls(registry: Self.registry())
         defer { controls.close() }
         let stopAt = duration.map { Date().addingTimeInterval($0) }
         var display = StatusDisplay()
