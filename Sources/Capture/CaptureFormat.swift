@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What a capture record holds.
 public enum CaptureRecordKind: UInt8, Sendable {
     /// One complete WebSocket text or binary message payload exactly as received, before decryption: data frames
@@ -132,8 +136,11 @@ public struct CaptureError: Error, CustomStringConvertible, Equatable, Sendable 
 
     public var description: String {
         switch self.reason {
+        case .system(let call, let errno) where call == "open" && errno == EEXIST:
+            return "\(self.path) exists: a capture is never overwritten (remove it or choose another name)"
         case .system(let call, let errno):
-            return "\(self.path): \(call) failed (errno \(errno))"
+            // strerror's text, not the number: "No space left on device" says what to do, "errno 28" does not.
+            return "\(self.path): \(call) failed: \(unsafe String(cString: strerror(errno)))"
         case .notACapture:
             return "\(self.path): not a kistick capture (bad magic)"
         case .unsupportedVersion(let version):

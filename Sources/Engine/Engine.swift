@@ -378,6 +378,9 @@ public final class Engine: @unchecked Sendable {
         if feed.foreign > 0 {
             status.notes.append("\(feed.foreign) records of codes this engine does not trade, skipped")
         }
+        if let failure = self.settings.capture?.failure {
+            status.notes.append("capture stopped, trading goes on: \(failure)")
+        }
         if let snapshot = self.pipeline.monitor.snapshot() {
             status.drops.lateTrades = snapshot.lateTrades
             status.marketTime = snapshot.marketTime

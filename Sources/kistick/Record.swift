@@ -144,11 +144,17 @@ struct Record: AsyncParsableCommand {
         let stopAt = self.duration.map { Date().addingTimeInterval($0) }
         let interrupt = InterruptFlag()
         let tty = isatty(STDERR_FILENO) != 0
+        var failureSaid = false
         while !interrupt.isRaised, stopAt.map({ Date() < $0 }) ?? true, !state.done.load(ordering: .acquiring) {
             try await Task.sleep(for: .seconds(1))
             let line = Self.status(writer.stats, counters: session.counters)
             FileHandle.standardError.write(Data((tty ? "\r\u{1B}[2K" + line : line + "\n").utf8))
-            for note in state.takeNotes() {
+            var notes = state.takeNotes()
+            if !failureSaid, let failure = writer.failure {
+                failureSaid = true
+                notes.append("the recording stopped: \(failure)")
+            }
+            for note in notes {
                 FileHandle.standardError.write(Data(((tty ? "\n" : "") + note + "\n").utf8))
             }
         }

@@ -281,6 +281,7 @@ struct EngineOptions: ParsableArguments {
         defer { controls.close() }
         let stopAt = duration.map { Date().addingTimeInterval($0) }
         var display = StatusDisplay()
+        var captureWarned = false
         var scheduler = plan.scheduler
         let rotateEvery = Double(plan.rotationSeconds) / speed
         var nextRotation = Date().addingTimeInterval(rotateEvery)
@@ -289,6 +290,11 @@ struct EngineOptions: ParsableArguments {
             if controls.takeKillRequest() { engine.armKillSwitch() }
             let status = engine.status()
             display.render(status)
+            // Said once on stderr as well: the status redraws and a log of stdout may not be read.
+            if !captureWarned, let failure = settings.capture?.failure {
+                captureWarned = true
+                FileHandle.standardError.write(Data("kistick: capture stopped, trading goes on: \(failure)\n".utf8))
+            }
             if let bot {
                 var fills: [FillReport] = []
                 engine.takeFills { fills.append($0) }
@@ -309,13 +315,27 @@ struct EngineOptions: ParsableArguments {
         let report = engine.stop()
         bot?.stop(final: report.status)
         display.summary(report)
-        if let writer = settings.capture {
-            let stats = try writer.finish()
-            print(Record.status(stats, counters: WebSocketCounters()).components(separatedBy: "  reconnects")[0])
-            print("capture: " + writer.paths.joined(separator: ", "))
-        }
+        // Neither output may cost the other: a capture that failed (a full disk) still leaves the report, and the
+        // capture is finished even when the report cannot be written. Each failure is said; the run then fails.
+        var failed = false
         if let path = self.report {
-            try report.json().write(to: URL(fileURLWithPath: path))
+            do {
+                try PrivateFile.write(Array(report.json()), to: path)
+            } catch {
+                failed = true
+                FileHandle.standardError.write(Data("kistick: the report was not written: \(error)\n".utf8))
+            }
         }
+        if let writer = settings.capture {
+            print("capture: " + writer.paths.joined(separator: ", "))
+            do {
+                let stats = try writer.finish()
+                print(Record.status(stats, counters: WebSocketCounters()).components(separatedBy: "  reconnects")[0])
+            } catch {
+                failed = true
+                FileHandle.standardError.write(Data("kistick: the capture is incomplete: \(error)\n".utf8))
+            }
+        }
+        if failed { throw ExitCode.failure }
     }
 }

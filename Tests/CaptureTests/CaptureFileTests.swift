@@ -207,6 +207,80 @@ struct CaptureFileTests {
         }
     }
 
+    @Test("a capture never replaces an existing file, at the start or at a rotation, and is private (0600)")
+    func neverOverwrites() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let earlier = folder.file("earlier.kcap")
+        try Data("an earlier recording".utf8).write(to: URL(fileURLWithPath: earlier))
+        let refusal = CaptureError(path: earlier, reason: .system(call: "open", errno: EEXIST))
+        #expect(throws: refusal) { try CaptureWriter(path: earlier, header: testHeader) }
+        #expect(refusal.description.contains("exists: a capture is never overwritten"))
+        #expect(try String(contentsOfFile: earlier, encoding: .utf8) == "an earlier recording")
+
+        // Part 1 of a size-rotated recording is in the way: the writer stops there, says so at once, and part 0 is
+        // a complete capture.
+        let path = folder.file("rotated.kcap")
+        let second = CaptureRotation.path(of: path, part: 1)
+        try Data("in the way".utf8).write(to: URL(fileURLWithPath: second))
+        var options = CaptureWriter.Options()
+        options.blockBytes = 4 << 10
+        let writer = try CaptureWriter(
+            path: path,
+            header: testHeader,
+            rotation: CaptureRotation(daily: false, maxBytes: 16 << 10),
+            options: options
+        )
+        for record in syntheticRecords(count: 2_000, seed: 9) {
+            _ = record.bytes.withUnsafeBytes { writer.append(record.kind, localNs: record.localNs, bytes: $0) }
+        }
+        #expect(throws: CaptureError(path: second, reason: .system(call: "open", errno: EEXIST))) {
+            try writer.finish()
+        }
+        #expect(writer.stats.dropped > 0)
+        #expect(try String(contentsOfFile: second, encoding: .utf8) == "in the way")
+        #expect(try readAll(path).end == .complete)
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        #expect(mode == 0o600)
+    }
+
+    @Test("a full disk is seen while recording, not only when the writer finishes")
+    func fullDiskSeenAtOnce() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let path = folder.file("full.kcap")
+        var options = CaptureWriter.Options()
+        options.flushIntervalNanoseconds = 1_000_000
+        let writer = try CaptureWriter(path: path, header: testHeader, options: options)
+        // The disk fills up: the writer's descriptor now refers to /dev/full, whose every write fails with ENOSPC.
+        let fd = try #require(Self.descriptor(of: path))
+        let full = open("/dev/full", O_WRONLY)
+        #expect(full >= 0 && dup2(full, fd) == fd)
+        close(full)
+        #expect(writer.failure == nil)
+        let deadline = Date().addingTimeInterval(5)
+        var index = 0
+        let records = syntheticRecords(count: 100, seed: 10)
+        while writer.failure == nil, Date() < deadline {
+            let record = records[index % records.count]
+            _ = record.bytes.withUnsafeBytes { writer.append(record.kind, localNs: record.localNs, bytes: $0) }
+            index += 1
+            usleep(1_000)
+        }
+        let failure = CaptureError(path: path, reason: .system(call: "write", errno: ENOSPC))
+        #expect(writer.failure == failure)
+        #expect(failure.description == "\(path): write failed: No space left on device")
+        #expect(throws: failure) { try writer.finish() }
+    }
+
+    /// This process's descriptor open on `path`.
+    static func descriptor(of path: String) -> Int32? {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return entries.compactMap(Int32.init).first { fd in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")) == path
+        }
+    }
+
     @Test("a message larger than maxMessageBytes is refused and counted, the others go through")
     func oversized() throws {
         let folder = try TemporaryFolder()
