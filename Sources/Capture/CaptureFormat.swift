@@ -105,6 +105,32 @@ public enum CaptureEnd: Equatable, Sendable {
     case truncated(String)
 }
 
+/// A stretch of a capture that could not be read (a block whose checksum fails, a damaged frame header, records
+/// that do not parse) and was skipped, reading going on after it.
+public struct CaptureDamage: Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    /// Where the stretch starts in the file, and how many bytes were skipped.
+    public var offset: Int
+    public var length: Int
+    /// The messages lost with it, when the file's index counts them; nil for an unfinished file.
+    public var records: Int?
+    /// zstd's or the reader's word for what is wrong.
+    public var reason: String
+
+    public init(path: String, offset: Int, length: Int, records: Int?, reason: String) {
+        self.path = path
+        self.offset = offset
+        self.length = length
+        self.records = records
+        self.reason = reason
+    }
+
+    public var description: String {
+        let lost = self.records.map { "\($0) messages" } ?? "an unknown number of messages"
+        return "\(self.path): skipped \(self.length) damaged bytes at byte \(self.offset) (\(lost)): \(self.reason)"
+    }
+}
+
 /// A capture that cannot be written or read; names the file.
 public struct CaptureError: Error, CustomStringConvertible, Equatable, Sendable {
     public enum Reason: Equatable, Sendable {

@@ -40,7 +40,8 @@ struct Bench: ParsableCommand {
     func run() throws {
         let reader = try CaptureReader(path: self.file)
         let settings = try self.replay.settings(header: reader.header, file: self.file)
-        let recorded = try RecordedMessages(reader: reader)
+        let recorded = RecordedMessages(reader: reader)
+        _ = CaptureText.warn(recorded.damage)
         var pipeline = PipelineSettings(codes: settings.codes)
         pipeline.parameters = settings.parameters
         pipeline.settingsPath = settings.settingsPath

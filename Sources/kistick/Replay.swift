@@ -42,7 +42,7 @@ struct Replay: ParsableCommand {
         var progress = ProgressBar(total: span.messages)
         let pace = Double(self.speed)
         let wallStart = WallClock().now()
-        let end = try reader.read { message in
+        let end = reader.read { message in
             if let pace {
                 let due = wallStart + Int64(Double(message.localNs - span.firstNs) / pace)
                 let wait = due - WallClock().now()
@@ -57,6 +57,7 @@ struct Replay: ParsableCommand {
         }
         progress.finish()
         if case .truncated(let why) = end { FileHandle.standardError.write(Data("kistick: \(why)\n".utf8)) }
+        _ = CaptureText.warn(reader.damage)
         let summary = engine.finish()
         print(self.json ? summary.json() : summary.table().joined(separator: "\n"))
     }
@@ -116,7 +117,7 @@ struct CaptureSpan {
     var bytes = 0
 
     init(reader: CaptureReader) throws {
-        _ = try reader.read { message in
+        _ = reader.read { message in
             if self.messages == 0 { self.firstNs = message.localNs }
             self.lastNs = message.localNs
             self.messages += 1
