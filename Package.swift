@@ -229,7 +229,10 @@ let package = Package(
         .testTarget(name: "OrdersTests", dependencies: ["Orders", "TickCore"], swiftSettings: common),
         .testTarget(
             name: "JournalTests",
-            dependencies: ["Journal", "Orders", "Recovery", "KIS", "JSON", "TickCore"],
+            dependencies: [
+                "Journal", "Orders", "Recovery", "KIS", "JSON", "TickCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: common
         ),
         .testTarget(

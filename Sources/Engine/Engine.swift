@@ -174,9 +174,10 @@ public final class Engine: @unchecked Sendable {
         do {
             // Orders and fills are the account's: the journal and its WAL are 0600 from their first byte.
             try PrivateFile.prepareDatabase(self.settings.journalPath)
-            journal = try Journal.open(self.settings.journalPath)
-            let recovered = try journal.recover()
+            // The day whose orders KIS lists, and the only one recovered: KIS numbers orders anew each day.
             let today = KST.date(epochSeconds: self.startedWall / 1_000_000_000)
+            journal = try Journal.open(self.settings.journalPath, day: today)
+            let recovered = try journal.recover()
             let balance = try self.client.balance()
             let orders = try self.client.dailyOrders(from: today, to: today)
             reconciled = Reconciler().reconcile(recovered, balance: balance, orders: orders, localTs: WallClock().now())

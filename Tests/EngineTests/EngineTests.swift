@@ -162,7 +162,7 @@ struct EngineTests {
         #expect(held == engine)
         let today = KST.date(epochSeconds: Int64(Date().timeIntervalSince1970))
         let atKIS = try client.dailyOrders(from: today, to: today).map(\.orderNumber).compactMap { UInt64($0) }
-        let journaled = try Journal.open(journal).recover().orders.map(\.orderNumber).filter { $0 != 0 }
+        let journaled = try Journal.open(journal, day: today).recover().orders.map(\.orderNumber).filter { $0 != 0 }
         #expect(Set(atKIS).isSubset(of: Set(journaled)), "every order at KIS is in the journal")
         #expect(journaled.count == Set(journaled).count, "no order number twice in the journal")
     }
