@@ -44,7 +44,7 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// Tokens of the embedded simulator's made-up key: this process's own, gone when it ends.
-    private static let simulatorCache = FileManager.default.temporaryDirectory
+    static let simulatorCache = FileManager.default.temporaryDirectory
         .appendingPathComponent("kistick-sim-\(getpid())").path
 
     /// A client, and the embedded simulator when `--sim` asked for one.

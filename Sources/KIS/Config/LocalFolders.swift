@@ -143,11 +143,11 @@ public enum PrivateFile {
     }
 }
 
-/// Why a private file could not be written.
+/// Why one of kistick's files could not be written or read; names the file.
 public struct PrivateFileError: Error, Sendable, Equatable, CustomStringConvertible {
     public var path: String
     /// The system's text for the failure.
     public var reason: String
 
-    public var description: String { "cannot write \(self.path): \(self.reason)" }
+    public var description: String { "cannot use \(self.path): \(self.reason)" }
 }
