@@ -491,6 +491,14 @@ public struct OrderBook {
         self.ids.find(Self.key(id)).map { self.snapshot($0) }
     }
 
+    /// Whether a modify or cancel of `id` would be taken now: KIS has numbered it, it still works, and no other
+    /// amendment of it is on its way (`submit` refuses otherwise).
+    /// - Complexity: O(1); no allocation.
+    public func canAmend(_ id: OrderID) -> Bool {
+        guard let s = self.ids.find(Self.key(id)) else { return false }
+        return self.slots[s].state.isWorking && !self.slots[s].amendmentInFlight
+    }
+
     /// Every order the book holds, terminal ones included, by id.
     public func orders() -> [OrderSnapshot] {
         self.slots.indices.filter { self.slots[$0].occupied }.map { self.snapshot($0) }.sorted { $0.id < $1.id }
