@@ -395,6 +395,11 @@ public final class Engine: @unchecked Sendable {
                 partiallyFilled: counts.partiallyFilled, cancelled: counts.cancelled, rejected: counts.rejected,
                 open: snapshot.open, fills: counts.fills)
             status.riskRejections = counts.riskRejections
+            status.refusals = RiskRejection.allCases.filter { counts.rejections[$0] > 0 }.map { reason in
+                // Live, the session's phase is the wall clock's until a trade moves it: say which decided.
+                let text = reason == .sessionClosed && self.settings.speed == 1 ? "\(reason) (wall clock)" : "\(reason)"
+                return EngineStatus.RefusalLine(reason: text, count: counts.rejections[reason])
+            }.sorted { $0.count > $1.count }
             status.killSwitch = snapshot.killArmed
             if counts.lastRefusal.rawValue != 0 { status.notes.append("last order refused: \(counts.lastRefusal)") }
             for i in 0..<snapshot.positionCount {

@@ -68,7 +68,7 @@ public struct PipelineBroker: Broker {
             account: self.account, replacing: target)
         guard case .accept = decision else {
             self.counters.riskRejections += 1
-            if case .reject(let reason) = decision { self.counters.lastRejection = reason }
+            if case .reject(let reason) = decision { self.counters.rejections.add(reason) }
             return self.decline(intent)
         }
         let dispatch: OrderDispatch
@@ -359,7 +359,8 @@ public struct BrokerCounters: BitwiseCopyable, Sendable {
     public var sent = 0
     public var riskRejections = 0
     public var bookRefusals = 0
-    public var lastRejection: RiskRejection?
+    /// `riskRejections` by reason.
+    public var rejections = RiskRejectionCounts()
     /// `msg_cd` of the last order KIS (or the dispatcher) refused.
     public var lastRefusal = PackedASCII(rawValue: 0)
     public var accepted = 0

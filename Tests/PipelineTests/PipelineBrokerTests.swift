@@ -100,6 +100,7 @@ import TickCore
             #expect(broker.submit(offTick) == .refused)
         }
         #expect(broker.counters.riskRejections == 100)
+        #expect(broker.counters.rejections[.offTickLadder] == 100, "counted by reason, for the status line")
         #expect(broker.nextOrderID() == OrderID(rawValue: id.rawValue + 1))
     }
 
