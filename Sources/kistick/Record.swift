@@ -106,8 +106,10 @@ struct Record: AsyncParsableCommand {
             return nil
         }
         let settings = ClientSettings(config: config, environmentVariables: variables)
-        return KISClient.make(
+        let client = KISClient.make(
             settings: settings, cache: try TokenCache(environmentVariables: variables), refreshEvery: .seconds(60))
+        ConnectionOptions.announceTokenWaits(client)
+        return client
     }
 
     private func record(client: KISClient, environment: String, note: String) async throws {

@@ -78,3 +78,23 @@ import Testing
         }
     }
 }
+
+/// Errors say what went wrong in words and name the file, not errno numbers or NSCocoaErrorDomain codes.
+@Suite struct ErrorTextTests {
+    @Test func aFileThatCannotBeReadIsNamedWithTheSystemsWords() throws {
+        let missing = "/nonexistent-kistick-folder/messages.txt"
+        var decode = try Decode.parse([missing])
+        #expect {
+            try decode.run()
+        } throws: { error in
+            let message = Decode.message(for: error)
+            return message == "cannot read \(missing): No such file or directory"
+        }
+        decode = try Decode.parse(["/"])
+        #expect {
+            try decode.run()
+        } throws: { error in
+            Decode.message(for: error) == "cannot read /: Is a directory"
+        }
+    }
+}
