@@ -237,7 +237,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["PaperMarket", "Engine", "Journal", "KIS", "Simulator", "TickCore"],
+            dependencies: ["PaperMarket", "Engine", "Journal", "KIS", "Orders", "Pipeline", "Ring", "Simulator", "TickCore"],
             swiftSettings: common
         ),
         .testTarget(

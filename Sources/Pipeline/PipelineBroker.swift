@@ -149,10 +149,18 @@ public struct PipelineBroker: Broker {
     @discardableResult
     mutating func apply(_ event: OrderEvent) -> (outcome: EventOutcome, order: OrderID?) {
         if case .refused(_, let code) = event { self.counters.lastRefusal = code }
+        let doubts = self.book.doubtfulCount
         let outcome = self.book.apply(event, into: &self.changes)
         let order = self.changes.count > 0 ? self.changes.changes[0].id : nil
         self.settle()
-        if outcome == .duplicate || self.book.needsReconciliationCount > 0 {
+        // A doubtful fill (a notice of its own, or one held for the REST answer that came) is settled by KIS's count
+        // of that one order's fills: one query, where the whole day's orders take a page per 15 orders on paper.
+        if self.book.doubtfulCount > doubts {
+            self.book.forEachDoubtful { number in
+                if !self.orders.checks.tryPush(number) { self.orders.wantsReconciliation.store(true, ordering: .relaxed) }
+            }
+        }
+        if self.book.needsReconciliationCount > 0 {
             self.orders.wantsReconciliation.store(true, ordering: .relaxed)
         }
         return (outcome, order)
