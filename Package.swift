@@ -38,6 +38,9 @@ let package = Package(
         .library(name: "Telegram", targets: ["Telegram"]),
         .library(name: "Screener", targets: ["Screener"]),
         .library(name: "Capture", targets: ["Capture"]),
+        // For the fuzz targets of the order path's answers (Tests/Fuzz), which read them as the engine does.
+        .library(name: "JSON", targets: ["JSON"]),
+        .library(name: "Recovery", targets: ["Recovery"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
