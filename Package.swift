@@ -38,6 +38,9 @@ let package = Package(
         .library(name: "Telegram", targets: ["Telegram"]),
         .library(name: "Screener", targets: ["Screener"]),
         .library(name: "Capture", targets: ["Capture"]),
+        // For the fuzz targets of the order path's answers (Tests/Fuzz), which read them as the engine does.
+        .library(name: "JSON", targets: ["JSON"]),
+        .library(name: "Recovery", targets: ["Recovery"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -231,12 +234,15 @@ let package = Package(
         .testTarget(name: "OrdersTests", dependencies: ["Orders", "TickCore"], swiftSettings: common),
         .testTarget(
             name: "JournalTests",
-            dependencies: ["Journal", "Orders", "Recovery", "KIS", "JSON", "TickCore"],
+            dependencies: [
+                "Journal", "Orders", "Recovery", "KIS", "JSON", "TickCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: common
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["PaperMarket", "Engine", "Journal", "KIS", "Simulator", "TickCore"],
+            dependencies: ["PaperMarket", "Engine", "Journal", "KIS", "Orders", "Pipeline", "Ring", "Simulator", "TickCore"],
             swiftSettings: common
         ),
         .testTarget(
@@ -258,6 +264,14 @@ let package = Package(
             name: "ReplayTests",
             dependencies: [
                 "Engine", "Capture", "Candles", "Feed", "KIS", "Orders", "Pipeline", "Replay", "Simulator", "TickCore",
+            ],
+            swiftSettings: common
+        ),
+        // The command line: every option's validation, and what `kill` reaches.
+        .testTarget(
+            name: "kistickTests",
+            dependencies: [
+                "kistick", "Engine", "Simulator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: common
         ),

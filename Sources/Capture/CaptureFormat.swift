@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What a capture record holds.
 public enum CaptureRecordKind: UInt8, Sendable {
     /// One complete WebSocket text or binary message payload exactly as received, before decryption: data frames
@@ -101,6 +105,32 @@ public enum CaptureEnd: Equatable, Sendable {
     case truncated(String)
 }
 
+/// A stretch of a capture that could not be read (a block whose checksum fails, a damaged frame header, records
+/// that do not parse) and was skipped, reading going on after it.
+public struct CaptureDamage: Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    /// Where the stretch starts in the file, and how many bytes were skipped.
+    public var offset: Int
+    public var length: Int
+    /// The messages lost with it, when the file's index counts them; nil for an unfinished file.
+    public var records: Int?
+    /// zstd's or the reader's word for what is wrong.
+    public var reason: String
+
+    public init(path: String, offset: Int, length: Int, records: Int?, reason: String) {
+        self.path = path
+        self.offset = offset
+        self.length = length
+        self.records = records
+        self.reason = reason
+    }
+
+    public var description: String {
+        let lost = self.records.map { "\($0) messages" } ?? "an unknown number of messages"
+        return "\(self.path): skipped \(self.length) damaged bytes at byte \(self.offset) (\(lost)): \(self.reason)"
+    }
+}
+
 /// A capture that cannot be written or read; names the file.
 public struct CaptureError: Error, CustomStringConvertible, Equatable, Sendable {
     public enum Reason: Equatable, Sendable {
@@ -132,8 +162,11 @@ public struct CaptureError: Error, CustomStringConvertible, Equatable, Sendable 
 
     public var description: String {
         switch self.reason {
+        case .system(let call, let errno) where call == "open" && errno == EEXIST:
+            return "\(self.path) exists: a capture is never overwritten (remove it or choose another name)"
         case .system(let call, let errno):
-            return "\(self.path): \(call) failed (errno \(errno))"
+            // strerror's text, not the number: "No space left on device" says what to do, "errno 28" does not.
+            return "\(self.path): \(call) failed: \(unsafe String(cString: strerror(errno)))"
         case .notACapture:
             return "\(self.path): not a kistick capture (bad magic)"
         case .unsupportedVersion(let version):

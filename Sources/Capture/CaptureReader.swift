@@ -42,6 +42,9 @@ public final class CaptureReader {
     public let blocks: [CaptureBlock]?
     /// The records a finished file holds, from its trailer; nil for an unfinished one.
     public let recordCount: Int?
+    /// The stretches the last `read` skipped because they could not be read, in file order; empty when it read
+    /// every block.
+    public private(set) var damage: [CaptureDamage] = []
 
     private let base: UnsafeRawPointer?
     private let headerLength: Int
@@ -131,14 +134,18 @@ public final class CaptureReader {
     /// Reads every record from the first one at or after `fromNs` (in file order; nil for the first record), in
     /// order. A finished file's index finds the first block to decompress; an unfinished one is scanned.
     ///
+    /// A block that cannot be read (its checksum fails, its frame header is damaged, its records do not parse)
+    /// costs only itself: it is listed in `damage` and reading goes on at the next block, which the index names in
+    /// a finished file and a scan for the next zstd frame finds in an unfinished one.
+    ///
     /// - Returns: `.complete`, or `.truncated` with where the file ends when it ends inside a frame or lacks its
     ///   index.
-    /// - Throws: `CaptureError.corrupt` when a complete frame does not decompress or its records do not parse.
     /// - Complexity: O(bytes read); no allocation per record.
     public func read(
         fromNs: Int64? = nil,
         _ body: (borrowing CapturedMessage) -> Void
-    ) throws(CaptureError) -> CaptureEnd {
+    ) -> CaptureEnd {
+        self.damage = []
         var offset = self.headerLength
         if let fromNs, let blocks = self.blocks {
             guard let first = blocks.first(where: { $0.maxNs >= fromNs }) else { return .complete }
@@ -152,34 +159,52 @@ public final class CaptureReader {
             let remaining = self.framesEnd - offset
             let frameLength = unsafe ZSTD_findFrameCompressedSize(start, remaining)
             if ZSTD_isError(frameLength) != 0 {
-                if ZSTD_getErrorCode(frameLength) == ZSTD_error_srcSize_wrong {
+                let next = self.nextFrame(after: offset)
+                if next == self.framesEnd, self.blocks == nil,
+                    ZSTD_getErrorCode(frameLength) == ZSTD_error_srcSize_wrong
+                {
                     return .truncated(self.truncation(at: offset, messages: messages, midFrame: true))
                 }
-                let name = unsafe String(cString: ZSTD_getErrorName(frameLength))
-                throw CaptureError(path: self.path, reason: .corrupt(offset: offset, name))
+                self.skip(offset..<next, delivered: 0, unsafe String(cString: ZSTD_getErrorName(frameLength)))
+                offset = next
+                continue
             }
             if remaining >= 4, unsafe Self.isSkippable(start.loadUnaligned(as: UInt32.self)) {
                 offset += frameLength
                 continue
             }
-            let length = try unsafe self.decompress(start, length: frameLength, at: offset)
+            let length: Int
+            switch unsafe self.decompress(start, length: frameLength) {
+            case .success(let count):
+                length = count
+            case .failure(let reason):
+                let next = self.nextFrame(after: offset, guess: offset + frameLength)
+                self.skip(offset..<next, delivered: 0, reason.text)
+                offset = next
+                continue
+            }
             var cursor = 0
+            var delivered = 0
             while cursor < length {
+                // Safe because: cursor + 13 ≤ length (checked first), inside the decompressed block.
                 guard length - cursor >= CaptureFormat.recordHeaderSize else {
-                    throw CaptureError(path: self.path, reason: .corrupt(offset: offset, "a record header is cut short"))
+                    self.skip(offset..<(offset + frameLength), delivered: delivered, "a record header is cut short")
+                    break
                 }
-                // Safe because: cursor + 13 ≤ length, inside the decompressed block.
                 let record = unsafe self.buffer + cursor
                 let rawKind = unsafe record.load(as: UInt8.self)
                 let localNs = unsafe Int64(littleEndian: record.loadUnaligned(fromByteOffset: 1, as: Int64.self))
                 let size = unsafe Int(UInt32(littleEndian: record.loadUnaligned(fromByteOffset: 9, as: UInt32.self)))
                 guard let kind = CaptureRecordKind(rawValue: rawKind) else {
-                    throw CaptureError(path: self.path, reason: .corrupt(offset: offset, "unknown record kind \(rawKind)"))
+                    self.skip(offset..<(offset + frameLength), delivered: delivered, "unknown record kind \(rawKind)")
+                    break
                 }
                 guard size <= length - cursor - CaptureFormat.recordHeaderSize else {
-                    throw CaptureError(path: self.path, reason: .corrupt(offset: offset, "a record runs past its block"))
+                    self.skip(offset..<(offset + frameLength), delivered: delivered, "a record runs past its block")
+                    break
                 }
                 cursor += CaptureFormat.recordHeaderSize + size
+                delivered += 1
                 if !started {
                     guard localNs >= fromNs! else { continue }
                     started = true
@@ -202,13 +227,67 @@ public final class CaptureReader {
         return .complete
     }
 
+    /// Where reading goes on after a block at `offset` that could not be read: the index's next block in a finished
+    /// file; in an unfinished one `guess` (the end of a frame whose size was readable) if a frame starts there, else
+    /// the next offset where a zstd frame header parses. `framesEnd` when there is none.
+    private func nextFrame(after offset: Int, guess: Int? = nil) -> Int {
+        if let blocks = self.blocks {
+            return blocks.first { $0.offset > offset }?.offset ?? self.framesEnd
+        }
+        if let guess, guess >= self.framesEnd || self.frameStarts(at: guess) { return min(guess, self.framesEnd) }
+        var candidate = offset + 1
+        while candidate + 4 <= self.framesEnd {
+            if self.frameStarts(at: candidate) { return candidate }
+            candidate += 1
+        }
+        return self.framesEnd
+    }
+
+    /// Whether a zstd frame (data or skippable) with a header that parses and a size that fits starts at `offset`.
+    private func frameStarts(at offset: Int) -> Bool {
+        guard offset + 4 <= self.framesEnd else { return false }
+        // Safe because: offset + 4 ≤ framesEnd ≤ fileSize, inside the mapping.
+        let start = unsafe self.base! + offset
+        let magic = unsafe UInt32(littleEndian: start.loadUnaligned(as: UInt32.self))
+        guard magic == 0xFD2F_B528 || Self.isSkippable(magic) else { return false }
+        return unsafe ZSTD_isError(ZSTD_findFrameCompressedSize(start, self.framesEnd - offset)) == 0
+    }
+
+    /// Lists the unread stretch `range`, merged with the one before it when they touch (a scan that met a false
+    /// frame start inside damaged bytes), and how many of its block's records were lost (from the index).
+    private func skip(_ range: Range<Int>, delivered: Int, _ reason: String) {
+        if var last = self.damage.last, last.offset + last.length == range.lowerBound {
+            last.length += range.count
+            if let lost = self.lostRecords(range.lowerBound, delivered: delivered) {
+                last.records = last.records.map { $0 + lost }
+            }
+            self.damage[self.damage.count - 1] = last
+            return
+        }
+        self.damage.append(
+            CaptureDamage(
+                path: self.path,
+                offset: range.lowerBound,
+                length: range.count,
+                records: self.lostRecords(range.lowerBound, delivered: delivered),
+                reason: reason
+            )
+        )
+    }
+
+    /// The records of the indexed block at `offset` that were not delivered; nil without an index.
+    private func lostRecords(_ offset: Int, delivered: Int) -> Int? {
+        guard let blocks = self.blocks else { return nil }
+        return blocks.first { $0.offset == offset }.map { max(0, $0.records - delivered) } ?? 0
+    }
+
     /// Decompresses the frame at `start` into the buffer, growing it to the frame's content size.
-    private func decompress(_ start: UnsafeRawPointer, length: Int, at offset: Int) throws(CaptureError) -> Int {
+    private func decompress(_ start: UnsafeRawPointer, length: Int) -> Result<Int, DamageReason> {
         let content = unsafe ZSTD_getFrameContentSize(start, length)
         guard content != ZSTD_CONTENTSIZE_ERROR, content != ZSTD_CONTENTSIZE_UNKNOWN,
             content <= UInt64(CaptureFormat.maxBlockSize)
         else {
-            throw CaptureError(path: self.path, reason: .corrupt(offset: offset, "frame content size missing or too large"))
+            return .failure(DamageReason(text: "frame content size missing or too large"))
         }
         if Int(content) > self.bufferCapacity {
             unsafe self.buffer.deallocate()
@@ -218,10 +297,13 @@ public final class CaptureReader {
         // Safe because: the buffer holds `bufferCapacity` ≥ content bytes; the source range lies in the mapping.
         let result = unsafe ZSTD_decompressDCtx(self.context, self.buffer, self.bufferCapacity, start, length)
         guard ZSTD_isError(result) == 0 else {
-            let name = unsafe String(cString: ZSTD_getErrorName(result))
-            throw CaptureError(path: self.path, reason: .corrupt(offset: offset, name))
+            return .failure(DamageReason(text: unsafe String(cString: ZSTD_getErrorName(result))))
         }
-        return result
+        return .success(result)
+    }
+
+    private struct DamageReason: Error {
+        var text: String
     }
 
     private func truncation(at offset: Int, messages: Int, midFrame: Bool) -> String {

@@ -137,6 +137,13 @@ public final class CaptureWriter: @unchecked Sendable {
         )
     }
 
+    /// The failure that stopped the writing (a full disk, a file that could not be created at rotation), as soon as
+    /// the writer thread meets it; nil while all is well. Any thread. The owner warns at once: from then on every
+    /// record is counted as dropped, and `finish` throws this error.
+    public var failure: CaptureError? {
+        self.control.error.withLock { $0 }
+    }
+
     /// Bytes appended that the writer thread has not taken yet: how close the ring is to refusing (a status line,
     /// or a benchmark waiting for the writer).
     public var backlogBytes: Int {

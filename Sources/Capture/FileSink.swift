@@ -195,7 +195,9 @@ final class FileSink: @unchecked Sendable {
 
     private func open(part: Int) throws(CaptureError) {
         let path = CaptureRotation.path(of: self.basePath, part: part)
-        let fd = unsafe Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // Never over an existing file (an earlier recording), and private: a capture holds the notice key and iv,
+        // which decrypt the account's fills.
+        let fd = unsafe Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw CaptureError(path: path, reason: .system(call: "open", errno: errno))
         }

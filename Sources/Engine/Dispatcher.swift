@@ -41,6 +41,9 @@ struct Dispatcher: ~Copyable {
     mutating func send(_ slot: DispatchSlot, emit: (OrderEventSlot) -> Void) {
         let dispatch = slot.dispatch
         let intent = dispatch.intent
+        // KIS stamps the order when it takes it, so a lookup after a lost answer looks from here, not from when the
+        // answer was given up on (a timeout later).
+        let sentAt = KST.time(epochSeconds: WallClock().now() / 1_000_000_000)
         let pending = self.pending
         var journalFailed = false
         func journal() {
@@ -74,12 +77,17 @@ struct Dispatcher: ~Copyable {
                     .acknowledged(intent.id, orderNumber: ack.orderNumber, organization: ack.organization),
                     at: answered, written: written))
         } catch {
-            self.failed(error, dispatch, emit: emit)
+            self.failed(error, dispatch, sentAt: sentAt, emit: emit)
         }
         if journalFailed { self.pendingFailures += 1 }
     }
 
-    private mutating func failed(_ error: KISError, _ dispatch: OrderDispatch, emit: (OrderEventSlot) -> Void) {
+    private mutating func failed(
+        _ error: KISError,
+        _ dispatch: OrderDispatch,
+        sentAt: UInt32,
+        emit: (OrderEventSlot) -> Void
+    ) {
         let id = dispatch.intent.id
         let now = WallClock().now()
         switch error {
@@ -90,7 +98,7 @@ struct Dispatcher: ~Copyable {
         case .responseLost:
             emit(OrderEventSlot(.written(id, at: now), at: now))
             emit(OrderEventSlot(.lost(id), at: now))
-            if dispatch.intent.action == .new { self.recover(dispatch.intent, emit: emit) }
+            if dispatch.intent.action == .new { self.recover(dispatch.intent, sentAt: sentAt, emit: emit) }
         default:
             // Unreachable, token trouble, malformed before sending: nothing reached KIS's order book.
             emit(OrderEventSlot(.refused(id, messageCode: PackedASCII(ascii: "NOTSENT")), at: now))
@@ -98,10 +106,9 @@ struct Dispatcher: ~Copyable {
     }
 
     /// Looks a lost order up; a lost modify or cancel is left to the notices and the next reconciliation.
-    private mutating func recover(_ intent: OrderIntent, emit: (OrderEventSlot) -> Void) {
+    private mutating func recover(_ intent: OrderIntent, sentAt: UInt32, emit: (OrderEventSlot) -> Void) {
         let ticket = OrderTicket(
             side: intent.side, code: intent.code, quantity: Int64(intent.quantity), price: Int64(intent.price))
-        let sentAt = KST.time(epochSeconds: WallClock().now() / 1_000_000_000)
         switch try? self.recovery.resolve(ticket, sentAtKST: sentAt, known: self.known) {
         case .placed(let record):
             // A row whose numbers do not read leaves the order unknown for the housekeeper's reconciliation.

@@ -172,9 +172,12 @@ public final class Engine: @unchecked Sendable {
         let reconciled: Reconciliation
         let buyingPower: Int64
         do {
-            journal = try Journal.open(self.settings.journalPath)
-            let recovered = try journal.recover()
+            // Orders and fills are the account's: the journal and its WAL are 0600 from their first byte.
+            try PrivateFile.prepareDatabase(self.settings.journalPath)
+            // The day whose orders KIS lists, and the only one recovered: KIS numbers orders anew each day.
             let today = KST.date(epochSeconds: self.startedWall / 1_000_000_000)
+            journal = try Journal.open(self.settings.journalPath, day: today)
+            let recovered = try journal.recover()
             let balance = try self.client.balance()
             let orders = try self.client.dailyOrders(from: today, to: today)
             reconciled = Reconciler().reconcile(recovered, balance: balance, orders: orders, localTs: WallClock().now())
@@ -376,6 +379,9 @@ public final class Engine: @unchecked Sendable {
         if feed.foreign > 0 {
             status.notes.append("\(feed.foreign) records of codes this engine does not trade, skipped")
         }
+        if let failure = self.settings.capture?.failure {
+            status.notes.append("capture stopped, trading goes on: \(failure)")
+        }
         if let snapshot = self.pipeline.monitor.snapshot() {
             status.drops.lateTrades = snapshot.lateTrades
             status.marketTime = snapshot.marketTime
@@ -389,6 +395,11 @@ public final class Engine: @unchecked Sendable {
                 partiallyFilled: counts.partiallyFilled, cancelled: counts.cancelled, rejected: counts.rejected,
                 open: snapshot.open, fills: counts.fills)
             status.riskRejections = counts.riskRejections
+            status.refusals = RiskRejection.allCases.filter { counts.rejections[$0] > 0 }.map { reason in
+                // Live, the session's phase is the wall clock's until a trade moves it: say which decided.
+                let text = reason == .sessionClosed && self.settings.speed == 1 ? "\(reason) (wall clock)" : "\(reason)"
+                return EngineStatus.RefusalLine(reason: text, count: counts.rejections[reason])
+            }.sorted { $0.count > $1.count }
             status.killSwitch = snapshot.killArmed
             if counts.lastRefusal.rawValue != 0 { status.notes.append("last order refused: \(counts.lastRefusal)") }
             for i in 0..<snapshot.positionCount {

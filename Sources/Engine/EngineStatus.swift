@@ -19,6 +19,8 @@ public struct EngineStatus: Sendable, Encodable {
     public var taxes: Int64 = 0
     public var orders = OrderCounts()
     public var riskRejections = 0
+    /// `riskRejections` by reason, most frequent first.
+    public var refusals: [RefusalLine] = []
     public var latency: [LatencyLine] = []
     public var drops = Drops()
     public var killSwitch = false
@@ -43,6 +45,12 @@ public struct EngineStatus: Sendable, Encodable {
         public var rejected = 0
         public var open = 0
         public var fills = 0
+    }
+
+    /// Intents the risk gate refused for one reason.
+    public struct RefusalLine: Sendable, Encodable, Equatable {
+        public var reason: String
+        public var count: Int
     }
 
     /// One latency interval's distribution, nanoseconds.

@@ -32,6 +32,8 @@ struct Housekeeper {
             if asked || due {
                 lastReconcile = now
                 retry = !self.reconcile()
+            } else if !self.check() {
+                retry = true
             }
             if Double(now - lastBuyingPower) >= buyingPowerEvery * 1e9 {
                 lastBuyingPower = now
@@ -46,10 +48,29 @@ struct Housekeeper {
     /// Sends every row of today's orders to the order book, which corrects what notices got wrong or missed.
     /// - Returns: false when KIS could not be asked (the caller tries again a second later).
     private func reconcile() -> Bool {
+        // The whole day answers the checks asked for too.
+        while self.orders.takeCheck() != nil {}
+        guard self.send(orderNumber: nil) else { return false }
+        self.orders.reconciliations.add(1, ordering: .releasing)
+        return true
+    }
+
+    /// Asks KIS for each order holding a doubtful fill, one query per order, and sends its row to the order book.
+    /// - Returns: false when KIS could not be asked (a full reconciliation follows a second later).
+    func check() -> Bool {
+        guard let first = self.orders.takeCheck() else { return true }
+        var numbers: Set<UInt64> = [first]
+        while let number = self.orders.takeCheck() { numbers.insert(number) }
+        for number in numbers.sorted() where !self.send(orderNumber: number) { return false }
+        return true
+    }
+
+    /// Today's orders (or the one numbered `orderNumber`) into the order book.
+    private func send(orderNumber: UInt64?) -> Bool {
         let today = KST.date(epochSeconds: WallClock().now() / 1_000_000_000)
         let orders: [OrderRecord]
         do {
-            orders = try self.client.dailyOrders(from: today, to: today)
+            orders = try self.client.dailyOrders(from: today, to: today, orderNumber: orderNumber)
         } catch {
             self.news.note("reconciliation failed, retrying: \(error)")
             return false
@@ -58,7 +79,6 @@ struct Housekeeper {
             if let row = BrokerOrder(record) { self.orders.tell(.reconciled(row)) }
         }
         self.orders.publishNews()
-        self.orders.reconciliations.add(1, ordering: .releasing)
         return true
     }
 }

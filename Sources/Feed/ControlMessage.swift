@@ -74,15 +74,22 @@ public enum JSONText {
                 out.append(contentsOf: [0xEF, 0xBF, 0xBD])
             }
         }
+        /// A high surrogate no low one followed is U+FFFD, as JSON readers make it, not nothing.
+        func flushHigh() {
+            if pendingHigh != nil { appendScalar(0xFFFD) }
+            pendingHigh = nil
+        }
         while i != raw.endIndex {
             let byte = raw[i]
             i = raw.index(after: i)
             guard byte == UInt8(ascii: "\\"), i != raw.endIndex else {
+                flushHigh()
                 out.append(byte)
                 continue
             }
             let escape = raw[i]
             i = raw.index(after: i)
+            if escape != UInt8(ascii: "u") { flushHigh() }
             switch escape {
             case UInt8(ascii: "n"): out.append(10)
             case UInt8(ascii: "t"): out.append(9)
@@ -94,16 +101,19 @@ public enum JSONText {
                 i = hex.endIndex
                 let value = UInt32(String(decoding: hex, as: UTF8.self), radix: 16) ?? 0xFFFD
                 if (0xD800..<0xDC00).contains(value) {
+                    flushHigh()
                     pendingHigh = value
                 } else if let high = pendingHigh, (0xDC00..<0xE000).contains(value) {
                     appendScalar(0x10000 + ((high - 0xD800) << 10) + (value - 0xDC00))
                     pendingHigh = nil
                 } else {
+                    flushHigh()
                     appendScalar(value)
                 }
             default: out.append(escape)
             }
         }
+        flushHigh()
         return String(decoding: out, as: UTF8.self)
     }
 }

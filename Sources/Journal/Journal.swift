@@ -2,9 +2,11 @@ import GRDB
 public import Orders
 public import TickCore
 
-/// The SQLite journal of one trading day: orders (intent, every state change with its ODNO), fills, and
-/// position snapshots. WAL mode; one file per day (positions carried overnight come back from the broker's
-/// balance through `Reconciler`).
+/// The SQLite journal of orders (intent, every state change with its ODNO), fills, and position snapshots. WAL
+/// mode. One file holds every day of an account (the default path is per environment and account), and each row
+/// carries the KIS trading day it belongs to: an engine recovers its own day only, since KIS numbers orders anew
+/// each day and yesterday's order 1 is not today's. Positions carried overnight keep their shares and cost; the
+/// broker's balance puts them right through `Reconciler`.
 ///
 /// Two writers share the file, each on its own connection and thread:
 /// - the journal thread owns `Journal`: it `append`s what the engine hands it through a ring and `flush`es once
@@ -17,24 +19,28 @@ public import TickCore
 /// Thread-confined; not for the hot path (it allocates and does I/O).
 public final class Journal {
     public let path: String
+    /// The KIS trading day (KST `YYYYMMDD`) this journal writes and recovers: the day whose orders KIS lists.
+    public let day: UInt32
     private let queue: DatabaseQueue
     private var buffer: [JournalEvent] = []
 
-    private init(path: String, queue: DatabaseQueue) {
+    private init(path: String, day: UInt32, queue: DatabaseQueue) {
         self.path = path
+        self.day = day
         self.queue = queue
         self.buffer.reserveCapacity(1_024)
     }
 
-    /// Opens (creating if needed) the journal at `path`.
-    public static func open(_ path: String) throws(JournalError) -> Journal {
+    /// Opens (creating if needed, and bringing a journal of an earlier version to this one's schema) the journal at
+    /// `path`, to write and recover `day`.
+    public static func open(_ path: String, day: UInt32) throws(JournalError) -> Journal {
         do {
             var configuration = Configuration()
             configuration.journalMode = .wal
             configuration.busyMode = .timeout(5)
             let queue = try DatabaseQueue(path: path, configuration: configuration)
-            try queue.write { db in try db.execute(sql: Schema.create) }
-            return Journal(path: path, queue: queue)
+            try queue.write { db in try Schema.migrate(db) }
+            return Journal(path: path, day: day, queue: queue)
         } catch {
             throw JournalError("open \(path)", error)
         }
@@ -62,7 +68,7 @@ public final class Journal {
         guard !self.buffer.isEmpty else { return }
         do {
             try self.queue.inTransaction(.immediate) { db in
-                for event in self.buffer { try Schema.write(event, db) }
+                for event in self.buffer { try Schema.write(event, day: self.day, db) }
                 return .commit
             }
         } catch {
@@ -75,15 +81,18 @@ public final class Journal {
     public func pendingRecorder(durability: PendingRecorder.Durability = .powerLoss) throws(JournalError)
         -> PendingRecorder
     {
-        try PendingRecorder(path: self.path, durability: durability)
+        try PendingRecorder(path: self.path, day: self.day, durability: durability)
     }
 
-    /// The day as the journal last saw it: every order (those journaled as pending but without an ODNO come back
-    /// `unknown` and flagged: KIS may have them, so they are looked up, never resent; those never journaled as
-    /// pending come back `notPlaced`), and positions from their last snapshot plus the fills after it.
+    /// `day` as the journal last saw it: every order of that day and no other (those journaled as pending but
+    /// without an ODNO come back `unknown` and flagged: KIS may have them, so they are looked up, never resent;
+    /// those never journaled as pending come back `notPlaced`), and positions from their last snapshot plus the
+    /// fills of the day after it. A position last snapshotted on an earlier day keeps its shares and cost, and
+    /// starts the day's totals (realised, fees, taxes, turnover) from zero. `nextOrderID` is past every id of
+    /// every day, so no id is used twice in the file.
     public func recover(costs: Costs = Costs()) throws(JournalError) -> RecoveredState {
         do {
-            return try self.queue.read { db in try Schema.recover(db, costs: costs) }
+            return try self.queue.read { db in try Schema.recover(db, day: self.day, costs: costs) }
         } catch {
             throw JournalError("recover", error)
         }
@@ -112,8 +121,10 @@ public final class PendingRecorder {
     }
 
     private let queue: DatabaseQueue
+    private let day: UInt32
 
-    fileprivate init(path: String, durability: Durability) throws(JournalError) {
+    fileprivate init(path: String, day: UInt32, durability: Durability) throws(JournalError) {
+        self.day = day
         do {
             var configuration = Configuration()
             configuration.journalMode = .wal
@@ -134,7 +145,8 @@ public final class PendingRecorder {
     public func recordPending(_ intent: OrderIntent, at: Int64) throws(JournalError) {
         do {
             try self.queue.inTransaction(.immediate) { db in
-                try db.cachedStatement(sql: Schema.pending).execute(arguments: Schema.pendingArguments(intent, at: at))
+                try db.cachedStatement(sql: Schema.pending).execute(
+                    arguments: Schema.pendingArguments(intent, day: self.day, at: at))
                 return .commit
             }
         } catch {

@@ -24,7 +24,9 @@ enum Schema {
             decided_at INTEGER NOT NULL DEFAULT 0,
             -- Set by recordPending: the intent was durable before it could be sent.
             pending_at INTEGER,
-            updated_at INTEGER NOT NULL DEFAULT 0
+            updated_at INTEGER NOT NULL DEFAULT 0,
+            -- The KIS trading day (KST YYYYMMDD) the order was first journaled on; never changed afterwards.
+            day INTEGER NOT NULL DEFAULT 0
         );
         CREATE TABLE IF NOT EXISTS order_events (
             seq INTEGER PRIMARY KEY,
@@ -48,7 +50,8 @@ enum Schema {
             quantity INTEGER NOT NULL,
             price INTEGER NOT NULL,
             exchange_time INTEGER NOT NULL,
-            local_ts INTEGER NOT NULL
+            local_ts INTEGER NOT NULL,
+            day INTEGER NOT NULL DEFAULT 0
         );
         -- The last snapshot per symbol, and the last fill it includes: recovery replays the fills after it.
         CREATE TABLE IF NOT EXISTS positions (
@@ -62,19 +65,41 @@ enum Schema {
             turnover INTEGER NOT NULL,
             last_price INTEGER NOT NULL,
             fill_seq INTEGER NOT NULL,
-            at INTEGER NOT NULL
+            at INTEGER NOT NULL,
+            -- The day of the snapshot: the day's totals (realised, fees, taxes, turnover) are that day's.
+            day INTEGER NOT NULL DEFAULT 0
         );
+        CREATE INDEX IF NOT EXISTS orders_day ON orders (day);
+        CREATE INDEX IF NOT EXISTS fills_day ON fills (day);
         """
+
+    /// Creates the tables, and gives a journal written before rows carried their day a `day` column, filled from
+    /// each row's own wall-clock stamp: `pending_at` (the dispatcher's wall clock) or `updated_at` for orders,
+    /// `local_ts` for fills, `at` for positions (the engine clock, which is the wall clock live).
+    static func migrate(_ db: Database) throws {
+        let kstDay = { (nanoseconds: String) in
+            "CAST(strftime('%Y%m%d', \(nanoseconds) / 1000000000 + 32400, 'unixepoch') AS INTEGER)"
+        }
+        var added: [String] = []
+        for (table, stamp) in [
+            ("orders", "COALESCE(pending_at, updated_at)"), ("fills", "local_ts"), ("positions", "at"),
+        ] where try db.tableExists(table) && !(try db.columns(in: table).contains { $0.name == "day" }) {
+            try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN day INTEGER NOT NULL DEFAULT 0")
+            added.append("UPDATE \(table) SET day = \(kstDay(stamp));")
+        }
+        try db.execute(sql: Self.create)
+        for update in added { try db.execute(sql: update) }
+    }
 
     private static let orderColumns = """
         id, target, code, side, action, purpose, quantity, price, state, order_number, organization, filled, \
-        fill_value, remaining, needs_reconciliation, updated_at
+        fill_value, remaining, needs_reconciliation, updated_at, day
         """
 
     /// The engine's view wins for state and quantities; the intent's price, purpose and times come from
     /// `recordPending` (which may commit before or after the engine's first update of the order).
     private static let upsertUpdate = """
-        INSERT INTO orders (\(orderColumns)) VALUES (?, ?, ?, ?, ?, 0, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO orders (\(orderColumns)) VALUES (?, ?, ?, ?, ?, 0, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET state = excluded.state, order_number = excluded.order_number,
             organization = excluded.organization, quantity = excluded.quantity, filled = excluded.filled,
             fill_value = excluded.fill_value, remaining = excluded.remaining,
@@ -82,7 +107,7 @@ enum Schema {
         """
 
     private static let upsertOrder = """
-        INSERT INTO orders (\(orderColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO orders (\(orderColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET state = excluded.state, order_number = excluded.order_number,
             organization = excluded.organization, quantity = excluded.quantity, price = excluded.price,
             purpose = excluded.purpose, filled = excluded.filled, fill_value = excluded.fill_value,
@@ -96,38 +121,38 @@ enum Schema {
         """
 
     private static let insertFill = """
-        INSERT INTO fills (id, order_number, code, side, quantity, price, exchange_time, local_ts)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO fills (id, order_number, code, side, quantity, price, exchange_time, local_ts, day)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     private static let upsertPosition = """
         INSERT OR REPLACE INTO positions (code, quantity, cost, entry_fees, realised, fees, taxes, turnover,
-            last_price, fill_seq, at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE((SELECT MAX(seq) FROM fills), 0), ?)
+            last_price, fill_seq, at, day)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE((SELECT MAX(seq) FROM fills), 0), ?, ?)
         """
 
     static let pending = """
         INSERT INTO orders (id, target, code, side, action, purpose, quantity, price, state, remaining, decided_at,
-            pending_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            pending_at, updated_at, day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET purpose = excluded.purpose, price = excluded.price,
             decided_at = excluded.decided_at, pending_at = excluded.pending_at
         """
 
-    static func pendingArguments(_ intent: OrderIntent, at: Int64) -> StatementArguments {
+    static func pendingArguments(_ intent: OrderIntent, day: UInt32, at: Int64) -> StatementArguments {
         [
             intent.id.rawValue, intent.target.rawValue, Self.column(intent.code), intent.side.rawValue,
             intent.action.rawValue, intent.purpose.rawValue, intent.quantity, intent.price, OrderState.new.rawValue,
-            intent.action == .new ? intent.quantity : 0, intent.decidedAt, at, at,
+            intent.action == .new ? intent.quantity : 0, intent.decidedAt, at, at, day,
         ]
     }
 
-    static func write(_ event: JournalEvent, _ db: Database) throws {
+    static func write(_ event: JournalEvent, day: UInt32, _ db: Database) throws {
         switch event {
         case .change(let u, let at):
             try db.cachedStatement(sql: Self.upsertUpdate).execute(arguments: [
                 u.id.rawValue, u.target.rawValue, Self.column(u.code), u.side.rawValue, u.action.rawValue, u.quantity,
                 u.state.rawValue, Self.column(u.orderNumber), u.organization, u.filled, u.fillValue, u.remaining,
-                u.needsReconciliation, at,
+                u.needsReconciliation, at, day,
             ])
             try db.cachedStatement(sql: Self.insertEvent).execute(arguments: [
                 u.id.rawValue, u.state.rawValue, Self.column(u.orderNumber), u.quantity, u.filled, u.fillValue,
@@ -137,7 +162,7 @@ enum Schema {
             try db.cachedStatement(sql: Self.upsertOrder).execute(arguments: [
                 o.id.rawValue, o.target.rawValue, Self.column(o.code), o.side.rawValue, o.action.rawValue,
                 o.purpose.rawValue, o.quantity, o.price, o.state.rawValue, Self.column(o.orderNumber), o.organization,
-                o.filled, o.fillValue, o.remaining, o.needsReconciliation, at,
+                o.filled, o.fillValue, o.remaining, o.needsReconciliation, at, day,
             ])
             try db.cachedStatement(sql: Self.insertEvent).execute(arguments: [
                 o.id.rawValue, o.state.rawValue, Self.column(o.orderNumber), o.quantity, o.filled, o.fillValue,
@@ -146,22 +171,22 @@ enum Schema {
         case .fill(let f):
             try db.cachedStatement(sql: Self.insertFill).execute(arguments: [
                 f.id.rawValue, Self.column(f.orderNumber), Self.column(f.code), f.side.rawValue, f.quantity, f.price,
-                f.exchangeTime, f.localTs,
+                f.exchangeTime, f.localTs, day,
             ])
         case .position(let p, let at):
             try db.cachedStatement(sql: Self.upsertPosition).execute(arguments: [
                 Self.column(p.code), p.quantity, p.cost, p.entryFees, p.realised, p.fees, p.taxes, p.turnover,
-                p.lastPrice, at,
+                p.lastPrice, at, day,
             ])
         }
     }
 
-    static func recover(_ db: Database, costs: Costs) throws -> RecoveredState {
+    static func recover(_ db: Database, day: UInt32, costs: Costs) throws -> RecoveredState {
         var orders: [OrderSnapshot] = []
-        var next: UInt32 = 0
-        for row in try Row.fetchAll(db, sql: "SELECT * FROM orders ORDER BY id") {
+        // Past every id of every day: ids are the table's key.
+        let next = (try UInt32.fetchOne(db, sql: "SELECT MAX(id) FROM orders")).map { $0 &+ 1 } ?? 0
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM orders WHERE day = ? ORDER BY id", arguments: [day]) {
             let id = OrderID(rawValue: row["id"])
-            next = max(next, id.rawValue &+ 1)
             var order = OrderSnapshot(
                 id: id, target: OrderID(rawValue: row["target"]), code: Self.code(row["code"]),
                 side: OrderSide(rawValue: row["side"]) ?? .buy,
@@ -181,7 +206,7 @@ enum Schema {
             orders.append(order)
         }
 
-        var snapshots: [(position: Position, fillSequence: Int64)] = []
+        var snapshots: [(position: Position, fillSequence: Int64, day: UInt32)] = []
         for row in try Row.fetchAll(db, sql: "SELECT * FROM positions ORDER BY rowid") {
             var position = Position(code: Self.code(row["code"]))
             position.quantity = row["quantity"]
@@ -192,12 +217,15 @@ enum Schema {
             position.taxes = row["taxes"]
             position.turnover = row["turnover"]
             position.lastPrice = row["last_price"]
-            snapshots.append((position, row["fill_seq"]))
+            snapshots.append((position, row["fill_seq"], row["day"]))
         }
+        // Fills are journaled in order, so a code's fills of earlier days come before today's: the shares they
+        // moved are carried, then the day's figures start again from zero, then today's fills count.
         let fills = try Row.fetchAll(db, sql: "SELECT * FROM fills ORDER BY seq")
         let codes = Set(snapshots.map(\.position.code)).union(fills.map { Self.code($0["code"]) })
         var positions = Positions(capacity: max(1, codes.count), costs: costs)
         var after: [SymbolCode: Int64] = [:]
+        var overnight = Set(snapshots.filter { $0.day != day }.map(\.position.code))
         for snapshot in snapshots {
             try positions.restore(snapshot.position)
             after[snapshot.position.code] = snapshot.fillSequence
@@ -205,11 +233,22 @@ enum Schema {
         for row in fills {
             let code = Self.code(row["code"])
             guard (row["seq"] as Int64) > after[code, default: 0] else { continue }
+            if (row["day"] as UInt32) != day {
+                overnight.insert(code)
+            } else if overnight.remove(code) != nil, var position = positions.position(code) {
+                (position.realised, position.fees, position.taxes, position.turnover) = (0, 0, 0, 0)
+                try positions.restore(position)
+            }
             try positions.apply(
                 Fill(
                     id: OrderID(rawValue: row["id"]), code: code, side: OrderSide(rawValue: row["side"]) ?? .buy,
                     quantity: row["quantity"], price: row["price"], orderNumber: Self.number(row["order_number"]),
                     exchangeTime: row["exchange_time"], localTs: row["local_ts"]))
+        }
+        for code in overnight {
+            guard var position = positions.position(code) else { continue }
+            (position.realised, position.fees, position.taxes, position.turnover) = (0, 0, 0, 0)
+            try positions.restore(position)
         }
         return RecoveredState(
             orders: orders, positions: positions.all, totals: positions.totals, nextOrderID: OrderID(rawValue: next))

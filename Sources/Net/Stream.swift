@@ -146,7 +146,7 @@ public struct Stream: ~Copyable {
                 return true
             }
             if ready < 0, errno != EINTR {
-                throw .io(detail: "poll: errno \(errno)")
+                throw .io(detail: "poll: \(unsafe String(cString: strerror(errno)))")
             }
         }
     }

@@ -17,6 +17,15 @@ public import TickCore
 /// A fill that raced a cancel or modify (executed before KIS moved the remainder) is still applied: it takes its
 /// shares back from `released` and from the amendment that got them.
 ///
+/// A fill notice identical to one already applied is held outside the balance (`doubtful`), counted nowhere, until
+/// KIS's daily orders say how much the order filled: then as many held fills as KIS counts are applied, each at its
+/// own price and time, and the rest dropped as notices delivered twice. Positions therefore never count a fill
+/// twice, and count a genuine one as soon as KIS confirms it.
+///
+/// ```
+/// held = doubtful fills ≤ quantity − filled     (each waiting for KIS's count; not in the balance above)
+/// ```
+///
 /// Tables are preallocated; no event allocates. Terminal orders stay (so late notices still find them) until
 /// their slot is needed again, oldest first.
 ///
@@ -41,6 +50,8 @@ public struct OrderBook {
     private var awaiting = 0
     /// Orders flagged for reconciliation.
     public private(set) var needsReconciliationCount = 0
+    /// Orders holding doubtful fills, which only KIS's count of their fills settles.
+    public private(set) var doubtfulCount = 0
     /// The account (8 + 2 digits) whose notices are ours; 0 takes every account's.
     public let account: UInt64
 
@@ -140,18 +151,23 @@ public struct OrderBook {
         var awaiting = 0
         var flagged = 0
         var open = 0
+        var doubtful = 0
         for (s, order) in self.slots.enumerated() where order.occupied {
             precondition(order.filled >= 0 && order.released >= 0 && order.remaining >= 0, "\(order.id) unbalanced")
             precondition(order.filled <= order.quantity, "\(order.id) filled past its quantity")
             precondition(!order.state.isTerminal || order.remaining == 0, "\(order.id) terminal with shares working")
+            precondition(order.doubts.quantity <= order.quantity - order.filled, "\(order.id) holds past its quantity")
             if order.state.awaitsNumber { awaiting += 1 }
             if order.needsReconciliation { flagged += 1 }
+            if order.doubts.count > 0 { doubtful += 1 }
             if !order.state.isTerminal {
                 open += 1
                 precondition(order.openIndex >= 0 && self.open[Int(order.openIndex)] == s, "\(order.id) not listed open")
             }
         }
-        precondition(awaiting == self.awaiting && flagged == self.needsReconciliationCount, "book counters drifted")
+        precondition(
+            awaiting == self.awaiting && flagged == self.needsReconciliationCount && doubtful == self.doubtfulCount,
+            "book counters drifted")
         precondition(open == self.open.count, "the open list holds terminal or free slots")
         #endif
     }
@@ -259,9 +275,7 @@ public struct OrderBook {
             guard notice.quantity > 0, notice.price >= 0 else { return .refused(.invalidEvent) }
             let mark = FillMark(quantity: notice.quantity, price: notice.price, time: notice.exchangeTime)
             if self.slots[s].marks.contains(mark) {
-                self.flag(s)
-                sink.orderChanged(self.change(s))
-                return .duplicate
+                return self.doubt(s, notice, into: &sink)
             }
             let outcome = self.fill(
                 s, quantity: notice.quantity, price: notice.price, exchangeTime: notice.exchangeTime,
@@ -283,6 +297,30 @@ public struct OrderBook {
             return .applied
         }
         return .unchanged
+    }
+
+    /// Holds a fill notice identical to one applied: a second fill or the same notice twice, which KIS's count of the
+    /// order's fills will tell. One that cannot be a further fill (the order has no room for it) is a repeat.
+    private mutating func doubt<S: OrderSink>(_ s: Int, _ notice: Notice, into sink: inout S) -> EventOutcome {
+        guard notice.quantity <= self.slots[s].quantity - self.slots[s].filled - self.slots[s].doubts.quantity else {
+            return .unchanged
+        }
+        let held = HeldFill(
+            quantity: notice.quantity, price: notice.price, time: notice.exchangeTime, localTs: notice.localTs)
+        if self.slots[s].doubts.count == 0 { self.doubtfulCount += 1 }
+        if !self.slots[s].doubts.hold(held) {
+            // More doubts than there is room to keep: the daily orders still count them, as one averaged fill.
+            self.flag(s)
+        }
+        sink.orderChanged(self.change(s))
+        return .doubtful
+    }
+
+    /// Drops what an order holds in doubt, once KIS's count has settled it.
+    private mutating func clearDoubts(_ s: Int) {
+        guard self.slots[s].doubts.count > 0 else { return }
+        self.slots[s].doubts = HeldFills()
+        self.doubtfulCount -= 1
     }
 
     /// A rejection notice for an order KIS had numbered: an order the exchange refused, or an amendment that
@@ -430,15 +468,34 @@ public struct OrderBook {
         if self.slots[s].organization == 0 { self.slots[s].organization = record.organization }
         let filled = min(record.filled, self.slots[s].quantity)
         if filled > self.slots[s].filled {
-            let missing = filled - self.slots[s].filled
-            let value = max(0, record.filledValue - self.slots[s].fillValue)
-            let price = Int32(clamping: (value + Int64(missing) / 2) / Int64(missing))
-            _ = self.fill(s, quantity: missing, price: price, exchangeTime: 0, localTs: localTs, into: &sink)
+            var missing = filled - self.slots[s].filled
+            var value = record.filledValue - self.slots[s].fillValue
+            // The fills held in doubt were fills, as many as KIS counts: each at its own price and time.
+            let doubts = self.slots[s].doubts
+            for i in 0..<doubts.count where doubts[i].quantity <= missing {
+                let held = doubts[i]
+                _ = self.fill(
+                    s,
+                    quantity: held.quantity,
+                    price: held.price,
+                    exchangeTime: held.time,
+                    localTs: held.localTs,
+                    into: &sink
+                )
+                missing -= held.quantity
+                value -= Int64(held.quantity) * Int64(held.price)
+            }
+            if missing > 0 {
+                let price = Int32(clamping: (max(0, value) + Int64(missing) / 2) / Int64(missing))
+                _ = self.fill(s, quantity: missing, price: price, exchangeTime: 0, localTs: localTs, into: &sink)
+            }
         } else if filled < self.slots[s].filled {
             // More was applied than KIS executed; positions are put right from the balance (broker wins).
             self.slots[s].filled = filled
             self.slots[s].fillValue = record.filledValue
         }
+        // KIS has counted every fill there was: what is still held was a notice delivered twice.
+        self.clearDoubts(s)
         // A cancel works nothing, whatever its row says.
         let remaining =
             self.slots[s].action == .cancel
@@ -491,6 +548,14 @@ public struct OrderBook {
         self.ids.find(Self.key(id)).map { self.snapshot($0) }
     }
 
+    /// Whether a modify or cancel of `id` would be taken now: KIS has numbered it, it still works, and no other
+    /// amendment of it is on its way (`submit` refuses otherwise).
+    /// - Complexity: O(1); no allocation.
+    public func canAmend(_ id: OrderID) -> Bool {
+        guard let s = self.ids.find(Self.key(id)) else { return false }
+        return self.slots[s].state.isWorking && !self.slots[s].amendmentInFlight
+    }
+
     /// Every order the book holds, terminal ones included, by id.
     public func orders() -> [OrderSnapshot] {
         self.slots.indices.filter { self.slots[$0].occupied }.map { self.snapshot($0) }.sorted { $0.id < $1.id }
@@ -517,6 +582,13 @@ public struct OrderBook {
 
     /// Notices held for an ODNO no order has yet.
     public var heldNoticeCount: Int { self.heldCount }
+
+    /// Calls `body` with the order number of each order holding a doubtful fill, for the query that settles it.
+    /// - Complexity: O(capacity); no allocation. Called when `doubtfulCount` grows, which a sweep or a repeated
+    ///   notice does, not on every event.
+    public func forEachDoubtful(_ body: (UInt64) -> Void) {
+        for slot in self.slots where slot.occupied && slot.doubts.count > 0 { body(slot.orderNumber) }
+    }
 
     /// Puts back an order from the journal, targets before their amendments (ascending id does it).
     /// - Throws: `.full`, `.duplicateID`, `.conflictingNumber`, `.unknownOrder` (a target not restored first),
@@ -584,6 +656,7 @@ public struct OrderBook {
             self.ids.remove(Self.key(self.slots[s].id))
             if self.slots[s].orderNumber != 0 { self.numbers.remove(self.slots[s].orderNumber) }
             self.unflag(s)
+            self.clearDoubts(s)
             self.slots[s].occupied = false
             return s
         }
@@ -693,6 +766,33 @@ struct FillMark: Equatable, BitwiseCopyable {
     var time: UInt32
 }
 
+/// A fill notice held in doubt: identical to one already applied.
+struct HeldFill: BitwiseCopyable {
+    var quantity: Int32
+    var price: Int32
+    var time: UInt32
+    var localTs: Int64
+}
+
+/// The doubtful fills of one order, in arrival order; room for a sweep of a few resting orders at one price.
+struct HeldFills: BitwiseCopyable {
+    private var fills: InlineArray<4, HeldFill> = .init(repeating: HeldFill(quantity: 0, price: 0, time: 0, localTs: 0))
+    private(set) var count = 0
+    /// Shares held, all fills together.
+    private(set) var quantity: Int32 = 0
+
+    subscript(i: Int) -> HeldFill { self.fills[i] }
+
+    /// Keeps `fill`; false when there is no room.
+    mutating func hold(_ fill: HeldFill) -> Bool {
+        guard self.count < self.fills.count else { return false }
+        self.fills[self.count] = fill
+        self.count += 1
+        self.quantity += fill.quantity
+        return true
+    }
+}
+
 /// The last few fills of one order, for spotting a notice delivered twice.
 struct FillMarks: BitwiseCopyable {
     private var marks: InlineArray<4, FillMark> = .init(repeating: FillMark(quantity: 0, price: 0, time: 0))
@@ -726,6 +826,7 @@ private struct Slot {
     var released: Int32 = 0
     var organization: UInt32 = 0
     var marks = FillMarks()
+    var doubts = HeldFills()
     var side = OrderSide.buy
     var action = OrderIntent.Action.new
     var purpose = OrderIntent.Purpose.entry

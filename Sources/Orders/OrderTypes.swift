@@ -171,9 +171,11 @@ public enum EventOutcome: Equatable, Sendable, BitwiseCopyable {
     case unchanged
     /// A notice for an ODNO no order has yet; it is held until a REST ack names that ODNO.
     case held
-    /// A fill notice identical to a recent one of the same order; not applied, and the order is flagged for
-    /// reconciliation (KIS fills carry no id, so two real fills can look alike; KIS's daily orders decide).
-    case duplicate
+    /// A fill notice identical to a recent one of the same order (same quantity, price and second): a second fill,
+    /// as an order sweeping several resting orders at one price gets, or the same notice twice. KIS's notices carry
+    /// no fill id and no running total, so it is held, not applied, until KIS's count of the order's fills (its
+    /// daily orders, asked for this order at once) says which (`OrderBook.doubtfulCount`).
+    case doubtful
     /// A notice or record for an order that is not ours (another program on the account, or another account).
     case foreign
     case refused(OrderRefusal)

@@ -49,8 +49,10 @@ public final class OrderPorts: Sendable {
     let journal: SpillingProducer<JournalEvent>
     /// The market stage's wake-up.
     let doorbell: Doorbell
-    /// Set by the broker when its order book wants KIS's daily orders (a lost answer, a doubtful notice).
+    /// Set by the broker when its order book wants KIS's daily orders (a lost answer, a refused cancel).
     public let wantsReconciliation = Atomic<Bool>(false)
+    /// Broker → housekeeper: the numbers of orders holding a doubtful fill, each settled by a query for that order.
+    let checks = SPSCRing<UInt64>(capacity: 64)
     /// Reconciliation passes the housekeeper has handed over, so a caller can wait for the next one.
     public let reconciliations = Atomic<Int>(0)
     /// Set when the run is ending: no new entries, every working order cancelled.
@@ -97,6 +99,11 @@ public final class OrderPorts: Sendable {
     public func publishNews() {
         self.house.publish()
         self.doorbell.ring()
+    }
+
+    /// The next order to ask KIS for by itself (one holding a doubtful fill). The housekeeper's thread only.
+    public func takeCheck() -> UInt64? {
+        self.checks.tryPop()
     }
 
     /// News the broker has not taken yet, from any thread.

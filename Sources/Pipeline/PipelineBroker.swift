@@ -59,8 +59,8 @@ public struct PipelineBroker: Broker {
     }
 
     public mutating func submit(_ intent: OrderIntent) -> SubmitResult {
-        guard let symbol = self.symbols.index(of: intent.code) else { return .refused }
-        guard !self.closing || intent.action == .cancel else { return .refused }
+        guard let symbol = self.symbols.index(of: intent.code) else { return self.decline(intent) }
+        guard !self.closing || intent.action == .cancel else { return self.decline(intent) }
         self.refreshAccount()
         let target = intent.action == .new ? nil : self.workingOrder(intent.target)
         let decision = self.gate.check(
@@ -68,15 +68,16 @@ public struct PipelineBroker: Broker {
             account: self.account, replacing: target)
         guard case .accept = decision else {
             self.counters.riskRejections += 1
-            if case .reject(let reason) = decision { self.counters.lastRejection = reason }
-            return .refused
+            if case .reject(let reason) = decision { self.counters.rejections.add(reason) }
+            return self.decline(intent)
         }
         let dispatch: OrderDispatch
         do {
             dispatch = try self.book.submit(intent, into: &self.changes)
         } catch {
             self.counters.bookRefusals += 1
-            return .refused
+            // A duplicate id is the book's already; any other refusal leaves the id unused.
+            return error == .duplicateID ? .refused : self.decline(intent)
         }
         let decided = WallClock().now()
         let reservation = self.gate.reservation(for: intent, market: self.board[symbol], replacing: target)
@@ -102,8 +103,18 @@ public struct PipelineBroker: Broker {
         return .accepted
     }
 
+    /// Refuses `intent`, which nothing but risk has seen: its id, if the last one handed out, is handed out again, so
+    /// a strategy retrying a refused order on every event does not use up ids.
+    private mutating func decline(_ intent: OrderIntent) -> SubmitResult {
+        if intent.id.rawValue &+ 1 == self.nextID { self.nextID = intent.id.rawValue }
+        return .refused
+    }
+
     public mutating func cancel(_ id: OrderID, decidedAt: Int64) -> SubmitResult {
-        guard let order = self.workingOrder(id) else { return .refused }
+        // Not before KIS has numbered the order, nor while another amendment of it is on its way: the book would
+        // refuse it, and a strategy retrying on every event (an entry past its timeout while its answer is held)
+        // would send a refused cancel through risk and the book about 1,000 times a second.
+        guard let order = self.workingOrder(id), self.book.canAmend(id) else { return .refused }
         return self.submit(
             OrderIntent(
                 id: self.nextOrderID(), code: order.code, side: order.side, quantity: 0, price: order.price,
@@ -138,10 +149,18 @@ public struct PipelineBroker: Broker {
     @discardableResult
     mutating func apply(_ event: OrderEvent) -> (outcome: EventOutcome, order: OrderID?) {
         if case .refused(_, let code) = event { self.counters.lastRefusal = code }
+        let doubts = self.book.doubtfulCount
         let outcome = self.book.apply(event, into: &self.changes)
         let order = self.changes.count > 0 ? self.changes.changes[0].id : nil
         self.settle()
-        if outcome == .duplicate || self.book.needsReconciliationCount > 0 {
+        // A doubtful fill (a notice of its own, or one held for the REST answer that came) is settled by KIS's count
+        // of that one order's fills: one query, where the whole day's orders take a page per 15 orders on paper.
+        if self.book.doubtfulCount > doubts {
+            self.book.forEachDoubtful { number in
+                if !self.orders.checks.tryPush(number) { self.orders.wantsReconciliation.store(true, ordering: .relaxed) }
+            }
+        }
+        if self.book.needsReconciliationCount > 0 {
             self.orders.wantsReconciliation.store(true, ordering: .relaxed)
         }
         return (outcome, order)
@@ -348,7 +367,8 @@ public struct BrokerCounters: BitwiseCopyable, Sendable {
     public var sent = 0
     public var riskRejections = 0
     public var bookRefusals = 0
-    public var lastRejection: RiskRejection?
+    /// `riskRejections` by reason.
+    public var rejections = RiskRejectionCounts()
     /// `msg_cd` of the last order KIS (or the dispatcher) refused.
     public var lastRefusal = PackedASCII(rawValue: 0)
     public var accepted = 0

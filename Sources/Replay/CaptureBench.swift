@@ -15,15 +15,18 @@ public struct RecordedMessages: Sendable {
     private var ends: [Int] = []
     private var times: [Int64] = []
     public private(set) var longest = 0
+    /// What the read skipped as damaged (`CaptureReader.damage`): the benchmark runs without those messages.
+    public private(set) var damage: [CaptureDamage] = []
 
-    public init(reader: CaptureReader) throws {
-        _ = try reader.read { message in
+    public init(reader: CaptureReader) {
+        _ = reader.read { message in
             guard message.kind == .message else { return }
             self.data.append(contentsOf: message.bytes)
             self.ends.append(self.data.count)
             self.times.append(message.localNs)
             self.longest = max(self.longest, message.bytes.count)
         }
+        self.damage = reader.damage
     }
 
     public var count: Int { self.ends.count }

@@ -5,11 +5,22 @@ internal import CAffinity
 #endif
 
 /// Why a stage thread could not start.
-public enum StageThreadError: Error, Equatable, Sendable {
+public enum StageThreadError: Error, Equatable, Sendable, CustomStringConvertible {
     /// `pthread_create` failed with this errno (EINVAL for a CPU the process may not run on, EAGAIN for limits).
     case create(errno: Int32)
     /// The CPU to pin to is outside the kernel's CPU set.
     case affinity(cpu: Int, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .create(let code): "cannot create a thread: \(Self.text(code))"
+        case .affinity(let cpu, let code): "cannot pin a thread to CPU \(cpu): \(Self.text(code))"
+        }
+    }
+
+    private static func text(_ code: Int32) -> String {
+        unsafe String(cString: strerror(code))
+    }
 }
 
 /// A named OS thread running one pipeline stage, optionally pinned to a CPU; `join()` waits for it.

@@ -48,6 +48,52 @@ public enum RiskRejection: UInt8, BitwiseCopyable, Sendable {
     case entriesPaused
 }
 
+extension RiskRejection: CaseIterable, CustomStringConvertible {
+    /// In words, for the status line and the report.
+    public var description: String {
+        switch self {
+        case .killSwitch: "kill switch armed"
+        case .dailyLossLimit: "daily loss limit reached"
+        case .sessionClosed: "market closed"
+        case .auctionNotRequested: "call auction running"
+        case .halted: "trading halted"
+        case .volatilityInterruption: "volatility interruption"
+        case .limitsUnknown: "today's price limits not known yet"
+        case .offTickLadder: "price off the tick ladder"
+        case .outsideDailyLimits: "price outside today's limits"
+        case .belowMinimumPrice: "price below min_price_krw"
+        case .invalidQuantity: "no shares"
+        case .unknownTarget: "amends an order that is not working"
+        case .sellMoreThanHeld: "sells more than held"
+        case .orderQuantityCap: "over max_order_shares"
+        case .orderValueCap: "over max_order_krw"
+        case .positionSharesCap: "over max_position_shares"
+        case .positionValueCap: "over max_position_krw"
+        case .exposureCap: "over max_gross_exposure_krw"
+        case .openOrdersPerCodeCap: "over max_open_orders_per_code"
+        case .openOrdersCap: "over max_open_orders"
+        case .exceedsBuyable: "more than the buying power"
+        case .entriesPaused: "entries paused"
+        }
+    }
+}
+
+/// How many intents the gate refused, by reason: a fixed table the strategy thread adds to without allocating.
+public struct RiskRejectionCounts: BitwiseCopyable, Sendable {
+    /// Room for every `RiskRejection` (a test holds the enum to it).
+    public static let capacity = 32
+    private var counts: InlineArray<32, Int32> = .init(repeating: 0)
+
+    public init() {}
+
+    /// - Complexity: O(1); no allocation.
+    public mutating func add(_ reason: RiskRejection) {
+        self.counts[Int(reason.rawValue)] &+= 1
+    }
+
+    public subscript(reason: RiskRejection) -> Int { Int(self.counts[Int(reason.rawValue)]) }
+}
+
 /// The gate's answer for one intent.
 public enum RiskDecision: BitwiseCopyable, Sendable, Equatable {
     case accept

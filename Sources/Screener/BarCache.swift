@@ -1,4 +1,5 @@
 import GRDB
+import KIS
 
 /// One completed trading day of one code, as the screen keeps it.
 public struct DailyClose: Sendable, Equatable, Encodable {
@@ -30,6 +31,7 @@ public final class BarCache {
     public init(path: String) throws(ScreenError) {
         self.path = path
         do {
+            try PrivateFile.prepareDatabase(path)
             var configuration = Configuration()
             configuration.busyMode = .timeout(5)
             self.queue = try DatabaseQueue(path: path, configuration: configuration)

@@ -82,17 +82,21 @@ public enum KRX {
         return weekday != 2 && weekday != 3
     }
 
-    /// The trading day after `date`.
+    /// The trading day after `date`, a calendar date (`precondition`: callers validate dates where they come in).
     public static func nextTradingDay(after date: UInt32) -> UInt32 {
-        var epoch = KST.epochSeconds(date: date, time: 120_000)!
-        repeat { epoch += 86_400 } while !Self.isTradingDay(KST.date(epochSeconds: epoch))
-        return KST.date(epochSeconds: epoch)
+        Self.tradingDay(from: date, step: 86_400)
     }
 
-    /// The trading day before `date`.
+    /// The trading day before `date`, a calendar date (`precondition`).
     public static func previousTradingDay(before date: UInt32) -> UInt32 {
-        var epoch = KST.epochSeconds(date: date, time: 120_000)!
-        repeat { epoch -= 86_400 } while !Self.isTradingDay(KST.date(epochSeconds: epoch))
+        Self.tradingDay(from: date, step: -86_400)
+    }
+
+    private static func tradingDay(from date: UInt32, step: Int64) -> UInt32 {
+        guard var epoch = KST.epochSeconds(date: date, time: 120_000) else {
+            preconditionFailure("KRX trading days are counted from a calendar date YYYYMMDD, not \(date)")
+        }
+        repeat { epoch += step } while !Self.isTradingDay(KST.date(epochSeconds: epoch))
         return KST.date(epochSeconds: epoch)
     }
 }

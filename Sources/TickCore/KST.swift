@@ -14,8 +14,8 @@ public enum KST {
         let hour = Int64(time / 10_000)
         let minute = Int64(time / 100 % 100)
         let second = Int64(time % 100)
-        guard (1970...9999).contains(year), (1...12).contains(month), (1...31).contains(day),
-            hour < 24, minute < 60, second < 60
+        guard (1970...9999).contains(year), (1...12).contains(month), day >= 1,
+            day <= Self.daysInMonth(year: year, month: month), hour < 24, minute < 60, second < 60
         else { return nil }
         let days = Self.daysFromCivil(year: year, month: month, day: day)
         return days * 86_400 + hour * 3600 + minute * 60 + second - Self.offsetSeconds
@@ -61,6 +61,16 @@ public enum KST {
     /// HHMMSS of a second of the day (0..<86400).
     public static func time(secondsOfDay seconds: Int64) -> UInt32 {
         UInt32(seconds / 3600 * 10_000 + seconds % 3600 / 60 * 100 + seconds % 60)
+    }
+
+    /// 28 to 31: a 30 February is not a day, whatever `daysFromCivil` would make of it (2 March).
+    @inlinable
+    static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+        switch month {
+        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     @inlinable

@@ -111,24 +111,41 @@ struct Order: AsyncParsableCommand {
                 side: self.side == .buy ? .buy : .sell, code: SymbolCode(self.code)!, quantity: self.quantity,
                 price: self.price ?? 0)
             var lane = try client.makeOrderLane()
-            let sentAtKST = KST.time(epochSeconds: Int64(Date().timeIntervalSince1970))
-            do {
-                let ack = try lane.place(ticket)
+            // The simulator's made-up account keeps its order numbers with its tokens, gone when it ends.
+            let folder =
+                try self.connection.sim
+                ? ConnectionOptions.simulatorCache : LocalFolders.cache(LocalFolders.environment)
+            let known = try KnownOrders(
+                directory: folder,
+                environment: client.settings.environment,
+                account: client.settings.account
+            )
+            let now = { Int64(Date().timeIntervalSince1970) }
+            let placement = try known.place(
+                ticket,
+                lane: &lane,
+                recovery: OrderRecovery(client: client),
+                day: KST.date(epochSeconds: now()),
+                clock: { KST.time(epochSeconds: now()) },
+                waiting: { Self.say("waiting for another kistick order of this account to be answered…") },
+                lost: { error in Self.say("\(error); checking today's orders…") }
+            )
+            switch placement {
+            case .accepted(let ack):
                 try emit(ack, json: self.connection.json) {
                     print("accepted: order \(ack.orderNumber) (branch \(ack.organization)) at \(KST.text(time: ack.time)): \(ack.messageCode)")
                 }
-            } catch KISError.responseLost(let trID, let cause) {
-                // Never resend: find out whether KIS has it.
-                FileHandle.standardError.write(Data("\(trID): answer lost (\(cause)); checking today's orders…\n".utf8))
-                switch try OrderRecovery(client: client).resolve(ticket, sentAtKST: sentAtKST, known: []) {
-                case .placed(let record):
-                    try emit(record, json: self.connection.json) {
-                        print("accepted (found in today's orders): order \(record.orderNumber) at \(record.time)")
-                    }
-                case .notPlaced:
-                    throw ValidationError("the order was not placed (KIS has no record of it); nothing was resent")
+            case .found(let record):
+                try emit(record, json: self.connection.json) {
+                    print("accepted (found in today's orders): order \(record.orderNumber) at \(record.time)")
                 }
+            case .notPlaced:
+                throw ValidationError("the order was not placed (KIS has no record of it); nothing was resent")
             }
         }
+    }
+
+    private static func say(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Foundation
+import KIS
 import Pipeline
 import Replay
 import TickCore
@@ -39,7 +40,8 @@ struct Bench: ParsableCommand {
     func run() throws {
         let reader = try CaptureReader(path: self.file)
         let settings = try self.replay.settings(header: reader.header, file: self.file)
-        let recorded = try RecordedMessages(reader: reader)
+        let recorded = RecordedMessages(reader: reader)
+        _ = CaptureText.warn(recorded.damage)
         var pipeline = PipelineSettings(codes: settings.codes)
         pipeline.parameters = settings.parameters
         pipeline.settingsPath = settings.settingsPath
@@ -61,7 +63,7 @@ struct Bench: ParsableCommand {
             file: self.file, report: report, code: code,
             bars: SymbolCode(code).map { BenchPage.minuteBars(of: $0, in: recorded) } ?? [],
             fills: summary.fills.filter { $0.code == code })
-        try page.html().write(toFile: path, atomically: true, encoding: .utf8)
+        try PrivateFile.write(Array(page.html().utf8), to: path)
         FileHandle.standardError.write(Data("kistick: wrote \(path)\n".utf8))
     }
 

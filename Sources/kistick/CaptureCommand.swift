@@ -27,7 +27,7 @@ struct CaptureCommand: ParsableCommand {
             var markers: [String] = []
             var gaps: [(from: Int64, seconds: Double)] = []
             var (first, last, messages, bytes): (Int64?, Int64, Int, Int) = (nil, 0, 0, 0)
-            let end = try reader.read { message in
+            let end = reader.read { message in
                 first = first ?? message.localNs
                 switch message.kind {
                 case .message:
@@ -45,6 +45,7 @@ struct CaptureCommand: ParsableCommand {
                     markers.append("\(CaptureText.time(message.localNs))  \(message.kind)\(note.isEmpty ? "" : ": " + note)")
                 }
             }
+            let damaged = CaptureText.warn(reader.damage)
             let header = reader.header
             print("file         \(self.file) (part \(reader.part), \(CaptureText.megabytes(reader.fileSize)))")
             switch end {
@@ -78,6 +79,7 @@ struct CaptureCommand: ParsableCommand {
             for gap in gaps.sorted(by: { $0.seconds > $1.seconds }).prefix(20) {
                 print("  after \(CaptureText.time(gap.from))  \(String(format: "%.1f", gap.seconds)) s")
             }
+            if damaged { throw ExitCode.failure }
         }
     }
 
@@ -94,7 +96,7 @@ struct CaptureCommand: ParsableCommand {
         func run() throws {
             let reader = try CaptureReader(path: self.file)
             var out = TextOutput(FileHandle.standardOutput)
-            let end = try reader.read { message in
+            let end = reader.read { message in
                 if message.kind != .message {
                     guard self.markers else { return }
                     out.write("# \(message.localNs) \(message.kind) \(String(decoding: message.bytes, as: UTF8.self))\n")
@@ -106,6 +108,7 @@ struct CaptureCommand: ParsableCommand {
             }
             out.flush()
             if case .truncated(let why) = end { FileHandle.standardError.write(Data((why + "\n").utf8)) }
+            if CaptureText.warn(reader.damage) { throw ExitCode.failure }
         }
     }
 
@@ -135,7 +138,7 @@ struct CaptureCommand: ParsableCommand {
             var exporter = try Exporter(codes: codes, format: self.csv ? .csv : .jsonl, prefix: self.prefix)
             var decoder = try FeedDecoder()
             var malformed = 0
-            let end = try reader.read { message in
+            let end = reader.read { message in
                 guard message.kind == .message else { return }
                 do {
                     _ = try decoder.decode(message.bytes, localTs: message.localNs, into: &exporter)
@@ -147,6 +150,7 @@ struct CaptureCommand: ParsableCommand {
             if malformed > 0 { FileHandle.standardError.write(Data("\(malformed) messages did not decode\n".utf8)) }
             if case .truncated(let why) = end { FileHandle.standardError.write(Data((why + "\n").utf8)) }
             for path in exporter.paths { FileHandle.standardError.write(Data("wrote \(path)\n".utf8)) }
+            if CaptureText.warn(reader.damage) { throw ExitCode.failure }
         }
 
         private var prefix: String? {
@@ -207,6 +211,12 @@ enum CaptureText {
     static func megabytes(_ bytes: Int) -> String {
         String(format: "%.2f MB", Double(bytes) / 1_048_576)
     }
+
+    /// Says on stderr what a read skipped; whether it skipped anything (the command then fails, after its output).
+    static func warn(_ damage: [CaptureDamage]) -> Bool {
+        for stretch in damage { FileHandle.standardError.write(Data("kistick: \(stretch)\n".utf8)) }
+        return !damage.isEmpty
+    }
 }
 
 /// Buffered writes to a file handle.
@@ -255,7 +265,7 @@ struct Exporter: FeedSink {
         self.builder = try CandleBuilder(symbols: max(codes.count, 1), intervals: [60])
         if format == .jsonl {
             let handle = try prefix.map { path in
-                guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: Self.private) else {
                     throw ValidationError("cannot create \(path)")
                 }
                 return try FileHandle(forWritingTo: URL(fileURLWithPath: path))
@@ -272,7 +282,7 @@ struct Exporter: FeedSink {
             ("bars", "code,start,kst_start,seconds,open,high,low,close,volume,buy_volume,sell_volume,trades,value,flags\n"),
         ] {
             let path = "\(base).\(name).csv"
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: Self.private) else {
                 throw ValidationError("cannot create \(path)")
             }
             var output = TextOutput(try FileHandle(forWritingTo: URL(fileURLWithPath: path)))
@@ -282,6 +292,9 @@ struct Exporter: FeedSink {
         }
         (self.trades, self.books, self.bars) = (0, 1, 2)
     }
+
+    /// Exports are written 0600, as every file kistick writes.
+    private static var `private`: [FileAttributeKey: Any] { [.posixPermissions: 0o600] }
 
     private static let levelColumns = ["ask_price", "ask_qty", "bid_price", "bid_qty"].flatMap { name in
         (1...10).map { "\(name)_\($0)" }

@@ -44,7 +44,7 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// Tokens of the embedded simulator's made-up key: this process's own, gone when it ends.
-    private static let simulatorCache = FileManager.default.temporaryDirectory
+    static let simulatorCache = FileManager.default.temporaryDirectory
         .appendingPathComponent("kistick-sim-\(getpid())").path
 
     /// A client, and the embedded simulator when `--sim` asked for one.
@@ -56,7 +56,18 @@ struct ConnectionOptions: ParsableArguments {
         let config = try KISConfig.load(path: self.config, environment: self.env.environment, environmentVariables: variables)
         let settings = ClientSettings(config: config, environmentVariables: variables)
         let cache = try TokenCache(environmentVariables: variables)
-        return (KISClient.make(settings: settings, cache: cache, refreshEvery: refreshEvery), nil)
+        let client = KISClient.make(settings: settings, cache: cache, refreshEvery: refreshEvery)
+        Self.announceTokenWaits(client)
+        return (client, nil)
+    }
+
+    /// Says why a command is about to sit still for up to a minute.
+    static func announceTokenWaits(_ client: KISClient) {
+        client.tokens.announceWaits { wait in
+            let seconds = wait.components.seconds + (wait.components.attoseconds > 0 ? 1 : 0)
+            let line = "waiting \(seconds) s for an access token: KIS issues one a minute per app key (EGW00133)\n"
+            FileHandle.standardError.write(Data(line.utf8))
+        }
     }
 
     /// A simulator serving both environments, and a client holding made-up credentials of KIS's lengths.
@@ -91,6 +102,27 @@ func emit<T: Encodable>(_ value: T, json: Bool, table: () -> Void) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// The whole file at `path`. Read with the system's calls rather than Foundation's, whose errors on Linux come out as
+/// "The operation could not be completed. (NSCocoaErrorDomain error 256.)": a failure names the file and says
+/// what the system said ("No such file or directory", "Is a directory").
+func readFile(_ path: String) throws -> [UInt8] {
+    func failure() -> ValidationError { ValidationError("cannot read \(path): \(String(cString: strerror(errno)))") }
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw failure() }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count == 0 { return bytes }
+        if count < 0 {
+            if errno == EINTR { continue }
+            throw failure()
+        }
+        bytes += chunk[..<count]
+    }
 }
 
 /// Left-aligned columns, each as wide as its widest cell.

@@ -38,10 +38,7 @@ struct Decode: ParsableCommand {
     func run() throws {
         var inputs: [Input] = []
         for path in self.files {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ValidationError("cannot read \(path)")
-            }
-            inputs.append(Input(path: path, bytes: [UInt8](data)))
+            inputs.append(Input(path: path, bytes: try readFile(path)))
         }
         var tally = Tally()
         if self.format != .none || !self.stats {

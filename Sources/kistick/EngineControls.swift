@@ -1,20 +1,18 @@
+import Engine
 import Foundation
 import Synchronization
 
 /// The engine's process-level controls: SIGINT/SIGTERM end the run cleanly, SIGUSR1 arms the kill switch, and a
-/// pid file lets `kistick kill` find the process. `@unchecked` because Dispatch sources are thread-safe but not
-/// marked `Sendable`; the flags are atomics.
+/// registration in the `EngineRegistry` lets `kistick kill` find the process. `@unchecked` because Dispatch sources
+/// are thread-safe but not marked `Sendable`; the flags are atomics.
 final class EngineControls: @unchecked Sendable {
     private let stop = Atomic(false)
     private let kill = Atomic(false)
     private var sources: [any DispatchSourceSignal] = []
-    private let pidFile: String
+    private var registration: EngineRegistration?
 
-    init(pidFile: String) {
-        self.pidFile = pidFile
-        try? FileManager.default.createDirectory(
-            atPath: (pidFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
+    init(registry: EngineRegistry) throws {
+        self.registration = try registry.register()
         for number in [SIGINT, SIGTERM, SIGUSR1] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -37,9 +35,6 @@ final class EngineControls: @unchecked Sendable {
 
     func close() {
         for source in self.sources { source.cancel() }
-        // Another engine may have started since and written its own pid: leave that one's file alone.
-        if let text = try? String(contentsOfFile: self.pidFile, encoding: .utf8), text == "\(getpid())\n" {
-            try? FileManager.default.removeItem(atPath: self.pidFile)
-        }
+        self.registration = nil
     }
 }

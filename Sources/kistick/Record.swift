@@ -40,10 +40,31 @@ struct Record: AsyncParsableCommand {
         for code in list where !Catalog.isValidCode(code) {
             throw ValidationError("not a KRX code: \(code)")
         }
-        guard self.duration.map({ $0 > 0 }) ?? true else { throw ValidationError("--duration must be positive") }
-        guard self.rotateMb.map({ $0 > 0 }) ?? true else { throw ValidationError("--rotate-mb must be positive") }
+        guard self.duration.map({ $0 > 0 && $0.isFinite }) ?? true else {
+            throw ValidationError("--duration must be positive")
+        }
+        // In bytes it must fit an Int64 with room to spare.
+        guard self.rotateMb.map({ (1...(1 << 30)).contains($0) }) ?? true else {
+            throw ValidationError("--rotate-mb takes 1 to 1073741824")
+        }
         guard (1...22).contains(self.level) else { throw ValidationError("--level takes 1 to 22") }
         guard self.speed > 0, self.speed <= 600 else { throw ValidationError("--speed takes a number in (0, 600]") }
+        do {
+            try self.simulatorConfig.validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    /// The embedded simulator's settings, when there is no KIS to record.
+    private var simulatorConfig: SimConfig {
+        var config = SimConfig()
+        config.seed = self.seed
+        config.symbols = EngineOptions.list(self.codes)
+        config.clock = .realtime(speed: self.speed)
+        config.startTime = self.start
+        config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
+        return config
     }
 
     func run() async throws {
@@ -52,13 +73,7 @@ struct Record: AsyncParsableCommand {
             try await self.record(client: client, environment: "\(client.settings.environment)", note: "kistick record")
             return
         }
-        var config = SimConfig()
-        config.seed = self.seed
-        config.symbols = EngineOptions.list(self.codes)
-        config.clock = .realtime(speed: self.speed)
-        config.startTime = self.start
-        config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
-        let simulator = Simulator(config: config)
+        let simulator = Simulator(config: self.simulatorConfig)
         let endpoints = try await simulator.start()
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-record-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: cache) }
@@ -91,8 +106,10 @@ struct Record: AsyncParsableCommand {
             return nil
         }
         let settings = ClientSettings(config: config, environmentVariables: variables)
-        return KISClient.make(
+        let client = KISClient.make(
             settings: settings, cache: try TokenCache(environmentVariables: variables), refreshEvery: .seconds(60))
+        ConnectionOptions.announceTokenWaits(client)
+        return client
     }
 
     private func record(client: KISClient, environment: String, note: String) async throws {
@@ -129,11 +146,17 @@ struct Record: AsyncParsableCommand {
         let stopAt = self.duration.map { Date().addingTimeInterval($0) }
         let interrupt = InterruptFlag()
         let tty = isatty(STDERR_FILENO) != 0
+        var failureSaid = false
         while !interrupt.isRaised, stopAt.map({ Date() < $0 }) ?? true, !state.done.load(ordering: .acquiring) {
             try await Task.sleep(for: .seconds(1))
             let line = Self.status(writer.stats, counters: session.counters)
             FileHandle.standardError.write(Data((tty ? "\r\u{1B}[2K" + line : line + "\n").utf8))
-            for note in state.takeNotes() {
+            var notes = state.takeNotes()
+            if !failureSaid, let failure = writer.failure {
+                failureSaid = true
+                notes.append("the recording stopped: \(failure)")
+            }
+            for note in notes {
                 FileHandle.standardError.write(Data(((tty ? "\n" : "") + note + "\n").utf8))
             }
         }

@@ -28,7 +28,7 @@ struct Replay: ParsableCommand {
     @Flag(help: "Print the summary as JSON on stdout.") var json = false
 
     func validate() throws {
-        guard self.speed == "max" || (Double(self.speed) ?? 0) > 0 else {
+        guard self.speed == "max" || (Double(self.speed).map { $0 > 0 && $0.isFinite } ?? false) else {
             throw ValidationError("--speed takes a positive number or 'max'")
         }
         try self.replay.validate()
@@ -42,7 +42,7 @@ struct Replay: ParsableCommand {
         var progress = ProgressBar(total: span.messages)
         let pace = Double(self.speed)
         let wallStart = WallClock().now()
-        let end = try reader.read { message in
+        let end = reader.read { message in
             if let pace {
                 let due = wallStart + Int64(Double(message.localNs - span.firstNs) / pace)
                 let wait = due - WallClock().now()
@@ -57,6 +57,7 @@ struct Replay: ParsableCommand {
         }
         progress.finish()
         if case .truncated(let why) = end { FileHandle.standardError.write(Data("kistick: \(why)\n".utf8)) }
+        _ = CaptureText.warn(reader.damage)
         let summary = engine.finish()
         print(self.json ? summary.json() : summary.table().joined(separator: "\n"))
     }
@@ -76,8 +77,14 @@ struct ReplayOptions: ParsableArguments {
     @Option(help: "Exchange to engine (REST answer and notices), microseconds of replay time.") var ackLatencyUs: Int64 = 1_000
 
     func validate() throws {
-        guard self.entryLatencyUs >= 0, self.ackLatencyUs >= 0 else { throw ValidationError("latencies cannot be negative") }
-        if let speed = self.marketSpeed, !(speed > 0) { throw ValidationError("--market-speed takes a positive number") }
+        // An hour is far beyond any order path, and in nanoseconds it stays far from overflowing replay time.
+        for (name, value) in [("--entry-latency-us", self.entryLatencyUs), ("--ack-latency-us", self.ackLatencyUs)]
+        where !(0...3_600_000_000).contains(value) {
+            throw ValidationError("\(name) takes 0 to 3600000000 microseconds")
+        }
+        if let speed = self.marketSpeed, !(speed > 0 && speed.isFinite) {
+            throw ValidationError("--market-speed takes a positive number")
+        }
         if let codes = self.codes { try EngineOptions().validate(codes: codes) }
     }
 
@@ -110,7 +117,7 @@ struct CaptureSpan {
     var bytes = 0
 
     init(reader: CaptureReader) throws {
-        _ = try reader.read { message in
+        _ = reader.read { message in
             if self.messages == 0 { self.firstNs = message.localNs }
             self.lastNs = message.localNs
             self.messages += 1

@@ -53,9 +53,7 @@ enum ScreenOptions {
     }
 
     static func defaultCache() throws -> String {
-        let directory = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/kistick").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return directory + "/daily-bars.sqlite"
+        try LocalFolders.makePrivate(LocalFolders.cache(LocalFolders.environment)) + "/daily-bars.sqlite"
     }
 
     /// Runs the screen with a progress bar on stderr.

@@ -43,16 +43,25 @@ struct Sim: AsyncParsableCommand {
         guard !self.codes.isEmpty, self.codes.allSatisfy(Catalog.isValidCode) else {
             throw ValidationError("--symbols takes six-digit KRX codes")
         }
-        guard self.speed == "max" || (Double(self.speed) ?? 0) > 0 else {
+        guard self.speed == "max" || (Double(self.speed).map { $0 > 0 && $0.isFinite } ?? false) else {
             throw ValidationError("--speed takes a positive number or 'max'")
+        }
+        guard self.paper || (self.realRestPort == 0 && self.realWsPort == 0) else {
+            throw ValidationError("--real-rest-port and --real-ws-port go with --paper")
+        }
+        do {
+            try self.config.validate()
+        } catch {
+            throw ValidationError("\(error)")
         }
     }
 
-    func run() async throws {
+    /// The simulator's settings from the options, but for the recorded market, which is read when it runs.
+    private var config: SimConfig {
         var config = SimConfig()
         config.seed = self.seed
         config.symbols = self.codes
-        config.clock = self.speed == "max" ? .maximum : .realtime(speed: Double(self.speed)!)
+        config.clock = Double(self.speed).map { .realtime(speed: $0) } ?? .maximum
         config.date = self.date
         config.startTime = self.start
         config.skipsClosedHours = self.skipClosedHours
@@ -60,12 +69,17 @@ struct Sim: AsyncParsableCommand {
         config.faults.extraFields = self.schemaDrift
         config.faults.duplicateNotices = self.duplicateNotices
         config.faults.orderDelay = self.orderDelay
-        if let capture = self.capture { config.market = try RecordedMarket(path: capture) }
         let primary = SimConfig.Ports(rest: self.restPort, webSocket: self.wsPort)
         config.servers =
             self.paper
             ? [.paper: primary, .real: SimConfig.Ports(rest: self.realRestPort, webSocket: self.realWsPort)]
             : [.real: primary]
+        return config
+    }
+
+    func run() async throws {
+        var config = self.config
+        if let capture = self.capture { config.market = try RecordedMarket(path: capture) }
 
         let simulator = Simulator(config: config)
         let endpoints = try await simulator.start()

@@ -13,7 +13,7 @@ struct StatusDisplay {
         if self.redraw { print("\u{1B}[H\u{1B}[2J", terminator: "") }
         print(Self.headline(status, rate: rate))
         print(Self.money(status))
-        print(Self.orders(status.orders, rejections: status.riskRejections))
+        print(Self.orders(status.orders, rejections: status.riskRejections, refusals: status.refusals))
         if let decision = status.latency.first(where: { $0.stage == "read→decision" }) {
             print("latency read→decision p99 \(Self.micros(decision.p99))  p99.9 \(Self.micros(decision.p999))  (\(decision.count) decisions)")
         }
@@ -28,7 +28,7 @@ struct StatusDisplay {
         print("── summary ── \(report.startedAt) → \(report.endedAt), \(report.codes.count) codes")
         print(Self.headline(status, rate: report.recordsPerSecond))
         print(Self.money(status))
-        print(Self.orders(status.orders, rejections: status.riskRejections))
+        print(Self.orders(status.orders, rejections: status.riskRejections, refusals: status.refusals))
         print(Self.drops(status))
         if !status.positions.isEmpty { Self.positions(status.positions) }
         var table = [["latency", "count", "p50", "p90", "p99", "p99.9", "max"]]
@@ -50,10 +50,16 @@ struct StatusDisplay {
         "PnL realised \(status.realisedPnL) KRW  unrealised \(status.unrealisedPnL) KRW  (fees \(status.fees), tax \(status.taxes))"
     }
 
-    private static func orders(_ orders: EngineStatus.OrderCounts, rejections: Int) -> String {
-        "orders sent \(orders.sent)  accepted \(orders.accepted)  filled \(orders.filled)  partial \(orders.partiallyFilled)  "
-            + "cancelled \(orders.cancelled)  rejected \(orders.rejected)  open \(orders.open)  fills \(orders.fills)  "
-            + "refused by risk \(rejections)"
+    private static func orders(
+        _ orders: EngineStatus.OrderCounts,
+        rejections: Int,
+        refusals: [EngineStatus.RefusalLine]
+    ) -> String {
+        let counts = refusals.map { "\($0.reason) \($0.count)" }.joined(separator: ", ")
+        let reasons = refusals.isEmpty ? "" : " (\(counts))"
+        return "orders sent \(orders.sent)  accepted \(orders.accepted)  filled \(orders.filled)  "
+            + "partial \(orders.partiallyFilled)  cancelled \(orders.cancelled)  rejected \(orders.rejected)  "
+            + "open \(orders.open)  fills \(orders.fills)  refused by risk \(rejections)\(reasons)"
     }
 
     private static func drops(_ status: EngineStatus) -> String {

@@ -32,25 +32,36 @@ struct Paper: AsyncParsableCommand {
 
     func validate() throws {
         if let codes = self.codes { try self.engine.validate(codes: codes) }
-        guard self.duration > 0 else { throw ValidationError("--duration must be positive") }
+        guard self.duration > 0, self.duration.isFinite else { throw ValidationError("--duration must be positive") }
         guard self.speed > 0, self.speed <= 600 else { throw ValidationError("--speed takes a number in (0, 600]") }
+        do {
+            try self.config.validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
-    func run() async throws {
+    /// The embedded simulator's settings, but for a recorded market, which is read when it runs.
+    private var config: SimConfig {
         var config = SimConfig()
         config.seed = self.seed
         // Without codes the simulator trades the whole catalogue and the screen picks from it.
         config.symbols = self.codes.map(EngineOptions.list) ?? Catalog.knownCodes
         config.clock = .realtime(speed: self.speed)
         config.startTime = self.start
+        // Paper clients read quotes from the real host, so both environments run.
+        config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
+        return config
+    }
+
+    func run() async throws {
+        var config = self.config
         if let path = self.market {
             let recorded = try RecordedMarket(path: path)
             config.market = recorded
             // --speed is market speed; the capture already runs at the speed it was recorded at.
             config.clock = .realtime(speed: self.speed / (ReplayOptions.recordedSpeed(note: recorded.note) ?? 1))
         }
-        // Paper clients read quotes from the real host, so both environments run.
-        config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
         let simulator = Simulator(config: config)
         let endpoints = try await simulator.start()
         let cacheDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-paper-\(getpid())").path
@@ -114,6 +125,9 @@ struct Live: AsyncParsableCommand {
 
     func validate() throws {
         if let codes = self.codes { try self.engine.validate(codes: codes) }
+        if let duration = self.duration, !(duration > 0 && duration.isFinite) {
+            throw ValidationError("--duration must be positive")
+        }
         guard self.connection.env == .paper || self.yesRealMoney else {
             throw ValidationError("--env real trades real money: add --yes-real-money if that is what you want")
         }
@@ -132,18 +146,30 @@ struct Live: AsyncParsableCommand {
     }
 }
 
-/// `kistick kill`: arms the kill switch of the engine running on this machine.
+/// `kistick kill`: arms the kill switch of every engine running on this machine under this user.
 struct Kill: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Arm the kill switch of a running `kistick paper` or `kistick live`: cancel all, flatten, no entries.")
+        abstract: "Arm the kill switch of every running `kistick paper` and `kistick live`: cancel all, flatten.",
+        discussion: """
+            Each engine holds a lock on a pid file of its own in ~/.cache/kistick/engines while it runs; a file \
+            whose lock nobody holds is left over from an engine that died and is removed, never signalled.
+            """
+    )
 
     func run() throws {
-        let path = EngineOptions.pidFile
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw ValidationError("no running engine: \(path) is missing")
+        let registry = try EngineOptions.registry()
+        let signalled = registry.signalAll(SIGUSR1)
+        guard !signalled.isEmpty else {
+            throw ValidationError("no running engine (none registered in \(registry.directory))")
         }
-        guard kill(pid, SIGUSR1) == 0 else { throw ValidationError("engine process \(pid) is gone (\(String(cString: strerror(errno))))") }
-        print("kill switch armed in process \(pid)")
+        for (pid, error) in signalled {
+            if error == 0 {
+                print("kill switch armed in engine process \(pid)")
+            } else {
+                print("engine process \(pid) could not be signalled: \(String(cString: strerror(error)))")
+            }
+        }
+        if signalled.contains(where: { $0.errno != 0 }) { throw ExitCode.failure }
     }
 }
 
@@ -179,8 +205,7 @@ struct EngineOptions: ParsableArguments {
 
     /// One journal per environment and account, where the next run after a crash finds it.
     static func defaultJournal(_ settings: ClientSettings) throws -> String {
-        let directory = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share/kistick").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try LocalFolders.makePrivate(LocalFolders.data(LocalFolders.environment))
         return "\(directory)/journal-\(settings.environment)-\(settings.account.cano).sqlite"
     }
 
@@ -214,9 +239,9 @@ struct EngineOptions: ParsableArguments {
         return options
     }
 
-    /// Where a running engine leaves its process id for `kistick kill`.
-    static var pidFile: String {
-        FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/kistick/engine.pid").path
+    /// Where running engines register for `kistick kill`.
+    static func registry() throws -> EngineRegistry {
+        try EngineRegistry(directory: LocalFolders.engines(LocalFolders.environment))
     }
 
     /// - Parameter captureLabel: the capture header's environment and note, if `--capture` records.
@@ -252,10 +277,11 @@ struct EngineOptions: ParsableArguments {
             _ = engine.stop()
             throw error
         }
-        let controls = EngineControls(pidFile: Self.pidFile)
+        let controls = try EngineControls(registry: Self.registry())
         defer { controls.close() }
         let stopAt = duration.map { Date().addingTimeInterval($0) }
         var display = StatusDisplay()
+        var captureWarned = false
         var scheduler = plan.scheduler
         let rotateEvery = Double(plan.rotationSeconds) / speed
         var nextRotation = Date().addingTimeInterval(rotateEvery)
@@ -264,6 +290,11 @@ struct EngineOptions: ParsableArguments {
             if controls.takeKillRequest() { engine.armKillSwitch() }
             let status = engine.status()
             display.render(status)
+            // Said once on stderr as well: the status redraws and a log of stdout may not be read.
+            if !captureWarned, let failure = settings.capture?.failure {
+                captureWarned = true
+                FileHandle.standardError.write(Data("kistick: capture stopped, trading goes on: \(failure)\n".utf8))
+            }
             if let bot {
                 var fills: [FillReport] = []
                 engine.takeFills { fills.append($0) }
@@ -284,13 +315,27 @@ struct EngineOptions: ParsableArguments {
         let report = engine.stop()
         bot?.stop(final: report.status)
         display.summary(report)
-        if let writer = settings.capture {
-            let stats = try writer.finish()
-            print(Record.status(stats, counters: WebSocketCounters()).components(separatedBy: "  reconnects")[0])
-            print("capture: " + writer.paths.joined(separator: ", "))
-        }
+        // Neither output may cost the other: a capture that failed (a full disk) still leaves the report, and the
+        // capture is finished even when the report cannot be written. Each failure is said; the run then fails.
+        var failed = false
         if let path = self.report {
-            try report.json().write(to: URL(fileURLWithPath: path))
+            do {
+                try PrivateFile.write(Array(report.json()), to: path)
+            } catch {
+                failed = true
+                FileHandle.standardError.write(Data("kistick: the report was not written: \(error)\n".utf8))
+            }
         }
+        if let writer = settings.capture {
+            print("capture: " + writer.paths.joined(separator: ", "))
+            do {
+                let stats = try writer.finish()
+                print(Record.status(stats, counters: WebSocketCounters()).components(separatedBy: "  reconnects")[0])
+            } catch {
+                failed = true
+                FileHandle.standardError.write(Data("kistick: the capture is incomplete: \(error)\n".utf8))
+            }
+        }
+        if failed { throw ExitCode.failure }
     }
 }

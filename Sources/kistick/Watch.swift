@@ -19,6 +19,9 @@ struct Watch: AsyncParsableCommand {
 
     func validate() throws {
         guard !self.codes.isEmpty else { throw ValidationError("name at least one code") }
+        if let seconds = self.seconds, !(seconds > 0 && seconds.isFinite) {
+            throw ValidationError("--seconds must be positive")
+        }
         guard self.codes.count * 2 <= 41 else { throw ValidationError("KIS allows 41 registrations: at most 20 codes") }
         for code in self.codes where SymbolCode(code) == nil || code.count > 7 {
             throw ValidationError("not a KRX code: \(code)")

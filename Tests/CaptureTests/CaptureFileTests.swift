@@ -148,7 +148,7 @@ struct CaptureFileTests {
         #expect(message.contains("ends inside a block"))
     }
 
-    @Test("a file that is not a capture, a missing one, another version or a corrupt block: typed errors naming it")
+    @Test("a file that is not a capture, a missing one or another version: typed errors naming it")
     func badFiles() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -162,41 +162,97 @@ struct CaptureFileTests {
         #expect(throws: notCapture) { try CaptureReader(path: text) }
         #expect(notCapture.description == "\(text): not a kistick capture (bad magic)")
 
-        let records = syntheticRecords(count: 2_000, seed: 5)
-        var options = CaptureWriter.Options()
-        options.blockBytes = 8 << 10
         let path = folder.file("good.kcap")
-        try write(records, to: path, options: options)
-        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-
-        var future = bytes
+        try write(syntheticRecords(count: 100, seed: 5), to: path)
+        var future = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         future[8] = 2
         let versioned = folder.file("future.kcap")
         try Data(future).write(to: URL(fileURLWithPath: versioned))
         #expect(throws: CaptureError(path: versioned, reason: .unsupportedVersion(2))) {
             try CaptureReader(path: versioned)
         }
+        // A system error is said in words, not as an errno number.
+        let full = CaptureError(path: path, reason: .system(call: "write", errno: ENOSPC))
+        #expect(full.description == "\(path): write failed: No space left on device")
+    }
 
-        let block = try #require(try CaptureReader(path: path).blocks?[3])
-        for offset in (block.offset + 20)..<(block.offset + 60) {
-            bytes[offset] ^= 0x5A
-        }
-        let corrupt = folder.file("corrupt.kcap")
-        try Data(bytes).write(to: URL(fileURLWithPath: corrupt))
-        let reader = try CaptureReader(path: corrupt)
-        var count = 0
-        do {
-            _ = try reader.read { _ in count += 1 }
-            Issue.record("a corrupt block read without an error")
-        } catch {
-            guard case .corrupt(let offset, _) = error.reason else {
-                Issue.record("expected .corrupt, got \(error)")
-                return
+    @Test("a damaged block costs only itself: reading resumes at the next block, with or without the index")
+    func damagedBlocks() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let records = syntheticRecords(count: 2_000, seed: 5)
+        var options = CaptureWriter.Options()
+        options.blockBytes = 8 << 10
+        let path = folder.file("good.kcap")
+        try write(records, to: path, options: options)
+        let blocks = try #require(try CaptureReader(path: path).blocks)
+        #expect(blocks.count > 8)
+        let whole = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let indexOffset = blocks[blocks.count - 1].offset + blocks[blocks.count - 1].frameLength
+        /// The records of every block but `lost`, in order.
+        func survivors(_ lost: Set<Int>) -> [Record] {
+            var kept: [Record] = []
+            var first = 0
+            for (i, block) in blocks.enumerated() {
+                if !lost.contains(i) { kept += records[first..<(first + block.records)] }
+                first += block.records
             }
-            #expect(offset == block.offset && error.path == corrupt)
-            #expect(error.description.hasPrefix("\(corrupt): corrupt block at byte \(block.offset): "))
+            return kept
         }
-        #expect(count == (try #require(try CaptureReader(path: path).blocks))[..<3].reduce(0) { $0 + $1.records })
+        func damaged(_ bytes: [UInt8], _ name: String) throws -> (CaptureReader, [Record], CaptureEnd) {
+            let file = folder.file(name)
+            try Data(bytes).write(to: URL(fileURLWithPath: file))
+            let reader = try CaptureReader(path: file)
+            var read: [Record] = []
+            let end = reader.read { read.append(Record(kind: $0.kind, localNs: $0.localNs, bytes: Array($0.bytes))) }
+            return (reader, read, end)
+        }
+
+        // Bytes inside block 3 flipped: its checksum fails. The index says where block 4 starts and what was lost.
+        var content = whole
+        for offset in (blocks[3].offset + 20)..<(blocks[3].offset + 60) { content[offset] ^= 0x5A }
+        var (reader, read, end) = try damaged(content, "content.kcap")
+        #expect(end == .complete)
+        #expect(read == survivors([3]))
+        #expect(reader.damage.count == 1)
+        let stretch = try #require(reader.damage.first)
+        #expect(stretch.path == reader.path && stretch.offset == blocks[3].offset)
+        #expect(stretch.length == blocks[3].frameLength && stretch.records == blocks[3].records)
+        #expect(stretch.description.hasPrefix("\(reader.path): skipped \(blocks[3].frameLength) damaged bytes"))
+
+        // The same file cut before its index: the frame's own size finds block 4.
+        (reader, read, end) = try damaged(Array(content[..<indexOffset]), "content-unfinished.kcap")
+        #expect(read == survivors([3]))
+        #expect(reader.damage.map(\.offset) == [blocks[3].offset] && reader.damage.first?.records == nil)
+        #expect(reader.damage.first?.length == blocks[3].frameLength)
+        guard case .truncated = end else {
+            Issue.record("an unfinished file read as \(end)")
+            return
+        }
+
+        // Block 5's frame header destroyed, no index: a scan for the next frame finds block 6.
+        var header = Array(whole[..<indexOffset])
+        for offset in blocks[5].offset..<(blocks[5].offset + 6) { header[offset] = 0 }
+        (reader, read, _) = try damaged(header, "header-unfinished.kcap")
+        #expect(read == survivors([5]))
+        #expect(reader.damage.map(\.offset) == [blocks[5].offset])
+        #expect(reader.damage.first?.length == blocks[5].frameLength)
+
+        // Two damaged blocks in a row are one stretch, with both blocks' records.
+        var pair = whole
+        for block in blocks[6...7] { pair[block.offset + 30] ^= 0xFF }
+        (reader, read, end) = try damaged(pair, "pair.kcap")
+        #expect(end == .complete)
+        #expect(read == survivors([6, 7]))
+        #expect(reader.damage.count == 1 && reader.damage.first?.records == blocks[6].records + blocks[7].records)
+        #expect(reader.damage.first?.length == blocks[8].offset - blocks[6].offset)
+
+        // The last block damaged in an unfinished file: nothing follows it, so it is damage, not a cut.
+        var last = Array(whole[..<indexOffset])
+        last[blocks[blocks.count - 1].offset + 30] ^= 0xFF
+        (reader, read, _) = try damaged(last, "last-unfinished.kcap")
+        #expect(read == survivors([blocks.count - 1]))
+        #expect(reader.damage.map(\.offset) == [blocks[blocks.count - 1].offset])
     }
 
     @Test("a writer that cannot create its file throws naming it")
@@ -204,6 +260,80 @@ struct CaptureFileTests {
         let path = "/nonexistent-kistick-folder/x.kcap"
         #expect(throws: CaptureError(path: path, reason: .system(call: "open", errno: ENOENT))) {
             try CaptureWriter(path: path, header: testHeader)
+        }
+    }
+
+    @Test("a capture never replaces an existing file, at the start or at a rotation, and is private (0600)")
+    func neverOverwrites() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let earlier = folder.file("earlier.kcap")
+        try Data("an earlier recording".utf8).write(to: URL(fileURLWithPath: earlier))
+        let refusal = CaptureError(path: earlier, reason: .system(call: "open", errno: EEXIST))
+        #expect(throws: refusal) { try CaptureWriter(path: earlier, header: testHeader) }
+        #expect(refusal.description.contains("exists: a capture is never overwritten"))
+        #expect(try String(contentsOfFile: earlier, encoding: .utf8) == "an earlier recording")
+
+        // Part 1 of a size-rotated recording is in the way: the writer stops there, says so at once, and part 0 is
+        // a complete capture.
+        let path = folder.file("rotated.kcap")
+        let second = CaptureRotation.path(of: path, part: 1)
+        try Data("in the way".utf8).write(to: URL(fileURLWithPath: second))
+        var options = CaptureWriter.Options()
+        options.blockBytes = 4 << 10
+        let writer = try CaptureWriter(
+            path: path,
+            header: testHeader,
+            rotation: CaptureRotation(daily: false, maxBytes: 16 << 10),
+            options: options
+        )
+        for record in syntheticRecords(count: 2_000, seed: 9) {
+            _ = record.bytes.withUnsafeBytes { writer.append(record.kind, localNs: record.localNs, bytes: $0) }
+        }
+        #expect(throws: CaptureError(path: second, reason: .system(call: "open", errno: EEXIST))) {
+            try writer.finish()
+        }
+        #expect(writer.stats.dropped > 0)
+        #expect(try String(contentsOfFile: second, encoding: .utf8) == "in the way")
+        #expect(try readAll(path).end == .complete)
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        #expect(mode == 0o600)
+    }
+
+    @Test("a full disk is seen while recording, not only when the writer finishes")
+    func fullDiskSeenAtOnce() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let path = folder.file("full.kcap")
+        var options = CaptureWriter.Options()
+        options.flushIntervalNanoseconds = 1_000_000
+        let writer = try CaptureWriter(path: path, header: testHeader, options: options)
+        // The disk fills up: the writer's descriptor now refers to /dev/full, whose every write fails with ENOSPC.
+        let fd = try #require(Self.descriptor(of: path))
+        let full = open("/dev/full", O_WRONLY)
+        #expect(full >= 0 && dup2(full, fd) == fd)
+        close(full)
+        #expect(writer.failure == nil)
+        let deadline = Date().addingTimeInterval(5)
+        var index = 0
+        let records = syntheticRecords(count: 100, seed: 10)
+        while writer.failure == nil, Date() < deadline {
+            let record = records[index % records.count]
+            _ = record.bytes.withUnsafeBytes { writer.append(record.kind, localNs: record.localNs, bytes: $0) }
+            index += 1
+            usleep(1_000)
+        }
+        let failure = CaptureError(path: path, reason: .system(call: "write", errno: ENOSPC))
+        #expect(writer.failure == failure)
+        #expect(failure.description == "\(path): write failed: No space left on device")
+        #expect(throws: failure) { try writer.finish() }
+    }
+
+    /// This process's descriptor open on `path`.
+    static func descriptor(of path: String) -> Int32? {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return entries.compactMap(Int32.init).first { fd in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")) == path
         }
     }
 

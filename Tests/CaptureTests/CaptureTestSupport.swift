@@ -65,7 +65,7 @@ func write(
 func readAll(_ path: String, fromNs: Int64? = nil) throws -> (records: [Record], end: CaptureEnd) {
     let reader = try CaptureReader(path: path)
     var records: [Record] = []
-    let end = try reader.read(fromNs: fromNs) { message in
+    let end = reader.read(fromNs: fromNs) { message in
         records.append(Record(kind: message.kind, localNs: message.localNs, bytes: Array(message.bytes)))
     }
     return (records, end)

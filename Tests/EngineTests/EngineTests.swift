@@ -24,6 +24,11 @@ struct EngineTests {
         let engine = try Engine(client: client, settings: settings)
         try engine.start()
         try await Self.waitFor(seconds: 45) { engine.status().orders.fills >= 2 }
+        // The account's orders and fills are nobody else's to read: the journal and, while it runs, its WAL are 0600.
+        for file in [journal, journal + "-wal"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(file)")
+        }
         let report = engine.stop()
         client.tokens.stop()
 
@@ -157,7 +162,7 @@ struct EngineTests {
         #expect(held == engine)
         let today = KST.date(epochSeconds: Int64(Date().timeIntervalSince1970))
         let atKIS = try client.dailyOrders(from: today, to: today).map(\.orderNumber).compactMap { UInt64($0) }
-        let journaled = try Journal.open(journal).recover().orders.map(\.orderNumber).filter { $0 != 0 }
+        let journaled = try Journal.open(journal, day: today).recover().orders.map(\.orderNumber).filter { $0 != 0 }
         #expect(Set(atKIS).isSubset(of: Set(journaled)), "every order at KIS is in the journal")
         #expect(journaled.count == Set(journaled).count, "no order number twice in the journal")
     }

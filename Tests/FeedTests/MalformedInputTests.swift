@@ -220,4 +220,12 @@ import TickCore
     @Test func escapedControlTextIsReadable() {
         #expect(JSONText.decode(Array(#"A\u00e9\n\"\\\ud83d\ude00\uD55C"#.utf8)) == "Aé\n\"\\😀한")
     }
+
+    /// Found by FuzzControlMessage: a high surrogate no low one followed vanished from the text (JSON readers make
+    /// it U+FFFD, as the JSON module does), before another high one, another escape, a plain byte or the end.
+    @Test func loneSurrogatesAreReplacementCharacters() {
+        #expect(JSONText.decode(Array(#"\ud800 \udc00"#.utf8)) == "\u{FFFD} \u{FFFD}")
+        #expect(JSONText.decode(Array(#"\ud800\ud83d\ude00"#.utf8)) == "\u{FFFD}😀")
+        #expect(JSONText.decode(Array(#"a\ud800\nb\ud800"#.utf8)) == "a\u{FFFD}\nb\u{FFFD}")
+    }
 }

@@ -38,5 +38,28 @@ let package = Package(
             dependencies: [.product(name: "Net", package: "kistick")],
             swiftSettings: asLibrary
         ),
+        .executableTarget(
+            name: "FuzzControlMessage",
+            dependencies: [.product(name: "Feed", package: "kistick"), .product(name: "TickCore", package: "kistick")],
+            swiftSettings: asLibrary
+        ),
+        // `@testable import KIS`: the envelope and the answers' readers are internal (scripts/fuzz builds with
+        // -enable-testing).
+        .executableTarget(
+            name: "FuzzOrderAnswer",
+            dependencies: [
+                .product(name: "JSON", package: "kistick"),
+                .product(name: "KIS", package: "kistick"),
+                .product(name: "Orders", package: "kistick"),
+                .product(name: "Recovery", package: "kistick"),
+                .product(name: "TickCore", package: "kistick"),
+            ],
+            swiftSettings: asLibrary
+        ),
+        .executableTarget(
+            name: "FuzzCaptureReader",
+            dependencies: [.product(name: "Capture", package: "kistick")],
+            swiftSettings: asLibrary
+        ),
     ]
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed inputs of one fuzz target into a folder (scripts/fuzz calls this on every run).
 
-    make_seeds.py websocket|feed|http OUT_DIR [VECTORS_DIR]
+    make_seeds.py websocket|feed|http|control|answer|capture OUT_DIR [VECTORS_DIR]
 
 Seeds are made from Tests/Fixtures/kis at run time and never committed. The websocket seeds are hand-made
 RFC 6455 frames plus the KIS messages wrapped in text frames, each behind the 4 configuration bytes that
@@ -177,12 +177,107 @@ def http_seeds(vectors):
     return seeds
 
 
+def control_seeds(vectors):
+    """JSON control messages: the real and hand-made acks, errors and PINGPONG, and the same with the whitespace,
+    escapes, nesting and key orders valid JSON allows."""
+    messages = [m.strip() for m in kis_messages(vectors) + HAND_MADE_KIS if m.strip().startswith(b"{")]
+    messages += [
+        b'{ "header" : { "tr_id" : "H0STCNI9", "tr_key" : "HTS\\u0041ID", "encrypt" : "Y" } ,\n "body" : {'
+        b' "rt_cd" : "0", "msg_cd" : "OPSP0000", "msg1" : "SUBSCRIBE SUCCESS", "output" : { "iv" :'
+        b' "0123456789abcdef", "key" : "abcdefghijklmnopqrstuvwxyzabcdef" } } }',
+        b'{"body":{"output":{"key":"k","iv":"i"},"rt_cd":"0","msg_cd":"OPSP0002","msg1":"ALREADY IN SUBSCRIBE"},'
+        b'"header":{"tr_id":"H0STCNT0","tr_key":"005930","encrypt":"N"}}',
+        b'{"header":{"tr_id":"H0STCNT0","tr_id":"H0STASP0","x":[1,-2.5e+3,true,false,null,{"tr_id":"no"}]},'
+        b'"body":{"rt_cd":"1","msg_cd":"OPSP0008","msg1":"\\ud83d\\ude00 \\ud800 \\udc00 \\u00e9\\n"}}',
+        b'{"header":{"tr_id":"PINGPONG","datetime":"20231004160455"}}',
+        b'{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":{"j":{"k":{}}}}}}}}}}}}',
+        b"{}",
+    ]
+    return messages
+
+
+def answer_seeds(vectors):
+    """REST answer bodies behind the status byte FuzzOrderAnswer reads first: every JSON vector, order acks (upper
+    and lower case), refusals, OAuth errors, today's orders with the numbers written as KIS writes them."""
+    bodies = [
+        b'{"rt_cd":"0","msg_cd":"APBK0013","msg1":"ok","output":{"KRX_FWDG_ORD_ORGNO":"06590","ODNO":"0000006555",'
+        b'"ORD_TMD":"151059"}}',
+        b'{"rt_cd":"0","msg_cd":"40600000","msg1":"ok","output":[{"krx_fwdg_ord_orgno":"00950","odno":"47589",'
+        b'"ord_tmd":"134354"}]}',
+        b'{"rt_cd":"1","msg_cd":"APBK0344","msg1":"   refused   "}',
+        b'{"error_code":"EGW00133","error_description":"one a minute"}',
+        b'{"access_token":"t","token_type":"Bearer","expires_in":86400}',
+        b'{"output1":[{"ord_dt":"20260608","ord_gno_brno":"06590","odno":"0000000001","orgn_odno":"","pdno":"005930",'
+        b'"sll_buy_dvsn_cd":"02","ord_dvsn_cd":"00","ord_qty":"10","ord_unpr":"70000","ord_tmd":"090000",'
+        b'"tot_ccld_qty":"4","avg_prvs":"70000.00","cncl_yn":"N","rmn_qty":"6","rjct_qty":"0"},'
+        b'{"odno":"0000000003","orgn_odno":"0000000002","pdno":"005930","sll_buy_dvsn_cd":"01","ord_qty":"10",'
+        b'"ord_unpr":"69900","tot_ccld_qty":"0","avg_prvs":"0","cncl_yn":"N","rmn_qty":"10","rjct_qty":"0"},{}],'
+        b'"output2":{"tot_ord_qty":"20"},"rt_cd":"0","msg_cd":"KIOK0000","msg1":"done"}',
+        b'{"output":[{"odno":"5","pdno":"005930","sll_buy_dvsn_cd":"02","ord_qty":"1.00","ord_unpr":"70000",'
+        b'"psbl_qty":"1","avg_prvs":"1e3"}],"rt_cd":"0"}',
+    ]
+    if vectors and os.path.isdir(vectors):
+        bodies += [open(os.path.join(vectors, n), "rb").read() for n in sorted(os.listdir(vectors)) if n.endswith(".json")]
+    return [bytes([i % 4]) + body for i, body in enumerate(bodies)]
+
+
+def capture_file(records, blocks, index=True, checksum=True, note=b"fuzz seed"):
+    """A version-1 capture (captures/README.md) of `records` [(kind, localNs, bytes)] cut into `blocks` frames."""
+    import zstandard
+
+    def string(b):
+        return struct.pack("<H", len(b)) + b
+
+    body = struct.pack("<Iq", 0, 1_780_886_907_000_000_000) + string(b"sim") + struct.pack("<H", 1) \
+        + string(b"005930") + struct.pack("<H", 2) + string(b"H0STCNT0") + string(b"H0STASP0") \
+        + struct.pack("<I", len(note)) + note
+    out = b"KTCAPT\r\n" + struct.pack("<HI", 1, len(body)) + body
+    compressor = zstandard.ZstdCompressor(level=3, write_checksum=checksum, write_content_size=True)
+    per = max(1, -(-len(records) // blocks))
+    entries = []
+    for start in range(0, len(records), per):
+        group = records[start:start + per]
+        raw = b"".join(struct.pack("<BqI", k, t, len(b)) + b for k, t, b in group)
+        frame = compressor.compress(raw)
+        entries.append((group[0][1], max(t for _, t, _ in group), len(out), len(group), len(frame)))
+        out += frame
+    if index:
+        content = b"".join(struct.pack("<qqQII", *e) for e in entries)
+        content += struct.pack("<IIQQ", len(entries), 0, len(records), len(out)) + b"KTCIDX\r\n"
+        out += struct.pack("<II", 0x184D2A5B, len(content)) + content
+    return out
+
+
+def capture_seeds(vectors):
+    """Small captures of KIS lines: finished and unfinished, with and without zstd's checksum (without it, changed
+    bytes reach the record parser), cut mid-frame, with a block damaged, with times going back."""
+    lines = [m for m in kis_messages(vectors) + HAND_MADE_KIS if b"\n" not in m and len(m) < 300][:24]
+    t0 = 1_780_886_907_000_000_000
+    records = [(1, t0, b"")] + [(0, t0 + 1_000_000 * (i + 1), line) for i, line in enumerate(lines)] \
+        + [(2, t0 + 90_000_000, b"closed")]
+    back = [(k, t0 - 5_000 * i if i % 3 == 0 else t, b) for i, (k, t, b) in enumerate(records)]
+    seeds = []
+    for blocks in (1, 3):
+        for checksum in (True, False):
+            finished = capture_file(records, blocks, index=True, checksum=checksum)
+            unfinished = capture_file(records, blocks, index=False, checksum=checksum)
+            seeds += [finished, unfinished, unfinished[:-7]]
+    damaged = bytearray(capture_file(records, 3))
+    damaged[len(damaged) // 2] ^= 0xFF
+    seeds += [bytes(damaged), capture_file(back, 3, index=False), capture_file(records[:2], 1)]
+    return seeds
+
+
 def main():
-    if len(sys.argv) not in (3, 4) or sys.argv[1] not in ("websocket", "feed", "http"):
+    targets = {
+        "websocket": websocket_seeds, "feed": feed_seeds, "http": http_seeds, "control": control_seeds,
+        "answer": answer_seeds, "capture": capture_seeds,
+    }
+    if len(sys.argv) not in (3, 4) or sys.argv[1] not in targets:
         sys.exit(__doc__)
     target, out = sys.argv[1], sys.argv[2]
     vectors = sys.argv[3] if len(sys.argv) == 4 else None
-    seeds = {"websocket": websocket_seeds, "feed": feed_seeds, "http": http_seeds}[target](vectors)
+    seeds = targets[target](vectors)
     os.makedirs(out, exist_ok=True)
     written = set()
     for seed in seeds:

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Journal
 import Orders
 import Testing
@@ -20,6 +21,9 @@ struct TemporaryJournal: ~Copyable {
 
 enum Sample {
     static let code = SymbolCode(ascii: "005930")
+    /// The trading day the tests journal, and the one before it.
+    static let day: UInt32 = 20_260_608
+    static let yesterday: UInt32 = 20_260_605
 
     static func intent(_ id: UInt32, quantity: Int32 = 10, price: Int32 = 70_000, side: OrderSide = .buy)
         -> OrderIntent
@@ -84,7 +88,7 @@ enum Sample {
 @Suite struct JournalTests {
     @Test func roundTrip() throws {
         let file = TemporaryJournal()
-        let journal = try Journal.open(file.path)
+        let journal = try Journal.open(file.path, day: Sample.day)
         let recorder = try journal.pendingRecorder()
         var engine = Sample.Engine()
         for id: UInt32 in [1, 2] {
@@ -119,7 +123,7 @@ enum Sample {
 
     @Test func pendingWithoutNumberComesBackUnknownAndUnsentComesBackNotPlaced() throws {
         let file = TemporaryJournal()
-        let journal = try Journal.open(file.path)
+        let journal = try Journal.open(file.path, day: Sample.day)
         var engine = Sample.Engine()
         try engine.submit(Sample.intent(1))
         try engine.submit(Sample.intent(2))
@@ -134,7 +138,7 @@ enum Sample {
 
     @Test func positionsReplayTheFillsAfterTheirLastSnapshot() throws {
         let file = TemporaryJournal()
-        let journal = try Journal.open(file.path)
+        let journal = try Journal.open(file.path, day: Sample.day)
         var positions = Positions(capacity: 4)
         let buy = Fill(id: OrderID(rawValue: 1), code: Sample.code, side: .buy, quantity: 10, price: 70_000)
         try positions.apply(buy)
@@ -155,7 +159,7 @@ enum Sample {
         let file = TemporaryJournal()
         let path = file.path
         await #expect(processExitsWith: .signal(SIGKILL)) { [path = path as String] in
-            let journal = try Journal.open(path)
+            let journal = try Journal.open(path, day: Sample.day)
             let recorder = try journal.pendingRecorder()
             var engine = Sample.Engine()
             for id: UInt32 in [1, 2] {
@@ -176,7 +180,7 @@ enum Sample {
             try recorder.recordPending(Sample.intent(3), at: 1_700)
             kill(getpid(), SIGKILL)
         }
-        let recovered = try Journal.open(path).recover()
+        let recovered = try Journal.open(path, day: Sample.day).recover()
         #expect(recovered.orders.map(\.state) == [.partiallyFilled, .unknown, .unknown])
         #expect(recovered.orders.map(\.orderNumber) == [6555, 0, 0])
         #expect(recovered.orders[0].filled == 6)
@@ -189,7 +193,7 @@ enum Sample {
     /// a second restart recovers exactly the reconciled state, without counting the found fills twice.
     @Test func reconciledStateIsJournaled() throws {
         let file = TemporaryJournal()
-        let journal = try Journal.open(file.path)
+        let journal = try Journal.open(file.path, day: Sample.day)
         var engine = Sample.Engine()
         try engine.submit(Sample.intent(1))
         try journal.pendingRecorder().recordPending(Sample.intent(1), at: 1_500)
@@ -208,14 +212,100 @@ enum Sample {
         journal.append(reconciliation, at: 3_000)
         try journal.flush()
 
-        let again = try Journal.open(file.path).recover()
+        let again = try Journal.open(file.path, day: Sample.day).recover()
         #expect(again.orders == reconciliation.state.orders)
         #expect(again.positions == reconciliation.state.positions)
         #expect(again.positions.map(\.quantity) == [10])
         #expect(again.totals == reconciliation.state.totals)
     }
 
+    /// One journal file holds every day, and KIS numbers orders anew each day: yesterday's order 1 must not be
+    /// taken for today's. Once, recovery loaded every order ever journaled; today's KIS order 1 was matched to
+    /// yesterday's order 1 (another price), and today's pending order, which KIS had accepted, was declared not
+    /// placed.
+    @Test func recoveryIsBoundedToItsDay() throws {
+        let file = TemporaryJournal()
+        let yesterday = try Journal.open(file.path, day: Sample.yesterday)
+        var before = Sample.Engine()
+        try before.submit(Sample.intent(1, price: 70_000))
+        try yesterday.pendingRecorder().recordPending(Sample.intent(1, price: 70_000), at: 1_500)
+        before.apply(Sample.acknowledged(1, 1))
+        before.apply(.notice(Sample.fill(1, 10, at: 70_000, time: 93_000)))
+        before.drain(into: yesterday)
+        try yesterday.flush()
+
+        // Today: one order sent, its answer lost.
+        let today = try Journal.open(file.path, day: Sample.day)
+        let start = try today.recover()
+        #expect(start.orders.isEmpty)
+        #expect(start.nextOrderID == OrderID(rawValue: 2), "ids stay unique across the days of the file")
+        let intent = Sample.intent(start.nextOrderID.rawValue, price: 71_000)
+        try today.pendingRecorder().recordPending(intent, at: 2_500)
+
+        let recovered = try today.recover()
+        #expect(recovered.orders.map(\.id) == [intent.id] && recovered.orders.map(\.state) == [.unknown])
+        // The shares bought yesterday are held; the day's figures start from zero.
+        let held = try #require(recovered.positions.first)
+        #expect(held.quantity == 10 && held.cost == 700_000)
+        #expect(held.realised == 0 && held.fees == 0 && held.turnover == 0)
+        #expect(recovered.totals.turnover == 0)
+
+        let kisToday = BrokerOrder(
+            orderNumber: 1, code: Sample.code, side: .buy, quantity: 10, price: 71_000, filled: 0, filledValue: 0,
+            remaining: 10, organization: 6590)
+        let reconciled = Reconciler().reconcile(
+            recovered, holdings: [BrokerHolding(code: Sample.code, quantity: 10, cost: 700_000)], orders: [kisToday])
+        #expect(reconciled.discrepancies == [.pendingFound(intent.id, orderNumber: 1)])
+        #expect(reconciled.state.orders.map(\.state) == [.accepted])
+    }
+
+    /// A journal written before rows carried their day gets the column, each row dated by its own wall-clock stamp.
+    @Test func aJournalWithoutDaysIsDatedFromItsStamps() throws {
+        let file = TemporaryJournal()
+        let nanoseconds = { (date: UInt32) in KST.epochSeconds(date: date, time: 100_000)! * 1_000_000_000 }
+        let queue = try DatabaseQueue(path: file.path)
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE orders (id INTEGER PRIMARY KEY, target INTEGER NOT NULL, code INTEGER NOT NULL,
+                        side INTEGER NOT NULL, action INTEGER NOT NULL, purpose INTEGER NOT NULL DEFAULT 0,
+                        quantity INTEGER NOT NULL, price INTEGER NOT NULL DEFAULT 0, state INTEGER NOT NULL,
+                        order_number INTEGER NOT NULL DEFAULT 0, organization INTEGER NOT NULL DEFAULT 0,
+                        filled INTEGER NOT NULL DEFAULT 0, fill_value INTEGER NOT NULL DEFAULT 0,
+                        remaining INTEGER NOT NULL DEFAULT 0, needs_reconciliation INTEGER NOT NULL DEFAULT 0,
+                        decided_at INTEGER NOT NULL DEFAULT 0, pending_at INTEGER,
+                        updated_at INTEGER NOT NULL DEFAULT 0);
+                    CREATE TABLE fills (seq INTEGER PRIMARY KEY, id INTEGER NOT NULL, order_number INTEGER NOT NULL,
+                        code INTEGER NOT NULL, side INTEGER NOT NULL, quantity INTEGER NOT NULL, price INTEGER NOT NULL,
+                        exchange_time INTEGER NOT NULL, local_ts INTEGER NOT NULL);
+                    """
+            )
+            let code = Int64(bitPattern: Sample.code.rawValue)
+            for (id, date) in [(1, Sample.yesterday), (2, Sample.day)] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO orders (id, target, code, side, action, quantity, price, state, remaining,
+                            pending_at, updated_at) VALUES (?, ?, ?, 2, 0, 10, 70000, 0, 10, ?, ?)
+                        """,
+                    arguments: [id, id, code, nanoseconds(date), nanoseconds(date)]
+                )
+            }
+            try db.execute(
+                sql: "INSERT INTO fills (id, order_number, code, side, quantity, price, exchange_time, local_ts) "
+                    + "VALUES (1, 1, ?, 2, 10, 70000, 93000, ?)",
+                arguments: [code, nanoseconds(Sample.yesterday)]
+            )
+        }
+        try queue.close()
+        let recovered = try Journal.open(file.path, day: Sample.day).recover()
+        #expect(recovered.orders.map(\.id) == [OrderID(rawValue: 2)])
+        #expect(recovered.positions.map(\.quantity) == [10] && recovered.totals.turnover == 0)
+        #expect(recovered.nextOrderID == OrderID(rawValue: 3))
+    }
+
     @Test func openFailsWithATypedError() {
-        #expect(throws: JournalError.self) { try Journal.open("/nonexistent-directory/journal.sqlite") }
+        #expect(throws: JournalError.self) {
+            try Journal.open("/nonexistent-directory/journal.sqlite", day: Sample.day)
+        }
     }
 }

@@ -126,4 +126,24 @@ import TickCore
         #expect(BrokerOrder(OrderRecord(row))?.organization == 6590)
         #expect(BrokerOrder(OrderRecord(row))?.filledValue == 700_000)
     }
+
+    /// Numbers no Int64 holds in a row of KIS's answer ("1e30", "nan", an average price whose product with the
+    /// quantity overflows) once trapped while it was read (found by FuzzOrderAnswer): now a field reads as none and
+    /// a row whose fill value cannot be is unreadable, which the reconciliation lists.
+    @Test func numbersNoInt64HoldsAreNoneNotATrap() {
+        var fields: [(String, JSON)] = [
+            ("odno", "0000000008"), ("pdno", "005930"), ("sll_buy_dvsn_cd", "02"), ("ord_qty", "1e30"),
+            ("ord_unpr", "nan"), ("tot_ccld_qty", "-inf"), ("rmn_qty", "9.3e18"),
+        ]
+        let garbled = OrderRecord(.object(fields))
+        #expect(garbled.quantity == 0 && garbled.price == 0 && garbled.filledQuantity == 0)
+        #expect(garbled.remainingQuantity == 0)
+        fields = [
+            ("odno", "0000000009"), ("pdno", "005930"), ("sll_buy_dvsn_cd", "02"), ("ord_qty", "10"),
+            ("tot_ccld_qty", "10"), ("avg_prvs", "1e300"),
+        ]
+        #expect(BrokerOrder(OrderRecord(.object(fields))) == nil)
+        fields[5] = ("avg_prvs", "nan")
+        #expect(OrderRecord(.object(fields)).averageFillPrice == 0)
+    }
 }

@@ -139,6 +139,49 @@ import TickCore
         #expect(try client.dailyOrders(from: kis.today, to: kis.today).count == 1)
     }
 
+    /// Two identical orders sent 50 ms apart by two processes, both answers lost: once, each process took the newest
+    /// matching order at KIS for its own, so both "found" the second and the first was never reported.
+    @Test func twoLostAnswersAreEachMatchedToTheirOwnOrder() async throws {
+        let kis = try await SimulatedKIS()
+        defer { kis.finish() }
+        var settings = kis.settings
+        settings.timeoutMilliseconds = 200
+        try kis.fault(#"{"fault":"order_delay","seconds":1}"#)
+        let folder = kis.cacheDirectory + "/known"
+        let ticket = OrderTicket(side: .buy, code: SymbolCode("005930")!, quantity: 4, price: 0)
+        let placements = Mutex<[(process: Int, placement: KnownOrders.Placement)]>([])
+        let processes = try (0..<2).map { process in
+            let client = try kis.client(settings: settings)
+            let known = try KnownOrders(directory: folder, environment: .real, account: settings.account)
+            return Thread {
+                var recovery = OrderRecovery(client: client)
+                recovery.pauseMilliseconds = 10
+                let clock = { (try? kis.marketTime()) ?? 0 }
+                var placement = KnownOrders.Placement.notPlaced
+                if var lane = try? client.makeOrderLane() {
+                    placement =
+                        (try? known.place(ticket, lane: &lane, recovery: recovery, day: kis.today, clock: clock))
+                        ?? .notPlaced
+                }
+                placements.withLock { $0.append((process, placement)) }
+            }
+        }
+        processes[0].start()
+        try await Task.sleep(for: .milliseconds(50))
+        processes[1].start()
+        while placements.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
+
+        let found = placements.withLock { $0 }.sorted { $0.process < $1.process }.map { entry -> String? in
+            guard case .found(let record) = entry.placement else { return nil }
+            return record.orderNumber
+        }
+        let atKIS = try kis.client().dailyOrders(from: kis.today, to: kis.today).map(\.orderNumber)
+        #expect(atKIS.count == 2, "each order sent once")
+        #expect(found.compactMap { $0 }.count == 2, "\(found)")
+        #expect(Set(found.compactMap { $0 }) == Set(atKIS), "each lost answer is matched to an order of its own")
+        #expect(found == atKIS.sorted { UInt64($0) ?? 0 < UInt64($1) ?? 0 }.map(Optional.some), "in sending order")
+    }
+
     @Test func restingOrderIsListedModifiedAndCancelled() async throws {
         let kis = try await SimulatedKIS()
         defer { kis.finish() }

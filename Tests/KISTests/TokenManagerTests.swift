@@ -111,11 +111,15 @@ import Testing
         clock.advance(seconds: 10)
         // KIS refused the token (EGW00123): the other manager needs a new one, 10 s after the first request.
         other.invalidate(token)
+        // The wait is said before it is waited: `kistick balance` once sat 54 s without a word.
+        let announced = Mutex<[Duration]>([])
+        other.announceWaits { wait in announced.withLock { $0.append(wait) } }
         let renewed = try other.current()
         #expect(renewed != token)
         #expect(first.callSeconds == [0])
         #expect(second.callSeconds == [61])
         #expect(clock.slept == [51 * 1_000_000_000])
+        #expect(announced.withLock { $0 } == [.seconds(51)])
     }
 
     @Test func waitLongerThanAllowedIsThrottledWithoutARequest() throws {

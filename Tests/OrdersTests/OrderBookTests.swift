@@ -32,8 +32,8 @@ import TickCore
         }
     }
 
-    /// Every notice delivered twice, the copy anywhere after the original: nothing is applied twice, the order
-    /// is flagged, and KIS's daily orders clear it.
+    /// Every notice delivered twice, the copy anywhere after the original: nothing is applied twice, and KIS's
+    /// count of the order's fills settles what was held in doubt.
     @Test func everyNoticeTwiceIsAppliedOnce() throws {
         let notices = Array(Self.arrivals.dropFirst())
         for order in permutations(Self.arrivals) {
@@ -48,26 +48,101 @@ import TickCore
                 #expect(sink.filledQuantity == 10 && sink.filledValue == Self.value)
                 #expect(book.order(OrderID(rawValue: 1))?.fillValue == Self.value)
                 _ = book.apply(Make.record(6555, filled: 10, value: Self.value, remaining: 0), into: &sink)
-                #expect(book.needsReconciliationCount == 0)
+                #expect(book.needsReconciliationCount == 0 && book.doubtfulCount == 0)
                 #expect(sink.filledQuantity == 10)
             }
         }
     }
 
-    @Test func duplicateFillIsFlaggedNotApplied() throws {
+    @Test func anIdenticalFillIsHeldUntilKISCountsIt() throws {
         var book = OrderBook(capacity: 4)
         var sink = Recorder()
         try book.send(Make.intent(1), into: &sink)
         _ = book.apply(Make.acknowledged(1, 7), into: &sink)
-        #expect(book.apply(.notice(Make.fill(7, 2)), into: &sink) == .applied)
-        #expect(book.apply(.notice(Make.fill(7, 2)), into: &sink) == .duplicate)
-        #expect(sink.filledQuantity == 2)
-        #expect(book.ordersNeedingReconciliation().map(\.id) == [OrderID(rawValue: 1)])
-        // It was a real second fill after all: KIS's daily orders say 4 filled, and the missing 2 are applied.
+        #expect(book.apply(.notice(Make.fill(7, 2, time: 1_800_000_005)), into: &sink) == .applied)
+        #expect(book.apply(.notice(Make.fill(7, 2, time: 1_800_000_005)), into: &sink) == .doubtful)
+        #expect(sink.filledQuantity == 2 && book.doubtfulCount == 1)
+        // It was a real second fill after all: KIS counts 4, and the held fill is applied at its own price and time.
         #expect(book.apply(Make.record(7, filled: 4, value: 280_000, remaining: 6), into: &sink) == .applied)
-        #expect(sink.filledQuantity == 4)
+        #expect(sink.fills.map(\.quantity) == [2, 2])
+        #expect(sink.fills.map(\.exchangeTime) == [1_800_000_005, 1_800_000_005])
         #expect(book.state(1) == .partiallyFilled)
-        #expect(book.needsReconciliationCount == 0)
+        #expect(book.needsReconciliationCount == 0 && book.doubtfulCount == 0)
+        // The same notice a third time, and KIS still counts 4: it was a repeat, dropped.
+        #expect(book.apply(.notice(Make.fill(7, 2, time: 1_800_000_005)), into: &sink) == .doubtful)
+        #expect(book.apply(Make.record(7, filled: 4, value: 280_000, remaining: 6), into: &sink) == .applied)
+        #expect(sink.filledQuantity == 4 && book.doubtfulCount == 0)
+        // A repeat that no further fill could be (the order has no room left) is one without asking.
+        _ = book.apply(.notice(Make.fill(7, 6, time: 1_800_000_006)), into: &sink)
+        #expect(book.apply(.notice(Make.fill(7, 6, time: 1_800_000_006)), into: &sink) == .unchanged)
+    }
+
+    /// A buy of 30 sweeps three resting sells of 10 at one price in one second: three identical fill notices. In
+    /// every ordering of the answer, the acceptance, the three notices and a periodic reconciliation (KIS's count of
+    /// the order's fills, which the engine also asks for at once whenever a fill is held in doubt), the order ends
+    /// filled 30 at 70,000, and at no point does the book count more than KIS executed.
+    @Test func everyOrderingOfASweepAtOnePriceCountsEachFill() throws {
+        let time: UInt32 = 1_800_000_007
+        let sweep: [OrderEvent] = [
+            Make.acknowledged(1, 8),
+            .notice(Make.ack(8, quantity: 30)),
+            .notice(Make.fill(8, 10, time: time)),
+            .notice(Make.fill(8, 10, time: time)),
+            .notice(Make.fill(8, 10, time: time)),
+            Make.record(8, quantity: 30, filled: 30, value: 2_100_000, remaining: 0),
+        ]
+        let count = sweep[5]
+        for order in permutations(sweep) {
+            var book = OrderBook(capacity: 8, account: Make.account)
+            var sink = Recorder()
+            try book.send(Make.intent(1, quantity: 30), into: &sink)
+            for event in order {
+                // What the engine asks KIS for: that order when a fill is held in doubt, the whole day when the book
+                // flags an order (a notice arriving after KIS's count already had its fill).
+                let before = book.doubtfulCount
+                _ = book.apply(event, into: &sink)
+                if book.doubtfulCount > before || book.needsReconciliationCount > 0 {
+                    _ = book.apply(count, into: &sink)
+                }
+                #expect(sink.filledQuantity <= 30)
+            }
+            let final = try #require(book.order(OrderID(rawValue: 1)))
+            #expect(final.state == .filled && final.filled == 30 && final.fillValue == 2_100_000)
+            #expect(sink.filledQuantity == 30 && sink.filledValue == 2_100_000)
+            #expect(sink.fills.allSatisfy { $0.price == 70_000 })
+            #expect(book.doubtfulCount == 0 && book.needsReconciliationCount == 0 && book.heldNoticeCount == 0)
+        }
+    }
+
+    /// Two real fills of 10 at one price in one second and one of their notices delivered twice: three identical
+    /// notices, of which KIS counts two. In every ordering (the count answering each doubt as it arises), the book
+    /// ends at 20, never passing what KIS executed.
+    @Test func everyOrderingOfTwoIdenticalFillsAndARepeatCountsTwo() throws {
+        let time: UInt32 = 1_800_000_008
+        let arrivals: [OrderEvent] = [
+            Make.acknowledged(1, 9),
+            .notice(Make.fill(9, 10, time: time)),
+            .notice(Make.fill(9, 10, time: time)),
+            .notice(Make.fill(9, 10, time: time)),
+        ]
+        let count = Make.record(9, quantity: 30, filled: 20, value: 1_400_000, remaining: 10)
+        for order in permutations(arrivals) {
+            var book = OrderBook(capacity: 8)
+            var sink = Recorder()
+            try book.send(Make.intent(1, quantity: 30), into: &sink)
+            for event in order {
+                // The engine asks KIS for the order as soon as a fill is held in doubt (a notice held for the REST
+                // answer may become one when the answer comes).
+                let before = book.doubtfulCount
+                _ = book.apply(event, into: &sink)
+                if book.doubtfulCount > before { _ = book.apply(count, into: &sink) }
+                #expect(sink.filledQuantity <= 20)
+            }
+            let final = try #require(book.order(OrderID(rawValue: 1)))
+            #expect(final.filled == 20 && final.remaining == 10 && final.state == .partiallyFilled)
+            #expect(sink.filledQuantity == 20 && sink.filledValue == 1_400_000)
+            #expect(book.doubtfulCount == 0)
+        }
     }
 
     @Test func missingNoticesAreFoundByReconciliation() throws {

@@ -11,6 +11,13 @@ import TickCore
 
     /// A broker with Samsung at 50,000 in the continuous session, and one buy of 2 working at KIS as order 1.
     static func brokerWithAWorkingBuy() throws -> (PipelineBroker, OrderID) {
+        var (broker, id) = try Self.brokerWithASentBuy()
+        Self.settle(&broker, .acknowledged(id, orderNumber: 1, organization: 950))
+        return (broker, id)
+    }
+
+    /// The same buy, written to KIS and its answer not yet back.
+    static func brokerWithASentBuy() throws -> (PipelineBroker, OrderID) {
         let orders = OrderPorts(doorbell: Doorbell())
         var board = MarketBoard(codes: [Self.code])
         board.advance(secondOfDay: 10 * 3_600)
@@ -30,7 +37,6 @@ import TickCore
         let buy = OrderIntent(id: id, code: Self.code, side: .buy, quantity: 2, price: 50_000, purpose: .entry, decidedAt: 0)
         #expect(broker.submit(buy) == .accepted)
         Self.settle(&broker, .written(id, at: 1))
-        Self.settle(&broker, .acknowledged(id, orderNumber: 1, organization: 950))
         return (broker, id)
     }
 
@@ -62,6 +68,40 @@ import TickCore
         // KIS says it is working after all: it may be amended again.
         Self.settle(&broker, .reconciled(Self.row(filled: 0, remaining: 2), localTs: 2))
         #expect(broker.amendableOrders().map(\.id) == [id])
+    }
+
+    /// While an order's answer was held (`kistick sim --order-delay`), the strategy, past its entry timeout, asked to
+    /// cancel it on every event, and each refused cancel used up an order id: about 1,000 a second.
+    @Test func aCancelThatCannotBeSentYetUsesNoID() throws {
+        var (broker, id) = try Self.brokerWithASentBuy()
+        for _ in 0..<1_000 { #expect(broker.cancel(id, decidedAt: 0) == .refused) }
+        #expect(broker.counters.bookRefusals == 0)
+        Self.settle(&broker, .acknowledged(id, orderNumber: 1, organization: 950))
+        #expect(broker.cancel(id, decidedAt: 0) == .accepted)
+        #expect(broker.book.order(Self.cancel(of: id)) != nil, "the cancel took the next id, none was burnt")
+        // One amendment at a time: a second cancel waits for the first one's answer, again without an id.
+        for _ in 0..<1_000 { #expect(broker.cancel(id, decidedAt: 0) == .refused) }
+        #expect(broker.nextOrderID() == OrderID(rawValue: Self.cancel(of: id).rawValue + 1))
+    }
+
+    /// An order risk refuses leaves its id to the next one.
+    @Test func anOrderRiskRefusesLeavesItsID() throws {
+        var (broker, id) = try Self.brokerWithAWorkingBuy()
+        for _ in 0..<100 {
+            let offTick = OrderIntent(
+                id: broker.nextOrderID(),
+                code: Self.code,
+                side: .buy,
+                quantity: 1,
+                price: 50_001,
+                purpose: .entry,
+                decidedAt: 0
+            )
+            #expect(broker.submit(offTick) == .refused)
+        }
+        #expect(broker.counters.riskRejections == 100)
+        #expect(broker.counters.rejections[.offTickLadder] == 100, "counted by reason, for the status line")
+        #expect(broker.nextOrderID() == OrderID(rawValue: id.rawValue + 1))
     }
 
     @Test func theReconciliationThatFindsItFilledEndsIt() throws {

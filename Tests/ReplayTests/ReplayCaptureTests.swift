@@ -32,7 +32,7 @@ struct ReplayCaptureTests {
         settings.parameters = ReplayEngineTests.parameters
         settings.marketSpeed = 60
         let engine = try ReplayEngine(settings: settings)
-        let end = try reader.read { message in
+        let end = reader.read { message in
             if message.kind == .message { engine.message(message.bytes, localNs: message.localNs) }
         }
         #expect(end == .complete)

@@ -25,7 +25,7 @@ struct ReplaySampleTests {
         settings.parameters = try SettingsFile.load(path: Self.settingsFile, keys: PipelineSettings.knownKeys)
         settings.marketSpeed = 60
         let engine = try ReplayEngine(settings: settings)
-        _ = try reader.read { message in
+        _ = reader.read { message in
             if message.kind == .message { engine.message(message.bytes, localNs: message.localNs) }
             if message.kind == .disconnected { engine.disconnected(localNs: message.localNs) }
         }
@@ -37,7 +37,7 @@ struct ReplaySampleTests {
         let reader = try CaptureReader(path: Self.sample)
         var decoder = try FeedDecoder()
         var sink = NoticeSink()
-        _ = try reader.read { message in
+        _ = reader.read { message in
             if message.kind == .message { _ = try? decoder.decode(message.bytes, localTs: message.localNs, into: &sink) }
         }
         return sink.notices.filter(\.isFill)

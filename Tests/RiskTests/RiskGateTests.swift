@@ -5,6 +5,18 @@ import TickCore
 @Suite struct RiskGateTests {
     let gate = RiskGate(limits: loose(), killSwitch: KillSwitch())
 
+    /// Refusals are counted by reason in a fixed table, and each reason reads as words on the status line.
+    @Test func everyReasonHasACounterAndWords() {
+        var counts = RiskRejectionCounts()
+        for (n, reason) in RiskRejection.allCases.enumerated() {
+            #expect(Int(reason.rawValue) < RiskRejectionCounts.capacity)
+            for _ in 0...n { counts.add(reason) }
+        }
+        #expect(RiskRejection.allCases.enumerated().allSatisfy { counts[$0.element] == $0.offset + 1 })
+        let words = RiskRejection.allCases.map(\.description)
+        #expect(Set(words).count == words.count && words.allSatisfy { !$0.isEmpty })
+    }
+
     // MARK: Prices
 
     /// Each band's edges on the ladder, and one won past a tick inside it.

@@ -100,8 +100,25 @@ import TickCore
         #expect(KST.epochSeconds(date: 20_260_608, time: 246_000) == nil)
         #expect(KST.epochSeconds(date: 20_260_608, time: 116_000) == nil)
         #expect(KST.epochSeconds(date: 0, time: 0) == nil)
+        // Days past the month's end were once carried into the next month (20260230 read as 2 March).
+        #expect(KST.epochSeconds(date: 20_260_230, time: 0) == nil)
+        #expect(KST.epochSeconds(date: 20_260_229, time: 0) == nil)
+        #expect(KST.epochSeconds(date: 20_240_229, time: 0) != nil)
+        #expect(KST.epochSeconds(date: 21_000_229, time: 0) == nil)
+        #expect(KST.epochSeconds(date: 20_000_229, time: 0) != nil)
+        #expect(KST.epochSeconds(date: 20_260_431, time: 0) == nil)
+        #expect(KST.epochSeconds(date: 20_261_231, time: 0) != nil)
+        #expect(KST.epochSeconds(date: 2026, time: 0) == nil)
         #expect(KST.secondsOfDay(time: 240_000) == nil)
         #expect(KST.secondsOfDay(time: 153_000) == 55_800)
+    }
+
+    @Test func tradingDaysAreCountedFromCalendarDatesOnly() async {
+        #expect(KRX.nextTradingDay(after: 20_260_227) == 20_260_302)
+        #expect(KRX.previousTradingDay(before: 20_260_302) == 20_260_227)
+        await #expect(processExitsWith: .failure) {
+            _ = KRX.nextTradingDay(after: 20_261_345)
+        }
     }
 
     @Test func midnightIsKST() {

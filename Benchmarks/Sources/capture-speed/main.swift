@@ -78,7 +78,7 @@ var decompressed = 0
 let clock = ContinuousClock()
 let start = clock.now
 for _ in 0..<rounds {
-    _ = try reader.read { message in decompressed &+= 13 &+ message.bytes.count }
+    _ = reader.read { message in decompressed &+= 13 &+ message.bytes.count }
 }
 let elapsed = clock.now - start
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

@@ -12,31 +12,21 @@ import JSON
 public struct TokenCache: Sendable {
     public let directory: String
 
-    /// `$XDG_CACHE_HOME/kistick`, else `$HOME/.cache/kistick`; nil when neither variable is set.
+    /// `LocalFolders.cache`: `$XDG_CACHE_HOME/kistick`, else `$HOME/.cache/kistick`; nil when neither is set.
     public static func defaultDirectory(environmentVariables: [String: String]) -> String? {
-        if let cache = environmentVariables["XDG_CACHE_HOME"], cache.hasPrefix("/") { return "\(cache)/kistick" }
-        guard let home = environmentVariables["HOME"], !home.isEmpty else { return nil }
-        return "\(home)/.cache/kistick"
+        try? LocalFolders.cache(environmentVariables)
     }
 
     /// Uses `directory`, creating it (and missing parents) with mode 0700, and narrowing it to 0700 if it exists
     /// with more: it holds credentials.
     public init(directory: String) throws(TokenCacheError) {
-        var path = directory.hasPrefix("/") ? "" : "."
-        for component in directory.split(separator: "/") {
-            path += "/\(component)"
-            guard unsafe mkdir(path, 0o700) == 0 || errno == EEXIST else {
-                throw .directory(path: path, reason: LocalFile.errorText(errno))
+        do throws(LocalFolderError) {
+            try LocalFolders.makePrivate(directory)
+        } catch {
+            switch error {
+            case .cannotCreate(let path, let reason): throw .directory(path: path, reason: reason)
+            case .noHome: throw .noHomeDirectory
             }
-        }
-        var info = stat()
-        guard unsafe stat(directory, &info) == 0 else {
-            throw .directory(path: directory, reason: LocalFile.errorText(errno))
-        }
-        guard info.st_mode & S_IFMT == S_IFDIR else { throw .directory(path: directory, reason: "not a directory") }
-        if info.st_mode & 0o077 != 0, unsafe chmod(directory, 0o700) != 0 {
-            let reason = "open to others and cannot be made private (\(LocalFile.errorText(errno)))"
-            throw .directory(path: directory, reason: reason)
         }
         self.directory = directory
     }

@@ -31,6 +31,7 @@ public final class TokenManager: Sendable {
     private let state = Mutex(State())
     private let generation = Atomic<Int>(0)
     private let refresher = Mutex<BackgroundRefresh?>(nil)
+    private let waitListener = Mutex<(@Sendable (Duration) -> Void)?>(nil)
 
     private struct State {
         var token: AccessToken?
@@ -76,6 +77,12 @@ public final class TokenManager: Sendable {
 
     /// Counters for monitoring and tests.
     public var statistics: TokenStatistics { self.state.withLock { $0.statistics } }
+
+    /// Calls `listener` with the wait, before a token request waits out KIS's one-a-minute rule: a command that
+    /// would otherwise sit silent for up to a minute says why (`kistick balance` right after another command).
+    public func announceWaits(_ listener: @escaping @Sendable (Duration) -> Void) {
+        self.waitListener.withLock { $0 = listener }
+    }
 
     /// A token with at least `refreshMargin` left if one can be had, requesting one only when neither memory nor
     /// the cache holds it.
@@ -203,6 +210,7 @@ public final class TokenManager: Sendable {
                 guard allowedAt <= deadline else {
                     throw .tokenThrottled(retryAfterSeconds: Double(allowedAt - now) / 1e9)
                 }
+                self.waitListener.withLock { $0 }?(.nanoseconds(allowedAt - now))
                 self.clock.sleep(nanoseconds: allowedAt - now)
             }
         }

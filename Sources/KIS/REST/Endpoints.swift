@@ -59,15 +59,21 @@ extension KISClient {
         case unfilled = "02"
     }
 
-    /// Orders and fills between two dates (`inquire-daily-ccld`, within three months), oldest first, every page.
-    public func dailyOrders(from: UInt32, to: UInt32, code: String = "", filter: FillFilter = .all) throws(KISError)
-        -> [OrderRecord]
-    {
+    /// Orders and fills between two dates (`inquire-daily-ccld`, within three months), oldest first, every page;
+    /// of one code, or one order (`orderNumber`, its ODNO), when given.
+    public func dailyOrders(
+        from: UInt32,
+        to: UInt32,
+        code: String = "",
+        orderNumber: UInt64? = nil,
+        filter: FillFilter = .all
+    ) throws(KISError) -> [OrderRecord] {
+        let odno: String = orderNumber.map { OrderLane.padded($0, digits: 10) } ?? ""
         let call = RESTCall(
             .get, "/uapi/domestic-stock/v1/trading/inquire-daily-ccld", trID: OrderTR.dailyOrders(self.settings.environment),
             query: self.account + [
                 ("INQR_STRT_DT", String(from)), ("INQR_END_DT", String(to)), ("SLL_BUY_DVSN_CD", "00"), ("PDNO", code),
-                ("ORD_GNO_BRNO", ""), ("ODNO", ""), ("CCLD_DVSN", filter.rawValue), ("INQR_DVSN", "01"),
+                ("ORD_GNO_BRNO", ""), ("ODNO", odno), ("CCLD_DVSN", filter.rawValue), ("INQR_DVSN", "01"),
                 ("INQR_DVSN_1", ""), ("INQR_DVSN_3", "00"), ("EXCG_ID_DVSN_CD", "KRX"),
             ])
         var records: [OrderRecord] = []

@@ -7,11 +7,14 @@ extension JSON {
     func int(_ key: String) -> Int64 {
         let text = self.string(key)
         if let value = Int64(text) { return value }
-        // Some integer fields arrive as "123.00".
-        return Double(text).map { Int64($0.rounded()) } ?? 0
+        // Some integer fields arrive as "123.00". A number no Int64 holds ("1e30", "nan") is none: converting it
+        // would trap, and an answer KIS garbled must not stop the engine.
+        guard let value = Double(text), value.isFinite, value.magnitude < 9.2e18 else { return 0 }
+        return Int64(value.rounded())
     }
 
-    func double(_ key: String) -> Double { Double(self.string(key)) ?? 0 }
+    /// The field as a finite number ("inf" and "nan" parse as Doubles, and are none).
+    func double(_ key: String) -> Double { Double(self.string(key)).flatMap { $0.isFinite ? $0 : nil } ?? 0 }
 
     /// `output`-style members that may be an object or a one-element array.
     func object(_ key: String) -> JSON? {

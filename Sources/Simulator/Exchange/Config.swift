@@ -57,6 +57,51 @@ public struct SimConfig: Sendable {
         }
     }
 
+    /// Checks every setting a run depends on, so that a bad one is a clear error before the run instead of a trap,
+    /// a port taken modulo 65536 or a PINGPONG flood during it. Errors name the command-line option of `kistick
+    /// sim` (and of `paper` and `record`, which share them) that sets the value.
+    public func validate() throws(SimConfigError) {
+        if let date = self.date {
+            guard (19_900_101...29_991_231).contains(date), KST.epochSeconds(date: date, time: 0) != nil else {
+                let reason = "\(date) is not a calendar date YYYYMMDD from 1990 to 2999"
+                throw SimConfigError(option: "--date", reason: reason)
+            }
+        }
+        guard KST.secondsOfDay(time: self.startTime) != nil else {
+            throw SimConfigError(option: "--start", reason: "\(self.startTime) is not a time of day HHMMSS")
+        }
+        if case .realtime(let speed) = self.clock {
+            guard speed > 0, speed.isFinite else {
+                throw SimConfigError(option: "--speed", reason: "\(speed) is not a positive number")
+            }
+        }
+        // A second is the shortest interval a server that mimics KIS has any reason to ping at; the longest is far
+        // beyond a session and still fits the microsecond arithmetic of the ping timer.
+        guard (1...1e9).contains(self.pingInterval) else {
+            throw SimConfigError(option: "--ping-interval", reason: "takes 1 to 1e9 seconds, not \(self.pingInterval)")
+        }
+        guard self.pongTimeout > 0, self.pongTimeout <= 1e9 else {
+            throw SimConfigError(option: "pongTimeout", reason: "takes more than 0 and at most 1e9 seconds")
+        }
+        guard self.publishInterval > 0, self.publishInterval <= 60 else {
+            throw SimConfigError(option: "publishInterval", reason: "takes more than 0 and at most 60 seconds")
+        }
+        guard self.initialCash >= 0 else {
+            throw SimConfigError(option: "initialCash", reason: "cannot be negative")
+        }
+        // The CLI serves the paper environment on the main ports when there is one, and the real one beside it.
+        let primary: Environment = self.servers[.paper] != nil ? .paper : .real
+        for (environment, ports) in self.servers {
+            let prefix = environment == primary ? "--" : "--real-"
+            for (port, name) in [(ports.rest, "rest-port"), (ports.webSocket, "ws-port")]
+            where !(0...65_535).contains(port) {
+                let reason = "\(port) is not a TCP port (0 to 65535; 0 picks a free one)"
+                throw SimConfigError(option: prefix + name, reason: reason)
+            }
+        }
+        try self.faults.validate()
+    }
+
     /// The KST date the run starts on.
     var firstDay: UInt32 {
         let date = self.date ?? KST.date(epochSeconds: WallClock().epochSeconds())
@@ -76,4 +121,29 @@ public struct FaultSettings: Sendable, Equatable {
     public var silent = false
 
     public init() {}
+
+    /// Checks the numbers: a negative field count or a delay beyond a day would trap or hang the server.
+    public func validate() throws(SimConfigError) {
+        guard (0...1_000).contains(self.extraFields) else {
+            let reason = "takes 0 to 1000 extra fields, not \(self.extraFields)"
+            throw SimConfigError(option: "--schema-drift", reason: reason)
+        }
+        guard self.orderDelay >= 0, self.orderDelay <= 86_400 else {
+            throw SimConfigError(option: "--order-delay", reason: "takes 0 to 86400 seconds, not \(self.orderDelay)")
+        }
+    }
+}
+
+/// A `SimConfig` value the simulator cannot run with, named by the command-line option that sets it.
+public struct SimConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// `--date`, `--start`, … (or the field's name for settings no option sets).
+    public var option: String
+    public var reason: String
+
+    public init(option: String, reason: String) {
+        self.option = option
+        self.reason = reason
+    }
+
+    public var description: String { "\(self.option): \(self.reason)" }
 }

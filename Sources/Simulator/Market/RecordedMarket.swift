@@ -42,7 +42,7 @@ public struct RecordedMarket: Sendable {
         var frames: [Frame] = []
         var decoder = try FeedDecoder()
         var closes: [String: Int64] = [:]
-        _ = try reader.read { message in
+        _ = reader.read { message in
             guard message.kind == .message, message.bytes.count > 2, message.bytes[0] == UInt8(ascii: "0") else { return }
             let bytes = Array(UnsafeRawBufferPointer(message.bytes))
             var sink = FrameSink()
