@@ -36,7 +36,7 @@ public struct DataFrameHeader: Equatable, Sendable {
     /// Parses the prefix of `bytes`, which must start with a data frame.
     ///
     /// Only the first three `|` separate; the payload is everything after the third, whatever it contains.
-    static func parse(_ bytes: RawSpan) throws(KISFormatError) -> DataFrameHeader {
+    public static func parse(_ bytes: RawSpan) throws(KISFormatError) -> DataFrameHeader {
         let count = bytes.byteCount
         guard count >= 2 else { throw .missingSeparator }
         // Safe because: every offset read below is checked against count first.

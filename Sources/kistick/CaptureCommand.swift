@@ -5,12 +5,13 @@ import Feed
 import Foundation
 import TickCore
 
-/// `kistick capture info|cat|export`: what a capture file holds, as a summary, raw lines or decoded tables.
+/// `kistick capture info|cat|export|import`: what a capture file holds, as a summary, raw lines or decoded tables;
+/// and a capture made from a file of raw messages.
 struct CaptureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capture",
-        abstract: "Inspect, print or export a capture file made by `kistick record` (or paper/live --capture).",
-        subcommands: [Info.self, Cat.self, Export.self]
+        abstract: "Inspect, print, export or import a capture file (as `kistick record` or paper/live --capture make).",
+        subcommands: [Info.self, Cat.self, Export.self, Import.self]
     )
 
     /// `kistick capture info FILE`.
@@ -154,6 +155,70 @@ struct CaptureCommand: ParsableCommand {
             if let out = self.out { return out }
             let url = URL(fileURLWithPath: self.file)
             return url.pathExtension.isEmpty ? self.file : url.deletingPathExtension().path
+        }
+    }
+    /// `kistick capture import FILE --out X.kcap`.
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a capture of a file of raw KIS messages, one a line (the `kistick decode` input format).",
+            discussion: """
+                A line may start with its receive time (nanoseconds since the epoch) and a tab, as `capture cat \
+                --times` prints it; a line without one gets the exchange time of its message's first record, plus \
+                1 µs for each earlier message of the same second (books and notices before the first trade need \
+                --date), and a message with no time of its own the previous one's plus 1 µs. Messages are kept \
+                exactly as they are; a line that is not a KIS message is an error naming it, and nothing is written. \
+                The codes and TR ids of the capture's header are those the messages hold. The input is read twice, \
+                through one reused buffer.
+                """)
+
+        @Argument(help: "The file of raw KIS messages.") var file: String
+        @Option(help: "The capture to write.") var out: String
+        @Option(help: "The environment the header names: real, paper or sim.") var env = "real"
+        @Option(help: "The header's note (default: where the messages came from and how times were found).")
+        var note: String?
+        @Option(help: "The session's date, YYYYMMDD, for books and notices before the first trade.") var date: UInt32?
+        @Option(help: "zstd compression level.") var level: Int32 = CaptureWriter.Options.defaultCompressionLevel
+        @Flag(help: "Replace --out if it exists (otherwise an existing file is an error).") var force = false
+
+        func validate() throws {
+            guard ["real", "paper", "sim"].contains(self.env) else {
+                throw ValidationError("--env takes real, paper or sim")
+            }
+        }
+
+        func run() throws {
+            var options = CaptureImport.Options()
+            options.environment = self.env
+            options.note = self.note
+            options.date = self.date
+            options.replacing = self.force
+            options.writer.compressionLevel = self.level
+            let summary: CaptureImport.Summary
+            do {
+                summary = try CaptureImport.run(input: self.file, output: self.out, options: options)
+            } catch {
+                guard error.reason == .exists else { throw error }
+                FileHandle.standardError.write(Data("kistick: \(error); pass --force to replace it\n".utf8))
+                throw ExitCode(1)
+            }
+            let seconds = Double(summary.lastNs - summary.firstNs) / 1e9
+            print("wrote        \(summary.paths.joined(separator: " "))")
+            print(
+                "messages     \(summary.messages): receive times \(summary.timesGiven) from the file, "
+                    + "\(summary.timesFromExchange) from exchange times, the rest 1 µs after the one before")
+            print(
+                "span         \(CaptureText.time(summary.firstNs)) → \(CaptureText.time(summary.lastNs)) KST"
+                    + " (\(String(format: "%.1f", seconds)) s)")
+            print("codes        \(summary.codes.count): \(summary.codes.joined(separator: " "))")
+            print("TR ids       \(summary.trIDs.joined(separator: " "))")
+            let stats = summary.stats
+            print(
+                "size         \(CaptureText.megabytes(stats.rawBytes)) raw, "
+                    + "\(CaptureText.megabytes(stats.compressedBytes)) written"
+                    + " (\(String(format: "%.1fx", stats.compressionRatio)))")
+            for (reason, count) in summary.undecodable.sorted(by: { $0.key < $1.key }) {
+                print("kept as they are, not decoding: \(count) (\(reason))")
+            }
         }
     }
 }
