@@ -5,8 +5,8 @@ import TestVectors
 import Testing
 import TickCore
 
-/// Message files (`[RECEIVE_NS<TAB>]MESSAGE` lines): the streaming reader, decoding them, and importing them into a
-/// capture.
+/// Message files (`[RECEIVE_NS<TAB>]MESSAGE` lines): the streaming reader, decoding them, importing them into a
+/// capture, and exporting a capture's records.
 @Suite("Message files")
 struct MessageFileTests {
     /// The real acks, trade frames and book frames, in that order.
@@ -184,5 +184,25 @@ struct MessageFileTests {
         let summary = try CaptureImport.run(input: input, output: folder.file("b.kcap"), options: options)
         let first = try #require(Self.exchangeSecond(try Vectors.lines(Vectors.books)[0], date: 20_260_608))
         #expect(summary.firstNs == first * 1_000_000_000)
+    }
+
+    @Test func exportWritesTradesBooksAndBars() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let input = folder.file("in.txt")
+        let lines = try Vectors.lines(Vectors.trades) + Vectors.lines(Vectors.books)
+        try lines.joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        let capture = folder.file("in.kcap")
+        _ = try CaptureImport.run(input: input, output: capture)
+        let summary = try CaptureExport.run(capture: capture, format: .csv, prefix: folder.file("out"))
+        #expect(summary.malformed == 0 && summary.end == .complete)
+        #expect(summary.paths == ["trades", "books", "bars"].map { folder.file("out.\($0).csv") })
+        func rows(_ path: String) throws -> [String] {
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        }
+        #expect(try rows(summary.paths[0]).count == 1 + 16)
+        #expect(try rows(summary.paths[1]).count == 1 + 5)
+        let bars = try rows(summary.paths[2])
+        #expect(bars.count >= 2 && bars.dropFirst().allSatisfy { $0.hasPrefix("005930,") })
     }
 }
