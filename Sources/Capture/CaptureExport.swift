@@ -104,7 +104,8 @@ private struct Exporter: FeedSink {
                 "\(trade.localTs),\(trade.code),\(trade.exchangeTime),\(RecordFormat.kstTime(trade.exchangeTime)),"
                     + "\(trade.price),\(trade.change),\(trade.volume),\(RecordFormat.side(trade)),"
                     + "\(trade.cumulativeVolume),\(trade.cumulativeValue),\(trade.askPrice),\(trade.bidPrice),"
-                    + "\(trade.askQuantity),\(trade.bidQuantity),\(RecordFormat.hundredths(trade.strength))\n")
+                    + "\(trade.askQuantity),\(trade.bidQuantity),\(RecordFormat.hundredths(trade.strength))\n"
+            )
         }
         if let symbol = self.symbols.index(of: trade.code) {
             _ = self.builder.update(Tick(trade, symbol: symbol), into: &self.closed)
@@ -123,7 +124,8 @@ private struct Exporter: FeedSink {
             }.joined(separator: ",")
             self.outputs[self.books].write(
                 "\(book.localTs),\(book.code),\(book.exchangeTime),\(RecordFormat.kstTime(book.exchangeTime)),"
-                    + "\(levels),\(book.totalAskQuantity),\(book.totalBidQuantity)\n")
+                    + "\(levels),\(book.totalAskQuantity),\(book.totalBidQuantity)\n"
+            )
         }
     }
 
@@ -145,13 +147,15 @@ private struct Exporter: FeedSink {
                     + ",\"open\":\(candle.open),\"high\":\(candle.high),\"low\":\(candle.low),\"close\":\(candle.close)"
                     + ",\"volume\":\(candle.volume),\"buyVolume\":\(candle.buyVolume)"
                     + ",\"sellVolume\":\(candle.sellVolume),\"trades\":\(candle.trades),\"value\":\(candle.value)"
-                    + ",\"flags\":\(candle.flags.rawValue)}\n")
+                    + ",\"flags\":\(candle.flags.rawValue)}\n"
+            )
         case .csv:
             self.outputs[self.bars].write(
                 "\(candle.code),\(candle.start),\(RecordFormat.kstTime(candle.start)),\(candle.seconds),"
                     + "\(candle.open),\(candle.high),\(candle.low),\(candle.close),\(candle.volume),"
                     + "\(candle.buyVolume),\(candle.sellVolume),\(candle.trades),\(candle.value),"
-                    + "\(candle.flags.rawValue)\n")
+                    + "\(candle.flags.rawValue)\n"
+            )
         }
     }
 

@@ -25,8 +25,13 @@ public final class CaptureFileWriter {
         self.path = path
         self.maxMessageBytes = options.maxMessageBytes
         self.sink = try FileSink(
-            path: path, header: header, rotation: rotation, options: options, control: self.control,
-            exclusive: !replacing)
+            path: path,
+            header: header,
+            rotation: rotation,
+            options: options,
+            control: self.control,
+            exclusive: !replacing
+        )
     }
 
     /// Adds one record.

@@ -2,7 +2,7 @@ import Feed
 import TickCore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Makes a capture of a message file (`[RECEIVE_NS<TAB>]MESSAGE` lines, as `kistick decode` reads them): so that
@@ -81,10 +81,19 @@ public enum CaptureImport {
             ?? "imported from \(Self.name(of: input)) by kistick capture import; receive times: \(survey.given) from "
             + "the file, \(survey.fromExchange) from exchange times"
         let header = CaptureHeader(
-            environment: options.environment, codes: summary.codes, trIDs: summary.trIDs, startNs: times[0], note: note)
+            environment: options.environment,
+            codes: summary.codes,
+            trIDs: summary.trIDs,
+            startNs: times[0],
+            note: note
+        )
         let writer = try CaptureFileWriter(
-            path: output, header: header, rotation: options.rotation, options: options.writer,
-            replacing: options.replacing)
+            path: output,
+            header: header,
+            rotation: options.rotation,
+            options: options.writer,
+            replacing: options.replacing
+        )
         do throws(CaptureError) {
             let reader = try MessageFileReader(path: input)
             var index = 0
@@ -213,7 +222,8 @@ public enum CaptureImport {
                         guard let midnight = self.firstTradeMidnight else {
                             throw CaptureError(
                                 path: self.input,
-                                reason: .badInput("no trade gives the session's date: pass --date YYYYMMDD"))
+                                reason: .badInput("no trade gives the session's date: pass --date YYYYMMDD")
+                            )
                         }
                         epoch = midnight + seconds
                     }
@@ -235,7 +245,9 @@ public enum CaptureImport {
             if leading > 0 {
                 guard previous != nil else {
                     throw CaptureError(
-                        path: self.input, reason: .badInput("no message has a time: add receive times to the lines"))
+                        path: self.input,
+                        reason: .badInput("no message has a time: add receive times to the lines")
+                    )
                 }
                 for i in 0..<leading { times[i] = times[leading] - Int64(leading - i) * 1_000 }
             }

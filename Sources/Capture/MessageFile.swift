@@ -1,7 +1,7 @@
 import TickCore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// One line of a message file: `[RECEIVE_NS<TAB>]MESSAGE`, what `kistick decode` and `kistick capture import` read
@@ -110,7 +110,9 @@ public final class MessageFileReader {
         }
         guard end > range.lowerBound else { return nil }
         let bytes = unsafe UnsafeMutableRawBufferPointer(
-            start: self.buffer + range.lowerBound, count: end &- range.lowerBound)
+            start: self.buffer + range.lowerBound,
+            count: end &- range.lowerBound
+        )
         guard let (localNs, messageStart) = try self.timeColumn(unsafe UnsafeRawBufferPointer(bytes).bytes) else {
             return unsafe MessageLine(number: self.lineNumber, localNs: nil, message: bytes)
         }

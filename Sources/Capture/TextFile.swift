@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Text written to a file or to standard output through one buffer, for exports and listings. Writing never

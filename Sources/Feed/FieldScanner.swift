@@ -71,7 +71,7 @@ struct FieldScanner {
     @inline(__always)
     private func field(_ k: Int) -> (start: Int, stop: Int) {
         #if TICK_INTERNAL_CHECKS
-            precondition(k >= 0 && k < self.available)
+        precondition(k >= 0 && k < self.available)
         #endif
         // Safe because: 0 <= k < available, and ends[-1 ..< available] lie inside the map.
         let start = Int(unsafe self.ends[k &- 1]) &+ 1
@@ -334,8 +334,12 @@ struct FieldMap: ~Copyable {
             // Safe because: bytes[start..<end] lies inside bytes (checked above).
             separators = unsafe bytes.withUnsafeBytes { raw in
                 unsafe kistick_split(
-                    (raw.baseAddress! + start).assumingMemoryBound(to: UInt8.self), end &- start, FieldScanner.caret,
-                    UInt32(truncatingIfNeeded: start), self.ends + 1)
+                    (raw.baseAddress! + start).assumingMemoryBound(to: UInt8.self),
+                    end &- start,
+                    FieldScanner.caret,
+                    UInt32(truncatingIfNeeded: start),
+                    self.ends + 1
+                )
             }
         }
         // Safe because: separators <= end - start, so entry separators + 1 < needed <= capacity.

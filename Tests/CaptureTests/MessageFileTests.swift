@@ -75,7 +75,11 @@ struct MessageFileTests {
         var tally = DecodeTally()
         var bad: [Int] = []
         try MessageDecoding.pass(
-            MessageFileReader(path: path), decoder: &decoder, into: &sink, defaultLocalNs: marketOpenNs, tally: &tally
+            MessageFileReader(path: path),
+            decoder: &decoder,
+            into: &sink,
+            defaultLocalNs: marketOpenNs,
+            tally: &tally
         ) { line, outcome in
             if case .failure = outcome { bad.append(line.number) }
         }
