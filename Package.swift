@@ -119,7 +119,10 @@ let package = Package(
         ),
 
         // Raw feed capture: a ring from the feed thread, a writer thread, zstd frames with an index; and the reader.
-        .target(name: "Capture", dependencies: ["CByteScan", "CZstd", "Ring", "TickCore"], swiftSettings: unsafeCode),
+        // Message files (one raw message a line): read in a stream, decoded, imported; captures exported as CSV.
+        .target(
+            name: "Capture", dependencies: ["Candles", "CByteScan", "CZstd", "Feed", "Ring", "TickCore"],
+            swiftSettings: unsafeCode),
 
         // The order state machine and positions: pure, thread-confined, allocation-free per event.
         .target(name: "Orders", dependencies: ["TickCore"], swiftSettings: common),

@@ -150,6 +150,14 @@ public struct CaptureError: Error, CustomStringConvertible, Equatable, Sendable 
         case headerTooLarge(String)
         /// The writer thread could not be started.
         case thread(String)
+        /// The file exists already, and was not to be replaced.
+        case exists
+        /// A message longer than the writer takes.
+        case messageTooLong(Int, limit: Int)
+        /// A line of a message file that cannot be read as one: its number, from 1, and why.
+        case badLine(Int, String)
+        /// An input that cannot make a capture as a whole.
+        case badInput(String)
     }
 
     public var path: String
@@ -162,8 +170,6 @@ public struct CaptureError: Error, CustomStringConvertible, Equatable, Sendable 
 
     public var description: String {
         switch self.reason {
-        case .system(let call, let errno) where call == "open" && errno == EEXIST:
-            return "\(self.path) exists: a capture is never overwritten (remove it or choose another name)"
         case .system(let call, let errno):
             // strerror's text, not the number: "No space left on device" says what to do, "errno 28" does not.
             return "\(self.path): \(call) failed: \(unsafe String(cString: strerror(errno)))"
@@ -181,6 +187,14 @@ public struct CaptureError: Error, CustomStringConvertible, Equatable, Sendable 
             return "\(self.path): capture header too large: \(what)"
         case .thread(let what):
             return "\(self.path): capture writer thread: \(what)"
+        case .exists:
+            return "\(self.path) exists: a capture is never overwritten (remove it or choose another name)"
+        case .messageTooLong(let length, let limit):
+            return "\(self.path): a message of \(length) bytes is longer than the \(limit) a capture takes"
+        case .badLine(let line, let what):
+            return "\(self.path):\(line): \(what)"
+        case .badInput(let what):
+            return "\(self.path): \(what)"
         }
     }
 }

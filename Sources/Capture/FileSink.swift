@@ -5,8 +5,8 @@ import TickCore
     import Glibc
 #endif
 
-/// The writer thread's side of a `CaptureWriter`: gathers records into a block, compresses each block into one
-/// zstd frame, writes it, keeps the index, and rotates files.
+/// The writer thread's side of a `CaptureWriter` (or the caller's, for a `CaptureFileWriter`): gathers records into
+/// a block, compresses each block into one zstd frame, writes it, keeps the index, and rotates files.
 @safe
 final class FileSink: @unchecked Sendable {
     // Safe because: created on the owner's thread before the writer thread starts, then used only by that thread
@@ -26,6 +26,8 @@ final class FileSink: @unchecked Sendable {
     private let rotation: CaptureRotation
     private let options: CaptureWriter.Options
     private let control: WriterControl
+    /// Whether an existing file is replaced; otherwise it is an error (an earlier recording is never lost by default).
+    private let replacing: Bool
 
     private var part = 0
     private var path: String
@@ -55,9 +57,11 @@ final class FileSink: @unchecked Sendable {
         header: CaptureHeader,
         rotation: CaptureRotation,
         options: CaptureWriter.Options,
-        control: WriterControl
+        control: WriterControl,
+        replacing: Bool = false
     ) throws(CaptureError) {
         self.basePath = path
+        self.replacing = replacing
         self.path = path
         self.header = header
         self.rotation = rotation
@@ -96,11 +100,35 @@ final class FileSink: @unchecked Sendable {
 
     /// Adds one record from the ring (block layout: kind, localNs, length, bytes) to the current block.
     func add(_ record: UnsafeRawBufferPointer) {
-        guard !self.failed else {
-            return self.countLost(1)
-        }
         // Safe because: a ring record is at least a record header long.
         let localNs = unsafe Int64(littleEndian: record.loadUnaligned(fromByteOffset: 1, as: Int64.self))
+        guard let at = unsafe self.reserve(record.count, localNs: localNs) else { return }
+        // Safe because: reserve made room for `record.count` bytes at `at`.
+        unsafe at.copyMemory(from: record.baseAddress!, byteCount: record.count)
+        self.commit(record.count, localNs: localNs)
+    }
+
+    /// Adds one record given by its parts, for a writer on the caller's thread.
+    func add(_ kind: CaptureRecordKind, localNs: Int64, bytes: UnsafeRawBufferPointer) {
+        let size = CaptureFormat.recordHeaderSize + bytes.count
+        guard let at = unsafe self.reserve(size, localNs: localNs) else { return }
+        // Safe because: reserve made room for the header and the bytes at `at`.
+        unsafe at.storeBytes(of: kind.rawValue, as: UInt8.self)
+        unsafe at.storeBytes(of: localNs.littleEndian, toByteOffset: 1, as: Int64.self)
+        unsafe at.storeBytes(of: UInt32(bytes.count).littleEndian, toByteOffset: 9, as: UInt32.self)
+        if bytes.count > 0 {
+            unsafe (at + CaptureFormat.recordHeaderSize).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        }
+        self.commit(size, localNs: localNs)
+    }
+
+    /// Where the next record of `size` bytes goes in the current block, after any rotation its time calls for and
+    /// flushing a block it would overflow; nil when writing has failed (the record is counted as lost).
+    private func reserve(_ size: Int, localNs: Int64) -> UnsafeMutableRawPointer? {
+        guard !self.failed else {
+            self.countLost(1)
+            return nil
+        }
         if self.rotation.daily {
             let seconds = localNs / 1_000_000_000 - (localNs % 1_000_000_000 < 0 ? 1 : 0)
             let day = KST.date(epochSeconds: seconds)
@@ -108,20 +136,25 @@ final class FileSink: @unchecked Sendable {
                 self.flushBlock()
                 self.rotate()
                 guard !self.failed else {
-                    return self.countLost(1)
+                    self.countLost(1)
+                    return nil
                 }
             }
             if self.fileDay == nil {
                 self.fileDay = day
             }
         }
-        if self.blockLength + record.count > self.blockCapacity {
+        if self.blockLength + size > self.blockCapacity {
             self.flushBlock()
         }
-        // Safe because: the check above (and a record never exceeding maxMessageBytes plus a header) keeps the copy
-        // inside the block buffer.
-        unsafe (self.block + self.blockLength).copyMemory(from: record.baseAddress!, byteCount: record.count)
-        self.blockLength += record.count
+        // Safe because: the check above (and a record never exceeding maxMessageBytes plus a header) keeps the
+        // record inside the block buffer.
+        return unsafe self.block + self.blockLength
+    }
+
+    /// Accounts for the record of `size` bytes just written where `reserve` said, and flushes a full block.
+    private func commit(_ size: Int, localNs: Int64) {
+        self.blockLength += size
         if self.blockRecords == 0 {
             self.blockFirstNs = localNs
             self.blockMaxNs = localNs
@@ -195,11 +228,12 @@ final class FileSink: @unchecked Sendable {
 
     private func open(part: Int) throws(CaptureError) {
         let path = CaptureRotation.path(of: self.basePath, part: part)
-        // Never over an existing file (an earlier recording), and private: a capture holds the notice key and iv,
-        // which decrypt the account's fills.
-        let fd = unsafe Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        // Private: a capture holds the notice key and iv, which decrypt the account's fills.
+        let replace = self.replacing ? O_TRUNC : O_EXCL
+        let fd = unsafe Glibc.open(path, O_WRONLY | O_CREAT | replace | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw CaptureError(path: path, reason: .system(call: "open", errno: errno))
+            let reason: CaptureError.Reason = errno == EEXIST ? .exists : .system(call: "open", errno: errno)
+            throw CaptureError(path: path, reason: reason)
         }
         self.part = part
         self.path = path

@@ -36,7 +36,7 @@ public struct DataFrameHeader: Equatable, Sendable {
     /// Parses the prefix of `bytes`, which must start with a data frame.
     ///
     /// Only the first three `|` separate; the payload is everything after the third, whatever it contains.
-    static func parse(_ bytes: RawSpan) throws(KISFormatError) -> DataFrameHeader {
+    public static func parse(_ bytes: RawSpan) throws(KISFormatError) -> DataFrameHeader {
         let count = bytes.byteCount
         guard count >= 2 else { throw .missingSeparator }
         // Safe because: every offset read below is checked against count first.
@@ -81,6 +81,7 @@ public struct DataFrameHeader: Equatable, Sendable {
 public struct FeedDecoder: ~Copyable {
     private var cipher: NoticeCipher
     private var clock = ExchangeClock()
+    private var fields = FieldMap()
 
     public init() throws(CryptoError) {
         self.cipher = try NoticeCipher()
@@ -125,8 +126,9 @@ public struct FeedDecoder: ~Copyable {
                 throw .decrypt(error)
             }
         }
+        let decoded: Bool
         do {
-            return try unsafe self.decodeRecords(
+            decoded = try unsafe self.decodeRecords(
                 UnsafeRawBufferPointer(rebasing: message[0..<end]).bytes,
                 header: header,
                 localTs: localTs,
@@ -135,6 +137,11 @@ public struct FeedDecoder: ~Copyable {
         } catch {
             throw .format(error)
         }
+        // Built here rather than returned from decodeRecords: the enum is as large as a ControlMessage, and each
+        // hand-over of it is a copy.
+        return decoded
+            ? .records(tr: header.trID, count: header.recordCount)
+            : .unsupported(tr: header.trID, count: header.recordCount)
     }
 
     private mutating func decodeControl(_ message: UnsafeRawBufferPointer) throws(FeedError) -> DecodedMessage {
@@ -155,22 +162,23 @@ public struct FeedDecoder: ~Copyable {
         return .control(control)
     }
 
+    /// Hands the records of a data frame to `sink`; false for a well-formed frame of a TR we do not decode.
     private mutating func decodeRecords<Sink: FeedSink>(
         _ bytes: RawSpan,
         header: DataFrameHeader,
         localTs: Int64,
         into sink: inout Sink
-    ) throws(KISFormatError) -> DecodedMessage {
+    ) throws(KISFormatError) -> Bool {
         let start = header.payloadStart
         let end = bytes.byteCount
         guard end > start else { throw .emptyPayload }
-        let fields = FieldScanner.countFields(bytes, start: start, end: end)
+        let fields = self.fields.map(bytes, start: start, end: end)
         guard fields % header.recordCount == 0 else {
             throw .fieldCountNotMultiple(fields: fields, records: header.recordCount)
         }
         let width = fields / header.recordCount
         let tr = header.trID
-        guard let kind = Self.kind(tr) else { return .unsupported(tr: tr, count: header.recordCount) }
+        guard let kind = Self.kind(tr) else { return false }
         let required =
             switch kind {
             case .trade: RecordLayout.tradeFields
@@ -179,34 +187,37 @@ public struct FeedDecoder: ~Copyable {
             }
         guard width >= required else { throw .tooFewFields(tr: tr, width: width, required: required) }
 
-        var scan = FieldScanner(bytes, start: start, end: end)
-        var firstBad: (record: Int, start: Int)?
+        let venue = Self.venue(tr)
+        var scan = FieldScanner(map: self.fields)
+        var firstBad: Int?
         for record in 0..<header.recordCount {
-            let recordStart = scan.position
+            if record > 0 { scan.advance(by: width) }
             scan.bad = false
             switch kind {
             case .trade:
-                let trade = RecordLayout.decodeTrade(bytes, &scan, width: width, localTs: localTs, venue: Self.venue(tr), clock: &self.clock)
+                let trade = RecordLayout.decodeTrade(bytes, &scan, localTs: localTs, venue: venue, clock: &self.clock)
                 if !scan.bad { sink.trade(trade) }
             case .book:
-                let book = RecordLayout.decodeBook(bytes, &scan, width: width, localTs: localTs, venue: Self.venue(tr), clock: &self.clock)
+                let book = RecordLayout.decodeBook(bytes, &scan, localTs: localTs, venue: venue, clock: &self.clock)
                 if !scan.bad { sink.book(book) }
             case .notice:
-                let notice = RecordLayout.decodeNotice(bytes, &scan, width: width, localTs: localTs, clock: &self.clock)
+                let notice = RecordLayout.decodeNotice(bytes, &scan, localTs: localTs, clock: &self.clock)
                 if !scan.bad { sink.notice(notice) }
             }
-            if scan.bad && firstBad == nil { firstBad = (record, recordStart) }
+            if scan.bad && firstBad == nil { firstBad = record }
         }
-        if let (record, recordStart) = firstBad {
-            var diagnosis = DiagnosingReader(bytes, start: recordStart, end: end)
+        if let record = firstBad {
+            var diagnosis = DiagnosingReader(FieldScanner(map: self.fields, first: record * width))
             switch kind {
-            case .trade: _ = RecordLayout.decodeTrade(bytes, &diagnosis, width: width, localTs: localTs, venue: .krx, clock: &self.clock)
-            case .book: _ = RecordLayout.decodeBook(bytes, &diagnosis, width: width, localTs: localTs, venue: .krx, clock: &self.clock)
-            case .notice: _ = RecordLayout.decodeNotice(bytes, &diagnosis, width: width, localTs: localTs, clock: &self.clock)
+            case .trade:
+                _ = RecordLayout.decodeTrade(bytes, &diagnosis, localTs: localTs, venue: venue, clock: &self.clock)
+            case .book:
+                _ = RecordLayout.decodeBook(bytes, &diagnosis, localTs: localTs, venue: venue, clock: &self.clock)
+            case .notice: _ = RecordLayout.decodeNotice(bytes, &diagnosis, localTs: localTs, clock: &self.clock)
             }
             throw .badField(tr: tr, record: record, field: diagnosis.firstBadField ?? 0)
         }
-        return .records(tr: tr, count: header.recordCount)
+        return true
     }
 
     private enum RecordKind {

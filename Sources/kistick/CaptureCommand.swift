@@ -1,16 +1,15 @@
 import ArgumentParser
-import Candles
 import Capture
-import Feed
 import Foundation
 import TickCore
 
-/// `kistick capture info|cat|export`: what a capture file holds, as a summary, raw lines or decoded tables.
+/// `kistick capture info|cat|export|import`: what a capture file holds, as a summary, raw lines or decoded tables;
+/// and a capture made from a file of raw messages.
 struct CaptureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capture",
-        abstract: "Inspect, print or export a capture file made by `kistick record` (or paper/live --capture).",
-        subcommands: [Info.self, Cat.self, Export.self]
+        abstract: "Inspect, print, export or import a capture file (as `kistick record` or paper/live --capture make).",
+        subcommands: [Info.self, Cat.self, Export.self, Import.self]
     )
 
     /// `kistick capture info FILE`.
@@ -95,7 +94,7 @@ struct CaptureCommand: ParsableCommand {
 
         func run() throws {
             let reader = try CaptureReader(path: self.file)
-            var out = TextOutput(FileHandle.standardOutput)
+            let out = TextFile.standardOutput()
             let end = reader.read { message in
                 if message.kind != .message {
                     guard self.markers else { return }
@@ -106,7 +105,7 @@ struct CaptureCommand: ParsableCommand {
                 out.write(UnsafeRawBufferPointer(message.bytes))
                 out.write("\n")
             }
-            out.flush()
+            try out.close()
             if case .truncated(let why) = end { FileHandle.standardError.write(Data((why + "\n").utf8)) }
             if CaptureText.warn(reader.damage) { throw ExitCode.failure }
         }
@@ -133,24 +132,14 @@ struct CaptureCommand: ParsableCommand {
         }
 
         func run() throws {
-            let reader = try CaptureReader(path: self.file)
-            let codes = reader.header.codes.compactMap(SymbolCode.init)
-            var exporter = try Exporter(codes: codes, format: self.csv ? .csv : .jsonl, prefix: self.prefix)
-            var decoder = try FeedDecoder()
-            var malformed = 0
-            let end = reader.read { message in
-                guard message.kind == .message else { return }
-                do {
-                    _ = try decoder.decode(message.bytes, localTs: message.localNs, into: &exporter)
-                } catch {
-                    malformed += 1
-                }
+            let summary = try CaptureExport.run(
+                capture: self.file, format: self.csv ? .csv : .jsonl, prefix: self.prefix)
+            if summary.malformed > 0 {
+                FileHandle.standardError.write(Data("\(summary.malformed) messages did not decode\n".utf8))
             }
-            exporter.finish()
-            if malformed > 0 { FileHandle.standardError.write(Data("\(malformed) messages did not decode\n".utf8)) }
-            if case .truncated(let why) = end { FileHandle.standardError.write(Data((why + "\n").utf8)) }
-            for path in exporter.paths { FileHandle.standardError.write(Data("wrote \(path)\n".utf8)) }
-            if CaptureText.warn(reader.damage) { throw ExitCode.failure }
+            if case .truncated(let why) = summary.end { FileHandle.standardError.write(Data((why + "\n").utf8)) }
+            for path in summary.paths { FileHandle.standardError.write(Data("wrote \(path)\n".utf8)) }
+            if CaptureText.warn(summary.damage) { throw ExitCode.failure }
         }
 
         private var prefix: String? {
@@ -158,6 +147,72 @@ struct CaptureCommand: ParsableCommand {
             if let out = self.out { return out }
             let url = URL(fileURLWithPath: self.file)
             return url.pathExtension.isEmpty ? self.file : url.deletingPathExtension().path
+        }
+    }
+
+    /// `kistick capture import FILE --out X.kcap`.
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a capture of a file of raw KIS messages, one a line (the `kistick decode` input format).",
+            discussion: """
+                A line may start with its receive time (nanoseconds since the epoch) and a tab, as `capture cat \
+                --times` prints it; a line without one gets the exchange time of its message's first record, plus \
+                1 µs for each earlier message of the same second (a book or notice on the date of the latest trade, \
+                or of the first, or --date when the file has none), and a message with no time of its own the \
+                previous one's plus 1 µs. Messages are kept \
+                exactly as they are; a line that is not a KIS message is an error naming it, and nothing is written. \
+                The codes and TR ids of the capture's header are those the messages hold. The input is read twice, \
+                through one reused buffer.
+                """)
+
+        @Argument(help: "The file of raw KIS messages.") var file: String
+        @Option(help: "The capture to write.") var out: String
+        @Option(help: "The environment the header names: real, paper or sim.") var env = "real"
+        @Option(help: "The header's note (default: where the messages came from and how times were found).")
+        var note: String?
+        @Option(help: "The session's date, YYYYMMDD, for books and notices before the first trade.") var date: UInt32?
+        @Option(help: "zstd compression level.") var level: Int32 = CaptureWriter.Options.defaultCompressionLevel
+        @Flag(help: "Replace --out if it exists (otherwise an existing file is an error).") var force = false
+
+        func validate() throws {
+            guard ["real", "paper", "sim"].contains(self.env) else {
+                throw ValidationError("--env takes real, paper or sim")
+            }
+        }
+
+        func run() throws {
+            var options = CaptureImport.Options()
+            options.environment = self.env
+            options.note = self.note
+            options.date = self.date
+            options.replacing = self.force
+            options.writer.compressionLevel = self.level
+            let summary: CaptureImport.Summary
+            do {
+                summary = try CaptureImport.run(input: self.file, output: self.out, options: options)
+            } catch {
+                guard error.reason == .exists else { throw error }
+                FileHandle.standardError.write(Data("kistick: \(error); pass --force to replace it\n".utf8))
+                throw ExitCode(1)
+            }
+            let seconds = Double(summary.lastNs - summary.firstNs) / 1e9
+            print("wrote        \(summary.paths.joined(separator: " "))")
+            print(
+                "messages     \(summary.messages): receive times \(summary.timesGiven) from the file, "
+                    + "\(summary.timesFromExchange) from exchange times, the rest 1 µs after the one before")
+            print(
+                "span         \(CaptureText.time(summary.firstNs)) → \(CaptureText.time(summary.lastNs)) KST"
+                    + " (\(String(format: "%.1f", seconds)) s)")
+            print("codes        \(summary.codes.count): \(summary.codes.joined(separator: " "))")
+            print("TR ids       \(summary.trIDs.joined(separator: " "))")
+            let stats = summary.stats
+            print(
+                "size         \(CaptureText.megabytes(stats.rawBytes)) raw, "
+                    + "\(CaptureText.megabytes(stats.compressedBytes)) written"
+                    + " (\(String(format: "%.1fx", stats.compressionRatio)))")
+            for (reason, count) in summary.undecodable.sorted(by: { $0.key < $1.key }) {
+                print("kept as they are, not decoding: \(count) (\(reason))")
+            }
         }
     }
 }
@@ -216,163 +271,5 @@ enum CaptureText {
     static func warn(_ damage: [CaptureDamage]) -> Bool {
         for stretch in damage { FileHandle.standardError.write(Data("kistick: \(stretch)\n".utf8)) }
         return !damage.isEmpty
-    }
-}
-
-/// Buffered writes to a file handle.
-struct TextOutput {
-    let handle: FileHandle
-    var buffer: [UInt8] = []
-
-    init(_ handle: FileHandle) {
-        self.handle = handle
-        self.buffer.reserveCapacity(1 << 20)
-    }
-
-    mutating func write(_ text: String) {
-        self.buffer.append(contentsOf: text.utf8)
-        if self.buffer.count >= 1 << 20 { self.flush() }
-    }
-
-    mutating func write(_ bytes: UnsafeRawBufferPointer) {
-        self.buffer.append(contentsOf: bytes)
-        if self.buffer.count >= 1 << 20 { self.flush() }
-    }
-
-    mutating func flush() {
-        self.handle.write(Data(self.buffer))
-        self.buffer.removeAll(keepingCapacity: true)
-    }
-}
-
-/// Decoded records and bars as CSV rows or JSON lines.
-struct Exporter: FeedSink {
-    enum Format { case csv, jsonl }
-
-    let format: Format
-    let symbols: SymbolTable
-    var builder: CandleBuilder
-    var closed = CandleCollector()
-    /// CSV: trades, books, bars; JSON lines: one output for all, in the order the records came.
-    var outputs: [TextOutput] = []
-    let (trades, books, bars): (Int, Int, Int)
-    var lastTime: UInt32 = 0
-    private(set) var paths: [String] = []
-
-    init(codes: [SymbolCode], format: Format, prefix: String?) throws {
-        self.format = format
-        self.symbols = try SymbolTable(codes)
-        self.builder = try CandleBuilder(symbols: max(codes.count, 1), intervals: [60])
-        if format == .jsonl {
-            let handle = try prefix.map { path in
-                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: Self.private) else {
-                    throw ValidationError("cannot create \(path)")
-                }
-                return try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            } ?? FileHandle.standardOutput
-            self.outputs = [TextOutput(handle)]
-            (self.trades, self.books, self.bars) = (0, 0, 0)
-            self.paths = prefix.map { [$0] } ?? []
-            return
-        }
-        let base = prefix ?? "capture"
-        for (name, header) in [
-            ("trades", "local_ns,code,exchange_time,kst_time,price,change,volume,side,cum_volume,cum_value,ask,bid,ask_qty,bid_qty,strength\n"),
-            ("books", "local_ns,code,exchange_time,kst_time," + Self.levelColumns + ",total_ask_qty,total_bid_qty\n"),
-            ("bars", "code,start,kst_start,seconds,open,high,low,close,volume,buy_volume,sell_volume,trades,value,flags\n"),
-        ] {
-            let path = "\(base).\(name).csv"
-            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: Self.private) else {
-                throw ValidationError("cannot create \(path)")
-            }
-            var output = TextOutput(try FileHandle(forWritingTo: URL(fileURLWithPath: path)))
-            output.write(header)
-            self.outputs.append(output)
-            self.paths.append(path)
-        }
-        (self.trades, self.books, self.bars) = (0, 1, 2)
-    }
-
-    /// Exports are written 0600, as every file kistick writes.
-    private static var `private`: [FileAttributeKey: Any] { [.posixPermissions: 0o600] }
-
-    private static let levelColumns = ["ask_price", "ask_qty", "bid_price", "bid_qty"].flatMap { name in
-        (1...10).map { "\(name)_\($0)" }
-    }.joined(separator: ",")
-
-    mutating func trade(_ trade: Trade) {
-        switch self.format {
-        case .jsonl:
-            self.outputs[self.trades].write(RecordFormat.json(trade) + "\n")
-        case .csv:
-            self.outputs[self.trades].write(
-                "\(trade.localTs),\(trade.code),\(trade.exchangeTime),\(RecordFormat.kstTime(trade.exchangeTime)),"
-                    + "\(trade.price),\(trade.change),\(trade.volume),\(RecordFormat.side(trade)),"
-                    + "\(trade.cumulativeVolume),\(trade.cumulativeValue),\(trade.askPrice),\(trade.bidPrice),"
-                    + "\(trade.askQuantity),\(trade.bidQuantity),\(RecordFormat.hundredths(trade.strength))\n")
-        }
-        if let symbol = self.symbols.index(of: trade.code) {
-            _ = self.builder.update(Tick(trade, symbol: symbol), into: &self.closed)
-            self.writeClosedBars()
-        }
-        self.lastTime = max(self.lastTime, trade.exchangeTime)
-    }
-
-    mutating func book(_ book: Book) {
-        switch self.format {
-        case .jsonl:
-            self.outputs[self.books].write(RecordFormat.json(book) + "\n")
-        case .csv:
-            let levels = [book.askPrices, book.askQuantities, book.bidPrices, book.bidQuantities].map { array in
-                (0..<10).map { String(array[$0]) }.joined(separator: ",")
-            }.joined(separator: ",")
-            self.outputs[self.books].write(
-                "\(book.localTs),\(book.code),\(book.exchangeTime),\(RecordFormat.kstTime(book.exchangeTime)),"
-                    + "\(levels),\(book.totalAskQuantity),\(book.totalBidQuantity)\n")
-        }
-    }
-
-    mutating func notice(_ notice: Notice) {
-        // Notices are one row shape of their own; the CSV export keeps to market data.
-        if self.format == .jsonl { self.outputs[self.trades].write(RecordFormat.json(notice) + "\n") }
-    }
-
-    private mutating func writeClosedBars() {
-        for candle in self.closed.candles { self.write(candle) }
-        self.closed.candles.removeAll(keepingCapacity: true)
-    }
-
-    private mutating func write(_ candle: Candle) {
-        switch self.format {
-        case .jsonl:
-            self.outputs[self.bars].write(
-                "{\"type\":\"bar\",\"code\":\"\(candle.code)\",\"start\":\(candle.start),\"seconds\":\(candle.seconds)"
-                    + ",\"open\":\(candle.open),\"high\":\(candle.high),\"low\":\(candle.low),\"close\":\(candle.close)"
-                    + ",\"volume\":\(candle.volume),\"buyVolume\":\(candle.buyVolume),\"sellVolume\":\(candle.sellVolume)"
-                    + ",\"trades\":\(candle.trades),\"value\":\(candle.value),\"flags\":\(candle.flags.rawValue)}\n")
-        case .csv:
-            self.outputs[self.bars].write(
-                "\(candle.code),\(candle.start),\(RecordFormat.kstTime(candle.start)),\(candle.seconds),"
-                    + "\(candle.open),\(candle.high),\(candle.low),\(candle.close),\(candle.volume),"
-                    + "\(candle.buyVolume),\(candle.sellVolume),\(candle.trades),\(candle.value),\(candle.flags.rawValue)\n")
-        }
-    }
-
-    /// Closes the bars still open and flushes every output.
-    mutating func finish() {
-        if self.lastTime > 0 {
-            self.builder.advance(to: self.lastTime + 3_600, into: &self.closed)
-            self.writeClosedBars()
-        }
-        for index in self.outputs.indices { self.outputs[index].flush() }
-    }
-}
-
-/// Bars as the builder closes them, for the exporter to write in order.
-struct CandleCollector: CandleSink {
-    var candles: [Candle] = []
-
-    mutating func candle(_ candle: Candle, symbol: SymbolIndex) {
-        self.candles.append(candle)
     }
 }

@@ -104,27 +104,6 @@ func emit<T: Encodable>(_ value: T, json: Bool, table: () -> Void) throws {
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
-/// The whole file at `path`. Read with the system's calls rather than Foundation's, whose errors on Linux come out as
-/// "The operation could not be completed. (NSCocoaErrorDomain error 256.)": a failure names the file and says
-/// what the system said ("No such file or directory", "Is a directory").
-func readFile(_ path: String) throws -> [UInt8] {
-    func failure() -> ValidationError { ValidationError("cannot read \(path): \(String(cString: strerror(errno)))") }
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw failure() }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count == 0 { return bytes }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw failure()
-        }
-        bytes += chunk[..<count]
-    }
-}
-
 /// Left-aligned columns, each as wide as its widest cell.
 func printTable(_ rows: [[String]]) {
     guard let header = rows.first else { return }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Capture
 import Feed
 import Foundation
 import TickCore
@@ -9,9 +10,11 @@ struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decode files of raw KIS WebSocket messages, one per line.",
         discussion: """
-            Lines are data frames (enc|TR_ID|NNN|payload) and JSON control messages exactly as received. A subscribe \
-            ack's key and iv decrypt the encrypted notices on later lines of the same file. Malformed lines are \
-            reported on stderr and skipped; the exit status is 1 if there were any.
+            Lines are data frames (enc|TR_ID|NNN|payload) and JSON control messages exactly as received, optionally \
+            after a receive time (nanoseconds since the epoch) and a tab, as `kistick capture cat --times` prints \
+            them; - reads standard input. A subscribe ack's key and iv decrypt the encrypted notices on later lines \
+            of the same file. Files are read through one reused buffer, never whole. Malformed lines are reported \
+            on stderr and skipped; the exit status is 1 if there were any.
             """
     )
 
@@ -28,104 +31,59 @@ struct Decode: ParsableCommand {
     @Option(help: "With --stats: how many silent passes over the input to time (default: as many as fit in 0.2 s).")
     var `repeat`: Int?
 
-    @Argument(help: "Files of raw KIS messages.")
+    @Argument(help: "Files of raw KIS messages (- for standard input).")
     var files: [String]
 
     func validate() throws {
         guard (self.repeat ?? 1) >= 1 else { throw ValidationError("--repeat must be at least 1") }
+        guard !(self.stats && self.files.contains("-") && self.repeat ?? 2 > 1) else {
+            throw ValidationError("standard input can be read once: pass --repeat 1 with --stats")
+        }
     }
 
     func run() throws {
-        var inputs: [Input] = []
-        for path in self.files {
-            inputs.append(Input(path: path, bytes: try readFile(path)))
-        }
-        var tally = Tally()
+        // Lines without a receive time are stamped with the time of the run (books and notices take their date
+        // from it).
+        let localNs = WallClock().now()
+        var tally = DecodeTally()
         if self.format != .none || !self.stats {
-            tally = try Self.pass(over: inputs, format: self.format, report: true)
+            tally = try self.pass(format: self.format, report: true, localNs: localNs)
         }
         if self.stats {
-            // Throughput comes from silent passes, so that printing is not counted as decoding.
-            // A single pass over a small file times cold caches more than decoding.
-            var timed = Duration.zero
+            // Throughput comes from silent passes, so that printing is not counted as decoding. A single pass over
+            // a small file times cold caches more than decoding.
+            var timed: Int64 = 0
             var passes = 0
-            while passes < (self.repeat ?? 1) || (self.repeat == nil && timed < .milliseconds(200)) {
-                let run = try Self.pass(over: inputs, format: .none, report: self.format == .none && passes == 0)
+            while passes < (self.repeat ?? 1) || (self.repeat == nil && timed < 200_000_000) {
+                let run = try self.pass(format: .none, report: self.format == .none && passes == 0, localNs: localNs)
                 if self.format == .none && passes == 0 { tally = run }
-                timed += run.decodeTime
+                timed += run.decodeNanoseconds
                 passes += 1
             }
-            tally.report(passes: passes, decodeTime: timed)
+            Self.standardError(tally.report(passes: passes, decodeNanoseconds: timed).joined(separator: "\n"))
         }
         if tally.malformed > 0 { throw ExitCode(1) }
     }
 
-    /// One file's bytes and where its lines are.
-    struct Input {
-        var path: String
-        var bytes: [UInt8]
-        var lines: [Range<Int>]
-
-        init(path: String, bytes: [UInt8]) {
-            self.path = path
-            self.bytes = bytes
-            var lines: [Range<Int>] = []
-            var start = 0
-            for (i, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
-                lines.append(start..<(i > start && bytes[i - 1] == UInt8(ascii: "\r") ? i - 1 : i))
-                start = i + 1
-            }
-            if start < bytes.count { lines.append(start..<bytes.count) }
-            self.lines = lines
-        }
-    }
-
-    /// Decodes every line of every input once. Each file is decoded in a fresh copy of its bytes (decoding
-    /// decrypts in place); the copy is made before the clock starts.
-    private static func pass(over inputs: [Input], format: Format, report: Bool) throws -> Tally {
+    /// Decodes every line of every file once, with one decoder (an ack's key applies to later files too).
+    private func pass(format: Format, report: Bool, localNs: Int64) throws -> DecodeTally {
         var decoder = try FeedDecoder()
-        var tally = Tally()
-        var sink = Sink(format: format)
-        let clock = ContinuousClock()
-        for input in inputs {
-            var arena = input.bytes
-            let localTs = Self.realtimeNanoseconds()
-            var outcomes: [(Int, Result<DecodedMessage, FeedError>)] = []
-            outcomes.reserveCapacity(input.lines.count)
-            let start = clock.now
-            arena.withUnsafeMutableBytes { buffer in
-                for (number, line) in input.lines.enumerated() where !line.isEmpty {
-                    let outcome = Result { () throws(FeedError) -> DecodedMessage in
-                        try decoder.decode(
-                            UnsafeMutableRawBufferPointer(rebasing: buffer[line]),
-                            localTs: localTs,
-                            into: &sink
-                        )
-                    }
-                    // Only what needs a look afterwards is kept, so the timed loop stays a decode loop.
-                    switch outcome {
-                    case .success(.records): break
-                    default: outcomes.append((number, outcome))
-                    }
-                    if format != .none, case .success(.control(let control)) = outcome {
-                        sink.emit(control, line: Array(input.bytes[line]))
-                    }
-                }
-            }
-            tally.decodeTime += clock.now - start
-            tally.messages += input.lines.filter { !$0.isEmpty }.count
-            for (number, outcome) in outcomes {
+        var tally = DecodeTally()
+        let printer = Printer(format: format)
+        var sink = CountingSink(printer)
+        for path in self.files {
+            let reader = try MessageFileReader(path: path)
+            try MessageDecoding.pass(
+                reader, decoder: &decoder, into: &sink, defaultLocalNs: localNs, tally: &tally,
+                rejected: { error in if report { Self.standardError("\(error): skipped") } }
+            ) { line, outcome in
                 switch outcome {
                 case .success(.control(let control)):
-                    tally.count(control)
-                case .success(.records):
-                    break
-                case .success(.unsupported(let tr, _)):
-                    tally.skipped["unsupportedTR \(tr)", default: 0] += 1
+                    if format != .none { printer.print(control, line: line.message) }
                 case .failure(let error):
-                    tally.skipped[error.reason, default: 0] += 1
-                    tally.malformed += 1
-                    if report { Self.standardError("\(input.path):\(number + 1): skipped: \(error)") }
+                    if report { Self.standardError("\(path):\(line.number): skipped: \(error)") }
+                default:
+                    break
                 }
             }
         }
@@ -133,113 +91,30 @@ struct Decode: ParsableCommand {
         return tally
     }
 
-    static func realtimeNanoseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-    }
-
     static func standardError(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 }
 
-/// Prints or just counts records, and keeps a checksum so that `--format none` cannot be optimised away.
-private struct Sink: FeedSink {
+/// Prints records in the chosen format, or nothing.
+private struct Printer: FeedSink {
     let format: Decode.Format
-    var trades = 0
-    var books = 0
-    var notices = 0
-    var checksum: Int64 = 0
 
-    init(format: Decode.Format) {
-        self.format = format
-    }
+    mutating func trade(_ trade: Trade) { self.write(RecordFormat.table(trade), RecordFormat.json(trade)) }
+    mutating func book(_ book: Book) { self.write(RecordFormat.table(book), RecordFormat.json(book)) }
+    mutating func notice(_ notice: Notice) { self.write(RecordFormat.table(notice), RecordFormat.json(notice)) }
 
-    mutating func trade(_ trade: Trade) {
-        self.trades += 1
-        self.checksum &+= Int64(trade.price) &+ trade.cumulativeVolume
-        self.write(RecordFormat.table(trade), RecordFormat.json(trade))
-    }
-
-    mutating func book(_ book: Book) {
-        self.books += 1
-        self.checksum &+= Int64(book.totalAskQuantity)
-        self.write(RecordFormat.table(book), RecordFormat.json(book))
-    }
-
-    mutating func notice(_ notice: Notice) {
-        self.notices += 1
-        self.checksum &+= Int64(notice.quantity)
-        self.write(RecordFormat.table(notice), RecordFormat.json(notice))
+    func print(_ control: ControlMessage, line: UnsafeMutableRawBufferPointer) {
+        let bytes = Array(UnsafeRawBufferPointer(line))
+        self.write(RecordFormat.table(control, in: bytes), RecordFormat.json(control, in: bytes))
     }
 
     /// Prints in the chosen format; the text is only built when it is printed.
     private func write(_ table: @autoclosure () -> String, _ json: @autoclosure () -> String) {
         switch self.format {
-        case .table: print(table())
-        case .jsonl: print(json())
+        case .table: Swift.print(table())
+        case .jsonl: Swift.print(json())
         case .none: break
         }
-    }
-
-    func emit(_ control: ControlMessage, line: [UInt8]) {
-        self.write(RecordFormat.table(control, in: line), RecordFormat.json(control, in: line))
-    }
-}
-
-/// What `--stats` reports.
-private struct Tally {
-    var messages = 0
-    var trades = 0
-    var books = 0
-    var notices = 0
-    var acks = 0
-    var errors = 0
-    var pingPongs = 0
-    var malformed = 0
-    var checksum: Int64 = 0
-    var skipped: [String: Int] = [:]
-    var decodeTime = Duration.zero
-
-    mutating func count(_ control: ControlMessage) {
-        switch control.kind {
-        case .ack: self.acks += 1
-        case .error: self.errors += 1
-        case .pingPong: self.pingPongs += 1
-        case .other: break
-        }
-    }
-
-    mutating func add(_ sink: Sink) {
-        self.trades += sink.trades
-        self.books += sink.books
-        self.notices += sink.notices
-        self.checksum &+= sink.checksum
-    }
-
-    /// Prints the counts of one pass and the throughput of `passes` timed passes.
-    func report(passes: Int, decodeTime: Duration) {
-        let records = self.trades + self.books + self.notices
-        let seconds = Double(decodeTime.components.seconds) + Double(decodeTime.components.attoseconds) / 1e18
-        var lines = [
-            "messages  \(self.messages)",
-            "records   \(records): \(self.trades) trades, \(self.books) books, \(self.notices) notices",
-            "control   \(self.acks) acks, \(self.errors) error acks, \(self.pingPongs) PINGPONG",
-            "skipped   \(self.skipped.values.reduce(0, +))",
-        ]
-        for (reason, count) in self.skipped.sorted(by: { $0.key < $1.key }) {
-            lines.append("  \(reason)  \(count)")
-        }
-        if seconds > 0 {
-            let rate = Double(records * passes) / seconds
-            let perMessage = seconds * 1e9 / Double(max(self.messages * passes, 1))
-            lines.append(
-                "decode    \(Int(rate.rounded())) records/s, \(Int(perMessage.rounded())) ns/message"
-                    + " over \(passes) silent pass\(passes == 1 ? "" : "es") (\(Int((seconds * 1e3).rounded())) ms;"
-                    + " checksum \(self.checksum))"
-            )
-        }
-        Decode.standardError(lines.joined(separator: "\n"))
     }
 }

@@ -269,7 +269,7 @@ struct CaptureFileTests {
         defer { folder.remove() }
         let earlier = folder.file("earlier.kcap")
         try Data("an earlier recording".utf8).write(to: URL(fileURLWithPath: earlier))
-        let refusal = CaptureError(path: earlier, reason: .system(call: "open", errno: EEXIST))
+        let refusal = CaptureError(path: earlier, reason: .exists)
         #expect(throws: refusal) { try CaptureWriter(path: earlier, header: testHeader) }
         #expect(refusal.description.contains("exists: a capture is never overwritten"))
         #expect(try String(contentsOfFile: earlier, encoding: .utf8) == "an earlier recording")
@@ -290,7 +290,7 @@ struct CaptureFileTests {
         for record in syntheticRecords(count: 2_000, seed: 9) {
             _ = record.bytes.withUnsafeBytes { writer.append(record.kind, localNs: record.localNs, bytes: $0) }
         }
-        #expect(throws: CaptureError(path: second, reason: .system(call: "open", errno: EEXIST))) {
+        #expect(throws: CaptureError(path: second, reason: .exists)) {
             try writer.finish()
         }
         #expect(writer.stats.dropped > 0)

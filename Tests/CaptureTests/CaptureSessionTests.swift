@@ -55,7 +55,7 @@ struct CaptureSessionTests {
         let keys = IssuedKeys(port: rest, seen: seen)
         Thread {
             var keys = CapturingApprovalKeys(CapturingApprovalKeys(keys, writer: plain), writer: canary)
-            var sink = CountingSink()
+            var sink = CountingSink(DiscardingSink())
             var observer = CapturingObserver(CapturingObserver(SeeingObserver(seen: seen), writer: plain), writer: canary)
             try? session.run(approvalKeys: &keys, sink: &sink, observer: &observer)
             finished.flag.store(true, ordering: .releasing)
@@ -181,13 +181,6 @@ struct SeeingObserver: WebSocketObserver {
         let bytes = message.withUnsafeBytes { Array($0) }
         self.seen.record { $0.messages.append(Record(kind: .message, localNs: localTs, bytes: bytes)) }
     }
-}
-
-struct CountingSink: FeedSink {
-    var records = 0
-    mutating func trade(_ trade: Trade) { self.records += 1 }
-    mutating func book(_ book: Book) { self.records += 1 }
-    mutating func notice(_ notice: Notice) { self.records += 1 }
 }
 
 /// Approval keys from the simulator's `POST /oauth2/Approval`, remembered so the test can look for them.

@@ -88,13 +88,13 @@ import Testing
             try decode.run()
         } throws: { error in
             let message = Decode.message(for: error)
-            return message == "cannot read \(missing): No such file or directory"
+            return message == "\(missing): open failed: No such file or directory"
         }
         decode = try Decode.parse(["/"])
         #expect {
             try decode.run()
         } throws: { error in
-            Decode.message(for: error) == "cannot read /: Is a directory"
+            Decode.message(for: error) == "/: read failed: Is a directory"
         }
     }
 }

@@ -30,3 +30,44 @@ static inline uint64_t kistick_match64(const uint8_t *p, uint8_t byte) {
 static inline void kistick_prefetch_for_write(const void *p) {
     __builtin_prefetch(p, 1, 3);
 }
+
+/// Writes the offset (`first` + i) of every byte p[i] equal to `byte`, of the n at p, to `offsets`, in order, and
+/// returns how many there are; `offsets` must have room for n.
+///
+/// Each 64-byte block becomes a bitmap word through `pmovmskb` (kistick_match64), and each set bit an offset through
+/// `tzcnt`; the last, partial block is the 64 bytes that end at p + n, shifted, or bytes one by one if n < 64.
+static inline long kistick_split(const uint8_t *p, long n, uint8_t byte, uint32_t first, uint32_t *offsets) {
+    long count = 0;
+    long i = 0;
+    for (; i < n; i += 64) {
+        uint64_t bits;
+        if (i + 64 <= n) {
+            bits = kistick_match64(p + i, byte);
+        } else if (n >= 64) {
+            bits = kistick_match64(p + n - 64, byte) >> (64 - (n - i));
+        } else {
+            bits = 0;
+            for (long j = i; j < n; j++) {
+                bits |= (uint64_t)(p[j] == byte) << (j - i);
+            }
+        }
+        while (bits != 0) {
+            offsets[count++] = first + (uint32_t)i + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+        }
+    }
+    return count;
+}
+
+/// The top n bytes of a 64-bit word set, for n in 0...8 (any n reads inside the table; above 8 means nothing).
+///
+/// A table because no single shift covers all nine: a 64-bit shift by 64 is undefined in C and wraps to 0 in Swift.
+static inline uint64_t kistick_high_bytes(unsigned long n) {
+    static const uint64_t table[16] = {
+        0, 0xFF00000000000000u, 0xFFFF000000000000u, 0xFFFFFF0000000000u, 0xFFFFFFFF00000000u,
+        0xFFFFFFFFFF000000u, 0xFFFFFFFFFFFF0000u, 0xFFFFFFFFFFFFFF00u, 0xFFFFFFFFFFFFFFFFu,
+        0xFFFFFFFFFFFFFFFFu, 0xFFFFFFFFFFFFFFFFu, 0xFFFFFFFFFFFFFFFFu, 0xFFFFFFFFFFFFFFFFu,
+        0xFFFFFFFFFFFFFFFFu, 0xFFFFFFFFFFFFFFFFu, 0xFFFFFFFFFFFFFFFFu,
+    };
+    return table[n & 15];
+}

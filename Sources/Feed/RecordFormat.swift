@@ -1,38 +1,38 @@
-import Feed
-import TickCore
+public import TickCore
 
-/// Text renderings of decoded records, for `kistick decode`. Cold path: these allocate freely.
-enum RecordFormat {
+/// Text renderings of decoded records, for `kistick decode` and `kistick capture export`. Cold path: these allocate
+/// freely.
+public enum RecordFormat {
     /// 30399334 → "303993.34".
-    static func hundredths(_ value: Int32) -> String {
+    public static func hundredths(_ value: Int32) -> String {
         let magnitude = abs(Int64(value))
         let fraction = magnitude % 100
         return (value < 0 ? "-" : "") + "\(magnitude / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
     }
 
-    static func kstDate(_ epoch: UInt32) -> String {
+    public static func kstDate(_ epoch: UInt32) -> String {
         let d = KST.date(epochSeconds: Int64(epoch))
         return "\(d / 10_000)-\(pad(Int(d / 100 % 100)))-\(pad(Int(d % 100)))"
     }
 
-    static func kstTime(_ epoch: UInt32) -> String {
+    public static func kstTime(_ epoch: UInt32) -> String {
         let t = KST.time(epochSeconds: Int64(epoch))
         return "\(pad(Int(t / 10_000))):\(pad(Int(t / 100 % 100))):\(pad(Int(t % 100)))"
     }
 
-    static func pad(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+    public static func pad(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
-    static func right(_ s: String, _ width: Int) -> String {
+    public static func right(_ s: String, _ width: Int) -> String {
         s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
     }
 
-    static func ascii(_ byte: UInt8) -> String { byte == 0 ? "" : String(UnicodeScalar(byte)) }
+    public static func ascii(_ byte: UInt8) -> String { byte == 0 ? "" : String(UnicodeScalar(byte)) }
 
-    static func ascii(_ pair: UInt16) -> String {
+    public static func ascii(_ pair: UInt16) -> String {
         ascii(UInt8(truncatingIfNeeded: pair)) + ascii(UInt8(truncatingIfNeeded: pair >> 8))
     }
 
-    static func side(_ t: Trade) -> String {
+    public static func side(_ t: Trade) -> String {
         switch t.side {
         case .buy?: "buy"
         case .sell?: "sell"
@@ -43,7 +43,7 @@ enum RecordFormat {
 
     // MARK: Table
 
-    static func table(_ t: Trade) -> String {
+    public static func table(_ t: Trade) -> String {
         "TRADE  \(t.code) \(kstDate(t.exchangeTime)) \(kstTime(t.exchangeTime)) \(right("\(t.price)", 8))"
             + " \(right("\(t.change)", 7)) ×\(right("\(t.volume)", 6)) \(right(side(t), 4))"
             + "  cum \(t.cumulativeVolume) / \(t.cumulativeValue)  vwap \(hundredths(t.vwap))"
@@ -51,13 +51,13 @@ enum RecordFormat {
             + (t.halted ? "  HALTED" : "")
     }
 
-    static func table(_ b: Book) -> String {
+    public static func table(_ b: Book) -> String {
         "BOOK   \(b.code) \(kstTime(b.exchangeTime))  ask \(b.askPrices[0])×\(b.askQuantities[0])"
             + "  bid \(b.bidPrices[0])×\(b.bidQuantities[0])  totals \(b.totalAskQuantity)/\(b.totalBidQuantity)"
             + "  cum \(b.cumulativeVolume)" + (b.expectedPrice != 0 ? "  expected \(b.expectedPrice)×\(b.expectedQuantity)" : "")
     }
 
-    static func table(_ n: Notice) -> String {
+    public static func table(_ n: Notice) -> String {
         let what = n.rejected ? "REJECTED" : n.isFill ? "FILL" : ["ORDER", "MODIFY", "CANCEL"][min(Int(n.amendCode), 2)]
         let side = n.side == .buy ? "buy" : n.side == .sell ? "sell" : "?\(n.sideCode)"
         return "NOTICE \(n.code) \(kstTime(n.exchangeTime))  \(what) \(side) \(n.quantity) @ \(n.price)"
@@ -66,7 +66,7 @@ enum RecordFormat {
     }
 
     /// Control messages, with the session key and iv reported as present but never printed.
-    static func table(_ c: ControlMessage, in line: [UInt8]) -> String {
+    public static func table(_ c: ControlMessage, in line: [UInt8]) -> String {
         func text(_ range: Range<Int>?) -> String { range.map { JSONText.decode(line[$0]) } ?? "" }
         switch c.kind {
         case .pingPong: return "PING   \(text(c.datetime))"
@@ -80,7 +80,7 @@ enum RecordFormat {
 
     // MARK: JSON lines
 
-    static func json(_ t: Trade) -> String {
+    public static func json(_ t: Trade) -> String {
         "{\"type\":\"trade\",\"code\":\"\(t.code)\",\"exchangeTime\":\(t.exchangeTime),\"localTs\":\(t.localTs)"
             + ",\"price\":\(t.price),\"change\":\(t.change),\"sign\":\(t.signCode),\"vwap\":\(hundredths(t.vwap))"
             + ",\"open\":\(t.open),\"high\":\(t.high),\"low\":\(t.low),\"ask\":\(t.askPrice),\"bid\":\(t.bidPrice)"
@@ -94,7 +94,7 @@ enum RecordFormat {
             + ",\"viBase\":\(t.viBasePrice),\"venue\":\(t.venue.rawValue)}"
     }
 
-    static func json(_ b: Book) -> String {
+    public static func json(_ b: Book) -> String {
         func levels(_ a: InlineArray<10, Int32>) -> String {
             "[" + (0..<10).map { "\(a[$0])" }.joined(separator: ",") + "]"
         }
@@ -109,7 +109,7 @@ enum RecordFormat {
             + ",\"hourClass\":\"\(ascii(b.hourClass))\",\"venue\":\(b.venue.rawValue)}"
     }
 
-    static func json(_ n: Notice) -> String {
+    public static func json(_ n: Notice) -> String {
         "{\"type\":\"notice\",\"code\":\"\(n.code)\",\"exchangeTime\":\(n.exchangeTime),\"localTs\":\(n.localTs)"
             + ",\"account\":\(n.account),\"order\":\(n.orderNumber),\"originalOrder\":\(n.originalOrderNumber)"
             + ",\"side\":\(n.sideCode),\"amend\":\(n.amendCode),\"orderType\":\(n.orderType),\"condition\":\(n.conditionCode)"
@@ -118,7 +118,7 @@ enum RecordFormat {
             + ",\"orderPrice\":\(n.orderPrice),\"stopPrice\":\(n.stopPrice),\"exchange\":\(n.exchangeCode)}"
     }
 
-    static func json(_ c: ControlMessage, in line: [UInt8]) -> String {
+    public static func json(_ c: ControlMessage, in line: [UInt8]) -> String {
         func string(_ range: Range<Int>?) -> String {
             // The raw JSON string contents are already valid inside quotes.
             range.map { "\"" + String(decoding: line[$0], as: UTF8.self) + "\"" } ?? "null"
