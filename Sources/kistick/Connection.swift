@@ -56,7 +56,7 @@ struct ConnectionOptions: ParsableArguments {
         let config = try KISConfig.load(path: self.config, environment: self.env.environment, environmentVariables: variables)
         let settings = ClientSettings(config: config, environmentVariables: variables)
         let cache = try TokenCache(environmentVariables: variables)
-        return (KISClient.make(settings: settings, cache: cache, refreshEvery: refreshEvery), nil)
+        return (try KISClient.make(settings: settings, cache: cache, refreshEvery: refreshEvery), nil)
     }
 
     /// A simulator serving both environments, and a client holding made-up credentials of KIS's lengths.
@@ -72,7 +72,7 @@ struct ConnectionOptions: ParsableArguments {
         let settings = ClientSettings.madeUp(
             environment: environment, restURL: served.rest, webSocketURL: served.webSocket)
         let cache = try TokenCache(directory: Self.simulatorCache)
-        let client = KISClient.make(settings: settings, cache: cache, refreshEvery: refreshEvery)
+        let client = try KISClient.make(settings: settings, cache: cache, refreshEvery: refreshEvery)
         return (client, simulator)
     }
 }

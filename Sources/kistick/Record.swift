@@ -64,7 +64,7 @@ struct Record: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: cache) }
         let settings = ClientSettings.madeUp(
             environment: .paper, restURL: endpoints[.paper]!.rest, webSocketURL: endpoints[.paper]!.webSocket)
-        let client = KISClient.make(settings: settings, cache: try TokenCache(directory: cache))
+        let client = try KISClient.make(settings: settings, cache: try TokenCache(directory: cache))
         defer { client.tokens.stop() }
         let note = "kistick record: embedded simulator, seed \(self.seed), speed \(self.speed), start \(self.start)"
         do {
@@ -91,7 +91,7 @@ struct Record: AsyncParsableCommand {
             return nil
         }
         let settings = ClientSettings(config: config, environmentVariables: variables)
-        return KISClient.make(
+        return try KISClient.make(
             settings: settings, cache: try TokenCache(environmentVariables: variables), refreshEvery: .seconds(60))
     }
 

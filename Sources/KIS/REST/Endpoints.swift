@@ -60,9 +60,11 @@ extension KISClient {
     }
 
     /// Orders and fills between two dates (`inquire-daily-ccld`, within three months), oldest first, every page.
-    public func dailyOrders(from: UInt32, to: UInt32, code: String = "", filter: FillFilter = .all) throws(KISError)
-        -> [OrderRecord]
-    {
+    /// - Parameter kind: `.reconciliation` when the order book waits on the answer (the rate limiter never lets
+    ///   orders starve it), `.query` when a person asked.
+    public func dailyOrders(
+        from: UInt32, to: UInt32, code: String = "", filter: FillFilter = .all, as kind: RequestKind = .query
+    ) throws(KISError) -> [OrderRecord] {
         let call = RESTCall(
             .get, "/uapi/domestic-stock/v1/trading/inquire-daily-ccld", trID: OrderTR.dailyOrders(self.settings.environment),
             query: self.account + [
@@ -71,7 +73,7 @@ extension KISClient {
                 ("INQR_DVSN_1", ""), ("INQR_DVSN_3", "00"), ("EXCG_ID_DVSN_CD", "KRX"),
             ])
         var records: [OrderRecord] = []
-        try self.forEachPage(call) { page in records += page.rows("output1").map(OrderRecord.init) }
+        try self.forEachPage(call, as: kind) { page in records += page.rows("output1").map(OrderRecord.init) }
         return records
     }
 
@@ -173,11 +175,13 @@ extension KISClient {
 
     /// Calls `body` with each page of a `tr_cont`-paged inquiry, sending back the `ctx_area` cursors
     /// (docs/kis-protocol.md §3.3). Stops at `maxPages` so a server that never says "last page" cannot loop us forever.
-    func forEachPage(_ first: RESTCall, maxPages: Int = 100, _ body: (JSON) throws(KISError) -> Void) throws(KISError) {
+    func forEachPage(
+        _ first: RESTCall, maxPages: Int = 100, as kind: RequestKind = .query, _ body: (JSON) throws(KISError) -> Void
+    ) throws(KISError) {
         var call = first
         call.query += [("CTX_AREA_FK100", ""), ("CTX_AREA_NK100", "")]
         for _ in 0..<maxPages {
-            let response = try self.query(call)
+            let response = try self.query(call, as: kind)
             try body(response.json)
             guard response.hasMorePages else { return }
             let forward = response.json.string("ctx_area_fk100")

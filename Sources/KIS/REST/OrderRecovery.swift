@@ -30,7 +30,8 @@ public struct OrderRecovery: Sendable {
         for attempt in 0..<self.attempts {
             if attempt > 0 { MonotonicClock().sleep(nanoseconds: Int64(self.pauseMilliseconds) * 1_000_000) }
             let today = KST.date(epochSeconds: WallClock().epochSeconds())
-            let candidates = try self.client.dailyOrders(from: today, to: today, code: code).filter { record in
+            let orders = try self.client.dailyOrders(from: today, to: today, code: code, as: .reconciliation)
+            let candidates = orders.filter { record in
                 record.code == code && record.sideCode == sideCode && record.quantity == ticket.quantity
                     && (ticket.isMarket ? record.orderType == "01" : record.price == ticket.price)
                     && record.originalOrderNumber.allSatisfy { $0 == "0" }
