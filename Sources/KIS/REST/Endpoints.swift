@@ -2,7 +2,8 @@ import JSON
 import TickCore
 
 /// The typed REST endpoints of docs/kis-protocol.md §4. Every call goes through `query` (rate limit, token,
-/// retries) except orders, which an `OrderLane` sends.
+/// retries) except orders, which an `OrderLane` sends. Quotations go through `quoting`: the real host for a paper
+/// account whose configuration has a real app key (`ClientSettings.quotations`).
 extension KISClient {
     private var account: [(String, String)] {
         [("CANO", self.settings.account.cano), ("ACNT_PRDT_CD", self.settings.account.productCode)]
@@ -13,7 +14,7 @@ extension KISClient {
         let call = RESTCall(
             .get, "/uapi/domestic-stock/v1/quotations/inquire-price", trID: "FHKST01010100",
             query: [("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code)])
-        let response = try self.query(call)
+        let response = try self.quoting.query(call)
         guard let output = response.json.object("output") else {
             throw .malformedResponse(trID: call.trID, reason: "no output")
         }
@@ -106,7 +107,7 @@ extension KISClient {
                     ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code), ("FID_INPUT_DATE_1", String(from)),
                     ("FID_INPUT_DATE_2", String(end)), ("FID_PERIOD_DIV_CODE", "D"), ("FID_ORG_ADJ_PRC", adjusted ? "0" : "1"),
                 ])
-            let rows = try self.query(call).json.rows("output2").map { row in
+            let rows = try self.quoting.query(call).json.rows("output2").map { row in
                 Bar(
                     date: row.string("stck_bsop_date"), time: "", open: row.int("stck_oprc"), high: row.int("stck_hgpr"),
                     low: row.int("stck_lwpr"), close: row.int("stck_clpr"), volume: row.int("acml_vol"),
@@ -133,7 +134,7 @@ extension KISClient {
                     ("FID_ETC_CLS_CODE", ""), ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code),
                     ("FID_INPUT_HOUR_1", KST.text(time: hour)), ("FID_PW_DATA_INCU_YN", "Y"),
                 ])
-            let rows = try self.query(call).json.rows("output2").map { row in
+            let rows = try self.quoting.query(call).json.rows("output2").map { row in
                 Bar(
                     date: row.string("stck_bsop_date"), time: row.string("stck_cntg_hour"), open: row.int("stck_oprc"),
                     high: row.int("stck_hgpr"), low: row.int("stck_lwpr"), close: row.int("stck_prpr"),
@@ -158,7 +159,7 @@ extension KISClient {
                 ("FID_TRGT_EXLS_CLS_CODE", "0000000000"), ("FID_INPUT_PRICE_1", ""), ("FID_INPUT_PRICE_2", ""),
                 ("FID_VOL_CNT", ""), ("FID_INPUT_DATE_1", ""),
             ])
-        return try self.query(call).json.rows("output").map(RankRow.init)
+        return try self.quoting.query(call).json.rows("output").map(RankRow.init)
     }
 
     /// The market-cap ranking (`ranking/market-cap`, FHPST01740000, real accounts): the 30 largest KOSPI listings.
@@ -170,7 +171,7 @@ extension KISClient {
                 ("FID_DIV_CLS_CODE", "0"), ("FID_INPUT_ISCD", "0000"), ("FID_TRGT_CLS_CODE", "0"),
                 ("FID_TRGT_EXLS_CLS_CODE", "0"), ("FID_INPUT_PRICE_1", ""), ("FID_VOL_CNT", ""),
             ])
-        return try MarketCapRow.rows(self.query(call).json)
+        return try MarketCapRow.rows(self.quoting.query(call).json)
     }
 
     /// Calls `body` with each page of a `tr_cont`-paged inquiry, sending back the `ctx_area` cursors

@@ -19,6 +19,9 @@ public struct ClientSettings: Sendable {
     public var rateLimitRetries = 4
     /// Certificate authorities to trust for the REST host instead of the system's.
     public var caFile: String?
+    /// A paper account's way to the real host for quotations (`KISConfig.realQuotations`); nil sends every call to
+    /// `restURL`.
+    public var quotations: QuotationHost?
 
     /// The settings `config` gives for its environment; `caFile` comes from the environment variable
     /// `KISTICK_CA_FILE` when set.
@@ -28,6 +31,19 @@ public struct ClientSettings: Sendable {
             credentials: Credentials(appKey: config.appKey, appSecret: config.appSecret), account: config.account,
             htsID: config.htsID, userAgent: config.userAgent)
         self.caFile = environmentVariables["KISTICK_CA_FILE"]
+        self.quotations = config.realQuotations
+    }
+
+    /// The settings of the real-host client a paper account's quotations go through.
+    var quotationSettings: ClientSettings? {
+        guard let host = self.quotations, self.environment == .paper else { return nil }
+        var settings = ClientSettings(
+            environment: .real, restURL: host.restURL, webSocketURL: self.webSocketURL, credentials: host.credentials,
+            account: self.account, htsID: self.htsID, userAgent: self.userAgent)
+        settings.timeoutMilliseconds = self.timeoutMilliseconds
+        settings.rateLimitRetries = self.rateLimitRetries
+        settings.caFile = self.caFile
+        return settings
     }
 
     public init(
@@ -50,15 +66,27 @@ public final class KISClient: Sendable {
     public let settings: ClientSettings
     public let limiter: RateLimiter<MonotonicClock>
     public let tokens: TokenManager
+    /// Where quotations go: a paper account's real-host client when its configuration has a real app key, else
+    /// this client.
+    public let quotations: KISClient?
     private let queryLane: Mutex<Lane>
 
-    public init(settings: ClientSettings, limiter: RateLimiter<MonotonicClock>, tokens: TokenManager) {
+    public init(
+        settings: ClientSettings, limiter: RateLimiter<MonotonicClock>, tokens: TokenManager,
+        quotations: KISClient? = nil
+    ) {
         self.settings = settings
         self.limiter = limiter
         self.tokens = tokens
+        self.quotations = quotations
         self.queryLane = Mutex(Lane(baseURL: settings.restURL, maxResponseSize: 4 << 20, caFile: settings.caFile))
     }
 
+    /// The client quotations go through: the real host for a paper account with real keys, else this one.
+    var quoting: KISClient { self.quotations ?? self }
+
+    /// Whether this client can ask for the rankings, which KIS serves on the real host only.
+    public var servesRankings: Bool { self.quoting.settings.environment == .real }
 
     /// A client with the environment's rate limit (20/s real, 2/s paper), shared with every kistick process on the
     /// machine using the same app key, and a token shared through `cache`, beside which the limiter's block lives.
@@ -79,7 +107,10 @@ public final class KISClient: Sendable {
             appKey: settings.credentials.appKey, environment: settings.environment, cache: cache,
             issuer: OAuth(settings: settings))
         if let refreshEvery { tokens.startBackgroundRefresh(every: refreshEvery) }
-        return KISClient(settings: settings, limiter: limiter, tokens: tokens)
+        let quotations = try settings.quotationSettings.map { real throws(KISError) in
+            try KISClient.make(settings: real, cache: cache, refreshEvery: refreshEvery)
+        }
+        return KISClient(settings: settings, limiter: limiter, tokens: tokens, quotations: quotations)
     }
 
     /// A lane for one order-sending thread, its connection opened now.
