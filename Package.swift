@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "Net", targets: ["Net"]),
         .library(name: "Ring", targets: ["Ring"]),
         .library(name: "Metrics", targets: ["Metrics"]),
+        .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "Candles", targets: ["Candles"]),
         .library(name: "Strategy", targets: ["Strategy"]),
         .library(name: "Orders", targets: ["Orders"]),
@@ -50,6 +51,9 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         // SQLite for the order journal (`Journal`), over the system libsqlite3; the hot path never links it.
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // The Swift ecosystem's logging API (`Logger`), for the cold paths' lines (`EventLog`'s handler); stages
+        // never call it: they hand fixed-size records to the log's writer thread through rings.
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
     ],
     targets: [
         // C libraries, each through a module map and pkg-config.
@@ -100,6 +104,13 @@ let package = Package(
         .target(name: "Ring", dependencies: ["CAffinity", "TickCore"], swiftSettings: unsafeCode),
         // CPU pinning, thread names and timer slack, which need `_GNU_SOURCE`; the spin-wait hint; futex(2).
         .target(name: "CAffinity"),
+        // The log: stage threads' fixed-size records through rings and swift-log lines, written by a thread of its
+        // own as the day's JSON-lines file and lines on stderr.
+        .target(
+            name: "EventLog",
+            dependencies: ["Ring", "TickCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: common
+        ),
         // Latency histograms of the pipeline's intervals, and the recorder a reader collects without stopping the
         // writer.
         .target(
@@ -226,6 +237,11 @@ let package = Package(
             swiftSettings: common
         ),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"], swiftSettings: common),
+        .testTarget(
+            name: "EventLogTests",
+            dependencies: ["EventLog", "KIS", "TickCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: common
+        ),
         .testTarget(name: "OrdersTests", dependencies: ["Orders", "TickCore"], swiftSettings: common),
         .testTarget(
             name: "JournalTests",
