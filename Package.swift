@@ -39,11 +39,12 @@ let package = Package(
         .library(name: "Telegram", targets: ["Telegram"]),
         .library(name: "Screener", targets: ["Screener"]),
         .library(name: "Capture", targets: ["Capture"]),
+        .library(name: "Dashboard", targets: ["Dashboard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
-        // The simulator's HTTP/1.1 and WebSocket server (`kistick sim`) and the tests' independent WebSocket client.
-        // Only `Simulator`, the CLI and the simulator's tests link it; the hot-path modules never do. Hummingbird
+        // The simulator's HTTP/1.1 and WebSocket server (`kistick sim`), the engine's live page (`Dashboard`) and the
+        // tests' independent WebSocket client. The hot-path modules never link it. Hummingbird
         // cannot join this graph: it needs swift-nio-extras, which needs swift-crypto, whose `Crypto` target
         // collides with ours and SwiftPM rejects the graph (module aliasing cannot reach it).
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -151,6 +152,19 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             exclude: ["README.md"],
+            swiftSettings: common
+        ),
+
+        // The live page and `/metrics` of a running engine, over NIO on a thread of its own: it reads the snapshot
+        // the control loop publishes; the engine never imports it.
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "KIS", "Wire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: common
         ),
 
@@ -273,6 +287,11 @@ let package = Package(
             dependencies: [
                 "Engine", "Capture", "Candles", "Feed", "KIS", "Orders", "Pipeline", "Replay", "Simulator", "TickCore",
             ],
+            swiftSettings: common
+        ),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: ["Dashboard", "KIS"],
             swiftSettings: common
         ),
         .testTarget(
