@@ -82,8 +82,18 @@ public final class EventLog: Sendable {
     }
 
     /// A swift-log logger whose lines go to this log.
-    public func logger(label: String) -> Logger {
-        Logger(label: label) { label in EventLogHandler(label: label, log: self) }
+    /// - Parameter console: false keeps its lines off stderr, for what the caller prints there itself.
+    public func logger(label: String, console: Bool = true) -> Logger {
+        Logger(label: label) { label in
+            var handler = self.handler(label: label)
+            handler.console = console
+            return handler
+        }
+    }
+
+    /// A handler for `LoggingSystem.bootstrap`, so every `Logger` of the process writes here.
+    public func handler(label: String) -> EventLogHandler {
+        EventLogHandler(label: label, log: self)
     }
 
     /// The lowest level anything is written at.
@@ -171,7 +181,8 @@ final class LogWriter: Sendable {
                             label: "kistick.log",
                             message:
                                 "\(producer.stage): \(dropped) log records dropped so far (the writer fell behind)",
-                            metadata: []
+                            metadata: [],
+                            console: true
                         )
                         self.add(entry, to: &batch)
                         seenDrops[ObjectIdentifier(producer)] = dropped
@@ -216,7 +227,7 @@ final class LogWriter: Sendable {
             LineFormat.json(entry, pid: self.pid, into: &batch.file)
             batch.lines += 1
         }
-        if let console = self.settings.consoleLevel, entry.level >= console {
+        if entry.console, let console = self.settings.consoleLevel, entry.level >= console {
             batch.console += LineFormat.human(entry)
         }
     }
@@ -271,6 +282,8 @@ public struct EventLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
     public var logLevel: Logger.Level
+    /// Whether lines also go to stderr at the log's console level.
+    public var console = true
 
     init(label: String, log: EventLog) {
         self.label = label
@@ -293,7 +306,8 @@ public struct EventLogHandler: LogHandler {
                 level: event.level,
                 label: self.label,
                 message: event.message.description,
-                metadata: merged.sorted { $0.key < $1.key }.map { ($0.key, Self.render($0.value)) }
+                metadata: merged.sorted { $0.key < $1.key }.map { ($0.key, Self.render($0.value)) },
+                console: self.console
             )
         )
     }

@@ -10,6 +10,8 @@ struct ColdEntry: Sendable {
     var message: String
     /// Sorted by key.
     var metadata: [(key: String, value: String)]
+    /// Whether the line also goes to stderr.
+    var console: Bool
 }
 
 /// How the writer turns records and entries into a JSON line for the file and a line for a person on stderr.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KIS
+import Logging
 import TickCore
 
 /// `kistick price CODE`.
@@ -110,25 +111,52 @@ struct Order: AsyncParsableCommand {
             let ticket = OrderTicket(
                 side: self.side == .buy ? .buy : .sell, code: SymbolCode(self.code)!, quantity: self.quantity,
                 price: self.price ?? 0)
+            var logger = Logger(label: "kistick.order")
+            logger[metadataKey: "code"] = "\(self.code)"
+            logger[metadataKey: "side"] = "\(self.side.rawValue)"
+            logger[metadataKey: "qty"] = "\(self.quantity)"
+            logger[metadataKey: "price"] = "\(self.price ?? 0)"
             var lane = try client.makeOrderLane()
             let sentAtKST = KST.time(epochSeconds: Int64(Date().timeIntervalSince1970))
+            logger.info("order sent", metadata: ["event": "order.sent"])
             do {
-                let ack = try lane.place(ticket)
+                let ack = try Self.place(ticket, on: &lane, logger: logger)
+                logger.notice("order accepted", metadata: ["event": "order.accepted", "kis_order": "\(ack.orderNumber)"])
                 try emit(ack, json: self.connection.json) {
                     print("accepted: order \(ack.orderNumber) (branch \(ack.organization)) at \(KST.text(time: ack.time)): \(ack.messageCode)")
                 }
             } catch KISError.responseLost(let trID, let cause) {
                 // Never resend: find out whether KIS has it.
+                logger.warning("order answer lost: \(cause)", metadata: ["event": "order.answer_lost"])
                 FileHandle.standardError.write(Data("\(trID): answer lost (\(cause)); checking today's orders…\n".utf8))
                 switch try OrderRecovery(client: client).resolve(ticket, sentAtKST: sentAtKST, known: []) {
                 case .placed(let record):
+                    logger.notice(
+                        "order found in today's orders", metadata: ["event": "order.found", "kis_order": "\(record.orderNumber)"])
                     try emit(record, json: self.connection.json) {
                         print("accepted (found in today's orders): order \(record.orderNumber) at \(record.time)")
                     }
                 case .notPlaced:
+                    logger.warning("order not placed", metadata: ["event": "order.not_placed"])
                     throw ValidationError("the order was not placed (KIS has no record of it); nothing was resent")
                 }
             }
+        }
+    }
+
+    /// Places `ticket`, and once more if KIS refused it at its gateway for the key's per-second budget (EGW00201):
+    /// such an order was not placed, so sending it again cannot double it. The limiter has taken KIS's second of
+    /// penalty, so the second attempt waits that out (another kistick process on the key may have used the window).
+    static func place(_ ticket: OrderTicket, on lane: inout OrderLane, logger: Logger) throws(KISError) -> OrderAck {
+        do {
+            return try lane.place(ticket)
+        } catch .rejected(let failure) where failure.msgCd == "EGW00201" {
+            logger.warning(
+                "order refused by KIS's gateway (EGW00201, over the key's budget), not placed: sending it once more",
+                metadata: ["event": "order.refused", "msg_cd": "EGW00201"])
+            FileHandle.standardError.write(
+                Data("EGW00201: KIS refused the order unplaced (over the key's budget); sending it again after the window\n".utf8))
+            return try lane.place(ticket)
         }
     }
 }
