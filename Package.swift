@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "Net", targets: ["Net"]),
         .library(name: "Ring", targets: ["Ring"]),
         .library(name: "Metrics", targets: ["Metrics"]),
+        .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "Candles", targets: ["Candles"]),
         .library(name: "Strategy", targets: ["Strategy"]),
         .library(name: "Orders", targets: ["Orders"]),
@@ -41,11 +42,12 @@ let package = Package(
         // For the fuzz targets of the order path's answers (Tests/Fuzz), which read them as the engine does.
         .library(name: "JSON", targets: ["JSON"]),
         .library(name: "Recovery", targets: ["Recovery"]),
+        .library(name: "Dashboard", targets: ["Dashboard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
-        // The simulator's HTTP/1.1 and WebSocket server (`kistick sim`) and the tests' independent WebSocket client.
-        // Only `Simulator`, the CLI and the simulator's tests link it; the hot-path modules never do. Hummingbird
+        // The simulator's HTTP/1.1 and WebSocket server (`kistick sim`), the engine's live page (`Dashboard`) and the
+        // tests' independent WebSocket client. The hot-path modules never link it. Hummingbird
         // cannot join this graph: it needs swift-nio-extras, which needs swift-crypto, whose `Crypto` target
         // collides with ours and SwiftPM rejects the graph (module aliasing cannot reach it).
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -53,6 +55,9 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         // SQLite for the order journal (`Journal`), over the system libsqlite3; the hot path never links it.
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // The Swift ecosystem's logging API (`Logger`), for the cold paths' lines (`EventLog`'s handler); stages
+        // never call it: they hand fixed-size records to the log's writer thread through rings.
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
     ],
     targets: [
         // C libraries, each through a module map and pkg-config.
@@ -103,6 +108,13 @@ let package = Package(
         .target(name: "Ring", dependencies: ["CAffinity", "TickCore"], swiftSettings: unsafeCode),
         // CPU pinning, thread names and timer slack, which need `_GNU_SOURCE`; the spin-wait hint; futex(2).
         .target(name: "CAffinity"),
+        // The log: stage threads' fixed-size records through rings and swift-log lines, written by a thread of its
+        // own as the day's JSON-lines file and lines on stderr.
+        .target(
+            name: "EventLog",
+            dependencies: ["Ring", "TickCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: common
+        ),
         // Latency histograms of the pipeline's intervals, and the recorder a reader collects without stopping the
         // writer.
         .target(
@@ -151,6 +163,19 @@ let package = Package(
             swiftSettings: common + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
 
+        // The live page and `/metrics` of a running engine, over NIO on a thread of its own: it reads the snapshot
+        // the control loop publishes; the engine never imports it.
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "KIS", "Wire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: common
+        ),
+
         // The market path every run shares: the feed's rings, the market stage (bars, strategy, broker with risk, order
         // book and positions) and the rings to the order side; no KIS, network or database code.
         .target(
@@ -195,8 +220,9 @@ let package = Package(
             name: "kistick",
             dependencies: [
                 "Engine", "Telegram", "Screener", "Capture", "Candles", "Metrics", "Pipeline", "Replay", "Ring", "Feed",
-                "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON",
+                "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON", "EventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: common
         ),
@@ -234,6 +260,11 @@ let package = Package(
             swiftSettings: common
         ),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"], swiftSettings: common),
+        .testTarget(
+            name: "EventLogTests",
+            dependencies: ["EventLog", "KIS", "TickCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: common
+        ),
         .testTarget(name: "OrdersTests", dependencies: ["Orders", "TickCore"], swiftSettings: common),
         .testTarget(
             name: "JournalTests",
@@ -276,6 +307,11 @@ let package = Package(
             dependencies: [
                 "kistick", "Engine", "Simulator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: common
+        ),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: ["Dashboard", "KIS"],
             swiftSettings: common
         ),
         .testTarget(

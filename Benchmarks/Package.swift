@@ -47,11 +47,12 @@ let package = Package(
             path: "Benchmarks/RiskBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // The rings, the full-ring policies and the latency histograms: 0 allocations per element.
+        // The rings, the full-ring policies, the latency histograms and a stage's log record: 0 allocations per element.
         .executableTarget(
             name: "RingBenchmarks",
             dependencies: [
                 "BenchmarkSupport",
+                .product(name: "EventLog", package: "kistick"),
                 .product(name: "Ring", package: "kistick"),
                 .product(name: "Metrics", package: "kistick"),
                 .product(name: "TickCore", package: "kistick"),

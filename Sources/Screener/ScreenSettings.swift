@@ -1,3 +1,5 @@
+import TickCore
+
 /// What the TIER 1 screen asks of a code and how the scheduler fits the passing codes into KIS's registrations,
 /// read from the flat settings file (`kistick screen --settings`, `kistick paper --settings`); every key is
 /// optional and falls back to the default below.
@@ -26,6 +28,9 @@ public struct ScreenSettings: Sendable, Equatable, Encodable {
     public var coreCodes = 14
     /// Market seconds between rotations of the remaining live slots.
     public var rotationSeconds = 300
+    /// Codes to screen when the rankings cannot be asked: a paper account whose configuration has no real app key
+    /// (KIS serves the rankings on the real host only).
+    public var candidates: [String] = []
 
     public enum Key: String, CaseIterable, Sendable {
         case minMarketCap = "screen_min_market_cap_eok"
@@ -41,6 +46,7 @@ public struct ScreenSettings: Sendable, Equatable, Encodable {
         case liveCodes = "schedule_live_codes"
         case coreCodes = "schedule_core_codes"
         case rotationSeconds = "schedule_rotation_seconds"
+        case candidates = "screen_candidates"
     }
 
     /// Every key this type reads.
@@ -81,6 +87,15 @@ public struct ScreenSettings: Sendable, Equatable, Encodable {
         try int(.liveCodes, 1...Int64(SubscriptionBudget.maxLiveCodes), &self.liveCodes)
         try int(.coreCodes, 0...Int64(SubscriptionBudget.maxLiveCodes), &self.coreCodes)
         try int(.rotationSeconds, 1...86_400, &self.rotationSeconds)
+        if let text = parameters[Key.candidates.rawValue] {
+            let codes = text.split(separator: ",").map { String($0.filter { $0 != " " }) }
+            let valid = codes.allSatisfy { $0.count == 6 && $0.allSatisfy(\.isASCII) && SymbolCode($0) != nil }
+            guard !codes.isEmpty, valid else {
+                throw .setting(
+                    key: Key.candidates.rawValue, path: path, expected: "comma-separated six-character KRX codes")
+            }
+            self.candidates = codes
+        }
         if let text = parameters[Key.excludeDesignated.rawValue] {
             switch text.lowercased() {
             case "true", "yes", "y", "1": self.excludeDesignated = true
@@ -135,12 +150,17 @@ public enum ScreenError: Error, Sendable, Equatable, CustomStringConvertible {
     case cache(path: String, reason: String)
     /// A KIS call failed: which one, and KIS's or the network's reason.
     case kis(call: String, reason: String)
+    /// A paper account without a real app key and no `screen_candidates`: nothing to screen.
+    case noRankings
 
     public var description: String {
         switch self {
         case .setting(let key, let path, let expected): "\(path): \(key) must be \(expected)"
         case .cache(let path, let reason): "daily-bar cache \(path): \(reason)"
         case .kis(let call, let reason): "\(call): \(reason)"
+        case .noRankings:
+            "KIS serves the rankings on the real host only: add the real app key (my_app, my_sec) to kis_devlp.yaml, "
+                + "or list the codes to screen as \(ScreenSettings.Key.candidates.rawValue) in the settings file"
         }
     }
 }

@@ -30,6 +30,8 @@ public struct ScreenReport: Sendable, Equatable, Encodable {
     /// The screen date (YYYYMMDD, KST): bars before it are the completed days.
     public var asOf: UInt32
     public var settings: ScreenSettings
+    /// Where the candidates came from, as a person reads it.
+    public var candidateSource: String
     public var results: [ScreenResult]
 
     public var passing: [ScreenResult] { self.results.filter(\.passed) }
@@ -64,7 +66,7 @@ public struct Screener {
     {
         let asOf = asOf ?? KST.date(epochSeconds: WallClock().epochSeconds())
         precondition(KST.epochSeconds(date: asOf, time: 0) != nil, "screen date \(asOf) is not a YYYYMMDD date")
-        let candidates = try self.candidates()
+        let (candidates, source) = try self.candidates()
         var results: [ScreenResult] = []
         for (i, candidate) in candidates.enumerated() {
             let quote: Quote
@@ -82,11 +84,28 @@ public struct Screener {
         results.sort {
             ($0.passed ? 0 : 1, -$0.averageTradedValue, $0.code) < ($1.passed ? 0 : 1, -$1.averageTradedValue, $1.code)
         }
-        return ScreenReport(asOf: asOf, settings: self.settings, results: results)
+        return ScreenReport(asOf: asOf, settings: self.settings, candidateSource: source, results: results)
     }
 
-    /// The traded-value ranking, then the market-cap ranking's codes not already in it.
-    func candidates() throws(ScreenError) -> [(code: String, name: String)] {
+    /// The traded-value ranking, then the market-cap ranking's codes not already in it; or, when the client cannot
+    /// ask for rankings (a paper account without a real app key), the `screen_candidates` setting. With the source,
+    /// as a person reads it.
+    func candidates() throws(ScreenError) -> ([(code: String, name: String)], String) {
+        guard self.client.servesRankings else {
+            let count = self.settings.candidates.count
+            guard count > 0 else { throw .noRankings }
+            return (
+                self.settings.candidates.map { ($0, "") },
+                "\(ScreenSettings.Key.candidates.rawValue) (\(count) code\(count == 1 ? "" : "s")): KIS serves the "
+                    + "rankings on the real host only, and the configuration has no real app key (my_app, my_sec)"
+            )
+        }
+        return (try self.ranked(), self.client.settings.environment == .real
+            ? "the traded-value and market-cap rankings"
+            : "the traded-value and market-cap rankings, asked of the real host with the real app key")
+    }
+
+    private func ranked() throws(ScreenError) -> [(code: String, name: String)] {
         let byValue: [RankRow]
         let byCap: [MarketCapRow]
         do {

@@ -217,7 +217,7 @@ public final class Simulator: Sendable {
     /// - `POST /sim/fault {"fault": name, …}`: arm a fault; names are `drop_mid_frame`, `malformed_frame`,
     ///   `silence` (`enabled`), `expire_token`, `rate_limit` (`count`), `order_delay` (`seconds`), `order_timeout`
     ///   (`count`), `schema_drift` (`fields`), `duplicate_notice` (`enabled`), `server_error` (`count`) and `clear`.
-    /// - `GET /sim/state`: market time, phase and sessions.
+    /// - `GET /sim/state`: market time, phase, sessions, and requests refused with EGW00201 for their key's budget.
     /// - `GET /sim/ledger`: every order, holding and session the exchange knows (`ExchangeState.ledger`).
     private func control(_ request: RESTRequest) -> RESTReply {
         let body = JSON(parsing: request.body) ?? .object([])
@@ -292,6 +292,7 @@ public final class Simulator: Sendable {
                 "phase": .string(phase),
                 "wall_us": .number(String(state.wallMicros)),
                 "sessions": .number(String(state.sessions.all.count)),
+                "over_budget": .number(String(state.auth.overBudget)),
             ])
         }
         return RESTReply(status: 200, body: body.bytes)

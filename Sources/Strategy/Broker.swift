@@ -64,6 +64,9 @@ public struct OrderUpdate: BitwiseCopyable, Sendable, Equatable {
         case cancelled
         /// Refused by KIS or the exchange after it left the engine; nothing remains.
         case rejected
+        /// Refused at KIS's gateway for the app key's per-second budget (EGW00201): never placed, so nothing of it
+        /// works or filled. The strategy decides again, on the prices of the events to come.
+        case throttled
     }
 
     public var id: OrderID

@@ -99,6 +99,8 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
             }
         case .cancelled, .rejected:
             self.finishOrder(symbol, now: now)
+        case .throttled:
+            self.decideAgain(symbol, now: now)
         }
         self.manage(symbol, broker: &broker, now: now)
     }
@@ -173,7 +175,8 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
                 self.states[symbol].cancelSent = true
             }
         case .long:
-            if state.exitReason == .none {
+            // After a throttled exit the reason is decided afresh, once KIS's second is over.
+            if state.exitReason == .none && now >= state.retryAt {
                 self.states[symbol].exitReason = self.exitSignal(state, now: now)
             }
             if self.states[symbol].exitReason != .none && now >= state.retryAt {
@@ -227,6 +230,24 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
         }
     }
 
+    /// An order KIS refused unplaced for the key's budget: as if it had never been sent. No cooldown and no exit
+    /// reason carry over: after KIS's second of penalty (a decision inside it would only wait in the rate limiter
+    /// while its prices went stale) the next event decides again, an entry only if the breakout still holds, an
+    /// exit by the rules and at the bid of that moment.
+    private mutating func decideAgain(_ symbol: Int, now: Int64) {
+        let after = now + Self.throttlePenaltyNanoseconds
+        if self.states[symbol].held > 0 {
+            self.states[symbol].stage = .long
+            self.states[symbol].exitReason = .none
+            self.states[symbol].retryAt = after
+        } else {
+            self.states[symbol].reset(cooldownUntil: after)
+        }
+    }
+
+    /// How long KIS refuses every request after an EGW00201: it counts per second.
+    static var throttlePenaltyNanoseconds: Int64 { 1_000_000_000 }
+
     /// The working order is done (filled, cancelled or rejected): the code holds shares or it does not.
     private mutating func finishOrder(_ symbol: Int, now: Int64) {
         if self.states[symbol].held > 0 {
@@ -253,7 +274,7 @@ private struct SymbolState: BitwiseCopyable {
     var entryValue: Int64 = 0
     /// Engine time of the entry's first fill.
     var openedAt: Int64 = 0
-    /// No exit is sent before this engine time (after a refused one).
+    /// No exit is sent before this engine time (after a refused one), nor, after a throttled one, decided.
     var retryAt: Int64 = 0
     var cooldownUntil: Int64 = 0
     /// High of the last complete bar of the entry interval, 0 for none, and the exchange time from which it is no

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KIS
+import Logging
 import TickCore
 
 /// `kistick price CODE`.
@@ -110,6 +111,11 @@ struct Order: AsyncParsableCommand {
             let ticket = OrderTicket(
                 side: self.side == .buy ? .buy : .sell, code: SymbolCode(self.code)!, quantity: self.quantity,
                 price: self.price ?? 0)
+            var logger = Logger(label: "kistick.order")
+            logger[metadataKey: "code"] = "\(self.code)"
+            logger[metadataKey: "side"] = "\(self.side.rawValue)"
+            logger[metadataKey: "qty"] = "\(self.quantity)"
+            logger[metadataKey: "price"] = "\(self.price ?? 0)"
             var lane = try client.makeOrderLane()
             // The simulator's made-up account keeps its order numbers with its tokens, gone when it ends.
             let folder =
@@ -121,6 +127,7 @@ struct Order: AsyncParsableCommand {
                 account: client.settings.account
             )
             let now = { Int64(Date().timeIntervalSince1970) }
+            logger.info("order sent", metadata: ["event": "order.sent"])
             let placement = try known.place(
                 ticket,
                 lane: &lane,
@@ -128,18 +135,31 @@ struct Order: AsyncParsableCommand {
                 day: KST.date(epochSeconds: now()),
                 clock: { KST.time(epochSeconds: now()) },
                 waiting: { Self.say("waiting for another kistick order of this account to be answered…") },
-                lost: { error in Self.say("\(error); checking today's orders…") }
+                refused: { _ in
+                    logger.warning(
+                        "order refused by KIS's gateway (EGW00201, over the key's budget), not placed: sending it once more",
+                        metadata: ["event": "order.refused", "msg_cd": "EGW00201"])
+                    Self.say("EGW00201: KIS refused the order unplaced (over the key's budget); sending it again after the window")
+                },
+                lost: { error in
+                    logger.warning("order answer lost: \(error)", metadata: ["event": "order.answer_lost"])
+                    Self.say("\(error); checking today's orders…")
+                }
             )
             switch placement {
             case .accepted(let ack):
+                logger.notice("order accepted", metadata: ["event": "order.accepted", "kis_order": "\(ack.orderNumber)"])
                 try emit(ack, json: self.connection.json) {
                     print("accepted: order \(ack.orderNumber) (branch \(ack.organization)) at \(KST.text(time: ack.time)): \(ack.messageCode)")
                 }
             case .found(let record):
+                logger.notice(
+                    "order found in today's orders", metadata: ["event": "order.found", "kis_order": "\(record.orderNumber)"])
                 try emit(record, json: self.connection.json) {
                     print("accepted (found in today's orders): order \(record.orderNumber) at \(record.time)")
                 }
             case .notPlaced:
+                logger.warning("order not placed", metadata: ["event": "order.not_placed"])
                 throw ValidationError("the order was not placed (KIS has no record of it); nothing was resent")
             }
         }

@@ -1,6 +1,8 @@
 import ArgumentParser
+import EventLog
 import Foundation
 import KIS
+import Logging
 import Simulator
 
 /// Where a command's KIS session goes, shared by every command that talks to KIS.
@@ -17,6 +19,8 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @OptionGroup var log: LogOptions
+
     /// Runs `body` with a client; an embedded simulator, if any, is stopped afterwards.
     /// - Parameters:
     ///   - longRunning: renew the token in the background, ahead of expiry, for commands that run for hours.
@@ -24,14 +28,31 @@ struct ConnectionOptions: ParsableArguments {
     func withClient<T>(
         longRunning: Bool = false, simSymbols: [String]? = nil, _ body: (KISClient) async throws -> T
     ) async throws -> T {
-        let (client, simulator) = try await self.connect(refreshEvery: longRunning ? .seconds(60) : nil, simSymbols: simSymbols)
-        defer { client.tokens.stop() }
+        try await self.withClient(longRunning: longRunning, simSymbols: simSymbols) { client, _ in try await body(client) }
+    }
+
+    /// `withClient` with the command's log, which the engine's stages write to.
+    func withClient<T>(
+        longRunning: Bool = false, simSymbols: [String]? = nil, _ body: (KISClient, EventLog) async throws -> T
+    ) async throws -> T {
+        let log = try self.log.start()
+        defer { log.stop() }
+        // ArgumentParser prints the error on stderr: the log only keeps it.
+        let errors = log.logger(label: "kistick", console: false)
         do {
-            let result = try await body(client)
-            try await self.finish(simulator)
-            return result
+            let (client, simulator) = try await self.connect(
+                refreshEvery: longRunning ? .seconds(60) : nil, simSymbols: simSymbols)
+            defer { client.tokens.stop() }
+            do {
+                let result = try await body(client, log)
+                try await self.finish(simulator)
+                return result
+            } catch {
+                try? await self.finish(simulator)
+                throw error
+            }
         } catch {
-            try? await self.finish(simulator)
+            errors.error("\(error)")
             throw error
         }
     }
@@ -54,9 +75,15 @@ struct ConnectionOptions: ParsableArguments {
         }
         let variables = ProcessInfo.processInfo.environment
         let config = try KISConfig.load(path: self.config, environment: self.env.environment, environmentVariables: variables)
+        Logger(label: "kistick.config").notice(
+            "configuration loaded",
+            metadata: [
+                "file": "\(config.sourcePath)", "environment": "\(config.environment)",
+                "quotations": "\(config.realQuotations == nil ? "same host" : "real host, real app key")",
+            ])
         let settings = ClientSettings(config: config, environmentVariables: variables)
         let cache = try TokenCache(environmentVariables: variables)
-        let client = KISClient.make(settings: settings, cache: cache, refreshEvery: refreshEvery)
+        let client = try KISClient.make(settings: settings, cache: cache, refreshEvery: refreshEvery)
         Self.announceTokenWaits(client)
         return (client, nil)
     }
@@ -83,7 +110,7 @@ struct ConnectionOptions: ParsableArguments {
         let settings = ClientSettings.madeUp(
             environment: environment, restURL: served.rest, webSocketURL: served.webSocket)
         let cache = try TokenCache(directory: Self.simulatorCache)
-        let client = KISClient.make(settings: settings, cache: cache, refreshEvery: refreshEvery)
+        let client = try KISClient.make(settings: settings, cache: cache, refreshEvery: refreshEvery)
         return (client, simulator)
     }
 }

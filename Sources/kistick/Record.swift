@@ -79,7 +79,7 @@ struct Record: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: cache) }
         let settings = ClientSettings.madeUp(
             environment: .paper, restURL: endpoints[.paper]!.rest, webSocketURL: endpoints[.paper]!.webSocket)
-        let client = KISClient.make(settings: settings, cache: try TokenCache(directory: cache))
+        let client = try KISClient.make(settings: settings, cache: try TokenCache(directory: cache))
         defer { client.tokens.stop() }
         let note = "kistick record: embedded simulator, seed \(self.seed), speed \(self.speed), start \(self.start)"
         do {
@@ -106,7 +106,7 @@ struct Record: AsyncParsableCommand {
             return nil
         }
         let settings = ClientSettings(config: config, environmentVariables: variables)
-        let client = KISClient.make(
+        let client = try KISClient.make(
             settings: settings, cache: try TokenCache(environmentVariables: variables), refreshEvery: .seconds(60))
         ConnectionOptions.announceTokenWaits(client)
         return client

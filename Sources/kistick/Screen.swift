@@ -14,7 +14,9 @@ struct Screen: AsyncParsableCommand {
         discussion: """
             Candidates come from volume-rank (by traded value) and the market-cap ranking; each gets its current \
             price and at least 250 completed daily bars (cached in SQLite, so a second run the same day fetches no \
-            bars). The rankings are real-environment quotations: use --env real (no order is ever sent). Criteria \
+            bars). KIS serves the rankings on the real host only: with --env paper they go there with the real \
+            app key of kis_devlp.yaml (my_app, my_sec), and without one the codes of screen_candidates in \
+            --settings are screened instead (no order is ever sent). Criteria \
             are the screen_* keys of --settings (README lists them).
             """
     )
@@ -95,6 +97,7 @@ enum ScreenOptions {
                 r.crossDaysAgo.map { "\($0)d ago" } ?? "-",
             ])
         }
+        print("candidates: \(report.candidateSource)")
         print("\(report.passing.count) of \(report.results.count) pass")
         if report.passing.isEmpty { print("(none)") } else { printTable(table) }
         let failing = report.failing
@@ -140,8 +143,8 @@ struct TradingPlan {
         let live = plan.scheduler?.live.count ?? 0
         FileHandle.standardError.write(
             Data(
-                "screen: \(passing.count) of \(report.results.count) codes pass; \(live) live, \(passing.count - live) rotating\n"
-                    .utf8
+                ("screen of \(report.candidateSource): \(passing.count) of \(report.results.count) codes pass; "
+                    + "\(live) live, \(passing.count - live) rotating\n").utf8
             )
         )
         return plan

@@ -68,7 +68,7 @@ struct Paper: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: cacheDirectory) }
         let settings = ClientSettings.madeUp(
             environment: .paper, restURL: endpoints[.paper]!.rest, webSocketURL: endpoints[.paper]!.webSocket)
-        let client = KISClient.make(settings: settings, cache: try TokenCache(directory: cacheDirectory), refreshEvery: .seconds(60))
+        let client = try KISClient.make(settings: settings, cache: try TokenCache(directory: cacheDirectory), refreshEvery: .seconds(60))
         defer { client.tokens.stop() }
         // The simulator's account is new on every run, so yesterday's journal would describe someone else's orders.
         let journal = self.engine.journal ?? (cacheDirectory + "/journal.sqlite")
@@ -82,7 +82,7 @@ struct Paper: AsyncParsableCommand {
             } else {
                 // The rankings are real-host quotations (and its 20 calls a second screen in seconds, not minutes).
                 let real = endpoints[.real]!
-                let quotes = KISClient.make(
+                let quotes = try KISClient.make(
                     settings: .madeUp(environment: .real, restURL: real.rest, webSocketURL: real.webSocket),
                     cache: try TokenCache(directory: cacheDirectory + "/real"))
                 defer { quotes.tokens.stop() }

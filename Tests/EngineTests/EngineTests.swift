@@ -55,7 +55,7 @@ struct EngineTests {
         await #expect(processExitsWith: .signal(SIGKILL)) {
             [rest = rest as String, ws = ws as String, cache = cache as String, journal = journal as String] in
             let settings = ClientSettings.madeUp(environment: .paper, restURL: rest, webSocketURL: ws)
-            let client = KISClient.make(settings: settings, cache: try TokenCache(directory: cache + "/child"))
+            let client = try KISClient.make(settings: settings, cache: try TokenCache(directory: cache + "/child"))
             var engineSettings = EngineSettings(codes: PaperMarket.defaultCodes, journalPath: journal)
             engineSettings.parameters = PaperMarket.eager
             engineSettings.speed = 120

@@ -73,6 +73,44 @@ enum TestCredentials {
         }
     }
 
+    /// A paper account's quotations go to the real host when the file has a real app key: the official file's
+    /// `prod` host, or `KIS_REAL_REST_URL`; placeholders mean a paper-only user, a malformed real key is an error.
+    @Test func paperAccountsTakeTheRealKeyForQuotations() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let filled = try directory.write(Self.template(replacing: Self.filledValues), to: "filled.yaml")
+        let paper = try KISConfig.load(path: filled, environment: .paper, environmentVariables: [:])
+        let quotations = try #require(paper.realQuotations)
+        #expect(quotations.restURL == "https://openapi.koreainvestment.com:9443")
+        #expect(quotations.credentials.appKey.reveal == TestCredentials.realKey)
+        #expect(quotations.credentials.appSecret.reveal == TestCredentials.realSecret)
+        let overridden = try KISConfig.load(
+            path: filled, environment: .paper,
+            environmentVariables: ["KIS_REAL_REST_URL": "http://127.0.0.1:9/", "KIS_REST_URL": "http://127.0.0.1:8"])
+        #expect(overridden.realQuotations?.restURL == "http://127.0.0.1:9")
+        #expect(overridden.restURL == "http://127.0.0.1:8")
+        // A real account's own calls are all real: nothing to route.
+        #expect(try KISConfig.load(path: filled, environment: .real, environmentVariables: [:]).realQuotations == nil)
+
+        var paperOnly = Self.filledValues
+        (paperOnly["my_app"], paperOnly["my_sec"]) = (nil, nil)
+        let placeholders = try directory.write(Self.template(replacing: paperOnly), to: "paper-only.yaml")
+        let paperOnlyConfig = try KISConfig.load(path: placeholders, environment: .paper, environmentVariables: [:])
+        #expect(paperOnlyConfig.realQuotations == nil)
+
+        var short = Self.filledValues
+        short["my_app"] = "\"PSshort\""
+        let malformed = try directory.write(Self.template(replacing: short), to: "short.yaml")
+        #expect(throws: ConfigError.wrongLength(key: "my_app", path: malformed, expected: 36, actual: 7)) {
+            try KISConfig.load(path: malformed, environment: .paper, environmentVariables: [:])
+        }
+        let badURL = ConfigError.invalidEnvironmentVariable(
+            name: "KIS_REAL_REST_URL", expected: "a URL starting with https:// or http://")
+        #expect(throws: badURL) {
+            try KISConfig.load(path: filled, environment: .paper, environmentVariables: ["KIS_REAL_REST_URL": "ws://x"])
+        }
+    }
+
     @Test func scalarsKeepTheirTextAndCommentsEndThem() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

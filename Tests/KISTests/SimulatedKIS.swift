@@ -30,12 +30,12 @@ final class SimulatedKIS: Sendable {
         self.today = KST.date(epochSeconds: Int64(Date().timeIntervalSince1970))
     }
 
-    /// A new client: its own memory, connections and limiter, as another process would have; only the token cache
-    /// folder is shared.
+    /// A new client: its own memory and connections, as another process would have; the token cache folder, and
+    /// the rate limiter's block in it, are shared, as between processes.
     func client(settings: ClientSettings? = nil, clock: (any NanoClock)? = nil) throws -> KISClient {
         let settings = settings ?? self.settings
         let cache = try TokenCache(directory: self.cacheDirectory)
-        guard let clock else { return KISClient.make(settings: settings, cache: cache) }
+        guard let clock else { return try KISClient.make(settings: settings, cache: cache) }
         let tokens = TokenManager(
             appKey: settings.credentials.appKey, environment: settings.environment, cache: cache, clock: clock,
             issuer: OAuth(settings: settings))

@@ -43,7 +43,7 @@ public final class PaperMarket: Sendable {
     /// A client of the paper server with made-up credentials and its own token cache.
     public func client() throws -> KISClient {
         let settings = ClientSettings.madeUp(environment: .paper, restURL: self.rest, webSocketURL: self.webSocket)
-        return KISClient.make(settings: settings, cache: try TokenCache(directory: self.directory + "/tokens"))
+        return try KISClient.make(settings: settings, cache: try TokenCache(directory: self.directory + "/tokens"))
     }
 
     public func stop() async {

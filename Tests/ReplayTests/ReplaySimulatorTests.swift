@@ -42,7 +42,7 @@ struct ReplaySimulatorTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
-        let client = KISClient.make(
+        let client = try KISClient.make(
             settings: ClientSettings.madeUp(environment: .paper, restURL: paper.rest, webSocketURL: paper.webSocket),
             cache: try TokenCache(directory: directory + "/tokens"))
         var settings = EngineSettings(codes: market.codes.compactMap(SymbolCode.init), journalPath: directory + "/journal.sqlite")

@@ -35,7 +35,7 @@ import TickCore
     @Test func aLiveSetOutsideTheTableIsRefused() throws {
         var settings = EngineSettings(codes: [SymbolCode("005930")!], journalPath: "/nonexistent/journal.sqlite")
         settings.subscribed = [SymbolCode("000660")!]
-        let client = KISClient.make(
+        let client = try KISClient.make(
             settings: .madeUp(environment: .paper, restURL: "http://127.0.0.1:1", webSocketURL: "ws://127.0.0.1:1"),
             cache: try TokenCache(
                 directory: FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -51,7 +51,7 @@ import TickCore
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "kistick-rotation-\(getpid())"
             ).path
-            let client = KISClient.make(
+            let client = try KISClient.make(
                 settings: .madeUp(environment: .paper, restURL: "http://127.0.0.1:1", webSocketURL: "ws://127.0.0.1:1"),
                 cache: try TokenCache(directory: directory)
             )

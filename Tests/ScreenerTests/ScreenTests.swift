@@ -106,7 +106,7 @@ extension ScreenTests {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-screen-\(getpid())")
                 .path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let client = KISClient.make(
+            let client = try KISClient.make(
                 settings: .madeUp(environment: .real, restURL: "http://127.0.0.1:1", webSocketURL: "ws://127.0.0.1:1"),
                 cache: try TokenCache(directory: directory)
             )
@@ -150,7 +150,7 @@ final class ScreenMarket: Sendable {
 
     func client() throws -> KISClient {
         let settings = ClientSettings.madeUp(environment: .real, restURL: self.rest, webSocketURL: self.webSocket)
-        return KISClient.make(settings: settings, cache: try TokenCache(directory: self.directory + "/tokens"))
+        return try KISClient.make(settings: settings, cache: try TokenCache(directory: self.directory + "/tokens"))
     }
 
     func finish() {

@@ -128,6 +128,10 @@ import Testing
             paperCodes.append(try await h.get(path, token: paperToken, tr: "FHKST01010100", port: paper, appKey: Harness.paperKey).status)
         }
         #expect(paperCodes == [200, 200, 500])
+        // The state counts the refusals the budget made, not those of the rate-limit fault.
+        try await h.fault(#"{"fault":"rate_limit","count":1}"#)
+        #expect(try await h.get(path, token: token, tr: "FHKST01010100").status == 500)
+        #expect(try await h.http("GET", "/sim/state").object["over_budget"] as? Int == 2)
     }
 
     @Test func trIdsAndKeysBelongToTheirServer() async throws {

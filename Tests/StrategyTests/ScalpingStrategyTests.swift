@@ -362,3 +362,55 @@ extension SplitMix64 {
     /// A draw in 0..<bound (by remainder, so the walks stay what they were when the test was written).
     mutating func next(_ bound: Int64) -> Int64 { Int64(self.next() % UInt64(bound)) }
 }
+
+/// An order KIS refused unplaced for the key's budget (EGW00201) is handed back to the strategy, which decides
+/// again on the prices after KIS's second of penalty, instead of treating it as a refusal.
+@Suite struct ScalpingThrottleTests {
+    @Test func aThrottledEntryIsDecidedAgainOnTheNextPricesWithoutACooldown() throws {
+        var s = try Session()
+        s.breakout()
+        s.update(.throttled)
+        #expect(s.strategy.stage(of: 0) == .flat)
+        // Inside KIS's second nothing is sent: it would only wait in the rate limiter.
+        s.at(100_005, milliseconds: 900)
+        s.trade(60_100)
+        #expect(s.broker.intents.count == 1)
+        // After it, the breakout still holds: a new entry at the ask of that moment.
+        s.at(100_006, milliseconds: 100)
+        s.book(bid: 60_100, ask: 60_200)
+        s.trade(60_200)
+        #expect(s.broker.intents.count == 2)
+        #expect(s.broker.intents.last?.price == 60_200)
+        #expect(s.broker.intents.last?.id != s.broker.intents.first?.id)
+        #expect(s.strategy.stage(of: 0) == .entering)
+    }
+
+    @Test func aRejectedEntryStillCoolsDown() throws {
+        var s = try Session()
+        s.breakout()
+        s.update(.rejected)
+        s.at(100_007)
+        s.trade(60_100)
+        #expect(s.broker.intents.count == 1)
+    }
+
+    @Test func aThrottledExitIsDecidedAgainOnTheBidThen() throws {
+        var s = try Session()
+        s.long()
+        s.at(100_030)
+        s.book(bid: 60_700, ask: 60_800)
+        #expect(s.strategy.exitReason(of: 0) == .takeProfit)
+        s.update(.throttled)
+        #expect(s.strategy.stage(of: 0) == .long)
+        // The bid fell back under the take-profit target: no exit any more.
+        s.at(100_031, milliseconds: 100)
+        s.book(bid: 60_600, ask: 60_700)
+        #expect(s.broker.intents.count == 2)
+        #expect(s.strategy.exitReason(of: 0) == .none)
+        // Back at the target: the exit goes at the bid of this moment.
+        s.book(bid: 60_800, ask: 60_900)
+        #expect(s.broker.intents.count == 3)
+        #expect(s.broker.intents.last?.price == 60_800)
+        #expect(s.broker.intents.last?.quantity == 16)
+    }
+}

@@ -1,5 +1,7 @@
 import Benchmark
 import BenchmarkSupport
+import EventLog
+import Foundation
 import Metrics
 import Ring
 import TickCore
@@ -18,6 +20,28 @@ let benchmarks: @Sendable () -> Void = {
         var count = 0
         measure(benchmark) { count &+= [Int](repeating: count, count: 16).count }
         blackHole(count)
+    }
+
+    // What a stage pays to log: one fixed-size record, stamped with the wall clock, into its ring, while the log's
+    // writer thread drains (a log with no file and no console, so the writer formats nothing: this is the stage's
+    // side alone). One record a pass, into a ring deep enough that no record is dropped however the writer lags.
+    Benchmark("log-record", configuration: .init(scalingFactor: .one)) { benchmark in
+        var settings = EventLog.Settings(directory: nil)
+        settings.consoleLevel = nil
+        let log = try EventLog(settings: settings)
+        let producer = log.producer(stage: "bench", capacity: 1 << 15)
+        // The writer's first records take the runtime's one-time allocations on its thread: before measuring.
+        producer.record(.connected)
+        usleep(50_000)
+        var order: UInt32 = 0
+        measure(benchmark) {
+            order &+= 1
+            producer.record(
+                .orderSent, order: OrderID(rawValue: order), code: SymbolCode(ascii: "005930"), side: .buy,
+                quantity: 10, price: 70_100)
+        }
+        log.stop()
+        precondition(producer.dropped == 0, "the benchmark's ring must not fill")
     }
 
     // One 128-byte trade in and out.

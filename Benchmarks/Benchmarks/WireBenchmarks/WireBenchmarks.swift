@@ -3,6 +3,7 @@ import BenchmarkSupport
 import Crypto
 import Feed
 import Fixtures
+import Foundation
 import KIS
 import Net
 import TickCore
@@ -105,5 +106,21 @@ let benchmarks: @Sendable () -> Void = {
         }
         try measure(benchmark, pass)
         blackHole(sum)
+    }
+
+    // The rate limiter as the order lane asks it before every order: one grant from the block every kistick process
+    // on the machine maps for the key (a 1 ns window, so every ask is granted and each pass takes the grant path).
+    Benchmark("rate-limiter-order-grant-shared") { benchmark in
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let limiter = try RateLimiter(
+            sharedAt: directory.appendingPathComponent("bench.rate").path, limit: 20, windowNanoseconds: 1)
+        let clock = MonotonicClock()
+        var granted = 0
+        try measure(benchmark) {
+            if limiter.tryAcquire(.order, now: clock.now()) == .granted { granted &+= 1 }
+        }
+        blackHole(granted)
     }
 }

@@ -22,7 +22,7 @@ var settings = ClientSettings.madeUp(
     environment: .real, restURL: environment["REST_URL"] ?? simREST, webSocketURL: simWS, userAgent: "kistick-bench")
 settings.caFile = environment["KISTICK_CA_FILE"]
 let cacheDirectory = NSTemporaryDirectory() + "kistick-order-speed-\(getpid())"
-let client = KISClient.make(settings: settings, cache: try TokenCache(directory: cacheDirectory))
+let client = try KISClient.make(settings: settings, cache: try TokenCache(directory: cacheDirectory))
 defer { try? FileManager.default.removeItem(atPath: cacheDirectory) }
 
 // A resting limit buy 3 % under the market, so the account's cash, not its position, bounds the run.

@@ -44,6 +44,12 @@ public struct TokenCache: Sendable {
         Key(appKey: appKey, environment: environment, in: self.directory).filePath
     }
 
+    /// The file of an app key's rate limiter block (`RateLimiter(sharedAt:)`), which every process using the key
+    /// maps.
+    public func rateLimiterPath(appKey: Secret, environment: Environment) -> String {
+        Key(appKey: appKey, environment: environment, in: self.directory).rateLimiterPath
+    }
+
     /// Runs `body` holding the app key's lock, which excludes every other holder in this process or any other.
     ///
     /// `flock` locks belong to an open file description, so opening the lock file anew for each holder makes two
@@ -71,6 +77,7 @@ public struct TokenCache: Sendable {
         let directory: String
         let filePath: String
         let lockPath: String
+        let rateLimiterPath: String
 
         init(appKey: Secret, environment: Environment, in directory: String) {
             self.appKeyDigest = SHA256.hex(Array(appKey.reveal.utf8))
@@ -79,6 +86,7 @@ public struct TokenCache: Sendable {
             let stem = "\(directory)/token-\(environment.rawValue)-\(self.appKeyDigest.prefix(16))"
             self.filePath = stem + ".json"
             self.lockPath = stem + ".lock"
+            self.rateLimiterPath = stem + ".rate"
         }
     }
 }

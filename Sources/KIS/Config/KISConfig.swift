@@ -19,10 +19,17 @@ public struct KISConfig: Sendable {
     public let userAgent: String
     /// The file the settings came from.
     public let sourcePath: String
+    /// With a paper account, the real app key (`my_app`, `my_sec`) and host (`prod`, or `KIS_REAL_REST_URL`) when
+    /// the file holds one: KIS serves the rankings and some quotations on the real host only, and quotations there do
+    /// not spend the paper key's 2 calls a second. Orders, balances and notices always stay on paper. Nil for a real
+    /// account, or when the real keys are still the template's placeholders.
+    public let realQuotations: QuotationHost?
 
     public static let fileName = "kis_devlp.yaml"
     /// Environment variables that replace the file's hosts, so the same file drives `kistick sim`.
     public static let restURLVariable = "KIS_REST_URL"
+    /// Replaces the real host a paper account's quotations go to (`realQuotations`).
+    public static let realRestURLVariable = "KIS_REAL_REST_URL"
     public static let webSocketURLVariable = "KIS_WS_URL"
     /// The lengths KIS issues (the tokenP request documents appkey 36, appsecret 180).
     public static let appKeyLength = 36
@@ -115,6 +122,19 @@ public struct KISConfig: Sendable {
         )
         self.userAgent = try fields.userAgent(Keys.userAgent)
         self.sourcePath = path
+        self.realQuotations = environment == .paper
+            ? try fields.realQuotations(environmentVariables: environmentVariables) : nil
+    }
+}
+
+/// Where a paper account's quotations go when the configuration holds a real app key: the real host, with that key.
+public struct QuotationHost: Sendable {
+    public let restURL: String
+    public let credentials: Credentials
+
+    public init(restURL: String, credentials: Credentials) {
+        self.restURL = restURL
+        self.credentials = credentials
     }
 }
 
@@ -224,6 +244,24 @@ private struct Fields {
             throw .conflicting(key: key, otherKey: productKey, path: self.path)
         }
         return account
+    }
+
+    /// The real key and host for a paper account's quotations: nil while `my_app` or `my_sec` is missing or still a
+    /// placeholder (a paper-only user), an error naming the key when one is filled in but malformed.
+    func realQuotations(environmentVariables: [String: String]) throws(ConfigError) -> QuotationHost? {
+        let keys = Keys(.real)
+        let filledIn = [keys.appKey, keys.appSecret].allSatisfy { key in
+            guard let value = self.entries[key]?.value, !value.isEmpty else { return false }
+            return value.unicodeScalars.allSatisfy(\.isASCII)
+        }
+        guard filledIn else { return nil }
+        let credentials = Credentials(
+            appKey: Secret(try self.credential(keys.appKey, length: KISConfig.appKeyLength)),
+            appSecret: Secret(try self.credential(keys.appSecret, length: KISConfig.appSecretLength)))
+        let url = try self.url(
+            keys.restHost, schemes: ["https://", "http://"], override: KISConfig.realRestURLVariable,
+            environmentVariables: environmentVariables)
+        return QuotationHost(restURL: url, credentials: credentials)
     }
 
     /// The URL from `override` in the environment if set, else from the file; trailing slashes dropped.

@@ -2,7 +2,8 @@ import JSON
 import TickCore
 
 /// The typed REST endpoints of docs/kis-protocol.md §4. Every call goes through `query` (rate limit, token,
-/// retries) except orders, which an `OrderLane` sends.
+/// retries) except orders, which an `OrderLane` sends. Quotations go through `quoting`: the real host for a paper
+/// account whose configuration has a real app key (`ClientSettings.quotations`).
 extension KISClient {
     private var account: [(String, String)] {
         [("CANO", self.settings.account.cano), ("ACNT_PRDT_CD", self.settings.account.productCode)]
@@ -13,7 +14,7 @@ extension KISClient {
         let call = RESTCall(
             .get, "/uapi/domestic-stock/v1/quotations/inquire-price", trID: "FHKST01010100",
             query: [("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code)])
-        let response = try self.query(call)
+        let response = try self.quoting.query(call)
         guard let output = response.json.object("output") else {
             throw .malformedResponse(trID: call.trID, reason: "no output")
         }
@@ -61,12 +62,15 @@ extension KISClient {
 
     /// Orders and fills between two dates (`inquire-daily-ccld`, within three months), oldest first, every page;
     /// of one code, or one order (`orderNumber`, its ODNO), when given.
+    /// - Parameter kind: `.reconciliation` when the order book waits on the answer (the rate limiter never lets
+    ///   orders starve it), `.query` when a person asked.
     public func dailyOrders(
         from: UInt32,
         to: UInt32,
         code: String = "",
         orderNumber: UInt64? = nil,
-        filter: FillFilter = .all
+        filter: FillFilter = .all,
+        as kind: RequestKind = .query
     ) throws(KISError) -> [OrderRecord] {
         let odno: String = orderNumber.map { OrderLane.padded($0, digits: 10) } ?? ""
         let call = RESTCall(
@@ -77,7 +81,7 @@ extension KISClient {
                 ("INQR_DVSN_1", ""), ("INQR_DVSN_3", "00"), ("EXCG_ID_DVSN_CD", "KRX"),
             ])
         var records: [OrderRecord] = []
-        try self.forEachPage(call) { page in records += page.rows("output1").map(OrderRecord.init) }
+        try self.forEachPage(call, as: kind) { page in records += page.rows("output1").map(OrderRecord.init) }
         return records
     }
 
@@ -110,7 +114,7 @@ extension KISClient {
                     ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code), ("FID_INPUT_DATE_1", String(from)),
                     ("FID_INPUT_DATE_2", String(end)), ("FID_PERIOD_DIV_CODE", "D"), ("FID_ORG_ADJ_PRC", adjusted ? "0" : "1"),
                 ])
-            let rows = try self.query(call).json.rows("output2").map { row in
+            let rows = try self.quoting.query(call).json.rows("output2").map { row in
                 Bar(
                     date: row.string("stck_bsop_date"), time: "", open: row.int("stck_oprc"), high: row.int("stck_hgpr"),
                     low: row.int("stck_lwpr"), close: row.int("stck_clpr"), volume: row.int("acml_vol"),
@@ -137,7 +141,7 @@ extension KISClient {
                     ("FID_ETC_CLS_CODE", ""), ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code),
                     ("FID_INPUT_HOUR_1", KST.text(time: hour)), ("FID_PW_DATA_INCU_YN", "Y"),
                 ])
-            let rows = try self.query(call).json.rows("output2").map(Bar.init(minuteRow:)).filter { bar in
+            let rows = try self.quoting.query(call).json.rows("output2").map(Bar.init(minuteRow:)).filter { bar in
                 !bar.time.isEmpty && (bars.last.map { bar.time < $0.time } ?? true)
             }
             bars += rows
@@ -159,7 +163,7 @@ extension KISClient {
                 ("FID_TRGT_EXLS_CLS_CODE", "0000000000"), ("FID_INPUT_PRICE_1", ""), ("FID_INPUT_PRICE_2", ""),
                 ("FID_VOL_CNT", ""), ("FID_INPUT_DATE_1", ""),
             ])
-        return try self.query(call).json.rows("output").map(RankRow.init)
+        return try self.quoting.query(call).json.rows("output").map(RankRow.init)
     }
 
     /// The market-cap ranking (`ranking/market-cap`, FHPST01740000, real accounts): the 30 largest KOSPI listings.
@@ -171,16 +175,18 @@ extension KISClient {
                 ("FID_DIV_CLS_CODE", "0"), ("FID_INPUT_ISCD", "0000"), ("FID_TRGT_CLS_CODE", "0"),
                 ("FID_TRGT_EXLS_CLS_CODE", "0"), ("FID_INPUT_PRICE_1", ""), ("FID_VOL_CNT", ""),
             ])
-        return try MarketCapRow.rows(self.query(call).json)
+        return try MarketCapRow.rows(self.quoting.query(call).json)
     }
 
     /// Calls `body` with each page of a `tr_cont`-paged inquiry, sending back the `ctx_area` cursors
     /// (docs/kis-protocol.md §3.3). Stops at `maxPages` so a server that never says "last page" cannot loop us forever.
-    func forEachPage(_ first: RESTCall, maxPages: Int = 100, _ body: (JSON) throws(KISError) -> Void) throws(KISError) {
+    func forEachPage(
+        _ first: RESTCall, maxPages: Int = 100, as kind: RequestKind = .query, _ body: (JSON) throws(KISError) -> Void
+    ) throws(KISError) {
         var call = first
         call.query += [("CTX_AREA_FK100", ""), ("CTX_AREA_NK100", "")]
         for _ in 0..<maxPages {
-            let response = try self.query(call)
+            let response = try self.query(call, as: kind)
             try body(response.json)
             guard response.hasMorePages else { return }
             let forward = response.json.string("ctx_area_fk100")

@@ -19,6 +19,9 @@ public struct ClientSettings: Sendable {
     public var rateLimitRetries = 4
     /// Certificate authorities to trust for the REST host instead of the system's.
     public var caFile: String?
+    /// A paper account's way to the real host for quotations (`KISConfig.realQuotations`); nil sends every call to
+    /// `restURL`.
+    public var quotations: QuotationHost?
 
     /// The settings `config` gives for its environment; `caFile` comes from the environment variable
     /// `KISTICK_CA_FILE` when set.
@@ -28,6 +31,19 @@ public struct ClientSettings: Sendable {
             credentials: Credentials(appKey: config.appKey, appSecret: config.appSecret), account: config.account,
             htsID: config.htsID, userAgent: config.userAgent)
         self.caFile = environmentVariables["KISTICK_CA_FILE"]
+        self.quotations = config.realQuotations
+    }
+
+    /// The settings of the real-host client a paper account's quotations go through.
+    var quotationSettings: ClientSettings? {
+        guard let host = self.quotations, self.environment == .paper else { return nil }
+        var settings = ClientSettings(
+            environment: .real, restURL: host.restURL, webSocketURL: self.webSocketURL, credentials: host.credentials,
+            account: self.account, htsID: self.htsID, userAgent: self.userAgent)
+        settings.timeoutMilliseconds = self.timeoutMilliseconds
+        settings.rateLimitRetries = self.rateLimitRetries
+        settings.caFile = self.caFile
+        return settings
     }
 
     public init(
@@ -50,24 +66,51 @@ public final class KISClient: Sendable {
     public let settings: ClientSettings
     public let limiter: RateLimiter<MonotonicClock>
     public let tokens: TokenManager
+    /// Where quotations go: a paper account's real-host client when its configuration has a real app key, else
+    /// this client.
+    public let quotations: KISClient?
     private let queryLane: Mutex<Lane>
 
-    public init(settings: ClientSettings, limiter: RateLimiter<MonotonicClock>, tokens: TokenManager) {
+    public init(
+        settings: ClientSettings, limiter: RateLimiter<MonotonicClock>, tokens: TokenManager,
+        quotations: KISClient? = nil
+    ) {
         self.settings = settings
         self.limiter = limiter
         self.tokens = tokens
+        self.quotations = quotations
         self.queryLane = Mutex(Lane(baseURL: settings.restURL, maxResponseSize: 4 << 20, caFile: settings.caFile))
     }
 
-    /// A client with the environment's rate limit (20/s real, 2/s paper) and a token shared through `cache`.
+    /// The client quotations go through: the real host for a paper account with real keys, else this one.
+    var quoting: KISClient { self.quotations ?? self }
+
+    /// Whether this client can ask for the rankings, which KIS serves on the real host only.
+    public var servesRankings: Bool { self.quoting.settings.environment == .real }
+
+    /// A client with the environment's rate limit (20/s real, 2/s paper), shared with every kistick process on the
+    /// machine using the same app key, and a token shared through `cache`, beside which the limiter's block lives.
     /// - Parameter refreshEvery: how often a background task renews the token ahead of expiry; nil for short-lived
     ///   commands, which renew on demand.
-    public static func make(settings: ClientSettings, cache: TokenCache, refreshEvery: Duration? = nil) -> KISClient {
+    public static func make(settings: ClientSettings, cache: TokenCache, refreshEvery: Duration? = nil)
+        throws(KISError) -> KISClient
+    {
+        let limiter: RateLimiter<MonotonicClock>
+        do {
+            limiter = try RateLimiter(
+                sharedAt: cache.rateLimiterPath(appKey: settings.credentials.appKey, environment: settings.environment),
+                limit: RateBudget.requestsPerSecond(settings.environment))
+        } catch {
+            throw .tokenCache(error)
+        }
         let tokens = TokenManager(
             appKey: settings.credentials.appKey, environment: settings.environment, cache: cache,
             issuer: OAuth(settings: settings))
         if let refreshEvery { tokens.startBackgroundRefresh(every: refreshEvery) }
-        return KISClient(settings: settings, limiter: RateLimiter(environment: settings.environment), tokens: tokens)
+        let quotations = try settings.quotationSettings.map { real throws(KISError) in
+            try KISClient.make(settings: real, cache: cache, refreshEvery: refreshEvery)
+        }
+        return KISClient(settings: settings, limiter: limiter, tokens: tokens, quotations: quotations)
     }
 
     /// A lane for one order-sending thread, its connection opened now.
@@ -83,10 +126,13 @@ public final class KISClient: Sendable {
     }
 
     /// Sends a query (an inquiry, a quote, an OAuth call) on the shared query lane, with KIS's retry rules.
-    public func query(_ call: RESTCall) throws(KISError) -> RESTResponse {
-        try self.queryLane.withLock { lane throws(KISError) in
+    /// - Parameter kind: `.reconciliation` for the inquiries that keep the order book true, which the rate limiter
+    ///   never lets orders starve; `.query` for the rest.
+    public func query(_ call: RESTCall, as kind: RequestKind = .query) throws(KISError) -> RESTResponse {
+        precondition(kind != .order, "orders go through an OrderLane")
+        return try self.queryLane.withLock { lane throws(KISError) in
             try self.send(
-                trID: call.trID, authenticated: call.authenticated, kind: .query, lane: &lane,
+                trID: call.trID, authenticated: call.authenticated, kind: kind, lane: &lane,
                 format: { call.format(into: &$1, headers: $0) },
                 answer: { (lane) throws(KISError) in
                     try lane.exchange(trID: call.trID, timeoutMilliseconds: self.settings.timeoutMilliseconds)
@@ -95,7 +141,8 @@ public final class KISClient: Sendable {
     }
 
     /// The retry rules of docs/kis-protocol.md §7, for one lane:
-    /// - EGW00201 (over the per-second budget): the limiter backs off; queries retry, orders report it.
+    /// - EGW00201 (over the per-second budget): the limiter backs off; queries retry, orders report it (KIS refused
+    ///   the order at its gateway, so it was not placed: the caller decides whether to send it again).
     /// - EGW00121/EGW00123 (token invalid/expired): a new token once, then the call once more.
     /// - not sent at all (connect failed): once more on a fresh connection.
     /// - EGW00302 on an order ("check the previous transaction"), or an order's answer that cannot be read: the
@@ -125,7 +172,7 @@ public final class KISClient: Sendable {
                     throw .responseLost(trID: trID, cause: .malformedResponse(reason: reason))
                 case .rejected(let failure) where failure.msgCd == "EGW00201":
                     self.limiter.penalize()
-                    guard kind == .query, rateRetries < self.settings.rateLimitRetries else { throw error }
+                    guard kind != .order, rateRetries < self.settings.rateLimitRetries else { throw error }
                     rateRetries += 1
                     MonotonicClock().sleep(nanoseconds: 100_000_000 << rateRetries)
                 case .rejected(let failure)

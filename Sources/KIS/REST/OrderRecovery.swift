@@ -31,7 +31,8 @@ public struct OrderRecovery: Sendable {
         for attempt in 0..<self.attempts {
             if attempt > 0 { MonotonicClock().sleep(nanoseconds: Int64(self.pauseMilliseconds) * 1_000_000) }
             let today = KST.date(epochSeconds: WallClock().epochSeconds())
-            let candidates = try self.client.dailyOrders(from: today, to: today, code: code).filter { record in
+            let orders = try self.client.dailyOrders(from: today, to: today, code: code, as: .reconciliation)
+            let candidates = orders.filter { record in
                 record.code == code && record.sideCode == sideCode && record.quantity == ticket.quantity
                     && (ticket.isMarket ? record.orderType == "01" : record.price == ticket.price)
                     && record.originalOrderNumber.allSatisfy { $0 == "0" }
@@ -128,6 +129,9 @@ public struct KnownOrders: Sendable {
     ///   - clock: KIS's time of day now, `HHMMSS` (the wall clock in KST, but for a simulator's market): the send's
     ///     stamp, before which no order can be this one.
     ///   - waiting: called once, before blocking, when another process is sending.
+    ///   - refused: called when KIS's gateway refused the order for the key's per-second budget (EGW00201). Such an
+    ///     order was not placed, so it is sent once more, which cannot double it; the rate limiter has taken KIS's
+    ///     second of penalty, so that send waits it out (another process on the key may have used the window).
     ///   - lost: called when the answer is lost, before the lookup.
     /// - Throws: KIS's refusal, or `PrivateFileError` when the file cannot be used.
     public func place(
@@ -137,12 +141,19 @@ public struct KnownOrders: Sendable {
         day: UInt32,
         clock: () -> UInt32,
         waiting: () -> Void = {},
+        refused: (KISError) -> Void = { _ in },
         lost: (KISError) -> Void = { _ in }
     ) throws -> Placement {
         try self.exclusively(day: day, waiting: waiting) { known in
             let sentAt = clock()
             do throws(KISError) {
-                let ack = try lane.place(ticket)
+                let ack: OrderAck
+                do throws(KISError) {
+                    ack = try lane.place(ticket)
+                } catch .rejected(let failure) where failure.msgCd == "EGW00201" {
+                    refused(.rejected(failure))
+                    ack = try lane.place(ticket)
+                }
                 known.insert(ack.orderNumber)
                 return .accepted(ack)
             } catch {

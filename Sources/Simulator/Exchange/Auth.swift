@@ -55,6 +55,9 @@ struct AuthState {
     var random: SimRandom
     /// Requests still to be refused with EGW00201 (the rate-limit burst fault).
     var forcedRateLimits = 0
+    /// Requests refused with EGW00201 because their key was over its per-second budget (not by the fault): what
+    /// clients sharing a key must keep at 0.
+    var overBudget = 0
 
     static let appKeyLength = 36
     static let secretLength = 180
@@ -182,7 +185,9 @@ struct AuthState {
         }
         key.windowCount += 1
         self.keys[appKey] = key
-        return key.windowCount > (environment == .real ? 20 : 2) ? .rateLimited : nil
+        guard key.windowCount > (environment == .real ? 20 : 2) else { return nil }
+        self.overBudget += 1
+        return .rateLimited
     }
 
     /// The `expire the token now` fault.

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
+import Wire
 
 /// The REST server: HTTP/1.1 keep-alive, one request at a time per connection, answered under the exchange lock.
 final class RESTHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -29,10 +30,11 @@ final class RESTHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head = self.head else { return }
             self.head = nil
-            let (path, query) = Self.split(head.uri)
+            let target = RequestTarget(head.uri)
             var headers: [String: String] = [:]
             for (name, value) in head.headers { headers[name.lowercased()] = value }
-            let request = RESTRequest(method: head.method.rawValue, path: path, query: query, headers: headers, body: self.body)
+            let request = RESTRequest(
+                method: head.method.rawValue, path: target.path, query: target.query, headers: headers, body: self.body)
             let reply = self.simulator.handle(request, on: self.environment)
             let keepAlive = head.isKeepAlive
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -62,37 +64,6 @@ final class RESTHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: reply.body)))), promise: nil)
         let done = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
         if !keepAlive { done.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) } }
-    }
-
-    /// Path and query parameters (names lower-cased, values percent-decoded).
-    static func split(_ uri: String) -> (String, [String: String]) {
-        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        var query: [String: String] = [:]
-        if parts.count > 1 {
-            for pair in parts[1].split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                let name = Self.decode(kv[0]).lowercased()
-                query[name] = kv.count > 1 ? Self.decode(kv[1]) : ""
-            }
-        }
-        return (String(parts[0]), query)
-    }
-
-    private static func decode(_ text: Substring) -> String {
-        var out: [UInt8] = []
-        var bytes = text.utf8.makeIterator()
-        while let byte = bytes.next() {
-            if byte == UInt8(ascii: "+") {
-                out.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), let hi = bytes.next(), let lo = bytes.next(),
-                let value = UInt8(String(decoding: [hi, lo], as: UTF8.self), radix: 16)
-            {
-                out.append(value)
-            } else {
-                out.append(byte)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 
