@@ -17,7 +17,7 @@ struct Screen: AsyncParsableCommand {
             bars). KIS serves the rankings on the real host only: with --env paper they go there with the real \
             app key of kis_devlp.yaml (my_app, my_sec), and without one the codes of screen_candidates in \
             --settings are screened instead (no order is ever sent). Criteria \
-            are the screen_* keys of --settings (README lists them).
+            are the screen_* keys of --settings (docs/operations.md §4 lists them).
             """
     )
 
