@@ -16,9 +16,9 @@ import Glibc
 /// **Receive times.** A line's time column is its receive time. A line without one gets the exchange time of its
 /// message's first record (a trade's BSOP_DATE and time; a book's or a notice's time on the date of the latest
 /// trade before it, or of the first trade in the file, or `date`), plus 1 µs for each earlier message of the same
-/// second, so times are unique and in file order (the scheme `../shared/anchors/kisframes.py` uses for the peer
-/// benchmark's stream); a message whose time cannot be read (a control message, an encrypted notice, a record that
-/// does not decode) gets the previous message's time plus 1 µs.
+/// second, so times are unique and in file order (the scheme of the peer benchmark's stream, scripts/peer-bench);
+/// a message whose time cannot be read (a control message, an encrypted notice, a record that does not decode) gets
+/// the previous message's time plus 1 µs.
 ///
 /// A message keeps whatever its records hold: one that does not decode is imported as it is, as a live capture would
 /// have recorded it, and counted. Only a line that is not a KIS message at all (`{`, `0|` or `1|` with a well-formed
