@@ -281,7 +281,9 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "Candles", "Orders", "Ring", "Risk", "TestVectors", "TickCore", "Wire"],
+            dependencies: [
+                "Pipeline", "Candles", "Orders", "Ring", "Risk", "Strategy", "TestVectors", "TickCore", "Wire",
+            ],
             swiftSettings: common
         ),
         .testTarget(
