@@ -273,7 +273,8 @@ struct EngineOptions: ParsableArguments {
         // Read before anything starts, so a bad Telegram file stops the run before it trades.
         let telegram = try self.telegram.map { path in try TelegramSettings.load(path: path) }
         let engine = try Engine(client: client, settings: settings)
-        try engine.start()
+        // A restart often meets KIS saying "not now" (over budget, a failing backend): each wait is said.
+        try engine.start { line in FileHandle.standardError.write(Data("kistick: start: \(line)\n".utf8)) }
         let bot = telegram.map { telegram in
             let link = EngineLink(engine: engine, client: client)
             return TelegramBot(settings: telegram, remote: link, dailyLossLimit: link.dailyLossLimit) { line in
