@@ -231,7 +231,7 @@ let package = Package(
         .target(name: "TestVectors", path: "Tests/TestVectors", swiftSettings: common),
         // The in-process simulator's paper server on loopback, for the tests that run an engine against it.
         .target(
-            name: "PaperMarket", dependencies: ["Simulator", "KIS", "TickCore"], path: "Tests/PaperMarket",
+            name: "PaperMarket", dependencies: ["Simulator", "KIS", "Net", "TickCore"], path: "Tests/PaperMarket",
             swiftSettings: common
         ),
         .testTarget(name: "TickCoreTests", dependencies: ["TickCore"], swiftSettings: common),
@@ -281,7 +281,9 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "Candles", "Orders", "Ring", "Risk", "TestVectors", "TickCore", "Wire"],
+            dependencies: [
+                "Pipeline", "Candles", "Orders", "Ring", "Risk", "Strategy", "TestVectors", "TickCore", "Wire",
+            ],
             swiftSettings: common
         ),
         .testTarget(

@@ -40,6 +40,8 @@ public struct EngineSettings: Sendable {
     public var waiting = EngineWaiting.default
     /// Records every message the feed receives, with connects and disconnects; the caller finishes it after `stop`.
     public var capture: CaptureWriter?
+    /// How `start` waits out KIS answers that say "not now" (a restart's usual welcome).
+    public var startupRetry = StartupRetry()
 
     public init(codes: [SymbolCode], journalPath: String) {
         self.codes = codes
@@ -166,7 +168,9 @@ public final class Engine: @unchecked Sendable {
     /// Rebuilds the day from the journal, reconciles it with KIS, then starts every thread and subscribes.
     ///
     /// Nothing is sent before reconciliation: an order the journal holds as pending is looked up, never resent.
-    public func start() throws(EngineError) {
+    /// A query KIS answers with "not now" (over budget, a failing backend, a token refused for the minute) is asked
+    /// again after a growing wait (`EngineSettings.startupRetry`), each wait told to `announce` in words.
+    public func start(announce: (String) -> Void = { _ in }) throws(EngineError) {
         self.startedText = KST.text(time: KST.time(epochSeconds: self.startedWall / 1_000_000_000))
         let journal: Journal
         let reconciled: Reconciliation
@@ -178,12 +182,20 @@ public final class Engine: @unchecked Sendable {
             let today = KST.date(epochSeconds: self.startedWall / 1_000_000_000)
             journal = try Journal.open(self.settings.journalPath, day: today)
             let recovered = try journal.recover()
-            let balance = try self.client.balance()
-            let orders = try self.client.dailyOrders(from: today, to: today)
+            let (client, retry) = (self.client, self.settings.startupRetry)
+            let balance = try retry.run("the balance query", announce: announce) { () throws(KISError) in
+                try client.balance()
+            }
+            let orders = try retry.run("the daily orders query", announce: announce) { () throws(KISError) in
+                try client.dailyOrders(from: today, to: today)
+            }
             reconciled = Reconciler().reconcile(recovered, balance: balance, orders: orders, localTs: WallClock().now())
             journal.append(reconciled, at: WallClock().now())
             try journal.flush()
-            buyingPower = try self.client.buyable(self.pipeline.symbols[0].description, price: 0).cash
+            let probe = self.pipeline.symbols[0].description
+            buyingPower = try retry.run("the buying power query", announce: announce) { () throws(KISError) in
+                try client.buyable(probe, price: 0).cash
+            }
         } catch let error as JournalError {
             throw .journal("\(error)")
         } catch let error as KISError {

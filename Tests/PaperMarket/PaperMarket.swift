@@ -1,4 +1,5 @@
 import Foundation
+import Net
 public import KIS
 public import Simulator
 public import TickCore
@@ -44,6 +45,20 @@ public final class PaperMarket: Sendable {
     public func client() throws -> KISClient {
         let settings = ClientSettings.madeUp(environment: .paper, restURL: self.rest, webSocketURL: self.webSocket)
         return try KISClient.make(settings: settings, cache: try TokenCache(directory: self.directory + "/tokens"))
+    }
+
+    /// Arms one of the simulator's faults (`POST /sim/fault`, `Simulator.control`), such as
+    /// `{"fault":"server_error","count":3}`.
+    public func fault(_ json: String) throws {
+        let request = "POST /sim/fault HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+            + "content-length: \(json.utf8.count)\r\n\r\n\(json)"
+        var connection = HTTPConnection(baseURL: self.rest, maxResponseSize: 1 << 16)
+        let status = try connection.exchange(Array(request.utf8), timeoutMilliseconds: 5_000).head.status
+        guard status == 200 else { throw FaultRefused(status: status) }
+    }
+
+    struct FaultRefused: Error {
+        var status: Int
     }
 
     public func stop() async {

@@ -2,6 +2,7 @@ import Orders
 @testable import Pipeline
 import Ring
 import Risk
+import Strategy
 import Testing
 import TickCore
 
@@ -111,5 +112,58 @@ import TickCore
         Self.settle(&broker, .reconciled(Self.row(filled: 2, remaining: 0), localTs: 2))
         #expect(broker.workingCount == 0)
         #expect(broker.book.order(id)?.state == .filled)
+    }
+
+    /// Orders the journal brought back after a restart are the book's, so they are working orders for risk, the
+    /// kill switch and the end of a run (a copy of working orders kept beside the book never held them).
+    @Test func ordersARestartBroughtBackAreWorking() throws {
+        let orders = OrderPorts(doorbell: Doorbell())
+        var book = OrderBook(capacity: 64)
+        try book.restore(
+            OrderSnapshot(
+                id: OrderID(rawValue: 7), target: OrderID(rawValue: 7), code: Self.code, side: .buy, action: .new,
+                purpose: .entry, quantity: 3, price: 50_000, state: .accepted, orderNumber: 70, organization: 950,
+                remaining: 3))
+        var board = MarketBoard(codes: [Self.code])
+        board.advance(secondOfDay: 10 * 3_600)
+        try board.setPreviousClose(at: 0, 50_000)
+        var broker = PipelineBroker(
+            symbols: try SymbolTable([Self.code]), gate: RiskGate(killSwitch: KillSwitch()), board: board,
+            opening: PipelineOpening(
+                book: book, positions: Positions(capacity: 8), nextOrderID: OrderID(rawValue: 8),
+                buyingPower: 1_000_000),
+            orders: orders)
+        #expect(broker.workingCount == 1)
+        #expect(broker.openOrders(of: Self.code) == OpenOrders(buyOrders: 1, buyQuantity: 3))
+        #expect(broker.exposure(0).workingBuyValue == 150_000)
+        broker.cancelAmendable(decidedAt: 0)
+        var sent: [OrderDispatch] = []
+        _ = orders.takeOrders(max: 8) { sent.append($0.dispatch) }
+        #expect(sent.map(\.intent.action) == [.cancel] && sent.first?.targetOrderNumber == 70)
+    }
+
+    /// A buy holds its value and fee from the buying power; a fill turns its share into the fill's cost, a cancel
+    /// gives the rest back.
+    @Test func aBuyHoldsBuyingPowerUntilItEnds() throws {
+        var (broker, id) = try Self.brokerWithAWorkingBuy()
+        let held = 10_000_000 - broker.account.buyingPower.available
+        #expect(held == Costs().withFee(2 * 50_000))
+        var fill = Notice()
+        fill.code = Self.code
+        fill.orderNumber = 1
+        fill.isFill = true
+        fill.quantity = 1
+        fill.price = 50_000
+        fill.sideCode = OrderSide.buy.rawValue
+        fill.exchangeTime = 1_780_886_907
+        Self.settle(&broker, .notice(fill))
+        #expect(broker.positions.position(Self.code)?.quantity == 1)
+        #expect(broker.cancel(id, decidedAt: 0) == .accepted)
+        Self.settle(&broker, .written(Self.cancel(of: id), at: 2))
+        Self.settle(&broker, .acknowledged(Self.cancel(of: id), orderNumber: 2, organization: 950))
+        #expect(broker.workingCount == 0)
+        // What is spent is the one share with its fee; everything else came back.
+        #expect(10_000_000 - broker.account.buyingPower.available == Costs().withFee(50_000))
+        #expect(broker.counters.accepted == 1 && broker.counters.partiallyFilled == 1 && broker.counters.cancelled == 1)
     }
 }

@@ -36,6 +36,25 @@ final class Flag: Sendable {
         #expect(producer.push(11) == .pushed)
     }
 
+    /// Staged elements appear together at `publish`, behind whatever waited in the overflow and ahead of what spilled
+    /// after them.
+    @Test func aStagedBatchAppearsAtPublishInOrder() {
+        let ring = SPSCRing<Int>(capacity: 4)
+        let producer = SpillingProducer(ring: ring, overflowCapacity: 8)
+        #expect((0..<3).map { producer.stage($0) } == [.pushed, .pushed, .pushed])
+        #expect(ring.approximateCount == 0, "nothing visible before publish")
+        #expect(producer.publish() == 0)
+        #expect(ring.approximateCount == 3)
+        // One slot left: the batch's first element stages, the rest spill behind it.
+        #expect((3..<6).map { producer.stage($0) } == [.pushed, .spilled, .spilled])
+        #expect(producer.publish() == 2)
+        var received: [Int] = []
+        while producer.publish() > 0 || ring.approximateCount > 0 {
+            _ = ring.drain(max: 3) { received.append($0) }
+        }
+        #expect(received == [0, 1, 2, 3, 4, 5])
+    }
+
     /// A consumer slower than the producer: everything arrives, in push order, through ring and overflow.
     @Test func orderSurvivesASlowConsumer() throws {
         let count = 200_000
