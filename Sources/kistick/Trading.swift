@@ -16,9 +16,9 @@ struct Paper: AsyncParsableCommand {
             Starts a simulator on loopback (paper environment, seeded market), runs the full engine against it \
             (feed, candles, strategy, risk, orders, journal) at --speed times real time, shows a live status, and \
             ends with a summary. SIGUSR1 or `kistick kill` arms the kill switch (cancel everything, flatten). With \
-            --telegram the run is reported to, and commanded from, a Telegram chat (README: Telegram). With --market \
-            FILE the simulator's market is a capture, played again (`kistick sim --capture`), and the engine trades \
-            its codes.
+            --telegram the run is reported to, and commanded from, a Telegram chat (docs/operations.md §3). With \
+            --market FILE the simulator's market is a capture, played again (`kistick sim --capture`), and the \
+            engine trades its codes.
             """)
 
     @OptionGroup var engine: EngineOptions
@@ -111,7 +111,7 @@ struct Live: AsyncParsableCommand {
             Paper (모의투자) unless --env real, which trades real money and needs --yes-real-money. The journal \
             survives restarts: after a crash the next run rebuilds its state from it and reconciles with KIS before \
             sending anything. SIGUSR1 or `kistick kill` arms the kill switch. With --telegram the run is reported \
-            to, and commanded from, a Telegram chat (README: Telegram).
+            to, and commanded from, a Telegram chat (docs/operations.md §3).
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -175,7 +175,10 @@ struct Kill: ParsableCommand {
 
 /// What `paper` and `live` share: the settings file, the report, the journal.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "Strategy and risk settings (flat key: value YAML; README lists the keys).") var settings: String?
+    @Option(
+        help: "Strategy and risk settings (flat key: value YAML; docs/strategy.md §4 and docs/risk-and-orders.md §1 list the keys)."
+    )
+    var settings: String?
     @Option(help: "Write the end-of-run report as JSON here.") var report: String?
     @Option(help: "SQLite journal of orders, fills and positions.") var journal: String?
     @Option(help: "Telegram bot settings (telegram_bot_token, telegram_chat_ids, …): notifications and commands.")
