@@ -355,6 +355,50 @@ import TickCore
         #expect(machine.deadline == 6 * Self.second)
     }
 
+    @Test func aFullSessionIsBackNoticesFirstWithinFortyDefaultGapsOfAReconnect() throws {
+        // The session's default gap, as the engine runs it: 41 registrations (notices last in the order asked)
+        // come back one per gap, notices first, the last 40 gaps after the connection: 2 s at 50 ms.
+        let gap = WebSocketSession.Configuration(url: "ws://127.0.0.1:1").subscribeGap
+        #expect(gap == .milliseconds(50))
+        let step = UInt64(gap.components.attoseconds / 1_000_000_000)
+        let codes = (0..<40).map { Subscription.trades(String(100_000 + $0)) }
+        var machine = Self.machine(gap: step)
+        for subscription in codes + [Self.notices] { try machine.subscribe(subscription) }
+        _ = machine.start(now: 0)
+        _ = machine.approvalKeyReceived(Self.key, now: 0)
+        _ = machine.connected(now: Self.second)
+        var now = Self.second
+        for subscription in [Self.notices] + codes {
+            _ = machine.tick(now: now, lastReceived: now)
+            _ = machine.control(try Self.subscribed(subscription), now: now)
+            now += step
+        }
+        _ = machine.disconnected(.closed, now: 10 * Self.second)
+        let connectedAt = 11 * Self.second
+        #expect(machine.tick(now: connectedAt, lastReceived: 0) == [.connect])
+        var sent: [Subscription] = []
+        var sentAt: [UInt64] = []
+        let first = machine.connected(now: connectedAt)
+        for case .send(let request) in first {
+            sent.append(request.subscription)
+            sentAt.append(connectedAt)
+        }
+        // Event by event: nothing goes out before its turn, one request at each deadline.
+        while sent.count < 41, let deadline = machine.deadline, deadline < connectedAt + 5 * Self.second {
+            #expect(machine.tick(now: deadline - 1, lastReceived: deadline - 1) == [])
+            let actions = machine.tick(now: deadline, lastReceived: deadline)
+            #expect(actions.count == 1)
+            for case .send(let request) in actions {
+                sent.append(request.subscription)
+                sentAt.append(deadline)
+            }
+        }
+        #expect(sent == [Self.notices] + codes)
+        #expect(sentAt.first == connectedAt)
+        #expect(sentAt.last == connectedAt + 40 * step)
+        #expect(zip(sentAt, sentAt.dropFirst()).allSatisfy { $1 - $0 == step })
+    }
+
     @Test func stopClosesAnOpenConnectionAndStaysStopped() throws {
         var machine = try Self.streaming([Self.trades])
         #expect(machine.stop() == [.close, .report(.disconnected(.stopped))])

@@ -34,6 +34,9 @@ import Testing
         let open = try #require((try await h.http("GET", "/sim/ledger").object["sessions"] as? [[String: Any]])?.first)
         #expect(open["registrations"] as? Int == 2)
         #expect((open["registered_us"] as? Int ?? 0) >= (open["opened_us"] as? Int ?? .max))
+        // The first registration is the first the client asked for, not the last.
+        #expect(open["first_tr"] as? String == "H0STCNT0")
+        #expect((open["first_us"] as? Int ?? .max) <= (open["registered_us"] as? Int ?? 0))
         #expect(open["closed_us"] is NSNull)
         // Two acks went out, and the book the second one asked for.
         #expect((open["messages"] as? Int ?? 0) >= 2)

@@ -41,9 +41,15 @@ public final class WebSocketSession: Sendable {
         /// A connection that stayed up this long resets the backoff when it ends; a shorter one (a server that
         /// accepts and then drops, or OPSP8996) keeps it growing.
         public var healthyAfter: Duration = .seconds(60)
-        /// The pause between subscription requests: the official client sleeps 100 ms after each
-        /// (docs/kis-protocol.md §5.2).
-        public var subscribeGap: Duration = .milliseconds(100)
+        /// The pause between subscription requests, which after a reconnect bounds how long the last of 41
+        /// registrations waits: 40 gaps (2 s at 50 ms). KIS publishes no limit for them. The figure is the smallest
+        /// any KIS client meant and kept: koreainvestment/open-trading-api sleeps `smart_sleep()` after each
+        /// subscribe, 0.1 s as it runs, and `changeTREnv` sets 0.05 s for real accounts (0.5 s for paper) but into a
+        /// local, so the 0.05 s never takes effect (kis_auth.py). Soju06/python-kis restores subscriptions on
+        /// reconnect back to back with no pause at all (`_restore_subscriptions`), which shows a client doing it,
+        /// not that KIS accepts it; nothing found supports a gap under 50 ms. Notices go first either way
+        /// (`WebSocketStateMachine`), so fills are watched again after the first request, not the last.
+        public var subscribeGap: Duration = .milliseconds(50)
         /// How long a subscribe or release waits for its answer before it is sent again. A server that processed the
         /// request and lost the answer (acks dropped while it was silent) answers the repeat OPSP0002 or OPSP0003;
         /// without the repeat the registration would stay in flight for the connection's life, its code never

@@ -70,7 +70,7 @@ extension ExchangeState {
             return Self.ack(tr: tr, key: key, encrypted: encrypted, rt: "1", code: "OPSP0008", text: "MAX SUBSCRIBE OVER")
         }
         self.sessions.subscribe(session, subscription)
-        self.sessionLog.registered(session, holding: self.sessions.count(session), at: self.wallMicros)
+        self.sessionLog.registered(session, tr: tr, holding: self.sessions.count(session), at: self.wallMicros)
         if tr == "H0STASP0", let symbol = self.symbolIndex[key] {
             // A new book subscriber gets the current book with the next flush.
             self.symbols[symbol].bookChanged = true

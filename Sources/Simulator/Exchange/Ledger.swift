@@ -15,6 +15,10 @@ struct SessionLog {
         /// Registrations held, and when the last was acknowledged (OPSP0000).
         var registrations = 0
         var registeredAt: Int64 = 0
+        /// The session's first registration and when it was acknowledged: whether a reconnecting client asks for
+        /// its notices before its market data.
+        var firstTR: String?
+        var firstAt: Int64 = 0
         /// Registrations released (OPSP0001): a client rotating its codes.
         var releases = 0
         /// Messages sent, counted when the session closes (an open session's count is live).
@@ -29,9 +33,13 @@ struct SessionLog {
         self.entries[session.id] = Entry(id: session.id, environment: session.environment, openedAt: wall)
     }
 
-    mutating func registered(_ session: Session, holding count: Int, at wall: Int64) {
+    mutating func registered(_ session: Session, tr: String, holding count: Int, at wall: Int64) {
         self.entries[session.id]?.registrations = count
         self.entries[session.id]?.registeredAt = wall
+        if self.entries[session.id]?.firstTR == nil {
+            self.entries[session.id]?.firstTR = tr
+            self.entries[session.id]?.firstAt = wall
+        }
     }
 
     mutating func released(_ session: Session, holding count: Int) {
@@ -95,6 +103,7 @@ extension ExchangeState {
                 "id": Self.int(Int64(id)), "env": .string(entry.environment.rawValue),
                 "opened_us": Self.int(entry.openedAt), "closed_us": entry.closedAt.map(Self.int) ?? .null,
                 "registrations": Self.int(Int64(entry.registrations)), "registered_us": Self.int(entry.registeredAt),
+                "first_tr": entry.firstTR.map { .string($0) } ?? .null, "first_us": Self.int(entry.firstAt),
                 "releases": Self.int(Int64(entry.releases)),
                 "messages": Self.int(Int64(sent)),
             ])
