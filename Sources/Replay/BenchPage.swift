@@ -27,7 +27,7 @@ public struct BenchPage {
             return []
         }
         var sink = OneCode(code: code)
-        recorded.forEach { localNs, message in
+        recorded.forEachMessage { localNs, message in
             _ = try? decoder.decode(message, localTs: localNs, into: &sink)
             for tick in sink.ticks { builder.update(tick, into: &sink.bars) }
             sink.ticks.removeAll(keepingCapacity: true)

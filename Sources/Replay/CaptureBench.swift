@@ -34,7 +34,7 @@ public struct RecordedMessages: Sendable {
 
     /// Each message in order, with its receive time, copied into one scratch buffer that the body may change (a
     /// notice is decrypted in place).
-    public func forEach(_ body: (Int64, UnsafeMutableRawBufferPointer) -> Void) {
+    public func forEachMessage(_ body: (Int64, UnsafeMutableRawBufferPointer) -> Void) {
         var scratch = [UInt8](repeating: 0, count: max(self.longest, 1))
         self.data.withUnsafeBytes { all in
             scratch.withUnsafeMutableBytes { buffer in
@@ -76,7 +76,7 @@ public struct CaptureBench {
         // thread reads them; paced, each message is its own read, the moment it is due.
         var batch = (bytes: 0, stamp: Int64(0))
         let start = WallClock().now()
-        recorded.forEach { _, message in
+        recorded.forEachMessage { _, message in
             if perRecord > 0 {
                 late = max(late, Self.wait(until: due))
                 let before = feeder.records

@@ -70,7 +70,7 @@ struct Bench: ParsableCommand {
     /// The trades the strategy makes on this file, as `kistick replay` finds them.
     static func deterministicReplay(_ recorded: RecordedMessages, settings: ReplaySettings) throws -> ReplaySummary {
         let engine = try ReplayEngine(settings: settings)
-        recorded.forEach { localNs, message in engine.message(message, localNs: localNs) }
+        recorded.forEachMessage { localNs, message in engine.message(message, localNs: localNs) }
         return engine.finish()
     }
 }

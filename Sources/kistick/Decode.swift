@@ -75,17 +75,18 @@ struct Decode: ParsableCommand {
             let reader = try MessageFileReader(path: path)
             try MessageDecoding.pass(
                 reader, decoder: &decoder, into: &sink, defaultLocalNs: localNs, tally: &tally,
-                rejected: { error in if report { Self.standardError("\(error): skipped") } }
-            ) { line, outcome in
-                switch outcome {
-                case .success(.control(let control)):
-                    if format != .none { printer.print(control, line: line.message) }
-                case .failure(let error):
-                    if report { Self.standardError("\(path):\(line.number): skipped: \(error)") }
-                default:
-                    break
+                rejected: { error in if report { Self.standardError("\(error): skipped") } },
+                each: { line, outcome in
+                    switch outcome {
+                    case .success(.control(let control)):
+                        if format != .none { printer.print(control, line: line.message) }
+                    case .failure(let error):
+                        if report { Self.standardError("\(path):\(line.number): skipped: \(error)") }
+                    default:
+                        break
+                    }
                 }
-            }
+            )
         }
         tally.add(sink)
         return tally

@@ -38,9 +38,12 @@ import TickCore
         var said: [String] = []
         var slept: [Double] = []
         #expect(throws: Self.failure("EGW00201")) {
-            try retry.run("the balance query", announce: { said.append($0) }, sleep: { slept.append($0) }) {
-                () throws(KISError) -> Int in throw Self.failure("EGW00201")
-            }
+            try retry.run(
+                "the balance query",
+                announce: { said.append($0) },
+                sleep: { slept.append($0) },
+                { () throws(KISError) -> Int in throw Self.failure("EGW00201") }
+            )
         }
         // 1 + 2 + 4 = 7 s waited; the next 8 s would pass the 10 s of patience.
         #expect(slept == [1, 2, 4])
@@ -50,9 +53,12 @@ import TickCore
         // A refusal no wait mends is thrown as it came, unannounced.
         said = []
         #expect(throws: Self.failure("EGW00103")) {
-            try retry.run("the balance query", announce: { said.append($0) }, sleep: { slept.append($0) }) {
-                () throws(KISError) -> Int in throw Self.failure("EGW00103")
-            }
+            try retry.run(
+                "the balance query",
+                announce: { said.append($0) },
+                sleep: { slept.append($0) },
+                { () throws(KISError) -> Int in throw Self.failure("EGW00103") }
+            )
         }
         #expect(said.isEmpty)
     }
