@@ -133,8 +133,10 @@ let package = Package(
         // Raw feed capture: a ring from the feed thread, a writer thread, zstd frames with an index; and the reader.
         // Message files (one raw message a line): read in a stream, decoded, imported; captures exported as CSV.
         .target(
-            name: "Capture", dependencies: ["Candles", "CByteScan", "CZstd", "Feed", "Ring", "TickCore"],
-            swiftSettings: unsafeCode),
+            name: "Capture",
+            dependencies: ["Candles", "CByteScan", "CZstd", "Feed", "Ring", "TickCore"],
+            swiftSettings: unsafeCode
+        ),
 
         // The order state machine and positions: pure, thread-confined, allocation-free per event.
         .target(name: "Orders", dependencies: ["TickCore"], swiftSettings: common),
@@ -231,13 +233,23 @@ let package = Package(
         .target(name: "TestVectors", path: "Tests/TestVectors", swiftSettings: common),
         // The in-process simulator's paper server on loopback, for the tests that run an engine against it.
         .target(
-            name: "PaperMarket", dependencies: ["Simulator", "KIS", "Net", "TickCore"], path: "Tests/PaperMarket",
+            name: "PaperMarket",
+            dependencies: ["Simulator", "KIS", "Net", "TickCore"],
+            path: "Tests/PaperMarket",
             swiftSettings: common
         ),
         .testTarget(name: "TickCoreTests", dependencies: ["TickCore"], swiftSettings: common),
-        .testTarget(name: "RiskTests", dependencies: ["Risk", "TickCore", "Feed", "TestVectors"], swiftSettings: common),
+        .testTarget(
+            name: "RiskTests",
+            dependencies: ["Risk", "TickCore", "Feed", "TestVectors"],
+            swiftSettings: common
+        ),
         .testTarget(name: "WireTests", dependencies: ["Wire", "CCrypto", "TickCore"], swiftSettings: common),
-        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "Wire", "TestVectors", "TickCore"], swiftSettings: common),
+        .testTarget(
+            name: "CryptoTests",
+            dependencies: ["Crypto", "Wire", "TestVectors", "TickCore"],
+            swiftSettings: common
+        ),
         .testTarget(name: "FeedTests", dependencies: ["Feed", "TickCore", "TestVectors"], swiftSettings: common),
         .testTarget(
             name: "CandlesTests",
@@ -276,7 +288,9 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["PaperMarket", "Engine", "Journal", "KIS", "Orders", "Pipeline", "Ring", "Simulator", "TickCore"],
+            dependencies: [
+                "PaperMarket", "Engine", "Journal", "KIS", "Orders", "Pipeline", "Ring", "Simulator", "TickCore",
+            ],
             swiftSettings: common
         ),
         .testTarget(
@@ -288,7 +302,9 @@ let package = Package(
         ),
         .testTarget(
             name: "TelegramTests",
-            dependencies: ["PaperMarket", "Telegram", "Engine", "KIS", "Simulator", "TickCore", "ScriptedServer", "JSON"],
+            dependencies: [
+                "PaperMarket", "Telegram", "Engine", "KIS", "Simulator", "TickCore", "ScriptedServer", "JSON",
+            ],
             swiftSettings: common
         ),
         .testTarget(

@@ -162,7 +162,10 @@ public struct CandleBuilder {
     }
 
     private mutating func emit<Sink: CandleSink>(
-        _ k: Int, symbol: SymbolIndex, nextFloor: UInt32, into sink: inout Sink
+        _ k: Int,
+        symbol: SymbolIndex,
+        nextFloor: UInt32,
+        into sink: inout Sink
     ) {
         sink.candle(self.bars[k], symbol: symbol)
         self.bars[k] = Candle()

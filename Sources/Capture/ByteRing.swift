@@ -136,7 +136,9 @@ final class ByteRing: @unchecked Sendable {
         unsafe start.storeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian, toByteOffset: 9, as: UInt32.self)
         if let base = bytes.baseAddress, length > 0 {
             unsafe (start + Self.headerSize).copyMemory(from: base, byteCount: length)
-            unsafe self.redactor.pointee.redact(UnsafeMutableRawBufferPointer(start: start + Self.headerSize, count: length))
+            unsafe self.redactor.pointee.redact(
+                UnsafeMutableRawBufferPointer(start: start + Self.headerSize, count: length)
+            )
         }
         unsafe self.tail.pointee.store(tail &+ record, ordering: .releasing)
         // The next appends' lines, a few KiB on: last touched by the writer thread's reads, so a store to them
@@ -196,11 +198,14 @@ final class ByteRing: @unchecked Sendable {
             let end = self.capacity - offset
             // Safe because: head < tail, so the bytes from `offset` were published by the acquiring load above;
             // a header is read only when one fits before the end of the buffer.
-            if unsafe end < Self.headerSize || self.data.load(fromByteOffset: offset, as: UInt8.self) == Self.wrapMarker {
+            if unsafe end < Self.headerSize || self.data.load(fromByteOffset: offset, as: UInt8.self) == Self.wrapMarker
+            {
                 head &+= end
                 continue
             }
-            let length = unsafe Int(UInt32(littleEndian: self.data.loadUnaligned(fromByteOffset: offset + 9, as: UInt32.self)))
+            let length = unsafe Int(
+                UInt32(littleEndian: self.data.loadUnaligned(fromByteOffset: offset + 9, as: UInt32.self))
+            )
             let record = Self.headerSize + length
             assert(record <= end, "capture ring record runs past the end of the buffer")
             unsafe body(UnsafeRawBufferPointer(start: self.data + offset, count: record))

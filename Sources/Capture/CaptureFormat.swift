@@ -247,7 +247,10 @@ enum CaptureFormat {
     ) throws(CaptureError) -> (header: CaptureHeader, part: UInt32, length: Int) {
         var cursor = unsafe ByteCursor(bytes: bytes)
         guard let magic = unsafe cursor.take(Self.magic.count), unsafe magic.elementsEqual(Self.magic) else {
-            throw CaptureError(path: path, reason: bytes.count < Self.magic.count ? .badHeader("file too short") : .notACapture)
+            throw CaptureError(
+                path: path,
+                reason: bytes.count < Self.magic.count ? .badHeader("file too short") : .notACapture
+            )
         }
         guard let version = cursor.read(UInt16.self) else {
             throw CaptureError(path: path, reason: .badHeader("file too short"))

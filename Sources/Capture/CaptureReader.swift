@@ -1,7 +1,7 @@
 import CZstd
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// One record as read back. `bytes` is valid only inside the callback and may be modified in place (the feed
@@ -307,7 +307,8 @@ public final class CaptureReader {
     }
 
     private func truncation(at offset: Int, messages: Int, midFrame: Bool) -> String {
-        let place = midFrame
+        let place =
+            midFrame
             ? "ends inside a block at byte \(offset) of \(self.fileSize)"
             : "has no index (the writer did not finish) and ends after the block that ends at byte \(offset)"
         return "\(self.path) \(place); read \(messages) messages up to there"

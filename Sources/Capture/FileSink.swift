@@ -2,7 +2,7 @@ import CZstd
 import TickCore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The writer thread's side of a `CaptureWriter` (or the caller's, for a `CaptureFileWriter`): gathers records into
@@ -79,7 +79,10 @@ final class FileSink: @unchecked Sendable {
         let checksum = unsafe ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
         guard ZSTD_isError(level) == 0, ZSTD_isError(match) == 0, ZSTD_isError(checksum) == 0 else {
             unsafe ZSTD_freeCCtx(context)
-            throw CaptureError(path: path, reason: .compression("compression level \(options.compressionLevel) refused"))
+            throw CaptureError(
+                path: path,
+                reason: .compression("compression level \(options.compressionLevel) refused")
+            )
         }
         unsafe self.context = context
         unsafe self.block = .allocate(byteCount: self.blockCapacity, alignment: 64)

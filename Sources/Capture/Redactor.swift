@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Overwrites every occurrence of a set of secrets (app key, app secret, access token, approval key) with `*`,

@@ -1,5 +1,5 @@
-public import Wire
 internal import CCrypto
+public import Wire
 
 /// AES-256-CBC as KIS uses it for order and fill notices (H0STCNI0/H0STCNI9): key and iv are the ASCII bytes of
 /// the subscribe ack's `output.key` (32) and `output.iv` (16), the payload is base64 of PKCS#7-padded ciphertext.
@@ -53,7 +53,9 @@ public struct NoticeCipher: ~Copyable {
         guard iv.byteCount == Self.ivSize else { throw .badIVLength(iv.byteCount) }
         let base = unsafe self.material.baseAddress!
         unsafe key.withUnsafeBytes { unsafe base.copyMemory(from: $0.baseAddress!, byteCount: Self.keySize) }
-        unsafe iv.withUnsafeBytes { unsafe (base + Self.keySize).copyMemory(from: $0.baseAddress!, byteCount: Self.ivSize) }
+        unsafe iv.withUnsafeBytes {
+            unsafe (base + Self.keySize).copyMemory(from: $0.baseAddress!, byteCount: Self.ivSize)
+        }
         try self.restartStream()
     }
 
@@ -113,12 +115,14 @@ public struct NoticeCipher: ~Copyable {
         let bytes = buffer.baseAddress!
         // Safe because: the material block is 64 bytes and 16-aligned; count >= 16 and a multiple of 16.
         let correction0 = unsafe chain.load(as: UInt64.self) ^ iv.load(as: UInt64.self)
-        let correction1 = unsafe chain.load(fromByteOffset: 8, as: UInt64.self) ^ iv.load(fromByteOffset: 8, as: UInt64.self)
+        let correction1 =
+            unsafe chain.load(fromByteOffset: 8, as: UInt64.self) ^ iv.load(fromByteOffset: 8, as: UInt64.self)
         let last0 = unsafe bytes.loadUnaligned(fromByteOffset: count - 16, as: UInt64.self)
         let last1 = unsafe bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
         var written: Int32 = 0
         let typed = unsafe bytes.assumingMemoryBound(to: UInt8.self)
-        guard unsafe EVP_DecryptUpdate(self.context, typed, &written, typed, Int32(count)) == 1, Int(written) == count else {
+        guard unsafe EVP_DecryptUpdate(self.context, typed, &written, typed, Int32(count)) == 1, Int(written) == count
+        else {
             let error = ERR_get_error()
             // The chain is unknown now; start a fresh stream for the next message.
             try self.restartStream()

@@ -20,10 +20,16 @@ public struct CapturingObserver<Base: WebSocketObserver>: WebSocketObserver {
         if let writer = self.writer {
             switch event {
             case .connected:
-                _ = writer.append(.connected, localNs: WallClock().now(), bytes: UnsafeRawBufferPointer(start: nil, count: 0))
+                _ = writer.append(
+                    .connected,
+                    localNs: WallClock().now(),
+                    bytes: UnsafeRawBufferPointer(start: nil, count: 0)
+                )
             case .disconnected(let reason):
                 var text = "\(reason)"
-                _ = text.withUTF8 { writer.append(.disconnected, localNs: WallClock().now(), bytes: UnsafeRawBufferPointer($0)) }
+                _ = text.withUTF8 {
+                    writer.append(.disconnected, localNs: WallClock().now(), bytes: UnsafeRawBufferPointer($0))
+                }
             default:
                 break
             }

@@ -59,14 +59,21 @@ struct Dispatcher: ~Copyable {
             case .new:
                 ack = try self.lane.place(
                     OrderTicket(
-                        side: intent.side, code: intent.code, quantity: Int64(intent.quantity),
-                        price: Int64(intent.price)),
-                    whileWaiting: journal)
+                        side: intent.side,
+                        code: intent.code,
+                        quantity: Int64(intent.quantity),
+                        price: Int64(intent.price)
+                    ),
+                    whileWaiting: journal
+                )
             case .modify, .cancel:
                 ack = try self.lane.revise(
-                    organization: dispatch.targetOrganization, orderNumber: dispatch.targetOrderNumber,
+                    organization: dispatch.targetOrganization,
+                    orderNumber: dispatch.targetOrderNumber,
                     intent.action == .cancel ? .cancel : .modify(price: Int64(intent.price)),
-                    quantity: intent.quantity > 0 ? Int64(intent.quantity) : nil, whileWaiting: journal)
+                    quantity: intent.quantity > 0 ? Int64(intent.quantity) : nil,
+                    whileWaiting: journal
+                )
             }
             let answered = WallClock().now()
             let written = ack.sentAt &+ self.wallOffset
@@ -75,7 +82,10 @@ struct Dispatcher: ~Copyable {
             emit(
                 OrderEventSlot(
                     .acknowledged(intent.id, orderNumber: ack.orderNumber, organization: ack.organization),
-                    at: answered, written: written))
+                    at: answered,
+                    written: written
+                )
+            )
         } catch {
             self.failed(error, dispatch, sentAt: sentAt, emit: emit)
         }
@@ -108,7 +118,11 @@ struct Dispatcher: ~Copyable {
     /// Looks a lost order up; a lost modify or cancel is left to the notices and the next reconciliation.
     private mutating func recover(_ intent: OrderIntent, sentAt: UInt32, emit: (OrderEventSlot) -> Void) {
         let ticket = OrderTicket(
-            side: intent.side, code: intent.code, quantity: Int64(intent.quantity), price: Int64(intent.price))
+            side: intent.side,
+            code: intent.code,
+            quantity: Int64(intent.quantity),
+            price: Int64(intent.price)
+        )
         switch try? self.recovery.resolve(ticket, sentAtKST: sentAt, known: self.known) {
         case .placed(let record):
             // A row whose numbers do not read leaves the order unknown for the housekeeper's reconciliation.
@@ -117,7 +131,10 @@ struct Dispatcher: ~Copyable {
             let now = WallClock().now()
             emit(
                 OrderEventSlot(
-                    .acknowledged(intent.id, orderNumber: row.orderNumber, organization: row.organization), at: now))
+                    .acknowledged(intent.id, orderNumber: row.orderNumber, organization: row.organization),
+                    at: now
+                )
+            )
             emit(OrderEventSlot(.reconciled(row, localTs: now), at: now))
         case .notPlaced:
             emit(OrderEventSlot(.notPlaced(intent.id), at: WallClock().now()))

@@ -12,7 +12,7 @@ import Synchronization
 public import TickCore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// How an engine run is set up.
@@ -76,12 +76,20 @@ public struct EngineWaiting: Sendable, Equatable {
     public var feedCPU: Int?
 
     public static let `default` = EngineWaiting(
-        market: .default, dispatcherSpinNanoseconds: 50_000, feedBusyPoll: false, feedCPU: nil)
+        market: .default,
+        dispatcherSpinNanoseconds: 50_000,
+        feedBusyPoll: false,
+        feedCPU: nil
+    )
 
     /// Every busy thread spinning, the feed on CPU `feedCPU` and the market stage on `marketCPU`.
     public static func busyPoll(feedCPU: Int?, marketCPU: Int?) -> EngineWaiting {
         EngineWaiting(
-            market: .busyPoll(cpu: marketCPU), dispatcherSpinNanoseconds: 50_000, feedBusyPoll: true, feedCPU: feedCPU)
+            market: .busyPoll(cpu: marketCPU),
+            dispatcherSpinNanoseconds: 50_000,
+            feedBusyPoll: true,
+            feedCPU: feedCPU
+        )
     }
 }
 
@@ -213,11 +221,17 @@ public final class Engine: @unchecked Sendable {
         }
         // Live, the session phase starts from the wall clock. An accelerated simulator's time of day is not the
         // wall's (a board set to 15:40 never goes back to a market at 09:10), so there the first trade sets it.
-        let secondOfDay = self.settings.speed == 1
+        let secondOfDay =
+            self.settings.speed == 1
             ? (self.startedWall / 1_000_000_000 + KST.offsetSeconds) % 86_400 : nil
         let opening = PipelineOpening(
-            book: rebuilt.book, positions: rebuilt.positions, nextOrderID: reconciled.state.nextOrderID,
-            buyingPower: buyingPower, secondOfDay: secondOfDay, account: account)
+            book: rebuilt.book,
+            positions: rebuilt.positions,
+            nextOrderID: reconciled.state.nextOrderID,
+            buyingPower: buyingPower,
+            secondOfDay: secondOfDay,
+            account: account
+        )
         // The journal thread owns the Journal; the dispatcher has its own connection for the pending rows, which it
         // writes while each order's answer is on its way. They reach the OS (a killed process loses none that
         // committed) but are not fsynced: an fsync costs 0.4 ms p50 and up to 2.5 ms here on every order, and an
@@ -231,7 +245,9 @@ public final class Engine: @unchecked Sendable {
         }
         do {
             self.marketThread = try self.pipeline.start(
-                self.pipeline.stage(opening: opening), waiting: self.settings.waiting.market)
+                self.pipeline.stage(opening: opening),
+                waiting: self.settings.waiting.market
+            )
         } catch {
             throw EngineError(error)
         }
@@ -263,8 +279,13 @@ public final class Engine: @unchecked Sendable {
         }
         self.dispatcherThread = try StageThread(name: "ks-orders", timerSlackNanoseconds: 1_000) {
             runDispatcher(
-                client: client, pending: handoffs.pending.value, orders: orders, spinNanoseconds: dispatcherSpin,
-                running: self.dispatching, failures: self.pendingFailures)
+                client: client,
+                pending: handoffs.pending.value,
+                orders: orders,
+                spinNanoseconds: dispatcherSpin,
+                running: self.dispatching,
+                failures: self.pendingFailures
+            )
         }
         self.journalThread = try StageThread(name: "ks-journal") {
             runJournal(handoffs.journal.value, orders: orders, fills: self.fillTap, running: self.journaling)
@@ -283,7 +304,8 @@ public final class Engine: @unchecked Sendable {
     public func resubscribe(unsubscribe: [SymbolCode], subscribe: [SymbolCode]) {
         precondition(
             (unsubscribe + subscribe).allSatisfy { self.pipeline.symbols.index(of: $0) != nil },
-            "resubscribe names a code outside the engine's symbol table")
+            "resubscribe names a code outside the engine's symbol table"
+        )
         for code in unsubscribe {
             self.session.unsubscribe(.trades(code.description))
             self.session.unsubscribe(.book(code.description))
@@ -358,10 +380,13 @@ public final class Engine: @unchecked Sendable {
         let status = self.assemble()
         let seconds = Double(WallClock().now() - self.startedWall) / 1e9
         return EngineReport(
-            status: status, startedAt: self.startedText,
+            status: status,
+            startedAt: self.startedText,
             endedAt: KST.text(time: KST.time(epochSeconds: WallClock().now() / 1_000_000_000)),
             codes: self.settings.codes.map(\.description),
-            recordsPerSecond: Double(status.records) / max(seconds, 1e-3), discrepancies: self.discrepancies)
+            recordsPerSecond: Double(status.records) / max(seconds, 1e-3),
+            discrepancies: self.discrepancies
+        )
     }
 
     private func waitUntil(_ seconds: Double, _ condition: () -> Bool) {
@@ -386,7 +411,9 @@ public final class Engine: @unchecked Sendable {
         status.notes = self.news.notes.withLock { $0 }
         let unjournaled = self.pendingFailures.load(ordering: .relaxed)
         if unjournaled > 0 {
-            status.notes.append("\(unjournaled) orders sent without their pending journal row (reconciliation adopts them)")
+            status.notes.append(
+                "\(unjournaled) orders sent without their pending journal row (reconciliation adopts them)"
+            )
         }
         if feed.foreign > 0 {
             status.notes.append("\(feed.foreign) records of codes this engine does not trade, skipped")
@@ -403,9 +430,15 @@ public final class Engine: @unchecked Sendable {
             status.taxes = snapshot.totals.taxes
             let counts = snapshot.orders
             status.orders = EngineStatus.OrderCounts(
-                sent: counts.sent, accepted: counts.accepted, filled: counts.filled,
-                partiallyFilled: counts.partiallyFilled, cancelled: counts.cancelled, rejected: counts.rejected,
-                open: snapshot.open, fills: counts.fills)
+                sent: counts.sent,
+                accepted: counts.accepted,
+                filled: counts.filled,
+                partiallyFilled: counts.partiallyFilled,
+                cancelled: counts.cancelled,
+                rejected: counts.rejected,
+                open: snapshot.open,
+                fills: counts.fills
+            )
             status.riskRejections = counts.riskRejections
             status.refusals = RiskRejection.allCases.filter { counts.rejections[$0] > 0 }.map { reason in
                 // Live, the session's phase is the wall clock's until a trade moves it: say which decided.
@@ -418,15 +451,25 @@ public final class Engine: @unchecked Sendable {
                 let row = snapshot.positions[i]
                 status.positions.append(
                     EngineStatus.PositionLine(
-                        code: row.code.description, quantity: row.quantity,
+                        code: row.code.description,
+                        quantity: row.quantity,
                         averagePrice: Double(row.averagePrice) / Double(Position.priceScale),
-                        lastPrice: row.lastPrice, unrealisedPnL: row.unrealised))
+                        lastPrice: row.lastPrice,
+                        unrealisedPnL: row.unrealised
+                    )
+                )
             }
         }
         status.latency = self.pipeline.monitor.latencySummaries().map { interval, summary in
             EngineStatus.LatencyLine(
-                stage: interval.label, count: Int(summary.count), p50: summary.p50, p90: summary.p90,
-                p99: summary.p99, p999: summary.p999, max: summary.max)
+                stage: interval.label,
+                count: Int(summary.count),
+                p50: summary.p50,
+                p90: summary.p90,
+                p99: summary.p99,
+                p999: summary.p999,
+                max: summary.max
+            )
         }
         return status
     }
@@ -447,8 +490,12 @@ final class Handoff<Value>: @unchecked Sendable {
 /// The dispatcher thread: each order sent (and journaled as pending while its answer is on its way), its fate
 /// reported to the broker. Between orders it keeps the connection warm; it sleeps until the broker rings.
 private func runDispatcher(
-    client: KISClient, pending: PendingRecorder, orders: OrderPorts, spinNanoseconds: Int64,
-    running: borrowing Atomic<Bool>, failures: borrowing Atomic<Int>
+    client: KISClient,
+    pending: PendingRecorder,
+    orders: OrderPorts,
+    spinNanoseconds: Int64,
+    running: borrowing Atomic<Bool>,
+    failures: borrowing Atomic<Int>
 ) {
     var dispatcher: Dispatcher
     do {
@@ -461,7 +508,9 @@ private func runDispatcher(
                 orders.report(
                     OrderEventSlot(
                         .refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "NOLANE")),
-                        at: WallClock().now()))
+                        at: WallClock().now()
+                    )
+                )
             }
             orders.publishReports()
             if refused == 0 { wait.idle { orders.ordersWaiting > 0 } } else { wait.reset() }

@@ -1,4 +1,3 @@
-
 /// What the engine is doing, for the live status line and the end-of-run report. Assembled on the control
 /// thread from snapshots the stages publish; reading it never touches a stage's hot path.
 public struct EngineStatus: Sendable, Encodable {

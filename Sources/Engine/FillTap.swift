@@ -40,7 +40,12 @@ final class FillTap: Sendable {
     /// - Complexity: O(1), an uncontended lock, no allocation.
     func offer(_ fill: Fill) {
         let report = FillReport(
-            code: fill.code, side: fill.side, quantity: fill.quantity, price: fill.price, localTs: fill.localTs)
+            code: fill.code,
+            side: fill.side,
+            quantity: fill.quantity,
+            price: fill.price,
+            localTs: fill.localTs
+        )
         let kept = self.pending.withLock { pending in
             guard pending.count < Self.capacity else { return false }
             pending.append(report)

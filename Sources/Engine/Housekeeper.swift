@@ -26,7 +26,8 @@ struct Housekeeper {
         while running.load(ordering: .relaxed) {
             usleep(100_000)
             let now = WallClock().now()
-            let asked = self.orders.wantsReconciliation.exchange(false, ordering: .relaxed)
+            let asked =
+                self.orders.wantsReconciliation.exchange(false, ordering: .relaxed)
                 || self.news.noticesMayHaveBeenMissed.exchange(false, ordering: .acquiring)
             let due = Double(now - lastReconcile) >= (retry ? 1 : reconcileEvery) * 1e9
             if asked || due {

@@ -45,7 +45,8 @@ public struct StartupRetry: Sendable {
     /// Runs `query` until it answers, waiting between attempts as `wait(after:attempt:)` says and telling
     /// `announce` each time in words; throws the last error when it cannot help or the patience has run out.
     func run<Answer>(
-        _ what: String, announce: (String) -> Void,
+        _ what: String,
+        announce: (String) -> Void,
         sleep: (Double) -> Void = { MonotonicClock().sleep(nanoseconds: Int64($0 * 1e9)) },
         _ query: () throws(KISError) -> Answer
     ) throws(KISError) -> Answer {
@@ -60,7 +61,8 @@ public struct StartupRetry: Sendable {
                 guard waited + wait <= self.patienceSeconds else {
                     announce(
                         "\(what): \(error); giving up after \(attempt) attempts over \(Self.seconds(waited)) "
-                            + "(patience \(Self.seconds(self.patienceSeconds)))")
+                            + "(patience \(Self.seconds(self.patienceSeconds)))"
+                    )
                     throw error
                 }
                 announce("\(what): \(error); asking again in \(Self.seconds(wait)) (attempt \(attempt + 1))")

@@ -229,7 +229,8 @@ struct JSONScanner {
     }
 
     /// Any JSON value other than an object we care about; objects inside it record nothing (context `.ignored`).
-    private mutating func value(_ bytes: RawSpan, depth: Int, into message: inout ControlMessage) throws(KISFormatError) {
+    private mutating func value(_ bytes: RawSpan, depth: Int, into message: inout ControlMessage) throws(KISFormatError)
+    {
         guard depth < Self.maxDepth else { throw .badJSON(offset: self.position) }
         switch self.peek(bytes) {
         case UInt8(ascii: "\""):
@@ -260,7 +261,8 @@ struct JSONScanner {
             let start = self.position
             var current: UInt8? = byte
             while let c = current,
-                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c)
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
+                    || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c)
                     || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
                     || c == UInt8(ascii: "E")
             {

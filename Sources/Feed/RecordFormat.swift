@@ -54,11 +54,13 @@ public enum RecordFormat {
     public static func table(_ b: Book) -> String {
         "BOOK   \(b.code) \(kstTime(b.exchangeTime))  ask \(b.askPrices[0])×\(b.askQuantities[0])"
             + "  bid \(b.bidPrices[0])×\(b.bidQuantities[0])  totals \(b.totalAskQuantity)/\(b.totalBidQuantity)"
-            + "  cum \(b.cumulativeVolume)" + (b.expectedPrice != 0 ? "  expected \(b.expectedPrice)×\(b.expectedQuantity)" : "")
+            + "  cum \(b.cumulativeVolume)"
+            + (b.expectedPrice != 0 ? "  expected \(b.expectedPrice)×\(b.expectedQuantity)" : "")
     }
 
     public static func table(_ n: Notice) -> String {
-        let what = n.rejected ? "REJECTED" : n.isFill ? "FILL" : ["ORDER", "MODIFY", "CANCEL"][min(Int(n.amendCode), 2)]
+        let what =
+            n.rejected ? "REJECTED" : n.isFill ? "FILL" : ["ORDER", "MODIFY", "CANCEL"][min(Int(n.amendCode), 2)]
         let side = n.side == .buy ? "buy" : n.side == .sell ? "sell" : "?\(n.sideCode)"
         return "NOTICE \(n.code) \(kstTime(n.exchangeTime))  \(what) \(side) \(n.quantity) @ \(n.price)"
             + "  order \(n.orderNumber) (orig \(n.originalOrderNumber)) qty \(n.orderQuantity) @ \(n.orderPrice)"

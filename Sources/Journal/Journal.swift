@@ -78,7 +78,9 @@ public final class Journal {
     }
 
     /// A second connection for the dispatcher thread, which journals each intent durably before sending it.
-    public func pendingRecorder(durability: PendingRecorder.Durability = .powerLoss) throws(JournalError)
+    public func pendingRecorder(
+        durability: PendingRecorder.Durability = .powerLoss
+    ) throws(JournalError)
         -> PendingRecorder
     {
         try PendingRecorder(path: self.path, day: self.day, durability: durability)
@@ -146,7 +148,8 @@ public final class PendingRecorder {
         do {
             try self.queue.inTransaction(.immediate) { db in
                 try db.cachedStatement(sql: Schema.pending).execute(
-                    arguments: Schema.pendingArguments(intent, day: self.day, at: at))
+                    arguments: Schema.pendingArguments(intent, day: self.day, at: at)
+                )
                 return .commit
             }
         } catch {
@@ -179,7 +182,10 @@ public struct RecoveredState: Sendable, Equatable {
     /// theirs) and every position.
     /// - Throws: `OrderRefusal.full` or `PositionsRefusal.full` when a capacity is below what the day holds.
     public func rebuild(
-        orderCapacity: Int, positionCapacity: Int, account: UInt64 = 0, costs: Costs = Costs()
+        orderCapacity: Int,
+        positionCapacity: Int,
+        account: UInt64 = 0,
+        costs: Costs = Costs()
     ) throws -> (book: OrderBook, positions: Positions) {
         var book = OrderBook(capacity: orderCapacity, account: account)
         for order in self.orders { try book.restore(order) }

@@ -59,7 +59,10 @@ public struct Reconciler: Sendable {
     ///   - orders: today's orders at KIS.
     ///   - localTs: stamped on the fills reconciliation finds.
     public func reconcile(
-        _ recovered: RecoveredState, holdings: [BrokerHolding], orders: [BrokerOrder], localTs: Int64 = 0
+        _ recovered: RecoveredState,
+        holdings: [BrokerHolding],
+        orders: [BrokerOrder],
+        localTs: Int64 = 0
     ) -> Reconciliation {
         var discrepancies: [Discrepancy] = []
         var book = OrderBook(capacity: max(16, 2 * (recovered.orders.count + orders.count)))
@@ -81,11 +84,22 @@ public struct Reconciler: Sendable {
             let id = OrderID(rawValue: next)
             next += 1
             let adopted = OrderSnapshot(
-                id: id, target: id, code: record.code, side: record.side, action: .new, purpose: .entry,
-                quantity: record.quantity, price: record.price,
-                state: record.filled > 0 ? .partiallyFilled : .accepted, orderNumber: record.orderNumber,
-                organization: record.organization, filled: record.filled, fillValue: record.filledValue,
-                remaining: record.remaining, needsReconciliation: true)
+                id: id,
+                target: id,
+                code: record.code,
+                side: record.side,
+                action: .new,
+                purpose: .entry,
+                quantity: record.quantity,
+                price: record.price,
+                state: record.filled > 0 ? .partiallyFilled : .accepted,
+                orderNumber: record.orderNumber,
+                organization: record.organization,
+                filled: record.filled,
+                fillValue: record.filledValue,
+                remaining: record.remaining,
+                needsReconciliation: true
+            )
             do {
                 try book.restore(adopted)
                 discrepancies.append(.adopted(id, orderNumber: record.orderNumber))
@@ -131,8 +145,11 @@ public struct Reconciler: Sendable {
             try? positions.restore(position)
         }
         let state = RecoveredState(
-            orders: book.orders(), positions: positions.all, totals: positions.totals,
-            nextOrderID: OrderID(rawValue: next))
+            orders: book.orders(),
+            positions: positions.all,
+            totals: positions.totals,
+            nextOrderID: OrderID(rawValue: next)
+        )
         return Reconciliation(state: state, fills: sink.fills, discrepancies: discrepancies)
     }
 }

@@ -188,14 +188,22 @@ enum Schema {
         for row in try Row.fetchAll(db, sql: "SELECT * FROM orders WHERE day = ? ORDER BY id", arguments: [day]) {
             let id = OrderID(rawValue: row["id"])
             var order = OrderSnapshot(
-                id: id, target: OrderID(rawValue: row["target"]), code: Self.code(row["code"]),
+                id: id,
+                target: OrderID(rawValue: row["target"]),
+                code: Self.code(row["code"]),
                 side: OrderSide(rawValue: row["side"]) ?? .buy,
                 action: OrderIntent.Action(rawValue: row["action"]) ?? .new,
-                purpose: OrderIntent.Purpose(rawValue: row["purpose"]) ?? .entry, quantity: row["quantity"],
-                price: row["price"], state: OrderState(rawValue: row["state"]) ?? .unknown,
-                orderNumber: Self.number(row["order_number"]), organization: row["organization"],
-                filled: row["filled"], fillValue: row["fill_value"], remaining: row["remaining"],
-                needsReconciliation: row["needs_reconciliation"])
+                purpose: OrderIntent.Purpose(rawValue: row["purpose"]) ?? .entry,
+                quantity: row["quantity"],
+                price: row["price"],
+                state: OrderState(rawValue: row["state"]) ?? .unknown,
+                orderNumber: Self.number(row["order_number"]),
+                organization: row["organization"],
+                filled: row["filled"],
+                fillValue: row["fill_value"],
+                remaining: row["remaining"],
+                needsReconciliation: row["needs_reconciliation"]
+            )
             if order.state.awaitsNumber && order.orderNumber == 0 {
                 // Journaled pending means it may have been sent; never journaled pending means it never was.
                 let pending = (row["pending_at"] as Int64?) != nil
@@ -241,9 +249,16 @@ enum Schema {
             }
             try positions.apply(
                 Fill(
-                    id: OrderID(rawValue: row["id"]), code: code, side: OrderSide(rawValue: row["side"]) ?? .buy,
-                    quantity: row["quantity"], price: row["price"], orderNumber: Self.number(row["order_number"]),
-                    exchangeTime: row["exchange_time"], localTs: row["local_ts"]))
+                    id: OrderID(rawValue: row["id"]),
+                    code: code,
+                    side: OrderSide(rawValue: row["side"]) ?? .buy,
+                    quantity: row["quantity"],
+                    price: row["price"],
+                    orderNumber: Self.number(row["order_number"]),
+                    exchangeTime: row["exchange_time"],
+                    localTs: row["local_ts"]
+                )
+            )
         }
         for code in overnight {
             guard var position = positions.position(code) else { continue }
@@ -251,7 +266,11 @@ enum Schema {
             try positions.restore(position)
         }
         return RecoveredState(
-            orders: orders, positions: positions.all, totals: positions.totals, nextOrderID: OrderID(rawValue: next))
+            orders: orders,
+            positions: positions.all,
+            totals: positions.totals,
+            nextOrderID: OrderID(rawValue: next)
+        )
     }
 
     /// SQLite integers are signed; codes are ASCII and ODNOs at most ten digits, so neither uses bit 63.

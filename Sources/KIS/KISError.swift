@@ -46,7 +46,8 @@ public enum KISError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unreachable(let cause): "KIS unreachable: \(cause)"
         case .responseLost(let trID, let cause): "\(trID): no answer (\(cause)); the request may have been executed"
         case .malformedResponse(let trID, let reason): "\(trID): unreadable answer: \(reason)"
-        case .tokenThrottled(let wait): "access token issued less than 60 s ago; next allowed in \(Int(wait.rounded(.up))) s"
+        case .tokenThrottled(let wait):
+            "access token issued less than 60 s ago; next allowed in \(Int(wait.rounded(.up))) s"
         case .tokenCache(let error): "token cache unusable: \(error)"
         }
     }

@@ -21,7 +21,9 @@ public struct ByteWriter: Sendable {
     }
 
     public mutating func append(_ text: StaticString) {
-        unsafe self.bytes.append(contentsOf: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        unsafe self.bytes.append(
+            contentsOf: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+        )
     }
 
     public mutating func append(_ text: String) {

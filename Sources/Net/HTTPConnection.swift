@@ -57,7 +57,10 @@ public struct HTTPConnection: ~Copyable {
     ///   - baseURL: `http(s)://host:port`.
     ///   - maxResponseSize: the largest response accepted; the buffer is allocated once at this size.
     public init(
-        baseURL: String, maxResponseSize: Int = 1 << 20, connectTimeoutMilliseconds: Int = 3_000, caFile: String? = nil
+        baseURL: String,
+        maxResponseSize: Int = 1 << 20,
+        connectTimeoutMilliseconds: Int = 3_000,
+        caFile: String? = nil
     ) {
         self.baseURL = baseURL
         self.caFile = caFile
@@ -71,7 +74,10 @@ public struct HTTPConnection: ~Copyable {
     public mutating func connect() throws(NetError) {
         self.stream = nil
         self.stream = try Stream(
-            url: self.baseURL, connectTimeoutMilliseconds: self.connectTimeoutMilliseconds, caFile: self.caFile)
+            url: self.baseURL,
+            connectTimeoutMilliseconds: self.connectTimeoutMilliseconds,
+            caFile: self.caFile
+        )
         self.connectCount += 1
     }
 
@@ -96,7 +102,9 @@ public struct HTTPConnection: ~Copyable {
     ///   - whileWaiting: runs once every byte is out, before the answer is read: work that must follow the send
     ///     but need not delay it (an order's journal row), done while the answer crosses the network.
     public mutating func exchange(
-        _ request: [UInt8], timeoutMilliseconds: Int, whileWaiting: () -> Void = {}
+        _ request: [UInt8],
+        timeoutMilliseconds: Int,
+        whileWaiting: () -> Void = {}
     ) throws(ExchangeError) -> HTTPResponse {
         var connected = false
         do {
@@ -124,7 +132,12 @@ public struct HTTPConnection: ~Copyable {
             let (head, body) = try self.readResponse(deadline: sentAt + Int64(timeoutMilliseconds) * 1_000_000)
             if !head.keepAlive { self.stream = nil }
             return HTTPResponse(
-                head: head, body: body, sendStartedAt: sendStartedAt, sentAt: sentAt, connected: connected)
+                head: head,
+                body: body,
+                sendStartedAt: sendStartedAt,
+                sentAt: sentAt,
+                connected: connected
+            )
         } catch {
             self.stream = nil
             throw .lost(error)
@@ -156,7 +169,10 @@ public struct HTTPConnection: ~Copyable {
                 do throws(NetError) {
                     return .success(
                         try unsafe self.stream!.receive(
-                            into: UnsafeMutableRawBufferPointer(rebasing: raw[start...]), timeoutMilliseconds: wait))
+                            into: UnsafeMutableRawBufferPointer(rebasing: raw[start...]),
+                            timeoutMilliseconds: wait
+                        )
+                    )
                 } catch {
                     return .failure(error)
                 }

@@ -79,7 +79,11 @@ public struct HTTPResponseParser: Sendable {
                 self.state = body
             case .fixed(let length):
                 guard count - self.bodyStart >= length else { return .needMoreData }
-                return .complete(self.head, body: self.bodyStart..<self.bodyStart + length, consumed: self.bodyStart + length)
+                return .complete(
+                    self.head,
+                    body: self.bodyStart..<self.bodyStart + length,
+                    consumed: self.bodyStart + length
+                )
             case .untilClose:
                 return .needMoreData
             case .chunkSize:
@@ -162,7 +166,9 @@ public struct HTTPResponseParser: Sendable {
         else { throw .malformedResponse(reason: "no HTTP/1.x status line") }
         var status = 0
         for index in 9..<12 {
-            guard let digit = Self.decimalValue(buffer[index]) else { throw .malformedResponse(reason: "bad status code") }
+            guard let digit = Self.decimalValue(buffer[index]) else {
+                throw .malformedResponse(reason: "bad status code")
+            }
             status = status * 10 + digit
         }
         self.head = HTTPResponseHead(status: status, keepAlive: buffer[7] == UInt8(ascii: "1"), trCont: 0)
@@ -184,7 +190,9 @@ public struct HTTPResponseParser: Sendable {
                 var length = 0
                 guard !value.isEmpty, value.count <= 12 else { throw .malformedResponse(reason: "bad content-length") }
                 for byte in value {
-                    guard let digit = Self.decimalValue(byte) else { throw .malformedResponse(reason: "bad content-length") }
+                    guard let digit = Self.decimalValue(byte) else {
+                        throw .malformedResponse(reason: "bad content-length")
+                    }
                     length = length * 10 + digit
                 }
                 guard contentLength == nil || contentLength == length else {

@@ -2,7 +2,7 @@ import CCurl
 import TickCore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// One TCP connection, with TLS for `https`/`wss`, set up by libcurl and then driven byte by byte.
@@ -28,7 +28,9 @@ public struct Stream: ~Copyable {
         Self.globalInit
         let target = Self.curlURL(url)
         self.endpoint = Self.endpoint(of: target)
-        guard let handle = unsafe curl_easy_init() else { throw .connectFailed(host: self.endpoint, detail: "curl_easy_init") }
+        guard let handle = unsafe curl_easy_init() else {
+            throw .connectFailed(host: self.endpoint, detail: "curl_easy_init")
+        }
         var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         var code = CURLE_OK
         var socket: curl_socket_t = -1

@@ -82,7 +82,8 @@ public struct OrderBook {
     ///   `.targetNotWorking` (no ODNO yet, or terminal) or `.targetBusy` (another amendment in flight).
     /// - Complexity: O(1); no allocation.
     public mutating func submit<S: OrderSink>(
-        _ intent: OrderIntent, into sink: inout S
+        _ intent: OrderIntent,
+        into sink: inout S
     ) throws(OrderRefusal) -> OrderDispatch {
         guard intent.quantity >= 0, intent.price >= 0, intent.action != .new || intent.quantity > 0 else {
             throw .invalidIntent
@@ -162,12 +163,16 @@ public struct OrderBook {
             if order.doubts.count > 0 { doubtful += 1 }
             if !order.state.isTerminal {
                 open += 1
-                precondition(order.openIndex >= 0 && self.open[Int(order.openIndex)] == s, "\(order.id) not listed open")
+                precondition(
+                    order.openIndex >= 0 && self.open[Int(order.openIndex)] == s,
+                    "\(order.id) not listed open"
+                )
             }
         }
         precondition(
             awaiting == self.awaiting && flagged == self.needsReconciliationCount && doubtful == self.doubtfulCount,
-            "book counters drifted")
+            "book counters drifted"
+        )
         precondition(open == self.open.count, "the open list holds terminal or free slots")
         #endif
     }
@@ -207,7 +212,10 @@ public struct OrderBook {
     }
 
     private mutating func acknowledge<S: OrderSink>(
-        _ s: Int, number: UInt64, organization: UInt32, into sink: inout S
+        _ s: Int,
+        number: UInt64,
+        organization: UInt32,
+        into sink: inout S
     ) -> EventOutcome {
         guard number != 0 else { return .refused(.conflictingNumber) }
         let known = self.slots[s].orderNumber
@@ -269,8 +277,7 @@ public struct OrderBook {
         return .held
     }
 
-    private mutating func applyNotice<S: OrderSink>(_ notice: Notice, to s: Int, into sink: inout S) -> EventOutcome
-    {
+    private mutating func applyNotice<S: OrderSink>(_ notice: Notice, to s: Int, into sink: inout S) -> EventOutcome {
         if notice.isFill {
             guard notice.quantity > 0, notice.price >= 0 else { return .refused(.invalidEvent) }
             let mark = FillMark(quantity: notice.quantity, price: notice.price, time: notice.exchangeTime)
@@ -278,8 +285,13 @@ public struct OrderBook {
                 return self.doubt(s, notice, into: &sink)
             }
             let outcome = self.fill(
-                s, quantity: notice.quantity, price: notice.price, exchangeTime: notice.exchangeTime,
-                localTs: notice.localTs, into: &sink)
+                s,
+                quantity: notice.quantity,
+                price: notice.price,
+                exchangeTime: notice.exchangeTime,
+                localTs: notice.localTs,
+                into: &sink
+            )
             if outcome == .applied { self.slots[s].marks.record(mark) }
             return outcome
         }
@@ -306,7 +318,11 @@ public struct OrderBook {
             return .unchanged
         }
         let held = HeldFill(
-            quantity: notice.quantity, price: notice.price, time: notice.exchangeTime, localTs: notice.localTs)
+            quantity: notice.quantity,
+            price: notice.price,
+            time: notice.exchangeTime,
+            localTs: notice.localTs
+        )
         if self.slots[s].doubts.count == 0 { self.doubtfulCount += 1 }
         if !self.slots[s].doubts.hold(held) {
             // More doubts than there is room to keep: the daily orders still count them, as one averaged fill.
@@ -350,7 +366,12 @@ public struct OrderBook {
 
     /// Applies a fill of `quantity` at `price`, bounded by the order's quantity.
     private mutating func fill<S: OrderSink>(
-        _ s: Int, quantity: Int32, price: Int32, exchangeTime: UInt32, localTs: Int64, into sink: inout S
+        _ s: Int,
+        quantity: Int32,
+        price: Int32,
+        exchangeTime: UInt32,
+        localTs: Int64,
+        into sink: inout S
     ) -> EventOutcome {
         assert(quantity > 0 && price >= 0, "fills are checked where they come in")
         guard self.slots[s].filled + quantity <= self.slots[s].quantity else {
@@ -370,8 +391,16 @@ public struct OrderBook {
         let order = self.slots[s]
         sink.filled(
             Fill(
-                id: order.id, code: order.code, side: order.side, quantity: quantity, price: price,
-                orderNumber: order.orderNumber, exchangeTime: exchangeTime, localTs: localTs))
+                id: order.id,
+                code: order.code,
+                side: order.side,
+                quantity: quantity,
+                price: price,
+                orderNumber: order.orderNumber,
+                exchangeTime: exchangeTime,
+                localTs: localTs
+            )
+        )
         var change = self.change(s)
         change.lastFillQuantity = quantity
         change.lastFillPrice = price
@@ -447,7 +476,9 @@ public struct OrderBook {
     /// KIS's daily orders are the authority: fills the notices missed are applied, a lost order is found, the
     /// remainder is KIS's.
     private mutating func reconcile<S: OrderSink>(
-        _ record: BrokerOrder, localTs: Int64, into sink: inout S
+        _ record: BrokerOrder,
+        localTs: Int64,
+        into sink: inout S
     ) -> EventOutcome {
         guard record.orderNumber != 0 else { return .foreign }
         guard record.filled >= 0, record.remaining >= 0, record.filledValue >= 0 else { return .refused(.invalidEvent) }
@@ -529,11 +560,13 @@ public struct OrderBook {
             let matches: Bool
             switch order.action {
             case .new:
-                matches = record.originalOrderNumber == 0 && record.quantity == order.quantity
+                matches =
+                    record.originalOrderNumber == 0 && record.quantity == order.quantity
                     && record.price == order.price
             case .modify, .cancel:
                 let target = self.target(of: i).map { self.slots[$0].orderNumber } ?? 0
-                matches = target != 0 && record.originalOrderNumber == target
+                matches =
+                    target != 0 && record.originalOrderNumber == target
                     && record.amendCode == (order.action == .modify ? 1 : 2)
             }
             if matches, best.map({ order.id < self.slots[$0].id }) ?? true { best = i }
@@ -623,7 +656,8 @@ public struct OrderBook {
         slot.orderNumber = order.orderNumber
         slot.organization = order.organization
         slot.state = .new
-        slot.amendmentApplied = order.action != .new && !order.state.awaitsNumber
+        slot.amendmentApplied =
+            order.action != .new && !order.state.awaitsNumber
             && order.state != .rejected && order.state != .notPlaced
         self.slots[s] = slot
         self.enlist(s)
@@ -739,20 +773,43 @@ public struct OrderBook {
     private func change(_ s: Int) -> OrderChange {
         let order = self.slots[s]
         return OrderChange(
-            id: order.id, target: order.targetID, code: order.code, orderNumber: order.orderNumber,
-            fillValue: order.fillValue, quantity: order.quantity, filled: order.filled, remaining: order.remaining,
-            lastFillQuantity: 0, lastFillPrice: 0, organization: order.organization, side: order.side,
-            action: order.action, state: order.state,
-            needsReconciliation: order.needsReconciliation)
+            id: order.id,
+            target: order.targetID,
+            code: order.code,
+            orderNumber: order.orderNumber,
+            fillValue: order.fillValue,
+            quantity: order.quantity,
+            filled: order.filled,
+            remaining: order.remaining,
+            lastFillQuantity: 0,
+            lastFillPrice: 0,
+            organization: order.organization,
+            side: order.side,
+            action: order.action,
+            state: order.state,
+            needsReconciliation: order.needsReconciliation
+        )
     }
 
     private func snapshot(_ s: Int) -> OrderSnapshot {
         let order = self.slots[s]
         return OrderSnapshot(
-            id: order.id, target: order.targetID, code: order.code, side: order.side, action: order.action,
-            purpose: order.purpose, quantity: order.quantity, price: order.price, state: order.state,
-            orderNumber: order.orderNumber, organization: order.organization, filled: order.filled,
-            fillValue: order.fillValue, remaining: order.remaining, needsReconciliation: order.needsReconciliation)
+            id: order.id,
+            target: order.targetID,
+            code: order.code,
+            side: order.side,
+            action: order.action,
+            purpose: order.purpose,
+            quantity: order.quantity,
+            price: order.price,
+            state: order.state,
+            orderNumber: order.orderNumber,
+            organization: order.organization,
+            filled: order.filled,
+            fillValue: order.fillValue,
+            remaining: order.remaining,
+            needsReconciliation: order.needsReconciliation
+        )
     }
 }
 

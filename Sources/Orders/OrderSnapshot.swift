@@ -22,9 +22,20 @@ public struct OrderSnapshot: BitwiseCopyable, Sendable, Equatable {
     public var needsReconciliation: Bool
 
     public init(
-        id: OrderID, target: OrderID, code: SymbolCode, side: OrderSide, action: OrderIntent.Action,
-        purpose: OrderIntent.Purpose, quantity: Int32, price: Int32, state: OrderState, orderNumber: UInt64 = 0,
-        organization: UInt32 = 0, filled: Int32 = 0, fillValue: Int64 = 0, remaining: Int32,
+        id: OrderID,
+        target: OrderID,
+        code: SymbolCode,
+        side: OrderSide,
+        action: OrderIntent.Action,
+        purpose: OrderIntent.Purpose,
+        quantity: Int32,
+        price: Int32,
+        state: OrderState,
+        orderNumber: UInt64 = 0,
+        organization: UInt32 = 0,
+        filled: Int32 = 0,
+        fillValue: Int64 = 0,
+        remaining: Int32,
         needsReconciliation: Bool = false
     ) {
         self.id = id
@@ -47,8 +58,16 @@ public struct OrderSnapshot: BitwiseCopyable, Sendable, Equatable {
     /// The snapshot of a freshly submitted intent.
     public init(intent: OrderIntent, state: OrderState = .new) {
         self.init(
-            id: intent.id, target: intent.target, code: intent.code, side: intent.side, action: intent.action,
-            purpose: intent.purpose, quantity: intent.quantity, price: intent.price, state: state,
-            remaining: intent.action == .new ? intent.quantity : 0)
+            id: intent.id,
+            target: intent.target,
+            code: intent.code,
+            side: intent.side,
+            action: intent.action,
+            purpose: intent.purpose,
+            quantity: intent.quantity,
+            price: intent.price,
+            state: state,
+            remaining: intent.action == .new ? intent.quantity : 0
+        )
     }
 }

@@ -85,8 +85,14 @@ public struct Fill: BitwiseCopyable, Sendable, Equatable {
     public var side: OrderSide
 
     public init(
-        id: OrderID, code: SymbolCode, side: OrderSide, quantity: Int32, price: Int32, orderNumber: UInt64 = 0,
-        exchangeTime: UInt32 = 0, localTs: Int64 = 0
+        id: OrderID,
+        code: SymbolCode,
+        side: OrderSide,
+        quantity: Int32,
+        price: Int32,
+        orderNumber: UInt64 = 0,
+        exchangeTime: UInt32 = 0,
+        localTs: Int64 = 0
     ) {
         self.id = id
         self.code = code
@@ -124,9 +130,20 @@ public struct BrokerOrder: BitwiseCopyable, Sendable, Equatable {
     public var rejected: Bool
 
     public init(
-        orderNumber: UInt64, originalOrderNumber: UInt64 = 0, code: SymbolCode, side: OrderSide, quantity: Int32,
-        price: Int32, filled: Int32, filledValue: Int64, remaining: Int32, cancelled: Bool = false,
-        rejected: Bool = false, amendCode: UInt8 = 0, time: UInt32 = 0, organization: UInt32 = 0
+        orderNumber: UInt64,
+        originalOrderNumber: UInt64 = 0,
+        code: SymbolCode,
+        side: OrderSide,
+        quantity: Int32,
+        price: Int32,
+        filled: Int32,
+        filledValue: Int64,
+        remaining: Int32,
+        cancelled: Bool = false,
+        rejected: Bool = false,
+        amendCode: UInt8 = 0,
+        time: UInt32 = 0,
+        organization: UInt32 = 0
     ) {
         self.orderNumber = orderNumber
         self.originalOrderNumber = originalOrderNumber

@@ -8,8 +8,7 @@ public struct DayTotals: BitwiseCopyable, Sendable, Equatable {
     public var taxes: Int64 = 0
     public var turnover: Int64 = 0
 
-    public init(realised: Int64 = 0, unrealised: Int64 = 0, fees: Int64 = 0, taxes: Int64 = 0, turnover: Int64 = 0)
-    {
+    public init(realised: Int64 = 0, unrealised: Int64 = 0, fees: Int64 = 0, taxes: Int64 = 0, turnover: Int64 = 0) {
         self.realised = realised
         self.unrealised = unrealised
         self.fees = fees

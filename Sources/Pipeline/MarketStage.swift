@@ -55,12 +55,20 @@ public struct MarketStage<Clock: NanoClock>: ~Copyable {
     static var topLevels: Int { 5 }
 
     init(
-        strategy: Strategy, broker: consuming PipelineBroker, speed: Double, clock: Clock, feed: FeedPorts,
-        orders: OrderPorts, monitor: PipelineMonitor, killSwitch: KillSwitch
+        strategy: Strategy,
+        broker: consuming PipelineBroker,
+        speed: Double,
+        clock: Clock,
+        feed: FeedPorts,
+        orders: OrderPorts,
+        monitor: PipelineMonitor,
+        killSwitch: KillSwitch
     ) {
         do {
             self.builder = try CandleBuilder(
-                symbols: broker.symbols.count, intervals: PipelineSettings.candleIntervals)
+                symbols: broker.symbols.count,
+                intervals: PipelineSettings.candleIntervals
+            )
         } catch {
             // Only a symbol count outside 1...64 or bad intervals can fail, and both are fixed before this point.
             preconditionFailure("market stage for \(broker.symbols.count) codes: \(error)")
@@ -99,8 +107,10 @@ public struct MarketStage<Clock: NanoClock>: ~Copyable {
 
     /// Whether anything waits for the stage, or a timer is due: what a parked stage re-checks before it sleeps.
     func hasWork() -> Bool {
-        self.feed.records.ring.approximateCount > 0 || self.feed.books.written != self.feed.books.delivered
-            + self.feed.books.conflated || self.feed.notices.ring.approximateCount > 0
+        self.feed.records.ring.approximateCount > 0
+            || self.feed.books.written != self.feed.books.delivered
+                + self.feed.books.conflated
+            || self.feed.notices.ring.approximateCount > 0
             || self.orders.events.ring.approximateCount > 0 || self.orders.house.ring.approximateCount > 0
     }
 

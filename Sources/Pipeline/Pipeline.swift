@@ -67,16 +67,27 @@ public final class Pipeline<Clock: NanoClock>: Sendable {
         var board = MarketBoard(codes: self.settings.codes)
         if let second = opening.secondOfDay { board.advance(secondOfDay: second) }
         let broker = PipelineBroker(
-            symbols: self.symbols, gate: RiskGate(limits: self.limits, killSwitch: self.killSwitch), board: board,
-            opening: opening, orders: self.orders)
+            symbols: self.symbols,
+            gate: RiskGate(limits: self.limits, killSwitch: self.killSwitch),
+            board: board,
+            opening: opening,
+            orders: self.orders
+        )
         return MarketStage(
-            strategy: ScalpingStrategy(parameters: self.parameters, symbols: self.symbols), broker: broker,
-            speed: self.settings.speed, clock: self.clock, feed: self.feed, orders: self.orders,
-            monitor: self.monitor, killSwitch: self.killSwitch)
+            strategy: ScalpingStrategy(parameters: self.parameters, symbols: self.symbols),
+            broker: broker,
+            speed: self.settings.speed,
+            clock: self.clock,
+            feed: self.feed,
+            orders: self.orders,
+            monitor: self.monitor,
+            killSwitch: self.killSwitch
+        )
     }
 
     /// Runs `stage` on a thread of its own until `MarketThread.stop()`.
-    public func start(_ stage: consuming MarketStage<Clock>, waiting: MarketWait) throws(PipelineError) -> MarketThread {
+    public func start(_ stage: consuming MarketStage<Clock>, waiting: MarketWait) throws(PipelineError) -> MarketThread
+    {
         let box = StageBox(stage)
         let running = MarketThread.Flag()
         let doorbell = self.doorbell

@@ -33,7 +33,11 @@ public struct PipelineBroker: Broker {
     var closing = false
 
     init(
-        symbols: SymbolTable, gate: RiskGate, board: MarketBoard, opening: consuming PipelineOpening, orders: OrderPorts
+        symbols: SymbolTable,
+        gate: RiskGate,
+        board: MarketBoard,
+        opening: consuming PipelineOpening,
+        orders: OrderPorts
     ) {
         self.symbols = symbols
         self.gate = gate
@@ -64,8 +68,13 @@ public struct PipelineBroker: Broker {
         self.refreshAccount()
         let target = intent.action == .new ? nil : self.workingOrder(intent.target)
         let decision = self.gate.check(
-            intent, market: self.board[symbol], phase: self.board.phase, position: self.exposure(symbol),
-            account: self.account, replacing: target)
+            intent,
+            market: self.board[symbol],
+            phase: self.board.phase,
+            position: self.exposure(symbol),
+            account: self.account,
+            replacing: target
+        )
         guard case .accept = decision else {
             self.counters.riskRejections += 1
             if case .reject(let reason) = decision { self.counters.rejections.add(reason) }
@@ -117,8 +126,17 @@ public struct PipelineBroker: Broker {
         guard let order = self.workingOrder(id), self.book.canAmend(id) else { return .refused }
         return self.submit(
             OrderIntent(
-                id: self.nextOrderID(), code: order.code, side: order.side, quantity: 0, price: order.price,
-                purpose: order.purpose, action: .cancel, target: id, decidedAt: decidedAt))
+                id: self.nextOrderID(),
+                code: order.code,
+                side: order.side,
+                quantity: 0,
+                price: order.price,
+                purpose: order.purpose,
+                action: .cancel,
+                target: id,
+                decidedAt: decidedAt
+            )
+        )
     }
 
     public func position(of code: SymbolCode) -> Position {
@@ -157,7 +175,9 @@ public struct PipelineBroker: Broker {
         // of that one order's fills: one query, where the whole day's orders take a page per 15 orders on paper.
         if self.book.doubtfulCount > doubts {
             self.book.forEachDoubtful { number in
-                if !self.orders.checks.tryPush(number) { self.orders.wantsReconciliation.store(true, ordering: .relaxed) }
+                if !self.orders.checks.tryPush(number) {
+                    self.orders.wantsReconciliation.store(true, ordering: .relaxed)
+                }
             }
         }
         if self.book.needsReconciliationCount > 0 {
@@ -208,9 +228,15 @@ public struct PipelineBroker: Broker {
             if let kind = Self.kind(change.state), change.action == .new || change.action == .modify {
                 self.updates.push(
                     OrderUpdate(
-                        id: change.id, code: change.code, kind: kind, side: change.side,
-                        fillQuantity: change.lastFillQuantity, fillPrice: change.lastFillPrice,
-                        remainingQuantity: change.remaining))
+                        id: change.id,
+                        code: change.code,
+                        kind: kind,
+                        side: change.side,
+                        fillQuantity: change.lastFillQuantity,
+                        fillPrice: change.lastFillPrice,
+                        remainingQuantity: change.remaining
+                    )
+                )
             }
         }
         self.changes.clear()
@@ -316,8 +342,13 @@ public struct PipelineBroker: Broker {
     private func workingOrder(_ id: OrderID) -> WorkingOrder? {
         guard let order = self.book.order(id), !order.state.isTerminal, order.remaining > 0 else { return nil }
         return WorkingOrder(
-            id: order.id, code: order.code, side: order.side, remaining: order.remaining, price: order.price,
-            purpose: order.purpose)
+            id: order.id,
+            code: order.code,
+            side: order.side,
+            remaining: order.remaining,
+            price: order.price,
+            purpose: order.purpose
+        )
     }
 
     /// The orders working at KIS that may be amended, for the kill switch's plan and the last cancels of a run: not
@@ -330,8 +361,14 @@ public struct PipelineBroker: Broker {
             guard order.remaining > 0, order.state.isWorking, !order.needsReconciliation else { return }
             orders.append(
                 WorkingOrder(
-                    id: order.id, code: order.code, side: order.side, remaining: order.remaining, price: order.price,
-                    purpose: order.purpose))
+                    id: order.id,
+                    code: order.code,
+                    side: order.side,
+                    remaining: order.remaining,
+                    price: order.price,
+                    purpose: order.purpose
+                )
+            )
         }
         return orders.sorted { $0.id < $1.id }
     }
@@ -343,13 +380,17 @@ public struct PipelineBroker: Broker {
         for position in self.positions.all where position.quantity > 0 {
             if let symbol = self.symbols.index(of: position.code) {
                 held.append(
-                    HeldPosition(code: position.code, index: symbol, quantity: Int32(clamping: position.quantity)))
+                    HeldPosition(code: position.code, index: symbol, quantity: Int32(clamping: position.quantity))
+                )
             }
         }
         var intents: [OrderIntent] = []
         var next = OrderID(rawValue: self.nextID)
         planner.plan(
-            openOrders: self.amendableOrders(), positions: held, market: self.board, nextID: &next,
+            openOrders: self.amendableOrders(),
+            positions: held,
+            market: self.board,
+            nextID: &next,
             decidedAt: decidedAt
         ) { intents.append($0) }
         self.nextID = max(self.nextID, next.rawValue)
@@ -395,7 +436,9 @@ struct Holds {
 
     init(capacity: Int) {
         self.entries = Array(
-            repeating: Entry(id: OrderID(rawValue: 0), reserved: 0, remaining: 0, counted: .new), count: capacity)
+            repeating: Entry(id: OrderID(rawValue: 0), reserved: 0, remaining: 0, counted: .new),
+            count: capacity
+        )
     }
 
     private func find(_ id: OrderID) -> Int? {
@@ -484,8 +527,14 @@ struct UpdateQueue {
 
     init(capacity: Int) {
         self.slots = Array(
-            repeating: OrderUpdate(id: OrderID(rawValue: 0), code: SymbolCode(rawValue: 0), kind: .accepted, side: .buy),
-            count: capacity)
+            repeating: OrderUpdate(
+                id: OrderID(rawValue: 0),
+                code: SymbolCode(rawValue: 0),
+                kind: .accepted,
+                side: .buy
+            ),
+            count: capacity
+        )
     }
 
     mutating func push(_ update: OrderUpdate) {

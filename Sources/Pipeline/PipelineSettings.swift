@@ -47,7 +47,8 @@ public struct PipelineSettings: Sendable {
             throw .settings(
                 path: self.settingsPath,
                 reason: "\(ScalpingParameters.Key.entryIntervalSeconds.rawValue) must be one of the candle intervals "
-                    + Self.candleIntervals.map(String.init).joined(separator: ", "))
+                    + Self.candleIntervals.map(String.init).joined(separator: ", ")
+            )
         }
         return read
     }
@@ -69,8 +70,12 @@ public struct PipelineOpening: ~Copyable {
     public var account: UInt64
 
     public init(
-        book: consuming OrderBook, positions: consuming Positions, nextOrderID: OrderID, buyingPower: Int64,
-        secondOfDay: Int64? = nil, account: UInt64 = 0
+        book: consuming OrderBook,
+        positions: consuming Positions,
+        nextOrderID: OrderID,
+        buyingPower: Int64,
+        secondOfDay: Int64? = nil,
+        account: UInt64 = 0
     ) {
         self.book = book
         self.positions = positions
@@ -83,8 +88,11 @@ public struct PipelineOpening: ~Copyable {
     /// A day with no orders yet: replay, the benchmark.
     public static func empty(buyingPower: Int64) -> PipelineOpening {
         PipelineOpening(
-            book: OrderBook(capacity: 4_096), positions: Positions(capacity: 64), nextOrderID: OrderID(rawValue: 1),
-            buyingPower: buyingPower)
+            book: OrderBook(capacity: 4_096),
+            positions: Positions(capacity: 64),
+            nextOrderID: OrderID(rawValue: 1),
+            buyingPower: buyingPower
+        )
     }
 }
 

@@ -18,11 +18,21 @@ extension BrokerOrder {
         let side: OrderSide = record.sideCode == "01" ? .sell : .buy
         let original = UInt64(record.originalOrderNumber) ?? 0
         self.init(
-            orderNumber: number, originalOrderNumber: original, code: code, side: side, quantity: quantity,
-            price: price, filled: filled, filledValue: filledValue,
-            remaining: remaining, cancelled: record.cancelled, rejected: record.rejectedQuantity > 0 && filled == 0,
-            amendCode: original == 0 ? 0 : (record.cancelled ? 2 : 1), time: UInt32(record.time) ?? 0,
-            organization: UInt32(record.organization) ?? 0)
+            orderNumber: number,
+            originalOrderNumber: original,
+            code: code,
+            side: side,
+            quantity: quantity,
+            price: price,
+            filled: filled,
+            filledValue: filledValue,
+            remaining: remaining,
+            cancelled: record.cancelled,
+            rejected: record.rejectedQuantity > 0 && filled == 0,
+            amendCode: original == 0 ? 0 : (record.cancelled ? 2 : 1),
+            time: UInt32(record.time) ?? 0,
+            organization: UInt32(record.organization) ?? 0
+        )
     }
 }
 
@@ -37,7 +47,10 @@ extension BrokerHolding {
 extension Reconciler {
     /// Reconciles against KIS's own answers: `balance()` and `dailyOrders(from: today, to: today)`.
     public func reconcile(
-        _ recovered: RecoveredState, balance: Balance, orders: [OrderRecord], localTs: Int64 = 0
+        _ recovered: RecoveredState,
+        balance: Balance,
+        orders: [OrderRecord],
+        localTs: Int64 = 0
     ) -> Reconciliation {
         var unreadable: [Discrepancy] = []
         var records: [BrokerOrder] = []

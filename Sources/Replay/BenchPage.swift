@@ -71,11 +71,13 @@ public struct BenchPage {
         let top = log10(max(10, values.flatMap { $0 }.max() ?? 10))
         func x(_ step: Int) -> Double { left + Double(step) / 40 * (width - left - 10) }
         func y(_ ns: Double) -> Double { height - bottom - log10(ns) / top * (height - bottom - 10) }
-        var svg = ##"<svg width="\##(Int(width))" height="\##(Int(height))" viewBox="0 0 \##(Int(width)) \##(Int(height))">"##
+        var svg =
+            ##"<svg width="\##(Int(width))" height="\##(Int(height))" viewBox="0 0 \##(Int(width)) \##(Int(height))">"##
         for decade in 0...Int(top.rounded(.up)) where Double(decade) <= top {
             let yy = y(pow(10, Double(decade)))
             svg += ##"<line x1="\##(left)" y1="\##(yy)" x2="\##(width - 10)" y2="\##(yy)" stroke="#ddd"/>"##
-            svg += ##"<text x="4" y="\##(yy + 4)" font-size="11">\##(LatencySummary.text(Int64(pow(10, Double(decade)))))</text>"##
+            svg +=
+                ##"<text x="4" y="\##(yy + 4)" font-size="11">\##(LatencySummary.text(Int64(pow(10, Double(decade)))))</text>"##
         }
         for (step, label) in [(0, "0%"), (10, "90%"), (20, "99%"), (30, "99.9%"), (40, "99.99%")] {
             svg += ##"<text x="\##(x(step) - 12)" y="\##(height - 10)" font-size="11">\##(label)</text>"##
@@ -84,7 +86,8 @@ public struct BenchPage {
             let colour = colours[i % colours.count]
             let points = values[i].enumerated().map { "\(x($0)),\(y($1))" }.joined(separator: " ")
             svg += ##"<polyline fill="none" stroke="\##(colour)" stroke-width="2" points="\##(points)"/>"##
-            svg += ##"<text x="\##(left + 10)" y="\##(20 + 14 * i)" font-size="12" fill="\##(colour)">\##(interval.label)</text>"##
+            svg +=
+                ##"<text x="\##(left + 10)" y="\##(20 + 14 * i)" font-size="12" fill="\##(colour)">\##(interval.label)</text>"##
         }
         return svg + "</svg>"
     }
@@ -99,7 +102,8 @@ public struct BenchPage {
         let slot = (width - left - 10) / minutes
         func x(_ minute: Double) -> Double { left + (minute - Double(Self.minute(first))) * slot + slot / 2 }
         func y(_ price: Double) -> Double { height - 20 - (price - low) / (high - low) * (height - 40) }
-        var svg = ##"<svg width="\##(Int(width))" height="\##(Int(height))" viewBox="0 0 \##(Int(width)) \##(Int(height))">"##
+        var svg =
+            ##"<svg width="\##(Int(width))" height="\##(Int(height))" viewBox="0 0 \##(Int(width)) \##(Int(height))">"##
         for price in [low, (low + high) / 2, high] {
             svg += ##"<text x="4" y="\##(y(price) + 4)" font-size="11">\##(Int(price))</text>"##
             svg += ##"<line x1="\##(left)" y1="\##(y(price))" x2="\##(width - 10)" y2="\##(y(price))" stroke="#eee"/>"##
@@ -109,17 +113,21 @@ public struct BenchPage {
             let cx = x(Double(Self.minute(bar)))
             let top = y(Double(max(bar.open, bar.close)))
             let body = max(1, y(Double(min(bar.open, bar.close))) - top)
-            svg += ##"<line x1="\##(cx)" y1="\##(y(Double(bar.high)))" x2="\##(cx)" y2="\##(y(Double(bar.low)))" stroke="\##(colour)"/>"##
-            svg += ##"<rect x="\##(cx - slot * 0.35)" y="\##(top)" width="\##(slot * 0.7)" height="\##(body)" fill="\##(colour)"/>"##
+            svg +=
+                ##"<line x1="\##(cx)" y1="\##(y(Double(bar.high)))" x2="\##(cx)" y2="\##(y(Double(bar.low)))" stroke="\##(colour)"/>"##
+            svg +=
+                ##"<rect x="\##(cx - slot * 0.35)" y="\##(top)" width="\##(slot * 0.7)" height="\##(body)" fill="\##(colour)"/>"##
         }
         for fill in self.fills {
             let cx = x(Double(Int64(fill.exchangeTime) / 60))
             let cy = y(Double(fill.price))
             let shape =
                 fill.side == "buy"
-                ? "\(cx),\(cy) \(cx - 5),\(cy + 9) \(cx + 5),\(cy + 9)" : "\(cx),\(cy) \(cx - 5),\(cy - 9) \(cx + 5),\(cy - 9)"
+                ? "\(cx),\(cy) \(cx - 5),\(cy + 9) \(cx + 5),\(cy + 9)"
+                : "\(cx),\(cy) \(cx - 5),\(cy - 9) \(cx + 5),\(cy - 9)"
             let colour = fill.side == "buy" ? "#2ca02c" : "#d62728"
-            svg += ##"<polygon points="\##(shape)" fill="\##(colour)" stroke="#000" stroke-width="0.5">"##
+            svg +=
+                ##"<polygon points="\##(shape)" fill="\##(colour)" stroke="#000" stroke-width="0.5">"##
                 + "<title>\(fill.side) \(fill.quantity) @ \(fill.price)</title></polygon>"
         }
         let start = KST.text(time: KST.time(epochSeconds: Self.minute(first) * 60))

@@ -45,13 +45,23 @@ public struct BenchReport {
     public func table() -> [String] {
         var lines = [
             "\(self.messages) messages, \(self.records) records, \(self.bytes) bytes in "
-                + Self.format("%.3f s: %d records/s, %.1f MB/s", self.seconds, self.recordsPerSecond, self.megabytesPerSecond),
+                + Self.format(
+                    "%.3f s: %d records/s, %.1f MB/s",
+                    self.seconds,
+                    self.recordsPerSecond,
+                    self.megabytesPerSecond
+                ),
             "malformed \(self.malformed), books conflated \(self.conflated), spilled \(self.spilled), lost \(self.lost)",
         ]
         if self.replayNanoseconds > 0 {
             lines.append(
                 "replay (inline, replay time, simulated exchange): "
-                    + Self.format("%.3f s: %d records/s", Double(self.replayNanoseconds) / 1e9, self.replayRecordsPerSecond))
+                    + Self.format(
+                        "%.3f s: %d records/s",
+                        Double(self.replayNanoseconds) / 1e9,
+                        self.replayRecordsPerSecond
+                    )
+            )
         }
         lines.append(self.latencyHeading)
         func pad(_ text: String, _ width: Int) -> String {
@@ -59,7 +69,8 @@ public struct BenchReport {
         }
         lines.append(
             ["interval", "count", "p50", "p90", "p99", "p99.9", "max"].enumerated().map { pad($1, $0 == 0 ? 18 : 10) }
-                .joined())
+                .joined()
+        )
         for (interval, s) in self.intervals {
             let cells = [interval.label, "\(s.count)"] + [s.p50, s.p90, s.p99, s.p999, s.max].map(LatencySummary.text)
             lines.append(cells.enumerated().map { pad($1, $0 == 0 ? 18 : 10) }.joined())

@@ -6,7 +6,7 @@ import Ring
 import TickCore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A capture's data messages in one buffer, so a benchmark measures the pipeline, not the file.
@@ -67,7 +67,10 @@ public struct CaptureBench {
 
     public func run(_ recorded: RecordedMessages) throws -> BenchReport {
         let pipeline = try Pipeline(settings: self.settings, clock: WallClock())
-        let thread = try pipeline.start(pipeline.stage(opening: .empty(buyingPower: 100_000_000)), waiting: self.waiting)
+        let thread = try pipeline.start(
+            pipeline.stage(opening: .empty(buyingPower: 100_000_000)),
+            waiting: self.waiting
+        )
         var feeder = try MessageFeeder(router: pipeline.router())
         let perRecord = self.rate.map { 1e9 / $0 } ?? 0
         var due = WallClock().now() + 1_000_000
@@ -103,11 +106,18 @@ public struct CaptureBench {
         thread.stop()
         Self.answer(pipeline.orders)
         return BenchReport(
-            messages: recorded.count, records: feeder.records, bytes: recorded.bytes, nanoseconds: elapsed,
-            rate: self.rate, lateNanoseconds: late, malformed: feeder.malformed,
-            conflated: pipeline.feed.booksConflated, spilled: pipeline.feed.spilled + pipeline.orders.spilled,
+            messages: recorded.count,
+            records: feeder.records,
+            bytes: recorded.bytes,
+            nanoseconds: elapsed,
+            rate: self.rate,
+            lateNanoseconds: late,
+            malformed: feeder.malformed,
+            conflated: pipeline.feed.booksConflated,
+            spilled: pipeline.feed.spilled + pipeline.orders.spilled,
             lost: pipeline.feed.lost + pipeline.orders.lost,
-            latency: pipeline.monitor.withLatency { copy $0 })
+            latency: pipeline.monitor.withLatency { copy $0 }
+        )
     }
 
     /// Bytes of messages per batch flat out. A live read takes whatever the socket holds (more when the thread
@@ -130,7 +140,10 @@ public struct CaptureBench {
         _ = orders.takeOrders(max: 256) { slot in
             orders.report(
                 OrderEventSlot(
-                    .refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "BENCH")), at: WallClock().now()))
+                    .refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "BENCH")),
+                    at: WallClock().now()
+                )
+            )
         }
         orders.publishReports()
         while orders.takeJournal(max: 256, { _ in }) > 0 {}

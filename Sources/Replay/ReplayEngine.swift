@@ -103,11 +103,17 @@ public final class ReplayEngine {
         self.stage.finish()
         self.collect()
         return self.collector.summary(
-            settings: self.settings, positions: self.stage.broker.positions.all,
+            settings: self.settings,
+            positions: self.stage.broker.positions.all,
             counts: ReplaySummary.Counts(
-                messages: self.messages, records: self.feeder.records, malformed: self.feeder.malformed,
-                skippedNotices: self.skippedNotices, disconnects: self.disconnects,
-                restingAtEnd: self.tap.exchange.restingCount))
+                messages: self.messages,
+                records: self.feeder.records,
+                malformed: self.feeder.malformed,
+                skippedNotices: self.skippedNotices,
+                disconnects: self.disconnects,
+                restingAtEnd: self.tap.exchange.restingCount
+            )
+        )
     }
 
     /// Runs the exchange's scheduled answers and the stages' timers up to `target`, in time order.

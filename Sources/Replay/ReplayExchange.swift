@@ -109,11 +109,20 @@ struct ReplayExchange {
             let number = self.number()
             self.schedule(
                 .event(.acknowledged(intent.id, orderNumber: number, organization: 1)),
-                at: answer)
+                at: answer
+            )
             self.resting.append(
                 Resting(
-                    id: intent.id, number: number, code: intent.code, symbol: symbol, side: intent.side,
-                    price: intent.price, quantity: intent.quantity, remaining: intent.quantity))
+                    id: intent.id,
+                    number: number,
+                    code: intent.code,
+                    symbol: symbol,
+                    side: intent.side,
+                    price: intent.price,
+                    quantity: intent.quantity,
+                    remaining: intent.quantity
+                )
+            )
             self.matchBook(self.resting.count - 1)
             self.removeFilled()
         case .cancel:
@@ -125,7 +134,8 @@ struct ReplayExchange {
             let number = self.number()
             self.schedule(
                 .event(.acknowledged(intent.id, orderNumber: number, organization: 1)),
-                at: answer)
+                at: answer
+            )
             var notice = self.notice(of: order, quantity: order.remaining, price: order.price, fill: false)
             notice.orderNumber = number
             notice.originalOrderNumber = order.number
@@ -182,7 +192,8 @@ struct ReplayExchange {
         self.resting[r].remaining -= quantity
         self.schedule(
             .notice(self.notice(of: self.resting[r], quantity: quantity, price: price, fill: true)),
-            at: self.now &+ self.latency.ack)
+            at: self.now &+ self.latency.ack
+        )
     }
 
     private mutating func removeFilled() {

@@ -62,8 +62,17 @@ public struct ReplaySummary: Sendable, Equatable {
 
     public var total: CodeResult {
         var total = CodeResult(
-            code: "total", orders: 0, fills: 0, bought: 0, sold: 0, position: 0, realised: 0, unrealised: 0, fees: 0,
-            taxes: 0)
+            code: "total",
+            orders: 0,
+            fills: 0,
+            bought: 0,
+            sold: 0,
+            position: 0,
+            realised: 0,
+            unrealised: 0,
+            fees: 0,
+            taxes: 0
+        )
         for code in self.codes {
             total.orders += code.orders
             total.fills += code.fills
@@ -124,15 +133,19 @@ public struct ReplaySummary: Sendable, Equatable {
         let c = self.counts
         lines.append(
             "replayed \(c.messages) messages (\(c.records) records, \(c.malformed) malformed, "
-                + "\(c.skippedNotices) recorded notices skipped, \(c.disconnects) disconnects)")
+                + "\(c.skippedNotices) recorded notices skipped, \(c.disconnects) disconnects)"
+        )
         let states = self.ordersByState.map { "\($0.count) \($0.state)" }.joined(separator: ", ")
         lines.append(
             "orders: \(self.orders.count) sent\(states.isEmpty ? "" : ": " + states); \(self.fills.count) fills; "
-                + "\(c.restingAtEnd) resting at the end")
+                + "\(c.restingAtEnd) resting at the end"
+        )
         func pad(_ text: String, _ width: Int) -> String {
             String(repeating: " ", count: max(0, width - text.count)) + text
         }
-        let header = ["code", "orders", "fills", "bought", "sold", "position", "realised", "unrealised", "fees", "taxes", "pnl"]
+        let header = [
+            "code", "orders", "fills", "bought", "sold", "position", "realised", "unrealised", "fees", "taxes", "pnl",
+        ]
         lines.append(header.map { pad($0, 11) }.joined())
         for r in self.codes + [self.total] {
             let cells: [String] = [
@@ -150,7 +163,10 @@ public struct ReplaySummary: Sendable, Equatable {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            case _ where scalar.value < 0x20:
+                out +=
+                    "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                    + String(scalar.value, radix: 16)
             default: out.unicodeScalars.append(scalar)
             }
         }
@@ -168,13 +184,24 @@ struct ReplayCollector {
         switch event {
         case .change(let change, _) where change.action == .new:
             self.orders[change.id.rawValue] = ReplaySummary.Order(
-                id: change.id.rawValue, code: change.code.description, side: Self.side(change.side),
-                quantity: change.quantity, filled: change.filled, state: "\(change.state)")
+                id: change.id.rawValue,
+                code: change.code.description,
+                side: Self.side(change.side),
+                quantity: change.quantity,
+                filled: change.filled,
+                state: "\(change.state)"
+            )
         case .fill(let fill):
             self.fills.append(
                 ReplaySummary.Fill(
-                    id: fill.id.rawValue, code: fill.code.description, side: Self.side(fill.side),
-                    quantity: fill.quantity, price: fill.price, exchangeTime: fill.exchangeTime))
+                    id: fill.id.rawValue,
+                    code: fill.code.description,
+                    side: Self.side(fill.side),
+                    quantity: fill.quantity,
+                    price: fill.price,
+                    exchangeTime: fill.exchangeTime
+                )
+            )
         default:
             break
         }
@@ -187,16 +214,27 @@ struct ReplayCollector {
             let position = positions.first { $0.code == code } ?? Position(code: code)
             let fills = self.fills.filter { $0.code == name }
             return ReplaySummary.CodeResult(
-                code: name, orders: orders.count { $0.code == name }, fills: fills.count,
+                code: name,
+                orders: orders.count { $0.code == name },
+                fills: fills.count,
                 bought: fills.filter { $0.side == "buy" }.reduce(0) { $0 + Int64($1.quantity) },
                 sold: fills.filter { $0.side == "sell" }.reduce(0) { $0 + Int64($1.quantity) },
-                position: position.quantity, realised: position.realised, unrealised: position.unrealised,
-                fees: position.fees, taxes: position.taxes)
+                position: position.quantity,
+                realised: position.realised,
+                unrealised: position.unrealised,
+                fees: position.fees,
+                taxes: position.taxes
+            )
         }
         return ReplaySummary(
-            counts: counts, marketSpeed: settings.marketSpeed, latency: settings.latency,
-            parameters: settings.parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, orders: orders,
-            fills: self.fills, codes: codes)
+            counts: counts,
+            marketSpeed: settings.marketSpeed,
+            latency: settings.latency,
+            parameters: settings.parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            orders: orders,
+            fills: self.fills,
+            codes: codes
+        )
     }
 
     private static func side(_ side: OrderSide) -> String { side == .buy ? "buy" : "sell" }

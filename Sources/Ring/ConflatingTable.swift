@@ -118,7 +118,8 @@ public final class ConflatingTable<Value: BitwiseCopyable>: @unchecked Sendable 
         _ = unsafe self.dirty[index &>> 6].bitwiseOr(1 &<< UInt64(index & 63), ordering: .releasing)
         // Single writer: a load and a store, no read-modify-write.
         unsafe self.writtenCount.pointee.store(
-            self.writtenCount.pointee.load(ordering: .relaxed) &+ 1, ordering: .relaxed
+            self.writtenCount.pointee.load(ordering: .relaxed) &+ 1,
+            ordering: .relaxed
         )
     }
 
@@ -157,10 +158,12 @@ public final class ConflatingTable<Value: BitwiseCopyable>: @unchecked Sendable 
         }
         if delivered != 0 {
             unsafe self.deliveredCount.pointee.store(
-                self.deliveredCount.pointee.load(ordering: .relaxed) &+ delivered, ordering: .relaxed
+                self.deliveredCount.pointee.load(ordering: .relaxed) &+ delivered,
+                ordering: .relaxed
             )
             unsafe self.conflatedCount.pointee.store(
-                self.conflatedCount.pointee.load(ordering: .relaxed) &+ conflated, ordering: .relaxed
+                self.conflatedCount.pointee.load(ordering: .relaxed) &+ conflated,
+                ordering: .relaxed
             )
         }
         return delivered

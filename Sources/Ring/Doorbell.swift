@@ -91,7 +91,10 @@ public final class Doorbell: @unchecked Sendable {
     public func wait(_ key: UInt32, timeoutNanoseconds: Int64) {
         // Safe because: the futex word is the initialized `epoch` atomic, which outlives the call.
         _ = unsafe caff_futex_wait(
-            UnsafeMutableRawPointer(self.epoch).assumingMemoryBound(to: UInt32.self), key, timeoutNanoseconds)
+            UnsafeMutableRawPointer(self.epoch).assumingMemoryBound(to: UInt32.self),
+            key,
+            timeoutNanoseconds
+        )
         unsafe self.sleepers.pointee.wrappingSubtract(1, ordering: .relaxed)
     }
 }

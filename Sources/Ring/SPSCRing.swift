@@ -250,7 +250,9 @@ public final class SPSCRing<Slot: BitwiseCopyable>: @unchecked Sendable {
         let me = caff_thread_id()
         // Safe because: `owner` points at an initialized atomic inside the ring's block. A CAS here is debug-only.
         let (claimed, current) = unsafe owner.pointee.compareExchange(
-            expected: 0, desired: me, ordering: .relaxed
+            expected: 0,
+            desired: me,
+            ordering: .relaxed
         )
         precondition(claimed || current == me, "SPSCRing: a second thread used the \(side) side")
     }

@@ -1,7 +1,7 @@
 internal import CAffinity
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Why a stage thread could not start.
@@ -88,16 +88,21 @@ public final class StageThread {
         // Safe because: the retained reference is released exactly once, by the new thread (or below on failure).
         let argument = unsafe Unmanaged.passRetained(start).toOpaque()
         var thread = pthread_t()
-        let error = unsafe pthread_create(&thread, &attributes, { argument in
-            // Safe because: pthread passes back the pointer given to pthread_create, a retained `Start`.
-            let start = unsafe Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue()
-            _ = unsafe caff_set_thread_name(start.name)
-            if let slack = start.timerSlackNanoseconds {
-                _ = caff_set_timer_slack(UInt(slack))
-            }
-            start.body()
-            return nil
-        }, argument)
+        let error = unsafe pthread_create(
+            &thread,
+            &attributes,
+            { argument in
+                // Safe because: pthread passes back the pointer given to pthread_create, a retained `Start`.
+                let start = unsafe Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue()
+                _ = unsafe caff_set_thread_name(start.name)
+                if let slack = start.timerSlackNanoseconds {
+                    _ = caff_set_timer_slack(UInt(slack))
+                }
+                start.body()
+                return nil
+            },
+            argument
+        )
         if error != 0 {
             unsafe Unmanaged<Start>.fromOpaque(argument).release()
             throw .create(errno: error)

@@ -2,7 +2,7 @@ internal import CAffinity
 public import TickCore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// How a stage thread waits when its rings are empty. A stage's loop calls `idle` after a poll that found

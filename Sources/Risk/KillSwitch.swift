@@ -119,7 +119,8 @@ public struct KillSwitchPlanner: Sendable, Equatable {
                     action: .cancel,
                     target: order.id,
                     decidedAt: decidedAt
-                ))
+                )
+            )
         }
         for order in openOrders where order.purpose != .flatten { cancel(order) }
         for position in positions {
@@ -127,7 +128,9 @@ public struct KillSwitchPlanner: Sendable, Equatable {
             precondition(state.code == position.code, "position in \(position.code) at another code's index")
             guard market.phase == .continuous, !state.volatilityInterruption, state.bestBid > 0 else { continue }
             for order in openOrders
-            where order.purpose == .flatten && order.code == position.code && order.side == .sell && order.price > state.bestBid {
+            where order.purpose == .flatten && order.code == position.code && order.side == .sell
+                && order.price > state.bestBid
+            {
                 cancel(order)
             }
         }

@@ -118,7 +118,12 @@ public struct MarketBoard {
 
     /// Sets today's limits from a REST quote (`stck_llam`, `stck_mxpr`, and `stck_sdpr` as `previousClose` if
     /// known); trades no longer derive them.
-    public mutating func setLimits(at symbol: SymbolIndex, lower: Int64, upper: Int64, previousClose: Int64 = 0)
+    public mutating func setLimits(
+        at symbol: SymbolIndex,
+        lower: Int64,
+        upper: Int64,
+        previousClose: Int64 = 0
+    )
         throws(InvalidLimits)
     {
         let index = self.checked(symbol)

@@ -182,7 +182,11 @@ public struct RiskGate {
     /// reservation, for a modified buy the new reservation less the target's; 0 for sells and cancels.
     ///
     /// - Complexity: O(1).
-    public func reservation(for intent: OrderIntent, market: SymbolMarket, replacing target: WorkingOrder? = nil)
+    public func reservation(
+        for intent: OrderIntent,
+        market: SymbolMarket,
+        replacing target: WorkingOrder? = nil
+    )
         -> Int64
     {
         guard intent.side == .buy else { return 0 }

@@ -92,7 +92,10 @@ public struct ScreenSettings: Sendable, Equatable, Encodable {
             let valid = codes.allSatisfy { $0.count == 6 && $0.allSatisfy(\.isASCII) && SymbolCode($0) != nil }
             guard !codes.isEmpty, valid else {
                 throw .setting(
-                    key: Key.candidates.rawValue, path: path, expected: "comma-separated six-character KRX codes")
+                    key: Key.candidates.rawValue,
+                    path: path,
+                    expected: "comma-separated six-character KRX codes"
+                )
             }
             self.candidates = codes
         }

@@ -61,7 +61,10 @@ public struct Screener {
 
     /// Screens the ranked candidates as of `asOf` (YYYYMMDD, KST; default today).
     /// - Parameter progress: called after each candidate, on the calling thread.
-    public func run(asOf: UInt32? = nil, progress: (ScreenProgress) -> Void = { _ in }) throws(ScreenError)
+    public func run(
+        asOf: UInt32? = nil,
+        progress: (ScreenProgress) -> Void = { _ in }
+    ) throws(ScreenError)
         -> ScreenReport
     {
         let asOf = asOf ?? KST.date(epochSeconds: WallClock().epochSeconds())
@@ -100,9 +103,12 @@ public struct Screener {
                     + "rankings on the real host only, and the configuration has no real app key (my_app, my_sec)"
             )
         }
-        return (try self.ranked(), self.client.settings.environment == .real
-            ? "the traded-value and market-cap rankings"
-            : "the traded-value and market-cap rankings, asked of the real host with the real app key")
+        return (
+            try self.ranked(),
+            self.client.settings.environment == .real
+                ? "the traded-value and market-cap rankings"
+                : "the traded-value and market-cap rankings, asked of the real host with the real app key"
+        )
     }
 
     private func ranked() throws(ScreenError) -> [(code: String, name: String)] {
@@ -144,7 +150,13 @@ public struct Screener {
                 return Array(try self.cache.entry(code, before: asOf).bars.suffix(need))
             }
         }
-        try self.cache.store(code, bars: try self.fetch(code, from: from, asOf: asOf), oldest: from, checked: asOf, replacing: true)
+        try self.cache.store(
+            code,
+            bars: try self.fetch(code, from: from, asOf: asOf),
+            oldest: from,
+            checked: asOf,
+            replacing: true
+        )
         return Array(try self.cache.entry(code, before: asOf).bars.suffix(need))
     }
 

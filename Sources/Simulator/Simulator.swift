@@ -46,8 +46,20 @@ public final class Simulator: Sendable {
         var result: [Environment: Endpoints] = [:]
         for environment in Environment.allCases {
             guard let ports = self.config.servers[environment] else { continue }
-            let rest = try await Servers.bindREST(self, environment, host: self.config.host, port: ports.rest, group: self.group)
-            let ws = try await Servers.bindWebSocket(self, environment, host: self.config.host, port: ports.webSocket, group: self.group)
+            let rest = try await Servers.bindREST(
+                self,
+                environment,
+                host: self.config.host,
+                port: ports.rest,
+                group: self.group
+            )
+            let ws = try await Servers.bindWebSocket(
+                self,
+                environment,
+                host: self.config.host,
+                port: ports.webSocket,
+                group: self.group
+            )
             self.listeners.withLock { $0 += [rest, ws] }
             let restPort = rest.localAddress?.port ?? ports.rest
             let wsPort = ws.localAddress?.port ?? ports.webSocket
@@ -110,7 +122,9 @@ public final class Simulator: Sendable {
                     }
                     if sessions.isEmpty { try? await Task.sleep(for: .milliseconds(5)) }
                     // Back-pressure: the market waits for the slowest subscriber's socket.
-                    while !Task.isCancelled, sessions.contains(where: { $0.pendingBytes.load(ordering: .relaxed) > 4 << 20 }) {
+                    while !Task.isCancelled,
+                        sessions.contains(where: { $0.pendingBytes.load(ordering: .relaxed) > 4 << 20 })
+                    {
                         try? await Task.sleep(for: .microseconds(200))
                     }
                     if MonotonicClock().now() / 1_000 - lastKeepAlive > 1_000_000 {
@@ -184,8 +198,13 @@ public final class Simulator: Sendable {
         var random = SimRandom(seed: self.config.seed, stream: 0x5E55_0000 + UInt64(id))
         return self.state.withLock { state in
             let session = Session(
-                id: id, environment: environment, keyText: random.letters(32), ivText: random.hex(16), channel: channel,
-                raw: raw, now: state.wallMicros
+                id: id,
+                environment: environment,
+                keyText: random.letters(32),
+                ivText: random.hex(16),
+                channel: channel,
+                raw: raw,
+                now: state.wallMicros
             )
             state.sessions.add(session)
             state.sessionLog.opened(session, at: state.wallMicros)
@@ -234,7 +253,10 @@ public final class Simulator: Sendable {
         switch (request.method, request.path) {
         case ("POST", "/sim/advance"):
             guard self.config.clock == .manual, let seconds = number("seconds"), seconds >= 0 else {
-                return RESTReply(status: 400, body: JSON.obj(["error": "advance needs a manual clock and seconds ≥ 0"]).bytes)
+                return RESTReply(
+                    status: 400,
+                    body: JSON.obj(["error": "advance needs a manual clock and seconds ≥ 0"]).bytes
+                )
             }
             self.advance(seconds: seconds)
             return self.stateReply()

@@ -115,7 +115,10 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
     }
 
     private func checked(_ symbol: SymbolIndex) -> Int {
-        precondition(symbol.offset < self.states.count, "symbol index \(symbol.offset) outside 0..<\(self.states.count)")
+        precondition(
+            symbol.offset < self.states.count,
+            "symbol index \(symbol.offset) outside 0..<\(self.states.count)"
+        )
         return symbol.offset
     }
 

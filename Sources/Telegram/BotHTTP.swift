@@ -62,7 +62,11 @@ final class BotHTTP {
             _ = unsafe curlx_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutSeconds * 1_000)
             _ = unsafe curlx_setopt_long(handle, CURLOPT_POST, 1)
             // Safe because: the body outlives `curl_easy_perform` below, which is the only reader of the pointer.
-            _ = unsafe curlx_setopt_ptr(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+            _ = unsafe curlx_setopt_ptr(
+                handle,
+                CURLOPT_POSTFIELDS,
+                UnsafeMutableRawPointer(mutating: bytes.baseAddress)
+            )
             _ = unsafe curlx_setopt_long(handle, CURLOPT_POSTFIELDSIZE, bytes.count)
             _ = unsafe curlx_setopt_slist(handle, CURLOPT_HTTPHEADER, headers)
             _ = unsafe curlx_setopt_writefn(handle, writeBody)
@@ -99,7 +103,12 @@ private final class ResponseBody {
     var bytes: [UInt8] = []
 }
 
-private func writeBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?)
+private func writeBody(
+    _ data: UnsafeMutablePointer<CChar>?,
+    _ size: Int,
+    _ count: Int,
+    _ user: UnsafeMutableRawPointer?
+)
     -> Int
 {
     let length = size * count
@@ -114,7 +123,13 @@ private func writeBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ coun
     return length
 }
 
-private func abortWhenStopped(_ user: UnsafeMutableRawPointer?, _: curl_off_t, _: curl_off_t, _: curl_off_t, _: curl_off_t)
+private func abortWhenStopped(
+    _ user: UnsafeMutableRawPointer?,
+    _: curl_off_t,
+    _: curl_off_t,
+    _: curl_off_t,
+    _: curl_off_t
+)
     -> Int32
 {
     guard let user = unsafe user else { return 0 }

@@ -90,11 +90,19 @@ public struct EngineLink: EngineRemote {
     public func account() throws -> AccountSummary {
         let balance = try self.client.balance()
         return AccountSummary(
-            cash: balance.cash, totalValue: balance.totalValue, profit: balance.profit,
+            cash: balance.cash,
+            totalValue: balance.totalValue,
+            profit: balance.profit,
             holdings: balance.holdings.filter { $0.quantity != 0 }.map {
                 AccountSummary.Holding(
-                    code: $0.code, name: $0.name, quantity: $0.quantity, price: $0.price, profit: $0.profit)
-            })
+                    code: $0.code,
+                    name: $0.name,
+                    quantity: $0.quantity,
+                    price: $0.price,
+                    profit: $0.profit
+                )
+            }
+        )
     }
 
     public func openOrders() throws -> [OpenOrder] {
@@ -102,8 +110,13 @@ public struct EngineLink: EngineRemote {
         return try self.client.dailyOrders(from: today, to: today).compactMap { record in
             guard record.remainingQuantity > 0, !record.cancelled else { return nil }
             return OpenOrder(
-                code: record.code, side: record.sideCode == "02" ? .buy : .sell, quantity: record.quantity,
-                filled: record.filledQuantity, price: record.price, orderNumber: record.orderNumber)
+                code: record.code,
+                side: record.sideCode == "02" ? .buy : .sell,
+                quantity: record.quantity,
+                filled: record.filledQuantity,
+                price: record.price,
+                orderNumber: record.orderNumber
+            )
         }
     }
 

@@ -14,7 +14,10 @@ struct Phrasebook {
     func text(_ notification: Notification) -> String {
         switch notification {
         case .started(let codes):
-            return self.say("▶️ 엔진 시작: \(codes.joined(separator: ", "))", "▶️ Engine started: \(codes.joined(separator: ", "))")
+            return self.say(
+                "▶️ 엔진 시작: \(codes.joined(separator: ", "))",
+                "▶️ Engine started: \(codes.joined(separator: ", "))"
+            )
         case .stopped(let day):
             return self.say("⏹ 엔진 종료\n", "⏹ Engine stopped\n") + self.summary(day)
         case .fills(let fills):
@@ -22,11 +25,13 @@ struct Phrasebook {
         case .killSwitchArmed:
             return self.say(
                 "🛑 킬 스위치 작동: 모든 주문 취소, 전 종목 청산, 신규 진입 금지",
-                "🛑 Kill switch armed: cancelling every order, flattening every position, no entries")
+                "🛑 Kill switch armed: cancelling every order, flattening every position, no entries"
+            )
         case .dailyLossLimit(let pnl, let limit):
             return self.say(
                 "⚠️ 일일 손실 한도 도달: 손익 \(Self.won(pnl)) (한도 \(Self.won(-limit))). 신규 진입 중단",
-                "⚠️ Daily loss limit reached: P&L \(Self.won(pnl)) (limit \(Self.won(-limit))). No more entries")
+                "⚠️ Daily loss limit reached: P&L \(Self.won(pnl)) (limit \(Self.won(-limit))). No more entries"
+            )
         case .connectionLost:
             return self.say("📡 시세 연결 끊김, 재연결 중", "📡 Market data connection lost, reconnecting")
         case .connectionRestored:
@@ -42,7 +47,8 @@ struct Phrasebook {
         let side = fill.side == .buy ? self.say("매수", "BUY") : self.say("매도", "SELL")
         return self.say(
             "✅ 체결 \(fill.code) \(side) \(fill.quantity)주 @ \(Self.won(Int64(fill.price)))",
-            "✅ Fill \(fill.code) \(side) \(fill.quantity) @ \(Self.won(Int64(fill.price)))")
+            "✅ Fill \(fill.code) \(side) \(fill.quantity) @ \(Self.won(Int64(fill.price)))"
+        )
     }
 
     private func summary(_ day: DaySummary) -> String {
@@ -57,7 +63,8 @@ struct Phrasebook {
             realised \(Self.won(day.realised)) · unrealised \(Self.won(day.unrealised))
             fees \(Self.won(day.fees)) · taxes \(Self.won(day.taxes)) · net \(Self.won(net))
             \(day.ordersSent) orders · \(day.fills) fills · \(day.openPositions) positions open
-            """)
+            """
+        )
     }
 
     // MARK: Answers
@@ -87,7 +94,8 @@ struct Phrasebook {
             /resume entries again
             /stop kill switch: cancel all and flatten (asks to confirm)
             /help this help
-            """)
+            """
+        )
     }
 
     var notReady: String { self.say("엔진 시작 중입니다. 잠시 후 다시 시도하세요.", "The engine is starting; try again in a moment.") }
@@ -122,7 +130,8 @@ struct Phrasebook {
             \(status.subscribedCodes) codes subscribed · \(status.records) records · \(status.reconnects) reconnects
             \(orders.sent) orders · \(orders.fills) fills · \(orders.open) open · \(status.riskRejections) risk refusals
             \(status.drops.lost) records lost · \(telegramDropped) Telegram messages dropped
-            """)
+            """
+        )
     }
 
     func positions(_ status: EngineStatus) -> String {
@@ -145,14 +154,16 @@ struct Phrasebook {
         var lines = [
             self.say(
                 "예수금 \(Self.won(account.cash)) · 총평가 \(Self.won(account.totalValue)) · 평가손익 \(Self.won(account.profit))",
-                "cash \(Self.won(account.cash)) · total \(Self.won(account.totalValue)) · profit \(Self.won(account.profit))")
+                "cash \(Self.won(account.cash)) · total \(Self.won(account.totalValue)) · profit \(Self.won(account.profit))"
+            )
         ]
         for holding in account.holdings {
             lines.append(
                 self.say(
                     "\(holding.code) \(holding.name) \(holding.quantity)주 · 현재 \(Self.won(holding.price)) · 손익 \(Self.won(holding.profit))",
                     "\(holding.code) \(holding.name) \(holding.quantity) · last \(Self.won(holding.price)) · profit \(Self.won(holding.profit))"
-                ))
+                )
+            )
         }
         return self.say("계좌 잔고\n", "Balance\n") + lines.joined(separator: "\n")
     }
@@ -164,7 +175,8 @@ struct Phrasebook {
             let price = order.price == 0 ? self.say("시장가", "market") : Self.won(order.price)
             return self.say(
                 "\(order.code) \(side) \(order.quantity)주 (체결 \(order.filled)) @ \(price) #\(order.orderNumber)",
-                "\(order.code) \(side) \(order.quantity) (\(order.filled) filled) @ \(price) #\(order.orderNumber)")
+                "\(order.code) \(side) \(order.quantity) (\(order.filled) filled) @ \(price) #\(order.orderNumber)"
+            )
         }
         return self.say("미체결 주문\n", "Working orders\n") + lines.joined(separator: "\n")
     }
@@ -173,7 +185,9 @@ struct Phrasebook {
         self.say("증권사 조회 실패: \(error)", "The broker could not be asked: \(error)")
     }
 
-    var paused: String { self.say("⏸ 신규 진입 중지. 청산 주문은 계속됩니다. /resume 으로 재개", "⏸ Entries paused; exits still go. /resume to resume") }
+    var paused: String {
+        self.say("⏸ 신규 진입 중지. 청산 주문은 계속됩니다. /resume 으로 재개", "⏸ Entries paused; exits still go. /resume to resume")
+    }
     var alreadyPaused: String { self.say("이미 진입 중지 상태입니다.", "Entries are already paused.") }
     var resumed: String { self.say("▶️ 신규 진입 재개", "▶️ Entries resumed") }
     var notPaused: String { self.say("진입 중지 상태가 아닙니다.", "Entries are not paused.") }
@@ -187,7 +201,9 @@ struct Phrasebook {
 
     var stopArmed: String { self.say("🛑 킬 스위치를 작동했습니다.", "🛑 Kill switch armed.") }
     var stopNotAsked: String { self.say("먼저 /stop 을 보내세요.", "Send /stop first.") }
-    var stopExpired: String { self.say("확인 시간이 지났습니다. 다시 /stop 을 보내세요.", "The confirmation expired; send /stop again.") }
+    var stopExpired: String {
+        self.say("확인 시간이 지났습니다. 다시 /stop 을 보내세요.", "The confirmation expired; send /stop again.")
+    }
     var stopCancelled: String { self.say("킬 스위치 취소", "Kill switch not armed") }
 
     // MARK: Numbers

@@ -36,7 +36,9 @@ struct SendPacer {
         if chat < 0, let sends = self.groupSends[chat], sends.count >= self.limits.groupPerMinute {
             at = max(at, sends[sends.count - self.limits.groupPerMinute] + 60 * Self.second)
         }
-        if self.recent.count >= self.limits.perSecond { at = max(at, self.recent[self.recent.count - self.limits.perSecond] + Self.second) }
+        if self.recent.count >= self.limits.perSecond {
+            at = max(at, self.recent[self.recent.count - self.limits.perSecond] + Self.second)
+        }
         return at
     }
 

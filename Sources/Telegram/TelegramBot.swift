@@ -1,8 +1,8 @@
 public import Engine
 import KIS
-import TickCore
 public import Ring
 import Synchronization
+import TickCore
 
 /// What the bot has done, for the status display and the tests.
 public struct TelegramCounters: Sendable, Equatable {
@@ -58,7 +58,9 @@ public final class TelegramBot<Remote: EngineRemote>: Sendable {
     ///   - dailyLossLimit: the run's `RiskLimits.dailyLossLimit`, KRW, to tell when it is reached.
     ///   - log: where the bot writes what it ignored or failed to do (one line each; never the token).
     public convenience init(
-        settings: TelegramSettings, remote: Remote, dailyLossLimit: Int64,
+        settings: TelegramSettings,
+        remote: Remote,
+        dailyLossLimit: Int64,
         log: @escaping @Sendable (String) -> Void
     ) {
         self.init(settings: settings, remote: remote, dailyLossLimit: dailyLossLimit, limits: .telegram, log: log)
@@ -66,7 +68,10 @@ public final class TelegramBot<Remote: EngineRemote>: Sendable {
 
     /// The same with other sending limits (tests that send many messages to one chat).
     init(
-        settings: TelegramSettings, remote: Remote, dailyLossLimit: Int64, limits: SendLimits,
+        settings: TelegramSettings,
+        remote: Remote,
+        dailyLossLimit: Int64,
+        limits: SendLimits,
         log: @escaping @Sendable (String) -> Void
     ) {
         self.limits = limits
@@ -114,9 +119,13 @@ public final class TelegramBot<Remote: EngineRemote>: Sendable {
 
     public var counters: TelegramCounters {
         TelegramCounters(
-            sent: self.sentCount.load(ordering: .relaxed), dropped: self.outbox.dropped,
-            failed: self.failedCount.load(ordering: .relaxed), throttled: self.throttledCount.load(ordering: .relaxed),
-            ignored: self.ignoredCount.load(ordering: .relaxed), commands: self.commandCount.load(ordering: .relaxed))
+            sent: self.sentCount.load(ordering: .relaxed),
+            dropped: self.outbox.dropped,
+            failed: self.failedCount.load(ordering: .relaxed),
+            throttled: self.throttledCount.load(ordering: .relaxed),
+            ignored: self.ignoredCount.load(ordering: .relaxed),
+            commands: self.commandCount.load(ordering: .relaxed)
+        )
     }
 
     private func broadcast(_ notification: Notification) {
@@ -168,7 +177,11 @@ public final class TelegramBot<Remote: EngineRemote>: Sendable {
                 failures += 1
                 if failures == 1 { self.log("telegram: \(error); polling again") }
                 let seconds: Int
-                if case .tooManyRequests(let retryAfter) = error { seconds = retryAfter } else { seconds = min(1 << min(failures - 1, 5), 30) }
+                if case .tooManyRequests(let retryAfter) = error {
+                    seconds = retryAfter
+                } else {
+                    seconds = min(1 << min(failures - 1, 5), 30)
+                }
                 self.sleep(seconds: seconds, unless: self.pollerStop)
             }
         }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A nanosecond time source that can also block the calling thread, so that whatever reads time (the token manager,

@@ -32,7 +32,8 @@ public enum KST {
     /// The KST time of day (`HHMMSS`) at `epochSeconds`.
     @inlinable
     public static func time(epochSeconds: Int64) -> UInt32 {
-        let seconds = (epochSeconds + Self.offsetSeconds) - Self.floorDiv(epochSeconds + Self.offsetSeconds, 86_400) * 86_400
+        let seconds =
+            (epochSeconds + Self.offsetSeconds) - Self.floorDiv(epochSeconds + Self.offsetSeconds, 86_400) * 86_400
         return UInt32(seconds / 3600 * 10_000 + seconds / 60 % 60 * 100 + seconds % 60)
     }
 

@@ -95,6 +95,8 @@ public enum WebSocketHandshakeError: Error, Equatable, Sendable {
 
 extension StringProtocol {
     fileprivate func trimmingSpaces() -> String {
-        String(self.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+        String(
+            self.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed()
+        )
     }
 }

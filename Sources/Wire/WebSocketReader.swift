@@ -257,7 +257,9 @@ public struct WebSocketReader: ~Copyable {
             message.offset >= 0 && message.count >= 0 && message.offset + message.count <= self.writerIndex,
             "message \(message) is not in this reader's buffer"
         )
-        return unsafe UnsafeMutableRawBufferPointer(rebasing: self.storage[message.offset..<message.offset + message.count])
+        return unsafe UnsafeMutableRawBufferPointer(
+            rebasing: self.storage[message.offset..<message.offset + message.count]
+        )
     }
 
     private func checkInvariants() {

@@ -40,11 +40,15 @@ struct BalanceCommand: AsyncParsableCommand {
                     [["code", "name", "qty", "sellable", "avg price", "price", "value", "P&L", "%"]]
                         + balance.holdings.map {
                             [
-                                $0.code, $0.name, "\($0.quantity)", "\($0.sellable)", String(format: "%.2f", $0.averagePrice),
+                                $0.code, $0.name, "\($0.quantity)", "\($0.sellable)",
+                                String(format: "%.2f", $0.averagePrice),
                                 "\($0.price)", "\($0.value)", "\($0.profit)", String(format: "%.2f", $0.profitRate),
                             ]
-                        })
-                print("cash \(balance.cash) KRW (D+2 \(balance.cashD2)), securities \(balance.securitiesValue), total \(balance.totalValue), P&L \(balance.profit)")
+                        }
+                )
+                print(
+                    "cash \(balance.cash) KRW (D+2 \(balance.cashD2)), securities \(balance.securitiesValue), total \(balance.totalValue), P&L \(balance.profit)"
+                )
             }
         }
     }
@@ -63,7 +67,10 @@ struct Orders: AsyncParsableCommand {
     func run() async throws {
         try await self.connection.withClient { client in
             let today = KST.date(epochSeconds: Int64(Date().timeIntervalSince1970))
-            let report = Report(open: try client.cancellableOrders(), today: try client.dailyOrders(from: today, to: today))
+            let report = Report(
+                open: try client.cancellableOrders(),
+                today: try client.dailyOrders(from: today, to: today)
+            )
             try emit(report, json: self.connection.json) {
                 for (title, records) in [("open orders", report.open), ("today", report.today)] {
                     print("\(title): \(records.count)")
@@ -76,7 +83,8 @@ struct Orders: AsyncParsableCommand {
                                     "\($0.filledQuantity)", String(format: "%.0f", $0.averageFillPrice),
                                     "\($0.remainingQuantity)", $0.cancelled ? "yes" : "",
                                 ]
-                            })
+                            }
+                    )
                 }
             }
         }
@@ -87,7 +95,8 @@ struct Orders: AsyncParsableCommand {
 struct Order: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Place a cash order: a limit order with --price, else a market order.",
-        discussion: "With --env real the order is real money and needs --yes-real-money.")
+        discussion: "With --env real the order is real money and needs --yes-real-money."
+    )
     enum Side: String, ExpressibleByArgument { case buy, sell }
 
     @OptionGroup var connection: ConnectionOptions
@@ -99,8 +108,12 @@ struct Order: AsyncParsableCommand {
 
     func validate() throws {
         guard self.quantity > 0 else { throw ValidationError("quantity must be positive") }
-        guard (self.price ?? 1) > 0 else { throw ValidationError("--price must be positive (omit it for a market order)") }
-        guard SymbolCode(self.code) != nil, self.code.count <= 7 else { throw ValidationError("not a KRX code: \(self.code)") }
+        guard (self.price ?? 1) > 0 else {
+            throw ValidationError("--price must be positive (omit it for a market order)")
+        }
+        guard SymbolCode(self.code) != nil, self.code.count <= 7 else {
+            throw ValidationError("not a KRX code: \(self.code)")
+        }
         guard self.connection.env == .paper || self.yesRealMoney else {
             throw ValidationError("--env real places a real-money order: add --yes-real-money if that is what you want")
         }
@@ -109,8 +122,11 @@ struct Order: AsyncParsableCommand {
     func run() async throws {
         try await self.connection.withClient { client in
             let ticket = OrderTicket(
-                side: self.side == .buy ? .buy : .sell, code: SymbolCode(self.code)!, quantity: self.quantity,
-                price: self.price ?? 0)
+                side: self.side == .buy ? .buy : .sell,
+                code: SymbolCode(self.code)!,
+                quantity: self.quantity,
+                price: self.price ?? 0
+            )
             var logger = Logger(label: "kistick.order")
             logger[metadataKey: "code"] = "\(self.code)"
             logger[metadataKey: "side"] = "\(self.side.rawValue)"
@@ -138,8 +154,11 @@ struct Order: AsyncParsableCommand {
                 refused: { _ in
                     logger.warning(
                         "order refused by KIS's gateway (EGW00201, over the key's budget), not placed: sending it once more",
-                        metadata: ["event": "order.refused", "msg_cd": "EGW00201"])
-                    Self.say("EGW00201: KIS refused the order unplaced (over the key's budget); sending it again after the window")
+                        metadata: ["event": "order.refused", "msg_cd": "EGW00201"]
+                    )
+                    Self.say(
+                        "EGW00201: KIS refused the order unplaced (over the key's budget); sending it again after the window"
+                    )
                 },
                 lost: { error in
                     logger.warning("order answer lost: \(error)", metadata: ["event": "order.answer_lost"])
@@ -148,13 +167,20 @@ struct Order: AsyncParsableCommand {
             )
             switch placement {
             case .accepted(let ack):
-                logger.notice("order accepted", metadata: ["event": "order.accepted", "kis_order": "\(ack.orderNumber)"])
+                logger.notice(
+                    "order accepted",
+                    metadata: ["event": "order.accepted", "kis_order": "\(ack.orderNumber)"]
+                )
                 try emit(ack, json: self.connection.json) {
-                    print("accepted: order \(ack.orderNumber) (branch \(ack.organization)) at \(KST.text(time: ack.time)): \(ack.messageCode)")
+                    print(
+                        "accepted: order \(ack.orderNumber) (branch \(ack.organization)) at \(KST.text(time: ack.time)): \(ack.messageCode)"
+                    )
                 }
             case .found(let record):
                 logger.notice(
-                    "order found in today's orders", metadata: ["event": "order.found", "kis_order": "\(record.orderNumber)"])
+                    "order found in today's orders",
+                    metadata: ["event": "order.found", "kis_order": "\(record.orderNumber)"]
+                )
                 try emit(record, json: self.connection.json) {
                     print("accepted (found in today's orders): order \(record.orderNumber) at \(record.time)")
                 }

@@ -34,7 +34,9 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         try self.replay.validate()
-        if let rate = self.rate, !(rate > 0) { throw ValidationError("--rate takes a positive number of records a second") }
+        if let rate = self.rate, !(rate > 0) {
+            throw ValidationError("--rate takes a positive number of records a second")
+        }
     }
 
     func run() throws {
@@ -60,9 +62,12 @@ struct Bench: ParsableCommand {
         guard let path = self.html, let summary else { return }
         let code = self.chart ?? summary.fills.first?.code ?? settings.codes[0].description
         let page = BenchPage(
-            file: self.file, report: report, code: code,
+            file: self.file,
+            report: report,
+            code: code,
             bars: SymbolCode(code).map { BenchPage.minuteBars(of: $0, in: recorded) } ?? [],
-            fills: summary.fills.filter { $0.code == code })
+            fills: summary.fills.filter { $0.code == code }
+        )
         try PrivateFile.write(Array(page.html().utf8), to: path)
         FileHandle.standardError.write(Data("kistick: wrote \(path)\n".utf8))
     }

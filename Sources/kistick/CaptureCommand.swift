@@ -15,7 +15,8 @@ struct CaptureCommand: ParsableCommand {
     /// `kistick capture info FILE`.
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Header, span, counts per TR and code, connects and gaps of a capture file.")
+            abstract: "Header, span, counts per TR and code, connects and gaps of a capture file."
+        )
 
         @Argument(help: "The capture file.") var file: String
         @Option(help: "Report a stretch of this many seconds or more without a message as a gap.") var gap = 60.0
@@ -41,7 +42,9 @@ struct CaptureCommand: ParsableCommand {
                     last = message.localNs
                 case .connected, .disconnected:
                     let note = String(decoding: message.bytes, as: UTF8.self)
-                    markers.append("\(CaptureText.time(message.localNs))  \(message.kind)\(note.isEmpty ? "" : ": " + note)")
+                    markers.append(
+                        "\(CaptureText.time(message.localNs))  \(message.kind)\(note.isEmpty ? "" : ": " + note)"
+                    )
                 }
             }
             let damaged = CaptureText.warn(reader.damage)
@@ -61,16 +64,24 @@ struct CaptureCommand: ParsableCommand {
             if !header.note.isEmpty { print("note         \(header.note)") }
             if let first {
                 let seconds = Double(last - first) / 1e9
-                print("span         \(CaptureText.time(first)) → \(CaptureText.time(last)) KST (\(String(format: "%.1f", seconds)) s)")
+                print(
+                    "span         \(CaptureText.time(first)) → \(CaptureText.time(last)) KST (\(String(format: "%.1f", seconds)) s)"
+                )
             }
             let ratio = reader.fileSize > 0 ? Double(bytes) / Double(reader.fileSize) : 0
             print(
                 "messages     \(messages) and \(markers.count) connect/disconnect markers, \(CaptureText.megabytes(bytes)) raw, "
-                    + "\(String(format: "%.1fx", ratio)) compressed")
+                    + "\(String(format: "%.1fx", ratio)) compressed"
+            )
             print("")
-            printTable([["kind", "TR", "code", "messages", "records"]] + counts.keys.sorted().map { key in
-                key.split(separator: " ").map(String.init) + [String(counts[key]!.messages), String(counts[key]!.records)]
-            })
+            printTable(
+                [["kind", "TR", "code", "messages", "records"]]
+                    + counts.keys.sorted().map { key in
+                        key.split(separator: " ").map(String.init) + [
+                            String(counts[key]!.messages), String(counts[key]!.records),
+                        ]
+                    }
+            )
             print("")
             print("connects and disconnects:\(markers.isEmpty ? " none" : "")")
             for marker in markers { print("  " + marker) }
@@ -86,7 +97,8 @@ struct CaptureCommand: ParsableCommand {
     struct Cat: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the messages of a capture file, one per line: the `kistick decode` input format.",
-            discussion: "Connect and disconnect markers are left out unless --markers (they are not KIS messages).")
+            discussion: "Connect and disconnect markers are left out unless --markers (they are not KIS messages)."
+        )
 
         @Argument(help: "The capture file.") var file: String
         @Flag(help: "Prefix each line with its local receive time (ns since the epoch) and a tab.") var times = false
@@ -98,7 +110,9 @@ struct CaptureCommand: ParsableCommand {
             let end = reader.read { message in
                 if message.kind != .message {
                     guard self.markers else { return }
-                    out.write("# \(message.localNs) \(message.kind) \(String(decoding: message.bytes, as: UTF8.self))\n")
+                    out.write(
+                        "# \(message.localNs) \(message.kind) \(String(decoding: message.bytes, as: UTF8.self))\n"
+                    )
                     return
                 }
                 if self.times { out.write("\(message.localNs)\t") }
@@ -120,7 +134,8 @@ struct CaptureCommand: ParsableCommand {
                 without its extension), for pandas, DuckDB or a spreadsheet. --jsonl prints one JSON object per \
                 line with a "type" (trade, book, notice, bar) to stdout, or to --out. Bars are built by the \
                 engine's candle builder from the trades, by exchange time.
-                """)
+                """
+        )
 
         @Argument(help: "The capture file.") var file: String
         @Flag(help: "Three CSV files.") var csv = false
@@ -133,7 +148,10 @@ struct CaptureCommand: ParsableCommand {
 
         func run() throws {
             let summary = try CaptureExport.run(
-                capture: self.file, format: self.csv ? .csv : .jsonl, prefix: self.prefix)
+                capture: self.file,
+                format: self.csv ? .csv : .jsonl,
+                prefix: self.prefix
+            )
             if summary.malformed > 0 {
                 FileHandle.standardError.write(Data("\(summary.malformed) messages did not decode\n".utf8))
             }
@@ -163,7 +181,8 @@ struct CaptureCommand: ParsableCommand {
                 exactly as they are; a line that is not a KIS message is an error naming it, and nothing is written. \
                 The codes and TR ids of the capture's header are those the messages hold. The input is read twice, \
                 through one reused buffer.
-                """)
+                """
+        )
 
         @Argument(help: "The file of raw KIS messages.") var file: String
         @Option(help: "The capture to write.") var out: String
@@ -199,17 +218,20 @@ struct CaptureCommand: ParsableCommand {
             print("wrote        \(summary.paths.joined(separator: " "))")
             print(
                 "messages     \(summary.messages): receive times \(summary.timesGiven) from the file, "
-                    + "\(summary.timesFromExchange) from exchange times, the rest 1 µs after the one before")
+                    + "\(summary.timesFromExchange) from exchange times, the rest 1 µs after the one before"
+            )
             print(
                 "span         \(CaptureText.time(summary.firstNs)) → \(CaptureText.time(summary.lastNs)) KST"
-                    + " (\(String(format: "%.1f", seconds)) s)")
+                    + " (\(String(format: "%.1f", seconds)) s)"
+            )
             print("codes        \(summary.codes.count): \(summary.codes.joined(separator: " "))")
             print("TR ids       \(summary.trIDs.joined(separator: " "))")
             let stats = summary.stats
             print(
                 "size         \(CaptureText.megabytes(stats.rawBytes)) raw, "
                     + "\(CaptureText.megabytes(stats.compressedBytes)) written"
-                    + " (\(String(format: "%.1fx", stats.compressionRatio)))")
+                    + " (\(String(format: "%.1fx", stats.compressionRatio)))"
+            )
             for (reason, count) in summary.undecodable.sorted(by: { $0.key < $1.key }) {
                 print("kept as they are, not decoding: \(count) (\(reason))")
             }

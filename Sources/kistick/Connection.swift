@@ -26,14 +26,20 @@ struct ConnectionOptions: ParsableArguments {
     ///   - longRunning: renew the token in the background, ahead of expiry, for commands that run for hours.
     ///   - simSymbols: the codes an embedded simulator trades (default: its own few).
     func withClient<T>(
-        longRunning: Bool = false, simSymbols: [String]? = nil, _ body: (KISClient) async throws -> T
+        longRunning: Bool = false,
+        simSymbols: [String]? = nil,
+        _ body: (KISClient) async throws -> T
     ) async throws -> T {
-        try await self.withClient(longRunning: longRunning, simSymbols: simSymbols) { client, _ in try await body(client) }
+        try await self.withClient(longRunning: longRunning, simSymbols: simSymbols) { client, _ in
+            try await body(client)
+        }
     }
 
     /// `withClient` with the command's log, which the engine's stages write to.
     func withClient<T>(
-        longRunning: Bool = false, simSymbols: [String]? = nil, _ body: (KISClient, EventLog) async throws -> T
+        longRunning: Bool = false,
+        simSymbols: [String]? = nil,
+        _ body: (KISClient, EventLog) async throws -> T
     ) async throws -> T {
         let log = try self.log.start()
         defer { log.stop() }
@@ -41,7 +47,9 @@ struct ConnectionOptions: ParsableArguments {
         let errors = log.logger(label: "kistick", console: false)
         do {
             let (client, simulator) = try await self.connect(
-                refreshEvery: longRunning ? .seconds(60) : nil, simSymbols: simSymbols)
+                refreshEvery: longRunning ? .seconds(60) : nil,
+                simSymbols: simSymbols
+            )
             defer { client.tokens.stop() }
             do {
                 let result = try await body(client, log)
@@ -74,13 +82,18 @@ struct ConnectionOptions: ParsableArguments {
             return try await Self.simulated(self.env.environment, refreshEvery: refreshEvery, symbols: simSymbols)
         }
         let variables = ProcessInfo.processInfo.environment
-        let config = try KISConfig.load(path: self.config, environment: self.env.environment, environmentVariables: variables)
+        let config = try KISConfig.load(
+            path: self.config,
+            environment: self.env.environment,
+            environmentVariables: variables
+        )
         Logger(label: "kistick.config").notice(
             "configuration loaded",
             metadata: [
                 "file": "\(config.sourcePath)", "environment": "\(config.environment)",
                 "quotations": "\(config.realQuotations == nil ? "same host" : "real host, real app key")",
-            ])
+            ]
+        )
         let settings = ClientSettings(config: config, environmentVariables: variables)
         let cache = try TokenCache(environmentVariables: variables)
         let client = try KISClient.make(settings: settings, cache: cache, refreshEvery: refreshEvery)
@@ -98,7 +111,11 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// A simulator serving both environments, and a client holding made-up credentials of KIS's lengths.
-    private static func simulated(_ environment: KIS.Environment, refreshEvery: Duration?, symbols: [String]?) async throws
+    private static func simulated(
+        _ environment: KIS.Environment,
+        refreshEvery: Duration?,
+        symbols: [String]?
+    ) async throws
         -> (KISClient, Simulator)
     {
         var config = SimConfig()
@@ -108,7 +125,10 @@ struct ConnectionOptions: ParsableArguments {
         let endpoints = try await simulator.start()
         let served = endpoints[environment == .real ? .real : .paper]!
         let settings = ClientSettings.madeUp(
-            environment: environment, restURL: served.rest, webSocketURL: served.webSocket)
+            environment: environment,
+            restURL: served.rest,
+            webSocketURL: served.webSocket
+        )
         let cache = try TokenCache(directory: Self.simulatorCache)
         let client = try KISClient.make(settings: settings, cache: cache, refreshEvery: refreshEvery)
         return (client, simulator)
@@ -136,6 +156,10 @@ func printTable(_ rows: [[String]]) {
     guard let header = rows.first else { return }
     let widths = header.indices.map { column in rows.map { $0.count > column ? $0[column].count : 0 }.max() ?? 0 }
     for row in rows {
-        print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        print(
+            row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(
+                separator: "  "
+            )
+        )
     }
 }

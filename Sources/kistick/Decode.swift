@@ -74,7 +74,11 @@ struct Decode: ParsableCommand {
         for path in self.files {
             let reader = try MessageFileReader(path: path)
             try MessageDecoding.pass(
-                reader, decoder: &decoder, into: &sink, defaultLocalNs: localNs, tally: &tally,
+                reader,
+                decoder: &decoder,
+                into: &sink,
+                defaultLocalNs: localNs,
+                tally: &tally,
                 rejected: { error in if report { Self.standardError("\(error): skipped") } },
                 each: { line, outcome in
                     switch outcome {

@@ -9,7 +9,8 @@ struct LogOptions: ParsableArguments {
         help: """
             Folder of the daily JSON-lines log, or 'off' (default: $XDG_STATE_HOME/kistick/logs, else \
             ~/.local/state/kistick/logs).
-            """)
+            """
+    )
     var logDir: String?
 
     @Option(help: "Lines at this level and above go to stderr: trace, debug, info, notice, warning, error, critical.")

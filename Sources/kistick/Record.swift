@@ -19,7 +19,8 @@ struct Record: AsyncParsableCommand {
             server named by KIS_REST_URL/KIS_WS_URL, or, with --sim or when no configuration is found, from an \
             embedded simulator. Credentials never reach the file. A status line shows messages, bytes and the \
             compression ratio; Ctrl-C or --duration ends the recording and writes the index.
-            """)
+            """
+    )
 
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "The capture file (rotated files insert .001, .002 … before the extension).") var out: String
@@ -27,7 +28,10 @@ struct Record: AsyncParsableCommand {
     var codes = Catalog.knownCodes.prefix(5).joined(separator: ",")
     @Option(help: "Wall-clock seconds to record (default: until interrupted).") var duration: Double?
     @Flag(help: "Also subscribe the account's order and fill notices.") var notices = false
-    @Option(help: "zstd level: 9 makes trade frames ~7.5x smaller at ~55 MB/s of the writer's core; 19 ~8% smaller at 2 MB/s.")
+    @Option(
+        help:
+            "zstd level: 9 makes trade frames ~7.5x smaller at ~55 MB/s of the writer's core; 19 ~8% smaller at 2 MB/s."
+    )
     var level = CaptureWriter.Options.defaultCompressionLevel
     @Option(help: "Start a new file after this many MB (default: only at each KST midnight).") var rotateMb: Int?
     @Option(help: "Simulator only: seed of the simulated market.") var seed: UInt64 = 1
@@ -78,7 +82,10 @@ struct Record: AsyncParsableCommand {
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-record-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: cache) }
         let settings = ClientSettings.madeUp(
-            environment: .paper, restURL: endpoints[.paper]!.rest, webSocketURL: endpoints[.paper]!.webSocket)
+            environment: .paper,
+            restURL: endpoints[.paper]!.rest,
+            webSocketURL: endpoints[.paper]!.webSocket
+        )
         let client = try KISClient.make(settings: settings, cache: try TokenCache(directory: cache))
         defer { client.tokens.stop() }
         let note = "kistick record: embedded simulator, seed \(self.seed), speed \(self.speed), start \(self.start)"
@@ -98,16 +105,23 @@ struct Record: AsyncParsableCommand {
         let config: KISConfig
         do {
             config = try KISConfig.load(
-                path: self.connection.config, environment: self.connection.env.environment,
-                environmentVariables: variables)
+                path: self.connection.config,
+                environment: self.connection.env.environment,
+                environmentVariables: variables
+            )
         } catch {
             guard self.connection.config == nil, variables[KISConfig.webSocketURLVariable] == nil else { throw error }
-            FileHandle.standardError.write(Data("no KIS configuration (\(error)): recording the embedded simulator\n".utf8))
+            FileHandle.standardError.write(
+                Data("no KIS configuration (\(error)): recording the embedded simulator\n".utf8)
+            )
             return nil
         }
         let settings = ClientSettings(config: config, environmentVariables: variables)
         let client = try KISClient.make(
-            settings: settings, cache: try TokenCache(environmentVariables: variables), refreshEvery: .seconds(60))
+            settings: settings,
+            cache: try TokenCache(environmentVariables: variables),
+            refreshEvery: .seconds(60)
+        )
         ConnectionOptions.announceTokenWaits(client)
         return client
     }
@@ -182,7 +196,12 @@ private final class RecordingState: Sendable {
     private let notes = Mutex<[String]>([])
 
     func note(_ text: String) { self.notes.withLock { $0.append(text) } }
-    func takeNotes() -> [String] { self.notes.withLock { notes in defer { notes = [] }; return notes } }
+    func takeNotes() -> [String] {
+        self.notes.withLock { notes in
+            defer { notes = [] }
+            return notes
+        }
+    }
 }
 
 private struct DiscardingSink: FeedSink {

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Capture
-import Pipeline
-import Replay
 import Foundation
 import KIS
+import Pipeline
+import Replay
 import TickCore
 
 /// `kistick replay`: a capture through the live pipeline and strategy, on replay time, against a simulated exchange.
@@ -71,10 +71,12 @@ struct ReplayOptions: ParsableArguments {
         help: """
             Market seconds per recorded second: the simulator's --speed the capture was recorded at, 1 for KIS \
             (default: the 'speed N' of the capture's note, else 1).
-            """)
+            """
+    )
     var marketSpeed: Double?
     @Option(help: "Decision to exchange, microseconds of replay time.") var entryLatencyUs: Int64 = 1_000
-    @Option(help: "Exchange to engine (REST answer and notices), microseconds of replay time.") var ackLatencyUs: Int64 = 1_000
+    @Option(help: "Exchange to engine (REST answer and notices), microseconds of replay time.") var ackLatencyUs:
+        Int64 = 1_000
 
     func validate() throws {
         // An hour is far beyond any order path, and in nanoseconds it stays far from overflowing replay time.

@@ -18,9 +18,11 @@ struct Sim: AsyncParsableCommand {
 
     @Option(help: "REST port (0: any free port).") var restPort = 0
     @Option(help: "WebSocket port (0: any free port).") var wsPort = 0
-    @Option(help: "Comma-separated KRX codes, or 'all' for the 30 catalogued KOSPI names.") var symbols = Catalog.defaultCodes.joined(separator: ",")
+    @Option(help: "Comma-separated KRX codes, or 'all' for the 30 catalogued KOSPI names.") var symbols = Catalog
+        .defaultCodes.joined(separator: ",")
     @Option(help: "Seed of the market model.") var seed: UInt64 = 1
-    @Option(help: "Market speed: a factor of real time, or 'max' (as fast as the slowest subscriber reads).") var speed = "1"
+    @Option(help: "Market speed: a factor of real time, or 'max' (as fast as the slowest subscriber reads).")
+    var speed = "1"
     @Flag(help: "Serve the paper (모의투자) environment on the given ports.") var paper = false
     @Option(help: "With --paper: REST port of the real environment.") var realRestPort = 0
     @Option(help: "With --paper: WebSocket port of the real environment.") var realWsPort = 0
@@ -32,7 +34,10 @@ struct Sim: AsyncParsableCommand {
     @Option(help: "Fault: extra fields appended to every record (schema drift).") var schemaDrift = 0
     @Flag(help: "Fault: send every order notice twice.") var duplicateNotices = false
     @Option(help: "Fault: seconds to hold every order response.") var orderDelay = 0.0
-    @Option(help: "A capture (.kcap) to send again as the market instead of the generated one; --speed 1 is its recorded pace.")
+    @Option(
+        help:
+            "A capture (.kcap) to send again as the market instead of the generated one; --speed 1 is its recorded pace."
+    )
     var capture: String?
 
     private var codes: [String] {
@@ -85,8 +90,11 @@ struct Sim: AsyncParsableCommand {
         let endpoints = try await simulator.start()
         let main = endpoints[self.paper ? .paper : .real]!
         var line = #"{"rest":"\#(main.rest)","ws":"\#(main.webSocket)","env":"\#(self.paper ? "paper" : "real")""#
-        if self.paper, let real = endpoints[.real] { line += #","real_rest":"\#(real.rest)","real_ws":"\#(real.webSocket)""# }
-        line += #","seed":\#(self.seed),"speed":"\#(self.speed)","symbols":\#(config.market?.codes.count ?? config.symbols.count)}"#
+        if self.paper, let real = endpoints[.real] {
+            line += #","real_rest":"\#(real.rest)","real_ws":"\#(real.webSocket)""#
+        }
+        line +=
+            #","seed":\#(self.seed),"speed":"\#(self.speed)","symbols":\#(config.market?.codes.count ?? config.symbols.count)}"#
         // One unbuffered write, so a parent reading our stdout through a pipe sees the line at once.
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
         await Self.waitForTermination()

@@ -15,7 +15,9 @@ struct StatusDisplay {
         print(Self.money(status))
         print(Self.orders(status.orders, rejections: status.riskRejections, refusals: status.refusals))
         if let decision = status.latency.first(where: { $0.stage == "read→decision" }) {
-            print("latency read→decision p99 \(Self.micros(decision.p99))  p99.9 \(Self.micros(decision.p999))  (\(decision.count) decisions)")
+            print(
+                "latency read→decision p99 \(Self.micros(decision.p99))  p99.9 \(Self.micros(decision.p999))  (\(decision.count) decisions)"
+            )
         }
         print(Self.drops(status))
         if !status.positions.isEmpty { Self.positions(status.positions) }
@@ -33,7 +35,9 @@ struct StatusDisplay {
         if !status.positions.isEmpty { Self.positions(status.positions) }
         var table = [["latency", "count", "p50", "p90", "p99", "p99.9", "max"]]
         for line in status.latency {
-            table.append([line.stage, String(line.count)] + [line.p50, line.p90, line.p99, line.p999, line.max].map(Self.micros))
+            table.append(
+                [line.stage, String(line.count)] + [line.p50, line.p90, line.p99, line.p999, line.max].map(Self.micros)
+            )
         }
         printTable(table)
         for discrepancy in report.discrepancies { print("reconciliation: \(discrepancy)") }

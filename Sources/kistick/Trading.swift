@@ -19,12 +19,15 @@ struct Paper: AsyncParsableCommand {
             --telegram the run is reported to, and commanded from, a Telegram chat (docs/operations.md §3). With \
             --market FILE the simulator's market is a capture, played again (`kistick sim --capture`), and the \
             engine trades its codes.
-            """)
+            """
+    )
 
     @OptionGroup var engine: EngineOptions
     @Option(help: "Wall-clock seconds to run.") var duration = 60.0
     @Option(help: "Market speed: simulated seconds per real second.") var speed = 60.0
-    @Option(help: "Comma-separated KRX codes (at most 20); default: screen the simulated market and schedule what passes.")
+    @Option(
+        help: "Comma-separated KRX codes (at most 20); default: screen the simulated market and schedule what passes."
+    )
     var codes: String?
     @Option(help: "Seed of the simulated market.") var seed: UInt64 = 1
     @Option(help: "Market time of day to start at, HHMMSS (KST).") var start: UInt32 = 90_000
@@ -64,11 +67,19 @@ struct Paper: AsyncParsableCommand {
         }
         let simulator = Simulator(config: config)
         let endpoints = try await simulator.start()
-        let cacheDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-paper-\(getpid())").path
+        let cacheDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-paper-\(getpid())")
+            .path
         defer { try? FileManager.default.removeItem(atPath: cacheDirectory) }
         let settings = ClientSettings.madeUp(
-            environment: .paper, restURL: endpoints[.paper]!.rest, webSocketURL: endpoints[.paper]!.webSocket)
-        let client = try KISClient.make(settings: settings, cache: try TokenCache(directory: cacheDirectory), refreshEvery: .seconds(60))
+            environment: .paper,
+            restURL: endpoints[.paper]!.rest,
+            webSocketURL: endpoints[.paper]!.webSocket
+        )
+        let client = try KISClient.make(
+            settings: settings,
+            cache: try TokenCache(directory: cacheDirectory),
+            refreshEvery: .seconds(60)
+        )
         defer { client.tokens.stop() }
         // The simulator's account is new on every run, so yesterday's journal would describe someone else's orders.
         let journal = self.engine.journal ?? (cacheDirectory + "/journal.sqlite")
@@ -84,17 +95,26 @@ struct Paper: AsyncParsableCommand {
                 let real = endpoints[.real]!
                 let quotes = try KISClient.make(
                     settings: .madeUp(environment: .real, restURL: real.rest, webSocketURL: real.webSocket),
-                    cache: try TokenCache(directory: cacheDirectory + "/real"))
+                    cache: try TokenCache(directory: cacheDirectory + "/real")
+                )
                 defer { quotes.tokens.stop() }
                 plan = try TradingPlan.screened(
-                    client: quotes, settings: try ScreenOptions.load(self.engine.settings).screen,
-                    cachePath: cacheDirectory + "/daily-bars.sqlite")
+                    client: quotes,
+                    settings: try ScreenOptions.load(self.engine.settings).screen,
+                    cachePath: cacheDirectory + "/daily-bars.sqlite"
+                )
             }
             try await self.engine.run(
-                client: client, plan: plan, speed: self.speed, journal: journal, duration: self.duration,
+                client: client,
+                plan: plan,
+                speed: self.speed,
+                journal: journal,
+                duration: self.duration,
                 captureLabel: (
-                    "sim", "kistick paper: embedded simulator, seed \(self.seed), speed \(self.speed), start \(self.start)"
-                ))
+                    "sim",
+                    "kistick paper: embedded simulator, seed \(self.seed), speed \(self.speed), start \(self.start)"
+                )
+            )
         } catch {
             try? await simulator.stop()
             throw error
@@ -112,11 +132,14 @@ struct Live: AsyncParsableCommand {
             survives restarts: after a crash the next run rebuilds its state from it and reconciles with KIS before \
             sending anything. SIGUSR1 or `kistick kill` arms the kill switch. With --telegram the run is reported \
             to, and commanded from, a Telegram chat (docs/operations.md §3).
-            """)
+            """
+    )
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var engine: EngineOptions
-    @Option(help: "Comma-separated KRX codes (at most 20); default: screen (real-host rankings) and schedule what passes.")
+    @Option(
+        help: "Comma-separated KRX codes (at most 20); default: screen (real-host rankings) and schedule what passes."
+    )
     var codes: String?
     @Option(help: "SQLite cache of daily bars for the screen (default: ~/.cache/kistick/daily-bars.sqlite).")
     var cache: String?
@@ -139,8 +162,10 @@ struct Live: AsyncParsableCommand {
             let plan =
                 try self.codes.map { TradingPlan(codes: EngineOptions.list($0)) }
                 ?? TradingPlan.screened(
-                    client: client, settings: try ScreenOptions.load(self.engine.settings).screen,
-                    cachePath: try self.cache ?? ScreenOptions.defaultCache())
+                    client: client,
+                    settings: try ScreenOptions.load(self.engine.settings).screen,
+                    cachePath: try self.cache ?? ScreenOptions.defaultCache()
+                )
             try await self.engine.run(client: client, plan: plan, speed: 1, journal: journal, duration: self.duration)
         }
     }
@@ -176,7 +201,8 @@ struct Kill: ParsableCommand {
 /// What `paper` and `live` share: the settings file, the report, the journal.
 struct EngineOptions: ParsableArguments {
     @Option(
-        help: "Strategy and risk settings (flat key: value YAML; docs/strategy.md §4 and docs/risk-and-orders.md §1 list the keys)."
+        help:
+            "Strategy and risk settings (flat key: value YAML; docs/strategy.md §4 and docs/risk-and-orders.md §1 list the keys)."
     )
     var settings: String?
     @Option(help: "Write the end-of-run report as JSON here.") var report: String?
@@ -185,13 +211,17 @@ struct EngineOptions: ParsableArguments {
     var telegram: String?
     @Option(help: "Record the raw feed into this capture file while trading (see `kistick record`).")
     var capture: String?
-    @Option(help: "zstd level of --capture: 9 makes trade frames ~7.5x smaller at ~55 MB/s of the writer's core; 19 ~8% smaller at 2 MB/s.")
+    @Option(
+        help:
+            "zstd level of --capture: 9 makes trade frames ~7.5x smaller at ~55 MB/s of the writer's core; 19 ~8% smaller at 2 MB/s."
+    )
     var captureLevel = CaptureWriter.Options.defaultCompressionLevel
     @Flag(
         help: """
             The feed thread polls its socket and the market thread spins instead of sleeping, pinned to CPUs 0 and 1: \
             lower latency for two cores given up; the default sleeps until woken, which suits shared machines.
-            """)
+            """
+    )
     var busyPoll = false
 
     static func list(_ codes: String) -> [String] {
@@ -206,7 +236,9 @@ struct EngineOptions: ParsableArguments {
         let list = Self.list(codes)
         guard !list.isEmpty else { throw ValidationError("name at least one code") }
         // Each code takes a trade and a book registration, and the notices one more, of KIS's 41.
-        guard list.count <= 20 else { throw ValidationError("at most 20 codes: KIS allows 41 registrations per session") }
+        guard list.count <= 20 else {
+            throw ValidationError("at most 20 codes: KIS allows 41 registrations per session")
+        }
         for code in list where !Catalog.isValidCode(code) {
             throw ValidationError("not a KRX code: \(code)")
         }
@@ -221,7 +253,11 @@ struct EngineOptions: ParsableArguments {
     /// A writer for the engine's feed: the TRs it subscribes (trades, books, the account's notices), credentials
     /// redacted.
     static func captureWriter(
-        path: String, client: KISClient, codes: [String], label: (environment: String, note: String), level: Int32
+        path: String,
+        client: KISClient,
+        codes: [String],
+        label: (environment: String, note: String),
+        level: Int32
     ) throws -> CaptureWriter {
         let notices = Subscription.notices(htsID: client.settings.htsID, environment: client.settings.environment)
         let header = Self.captureHeader(codes: codes, notices: notices, label: label)
@@ -229,13 +265,22 @@ struct EngineOptions: ParsableArguments {
     }
 
     /// The header of a capture of `codes`' trades and books, and of `notices` when they are subscribed too.
-    static func captureHeader(codes: [String], notices: Subscription?, label: (environment: String, note: String))
+    static func captureHeader(
+        codes: [String],
+        notices: Subscription?,
+        label: (environment: String, note: String)
+    )
         -> CaptureHeader
     {
         var trIDs = ["\(Subscription.trades(codes[0]).tr)", "\(Subscription.book(codes[0]).tr)"]
         if let notices { trIDs.append("\(notices.tr)") }
         return CaptureHeader(
-            environment: label.environment, codes: codes, trIDs: trIDs, startNs: WallClock().now(), note: label.note)
+            environment: label.environment,
+            codes: codes,
+            trIDs: trIDs,
+            startNs: WallClock().now(),
+            note: label.note
+        )
     }
 
     /// The writer's options for recording `client`'s feed: its credentials redacted, zstd at `level`.
@@ -255,19 +300,30 @@ struct EngineOptions: ParsableArguments {
 
     /// - Parameter captureLabel: the capture header's environment and note, if `--capture` records.
     func run(
-        client: KISClient, plan: TradingPlan, speed: Double, journal: String, duration: Double?,
+        client: KISClient,
+        plan: TradingPlan,
+        speed: Double,
+        journal: String,
+        duration: Double?,
         captureLabel: (environment: String, note: String)? = nil
     ) async throws {
         var settings = EngineSettings(codes: plan.codes, journalPath: journal)
         settings.subscribed = plan.scheduler?.live
         settings.speed = speed
         if self.busyPoll {
-            settings.waiting = .busyPoll(feedCPU: 0, marketCPU: min(1, ProcessInfo.processInfo.activeProcessorCount - 1))
+            settings.waiting = .busyPoll(
+                feedCPU: 0,
+                marketCPU: min(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+            )
         }
         if let path = self.capture {
             settings.capture = try Self.captureWriter(
-                path: path, client: client, codes: plan.codes.map(\.description),
-                label: captureLabel ?? ("\(client.settings.environment)", "kistick live"), level: self.captureLevel)
+                path: path,
+                client: client,
+                codes: plan.codes.map(\.description),
+                label: captureLabel ?? ("\(client.settings.environment)", "kistick live"),
+                level: self.captureLevel
+            )
         }
         if let path = self.settings {
             settings.parameters = try ScreenOptions.load(path).engine
@@ -315,7 +371,8 @@ struct EngineOptions: ParsableArguments {
                 let counters = bot.counters
                 print(
                     "telegram: \(counters.sent) sent, \(counters.commands) commands, \(counters.dropped) dropped, "
-                        + "\(counters.failed) failed, \(counters.ignored) ignored")
+                        + "\(counters.failed) failed, \(counters.ignored) ignored"
+                )
             }
             if scheduler != nil, Date() >= nextRotation {
                 nextRotation = Date().addingTimeInterval(rotateEvery)

@@ -12,7 +12,8 @@ struct Watch: AsyncParsableCommand {
         discussion: """
             The table refreshes once a second. After a reconnect the row is marked with a REST price snapshot, \
             because trades during the outage are not replayed. --json prints one line per trade and book update.
-            """)
+            """
+    )
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "KRX short codes, e.g. 005930 000660.") var codes: [String]
     @Option(help: "Stop after this many seconds (default: until interrupted).") var seconds: Double?
@@ -112,14 +113,18 @@ private final class Board: Sendable {
             state.rows[trade.code, default: Row()].trades += 1
         }
         if self.json {
-            print(#"{"type":"trade","code":"\#(trade.code)","time":"\#(Self.hhmmss(trade.exchangeTime))","price":\#(trade.price),"volume":\#(trade.volume),"side":"\#(trade.side.map { "\($0)" } ?? "")","cumulative_volume":\#(trade.cumulativeVolume),"strength":\#(Double(trade.strength) / 100)}"#)
+            print(
+                #"{"type":"trade","code":"\#(trade.code)","time":"\#(Self.hhmmss(trade.exchangeTime))","price":\#(trade.price),"volume":\#(trade.volume),"side":"\#(trade.side.map { "\($0)" } ?? "")","cumulative_volume":\#(trade.cumulativeVolume),"strength":\#(Double(trade.strength) / 100)}"#
+            )
         }
     }
 
     func book(_ book: Book) {
         self.state.withLock { $0.rows[book.code, default: Row()].book = book }
         if self.json {
-            print(#"{"type":"book","code":"\#(book.code)","time":"\#(Self.hhmmss(book.exchangeTime))","bid":\#(book.bidPrices[0]),"bid_qty":\#(book.bidQuantities[0]),"ask":\#(book.askPrices[0]),"ask_qty":\#(book.askQuantities[0])}"#)
+            print(
+                #"{"type":"book","code":"\#(book.code)","time":"\#(Self.hhmmss(book.exchangeTime))","bid":\#(book.bidPrices[0]),"bid_qty":\#(book.bidQuantities[0]),"ask":\#(book.askPrices[0]),"ask_qty":\#(book.askQuantities[0])}"#
+            )
         }
     }
 
@@ -129,13 +134,22 @@ private final class Board: Sendable {
     }
 
     func gap(_ code: SymbolCode) { self.state.withLock { $0.gaps.append(code) } }
-    func takeGaps() -> [SymbolCode] { self.state.withLock { state in defer { state.gaps = [] }; return state.gaps } }
+    func takeGaps() -> [SymbolCode] {
+        self.state.withLock { state in
+            defer { state.gaps = [] }
+            return state.gaps
+        }
+    }
 
     func snapshot(_ code: SymbolCode, _ price: Int64?) {
         let time = KST.time(epochSeconds: Int64(Date().timeIntervalSince1970))
         let note = "reconnected \(KST.text(time: time)); REST price \(price.map(String.init) ?? "unavailable")"
         self.state.withLock { $0.rows[code, default: Row()].gapNote = note }
-        if self.json { print(#"{"type":"gap","code":"\#(code)","time":"\#(KST.text(time: time))","rest_price":\#(price.map(String.init) ?? "null")}"#) }
+        if self.json {
+            print(
+                #"{"type":"gap","code":"\#(code)","time":"\#(KST.text(time: time))","rest_price":\#(price.map(String.init) ?? "null")}"#
+            )
+        }
     }
 
     func note(_ text: String) {
@@ -151,12 +165,15 @@ private final class Board: Sendable {
 
     func render(counters: WebSocketCounters) {
         let (rows, notes) = self.state.withLock { state in (self.order.map { state.rows[$0] ?? Row() }, state.notes) }
-        var table = [["code", "time", "price", "change", "volume", "strength", "bid", "ask", "bid qty", "ask qty", "trades", ""]]
+        var table = [
+            ["code", "time", "price", "change", "volume", "strength", "bid", "ask", "bid qty", "ask qty", "trades", ""]
+        ]
         for (code, row) in zip(self.order, rows) {
             let trade = row.trade
             let book = row.book
             table.append([
-                code.description, trade.map { Self.hhmmss($0.exchangeTime) } ?? "-", trade.map { String($0.price) } ?? "-",
+                code.description, trade.map { Self.hhmmss($0.exchangeTime) } ?? "-",
+                trade.map { String($0.price) } ?? "-",
                 trade.map { String($0.change) } ?? "-", trade.map { String($0.cumulativeVolume) } ?? "-",
                 trade.map { String(format: "%.2f", Double($0.strength) / 100) } ?? "-",
                 book.map { String($0.bidPrices[0]) } ?? "-", book.map { String($0.askPrices[0]) } ?? "-",
@@ -166,7 +183,9 @@ private final class Board: Sendable {
         }
         if isatty(STDOUT_FILENO) != 0 { print("\u{1B}[H\u{1B}[2J", terminator: "") }
         printTable(table)
-        print("frames \(counters.frames)  records \(counters.records)  malformed \(counters.malformed)  reconnects \(counters.reconnects)")
+        print(
+            "frames \(counters.frames)  records \(counters.records)  malformed \(counters.malformed)  reconnects \(counters.reconnects)"
+        )
         for note in notes { print(note) }
     }
 }

@@ -14,7 +14,9 @@ struct CaptureFileTests {
         let lines = try Vectors.lines(Vectors.acks) + Vectors.lines(Vectors.trades) + Vectors.lines(Vectors.books)
         records.append(Record(kind: .connected, localNs: marketOpenNs - 5, bytes: []))
         for (index, line) in lines.enumerated() {
-            records.append(Record(kind: .message, localNs: marketOpenNs + Int64(index) * 7_919, bytes: Array(line.utf8)))
+            records.append(
+                Record(kind: .message, localNs: marketOpenNs + Int64(index) * 7_919, bytes: Array(line.utf8))
+            )
         }
         records.append(Record(kind: .message, localNs: marketOpenNs + 1_000_000_000, bytes: []))
         records.append(Record(kind: .disconnected, localNs: marketOpenNs + 2_000_000_000, bytes: Array("closed".utf8)))
@@ -72,7 +74,9 @@ struct CaptureFileTests {
         let unfinished = folder.file("unfinished.kcap")
         let reader = try CaptureReader(path: path)
         let indexOffset = try #require(reader.blocks?.last).offset + (try #require(reader.blocks?.last)).frameLength
-        try Data(try Data(contentsOf: URL(fileURLWithPath: path)).prefix(indexOffset)).write(to: URL(fileURLWithPath: unfinished))
+        try Data(try Data(contentsOf: URL(fileURLWithPath: path)).prefix(indexOffset)).write(
+            to: URL(fileURLWithPath: unfinished)
+        )
         for target in [0, 1, 1_234, 2_999, 3_999] {
             let fromNs = records[target].localNs - 1
             for file in [path, unfinished] {
@@ -104,10 +108,11 @@ struct CaptureFileTests {
                 let complete = blocks[..<cut].reduce(0) { $0 + $1.records }
                 #expect(read == Array(records[..<complete]))
                 #expect(
-                    end == .truncated(
-                        "\(truncated) ends inside a block at byte \(block.offset) of \(block.offset + into); "
-                            + "read \(complete) messages up to there"
-                    )
+                    end
+                        == .truncated(
+                            "\(truncated) ends inside a block at byte \(block.offset) of \(block.offset + into); "
+                                + "read \(complete) messages up to there"
+                        )
                 )
             }
         }
@@ -117,10 +122,11 @@ struct CaptureFileTests {
         let complete = blocks[..<4].reduce(0) { $0 + $1.records }
         #expect(read == Array(records[..<complete]))
         #expect(
-            end == .truncated(
-                "\(boundary) has no index (the writer did not finish) and ends after the block that ends at byte "
-                    + "\(blocks[4].offset); read \(complete) messages up to there"
-            )
+            end
+                == .truncated(
+                    "\(boundary) has no index (the writer did not finish) and ends after the block that ends at byte "
+                        + "\(blocks[4].offset); read \(complete) messages up to there"
+                )
         )
     }
 
@@ -409,7 +415,12 @@ struct CaptureFileTests {
         var options = CaptureWriter.Options()
         options.blockBytes = 16 << 10
         let sized = folder.file("sized")
-        let (sizedStats, sizedPaths) = try write(many, to: sized, rotation: .init(daily: false, maxBytes: 40_000), options: options)
+        let (sizedStats, sizedPaths) = try write(
+            many,
+            to: sized,
+            rotation: .init(daily: false, maxBytes: 40_000),
+            options: options
+        )
         #expect(sizedStats.files == sizedPaths.count && sizedPaths.count > 3)
         #expect(sizedPaths[1] == folder.file("sized.001"))
         var sizedRead: [Record] = []

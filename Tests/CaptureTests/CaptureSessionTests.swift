@@ -22,7 +22,7 @@ struct CaptureSessionTests {
         defer { folder.remove() }
         var config = SimConfig()
         config.clock = .manual
-        config.date = 20260608
+        config.date = 20_260_608
         config.symbols = ["005930", "000660"]
         let simulator = Simulator(config: config)
         let endpoints = try await simulator.start()
@@ -56,7 +56,10 @@ struct CaptureSessionTests {
         Thread {
             var keys = CapturingApprovalKeys(CapturingApprovalKeys(keys, writer: plain), writer: canary)
             var sink = CountingSink(DiscardingSink())
-            var observer = CapturingObserver(CapturingObserver(SeeingObserver(seen: seen), writer: plain), writer: canary)
+            var observer = CapturingObserver(
+                CapturingObserver(SeeingObserver(seen: seen), writer: plain),
+                writer: canary
+            )
             try? session.run(approvalKeys: &keys, sink: &sink, observer: &observer)
             finished.flag.store(true, ordering: .releasing)
         }.start()
@@ -77,7 +80,9 @@ struct CaptureSessionTests {
         let (recorded, end) = try readAll(folder.file("plain.kcap"))
         #expect(end == .complete)
         #expect(recorded.filter { $0.kind == .message } == snapshot.messages)
-        #expect(recorded.map(\.kind).filter { $0 != .message } == [.connected, .disconnected, .connected, .disconnected])
+        #expect(
+            recorded.map(\.kind).filter { $0 != .message } == [.connected, .disconnected, .connected, .disconnected]
+        )
         #expect(plainStats.messages == recorded.count && plainStats.dropped == 0)
         #expect(canaryStats.messages == recorded.count && canaryStats.dropped == 0)
         #expect(snapshot.approvalKeys.count == 1)
@@ -98,7 +103,10 @@ struct CaptureSessionTests {
         let everything = redacted.flatMap(\.bytes)
         let secrets = [Self.appKey, Self.appSecret, "H0STCNT0"] + snapshot.approvalKeys
         for secret in secrets {
-            #expect(Self.replacing(Array(secret.utf8), with: [], in: everything) == everything, "a secret reached the capture")
+            #expect(
+                Self.replacing(Array(secret.utf8), with: [], in: everything) == everything,
+                "a secret reached the capture"
+            )
         }
     }
 

@@ -8,7 +8,8 @@ struct TemporaryFolder {
     let path: String
 
     init() throws {
-        self.path = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-capture-\(UUID().uuidString)")
+        self.path =
+            FileManager.default.temporaryDirectory.appendingPathComponent("kistick-capture-\(UUID().uuidString)")
             .path
         try FileManager.default.createDirectory(atPath: self.path, withIntermediateDirectories: true)
     }
@@ -88,7 +89,8 @@ func syntheticRecords(count: Int, seed: UInt64, spacingNs: Int64 = 1_000_000) ->
         }
         let price = 70_000 + Int(random.next() % 200) * 100
         let volume = Int(random.next() % 500) + 1
-        let text = "0|H0STCNT0|001|005930^0900\(String(format: "%02d", index / 100 % 60))^\(price)^5^-100^-0.14^"
+        let text =
+            "0|H0STCNT0|001|005930^0900\(String(format: "%02d", index / 100 % 60))^\(price)^5^-100^-0.14^"
             + "\(price)^\(price + 100)^\(price + 200)^\(price - 100)^\(price + 100)^\(price)^\(volume)^18032158"
         records.append(Record(kind: .message, localNs: time, bytes: Array(text.utf8)))
     }

@@ -9,12 +9,18 @@ import Testing
 struct PythonReaderTests {
     @Test("reads a finished and a cut capture exactly as CaptureReader does")
     func agreesWithTheSwiftReader() throws {
-        let python = try #require(Self.python, "no python3 with the zstandard package: install python3-zstandard (scripts/deps)")
+        let python = try #require(
+            Self.python,
+            "no python3 with the zstandard package: install python3-zstandard (scripts/deps)"
+        )
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         var records = syntheticRecords(count: 3_000, seed: 21)
         for (index, line) in try Vectors.lines(Vectors.acks).enumerated() {
-            records.insert(Record(kind: .message, localNs: records[index * 7].localNs, bytes: Array(line.utf8)), at: index * 7)
+            records.insert(
+                Record(kind: .message, localNs: records[index * 7].localNs, bytes: Array(line.utf8)),
+                at: index * 7
+            )
         }
         var options = CaptureWriter.Options()
         options.blockBytes = 16 << 10
@@ -30,11 +36,18 @@ struct PythonReaderTests {
             var expected = read.map { "\($0.kind) \($0.localNs) \($0.bytes.count) \(Self.hex($0.bytes))" }
             switch end {
             case .complete: expected.append("end complete read \(read.count) messages")
-            case .truncated: expected.append("end truncated ends inside a block at byte \(blocks[3].offset) of \(blocks[3].offset + 100); read \(read.count) messages")
+            case .truncated:
+                expected.append(
+                    "end truncated ends inside a block at byte \(blocks[3].offset) of \(blocks[3].offset + 100); read \(read.count) messages"
+                )
             }
             let output = try Self.run(python, [Self.script, "--records", file])
             let lines = output.split(separator: "\n").map(String.init)
-            #expect(lines.first?.hasPrefix("header part=0 startNs=\(marketOpenNs) environment=sim codes=['005930', '000660']") == true)
+            #expect(
+                lines.first?.hasPrefix(
+                    "header part=0 startNs=\(marketOpenNs) environment=sim codes=['005930', '000660']"
+                ) == true
+            )
             #expect(Array(lines.dropFirst()) == expected)
         }
     }
@@ -48,7 +61,8 @@ struct PythonReaderTests {
 
     /// The first python3 that imports zstandard: Debian's own first, since a pyenv or venv interpreter may lack it.
     static let python: String? = ["/usr/bin/python3", "/usr/local/bin/python3"].first { candidate in
-        FileManager.default.isExecutableFile(atPath: candidate) && (try? Self.run(candidate, ["-c", "import zstandard"])) != nil
+        FileManager.default.isExecutableFile(atPath: candidate)
+            && (try? Self.run(candidate, ["-c", "import zstandard"])) != nil
     }
 
     static func run(_ executable: String, _ arguments: [String]) throws -> String {

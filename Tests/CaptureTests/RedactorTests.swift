@@ -8,7 +8,8 @@ struct RedactorTests {
     @Test("every occurrence of every secret becomes stars, anywhere in the message, and nothing else changes")
     func redactsEverywhere() {
         let secrets = [
-            String(repeating: "K", count: 36), "PSabcdefghij0123456789abcdefghijklmn", "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzUxMiJ9",
+            String(repeating: "K", count: 36), "PSabcdefghij0123456789abcdefghijklmn",
+            "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzUxMiJ9",
             "8f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b", "1234",
         ]
         let redactor = Redactor(secrets: secrets)
@@ -51,7 +52,10 @@ struct RedactorTests {
             var index = 0
             while index + secret.count <= out.count {
                 if out[index..<(index + secret.count)].elementsEqual(secret) {
-                    out.replaceSubrange(index..<(index + secret.count), with: repeatElement(UInt8(ascii: "*"), count: secret.count))
+                    out.replaceSubrange(
+                        index..<(index + secret.count),
+                        with: repeatElement(UInt8(ascii: "*"), count: secret.count)
+                    )
                     index += secret.count
                 } else {
                     index += 1

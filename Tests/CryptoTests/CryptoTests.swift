@@ -37,7 +37,11 @@ struct SyntheticVector: Decodable {
 
     @Test func encryptMatchesTheVectorAndRoundTrips() throws {
         let vector = try SyntheticVector.load()
-        let sealed = try NoticeCipher.encrypt(Array(vector.plaintext.utf8), key: Array(vector.key.utf8), iv: Array(vector.iv.utf8))
+        let sealed = try NoticeCipher.encrypt(
+            Array(vector.plaintext.utf8),
+            key: Array(vector.key.utf8),
+            iv: Array(vector.iv.utf8)
+        )
         #expect(Base64.encode(sealed) == vector.ciphertext_base64)
     }
 
@@ -149,7 +153,9 @@ struct SyntheticVector: Decodable {
             try Self.decrypt("AAAAAAAAAAAAAAAA", key: vector.key, iv: vector.iv)
         }
         #expect(throws: DecryptError.badCiphertextLength(0)) { try Self.decrypt("", key: vector.key, iv: vector.iv) }
-        #expect(throws: DecryptError.badKeyLength(31)) { try Self.decrypt("", key: String(vector.key.dropLast()), iv: vector.iv) }
+        #expect(throws: DecryptError.badKeyLength(31)) {
+            try Self.decrypt("", key: String(vector.key.dropLast()), iv: vector.iv)
+        }
         #expect(throws: DecryptError.badIVLength(17)) { try Self.decrypt("", key: vector.key, iv: vector.iv + "0") }
 
         var cipher = try NoticeCipher()

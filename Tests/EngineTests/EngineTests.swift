@@ -155,7 +155,8 @@ struct EngineTests {
     }
 
     /// The engine's positions are KIS's holdings, and KIS has no order the journal does not hold.
-    static func expectMatches(_ client: KISClient, journal: String, positions: [EngineStatus.PositionLine]) async throws {
+    static func expectMatches(_ client: KISClient, journal: String, positions: [EngineStatus.PositionLine]) async throws
+    {
         let holdings = try client.balance().holdings.filter { $0.quantity != 0 }
         let held = Dictionary(uniqueKeysWithValues: holdings.map { ($0.code, $0.quantity) })
         let engine = Dictionary(uniqueKeysWithValues: positions.map { ($0.code, $0.quantity) })

@@ -19,7 +19,11 @@ import TickCore
         var lane = try client.makeOrderLane()
         let quote = try client.price("005930")
         let ticket = OrderTicket(
-            side: .buy, code: SymbolCode("005930")!, quantity: 1, price: quote.price - 10 * quote.tickSize)
+            side: .buy,
+            code: SymbolCode("005930")!,
+            quantity: 1,
+            price: quote.price - 10 * quote.tickSize
+        )
         let first = try lane.place(ticket)
         let second = try lane.place(ticket)
 

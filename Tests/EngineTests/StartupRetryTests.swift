@@ -1,4 +1,3 @@
-@testable import Engine
 import Foundation
 import KIS
 import Net
@@ -6,6 +5,8 @@ import PaperMarket
 import Synchronization
 import Testing
 import TickCore
+
+@testable import Engine
 
 /// `Engine.start` against a KIS that says "not now": it asks again, says so, and starts; what a retry cannot mend
 /// fails at once.
@@ -69,10 +70,15 @@ import TickCore
         let market = try await PaperMarket(speed: 1)
         defer { market.remove() }
         var clientSettings = ClientSettings.madeUp(
-            environment: .paper, restURL: market.rest, webSocketURL: market.webSocket)
+            environment: .paper,
+            restURL: market.rest,
+            webSocketURL: market.webSocket
+        )
         clientSettings.rateLimitRetries = 0
         let client = try KISClient.make(
-            settings: clientSettings, cache: try TokenCache(directory: market.directory + "/tokens"))
+            settings: clientSettings,
+            cache: try TokenCache(directory: market.directory + "/tokens")
+        )
         defer { client.tokens.stop() }
         var settings = EngineSettings(codes: market.codes, journalPath: market.directory + "/journal.sqlite")
         settings.startupRetry.firstWaitSeconds = 0.05

@@ -24,7 +24,8 @@ import TickCore
         case .hundredths:
             let sign = rng.next(upTo: 3) == 0 ? "-" : ""
             return sign + number(12) + (rng.next(upTo: 2) == 0 ? "." + number(4) : "")
-        case .packed: return String((0..<rng.next(upTo: 10)).map { _ in Array("ABCxyz019").randomElement(using: &rng)! })
+        case .packed:
+            return String((0..<rng.next(upTo: 10)).map { _ in Array("ABCxyz019").randomElement(using: &rng)! })
         case .skip: return number(30)
         }
     }
@@ -64,7 +65,9 @@ import TickCore
             return negative ? -value : value
         case .packed:
             guard chars.count <= 8 else { return nil }
-            return Int64(bitPattern: chars.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << UInt64(8 * $1.offset) })
+            return Int64(
+                bitPattern: chars.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << UInt64(8 * $1.offset) }
+            )
         }
     }
 

@@ -100,7 +100,10 @@ import TickCore
         ("{\"header\":{}}x", .format(.badJSON(offset: 13))),
         ("{\"a\":[1,2,}", .format(.badJSON(offset: 10))),
         ("{\"a\":\"unterminated}", .format(.badJSON(offset: 19))),
-        (String(repeating: "{\"a\":", count: 40) + "1" + String(repeating: "}", count: 40), .format(.badJSON(offset: 80))),
+        (
+            String(repeating: "{\"a\":", count: 40) + "1" + String(repeating: "}", count: 40),
+            .format(.badJSON(offset: 80))
+        ),
         ("1|H0STCNI9|001|AAAA", .decrypt(.noKey)),
     ])
     func malformedMessages(line: String, expected: FeedError) throws {
@@ -113,7 +116,10 @@ import TickCore
     /// Found by the fuzzer: negating the magnitude of Int64.min trapped instead of marking the field bad.
     @Test(arguments: [
         ("0|H0STASP0|1|^^^-9223372036854775808" + String(repeating: "^", count: 55), 3),
-        ("0|H0STASP0|1|" + String(repeating: "^", count: 50) + "-9223372036854775808" + String(repeating: "^", count: 8), 50),
+        (
+            "0|H0STASP0|1|" + String(repeating: "^", count: 50) + "-9223372036854775808"
+                + String(repeating: "^", count: 8), 50
+        ),
         ("0|H0STCNT0|1|^^^^^^-92233720368547758.08" + String(repeating: "^", count: 39), 6),
     ])
     func extremeNegativeNumbersAreBadFields(line: String, field: Int) throws {
@@ -150,7 +156,8 @@ import TickCore
     @Test func truncatedAndCorruptedFramesNeverCrash() throws {
         var decoder = try FeedDecoder()
         var outcomes = 0
-        let lines = try Vectors.lines(Vectors.acks) + Vectors.lines(Vectors.trades).prefix(1)
+        let lines =
+            try Vectors.lines(Vectors.acks) + Vectors.lines(Vectors.trades).prefix(1)
             + Vectors.lines(Vectors.books).prefix(1)
         for line in lines {
             let bytes = Array(line.utf8)
@@ -178,7 +185,8 @@ import TickCore
     }
 
     @Test func encryptedFramesWithBadPayloadsAreTypedErrors() throws {
-        let vector = try JSONSerialization.jsonObject(with: Data(contentsOf: Vectors.url(Vectors.aes))) as! [String: Any]
+        let vector =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: Vectors.url(Vectors.aes))) as! [String: Any]
         let ack = String(decoding: try JSONSerialization.data(withJSONObject: vector["ack"]!), as: UTF8.self)
         let frame = vector["frame"] as! String
         var decoder = try FeedDecoder()
@@ -194,7 +202,10 @@ import TickCore
         #expect(truncated == .failure(.decrypt(.badCiphertextLength(truncatedLength))))
 
         // Another session's key: the padding check catches it.
-        let otherAck = ack.replacingOccurrences(of: "abcdefghijklmnopqrstuvwxyzabcdef", with: "zzcdefghijklmnopqrstuvwxyzabcdef")
+        let otherAck = ack.replacingOccurrences(
+            of: "abcdefghijklmnopqrstuvwxyzabcdef",
+            with: "zzcdefghijklmnopqrstuvwxyzabcdef"
+        )
         _ = try decoder.decode(otherAck, into: &sink).get()
         let wrongKey = decoder.decode(frame, into: &sink)
         #expect(wrongKey == .failure(.decrypt(.badPadding)))

@@ -25,7 +25,9 @@ struct ReferenceFrame {
 
     func record(_ i: Int) -> [String] { Array(self.fields[(i * self.width)..<((i + 1) * self.width)]) }
 
-    var line: String { "\(self.encrypted)|\(self.trID)|\(String(format: "%03d", self.count))|" + self.fields.joined(separator: "^") }
+    var line: String {
+        "\(self.encrypted)|\(self.trID)|\(String(format: "%03d", self.count))|" + self.fields.joined(separator: "^")
+    }
 
     /// The same frame with `extra` appended to every record, as KIS did in 2025 and 2026.
     func widened(by extra: [String]) -> ReferenceFrame {
@@ -45,7 +47,8 @@ extension Array where Element == String {
         let negative = text.hasPrefix("-")
         let parts = text.drop { $0 == "-" || $0 == "+" }.split(separator: ".", omittingEmptySubsequences: false)
         let whole = Int32(parts[0])!
-        let fraction = parts.count > 1 ? Int32(String(parts[1].prefix(2)).padding(toLength: 2, withPad: "0", startingAt: 0))! : 0
+        let fraction =
+            parts.count > 1 ? Int32(String(parts[1].prefix(2)).padding(toLength: 2, withPad: "0", startingAt: 0))! : 0
         return (negative ? -1 : 1) * (whole * 100 + fraction)
     }
 
@@ -54,7 +57,11 @@ extension Array where Element == String {
 
 extension FeedDecoder {
     /// Decodes `line` from a copy (decoding may decrypt in place).
-    mutating func decode(_ line: String, into sink: inout RecordCollector, localTs: Int64 = captureTime) -> Result<
+    mutating func decode(
+        _ line: String,
+        into sink: inout RecordCollector,
+        localTs: Int64 = captureTime
+    ) -> Result<
         DecodedMessage, FeedError
     > {
         var bytes = Array(line.utf8)

@@ -45,7 +45,10 @@ import TickCore
         #expect(UInt64(t.sessionCode) == f.ascii(34), sourceLocation: sourceLocation)
         #expect(t.halted == (f[35] == "Y"), sourceLocation: sourceLocation)
         #expect([t.askQuantity, t.bidQuantity] == [f.int32(36), f.int32(37)], sourceLocation: sourceLocation)
-        #expect([t.totalAskQuantity, t.totalBidQuantity] == [f.int32(38), f.int32(39)], sourceLocation: sourceLocation)
+        #expect(
+            [t.totalAskQuantity, t.totalBidQuantity] == [f.int32(38), f.int32(39)],
+            sourceLocation: sourceLocation
+        )
         #expect(UInt64(t.hourClass) == f.ascii(43), sourceLocation: sourceLocation)
         #expect(t.viBasePrice == f.int32(45), sourceLocation: sourceLocation)
         #expect(t.venue == .krx, sourceLocation: sourceLocation)
@@ -204,7 +207,8 @@ import TickCore
     }
 
     @Test func encryptedNoticeDecodesAfterItsAck() throws {
-        let vector = try JSONSerialization.jsonObject(with: Data(contentsOf: Vectors.url(Vectors.aes))) as! [String: Any]
+        let vector =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: Vectors.url(Vectors.aes))) as! [String: Any]
         let ack = String(decoding: try JSONSerialization.data(withJSONObject: vector["ack"]!), as: UTF8.self)
         let frame = vector["frame"] as! String
         let plaintext = (vector["plaintext"] as! String).split(separator: "^", omittingEmptySubsequences: false)

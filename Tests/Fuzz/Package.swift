@@ -16,7 +16,7 @@ let package = Package(
     name: "kistick-fuzz",
     dependencies: [
         // `name:` pins the identity, which would otherwise be the checkout folder's name.
-        .package(name: "kistick", path: "../.."),
+        .package(name: "kistick", path: "../..")
     ],
     targets: [
         .executableTarget(

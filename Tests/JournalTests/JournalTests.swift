@@ -10,7 +10,8 @@ struct TemporaryJournal: ~Copyable {
     let path: String
 
     init() {
-        self.path = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-journal-\(UUID()).sqlite")
+        self.path =
+            FileManager.default.temporaryDirectory.appendingPathComponent("kistick-journal-\(UUID()).sqlite")
             .path
     }
 
@@ -25,12 +26,23 @@ enum Sample {
     static let day: UInt32 = 20_260_608
     static let yesterday: UInt32 = 20_260_605
 
-    static func intent(_ id: UInt32, quantity: Int32 = 10, price: Int32 = 70_000, side: OrderSide = .buy)
+    static func intent(
+        _ id: UInt32,
+        quantity: Int32 = 10,
+        price: Int32 = 70_000,
+        side: OrderSide = .buy
+    )
         -> OrderIntent
     {
         OrderIntent(
-            id: OrderID(rawValue: id), code: Self.code, side: side, quantity: quantity, price: price, purpose: .entry,
-            decidedAt: 1_000)
+            id: OrderID(rawValue: id),
+            code: Self.code,
+            side: side,
+            quantity: quantity,
+            price: price,
+            purpose: .entry,
+            decidedAt: 1_000
+        )
     }
 
     /// What the engine does with the book's output: a position update and a journal event for each.
@@ -106,11 +118,14 @@ enum Sample {
         #expect(journal.bufferedCount == 0)
 
         let recovered = try journal.recover()
-        #expect(recovered.orders == engine.book.orders().map { order in
-            var order = order
-            order.purpose = .entry
-            return order
-        })
+        #expect(
+            recovered.orders
+                == engine.book.orders().map { order in
+                    var order = order
+                    order.purpose = .entry
+                    return order
+                }
+        )
         #expect(recovered.orders.map(\.price) == [70_001, 70_002])
         #expect(recovered.positions == engine.positions.all)
         #expect(recovered.totals == engine.positions.totals)
@@ -203,11 +218,21 @@ enum Sample {
         try journal.flush()
 
         let record = BrokerOrder(
-            orderNumber: 6555, code: Sample.code, side: .buy, quantity: 10, price: 70_000, filled: 10,
-            filledValue: 700_000, remaining: 0, organization: 6590)
+            orderNumber: 6555,
+            code: Sample.code,
+            side: .buy,
+            quantity: 10,
+            price: 70_000,
+            filled: 10,
+            filledValue: 700_000,
+            remaining: 0,
+            organization: 6590
+        )
         let reconciliation = Reconciler().reconcile(
-            try journal.recover(), holdings: [BrokerHolding(code: Sample.code, quantity: 10, cost: 700_000)],
-            orders: [record])
+            try journal.recover(),
+            holdings: [BrokerHolding(code: Sample.code, quantity: 10, cost: 700_000)],
+            orders: [record]
+        )
         #expect(reconciliation.discrepancies == [.fillsFound(OrderID(rawValue: 1), quantity: 6)])
         journal.append(reconciliation, at: 3_000)
         try journal.flush()
@@ -251,10 +276,21 @@ enum Sample {
         #expect(recovered.totals.turnover == 0)
 
         let kisToday = BrokerOrder(
-            orderNumber: 1, code: Sample.code, side: .buy, quantity: 10, price: 71_000, filled: 0, filledValue: 0,
-            remaining: 10, organization: 6590)
+            orderNumber: 1,
+            code: Sample.code,
+            side: .buy,
+            quantity: 10,
+            price: 71_000,
+            filled: 0,
+            filledValue: 0,
+            remaining: 10,
+            organization: 6590
+        )
         let reconciled = Reconciler().reconcile(
-            recovered, holdings: [BrokerHolding(code: Sample.code, quantity: 10, cost: 700_000)], orders: [kisToday])
+            recovered,
+            holdings: [BrokerHolding(code: Sample.code, quantity: 10, cost: 700_000)],
+            orders: [kisToday]
+        )
         #expect(reconciled.discrepancies == [.pendingFound(intent.id, orderNumber: 1)])
         #expect(reconciled.state.orders.map(\.state) == [.accepted])
     }

@@ -85,8 +85,10 @@ enum TestCredentials {
         #expect(quotations.credentials.appKey.reveal == TestCredentials.realKey)
         #expect(quotations.credentials.appSecret.reveal == TestCredentials.realSecret)
         let overridden = try KISConfig.load(
-            path: filled, environment: .paper,
-            environmentVariables: ["KIS_REAL_REST_URL": "http://127.0.0.1:9/", "KIS_REST_URL": "http://127.0.0.1:8"])
+            path: filled,
+            environment: .paper,
+            environmentVariables: ["KIS_REAL_REST_URL": "http://127.0.0.1:9/", "KIS_REST_URL": "http://127.0.0.1:8"]
+        )
         #expect(overridden.realQuotations?.restURL == "http://127.0.0.1:9")
         #expect(overridden.restURL == "http://127.0.0.1:8")
         // A real account's own calls are all real: nothing to route.
@@ -105,7 +107,9 @@ enum TestCredentials {
             try KISConfig.load(path: malformed, environment: .paper, environmentVariables: [:])
         }
         let badURL = ConfigError.invalidEnvironmentVariable(
-            name: "KIS_REAL_REST_URL", expected: "a URL starting with https:// or http://")
+            name: "KIS_REAL_REST_URL",
+            expected: "a URL starting with https:// or http://"
+        )
         #expect(throws: badURL) {
             try KISConfig.load(path: filled, environment: .paper, environmentVariables: ["KIS_REAL_REST_URL": "ws://x"])
         }
@@ -114,13 +118,17 @@ enum TestCredentials {
     @Test func scalarsKeepTheirTextAndCommentsEndThem() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let text = "\u{FEFF}" + Self.template(replacing: Self.filledValues.merging([
-            "paper_app": "'\(TestCredentials.paperKey)'   # single-quoted",
-            "paper_sec": "\(TestCredentials.paperSecret) # plain, trailing comment",
-            "my_htsid": "'it''s#not-a-comment'",
-            "my_prod": "01",
-            "my_agent": #""Agent/1.0 \"quoted\" \x41\u0042 #kept" # comment"#,
-        ]) { $1 }).replacingOccurrences(of: "\n", with: "\r\n")
+        let text =
+            "\u{FEFF}"
+            + Self.template(
+                replacing: Self.filledValues.merging([
+                    "paper_app": "'\(TestCredentials.paperKey)'   # single-quoted",
+                    "paper_sec": "\(TestCredentials.paperSecret) # plain, trailing comment",
+                    "my_htsid": "'it''s#not-a-comment'",
+                    "my_prod": "01",
+                    "my_agent": #""Agent/1.0 \"quoted\" \x41\u0042 #kept" # comment"#,
+                ]) { $1 }
+            ).replacingOccurrences(of: "\n", with: "\r\n")
         let path = try directory.write(text, to: "kis_devlp.yaml")
         let config = try KISConfig.load(path: path, environment: .paper, environmentVariables: [:])
         #expect(config.appKey.reveal == TestCredentials.paperKey)
@@ -151,7 +159,9 @@ enum TestCredentials {
         ]
         for (account, product, expected) in cases {
             let path = try directory.write(
-                Self.template(replacing: Self.filledValues.merging(["my_paper_stock": account, "my_prod": product]) { $1 }),
+                Self.template(
+                    replacing: Self.filledValues.merging(["my_paper_stock": account, "my_prod": product]) { $1 }
+                ),
                 to: "kis_devlp.yaml"
             )
             let result = Result { () throws(ConfigError) in
@@ -173,18 +183,24 @@ enum TestCredentials {
         defer { directory.remove() }
         let short = "SECRETshort" + String(repeating: "x", count: 24)
         var path = try directory.write(
-            Self.template(replacing: Self.filledValues.merging(["paper_app": "\"\(short)\""]) { $1 }), to: "kis_devlp.yaml")
+            Self.template(replacing: Self.filledValues.merging(["paper_app": "\"\(short)\""]) { $1 }),
+            to: "kis_devlp.yaml"
+        )
         #expect(throws: ConfigError.wrongLength(key: "paper_app", path: path, expected: 36, actual: 35)) {
             try KISConfig.load(path: path, environment: .paper, environmentVariables: [:])
         }
         path = try directory.write(
-            Self.template(replacing: Self.filledValues.merging(["my_sec": "\"SECRET\""]) { $1 }), to: "kis_devlp.yaml")
+            Self.template(replacing: Self.filledValues.merging(["my_sec": "\"SECRET\""]) { $1 }),
+            to: "kis_devlp.yaml"
+        )
         #expect(throws: ConfigError.wrongLength(key: "my_sec", path: path, expected: 180, actual: 6)) {
             try KISConfig.load(path: path, environment: .real, environmentVariables: [:])
         }
         let spaced = "SECRET with spaces" + String(repeating: "x", count: 18)
         path = try directory.write(
-            Self.template(replacing: Self.filledValues.merging(["paper_app": "\"\(spaced)\""]) { $1 }), to: "kis_devlp.yaml")
+            Self.template(replacing: Self.filledValues.merging(["paper_app": "\"\(spaced)\""]) { $1 }),
+            to: "kis_devlp.yaml"
+        )
         let malformed = ConfigError.malformed(key: "paper_app", path: path, expected: "printable ASCII without spaces")
         #expect(throws: malformed) {
             try KISConfig.load(path: path, environment: .paper, environmentVariables: [:])
@@ -202,7 +218,9 @@ enum TestCredentials {
         }
         for empty in ["\"\"", "", "  # nothing"] {
             path = try directory.write(
-                Self.template(replacing: Self.filledValues.merging(["my_htsid": empty]) { $1 }), to: "kis_devlp.yaml")
+                Self.template(replacing: Self.filledValues.merging(["my_htsid": empty]) { $1 }),
+                to: "kis_devlp.yaml"
+            )
             #expect(throws: ConfigError.missing(key: "my_htsid", path: path)) {
                 try KISConfig.load(path: path, environment: .real, environmentVariables: [:])
             }
@@ -261,15 +279,27 @@ enum TestCredentials {
 
         #expect(throws: ConfigError.notFound(searched: [official, local])) {
             try KISConfig.load(
-                path: nil, environment: .paper, environmentVariables: environment, currentDirectory: work.path)
+                path: nil,
+                environment: .paper,
+                environmentVariables: environment,
+                currentDirectory: work.path
+            )
         }
         try work.write(Self.template(replacing: Self.filledValues), to: "kis_devlp.yaml")
         let fromWork = try KISConfig.load(
-            path: nil, environment: .paper, environmentVariables: environment, currentDirectory: work.path)
+            path: nil,
+            environment: .paper,
+            environmentVariables: environment,
+            currentDirectory: work.path
+        )
         #expect(fromWork.sourcePath == local)
         try home.write(Self.template(replacing: Self.filledValues), to: "KIS/config/kis_devlp.yaml")
         let fromHome = try KISConfig.load(
-            path: nil, environment: .paper, environmentVariables: environment, currentDirectory: work.path)
+            path: nil,
+            environment: .paper,
+            environmentVariables: environment,
+            currentDirectory: work.path
+        )
         #expect(fromHome.sourcePath == official)
 
         let absent = "\(work.path)/elsewhere.yaml"

@@ -19,7 +19,9 @@ import Testing
     }
 
     @Test func rejectsWhatIsNotJSON() {
-        for text in [#"{"a":}"#, #"{"a":"1",}"#, "[1 2]", #""unterminated"#, "{} x", "nul", String(repeating: "[", count: 40)] {
+        for text in [
+            #"{"a":}"#, #"{"a":"1",}"#, "[1 2]", #""unterminated"#, "{} x", "nul", String(repeating: "[", count: 40),
+        ] {
             #expect(JSON(parsing: Array(text.utf8)) == nil, "\(text)")
         }
     }

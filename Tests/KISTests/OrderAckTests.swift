@@ -1,6 +1,6 @@
 import KIS
-import Testing
 import TestVectors
+import Testing
 import TickCore
 
 /// The order answer read straight from its bytes: what the engine's order path takes from every answer.
@@ -12,24 +12,34 @@ import TickCore
 
     @Test func realAnswersReadAsNumbers() throws {
         let real = try OrderAck.read(
-            status: 200, body: try Vectors.bytes(Vectors.orderAccepted)[...], trID: "TTTC0012U")
+            status: 200,
+            body: try Vectors.bytes(Vectors.orderAccepted)[...],
+            trID: "TTTC0012U"
+        )
         #expect(real.orderNumber == 6_555 && real.organization == 6_590 && real.time == 151_059)
         #expect(real.messageCode == PackedASCII(ascii: "APBK0013"))
         let paper = try OrderAck.read(
-            status: 200, body: try Vectors.bytes(Vectors.paperOrderAccepted)[...], trID: "VTTC0012U")
+            status: 200,
+            body: try Vectors.bytes(Vectors.paperOrderAccepted)[...],
+            trID: "VTTC0012U"
+        )
         #expect(paper.orderNumber == 47_589 && paper.organization == 950 && paper.time == 134_354)
     }
 
     @Test func lowerCaseNamesAndSpacesAsTheDocumentationWritesThem() throws {
         let ack = try Self.read(
-            #"{ "rt_cd" : "0", "msg_cd":"APBK0013", "output": { "krx_fwdg_ord_orgno": "91252", "odno": "1", "ord_tmd": "090001" } }"#)
+            #"{ "rt_cd" : "0", "msg_cd":"APBK0013", "output": { "krx_fwdg_ord_orgno": "91252", "odno": "1", "ord_tmd": "090001" } }"#
+        )
         #expect(ack.orderNumber == 1 && ack.organization == 91_252 && ack.time == 90_001)
     }
 
     @Test func aRefusalIsKISsRejectionWithItsMessage() throws {
         #expect {
             _ = try OrderAck.read(
-                status: 500, body: try Vectors.bytes(Vectors.orderRefused)[...], trID: "TTTC0012U")
+                status: 500,
+                body: try Vectors.bytes(Vectors.orderRefused)[...],
+                trID: "TTTC0012U"
+            )
         } throws: { error in
             guard case KISError.rejected(let failure) = error else { return false }
             return failure.msgCd == "IGW00007" && failure.httpStatus == 500 && failure.rtCd == "1"

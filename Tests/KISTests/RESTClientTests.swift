@@ -37,7 +37,8 @@ import TickCore
         #expect(second.tokens.statistics.adoptedFromCache == 1)
         let cache = try TokenCache(directory: kis.cacheDirectory)
         let attributes = try FileManager.default.attributesOfItem(
-            atPath: cache.filePath(appKey: kis.settings.credentials.appKey, environment: .real))
+            atPath: cache.filePath(appKey: kis.settings.credentials.appKey, environment: .real)
+        )
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
@@ -82,7 +83,11 @@ import TickCore
         var lane = try client.makeOrderLane()
         let quote = try client.price("005930")
         let ticket = OrderTicket(
-            side: .buy, code: SymbolCode("005930")!, quantity: 3, price: quote.price - 10 * quote.tickSize)
+            side: .buy,
+            code: SymbolCode("005930")!,
+            quantity: 3,
+            price: quote.price - 10 * quote.tickSize
+        )
         let known = try lane.place(ticket)
         try kis.fault(#"{"fault":"order_timeout","count":1}"#)
         let sentAt = try kis.marketTime()
@@ -192,7 +197,10 @@ import TickCore
         let ack = try lane.place(OrderTicket(side: .buy, code: SymbolCode("005930")!, quantity: 5, price: price))
         #expect(try client.cancellableOrders().map(\.orderNumber).compactMap { UInt64($0) } == [ack.orderNumber])
         let modified = try lane.revise(
-            organization: ack.organization, orderNumber: ack.orderNumber, .modify(price: price - quote.tickSize))
+            organization: ack.organization,
+            orderNumber: ack.orderNumber,
+            .modify(price: price - quote.tickSize)
+        )
         let cancelled = try lane.revise(organization: modified.organization, orderNumber: modified.orderNumber, .cancel)
         #expect(cancelled.orderNumber != 0)
         #expect(try client.cancellableOrders().isEmpty)
@@ -205,7 +213,12 @@ import TickCore
         let client = try kis.client()
         var lane = try client.makeOrderLane()
         let quote = try client.price("005930")
-        let ticket = OrderTicket(side: .buy, code: SymbolCode("005930")!, quantity: 1, price: quote.price - 30 * quote.tickSize)
+        let ticket = OrderTicket(
+            side: .buy,
+            code: SymbolCode("005930")!,
+            quantity: 1,
+            price: quote.price - 30 * quote.tickSize
+        )
         for _ in 0..<5 { _ = try lane.place(ticket) }
         #expect(lane.connectCount == 1)
         lane.dropConnection()
@@ -230,7 +243,10 @@ import TickCore
         let kis = try await SimulatedKIS()
         defer { kis.finish() }
         var settings = kis.settings
-        settings.credentials = KIS.Credentials(appKey: Secret("K" + String(repeating: "x", count: 34) + "Z"), appSecret: Secret("short"))
+        settings.credentials = KIS.Credentials(
+            appKey: Secret("K" + String(repeating: "x", count: 34) + "Z"),
+            appSecret: Secret("short")
+        )
         let client = try kis.client(settings: settings)
         do {
             _ = try client.price("005930")
@@ -247,7 +263,9 @@ import TickCore
         let output = rows.map { #"{"odno":"\#($0)","pdno":"005930","ord_qty":"1"}"# }.joined(separator: ",")
         return ScriptedServer.response(
             headers: ["tr_cont: \(trCont)"],
-            body: #"{"ctx_area_fk100":"F\#(next)","ctx_area_nk100":"N\#(next)","output1":[\#(output)],"output2":{},"rt_cd":"0","msg_cd":"KIOK0530","msg1":"조회되었습니다"}"#)
+            body:
+                #"{"ctx_area_fk100":"F\#(next)","ctx_area_nk100":"N\#(next)","output1":[\#(output)],"output2":{},"rt_cd":"0","msg_cd":"KIOK0530","msg1":"조회되었습니다"}"#
+        )
     }
 
     @Test func pagesFollowTrContAndSendTheCursorsBack() throws {
@@ -306,7 +324,10 @@ import TickCore
     @Test func hashkeyOfAnOrderBody() async throws {
         let kis = try await SimulatedKIS()
         defer { kis.finish() }
-        let body = Array(#"{"CANO":"50000000","ACNT_PRDT_CD":"01","PDNO":"005930","ORD_DVSN":"01","ORD_QTY":"1","ORD_UNPR":"0"}"#.utf8)
+        let body = Array(
+            #"{"CANO":"50000000","ACNT_PRDT_CD":"01","PDNO":"005930","ORD_DVSN":"01","ORD_QTY":"1","ORD_UNPR":"0"}"#
+                .utf8
+        )
         let hash = try kis.client().hashkey(body: body)
         #expect(hash.count == 64 && hash.allSatisfy(\.isHexDigit))
     }

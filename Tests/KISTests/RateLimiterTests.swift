@@ -229,7 +229,11 @@ import TickCore
                 group.addTask {
                     await #expect(processExitsWith: .success) { [path = path as String, process = process as Int] in
                         let limiter = try RateLimiter(
-                            sharedAt: path, limit: 10, windowNanoseconds: 2_000_000, reservedForOrders: 2)
+                            sharedAt: path,
+                            limit: 10,
+                            windowNanoseconds: 2_000_000,
+                            reservedForOrders: 2
+                        )
                         // Starting a process takes seconds on a loaded machine: each waits for the other two.
                         _ = FileManager.default.createFile(atPath: "\(path).ready\(process)", contents: nil)
                         let patience = MonotonicClock().now() + 60_000_000_000

@@ -24,8 +24,13 @@ final class SimulatedKIS: Sendable {
         let endpoints = try await self.simulator.start()
         let served = try #require(endpoints[environment == .real ? .real : .paper])
         self.settings = ClientSettings.madeUp(
-            environment: environment, restURL: served.rest, webSocketURL: served.webSocket, userAgent: "kistick-tests")
-        self.cacheDirectory = FileManager.default.temporaryDirectory
+            environment: environment,
+            restURL: served.rest,
+            webSocketURL: served.webSocket,
+            userAgent: "kistick-tests"
+        )
+        self.cacheDirectory =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("kistick-rest-\(UUID().uuidString)").path
         self.today = KST.date(epochSeconds: Int64(Date().timeIntervalSince1970))
     }
@@ -37,19 +42,32 @@ final class SimulatedKIS: Sendable {
         let cache = try TokenCache(directory: self.cacheDirectory)
         guard let clock else { return try KISClient.make(settings: settings, cache: cache) }
         let tokens = TokenManager(
-            appKey: settings.credentials.appKey, environment: settings.environment, cache: cache, clock: clock,
-            issuer: OAuth(settings: settings))
+            appKey: settings.credentials.appKey,
+            environment: settings.environment,
+            cache: cache,
+            clock: clock,
+            issuer: OAuth(settings: settings)
+        )
         return KISClient(settings: settings, limiter: RateLimiter(environment: settings.environment), tokens: tokens)
     }
 
     /// A client of a scripted server, with a token that needs no issuing.
     static func client(restURL: String, tokens: FixedToken) throws -> KISClient {
         let settings = ClientSettings.madeUp(
-            environment: .real, restURL: restURL, webSocketURL: "ws://127.0.0.1:1", userAgent: "kistick-tests")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-rest-\(UUID().uuidString)").path
+            environment: .real,
+            restURL: restURL,
+            webSocketURL: "ws://127.0.0.1:1",
+            userAgent: "kistick-tests"
+        )
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kistick-rest-\(UUID().uuidString)"
+        ).path
         let manager = TokenManager(
-            appKey: settings.credentials.appKey, environment: .real, cache: try TokenCache(directory: directory),
-            issuer: tokens)
+            appKey: settings.credentials.appKey,
+            environment: .real,
+            cache: try TokenCache(directory: directory),
+            issuer: tokens
+        )
         return KISClient(settings: settings, limiter: RateLimiter(limit: 1_000), tokens: manager)
     }
 

@@ -12,7 +12,12 @@ import Testing
 
     static func manager(_ cache: TokenCache, _ issuer: FakeIssuer) -> TokenManager {
         TokenManager(
-            appKey: TokenManagerTests.appKey, environment: .paper, cache: cache, clock: issuer.clock, issuer: issuer)
+            appKey: TokenManagerTests.appKey,
+            environment: .paper,
+            cache: cache,
+            clock: issuer.clock,
+            issuer: issuer
+        )
     }
 
     @Test func filesArePrivateAndNamedByKeyHash() throws {
@@ -118,9 +123,10 @@ import Testing
         let token = try #require(AccessToken(token: Secret("t"), kstExpiry: "2022-08-30 08:10:10", issuedAt: 0))
         #expect(token.expiresAt == 1_661_814_610)
         #expect(token.kstExpiry == "2022-08-30 08:10:10")
-        for bad in ["2022-08-30 08:10", "2022-08-30T08:10:10", "2022-02-30 08:10:10", "2022-08-30 24:00:00", "",
-            "2022-08-3a 08:10:10", "２０２２-08-30 08:10:10"]
-        {
+        for bad in [
+            "2022-08-30 08:10", "2022-08-30T08:10:10", "2022-02-30 08:10:10", "2022-08-30 24:00:00", "",
+            "2022-08-3a 08:10:10", "２０２２-08-30 08:10:10",
+        ] {
             #expect(AccessToken(token: Secret("t"), kstExpiry: bad, issuedAt: 0) == nil, "\(bad)")
         }
     }

@@ -7,7 +7,9 @@ import Testing
 
     @Test func delaysStayUnderCeilingsThatDoubleUpToTheCap() {
         var backoff = ReconnectBackoff(base: 250 * Self.ms, cap: 30_000 * Self.ms, seed: 7)
-        let ceilings: [UInt64] = [250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000].map { $0 * Self.ms }
+        let ceilings: [UInt64] = [250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000].map {
+            $0 * Self.ms
+        }
         for (attempt, ceiling) in ceilings.enumerated() {
             #expect(backoff.ceiling(attempt: attempt) == ceiling)
             #expect(backoff.next() <= ceiling)

@@ -35,7 +35,9 @@ import TickCore
         let live = try await LiveSession(subscriptions: Array(codes.prefix(41)))
         defer { live.finish() }
         #expect(throws: SubscriptionError.budgetExceeded(limit: 41)) { try live.session.subscribe(codes[41]) }
-        try await live.recorder.wait("41 acks") { $0.events.count { if case .subscribed = $0 { true } else { false } } == 41 }
+        try await live.recorder.wait("41 acks") {
+            $0.events.count { if case .subscribed = $0 { true } else { false } } == 41
+        }
         #expect(throws: SubscriptionError.budgetExceeded(limit: 41)) { try live.session.subscribe(codes[41]) }
         #expect(live.session.counters.requestsSent == 41)
         // The server never answered OPSP0008: it never saw a 42nd.
@@ -44,7 +46,9 @@ import TickCore
         // A release makes room, and the server accepts the 42nd code once it confirmed the release.
         live.session.unsubscribe(codes[0])
         try live.session.subscribe(codes[41])
-        try await live.recorder.wait("the swap") { $0.events.contains(.unsubscribed(codes[0])) && $0.subscribed(codes[41]) }
+        try await live.recorder.wait("the swap") {
+            $0.events.contains(.unsubscribed(codes[0])) && $0.subscribed(codes[41])
+        }
         #expect(live.session.counters.requestsSent == 43)
     }
 
@@ -59,7 +63,9 @@ import TickCore
         // Seven idle seconds: a PINGPONG every second; one left unanswered for 3 s would end the session.
         for second in 1...7 {
             live.simulator.advance(seconds: 1)
-            try await live.recorder.wait("PINGPONG \(second) answered") { _ in live.session.counters.pingsAnswered == second }
+            try await live.recorder.wait("PINGPONG \(second) answered") { _ in
+                live.session.counters.pingsAnswered == second
+            }
         }
         #expect(live.session.counters.reconnects == 0)
         #expect(live.recorder.snapshot.events == [.connected])
@@ -85,7 +91,8 @@ import TickCore
         // Notices are resubscribed first, and each owed event follows its stream's ack.
         #expect(
             Array(events[(back + 1)...]).filter { if case .reconnectScheduled = $0 { false } else { true } } == [
-                .subscribed(Self.notices), .noticesMayHaveBeenMissed, .subscribed(Self.trades), .gap(SymbolCode("005930")!),
+                .subscribed(Self.notices), .noticesMayHaveBeenMissed, .subscribed(Self.trades),
+                .gap(SymbolCode("005930")!),
             ]
         )
 
@@ -99,7 +106,8 @@ import TickCore
     }
 
     @Test func silenceTripsTheWatchdogAndTheSessionComesBack() async throws {
-        let live = try await LiveSession(subscriptions: [Self.trades]) { _ in } session: { configuration in
+        let live = try await LiveSession(subscriptions: [Self.trades]) { _ in
+        } session: { configuration in
             configuration.silenceTimeout = .milliseconds(300)
         }
         defer { live.finish() }
@@ -121,11 +129,18 @@ import TickCore
     }
 
     @Test func aRejectedApprovalKeyIsReplacedByAFreshOne() async throws {
-        let live = try await LiveSession(subscriptions: [Self.trades], firstKey: Secret("ffffffff-0000-dead-beef-000000000000"))
+        let live = try await LiveSession(
+            subscriptions: [Self.trades],
+            firstKey: Secret("ffffffff-0000-dead-beef-000000000000")
+        )
         defer { live.finish() }
         try await live.recorder.wait("ack with the fresh key") { $0.subscribed(Self.trades) }
         let events = live.recorder.snapshot.events
-        #expect(events.firstIndex(of: .disconnected(.approvalKeyRejected))! < events.firstIndex(of: .subscribed(Self.trades))!)
+        #expect(
+            events.firstIndex(of: .disconnected(.approvalKeyRejected))! < events.firstIndex(
+                of: .subscribed(Self.trades)
+            )!
+        )
         #expect(live.keyRequests.count == 2)
         #expect(!"\(events)".contains("dead-beef"))
     }
@@ -184,7 +199,7 @@ final class LiveSession: Sendable {
     ) async throws {
         var config = SimConfig()
         config.clock = .manual
-        config.date = 20260608
+        config.date = 20_260_608
         config.symbols = ["005930", "000660"]
         configureSimulator(&config)
         self.simulator = Simulator(config: config)
@@ -241,17 +256,24 @@ final class LiveSession: Sendable {
     /// A limit buy through the simulator's REST order endpoint; returns the order number.
     func placeOrder(quantity: Int, price: Int) throws -> UInt64 {
         let issued = try LoopbackHTTP.request(
-            "POST", port: self.rest, path: "/oauth2/tokenP",
+            "POST",
+            port: self.rest,
+            path: "/oauth2/tokenP",
             body: #"{"grant_type":"client_credentials","appkey":"\#(Self.appKey)","appsecret":"\#(Self.secret)"}"#
         )
         let token = try #require(JSON(parsing: issued.body)?["access_token"]?.text)
         let headers = [
-            ("authorization", "Bearer \(token)"), ("appkey", Self.appKey), ("appsecret", Self.secret), ("tr_id", "TTTC0012U"),
+            ("authorization", "Bearer \(token)"), ("appkey", Self.appKey), ("appsecret", Self.secret),
+            ("tr_id", "TTTC0012U"),
             ("custtype", "P"),
         ]
         let answer = try LoopbackHTTP.request(
-            "POST", port: self.rest, path: "/uapi/domestic-stock/v1/trading/order-cash", headers: headers,
-            body: #"{"CANO":"50000000","ACNT_PRDT_CD":"01","PDNO":"005930","ORD_DVSN":"00","ORD_QTY":"\#(quantity)","ORD_UNPR":"\#(price)"}"#
+            "POST",
+            port: self.rest,
+            path: "/uapi/domestic-stock/v1/trading/order-cash",
+            headers: headers,
+            body:
+                #"{"CANO":"50000000","ACNT_PRDT_CD":"01","PDNO":"005930","ORD_DVSN":"00","ORD_QTY":"\#(quantity)","ORD_UNPR":"\#(price)"}"#
         )
         let number = try #require(JSON(parsing: answer.body)?["output"]?["ODNO"]?.text)
         return try #require(UInt64(number))
@@ -273,7 +295,10 @@ struct SimulatorApprovalKeys: ApprovalKeyProvider {
         let oauth = OAuth(
             restURL: "http://127.0.0.1:\(self.port)",
             credentials: KIS.Credentials(appKey: Secret(LiveSession.appKey), appSecret: Secret(LiveSession.secret)),
-            userAgent: "kistick-tests", caFile: nil, timeoutMilliseconds: 5_000)
+            userAgent: "kistick-tests",
+            caFile: nil,
+            timeoutMilliseconds: 5_000
+        )
         return try oauth.approvalKey()
     }
 }
@@ -332,7 +357,13 @@ enum LoopbackHTTP {
         var body: [UInt8]
     }
 
-    static func request(_ method: String, port: Int, path: String, headers: [(String, String)] = [], body: String) throws -> Answer {
+    static func request(
+        _ method: String,
+        port: Int,
+        path: String,
+        headers: [(String, String)] = [],
+        body: String
+    ) throws -> Answer {
         var writer = ByteWriter(capacity: 1_024)
         writer.append("\(method) \(path) HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n")
         for (name, value) in headers { writer.append("\(name): \(value)\r\n") }

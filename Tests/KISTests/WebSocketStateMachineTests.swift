@@ -20,7 +20,12 @@ import TickCore
 
     static func machine(gap: UInt64 = 0, limit: Int = 41, seed: UInt64 = 1) -> Machine {
         Machine(
-            settings: .init(silenceTimeout: 10 * Self.second, subscribeGap: gap, healthyAfter: 60 * Self.second, registrationLimit: limit),
+            settings: .init(
+                silenceTimeout: 10 * Self.second,
+                subscribeGap: gap,
+                healthyAfter: 60 * Self.second,
+                registrationLimit: limit
+            ),
             backoff: ReconnectBackoff(base: 250 * Self.ms, cap: 30 * Self.second, seed: seed)
         )
     }
@@ -85,7 +90,11 @@ import TickCore
         try machine.subscribe(Self.trades)  // already wanted: nothing changes
         #expect(machine.start(now: 0) == [.fetchApprovalKey])
         #expect(machine.approvalKeyReceived(Self.key, now: 0) == [.connect])
-        #expect(machine.connected(now: 5) == [.report(.connected), Self.subscribe(Self.notices), Self.subscribe(Self.trades)])
+        #expect(
+            machine.connected(now: 5) == [
+                .report(.connected), Self.subscribe(Self.notices), Self.subscribe(Self.trades),
+            ]
+        )
         #expect(machine.control(try Self.subscribed(Self.trades), now: 6) == [.report(.subscribed(Self.trades))])
         // OPSP0002 ALREADY IN SUBSCRIBE: the server holds it, which is what was asked.
         let already = try Self.ack(Self.notices, code: "OPSP0002", text: "ALREADY IN SUBSCRIBE")
@@ -159,7 +168,14 @@ import TickCore
         let unknown = try Self.ack(Self.hynix, rt: "1", code: "OPSP0007", text: "SUBSCRIBE ERROR : invalid tr_id")
         #expect(
             machine.control(unknown, now: 2)
-                == [.report(.subscribeFailed(Self.hynix, .rejected(code: "OPSP0007", message: "SUBSCRIBE ERROR : invalid tr_id")))]
+                == [
+                    .report(
+                        .subscribeFailed(
+                            Self.hynix,
+                            .rejected(code: "OPSP0007", message: "SUBSCRIBE ERROR : invalid tr_id")
+                        )
+                    )
+                ]
         )
         // Neither is sent again on the next connection.
         _ = machine.disconnected(.closed, now: 3)
@@ -172,7 +188,11 @@ import TickCore
         let parse = try Self.reply(
             #"{"header":{"tr_id":"","tr_key":"","encrypt":"N"},"body":{"rt_cd":"9","msg_cd":"OPSP9999","msg1":"JSON PARSING ERROR : invalid json format"}}"#
         )
-        #expect(machine.control(parse, now: 2) == [.report(.serverError(code: "OPSP9999", message: "JSON PARSING ERROR : invalid json format"))])
+        #expect(
+            machine.control(parse, now: 2) == [
+                .report(.serverError(code: "OPSP9999", message: "JSON PARSING ERROR : invalid json format"))
+            ]
+        )
         #expect(machine.state == .connected(since: Self.second))
     }
 
@@ -219,7 +239,12 @@ import TickCore
         )
         let actions = machine.control(invalid, now: 2)
         let delay = try #require(Self.delay(actions))
-        #expect(actions == [.close, .report(.disconnected(.approvalKeyRejected)), .report(.reconnectScheduled(after: .nanoseconds(Int64(delay))))])
+        #expect(
+            actions == [
+                .close, .report(.disconnected(.approvalKeyRejected)),
+                .report(.reconnectScheduled(after: .nanoseconds(Int64(delay)))),
+            ]
+        )
         #expect(delay <= 250 * Self.ms)
         #expect(machine.deadline == 2 + delay)
         #expect(machine.tick(now: 1 + delay, lastReceived: 0) == [])
@@ -265,21 +290,39 @@ import TickCore
         var machine = try Self.streaming([Self.trades, Self.book, Self.hynix, Self.notices])
         let dropped = machine.disconnected(.closed, now: 2 * Self.second)
         let delay = try #require(Self.delay(dropped))
-        #expect(dropped == [.close, .report(.disconnected(.closed)), .report(.reconnectScheduled(after: .nanoseconds(Int64(delay))))])
+        #expect(
+            dropped == [
+                .close, .report(.disconnected(.closed)),
+                .report(.reconnectScheduled(after: .nanoseconds(Int64(delay)))),
+            ]
+        )
         // The key is reused: no approval request.
         #expect(machine.tick(now: 2 * Self.second + delay, lastReceived: 0) == [.connect])
         let now = 3 * Self.second
         #expect(
             machine.connected(now: now) == [
-                .report(.connected), Self.subscribe(Self.notices), Self.subscribe(Self.trades), Self.subscribe(Self.book),
+                .report(.connected), Self.subscribe(Self.notices), Self.subscribe(Self.trades),
+                Self.subscribe(Self.book),
                 Self.subscribe(Self.hynix),
             ]
         )
-        #expect(machine.control(try Self.subscribed(Self.notices), now: now) == [.report(.subscribed(Self.notices)), .report(.noticesMayHaveBeenMissed)])
-        #expect(machine.control(try Self.subscribed(Self.book), now: now) == [.report(.subscribed(Self.book)), .report(.gap(SymbolCode("005930")!))])
+        #expect(
+            machine.control(try Self.subscribed(Self.notices), now: now) == [
+                .report(.subscribed(Self.notices)), .report(.noticesMayHaveBeenMissed),
+            ]
+        )
+        #expect(
+            machine.control(try Self.subscribed(Self.book), now: now) == [
+                .report(.subscribed(Self.book)), .report(.gap(SymbolCode("005930")!)),
+            ]
+        )
         // One gap per code, with its first stream back.
         #expect(machine.control(try Self.subscribed(Self.trades), now: now) == [.report(.subscribed(Self.trades))])
-        #expect(machine.control(try Self.subscribed(Self.hynix), now: now) == [.report(.subscribed(Self.hynix)), .report(.gap(SymbolCode("000660")!))])
+        #expect(
+            machine.control(try Self.subscribed(Self.hynix), now: now) == [
+                .report(.subscribed(Self.hynix)), .report(.gap(SymbolCode("000660")!)),
+            ]
+        )
 
         // A connection that drops before its acks came owes the same on the next one.
         _ = machine.disconnected(.closed, now: 4 * Self.second)
@@ -288,7 +331,11 @@ import TickCore
         _ = machine.disconnected(.silence, now: 41 * Self.second)
         _ = machine.tick(now: 80 * Self.second, lastReceived: 0)
         _ = machine.connected(now: 80 * Self.second)
-        #expect(machine.control(try Self.subscribed(Self.trades), now: 80 * Self.second) == [.report(.subscribed(Self.trades)), .report(.gap(SymbolCode("005930")!))])
+        #expect(
+            machine.control(try Self.subscribed(Self.trades), now: 80 * Self.second) == [
+                .report(.subscribed(Self.trades)), .report(.gap(SymbolCode("005930")!)),
+            ]
+        )
     }
 
     @Test func onlyNoticeTRsOweTheNoticeEvent() throws {
@@ -306,11 +353,17 @@ import TickCore
         machine.unsubscribe(Self.trades)
         #expect(machine.tick(now: 2 * Self.second, lastReceived: 0) == [Self.unsubscribe(Self.trades)])
         let dropped = machine.disconnected(.closed, now: 2 * Self.second)
-        #expect(Array(dropped.prefix(3)) == [.close, .report(.unsubscribed(Self.trades)), .report(.disconnected(.closed))])
+        #expect(
+            Array(dropped.prefix(3)) == [.close, .report(.unsubscribed(Self.trades)), .report(.disconnected(.closed))]
+        )
         _ = machine.tick(now: 40 * Self.second, lastReceived: 0)
         #expect(machine.connected(now: 40 * Self.second) == [.report(.connected), Self.subscribe(Self.hynix)])
         // The released code is owed no gap.
-        #expect(machine.control(try Self.subscribed(Self.hynix), now: 40 * Self.second) == [.report(.subscribed(Self.hynix)), .report(.gap(SymbolCode("000660")!))])
+        #expect(
+            machine.control(try Self.subscribed(Self.hynix), now: 40 * Self.second) == [
+                .report(.subscribed(Self.hynix)), .report(.gap(SymbolCode("000660")!)),
+            ]
+        )
     }
 
     @Test func backoffGrowsAcrossFailuresAndResetsAfterAHealthyConnection() throws {

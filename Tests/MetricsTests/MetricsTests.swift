@@ -56,10 +56,12 @@ import Testing
         #expect(fast.count == 0 && fast.negative == 0 && fast.summary().max == 0)
     }
 
-    @Test(arguments: [
-        (0, "0ns"), (850, "850ns"), (1_000, "1.00µs"), (1_210, "1.21µs"), (31_049, "31.0µs"), (412_999, "412µs"),
-        (1_200_000, "1.20ms"), (2_500_000_000, "2.50s"), (10_000_000_000, "10.0s"),
-    ] as [(Int64, String)])
+    @Test(
+        arguments: [
+            (0, "0ns"), (850, "850ns"), (1_000, "1.00µs"), (1_210, "1.21µs"), (31_049, "31.0µs"), (412_999, "412µs"),
+            (1_200_000, "1.20ms"), (2_500_000_000, "2.50s"), (10_000_000_000, "10.0s"),
+        ] as [(Int64, String)]
+    )
     func durationsPrintInThreeDigits(nanoseconds: Int64, text: String) {
         #expect(LatencySummary.text(nanoseconds) == text)
     }

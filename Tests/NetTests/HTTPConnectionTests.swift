@@ -45,7 +45,9 @@ import Testing
 
     @Test func connectionCloseFromServerIsHonoured() throws {
         let server = ScriptedServer { _, index in
-            index == 0 ? .respondAndClose(ScriptedServer.response(headers: ["connection: close"], body: "{}")) : .respond(self.ok)
+            index == 0
+                ? .respondAndClose(ScriptedServer.response(headers: ["connection: close"], body: "{}"))
+                : .respond(self.ok)
         }
         defer { server.stop() }
         var connection = HTTPConnection(baseURL: server.url)
@@ -57,10 +59,14 @@ import Testing
     }
 
     @Test func answerCutShortIsLostNotNotSent() throws {
-        let server = ScriptedServer { _, _ in .respondAndClose(Array(ScriptedServer.response(body: "{\"rt_cd\":\"0\"}").prefix(30))) }
+        let server = ScriptedServer { _, _ in
+            .respondAndClose(Array(ScriptedServer.response(body: "{\"rt_cd\":\"0\"}").prefix(30)))
+        }
         defer { server.stop() }
         var connection = HTTPConnection(baseURL: server.url)
-        #expect(throws: ExchangeError.lost(.closed)) { _ = try connection.exchange(self.request(), timeoutMilliseconds: 2_000) }
+        #expect(throws: ExchangeError.lost(.closed)) {
+            _ = try connection.exchange(self.request(), timeoutMilliseconds: 2_000)
+        }
         let connected = connection.isConnected
         #expect(!connected)
     }
@@ -69,7 +75,9 @@ import Testing
         let server = ScriptedServer { _, _ in .silence }
         defer { server.stop() }
         var connection = HTTPConnection(baseURL: server.url)
-        #expect(throws: ExchangeError.lost(.timedOut)) { _ = try connection.exchange(self.request(), timeoutMilliseconds: 100) }
+        #expect(throws: ExchangeError.lost(.timedOut)) {
+            _ = try connection.exchange(self.request(), timeoutMilliseconds: 100)
+        }
     }
 
     @Test func refusedConnectionIsNotSent() throws {
@@ -86,7 +94,9 @@ import Testing
     }
 
     @Test func responseLargerThanTheBufferIsRefused() throws {
-        let server = ScriptedServer { _, _ in .respond(ScriptedServer.response(body: String(repeating: "x", count: 5_000))) }
+        let server = ScriptedServer { _, _ in
+            .respond(ScriptedServer.response(body: String(repeating: "x", count: 5_000)))
+        }
         defer { server.stop() }
         var connection = HTTPConnection(baseURL: server.url, maxResponseSize: 1_024)
         #expect(throws: ExchangeError.lost(.tooLarge(limit: 1_024))) {

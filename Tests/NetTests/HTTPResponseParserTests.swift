@@ -20,7 +20,8 @@ import Testing
     }
 
     @Test func contentLengthBodyAtEverySplit() throws {
-        let text = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\ntr_cont: M\r\nContent-Length: 13\r\n\r\n{\"rt_cd\":\"0\"}"
+        let text =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\ntr_cont: M\r\nContent-Length: 13\r\n\r\n{\"rt_cd\":\"0\"}"
         for step in 1...text.utf8.count {
             let (head, body, consumed) = try #require(try self.parse(text, step: step))
             #expect(head == HTTPResponseHead(status: 200, keepAlive: true, trCont: UInt8(ascii: "M")))
@@ -30,7 +31,8 @@ import Testing
     }
 
     @Test func chunkedBodyIsJoinedInPlaceAtEverySplit() throws {
-        let text = "HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let text =
+            "HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n"
             + "7\r\n{\"rt_cd\r\n" + "1a;ext=1\r\n\":\"1\",\"msg_cd\":\"EGW00201\"}\r\n" + "0\r\nx-trailer: 1\r\n\r\n"
         for step in 1...text.utf8.count {
             let (head, body, consumed) = try #require(try self.parse(text, step: step))
@@ -41,11 +43,15 @@ import Testing
     }
 
     @Test func connectionCloseAndHTTP10EndKeepAlive() throws {
-        let close = try #require(try self.parse("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", step: 64))
+        let close = try #require(
+            try self.parse("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", step: 64)
+        )
         #expect(!close.0.keepAlive)
         let old = try #require(try self.parse("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}", step: 64))
         #expect(!old.0.keepAlive)
-        let kept = try #require(try self.parse("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n{}", step: 64))
+        let kept = try #require(
+            try self.parse("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n{}", step: 64)
+        )
         #expect(kept.0.keepAlive)
     }
 
@@ -54,7 +60,10 @@ import Testing
         var buffer = Array("HTTP/1.1 200 OK\r\n\r\n{\"a\":1}".utf8)
         #expect(try parser.parse(&buffer, count: buffer.count) == .needMoreData)
         let done = try #require(parser.finishAtClose(count: buffer.count))
-        guard case .complete(let head, let body, _) = done else { Issue.record("not complete"); return }
+        guard case .complete(let head, let body, _) = done else {
+            Issue.record("not complete")
+            return
+        }
         #expect(!head.keepAlive)
         #expect(String(decoding: buffer[body], as: UTF8.self) == #"{"a":1}"#)
     }
@@ -70,7 +79,8 @@ import Testing
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX\r\n",
             "HTTP/1.1 100 Continue\r\n\r\n",
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0H junk\r\n\r\n",
-            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1" + String(repeating: " ", count: 1_100) + "\r\nx\r\n0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1" + String(repeating: " ", count: 1_100)
+                + "\r\nx\r\n0\r\n\r\n",
         ]
         for text in cases {
             #expect(throws: NetError.self, "\(text.debugDescription)") { _ = try self.parse(text, step: 1) }

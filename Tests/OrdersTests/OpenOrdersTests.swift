@@ -45,13 +45,36 @@ import TickCore
         var book = OrderBook(capacity: 8)
         try book.restore(
             OrderSnapshot(
-                id: OrderID(rawValue: 1), target: OrderID(rawValue: 1), code: Make.code, side: .buy, action: .new,
-                purpose: .entry, quantity: 10, price: 70_000, state: .accepted, orderNumber: 7, remaining: 10))
+                id: OrderID(rawValue: 1),
+                target: OrderID(rawValue: 1),
+                code: Make.code,
+                side: .buy,
+                action: .new,
+                purpose: .entry,
+                quantity: 10,
+                price: 70_000,
+                state: .accepted,
+                orderNumber: 7,
+                remaining: 10
+            )
+        )
         try book.restore(
             OrderSnapshot(
-                id: OrderID(rawValue: 2), target: OrderID(rawValue: 2), code: Make.code, side: .buy, action: .new,
-                purpose: .entry, quantity: 10, price: 70_000, state: .filled, orderNumber: 8, filled: 10,
-                fillValue: 700_000, remaining: 0))
+                id: OrderID(rawValue: 2),
+                target: OrderID(rawValue: 2),
+                code: Make.code,
+                side: .buy,
+                action: .new,
+                purpose: .entry,
+                quantity: 10,
+                price: 70_000,
+                state: .filled,
+                orderNumber: 8,
+                filled: 10,
+                fillValue: 700_000,
+                remaining: 0
+            )
+        )
         #expect(Self.open(book) == [1])
     }
 }

@@ -18,17 +18,32 @@ enum Make {
     static let account: UInt64 = 50_000_000_01
 
     static func intent(
-        _ id: UInt32, quantity: Int32 = 10, price: Int32 = 70_000, side: OrderSide = .buy,
-        action: OrderIntent.Action = .new, target: UInt32? = nil
+        _ id: UInt32,
+        quantity: Int32 = 10,
+        price: Int32 = 70_000,
+        side: OrderSide = .buy,
+        action: OrderIntent.Action = .new,
+        target: UInt32? = nil
     ) -> OrderIntent {
         OrderIntent(
-            id: OrderID(rawValue: id), code: Self.code, side: side, quantity: quantity, price: price,
-            purpose: .entry, action: action, target: target.map { OrderID(rawValue: $0) })
+            id: OrderID(rawValue: id),
+            code: Self.code,
+            side: side,
+            quantity: quantity,
+            price: price,
+            purpose: .entry,
+            action: action,
+            target: target.map { OrderID(rawValue: $0) }
+        )
     }
 
     /// An acknowledgement notice (CNTG_YN 1) of order `number`.
     static func ack(
-        _ number: UInt64, original: UInt64 = 0, amend: UInt8 = 0, quantity: Int32 = 10, rejected: Bool = false,
+        _ number: UInt64,
+        original: UInt64 = 0,
+        amend: UInt8 = 0,
+        quantity: Int32 = 10,
+        rejected: Bool = false,
         acceptCode: UInt8 = 2
     ) -> Notice {
         var notice = Notice()
@@ -47,7 +62,12 @@ enum Make {
     }
 
     /// A fill notice (CNTG_YN 2) of order `number`.
-    static func fill(_ number: UInt64, _ quantity: Int32, at price: Int32 = 70_000, time: UInt32 = 1_800_000_000)
+    static func fill(
+        _ number: UInt64,
+        _ quantity: Int32,
+        at price: Int32 = 70_000,
+        time: UInt32 = 1_800_000_000
+    )
         -> Notice
     {
         var notice = Self.ack(number)
@@ -63,15 +83,35 @@ enum Make {
     }
 
     static func record(
-        _ number: UInt64, quantity: Int32 = 10, price: Int32 = 70_000, filled: Int32, value: Int64, remaining: Int32,
-        cancelled: Bool = false, original: UInt64 = 0, amend: UInt8 = 0, side: OrderSide = .buy
+        _ number: UInt64,
+        quantity: Int32 = 10,
+        price: Int32 = 70_000,
+        filled: Int32,
+        value: Int64,
+        remaining: Int32,
+        cancelled: Bool = false,
+        original: UInt64 = 0,
+        amend: UInt8 = 0,
+        side: OrderSide = .buy
     ) -> OrderEvent {
         .reconciled(
             BrokerOrder(
-                orderNumber: number, originalOrderNumber: original, code: Self.code, side: side, quantity: quantity,
-                price: price, filled: filled, filledValue: value, remaining: remaining, cancelled: cancelled,
-                amendCode: amend, time: 90_001, organization: 6590),
-            localTs: 0)
+                orderNumber: number,
+                originalOrderNumber: original,
+                code: Self.code,
+                side: side,
+                quantity: quantity,
+                price: price,
+                filled: filled,
+                filledValue: value,
+                remaining: remaining,
+                cancelled: cancelled,
+                amendCode: amend,
+                time: 90_001,
+                organization: 6590
+            ),
+            localTs: 0
+        )
     }
 }
 

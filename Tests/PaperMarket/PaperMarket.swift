@@ -1,6 +1,6 @@
 import Foundation
-import Net
 public import KIS
+import Net
 public import Simulator
 public import TickCore
 
@@ -35,7 +35,8 @@ public final class PaperMarket: Sendable {
         self.simulator = Simulator(config: config)
         guard let paper = try await self.simulator.start()[.paper] else { throw NoPaperServer() }
         (self.rest, self.webSocket) = (paper.rest, paper.webSocket)
-        self.directory = FileManager.default.temporaryDirectory
+        self.directory =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("kistick-paper-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         self.today = KST.date(epochSeconds: Int64(Date().timeIntervalSince1970))
@@ -50,7 +51,8 @@ public final class PaperMarket: Sendable {
     /// Arms one of the simulator's faults (`POST /sim/fault`, `Simulator.control`), such as
     /// `{"fault":"server_error","count":3}`.
     public func fault(_ json: String) throws {
-        let request = "POST /sim/fault HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+        let request =
+            "POST /sim/fault HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
             + "content-length: \(json.utf8.count)\r\n\r\n\(json)"
         var connection = HTTPConnection(baseURL: self.rest, maxResponseSize: 1 << 16)
         let status = try connection.exchange(Array(request.utf8), timeoutMilliseconds: 5_000).head.status

@@ -2,11 +2,12 @@ import Feed
 import Foundation
 import Metrics
 import Orders
-@testable import Pipeline
 import Synchronization
 import TestVectors
 import Testing
 import TickCore
+
+@testable import Pipeline
 
 /// A clock the test sets: the stage's "now".
 final class TestClock: NanoClock {
@@ -66,7 +67,9 @@ final class TestClock: NanoClock {
     @Test func foreignCodesAreCountedNotRouted() throws {
         let clock = TestClock(Self.received)
         let pipeline = try Pipeline(
-            settings: PipelineSettings(codes: [SymbolCode(ascii: "000660")]), clock: clock)
+            settings: PipelineSettings(codes: [SymbolCode(ascii: "000660")]),
+            clock: clock
+        )
         var stage = pipeline.stage(opening: .empty(buyingPower: 0))
         var feeder = try MessageFeeder(router: pipeline.router())
         try Self.feed(Vectors.trades, into: &feeder, localTs: Self.received)
@@ -95,7 +98,9 @@ final class TestClock: NanoClock {
     @Test func theThreadParksAndTheFeedWakesIt() throws {
         let pipeline = try Pipeline(settings: PipelineSettings(codes: [Self.samsung]), clock: WallClock())
         let thread = try pipeline.start(
-            pipeline.stage(opening: .empty(buyingPower: 0)), waiting: .spinThenPark(spinNanoseconds: 0))
+            pipeline.stage(opening: .empty(buyingPower: 0)),
+            waiting: .spinThenPark(spinNanoseconds: 0)
+        )
         var feeder = try MessageFeeder(router: pipeline.router())
         for round in 0..<3 {
             // Long enough for the stage to have parked.

@@ -1,10 +1,11 @@
 import Orders
-@testable import Pipeline
 import Ring
 import Risk
 import Strategy
 import Testing
 import TickCore
+
+@testable import Pipeline
 
 /// The broker between the strategy and the dispatcher, without threads: what it lets the kill switch amend.
 @Suite struct PipelineBrokerTests {
@@ -29,13 +30,27 @@ import TickCore
         book.askPrices[0] = 50_000
         board.apply(book, at: 0)
         var broker = PipelineBroker(
-            symbols: try SymbolTable([Self.code]), gate: RiskGate(killSwitch: KillSwitch()), board: board,
+            symbols: try SymbolTable([Self.code]),
+            gate: RiskGate(killSwitch: KillSwitch()),
+            board: board,
             opening: PipelineOpening(
-                book: OrderBook(capacity: 64), positions: Positions(capacity: 8), nextOrderID: OrderID(rawValue: 1),
-                buyingPower: 10_000_000),
-            orders: orders)
+                book: OrderBook(capacity: 64),
+                positions: Positions(capacity: 8),
+                nextOrderID: OrderID(rawValue: 1),
+                buyingPower: 10_000_000
+            ),
+            orders: orders
+        )
         let id = broker.nextOrderID()
-        let buy = OrderIntent(id: id, code: Self.code, side: .buy, quantity: 2, price: 50_000, purpose: .entry, decidedAt: 0)
+        let buy = OrderIntent(
+            id: id,
+            code: Self.code,
+            side: .buy,
+            quantity: 2,
+            price: 50_000,
+            purpose: .entry,
+            decidedAt: 0
+        )
         #expect(broker.submit(buy) == .accepted)
         Self.settle(&broker, .written(id, at: 1))
         return (broker, id)
@@ -52,8 +67,16 @@ import TickCore
 
     static func row(filled: Int32, remaining: Int32) -> BrokerOrder {
         BrokerOrder(
-            orderNumber: 1, code: Self.code, side: .buy, quantity: 2, price: 50_000, filled: filled,
-            filledValue: Int64(filled) * 50_000, remaining: remaining, organization: 950)
+            orderNumber: 1,
+            code: Self.code,
+            side: .buy,
+            quantity: 2,
+            price: 50_000,
+            filled: filled,
+            filledValue: Int64(filled) * 50_000,
+            remaining: remaining,
+            organization: 950
+        )
     }
 
     /// One CI run's kill switch cancelled a buy KIS had filled (its last fill's notice taken for a duplicate) once a
@@ -121,18 +144,35 @@ import TickCore
         var book = OrderBook(capacity: 64)
         try book.restore(
             OrderSnapshot(
-                id: OrderID(rawValue: 7), target: OrderID(rawValue: 7), code: Self.code, side: .buy, action: .new,
-                purpose: .entry, quantity: 3, price: 50_000, state: .accepted, orderNumber: 70, organization: 950,
-                remaining: 3))
+                id: OrderID(rawValue: 7),
+                target: OrderID(rawValue: 7),
+                code: Self.code,
+                side: .buy,
+                action: .new,
+                purpose: .entry,
+                quantity: 3,
+                price: 50_000,
+                state: .accepted,
+                orderNumber: 70,
+                organization: 950,
+                remaining: 3
+            )
+        )
         var board = MarketBoard(codes: [Self.code])
         board.advance(secondOfDay: 10 * 3_600)
         try board.setPreviousClose(at: 0, 50_000)
         var broker = PipelineBroker(
-            symbols: try SymbolTable([Self.code]), gate: RiskGate(killSwitch: KillSwitch()), board: board,
+            symbols: try SymbolTable([Self.code]),
+            gate: RiskGate(killSwitch: KillSwitch()),
+            board: board,
             opening: PipelineOpening(
-                book: book, positions: Positions(capacity: 8), nextOrderID: OrderID(rawValue: 8),
-                buyingPower: 1_000_000),
-            orders: orders)
+                book: book,
+                positions: Positions(capacity: 8),
+                nextOrderID: OrderID(rawValue: 8),
+                buyingPower: 1_000_000
+            ),
+            orders: orders
+        )
         #expect(broker.workingCount == 1)
         #expect(broker.openOrders(of: Self.code) == OpenOrders(buyOrders: 1, buyQuantity: 3))
         #expect(broker.exposure(0).workingBuyValue == 150_000)

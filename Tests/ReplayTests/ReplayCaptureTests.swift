@@ -16,8 +16,13 @@ struct ReplayCaptureTests {
         let writer = try CaptureWriter(
             path: path,
             header: CaptureHeader(
-                environment: "sim", codes: SyntheticMarket.codes, trIDs: ["H0STCNT0", "H0STASP0"],
-                startNs: messages[0].localNs, note: "ReplayTests synthetic market seed 11, speed 60"))
+                environment: "sim",
+                codes: SyntheticMarket.codes,
+                trIDs: ["H0STCNT0", "H0STASP0"],
+                startNs: messages[0].localNs,
+                note: "ReplayTests synthetic market seed 11, speed 60"
+            )
+        )
         for message in messages {
             // The writer thread empties the ring; a full ring only means waiting for it.
             while !message.bytes.withUnsafeBytes({ writer.append(.message, localNs: message.localNs, bytes: $0) }) {}
@@ -48,7 +53,9 @@ struct ReplayCaptureTests {
         #expect(first.json() == second.json())
         #expect(first.fills.count > 0)
         let memory = try ReplayEngineTests.replay(
-            SyntheticMarket.messages(seed: 11, seconds: 900), settings: ReplayEngineTests.settings())
+            SyntheticMarket.messages(seed: 11, seconds: 900),
+            settings: ReplayEngineTests.settings()
+        )
         #expect(memory.json() == first.json())
     }
 }

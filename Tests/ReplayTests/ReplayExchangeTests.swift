@@ -1,7 +1,8 @@
-@testable import Orders
-@testable import Replay
 import Testing
 import TickCore
+
+@testable import Orders
+@testable import Replay
 
 /// The simulated exchange against hand-built books and trades.
 @Suite("Replay exchange")
@@ -30,16 +31,27 @@ struct ReplayExchangeTests {
     static func order(_ id: UInt32, _ side: OrderSide, quantity: Int32, price: Int32) -> OrderDispatch {
         OrderDispatch(
             intent: OrderIntent(
-                id: OrderID(rawValue: id), code: Self.code, side: side, quantity: quantity, price: price,
-                purpose: .entry),
-            targetOrderNumber: 0, targetOrganization: 0)
+                id: OrderID(rawValue: id),
+                code: Self.code,
+                side: side,
+                quantity: quantity,
+                price: price,
+                purpose: .entry
+            ),
+            targetOrderNumber: 0,
+            targetOrganization: 0
+        )
     }
 
     /// Runs everything due by `time`, arrivals included, and returns the rest.
     static func run(_ exchange: inout ReplayExchange, until time: Int64) -> [(Int64, ExchangeOutput)] {
         var out: [(Int64, ExchangeOutput)] = []
         while let (at, output) = exchange.next(dueBy: time) {
-            if case .arrive(let dispatch) = output { exchange.arrive(dispatch, at: at) } else { out.append((at, output)) }
+            if case .arrive(let dispatch) = output {
+                exchange.arrive(dispatch, at: at)
+            } else {
+                out.append((at, output))
+            }
         }
         return out
     }
@@ -130,6 +142,8 @@ struct ReplayExchangeTests {
         #expect(exchange.restingCount == 0)
         exchange.send(cancel, at: 30_000)
         let again = Self.run(&exchange, until: 40_000)
-        #expect(again.contains { if case .event(.refused(let id, _)) = $0.1 { id == OrderID(rawValue: 2) } else { false } })
+        #expect(
+            again.contains { if case .event(.refused(let id, _)) = $0.1 { id == OrderID(rawValue: 2) } else { false } }
+        )
     }
 }

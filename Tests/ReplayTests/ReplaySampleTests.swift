@@ -38,7 +38,9 @@ struct ReplaySampleTests {
         var decoder = try FeedDecoder()
         var sink = NoticeSink()
         _ = reader.read { message in
-            if message.kind == .message { _ = try? decoder.decode(message.bytes, localTs: message.localNs, into: &sink) }
+            if message.kind == .message {
+                _ = try? decoder.decode(message.bytes, localTs: message.localNs, into: &sink)
+            }
         }
         return sink.notices.filter(\.isFill)
     }
@@ -62,7 +64,9 @@ struct ReplaySampleTests {
     }
 
     /// Fills grouped by order, in the order each order first filled.
-    static func byOrder<Key: Hashable>(_ fills: [(key: Key, code: String, side: String, quantity: Int64, price: Int64)])
+    static func byOrder<Key: Hashable>(
+        _ fills: [(key: Key, code: String, side: String, quantity: Int64, price: Int64)]
+    )
         -> [Filled]
     {
         var order: [Key] = []
@@ -91,10 +95,15 @@ struct ReplaySampleTests {
     func matchesLive() throws {
         let live = Self.byOrder(
             try Self.recordedFills().map {
-                ($0.orderNumber, $0.code.description, $0.side == .buy ? "buy" : "sell", Int64($0.quantity), Int64($0.price))
-            })
+                (
+                    $0.orderNumber, $0.code.description, $0.side == .buy ? "buy" : "sell", Int64($0.quantity),
+                    Int64($0.price)
+                )
+            }
+        )
         let replay = Self.byOrder(
-            try Self.shared.get().fills.map { ($0.id, $0.code, $0.side, Int64($0.quantity), Int64($0.price)) })
+            try Self.shared.get().fills.map { ($0.id, $0.code, $0.side, Int64($0.quantity), Int64($0.price)) }
+        )
         #expect(live.count >= 6, "the sample has \(live.count) filled orders")
         #expect(replay.count >= live.count && replay.count <= live.count + 2, "live \(live), replay \(replay)")
         for (live, replay) in zip(live, replay) {

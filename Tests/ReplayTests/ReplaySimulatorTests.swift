@@ -38,15 +38,24 @@ struct ReplaySimulatorTests {
         config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
         let simulator = Simulator(config: config)
         let paper = try #require(try await simulator.start()[.paper])
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-simcap-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kistick-simcap-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
         let client = try KISClient.make(
             settings: ClientSettings.madeUp(environment: .paper, restURL: paper.rest, webSocketURL: paper.webSocket),
-            cache: try TokenCache(directory: directory + "/tokens"))
-        var settings = EngineSettings(codes: market.codes.compactMap(SymbolCode.init), journalPath: directory + "/journal.sqlite")
-        settings.parameters = try SettingsFile.load(path: ReplaySampleTests.settingsFile, keys: PipelineSettings.knownKeys)
+            cache: try TokenCache(directory: directory + "/tokens")
+        )
+        var settings = EngineSettings(
+            codes: market.codes.compactMap(SymbolCode.init),
+            journalPath: directory + "/journal.sqlite"
+        )
+        settings.parameters = try SettingsFile.load(
+            path: ReplaySampleTests.settingsFile,
+            keys: PipelineSettings.knownKeys
+        )
         settings.speed = 60 * Self.speed
         let engine = try Engine(client: client, settings: settings)
         try engine.start()
@@ -66,11 +75,17 @@ struct ReplaySimulatorTests {
         try await simulator.stop()
         let live = booked.map {
             ReplaySampleTests.Filled(
-                code: $0.code, side: $0.side, quantity: $0.filledQuantity,
-                value: Int64(($0.averageFillPrice * Double($0.filledQuantity)).rounded()))
+                code: $0.code,
+                side: $0.side,
+                quantity: $0.filledQuantity,
+                value: Int64(($0.averageFillPrice * Double($0.filledQuantity)).rounded())
+            )
         }
         let replay = ReplaySampleTests.byOrder(
-            try ReplaySampleTests.shared.get().fills.map { ($0.id, $0.code, $0.side, Int64($0.quantity), Int64($0.price)) })
+            try ReplaySampleTests.shared.get().fills.map {
+                ($0.id, $0.code, $0.side, Int64($0.quantity), Int64($0.price))
+            }
+        )
         #expect(live.count >= 4, "the live run filled \(live.count) orders")
         var matched = 0
         var unmatched: [ReplaySampleTests.Filled] = []
@@ -79,7 +94,10 @@ struct ReplaySimulatorTests {
             let alignment = Self.align(liveHere, replayHere)
             matched += alignment.matched
             for (side, only) in [("live", alignment.onlyFirst), ("replay", alignment.onlySecond)] {
-                #expect(Self.isRoundTrips(only), "\(side) only in \(code): \(only); live \(liveHere), replay \(replayHere)")
+                #expect(
+                    Self.isRoundTrips(only),
+                    "\(side) only in \(code): \(only); live \(liveHere), replay \(replayHere)"
+                )
                 unmatched += only
             }
         }
@@ -89,23 +107,31 @@ struct ReplaySimulatorTests {
 
     /// The longest run of orders two sequences share in order (same side and shares, volume-weighted prices at
     /// most one ladder step apart), and what each has besides.
-    static func align(_ first: [ReplaySampleTests.Filled], _ second: [ReplaySampleTests.Filled])
+    static func align(
+        _ first: [ReplaySampleTests.Filled],
+        _ second: [ReplaySampleTests.Filled]
+    )
         -> (matched: Int, onlyFirst: [ReplaySampleTests.Filled], onlySecond: [ReplaySampleTests.Filled])
     {
         func same(_ a: ReplaySampleTests.Filled, _ b: ReplaySampleTests.Filled) -> Bool {
-            a.code == b.code && a.side == b.side && a.quantity == b.quantity && abs(a.price - b.price) <= KRX.tick(at: a.price)
+            a.code == b.code && a.side == b.side && a.quantity == b.quantity
+                && abs(a.price - b.price) <= KRX.tick(at: a.price)
         }
         // lengths[i][j]: the longest shared run of first[i...] and second[j...].
         var lengths = [[Int]](repeating: [Int](repeating: 0, count: second.count + 1), count: first.count + 1)
         for i in stride(from: first.count - 1, through: 0, by: -1) {
             for j in stride(from: second.count - 1, through: 0, by: -1) {
-                lengths[i][j] = same(first[i], second[j]) ? lengths[i + 1][j + 1] + 1 : max(lengths[i + 1][j], lengths[i][j + 1])
+                lengths[i][j] =
+                    same(first[i], second[j]) ? lengths[i + 1][j + 1] + 1 : max(lengths[i + 1][j], lengths[i][j + 1])
             }
         }
         var (i, j) = (0, 0)
-        var result: (matched: Int, onlyFirst: [ReplaySampleTests.Filled], onlySecond: [ReplaySampleTests.Filled]) = (0, [], [])
+        var result: (matched: Int, onlyFirst: [ReplaySampleTests.Filled], onlySecond: [ReplaySampleTests.Filled]) = (
+            0, [], []
+        )
         while i < first.count || j < second.count {
-            if i < first.count, j < second.count, same(first[i], second[j]), lengths[i][j] == lengths[i + 1][j + 1] + 1 {
+            if i < first.count, j < second.count, same(first[i], second[j]), lengths[i][j] == lengths[i + 1][j + 1] + 1
+            {
                 result.matched += 1
                 (i, j) = (i + 1, j + 1)
             } else if j == second.count || (i < first.count && lengths[i + 1][j] >= lengths[i][j + 1]) {

@@ -34,7 +34,9 @@ struct SyntheticMarket {
                 mids[c] = move > 0 ? KRX.up(mids[c]) : move < 0 ? KRX.down(mids[c]) : mids[c]
                 let slot = nsPerMarketSecond / Int64(Self.codes.count * 4)
                 let at = base + Int64(c) * slot * 4
-                out.append(Message(localNs: at, bytes: Self.book(code: code, time: time, bid: mids[c], random: &random)))
+                out.append(
+                    Message(localNs: at, bytes: Self.book(code: code, time: time, bid: mids[c], random: &random))
+                )
                 for t in 0..<Int(random.next() % 3) {
                     let buy = random.next() % 3 != 0
                     let price = buy ? KRX.up(mids[c]) : mids[c]
@@ -44,8 +46,16 @@ struct SyntheticMarket {
                         Message(
                             localNs: at + Int64(t + 1) * slot,
                             bytes: Self.trade(
-                                code: code, time: time, price: price, bid: mids[c], quantity: quantity,
-                                cumulative: volume[c], buy: buy)))
+                                code: code,
+                                time: time,
+                                price: price,
+                                bid: mids[c],
+                                quantity: quantity,
+                                cumulative: volume[c],
+                                buy: buy
+                            )
+                        )
+                    )
                 }
             }
         }
@@ -54,7 +64,13 @@ struct SyntheticMarket {
 
     /// A one-record H0STCNT0 message; the fields the engine reads are set, the derivable ones are 0.
     static func trade(
-        code: String, time: UInt32, price: Int64, bid: Int64, quantity: Int64, cumulative: Int64, buy: Bool
+        code: String,
+        time: UInt32,
+        price: Int64,
+        bid: Int64,
+        quantity: Int64,
+        cumulative: Int64,
+        buy: Bool
     ) -> [UInt8] {
         var fields = [String](repeating: "0", count: 46)
         fields[0] = code

@@ -150,9 +150,18 @@ import TickCore
         )
         // The cancel confirmed and the market fell further: the freed shares go at the new bid.
         board.apply(book(samsung, bid: 49_500, ask: 49_550), at: 0)
-        let working = [Self.openOrders[3]] + first.dropFirst().map {
-            WorkingOrder(id: $0.id, code: $0.code, side: .sell, remaining: $0.quantity, price: $0.price, purpose: .flatten)
-        }
+        let working =
+            [Self.openOrders[3]]
+            + first.dropFirst().map {
+                WorkingOrder(
+                    id: $0.id,
+                    code: $0.code,
+                    side: .sell,
+                    remaining: $0.quantity,
+                    price: $0.price,
+                    purpose: .flatten
+                )
+            }
         let second = Self.plan(orders: working.filter { $0.code != samsung }, board: board, nextID: &nextID)
         #expect(second == [Self.sellIntent(105, samsung, 10, at: 49_250)])
         // Had the run's own sell still been working above the new bid, it is cancelled too, and only the shares no

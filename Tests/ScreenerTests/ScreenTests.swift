@@ -1,9 +1,10 @@
 import Foundation
 import KIS
-@testable import Screener
 import Simulator
 import Testing
 import TickCore
+
+@testable import Screener
 
 /// The whole screen against the in-process simulator: candidates from both rankings, ≥ 250 daily bars paged 100 at
 /// a time, the averages as KIS's own bars give them, KIS's marks excluded, and a cache that spares the calls.

@@ -57,12 +57,20 @@ import Testing
         #expect(invalid.keyOrder == ["rt_cd", "msg_cd", "msg1"])
         #expect(invalid.object["msg_cd"] as? String == "EGW00121")
 
-        let noKey = try await h.http("GET", path, headers: [("authorization", "Bearer \(token)"), ("tr_id", "FHKST01010100")])
+        let noKey = try await h.http(
+            "GET",
+            path,
+            headers: [("authorization", "Bearer \(token)"), ("tr_id", "FHKST01010100")]
+        )
         #expect(noKey.object["msg_cd"] as? String == "EGW00102")
 
         let badSecret = try await h.http(
-            "GET", path,
-            headers: [("authorization", "Bearer \(token)"), ("appkey", Harness.appKey), ("appsecret", String(repeating: "z", count: 180)), ("tr_id", "FHKST01010100")]
+            "GET",
+            path,
+            headers: [
+                ("authorization", "Bearer \(token)"), ("appkey", Harness.appKey),
+                ("appsecret", String(repeating: "z", count: 180)), ("tr_id", "FHKST01010100"),
+            ]
         )
         #expect(badSecret.object["msg_cd"] as? String == "EGW00105")
 
@@ -81,7 +89,11 @@ import Testing
         let revoked = try await h.http("POST", "/oauth2/revokeP", body: body)
         #expect(revoked.status == 200)
         #expect(revoked.object["code"] as? Int == 200)
-        let after = try await h.get("\(Harness.pricePath)?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930", token: token, tr: "FHKST01010100")
+        let after = try await h.get(
+            "\(Harness.pricePath)?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930",
+            token: token,
+            tr: "FHKST01010100"
+        )
         #expect(after.object["msg_cd"] as? String == "EGW00121")
         let twice = try await h.http("POST", "/oauth2/revokeP", body: body)
         #expect(twice.status == 403)
@@ -94,13 +106,28 @@ import Testing
         let a = try await h.approvalKey()
         let b = try await h.approvalKey()
         #expect(a != b)
-        #expect(a.range(of: #"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$"#, options: .regularExpression) != nil)
+        #expect(
+            a.range(
+                of: #"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$"#,
+                options: .regularExpression
+            ) != nil
+        )
         // `secretkey`, not `appsecret`, is the Approval field.
-        let wrongField = try await h.http("POST", "/oauth2/Approval", body: #"{"grant_type":"client_credentials","appkey":"\#(Harness.appKey)","appsecret":"\#(Harness.secret)"}"#)
+        let wrongField = try await h.http(
+            "POST",
+            "/oauth2/Approval",
+            body: #"{"grant_type":"client_credentials","appkey":"\#(Harness.appKey)","appsecret":"\#(Harness.secret)"}"#
+        )
         #expect(wrongField.status == 403)
 
-        let order = #"{"CANO":"50000000","ACNT_PRDT_CD":"01","PDNO":"005930","ORD_DVSN":"00","ORD_QTY":"1","ORD_UNPR":"65000"}"#
-        let hash = try await h.http("POST", "/uapi/hashkey", headers: [("appkey", Harness.appKey), ("appsecret", Harness.secret)], body: order)
+        let order =
+            #"{"CANO":"50000000","ACNT_PRDT_CD":"01","PDNO":"005930","ORD_DVSN":"00","ORD_QTY":"1","ORD_UNPR":"65000"}"#
+        let hash = try await h.http(
+            "POST",
+            "/uapi/hashkey",
+            headers: [("appkey", Harness.appKey), ("appsecret", Harness.secret)],
+            body: order
+        )
         #expect(hash.keyOrder == ["BODY", "HASH"])
         #expect((hash.object["HASH"] as? String)?.range(of: "^[0-9a-f]{64}$", options: .regularExpression) != nil)
         #expect(hash.text.contains(#""BODY":\#(order)"#))
@@ -125,7 +152,10 @@ import Testing
         let paperToken = try await h.token(appKey: Harness.paperKey, port: paper)
         var paperCodes: [Int] = []
         for _ in 0..<3 {
-            paperCodes.append(try await h.get(path, token: paperToken, tr: "FHKST01010100", port: paper, appKey: Harness.paperKey).status)
+            paperCodes.append(
+                try await h.get(path, token: paperToken, tr: "FHKST01010100", port: paper, appKey: Harness.paperKey)
+                    .status
+            )
         }
         #expect(paperCodes == [200, 200, 500])
         // The state counts the refusals the budget made, not those of the rate-limit fault.
@@ -142,7 +172,13 @@ import Testing
         let paperToken = try await h.token(appKey: Harness.paperKey, port: paper)
         let balance = "/uapi/domestic-stock/v1/trading/inquire-balance?CANO=50000000&ACNT_PRDT_CD=01"
 
-        let realTROnPaper = try await h.get(balance, token: paperToken, tr: "TTTC8434R", port: paper, appKey: Harness.paperKey)
+        let realTROnPaper = try await h.get(
+            balance,
+            token: paperToken,
+            tr: "TTTC8434R",
+            port: paper,
+            appKey: Harness.paperKey
+        )
         #expect(realTROnPaper.status == 500)
         #expect(realTROnPaper.object["msg_cd"] as? String == "EGW00213")
         #expect(realTROnPaper.object["msg1"] as? String == "모의투자 TR 이 아닙니다.")
@@ -158,8 +194,11 @@ import Testing
         // inquire-psbl-rvsecncl is not offered on paper (a fresh second: paper allows two calls a second).
         try await h.advance(1)
         let notOnPaper = try await h.get(
-            "/uapi/domestic-stock/v1/trading/inquire-psbl-rvsecncl?CANO=50000000&ACNT_PRDT_CD=01", token: paperToken, tr: "TTTC0084R",
-            port: paper, appKey: Harness.paperKey
+            "/uapi/domestic-stock/v1/trading/inquire-psbl-rvsecncl?CANO=50000000&ACNT_PRDT_CD=01",
+            token: paperToken,
+            tr: "TTTC0084R",
+            port: paper,
+            appKey: Harness.paperKey
         )
         #expect(notOnPaper.object["msg_cd"] as? String == "MCA00124")
     }
@@ -173,7 +212,10 @@ import Testing
         let issued = try await h.tokenP()
         let token = try #require(issued.object["access_token"] as? String)
         let quote = try await h.get(
-            "\(Harness.pricePath)?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930", token: token, tr: "FHKST01010100")
+            "\(Harness.pricePath)?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930",
+            token: token,
+            tr: "FHKST01010100"
+        )
         let order = try await h.order(token: token, quantity: 1, price: 60_000)
         for answer in [issued, quote, order] {
             #expect(answer.status == 200)

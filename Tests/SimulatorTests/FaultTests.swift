@@ -27,7 +27,10 @@ import Wire
         let approval = try await h.approvalKey()
         let client = try await FeedClient(port: h.ws)
         try await h.fault(#"{"fault":"silence","enabled":true}"#)
-        try await client.send(text: #"{"header":{"approval_key":"\#(approval)","custtype":"P","tr_type":"1","content-type":"utf-8"},"body":{"input":{"tr_id":"H0STCNT0","tr_key":"005930"}}}"#)
+        try await client.send(
+            text:
+                #"{"header":{"approval_key":"\#(approval)","custtype":"P","tr_type":"1","content-type":"utf-8"},"body":{"input":{"tr_id":"H0STCNT0","tr_key":"005930"}}}"#
+        )
         try await h.advance(60)
         try await h.fault(#"{"fault":"silence","enabled":false}"#)
         // The first thing after the silence is the answer to this request: nothing (data, ack, PINGPONG) came
@@ -42,7 +45,11 @@ import Wire
         defer { Task { await h.stop() } }
         let token = try await h.token()
         try await h.fault(#"{"fault":"expire_token"}"#)
-        let answer = try await h.get("\(Harness.pricePath)?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930", token: token, tr: "FHKST01010100")
+        let answer = try await h.get(
+            "\(Harness.pricePath)?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930",
+            token: token,
+            tr: "FHKST01010100"
+        )
         #expect(answer.status == 500)
         #expect(answer.object["msg_cd"] as? String == "EGW00123")
     }
@@ -54,7 +61,13 @@ import Wire
         try await h.fault(#"{"fault":"rate_limit","count":3}"#)
         var statuses: [Int] = []
         for _ in 0..<4 {
-            statuses.append(try await h.get("\(Harness.pricePath)?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930", token: token, tr: "FHKST01010100").status)
+            statuses.append(
+                try await h.get(
+                    "\(Harness.pricePath)?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930",
+                    token: token,
+                    tr: "FHKST01010100"
+                ).status
+            )
         }
         #expect(statuses == [500, 500, 500, 200])
     }

@@ -46,7 +46,9 @@ extension FeedClient {
                 }
             }
             let result = bytes.withUnsafeMutableBytes { buffer in
-                Result { () throws(FeedError) -> DecodedMessage in try decoder.decode(buffer, localTs: 0, into: &decoded.sink) }
+                Result { () throws(FeedError) -> DecodedMessage in
+                    try decoder.decode(buffer, localTs: 0, into: &decoded.sink)
+                }
             }
             do {
                 _ = try result.get()
@@ -59,7 +61,11 @@ extension FeedClient {
 
 /// Real-time frames: layout, batching, and the consistency real data has (docs/kis-protocol.md §5.5, §6).
 @Suite struct MarketFeedTests {
-    static func subscribedClient(_ h: Harness, trs: [String] = ["H0STCNT0", "H0STASP0"], codes: [String] = ["005930"]) async throws -> FeedClient {
+    static func subscribedClient(
+        _ h: Harness,
+        trs: [String] = ["H0STCNT0", "H0STASP0"],
+        codes: [String] = ["005930"]
+    ) async throws -> FeedClient {
         let approval = try await h.approvalKey()
         let client = try await FeedClient(port: h.ws)
         for tr in trs {
@@ -103,9 +109,14 @@ extension FeedClient {
         }
         for trade in trades {
             // VWAP = value / volume, trade strength = buy / sell volume × 100, both to 2 decimals.
-            #expect(Int64(trade.vwap) == (trade.cumulativeValue * 100 * 2 + trade.cumulativeVolume) / (2 * trade.cumulativeVolume))
+            #expect(
+                Int64(trade.vwap) == (trade.cumulativeValue * 100 * 2 + trade.cumulativeVolume)
+                    / (2 * trade.cumulativeVolume)
+            )
             if trade.sellInitiatedVolume > 0 {
-                let strength = (trade.buyInitiatedVolume * 10_000 * 2 + trade.sellInitiatedVolume) / (2 * trade.sellInitiatedVolume)
+                let strength =
+                    (trade.buyInitiatedVolume * 10_000 * 2 + trade.sellInitiatedVolume)
+                    / (2 * trade.sellInitiatedVolume)
                 #expect(Int64(trade.strength) == strength)
             }
             // A buyer pays the best ask, a seller hits the best bid.
@@ -143,7 +154,10 @@ extension FeedClient {
     }
 
     @Test func busyMarketsBatchUpToTwentyRecords() async throws {
-        let h = try await Harness { $0.clock = .manual; $0.publishInterval = 1 }
+        let h = try await Harness {
+            $0.clock = .manual
+            $0.publishInterval = 1
+        }
         defer { Task { await h.stop() } }
         let client = try await Self.subscribedClient(h, trs: ["H0STCNT0"])
         var decoder = try FeedDecoder()
@@ -192,7 +206,8 @@ extension FeedClient {
         while true {
             let answer = try await h.get(
                 "/uapi/domestic-stock/v1/quotations/inquire-daily-itemchartprice?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930&FID_INPUT_DATE_1=20000101&FID_INPUT_DATE_2=\(end)&FID_PERIOD_DIV_CODE=D&FID_ORG_ADJ_PRC=0",
-                token: token, tr: "FHKST03010100"
+                token: token,
+                tr: "FHKST03010100"
             )
             #expect(answer.keyOrder == ["output1", "output2", "rt_cd", "msg_cd", "msg1"])
             let rows = answer.object["output2"] as? [[String: String]] ?? []

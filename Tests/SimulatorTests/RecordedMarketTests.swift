@@ -35,7 +35,9 @@ import TickCore
         var sink = RecordCollector()
         for frame in due where frame.code == codes[0] {
             var bytes = frame.bytes
-            _ = try bytes.withUnsafeMutableBytes { buffer throws(FeedError) in try decoder.decode(buffer, localTs: 0, into: &sink) }
+            _ = try bytes.withUnsafeMutableBytes { buffer throws(FeedError) in
+                try decoder.decode(buffer, localTs: 0, into: &sink)
+            }
         }
         let last = try #require(sink.trades.last)
         let token = try await h.token()

@@ -75,8 +75,14 @@ import Testing
         try channel.pipeline.syncOperations.addHandler(flushes)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         let session = Session(
-            id: 1, environment: .paper, keyText: String(repeating: "k", count: 32), ivText: "0123456789abcdef",
-            channel: channel, raw: raw, now: 0)
+            id: 1,
+            environment: .paper,
+            keyText: String(repeating: "k", count: 32),
+            ivText: "0123456789abcdef",
+            channel: channel,
+            raw: raw,
+            now: 0
+        )
         return (session, channel, flushes)
     }
 

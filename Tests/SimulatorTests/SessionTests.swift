@@ -31,7 +31,10 @@ import Testing
     }
 
     @Test func closingAuctionThenClosedThenANewDay() async throws {
-        let h = try await Harness { $0.startTime = 151_950; $0.pingInterval = 1e9 }
+        let h = try await Harness {
+            $0.startTime = 151_950
+            $0.pingInterval = 1e9
+        }
         defer { Task { await h.stop() } }
         let token = try await h.token()
         let client = try await MarketFeedTests.subscribedClient(h)

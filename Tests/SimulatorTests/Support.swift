@@ -178,7 +178,7 @@ final class Harness: Sendable {
     init(_ configure: (inout SimConfig) -> Void = { _ in }) async throws {
         var config = SimConfig()
         config.clock = .manual
-        config.date = 20260608
+        config.date = 20_260_608
         config.symbols = ["005930", "000660"]
         configure(&config)
         self.simulator = Simulator(config: config)
@@ -202,7 +202,8 @@ final class Harness: Sendable {
         body: String = ""
     ) async throws -> HTTPAnswer {
         let connection = try await Connection(port: port ?? (self.rest != 0 ? self.rest : self.paperRest!))
-        var head = "\(method) \(path) HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-type: application/json\r\n"
+        var head =
+            "\(method) \(path) HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-type: application/json\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "content-length: \(body.utf8.count)\r\n\r\n"
         try await connection.send(Array((head + body).utf8))
@@ -224,12 +225,20 @@ final class Harness: Sendable {
 
     private static func headEnd(_ bytes: [UInt8]) -> Int? {
         guard bytes.count >= 4 else { return nil }
-        return (0...(bytes.count - 4)).first { bytes[$0] == 13 && bytes[$0 + 1] == 10 && bytes[$0 + 2] == 13 && bytes[$0 + 3] == 10 }
+        return (0...(bytes.count - 4)).first {
+            bytes[$0] == 13 && bytes[$0 + 1] == 10 && bytes[$0 + 2] == 13 && bytes[$0 + 3] == 10
+        }
     }
 
-    func tokenP(appKey: String = Harness.appKey, secret: String = Harness.secret, port: Int? = nil) async throws -> HTTPAnswer {
+    func tokenP(
+        appKey: String = Harness.appKey,
+        secret: String = Harness.secret,
+        port: Int? = nil
+    ) async throws -> HTTPAnswer {
         try await self.http(
-            "POST", "/oauth2/tokenP", port: port,
+            "POST",
+            "/oauth2/tokenP",
+            port: port,
             body: #"{"grant_type":"client_credentials","appkey":"\#(appKey)","appsecret":"\#(secret)"}"#
         )
     }
@@ -242,36 +251,86 @@ final class Harness: Sendable {
 
     func approvalKey(appKey: String = Harness.appKey, port: Int? = nil) async throws -> String {
         let answer = try await self.http(
-            "POST", "/oauth2/Approval", port: port,
+            "POST",
+            "/oauth2/Approval",
+            port: port,
             body: #"{"grant_type":"client_credentials","appkey":"\#(appKey)","secretkey":"\#(Harness.secret)"}"#
         )
         guard let key = answer.object["approval_key"] as? String else { throw TestFailure("Approval: \(answer.text)") }
         return key
     }
 
-    static func headers(token: String, tr: String, appKey: String = Harness.appKey, extra: [(String, String)] = []) -> [(String, String)] {
-        [("authorization", "Bearer \(token)"), ("appkey", appKey), ("appsecret", Harness.secret), ("tr_id", tr), ("custtype", "P")] + extra
+    static func headers(
+        token: String,
+        tr: String,
+        appKey: String = Harness.appKey,
+        extra: [(String, String)] = []
+    ) -> [(String, String)] {
+        [
+            ("authorization", "Bearer \(token)"), ("appkey", appKey), ("appsecret", Harness.secret), ("tr_id", tr),
+            ("custtype", "P"),
+        ] + extra
     }
 
-    func get(_ path: String, token: String, tr: String, port: Int? = nil, appKey: String = Harness.appKey, extra: [(String, String)] = []) async throws -> HTTPAnswer {
-        try await self.http("GET", path, port: port, headers: Self.headers(token: token, tr: tr, appKey: appKey, extra: extra))
+    func get(
+        _ path: String,
+        token: String,
+        tr: String,
+        port: Int? = nil,
+        appKey: String = Harness.appKey,
+        extra: [(String, String)] = []
+    ) async throws -> HTTPAnswer {
+        try await self.http(
+            "GET",
+            path,
+            port: port,
+            headers: Self.headers(token: token, tr: tr, appKey: appKey, extra: extra)
+        )
     }
 
-    func post(_ path: String, token: String, tr: String, body: String, port: Int? = nil, appKey: String = Harness.appKey) async throws -> HTTPAnswer {
-        try await self.http("POST", path, port: port, headers: Self.headers(token: token, tr: tr, appKey: appKey), body: body)
+    func post(
+        _ path: String,
+        token: String,
+        tr: String,
+        body: String,
+        port: Int? = nil,
+        appKey: String = Harness.appKey
+    ) async throws -> HTTPAnswer {
+        try await self.http(
+            "POST",
+            path,
+            port: port,
+            headers: Self.headers(token: token, tr: tr, appKey: appKey),
+            body: body
+        )
     }
 
     static let orderPath = "/uapi/domestic-stock/v1/trading/order-cash"
     static let revisePath = "/uapi/domestic-stock/v1/trading/order-rvsecncl"
     static let pricePath = "/uapi/domestic-stock/v1/quotations/inquire-price"
 
-    func order(token: String, tr: String = "TTTC0012U", code: String = "005930", type: String = "00", quantity: Int, price: Int64, port: Int? = nil, appKey: String = Harness.appKey, account: String = Harness.account) async throws -> HTTPAnswer {
-        let body = #"{"CANO":"\#(account.prefix(8))","ACNT_PRDT_CD":"\#(account.suffix(2))","PDNO":"\#(code)","ORD_DVSN":"\#(type)","ORD_QTY":"\#(quantity)","ORD_UNPR":"\#(price)"}"#
+    func order(
+        token: String,
+        tr: String = "TTTC0012U",
+        code: String = "005930",
+        type: String = "00",
+        quantity: Int,
+        price: Int64,
+        port: Int? = nil,
+        appKey: String = Harness.appKey,
+        account: String = Harness.account
+    ) async throws -> HTTPAnswer {
+        let body =
+            #"{"CANO":"\#(account.prefix(8))","ACNT_PRDT_CD":"\#(account.suffix(2))","PDNO":"\#(code)","ORD_DVSN":"\#(type)","ORD_QTY":"\#(quantity)","ORD_UNPR":"\#(price)"}"#
         return try await self.post(Self.orderPath, token: token, tr: tr, body: body, port: port, appKey: appKey)
     }
 
     func quote(token: String, code: String = "005930") async throws -> [String: String] {
-        let answer = try await self.get("\(Self.pricePath)?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=\(code)", token: token, tr: "FHKST01010100")
+        let answer = try await self.get(
+            "\(Self.pricePath)?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=\(code)",
+            token: token,
+            tr: "FHKST01010100"
+        )
         return answer.object["output"] as? [String: String] ?? [:]
     }
 
@@ -323,7 +382,9 @@ final class FeedClient {
 
     func send(_ payload: [UInt8], opcode: WebSocketOpcode) async throws {
         self.maskSeed = self.maskSeed &* 1_103_515_245 &+ 12345
-        try await self.connection.send(WebSocketFrameEncoder.frame(opcode: opcode, payload: payload, maskingKey: self.maskSeed))
+        try await self.connection.send(
+            WebSocketFrameEncoder.frame(opcode: opcode, payload: payload, maskingKey: self.maskSeed)
+        )
     }
 
     /// The next message; control frames (pong, close) are reported too.
@@ -347,16 +408,22 @@ final class FeedClient {
 
     /// The next text message, as a string.
     func nextText(timeout: Double = 10) async throws -> String {
-        guard case .text(let bytes) = try await self.next(timeout: timeout) else { throw TestFailure("expected a text message") }
+        guard case .text(let bytes) = try await self.next(timeout: timeout) else {
+            throw TestFailure("expected a text message")
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Sends a subscribe (tr_type 1) or unsubscribe (2) request and returns the ack, skipping data frames.
     func request(approval: String, tr: String, key: String, type: String = "1") async throws -> [String: Any] {
-        try await self.send(text: #"{"header":{"approval_key":"\#(approval)","custtype":"P","tr_type":"\#(type)","content-type":"utf-8"},"body":{"input":{"tr_id":"\#(tr)","tr_key":"\#(key)"}}}"#)
+        try await self.send(
+            text:
+                #"{"header":{"approval_key":"\#(approval)","custtype":"P","tr_type":"\#(type)","content-type":"utf-8"},"body":{"input":{"tr_id":"\#(tr)","tr_key":"\#(key)"}}}"#
+        )
         while true {
             let text = try await self.nextText()
-            if text.hasPrefix("{"), let json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+            if text.hasPrefix("{"),
+                let json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
                 (json["header"] as? [String: Any])?["tr_id"] as? String != "PINGPONG"
             {
                 return json

@@ -9,7 +9,10 @@ extension FeedClient {
     /// Subscribes the notice TR and returns a decoder that took the session key from the ack.
     func noticeDecoder(approval: String, tr: String = "H0STCNI0") async throws -> FeedDecoder {
         var decoder = try FeedDecoder()
-        try await self.send(text: #"{"header":{"approval_key":"\#(approval)","custtype":"P","tr_type":"1","content-type":"utf-8"},"body":{"input":{"tr_id":"\#(tr)","tr_key":"simuser"}}}"#)
+        try await self.send(
+            text:
+                #"{"header":{"approval_key":"\#(approval)","custtype":"P","tr_type":"1","content-type":"utf-8"},"body":{"input":{"tr_id":"\#(tr)","tr_key":"simuser"}}}"#
+        )
         guard case .text(var ack) = try await self.next() else { throw TestFailure("no ack") }
         var sink = RecordCollector()
         _ = try ack.withUnsafeMutableBytes { buffer in
@@ -30,7 +33,9 @@ extension FeedClient {
             guard text.hasPrefix("1|") else { continue }
             frames.append(text)
             _ = try bytes.withUnsafeMutableBytes { buffer in
-                Result { () throws(FeedError) -> DecodedMessage in try decoder.decode(buffer, localTs: 1_780_876_800_000_000_000, into: &sink) }
+                Result { () throws(FeedError) -> DecodedMessage in
+                    try decoder.decode(buffer, localTs: 1_780_876_800_000_000_000, into: &sink)
+                }
             }.get()
         }
         return (sink.notices, frames)
@@ -39,9 +44,12 @@ extension FeedClient {
 
 /// Orders, fills and the account inquiries that must agree with them (docs/kis-protocol.md §4, §6.3).
 @Suite struct TradingTests {
-    static let ccld = "/uapi/domestic-stock/v1/trading/inquire-daily-ccld?CANO=50000000&ACNT_PRDT_CD=01&INQR_STRT_DT=20260608&INQR_END_DT=20260608&SLL_BUY_DVSN_CD=00&INQR_DVSN=00&PDNO=&CCLD_DVSN=00&ORD_GNO_BRNO=&ODNO=&INQR_DVSN_3=00&INQR_DVSN_1=&CTX_AREA_FK100=&CTX_AREA_NK100="
-    static let balance = "/uapi/domestic-stock/v1/trading/inquire-balance?CANO=50000000&ACNT_PRDT_CD=01&AFHR_FLPR_YN=N&OFL_YN=&INQR_DVSN=02&UNPR_DVSN=01&FUND_STTL_ICLD_YN=N&FNCG_AMT_AUTO_RDPT_YN=N&PRCS_DVSN=00&CTX_AREA_FK100=&CTX_AREA_NK100="
-    static let buyable = "/uapi/domestic-stock/v1/trading/inquire-psbl-order?CANO=50000000&ACNT_PRDT_CD=01&PDNO=005930&ORD_UNPR=60000&ORD_DVSN=00&CMA_EVLU_AMT_ICLD_YN=N&OVRS_ICLD_YN=N"
+    static let ccld =
+        "/uapi/domestic-stock/v1/trading/inquire-daily-ccld?CANO=50000000&ACNT_PRDT_CD=01&INQR_STRT_DT=20260608&INQR_END_DT=20260608&SLL_BUY_DVSN_CD=00&INQR_DVSN=00&PDNO=&CCLD_DVSN=00&ORD_GNO_BRNO=&ODNO=&INQR_DVSN_3=00&INQR_DVSN_1=&CTX_AREA_FK100=&CTX_AREA_NK100="
+    static let balance =
+        "/uapi/domestic-stock/v1/trading/inquire-balance?CANO=50000000&ACNT_PRDT_CD=01&AFHR_FLPR_YN=N&OFL_YN=&INQR_DVSN=02&UNPR_DVSN=01&FUND_STTL_ICLD_YN=N&FNCG_AMT_AUTO_RDPT_YN=N&PRCS_DVSN=00&CTX_AREA_FK100=&CTX_AREA_NK100="
+    static let buyable =
+        "/uapi/domestic-stock/v1/trading/inquire-psbl-order?CANO=50000000&ACNT_PRDT_CD=01&PDNO=005930&ORD_UNPR=60000&ORD_DVSN=00&CMA_EVLU_AMT_ICLD_YN=N&OVRS_ICLD_YN=N"
 
     @Test func restingOrderCancelAndNotices() async throws {
         let h = try await Harness()
@@ -65,15 +73,19 @@ extension FeedClient {
 
         let pending = try await h.get(
             "/uapi/domestic-stock/v1/trading/inquire-psbl-rvsecncl?CANO=50000000&ACNT_PRDT_CD=01&CTX_AREA_FK100=&CTX_AREA_NK100=&INQR_DVSN_1=0&INQR_DVSN_2=0",
-            token: token, tr: "TTTC8036R"
+            token: token,
+            tr: "TTTC8036R"
         )
         let rows = pending.object["output"] as? [[String: String]] ?? []
         #expect(rows.map { $0["odno"] } == [odno])
         #expect(rows.first?["psbl_qty"] == "10")
 
         let cancel = try await h.post(
-            Harness.revisePath, token: token, tr: "TTTC0803U",
-            body: #"{"CANO":"50000000","ACNT_PRDT_CD":"01","KRX_FWDG_ORD_ORGNO":"06590","ORGN_ODNO":"\#(odno)","ORD_DVSN":"00","RVSE_CNCL_DVSN_CD":"02","ORD_QTY":"0","ORD_UNPR":"0","QTY_ALL_ORD_YN":"Y"}"#
+            Harness.revisePath,
+            token: token,
+            tr: "TTTC0803U",
+            body:
+                #"{"CANO":"50000000","ACNT_PRDT_CD":"01","KRX_FWDG_ORD_ORGNO":"06590","ORGN_ODNO":"\#(odno)","ORD_DVSN":"00","RVSE_CNCL_DVSN_CD":"02","ORD_QTY":"0","ORD_UNPR":"0","QTY_ALL_ORD_YN":"Y"}"#
         )
         #expect(cancel.object["msg_cd"] as? String == "APBK0013")
         let cancelNumber = (cancel.object["output"] as? [String: String])?["ODNO"] ?? ""
@@ -120,7 +132,9 @@ extension FeedClient {
         let fee = fills.reduce(Int64(0)) { $0 + Int64($1.quantity) * Int64($1.price) * 150 / 1_000_000 }
 
         let balance = try await h.get(Self.balance, token: token, tr: "TTTC8434R")
-        #expect(balance.keyOrder == ["ctx_area_fk100", "ctx_area_nk100", "output1", "output2", "rt_cd", "msg_cd", "msg1"])
+        #expect(
+            balance.keyOrder == ["ctx_area_fk100", "ctx_area_nk100", "output1", "output2", "rt_cd", "msg_cd", "msg1"]
+        )
         #expect(balance.headers["tr_cont"] == "D")
         let holding = (balance.object["output1"] as? [[String: String]])?.first ?? [:]
         #expect(holding["hldg_qty"] == "30000")
@@ -166,7 +180,8 @@ extension FeedClient {
     static func bestAsk(_ h: Harness, token: String) async throws -> Int64 {
         let chart = try await h.get(
             "/uapi/domestic-stock/v1/quotations/inquire-daily-itemchartprice?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930&FID_INPUT_DATE_1=20260608&FID_INPUT_DATE_2=20260608&FID_PERIOD_DIV_CODE=D&FID_ORG_ADJ_PRC=0",
-            token: token, tr: "FHKST03010100"
+            token: token,
+            tr: "FHKST03010100"
         )
         return Int64((chart.object["output1"] as? [String: Any])?["askp"] as? String ?? "0")!
     }
@@ -209,7 +224,12 @@ extension FeedClient {
         #expect(nothingToSell.object["msg_cd"] as? String == "APBK0400")
 
         // A malformed body is a gateway error: HTTP 500 with the real IGW00007 body.
-        let malformed = try await h.post(Harness.orderPath, token: token, tr: "TTTC0012U", body: #"{"CANO":"50000000"}"#)
+        let malformed = try await h.post(
+            Harness.orderPath,
+            token: token,
+            tr: "TTTC0012U",
+            body: #"{"CANO":"50000000"}"#
+        )
         #expect(malformed.status == 500)
         let vector = try Vectors.bytes("real_order_cash_error_IGW00007_http500.json")
         #expect(malformed.body == vector.filter { $0 != 0x0A })
@@ -223,7 +243,14 @@ extension FeedClient {
         for i in 0..<20 {
             try await h.advance(1)
             let tr = i % 2 == 0 ? "VTTC0012U" : "VTTC0802U"
-            let answer = try await h.order(token: token, tr: tr, quantity: 1, price: 60_000 - Int64(i) * 100, port: port, appKey: Harness.paperKey)
+            let answer = try await h.order(
+                token: token,
+                tr: tr,
+                quantity: 1,
+                price: 60_000 - Int64(i) * 100,
+                port: port,
+                appKey: Harness.paperKey
+            )
             #expect(answer.object["msg_cd"] as? String == "40600000")
             #expect(answer.object["msg1"] as? String == "모의투자 매수주문이 완료 되었습니다.")
         }
@@ -233,11 +260,23 @@ extension FeedClient {
         #expect((first.object["output1"] as? [Any])?.count == 15)
         let nk = first.object["ctx_area_nk100"] as? String ?? ""
         #expect(nk.count == 100)
-        let next = Self.ccld.replacingOccurrences(of: "CTX_AREA_NK100=", with: "CTX_AREA_NK100=\(nk.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)")
-        let second = try await h.get(next, token: token, tr: "VTTC0081R", port: port, appKey: Harness.paperKey, extra: [("tr_cont", "N")])
+        let next = Self.ccld.replacingOccurrences(
+            of: "CTX_AREA_NK100=",
+            with: "CTX_AREA_NK100=\(nk.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+        )
+        let second = try await h.get(
+            next,
+            token: token,
+            tr: "VTTC0081R",
+            port: port,
+            appKey: Harness.paperKey,
+            extra: [("tr_cont", "N")]
+        )
         #expect(second.headers["tr_cont"] == "E")
         #expect((second.object["output1"] as? [Any])?.count == 5)
-        let all = ((first.object["output1"] as? [[String: String]]) ?? []) + ((second.object["output1"] as? [[String: String]]) ?? [])
+        let all =
+            ((first.object["output1"] as? [[String: String]]) ?? [])
+            + ((second.object["output1"] as? [[String: String]]) ?? [])
         #expect(Set(all.compactMap { $0["odno"] }).count == 20)
     }
 }
@@ -248,11 +287,17 @@ extension FeedClient {
         let h = try await Harness()
         defer { Task { await h.stop() } }
         let token = try await h.token()
-        let answer = try await h.get("\(Harness.pricePath)?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930", token: token, tr: "FHKST01010100")
+        let answer = try await h.get(
+            "\(Harness.pricePath)?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930",
+            token: token,
+            tr: "FHKST01010100"
+        )
         let vector = try Vectors.bytes("real_inquire_price_005930_20250725.json")
         #expect(answer.keyOrder == HTTPAnswer.keys(of: vector))
         let output = answer.object["output"] as? [String: String] ?? [:]
-        let realOutput = (try JSONSerialization.jsonObject(with: Data(vector)) as? [String: Any])?["output"] as? [String: String] ?? [:]
+        let realOutput =
+            (try JSONSerialization.jsonObject(with: Data(vector)) as? [String: Any])?["output"] as? [String: String]
+            ?? [:]
         #expect(Set(output.keys) == Set(realOutput.keys))
         // Every value is a string (the cast above fails on a bare number), and all 80 keys are there.
         #expect(output.count == 80)
@@ -264,7 +309,10 @@ extension FeedClient {
         #expect(Int64(output["prdy_vrss"]!)! == price - 65_800)
         let volume = Int64(output["acml_vol"]!)!
         let value = Int64(output["acml_tr_pbmn"]!)!
-        #expect(output["wghn_avrg_stck_prc"] == String(format: "%.2f", (Double(value) / Double(volume) * 100).rounded() / 100))
+        #expect(
+            output["wghn_avrg_stck_prc"]
+                == String(format: "%.2f", (Double(value) / Double(volume) * 100).rounded() / 100)
+        )
     }
 
     @Test func minuteBarsRankingAndSearchInfo() async throws {
@@ -274,7 +322,8 @@ extension FeedClient {
         try await h.advance(300)
         let minutes = try await h.get(
             "/uapi/domestic-stock/v1/quotations/inquire-time-itemchartprice?FID_ETC_CLS_CODE=&FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930&FID_INPUT_HOUR_1=000000&FID_PW_DATA_INCU_YN=Y",
-            token: token, tr: "FHKST03010200"
+            token: token,
+            tr: "FHKST03010200"
         )
         let bars = minutes.object["output2"] as? [[String: String]] ?? []
         #expect(!bars.isEmpty && bars.count <= 30)
@@ -282,13 +331,18 @@ extension FeedClient {
 
         let rank = try await h.get(
             "/uapi/domestic-stock/v1/quotations/volume-rank?FID_COND_MRKT_DIV_CODE=J&FID_COND_SCR_DIV_CODE=20171&FID_INPUT_ISCD=0000&FID_DIV_CLS_CODE=0&FID_BLNG_CLS_CODE=0&FID_TRGT_CLS_CODE=111111111&FID_TRGT_EXLS_CLS_CODE=0000000000&FID_INPUT_PRICE_1=&FID_INPUT_PRICE_2=&FID_VOL_CNT=&FID_INPUT_DATE_1=",
-            token: token, tr: "FHPST01710000"
+            token: token,
+            tr: "FHPST01710000"
         )
         let rows = rank.object["output"] as? [[String: String]] ?? []
         #expect(rows.map { $0["data_rank"]! } == ["1", "2"])
         #expect(Int64(rows[0]["acml_vol"]!)! >= Int64(rows[1]["acml_vol"]!)!)
 
-        let info = try await h.get("/uapi/domestic-stock/v1/quotations/search-info?PDNO=005930&PRDT_TYPE_CD=300", token: token, tr: "CTPF1604R")
+        let info = try await h.get(
+            "/uapi/domestic-stock/v1/quotations/search-info?PDNO=005930&PRDT_TYPE_CD=300",
+            token: token,
+            tr: "CTPF1604R"
+        )
         let output = info.object["output"] as? [String: String] ?? [:]
         #expect(output["std_pdno"] == "KR7005930003")
         #expect(output["shtn_pdno"] == "005930" && output["prdt_abrv_name"] == "삼성전자")

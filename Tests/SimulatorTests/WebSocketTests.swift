@@ -23,10 +23,14 @@ import Wire
         defer { Task { await h.stop() } }
         let approval = try await h.approvalKey()
         let client = try await FeedClient(port: h.ws)
-        try await client.send(text: #"{"header":{"approval_key":"\#(approval)","custtype":"P","tr_type":"1","content-type":"utf-8"},"body":{"input":{"tr_id":"H0STASP0","tr_key":"005930"}}}"#)
+        try await client.send(
+            text:
+                #"{"header":{"approval_key":"\#(approval)","custtype":"P","tr_type":"1","content-type":"utf-8"},"body":{"input":{"tr_id":"H0STASP0","tr_key":"005930"}}}"#
+        )
         let raw = try await client.nextText()
         // Same members in the same order as the real acks (vectors/hoga-ops_control_acks_20260608.txt).
-        let shape = #"^\{"header":\{"tr_id":"H0STASP0","tr_key":"005930","encrypt":"N"\},"body":\{"rt_cd":"0","msg_cd":"OPSP0000","msg1":"SUBSCRIBE SUCCESS","output":\{"iv":"[0-9a-f]{16}","key":"[a-z]{32}"\}\}\}$"#
+        let shape =
+            #"^\{"header":\{"tr_id":"H0STASP0","tr_key":"005930","encrypt":"N"\},"body":\{"rt_cd":"0","msg_cd":"OPSP0000","msg1":"SUBSCRIBE SUCCESS","output":\{"iv":"[0-9a-f]{16}","key":"[a-z]{32}"\}\}\}$"#
         #expect(raw.range(of: shape, options: .regularExpression) != nil)
         let first = try JSONSerialization.jsonObject(with: Data(raw.utf8)) as! [String: Any]
         // python-kis fetches a new approval key for every message: all of them work on the open session.
@@ -94,14 +98,20 @@ import Wire
     }
 
     @Test func pingPongWhenIdleAnsweredByTextOrPongFrame() async throws {
-        let h = try await Harness { $0.pingInterval = 10; $0.pongTimeout = 15 }
+        let h = try await Harness {
+            $0.pingInterval = 10
+            $0.pongTimeout = 15
+        }
         defer { Task { await h.stop() } }
         let approval = try await h.approvalKey()
         let client = try await FeedClient(port: h.ws)
         _ = try await client.request(approval: approval, tr: "H0STCNI0", key: "simuser")
         try await h.advance(10)
         let ping = try await client.nextText()
-        #expect(ping.range(of: #"^\{"header":\{"tr_id":"PINGPONG","datetime":"\d{14}"\}\}$"#, options: .regularExpression) != nil)
+        #expect(
+            ping.range(of: #"^\{"header":\{"tr_id":"PINGPONG","datetime":"\d{14}"\}\}$"#, options: .regularExpression)
+                != nil
+        )
         // Answer with a text echo (python-kis, most clients): 16 s later the session is pinged again, not dropped.
         try await client.send(text: ping)
         try await h.advance(16)
@@ -117,7 +127,10 @@ import Wire
     }
 
     @Test func unansweredPingPongDropsTheSession() async throws {
-        let h = try await Harness { $0.pingInterval = 10; $0.pongTimeout = 30 }
+        let h = try await Harness {
+            $0.pingInterval = 10
+            $0.pongTimeout = 30
+        }
         defer { Task { await h.stop() } }
         let client = try await FeedClient(port: h.ws)
         _ = try await client.request(approval: try await h.approvalKey(), tr: "H0STCNI0", key: "simuser")
@@ -146,7 +159,8 @@ import Wire
         let h = try await Harness()
         defer { Task { await h.stop() } }
         let approval = try await h.approvalKey()
-        let subscribe = #"{"header":{"approval_key":"\#(approval)","custtype":"P","tr_type":"1","content-type":"utf-8"},"body":{"input":{"tr_id":"H0STCNT0","tr_key":"005930"}}}"#
+        let subscribe =
+            #"{"header":{"approval_key":"\#(approval)","custtype":"P","tr_type":"1","content-type":"utf-8"},"body":{"input":{"tr_id":"H0STCNT0","tr_key":"005930"}}}"#
         let received = try await NIOFeed.collect(port: h.ws, send: subscribe, count: 4) {
             try await h.advance(20)
         }
@@ -172,7 +186,12 @@ enum NIOFeed {
         func channelInactive(context: ChannelHandlerContext) { self.continuation.finish() }
     }
 
-    static func collect(port: Int, send text: String, count: Int, then: @Sendable () async throws -> Void) async throws -> [String] {
+    static func collect(
+        port: Int,
+        send text: String,
+        count: Int,
+        then: @Sendable () async throws -> Void
+    ) async throws -> [String] {
         let (stream, continuation) = AsyncStream<String>.makeStream()
         let upgraded = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)

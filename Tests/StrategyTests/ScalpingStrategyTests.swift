@@ -279,10 +279,20 @@ import TickCore
         var s = try Session()
         s.breakout()
         let stray = OrderUpdate(
-            id: OrderID(rawValue: 99), code: samsung, kind: .filled, side: .buy, fillQuantity: 5, fillPrice: 1)
+            id: OrderID(rawValue: 99),
+            code: samsung,
+            kind: .filled,
+            side: .buy,
+            fillQuantity: 5,
+            fillPrice: 1
+        )
         s.strategy.onOrderUpdate(stray, broker: &s.broker, clock: s.clock)
         let unknown = OrderUpdate(
-            id: OrderID(rawValue: 1), code: SymbolCode(ascii: "035420"), kind: .cancelled, side: .buy)
+            id: OrderID(rawValue: 1),
+            code: SymbolCode(ascii: "035420"),
+            kind: .cancelled,
+            side: .buy
+        )
         s.strategy.onOrderUpdate(unknown, broker: &s.broker, clock: s.clock)
         #expect(s.strategy.stage(of: 0) == .entering)
     }

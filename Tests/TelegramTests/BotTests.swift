@@ -1,9 +1,9 @@
-@testable import Engine
 import Foundation
 import KIS
 import Testing
 import TickCore
 
+@testable import Engine
 @testable import Telegram
 
 /// The bot against a fake Bot API on loopback, with a stand-in engine: commands, the allowlist, the confirmation,
@@ -11,12 +11,19 @@ import TickCore
 @Suite struct BotTests {
     /// A started bot for `fake`, polling; stopped by the caller.
     static func bot(
-        _ fake: FakeBotAPI, remote: FakeRemote = FakeRemote(), language: BotLanguage = .korean,
-        limits: SendLimits = .unlimited, log: LogLines = LogLines()
+        _ fake: FakeBotAPI,
+        remote: FakeRemote = FakeRemote(),
+        language: BotLanguage = .korean,
+        limits: SendLimits = .unlimited,
+        log: LogLines = LogLines()
     ) throws -> TelegramBot<FakeRemote> {
         let bot = TelegramBot(
-            settings: .testing(fake, language: language), remote: remote, dailyLossLimit: 300_000, limits: limits,
-            log: log.sink)
+            settings: .testing(fake, language: language),
+            remote: remote,
+            dailyLossLimit: 300_000,
+            limits: limits,
+            log: log.sink
+        )
         try bot.start(codes: ["005930", "000660"])
         #expect(fake.waitUntilPolling())
         return bot
@@ -151,14 +158,16 @@ import TickCore
             fills: [
                 FillReport(code: SymbolCode("005930")!, side: .buy, quantity: 10, price: 61_500, localTs: 0),
                 FillReport(code: SymbolCode("000660")!, side: .sell, quantity: 3, price: 201_000, localTs: 0),
-            ])
+            ]
+        )
         status.killSwitch = true
         bot.observe(status)
         for chat: Int64 in [111, -222] {
             #expect(
                 fake.waitForMessage(to: chat) {
                     $0.contains("체결 005930 매수 10주 @ ₩61,500") && $0.contains("체결 000660 매도 3주 @ ₩201,000")
-                } != nil)
+                } != nil
+            )
             #expect(fake.waitForMessage(to: chat) { $0.contains("킬 스위치 작동") } != nil)
         }
         status.realisedPnL = 42_000
@@ -184,7 +193,10 @@ import TickCore
         defer { fake.stop() }
         let bot = try Self.bot(fake, limits: .telegram)
         defer { bot.stop(final: nil, flushSeconds: 0) }
-        bot.observe(Self.status(), fills: [FillReport(code: SymbolCode("005930")!, side: .buy, quantity: 1, price: 61_500, localTs: 0)])
+        bot.observe(
+            Self.status(),
+            fills: [FillReport(code: SymbolCode("005930")!, side: .buy, quantity: 1, price: 61_500, localTs: 0)]
+        )
         #expect(fake.waitForMessage(to: 111) { $0.contains("체결 005930") } != nil)
         let times = zip(fake.sent, fake.sendTimes).filter { $0.0.chat == 111 }.map(\.1)
         #expect(times.count == 2)
@@ -198,7 +210,10 @@ import TickCore
         fake.stop()
         let start = ContinuousClock.now
         for _ in 0..<400 {
-            bot.observe(Self.status(), fills: [FillReport(code: SymbolCode("005930")!, side: .buy, quantity: 1, price: 61_500, localTs: 0)])
+            bot.observe(
+                Self.status(),
+                fills: [FillReport(code: SymbolCode("005930")!, side: .buy, quantity: 1, price: 61_500, localTs: 0)]
+            )
         }
         #expect(ContinuousClock.now - start < .milliseconds(500), "observe never waits on Telegram")
         #expect(bot.counters.dropped >= 400 * 2 - 256)
@@ -215,7 +230,12 @@ import TickCore
         var settings = TelegramSettings.testing(fake)
         settings.chats = [111, 404]
         let bot = TelegramBot(
-            settings: settings, remote: FakeRemote(), dailyLossLimit: 1, limits: .unlimited, log: log.sink)
+            settings: settings,
+            remote: FakeRemote(),
+            dailyLossLimit: 1,
+            limits: .unlimited,
+            log: log.sink
+        )
         try bot.start(codes: ["005930"])
         #expect(fake.waitForMessage(to: 111) { $0.contains("엔진 시작") } != nil)
         let deadline = Date().addingTimeInterval(5)

@@ -15,7 +15,10 @@ struct EngineBotTests {
     /// - Returns: the longest `observe` call, which must never wait on Telegram.
     @discardableResult
     static func drive(
-        _ engine: Engine, _ bots: [TelegramBot<EngineLink>], _ what: String, seconds: Double,
+        _ engine: Engine,
+        _ bots: [TelegramBot<EngineLink>],
+        _ what: String,
+        seconds: Double,
         until done: (EngineStatus) -> Bool
     ) async throws -> Duration {
         let deadline = Date().addingTimeInterval(seconds)
@@ -56,12 +59,20 @@ struct EngineBotTests {
         let link = EngineLink(engine: engine, client: client)
         let downLog = LogLines()
         let down = TelegramBot(
-            settings: .testing(gone), remote: link, dailyLossLimit: link.dailyLossLimit, limits: .telegram,
-            log: downLog.sink)
+            settings: .testing(gone),
+            remote: link,
+            dailyLossLimit: link.dailyLossLimit,
+            limits: .telegram,
+            log: downLog.sink
+        )
         try down.start(codes: market.codes.map(\.description))
         let bot = TelegramBot(
-            settings: .testing(fake), remote: link, dailyLossLimit: link.dailyLossLimit, limits: .unlimited,
-            log: LogLines().sink)
+            settings: .testing(fake),
+            remote: link,
+            dailyLossLimit: link.dailyLossLimit,
+            limits: .unlimited,
+            log: LogLines().sink
+        )
         try bot.start(codes: market.codes.map(\.description))
         #expect(fake.waitUntilPolling())
 

@@ -3,6 +3,7 @@ import JSON
 import KIS
 import ScriptedServer
 import Synchronization
+
 @testable import Telegram
 
 /// A Bot API on loopback: getUpdates with Telegram's offset rules (and a long poll that answers as soon as a
@@ -92,7 +93,9 @@ final class FakeBotAPI: Sendable {
         guard path.hasPrefix("/bot\(Self.token)/") else {
             state.withLock { $0.requestsWithoutToken += 1 }
             return ScriptedServer.response(
-                status: 404, body: #"{"ok":false,"error_code":404,"description":"Not Found"}"#)
+                status: 404,
+                body: #"{"ok":false,"error_code":404,"description":"Not Found"}"#
+            )
         }
         switch path.dropFirst("/bot\(Self.token)/".count) {
         case "getUpdates":
@@ -127,17 +130,23 @@ final class FakeBotAPI: Sendable {
             if let seconds = throttled {
                 return ScriptedServer.response(
                     status: 429,
-                    body: #"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after \#(seconds)","parameters":{"retry_after":\#(seconds)}}"#
+                    body:
+                        #"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after \#(seconds)","parameters":{"retry_after":\#(seconds)}}"#
                 )
             }
             if chat == 404 {
                 // An echo of the token, which the bot must never pass on.
                 return ScriptedServer.response(
-                    status: 400, body: #"{"ok":false,"error_code":400,"description":"chat not found for \#(Self.token)"}"#)
+                    status: 400,
+                    body: #"{"ok":false,"error_code":400,"description":"chat not found for \#(Self.token)"}"#
+                )
             }
             return ScriptedServer.response(body: #"{"ok":true,"result":{"message_id":1}}"#)
         default:
-            return ScriptedServer.response(status: 404, body: #"{"ok":false,"error_code":404,"description":"Not Found"}"#)
+            return ScriptedServer.response(
+                status: 404,
+                body: #"{"ok":false,"error_code":404,"description":"Not Found"}"#
+            )
         }
     }
 
@@ -181,13 +190,18 @@ final class FakeRemote: EngineRemote {
     func account() throws -> AccountSummary {
         if self.state.withLock({ $0.failing }) { throw Unreachable() }
         return AccountSummary(
-            cash: 9_500_000, totalValue: 10_120_000, profit: 20_000,
-            holdings: [.init(code: "005930", name: "삼성전자", quantity: 10, price: 62_000, profit: 20_000)])
+            cash: 9_500_000,
+            totalValue: 10_120_000,
+            profit: 20_000,
+            holdings: [.init(code: "005930", name: "삼성전자", quantity: 10, price: 62_000, profit: 20_000)]
+        )
     }
 
     func openOrders() throws -> [OpenOrder] {
         if self.state.withLock({ $0.failing }) { throw Unreachable() }
-        return [OpenOrder(code: "000660", side: .buy, quantity: 3, filled: 1, price: 201_000, orderNumber: "0000012345")]
+        return [
+            OpenOrder(code: "000660", side: .buy, quantity: 3, filled: 1, price: 201_000, orderNumber: "0000012345")
+        ]
     }
 }
 

@@ -1,9 +1,9 @@
-@testable import Engine
 import Foundation
 import KIS
 import Testing
 import TickCore
 
+@testable import Engine
 @testable import Telegram
 
 /// The bot's pure parts on given time: the settings file, the send pacer, the /stop window, the status watch.
@@ -13,7 +13,8 @@ import TickCore
     // MARK: Settings
 
     static func file(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("telegram-\(UUID().uuidString).yaml").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("telegram-\(UUID().uuidString).yaml")
+            .path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -26,7 +27,8 @@ import TickCore
             telegram_chat_ids: "111, -1001234"
             telegram_language: en
             telegram_api_url: http://127.0.0.1:9/
-            """)
+            """
+        )
         defer { try? FileManager.default.removeItem(atPath: path) }
         let settings = try TelegramSettings.load(path: path)
         #expect(settings.token.reveal == FakeBotAPI.token)
@@ -37,7 +39,10 @@ import TickCore
 
     @Test(arguments: [
         ("telegram_chat_id: 1\n", "telegram_chat_id"),
-        ("telegram_bot_token: \"\(FakeBotAPI.token)\"\ntelegram_chat_ids: 1\ntelegram_language: fr\n", "telegram_language"),
+        (
+            "telegram_bot_token: \"\(FakeBotAPI.token)\"\ntelegram_chat_ids: 1\ntelegram_language: fr\n",
+            "telegram_language"
+        ),
         ("telegram_bot_token: \"\(FakeBotAPI.token)\"\ntelegram_chat_ids: \"1,x\"\n", "telegram_chat_ids"),
         ("telegram_bot_token: \"\(FakeBotAPI.token)\"\n", "telegram_chat_ids"),
         ("telegram_bot_token: \"AAH-fake_secret_token_for_tests_0123\"\ntelegram_chat_ids: 1\n", "telegram_bot_token"),
@@ -105,7 +110,11 @@ import TickCore
 
         // A plain reply of yes (in Korean) within the window, from the chat that asked.
         _ = desk.answer(Self.message("/stop"), status: nil, dropped: 0, now: 200 * Self.second)
-        #expect(desk.answer(Self.message("예", chat: -222), status: nil, dropped: 0, now: 201 * Self.second).contains("Unknown"))
+        #expect(
+            desk.answer(Self.message("예", chat: -222), status: nil, dropped: 0, now: 201 * Self.second).contains(
+                "Unknown"
+            )
+        )
         #expect(remote.killed == 0, "another chat cannot confirm")
         #expect(desk.answer(Self.message("예"), status: nil, dropped: 0, now: 229 * Self.second).contains("armed"))
         #expect(remote.killed == 1)

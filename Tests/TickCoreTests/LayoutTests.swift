@@ -18,7 +18,10 @@ import TickCore
         Self.requireBitwiseCopyable(Tick.self)
         #expect(MemoryLayout<Tick>.size == 56)
         #expect(MemoryLayout<Tick>.stride == 56)
-        enum Slot { case tick(Tick), gap(SymbolIndex) }
+        enum Slot {
+            case tick(Tick)
+            case gap(SymbolIndex)
+        }
         #expect(MemoryLayout<Slot>.stride <= 64)
     }
 
@@ -41,7 +44,8 @@ import TickCore
         let tick = Tick(trade, symbol: 3)
         #expect(
             [tick.localTs, Int64(tick.exchangeTime), Int64(tick.price), Int64(tick.change), Int64(tick.volume)]
-                == [1, 2, 3, -4, 5])
+                == [1, 2, 3, -4, 5]
+        )
         #expect([tick.strength, tick.bidPrice, tick.askPrice, tick.viBasePrice] == [6, 7, 8, 9])
         #expect(tick.code == trade.code && tick.symbol == 3 && tick.side == .sell)
         #expect(tick.hourClass == UInt8(ascii: "C") && tick.halted && tick.venue == .nxt)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TickCore
+
 @testable import Wire
 
 @Suite struct Base64Tests {

@@ -1,6 +1,7 @@
 import CCrypto
 import Testing
 import TickCore
+
 @testable import Wire
 
 /// Our SHA-1 exists only to keep Wire free of C; it must agree with OpenSSL's.

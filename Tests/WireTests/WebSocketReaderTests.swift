@@ -297,7 +297,13 @@ extension Array where Element == UInt8 {
     @Test func writesIntoACallersBuffer() {
         var out = [UInt8](repeating: 0xEE, count: 64)
         let n = out.withUnsafeMutableBytes {
-            WebSocketFrameEncoder.writeFrame(opcode: .text, fin: false, payload: Array("abc".utf8), maskingKey: 1, into: $0)
+            WebSocketFrameEncoder.writeFrame(
+                opcode: .text,
+                fin: false,
+                payload: Array("abc".utf8),
+                maskingKey: 1,
+                into: $0
+            )
         }
         #expect(n == 9)
         #expect(out[9] == 0xEE, "nothing written past the frame")

@@ -34,7 +34,9 @@ let benchmarks: @Sendable () -> Void = {
             var refused = 0
             func pass() {
                 for frame in frames {
-                    let accepted = frame.withUnsafeBytes { writer.append(.message, localNs: Fixtures.localTs, bytes: $0) }
+                    let accepted = frame.withUnsafeBytes {
+                        writer.append(.message, localNs: Fixtures.localTs, bytes: $0)
+                    }
                     refused &+= accepted ? 0 : 1
                 }
             }

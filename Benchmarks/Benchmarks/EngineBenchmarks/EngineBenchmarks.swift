@@ -20,7 +20,9 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("engine-inline-one-read") { benchmark in
         let reads = Fixtures.socketReads(Fixtures.marketStream(records: 400_000).frames)
         let pipeline = try Pipeline(
-            settings: PipelineSettings(codes: Fixtures.streamCodes.compactMap(SymbolCode.init)), clock: WallClock())
+            settings: PipelineSettings(codes: Fixtures.streamCodes.compactMap(SymbolCode.init)),
+            clock: WallClock()
+        )
         var stage = pipeline.stage(opening: .empty(buyingPower: 100_000_000))
         var reader = WebSocketReader(maxMessageSize: 1 << 20)
         var decoder = try FeedDecoder()

@@ -19,7 +19,13 @@ let benchmarks: @Sendable () -> Void = {
             let id = OrderID(rawValue: next)
             let number = UInt64(next) + 1_000
             let intent = OrderIntent(
-                id: id, code: SymbolCode(ascii: "005930"), side: .buy, quantity: 10, price: 70_000, purpose: .entry)
+                id: id,
+                code: SymbolCode(ascii: "005930"),
+                side: .buy,
+                quantity: 10,
+                price: 70_000,
+                purpose: .entry
+            )
             _ = try? book.submit(intent, into: &sink)
             _ = book.apply(.written(id, at: 1), into: &sink)
             _ = book.apply(.acknowledged(id, orderNumber: number, organization: 6590), into: &sink)
@@ -56,7 +62,8 @@ let benchmarks: @Sendable () -> Void = {
             let price = Int32(70_000 + (i & 15) * 100)
             try? positions.apply(Fill(id: OrderID(rawValue: 1), code: code, side: .buy, quantity: 10, price: price))
             try? positions.apply(
-                Fill(id: OrderID(rawValue: 2), code: code, side: .sell, quantity: 7, price: price + 100))
+                Fill(id: OrderID(rawValue: 2), code: code, side: .sell, quantity: 7, price: price + 100)
+            )
             positions.mark(code, price: Int64(price + 200))
         }
         pass()

@@ -37,8 +37,13 @@ let benchmarks: @Sendable () -> Void = {
         measure(benchmark) {
             order &+= 1
             producer.record(
-                .orderSent, order: OrderID(rawValue: order), code: SymbolCode(ascii: "005930"), side: .buy,
-                quantity: 10, price: 70_100)
+                .orderSent,
+                order: OrderID(rawValue: order),
+                code: SymbolCode(ascii: "005930"),
+                side: .buy,
+                quantity: 10,
+                price: 70_100
+            )
         }
         log.stop()
         precondition(producer.dropped == 0, "the benchmark's ring must not fill")

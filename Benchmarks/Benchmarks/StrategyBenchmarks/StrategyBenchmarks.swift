@@ -165,12 +165,24 @@ let benchmarks: @Sendable () -> Void = {
             trade.strength = 13_000
             strategy.onTrade(trade, broker: &broker, clock: clock)
             let entry = OrderUpdate(
-                id: broker.lastID, code: code, kind: .filled, side: .buy, fillQuantity: 16, fillPrice: 60_100)
+                id: broker.lastID,
+                code: code,
+                kind: .filled,
+                side: .buy,
+                fillQuantity: 16,
+                fillPrice: 60_100
+            )
             strategy.onOrderUpdate(entry, broker: &broker, clock: clock)
             clock.now += 1_000_000_000
             strategy.onBook(exitBook, symbol: 0, broker: &broker, clock: clock)
             let exit = OrderUpdate(
-                id: broker.lastID, code: code, kind: .filled, side: .sell, fillQuantity: 16, fillPrice: 60_700)
+                id: broker.lastID,
+                code: code,
+                kind: .filled,
+                side: .sell,
+                fillQuantity: 16,
+                fillPrice: 60_700
+            )
             strategy.onOrderUpdate(exit, broker: &broker, clock: clock)
             strategy.onTimer(broker: &broker, clock: clock)
         }

@@ -22,7 +22,9 @@ let benchmarks: @Sendable () -> Void = {
         // Plain frames are not modified by decoding, so the same bytes serve every iteration.
         func pass() throws {
             for i in frames.indices {
-                _ = try frames[i].withUnsafeMutableBytes { try decoder.decode($0, localTs: Fixtures.localTs, into: &sink) }
+                _ = try frames[i].withUnsafeMutableBytes {
+                    try decoder.decode($0, localTs: Fixtures.localTs, into: &sink)
+                }
             }
         }
         try measure(benchmark, pass)
@@ -78,10 +80,17 @@ let benchmarks: @Sendable () -> Void = {
     // written into the lane's reused buffer.
     Benchmark("order-cash-format") { benchmark in
         let settings = ClientSettings(
-            environment: .real, restURL: "https://openapi.koreainvestment.com:9443", webSocketURL: "ws://127.0.0.1:1",
+            environment: .real,
+            restURL: "https://openapi.koreainvestment.com:9443",
+            webSocketURL: "ws://127.0.0.1:1",
             credentials: Credentials(
-                appKey: Secret(String(repeating: "K", count: 36)), appSecret: Secret(String(repeating: "S", count: 180))),
-            account: Account(cano: "50000000", productCode: "01")!, htsID: "bench", userAgent: "kistick-bench")
+                appKey: Secret(String(repeating: "K", count: 36)),
+                appSecret: Secret(String(repeating: "S", count: 180))
+            ),
+            account: Account(cano: "50000000", productCode: "01")!,
+            htsID: "bench",
+            userAgent: "kistick-bench"
+        )
         var requests = OrderRequestWriter(settings: settings)
         var writer = ByteWriter(capacity: 2_048)
         let token = Secret(String(repeating: "T", count: 350))
@@ -98,7 +107,8 @@ let benchmarks: @Sendable () -> Void = {
     // The order path's answer side: a real accepted order-cash answer read into numbers (ODNO, branch, time,
     // msg_cd) without JSON, String or array.
     Benchmark("order-ack-read") { benchmark in
-        let body = Array(#"{"rt_cd":"0","msg_cd":"APBK0013","msg1":"주문 전송 완료 되었습니다.","#.utf8)
+        let body =
+            Array(#"{"rt_cd":"0","msg_cd":"APBK0013","msg1":"주문 전송 완료 되었습니다.","#.utf8)
             + Array(#""output":{"KRX_FWDG_ORD_ORGNO":"06590","ODNO":"0000006555","ORD_TMD":"151059"}}"#.utf8)
         var sum: UInt64 = 0
         func pass() throws {
@@ -115,7 +125,10 @@ let benchmarks: @Sendable () -> Void = {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let limiter = try RateLimiter(
-            sharedAt: directory.appendingPathComponent("bench.rate").path, limit: 20, windowNanoseconds: 1)
+            sharedAt: directory.appendingPathComponent("bench.rate").path,
+            limit: 20,
+            windowNanoseconds: 1
+        )
         let clock = MonotonicClock()
         var granted = 0
         try measure(benchmark) {

@@ -54,7 +54,9 @@ public enum Fixtures {
     }
 
     /// The ten codes of `marketStream`.
-    public static let streamCodes = ["005930", "000660", "005380", "035420", "035720", "051910", "006400", "068270", "105560", "055550"]
+    public static let streamCodes = [
+        "005930", "000660", "005380", "035420", "035720", "051910", "006400", "068270", "105560", "055550",
+    ]
 
     /// A session of the real H0STCNT0 and H0STASP0 frames, one WebSocket frame per message, their code and time
     /// fields rewritten so ten codes trade through a rising clock from 09:01 (2,000 records per market second, two
@@ -65,10 +67,16 @@ public enum Fixtures {
         var index = 0
         while records < wanted {
             let isBook = index % 3 == 2
-            let template = isBook ? Self.bookFrames[index % Self.bookFrames.count] : Self.tradeFrames[index % Self.tradeFrames.count]
+            let template =
+                isBook
+                ? Self.bookFrames[index % Self.bookFrames.count] : Self.tradeFrames[index % Self.tradeFrames.count]
             let second = 9 * 3600 + 60 + records / 2_000
             let time = String(format: "%02d%02d%02d", second / 3600, second / 60 % 60, second % 60)
-            let (message, count) = Self.rewrite(template, code: Self.streamCodes[index % Self.streamCodes.count], time: time)
+            let (message, count) = Self.rewrite(
+                template,
+                code: Self.streamCodes[index % Self.streamCodes.count],
+                time: time
+            )
             frames.append(Self.webSocketFrame(message))
             records += count
             index += 1

@@ -69,9 +69,28 @@ let largePath = "\(folder)/large.kcap"
 let large = try write(trades, blockBytes: 1 << 20, to: largePath)
 let paced = try write(trades, blockBytes: perSecond, to: "\(folder)/paced.kcap")
 print("\(trades.count) H0STCNT0 frames, \(raw) bytes over \(String(format: "%.0f", span)) s of \(arguments[1])")
-print(String(format: "compression ratio at 1 MiB blocks: %.1fx (%d → %d bytes)", large.stats.compressionRatio, raw, large.stats.compressedBytes))
-print(String(format: "compression ratio at one second's blocks (%d bytes): %.1fx", perSecond, paced.stats.compressionRatio))
-print(String(format: "append on the feed thread: %.0f ns per frame (mean of %d, timed in batches of 1,000)", Double(large.appendNs) / Double(trades.count), trades.count))
+print(
+    String(
+        format: "compression ratio at 1 MiB blocks: %.1fx (%d → %d bytes)",
+        large.stats.compressionRatio,
+        raw,
+        large.stats.compressedBytes
+    )
+)
+print(
+    String(
+        format: "compression ratio at one second's blocks (%d bytes): %.1fx",
+        perSecond,
+        paced.stats.compressionRatio
+    )
+)
+print(
+    String(
+        format: "append on the feed thread: %.0f ns per frame (mean of %d, timed in batches of 1,000)",
+        Double(large.appendNs) / Double(trades.count),
+        trades.count
+    )
+)
 
 let reader = try CaptureReader(path: largePath)
 var decompressed = 0
@@ -82,4 +101,12 @@ for _ in 0..<rounds {
 }
 let elapsed = clock.now - start
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-print(String(format: "read: %.2f GB/s decompressed (%d rounds of %d bytes in %.2f s)", Double(decompressed) / seconds / 1e9, rounds, decompressed / rounds, seconds))
+print(
+    String(
+        format: "read: %.2f GB/s decompressed (%d rounds of %d bytes in %.2f s)",
+        Double(decompressed) / seconds / 1e9,
+        rounds,
+        decompressed / rounds,
+        seconds
+    )
+)

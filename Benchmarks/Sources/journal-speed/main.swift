@@ -23,7 +23,8 @@ func report(_ name: String, _ samples: [UInt64]) {
     }
     print(
         "\(name): n=\(sorted.count) p50=\(percentile(0.5)) µs p90=\(percentile(0.9)) µs p99=\(percentile(0.99)) µs "
-            + "max=\(Double(sorted.last ?? 0) / 1_000) µs")
+            + "max=\(Double(sorted.last ?? 0) / 1_000) µs"
+    )
 }
 
 let journal = try Journal.open(path)
@@ -35,7 +36,13 @@ for (name, durability) in [("powerLoss", PendingRecorder.Durability.powerLoss), 
     for _ in 0..<count {
         next += 1
         let intent = OrderIntent(
-            id: OrderID(rawValue: next), code: code, side: .buy, quantity: 10, price: 70_000, purpose: .entry)
+            id: OrderID(rawValue: next),
+            code: code,
+            side: .buy,
+            quantity: 10,
+            price: 70_000,
+            purpose: .entry
+        )
         let start = now()
         try recorder.recordPending(intent, at: Int64(start))
         samples.append(now() - start)
@@ -48,7 +55,12 @@ for b in 0..<max(1, count / 64) {
     let start = now()
     for i in 0..<64 {
         let fill = Fill(
-            id: OrderID(rawValue: next + UInt32(b * 64 + i)), code: code, side: .buy, quantity: 1, price: 70_000)
+            id: OrderID(rawValue: next + UInt32(b * 64 + i)),
+            code: code,
+            side: .buy,
+            quantity: 1,
+            price: 70_000
+        )
         journal.append(.fill(fill))
     }
     try journal.flush()

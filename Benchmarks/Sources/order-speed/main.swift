@@ -9,7 +9,8 @@ import Net
 import TickCore
 
 let environment = ProcessInfo.processInfo.environment
-guard let line = environment["SIM"], let sim = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+guard let line = environment["SIM"],
+    let sim = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
     let simREST = sim["rest"] as? String, let simWS = sim["ws"] as? String
 else {
     FileHandle.standardError.write(Data("order-speed: set SIM to the JSON line `kistick sim` prints\n".utf8))
@@ -19,7 +20,11 @@ let orders = Int(environment["ORDERS"] ?? "") ?? 100
 
 // Made-up credentials of KIS's lengths: the simulator takes any.
 var settings = ClientSettings.madeUp(
-    environment: .real, restURL: environment["REST_URL"] ?? simREST, webSocketURL: simWS, userAgent: "kistick-bench")
+    environment: .real,
+    restURL: environment["REST_URL"] ?? simREST,
+    webSocketURL: simWS,
+    userAgent: "kistick-bench"
+)
 settings.caFile = environment["KISTICK_CA_FILE"]
 let cacheDirectory = NSTemporaryDirectory() + "kistick-order-speed-\(getpid())"
 let client = try KISClient.make(settings: settings, cache: try TokenCache(directory: cacheDirectory))
@@ -71,5 +76,6 @@ for (name, samples) in [("kistick-warm", warm), ("kistick-cold", cold)] {
     func list(_ values: [Int64]) -> String { values.map(String.init).joined(separator: ",") }
     print(
         #"{"client":"\#(name)","n":\#(samples.count),"decision_to_written_ns":[\#(list(samples.map(\.written)))],"#
-            + #""decision_to_send_started_ns":[\#(list(samples.map(\.sendStarted)))]}"#)
+            + #""decision_to_send_started_ns":[\#(list(samples.map(\.sendStarted)))]}"#
+    )
 }

@@ -102,11 +102,14 @@ func onThread(_ cpu: Int?, _ body: @escaping @Sendable () -> Void) throws {
 print("ring-speed: \(count) elements, CPUs \(cpus.0.map(String.init) ?? "any") and \(cpus.1.map(String.init) ?? "any")")
 for round in 1...3 {
     let ints = try throughput({ $0 }, capacity: 1_024)
-    let trades = try throughput({ index in
-        var trade = Trade()
-        trade.price = Int32(truncatingIfNeeded: index)
-        return trade
-    }, capacity: 1_024)
+    let trades = try throughput(
+        { index in
+            var trade = Trade()
+            trade.price = Int32(truncatingIfNeeded: index)
+            return trade
+        },
+        capacity: 1_024
+    )
     let trip = try roundTrip()
     print(
         "round \(round): Int \(Int(ints)) ops/ms, Trade (128 B) \(Int(trades)) ops/ms, round trip \(Int(trip)) ns"

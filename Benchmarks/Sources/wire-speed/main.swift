@@ -40,7 +40,10 @@ func stream(_ name: String) -> [[UInt8]]? {
 /// pass. Never inlined, so callgrind can count this function's instructions and nothing else.
 @inline(never)
 func decodePasses(
-    _ passes: Int, _ frames: inout [[UInt8]], _ decoder: inout FeedDecoder, _ sink: inout ChecksumSink
+    _ passes: Int,
+    _ frames: inout [[UInt8]],
+    _ decoder: inout FeedDecoder,
+    _ sink: inout ChecksumSink
 ) throws {
     for _ in 0..<passes {
         for i in frames.indices {
@@ -94,11 +97,15 @@ func aesSpeed(size: Int, seconds: Double) throws {
     let (elapsed, messages) = try measure(seconds: seconds) {
         try ring.withUnsafeMutableBytes { ring in
             for i in 0..<copies {
-                sealed.withUnsafeBytes { (ring.baseAddress! + i * size).copyMemory(from: $0.baseAddress!, byteCount: size) }
+                sealed.withUnsafeBytes {
+                    (ring.baseAddress! + i * size).copyMemory(from: $0.baseAddress!, byteCount: size)
+                }
             }
             let start = clock.now
             for i in 0..<copies {
-                _ = try cipher.decryptInPlace(UnsafeMutableRawBufferPointer(rebasing: ring[(i * size)..<((i + 1) * size)]))
+                _ = try cipher.decryptInPlace(
+                    UnsafeMutableRawBufferPointer(rebasing: ring[(i * size)..<((i + 1) * size)])
+                )
             }
             return (clock.now - start, copies)
         }
@@ -134,6 +141,7 @@ case (4, "aes"?):
 default:
     print(
         "usage: wire-speed decode SECONDS [trades|books|mixed] | wire-speed passes N [trades|books|mixed]"
-            + " | wire-speed aes BYTES SECONDS")
+            + " | wire-speed aes BYTES SECONDS"
+    )
     exit(2)
 }

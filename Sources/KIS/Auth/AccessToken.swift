@@ -39,8 +39,10 @@ public struct AccessToken: Sendable, Hashable, CustomStringConvertible {
     /// Unix seconds of a KST `"YYYY-MM-DD HH:MM:SS"`, or nil if it is not one (2026-02-30 included).
     static func epochSeconds(kst text: String) -> Int64? {
         let bytes = Array(text.utf8)
-        let separators: [Int: UInt8] = [4: UInt8(ascii: "-"), 7: UInt8(ascii: "-"), 10: UInt8(ascii: " "),
-            13: UInt8(ascii: ":"), 16: UInt8(ascii: ":")]
+        let separators: [Int: UInt8] = [
+            4: UInt8(ascii: "-"), 7: UInt8(ascii: "-"), 10: UInt8(ascii: " "),
+            13: UInt8(ascii: ":"), 16: UInt8(ascii: ":"),
+        ]
         guard bytes.count == 19 else { return nil }
         var date: UInt32 = 0
         var time: UInt32 = 0

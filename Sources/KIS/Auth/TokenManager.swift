@@ -219,7 +219,10 @@ public final class TokenManager: Sendable {
 
     /// Sends one token request, recording its time in the cache first so that a crash mid-request still spaces the
     /// next one.
-    private func request(recordingIn entry: inout TokenCacheEntry, _ file: borrowing LockedFile) throws(KISError)
+    private func request(
+        recordingIn entry: inout TokenCacheEntry,
+        _ file: borrowing LockedFile
+    ) throws(KISError)
         -> AccessToken
     {
         let previous = entry.lastRequestAt

@@ -58,10 +58,12 @@ public struct KISConfig: Sendable {
         environmentVariables: [String: String],
         currentDirectory: String = "."
     ) throws(ConfigError) -> KISConfig {
-        let candidates = path.map { [$0] } ?? Self.searchPaths(
-            environmentVariables: environmentVariables,
-            currentDirectory: currentDirectory
-        )
+        let candidates =
+            path.map { [$0] }
+            ?? Self.searchPaths(
+                environmentVariables: environmentVariables,
+                currentDirectory: currentDirectory
+            )
         for candidate in candidates {
             let bytes: [UInt8]
             do throws(LocalFile.ReadError) {
@@ -122,7 +124,8 @@ public struct KISConfig: Sendable {
         )
         self.userAgent = try fields.userAgent(Keys.userAgent)
         self.sourcePath = path
-        self.realQuotations = environment == .paper
+        self.realQuotations =
+            environment == .paper
             ? try fields.realQuotations(environmentVariables: environmentVariables) : nil
     }
 }
@@ -257,10 +260,14 @@ private struct Fields {
         guard filledIn else { return nil }
         let credentials = Credentials(
             appKey: Secret(try self.credential(keys.appKey, length: KISConfig.appKeyLength)),
-            appSecret: Secret(try self.credential(keys.appSecret, length: KISConfig.appSecretLength)))
+            appSecret: Secret(try self.credential(keys.appSecret, length: KISConfig.appSecretLength))
+        )
         let url = try self.url(
-            keys.restHost, schemes: ["https://", "http://"], override: KISConfig.realRestURLVariable,
-            environmentVariables: environmentVariables)
+            keys.restHost,
+            schemes: ["https://", "http://"],
+            override: KISConfig.realRestURLVariable,
+            environmentVariables: environmentVariables
+        )
         return QuotationHost(restURL: url, credentials: credentials)
     }
 

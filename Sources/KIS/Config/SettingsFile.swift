@@ -34,6 +34,7 @@ public enum SettingsFile {
 
     /// A short lower-case identifier is a mistyped key; anything else might be a value pasted on the wrong side.
     private static func isNameable(_ key: String) -> Bool {
-        key.utf8.count <= 32 && key.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+        key.utf8.count <= 32
+            && key.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
     }
 }

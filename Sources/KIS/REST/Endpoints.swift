@@ -12,8 +12,11 @@ extension KISClient {
     /// Current price and the day's figures (`inquire-price`).
     public func price(_ code: String) throws(KISError) -> Quote {
         let call = RESTCall(
-            .get, "/uapi/domestic-stock/v1/quotations/inquire-price", trID: "FHKST01010100",
-            query: [("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code)])
+            .get,
+            "/uapi/domestic-stock/v1/quotations/inquire-price",
+            trID: "FHKST01010100",
+            query: [("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code)]
+        )
         let response = try self.quoting.query(call)
         guard let output = response.json.object("output") else {
             throw .malformedResponse(trID: call.trID, reason: "no output")
@@ -24,11 +27,14 @@ extension KISClient {
     /// Holdings and cash (`inquire-balance`), every page.
     public func balance() throws(KISError) -> Balance {
         let call = RESTCall(
-            .get, "/uapi/domestic-stock/v1/trading/inquire-balance", trID: OrderTR.balance(self.settings.environment),
+            .get,
+            "/uapi/domestic-stock/v1/trading/inquire-balance",
+            trID: OrderTR.balance(self.settings.environment),
             query: self.account + [
                 ("AFHR_FLPR_YN", "N"), ("OFL_YN", ""), ("INQR_DVSN", "02"), ("UNPR_DVSN", "01"),
                 ("FUND_STTL_ICLD_YN", "N"), ("FNCG_AMT_AUTO_RDPT_YN", "N"), ("PRCS_DVSN", "00"),
-            ])
+            ]
+        )
         var holdings: [Holding] = []
         var summary: JSON?
         try self.forEachPage(call) { page in
@@ -36,22 +42,33 @@ extension KISClient {
             summary = page.object("output2") ?? summary
         }
         return Balance(
-            holdings: holdings, cash: summary?.int("dnca_tot_amt") ?? 0, cashD2: summary?.int("prvs_rcdl_excc_amt") ?? 0,
-            securitiesValue: summary?.int("scts_evlu_amt") ?? 0, totalValue: summary?.int("tot_evlu_amt") ?? 0,
-            profit: summary?.int("evlu_pfls_smtl_amt") ?? 0)
+            holdings: holdings,
+            cash: summary?.int("dnca_tot_amt") ?? 0,
+            cashD2: summary?.int("prvs_rcdl_excc_amt") ?? 0,
+            securitiesValue: summary?.int("scts_evlu_amt") ?? 0,
+            totalValue: summary?.int("tot_evlu_amt") ?? 0,
+            profit: summary?.int("evlu_pfls_smtl_amt") ?? 0
+        )
     }
 
     /// What `code` can be bought for (`inquire-psbl-order`); `price` 0 asks as a market order, which applies the
     /// stock's margin rate (docs/kis-protocol.md §4.5).
     public func buyable(_ code: String, price: Int64) throws(KISError) -> Buyable {
         let call = RESTCall(
-            .get, "/uapi/domestic-stock/v1/trading/inquire-psbl-order", trID: OrderTR.buyable(self.settings.environment),
+            .get,
+            "/uapi/domestic-stock/v1/trading/inquire-psbl-order",
+            trID: OrderTR.buyable(self.settings.environment),
             query: self.account + [
                 ("PDNO", code), ("ORD_UNPR", String(price)), ("ORD_DVSN", price == 0 ? "01" : "00"),
                 ("CMA_EVLU_AMT_ICLD_YN", "N"), ("OVRS_ICLD_YN", "N"),
-            ])
+            ]
+        )
         let output = try self.query(call).json.object("output") ?? .object([])
-        return Buyable(cash: output.int("ord_psbl_cash"), quantity: output.int("nrcvb_buy_qty"), maxQuantity: output.int("max_buy_qty"))
+        return Buyable(
+            cash: output.int("ord_psbl_cash"),
+            quantity: output.int("nrcvb_buy_qty"),
+            maxQuantity: output.int("max_buy_qty")
+        )
     }
 
     public enum FillFilter: String, Sendable {
@@ -74,12 +91,15 @@ extension KISClient {
     ) throws(KISError) -> [OrderRecord] {
         let odno: String = orderNumber.map { OrderLane.padded($0, digits: 10) } ?? ""
         let call = RESTCall(
-            .get, "/uapi/domestic-stock/v1/trading/inquire-daily-ccld", trID: OrderTR.dailyOrders(self.settings.environment),
+            .get,
+            "/uapi/domestic-stock/v1/trading/inquire-daily-ccld",
+            trID: OrderTR.dailyOrders(self.settings.environment),
             query: self.account + [
                 ("INQR_STRT_DT", String(from)), ("INQR_END_DT", String(to)), ("SLL_BUY_DVSN_CD", "00"), ("PDNO", code),
                 ("ORD_GNO_BRNO", ""), ("ODNO", odno), ("CCLD_DVSN", filter.rawValue), ("INQR_DVSN", "01"),
                 ("INQR_DVSN_1", ""), ("INQR_DVSN_3", "00"), ("EXCG_ID_DVSN_CD", "KRX"),
-            ])
+            ]
+        )
         var records: [OrderRecord] = []
         try self.forEachPage(call, as: kind) { page in records += page.rows("output1").map(OrderRecord.init) }
         return records
@@ -95,8 +115,11 @@ extension KISClient {
             }
         }
         let call = RESTCall(
-            .get, "/uapi/domestic-stock/v1/trading/inquire-psbl-rvsecncl", trID: OrderTR.cancellable,
-            query: self.account + [("INQR_DVSN_1", "0"), ("INQR_DVSN_2", "0")])
+            .get,
+            "/uapi/domestic-stock/v1/trading/inquire-psbl-rvsecncl",
+            trID: OrderTR.cancellable,
+            query: self.account + [("INQR_DVSN_1", "0"), ("INQR_DVSN_2", "0")]
+        )
         var records: [OrderRecord] = []
         try self.forEachPage(call) { page in records += page.rows("output").map(OrderRecord.init) }
         return records
@@ -109,16 +132,26 @@ extension KISClient {
         var end = to
         while end >= from {
             let call = RESTCall(
-                .get, "/uapi/domestic-stock/v1/quotations/inquire-daily-itemchartprice", trID: "FHKST03010100",
+                .get,
+                "/uapi/domestic-stock/v1/quotations/inquire-daily-itemchartprice",
+                trID: "FHKST03010100",
                 query: [
                     ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code), ("FID_INPUT_DATE_1", String(from)),
-                    ("FID_INPUT_DATE_2", String(end)), ("FID_PERIOD_DIV_CODE", "D"), ("FID_ORG_ADJ_PRC", adjusted ? "0" : "1"),
-                ])
+                    ("FID_INPUT_DATE_2", String(end)), ("FID_PERIOD_DIV_CODE", "D"),
+                    ("FID_ORG_ADJ_PRC", adjusted ? "0" : "1"),
+                ]
+            )
             let rows = try self.quoting.query(call).json.rows("output2").map { row in
                 Bar(
-                    date: row.string("stck_bsop_date"), time: "", open: row.int("stck_oprc"), high: row.int("stck_hgpr"),
-                    low: row.int("stck_lwpr"), close: row.int("stck_clpr"), volume: row.int("acml_vol"),
-                    tradedValue: row.int("acml_tr_pbmn"))
+                    date: row.string("stck_bsop_date"),
+                    time: "",
+                    open: row.int("stck_oprc"),
+                    high: row.int("stck_hgpr"),
+                    low: row.int("stck_lwpr"),
+                    close: row.int("stck_clpr"),
+                    volume: row.int("acml_vol"),
+                    tradedValue: row.int("acml_tr_pbmn")
+                )
             }.filter { !$0.date.isEmpty }
             bars += rows
             guard rows.count >= 100, let oldest = rows.last.flatMap({ UInt32($0.date) }),
@@ -136,11 +169,14 @@ extension KISClient {
         var hour = until
         while bars.count < maxBars {
             let call = RESTCall(
-                .get, "/uapi/domestic-stock/v1/quotations/inquire-time-itemchartprice", trID: "FHKST03010200",
+                .get,
+                "/uapi/domestic-stock/v1/quotations/inquire-time-itemchartprice",
+                trID: "FHKST03010200",
                 query: [
                     ("FID_ETC_CLS_CODE", ""), ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code),
                     ("FID_INPUT_HOUR_1", KST.text(time: hour)), ("FID_PW_DATA_INCU_YN", "Y"),
-                ])
+                ]
+            )
             let rows = try self.quoting.query(call).json.rows("output2").map(Bar.init(minuteRow:)).filter { bar in
                 !bar.time.isEmpty && (bars.last.map { bar.time < $0.time } ?? true)
             }
@@ -156,32 +192,41 @@ extension KISClient {
     /// The volume ranking (`volume-rank`, real accounts), at most 30 rows.
     public func volumeRank(by ranking: String = "0") throws(KISError) -> [RankRow] {
         let call = RESTCall(
-            .get, "/uapi/domestic-stock/v1/quotations/volume-rank", trID: "FHPST01710000",
+            .get,
+            "/uapi/domestic-stock/v1/quotations/volume-rank",
+            trID: "FHPST01710000",
             query: [
                 ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_COND_SCR_DIV_CODE", "20171"), ("FID_INPUT_ISCD", "0000"),
                 ("FID_DIV_CLS_CODE", "0"), ("FID_BLNG_CLS_CODE", ranking), ("FID_TRGT_CLS_CODE", "111111111"),
                 ("FID_TRGT_EXLS_CLS_CODE", "0000000000"), ("FID_INPUT_PRICE_1", ""), ("FID_INPUT_PRICE_2", ""),
                 ("FID_VOL_CNT", ""), ("FID_INPUT_DATE_1", ""),
-            ])
+            ]
+        )
         return try self.quoting.query(call).json.rows("output").map(RankRow.init)
     }
 
     /// The market-cap ranking (`ranking/market-cap`, FHPST01740000, real accounts): the 30 largest KOSPI listings.
     public func marketCapRank() throws(KISError) -> [MarketCapRow] {
         let call = RESTCall(
-            .get, "/uapi/domestic-stock/v1/ranking/market-cap", trID: "FHPST01740000",
+            .get,
+            "/uapi/domestic-stock/v1/ranking/market-cap",
+            trID: "FHPST01740000",
             query: [
                 ("FID_INPUT_PRICE_2", ""), ("FID_COND_MRKT_DIV_CODE", "J"), ("FID_COND_SCR_DIV_CODE", "20174"),
                 ("FID_DIV_CLS_CODE", "0"), ("FID_INPUT_ISCD", "0000"), ("FID_TRGT_CLS_CODE", "0"),
                 ("FID_TRGT_EXLS_CLS_CODE", "0"), ("FID_INPUT_PRICE_1", ""), ("FID_VOL_CNT", ""),
-            ])
+            ]
+        )
         return try MarketCapRow.rows(self.quoting.query(call).json)
     }
 
     /// Calls `body` with each page of a `tr_cont`-paged inquiry, sending back the `ctx_area` cursors
     /// (docs/kis-protocol.md §3.3). Stops at `maxPages` so a server that never says "last page" cannot loop us forever.
     func forEachPage(
-        _ first: RESTCall, maxPages: Int = 100, as kind: RequestKind = .query, _ body: (JSON) throws(KISError) -> Void
+        _ first: RESTCall,
+        maxPages: Int = 100,
+        as kind: RequestKind = .query,
+        _ body: (JSON) throws(KISError) -> Void
     ) throws(KISError) {
         var call = first
         call.query += [("CTX_AREA_FK100", ""), ("CTX_AREA_NK100", "")]

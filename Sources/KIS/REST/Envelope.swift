@@ -23,15 +23,25 @@ enum Envelope {
         if let code = json["error_code"]?.text {
             throw .rejected(
                 APIFailure(
-                    httpStatus: status, trID: trID, rtCd: "", msgCd: code,
-                    message: Self.trimmed(json["error_description"]?.text ?? "")))
+                    httpStatus: status,
+                    trID: trID,
+                    rtCd: "",
+                    msgCd: code,
+                    message: Self.trimmed(json["error_description"]?.text ?? "")
+                )
+            )
         }
         if let rtCd = json["rt_cd"]?.text {
             guard rtCd == "0" else {
                 throw .rejected(
                     APIFailure(
-                        httpStatus: status, trID: trID, rtCd: rtCd, msgCd: json["msg_cd"]?.text ?? "",
-                        message: Self.trimmed(json["msg1"]?.text ?? "")))
+                        httpStatus: status,
+                        trID: trID,
+                        rtCd: rtCd,
+                        msgCd: json["msg_cd"]?.text ?? "",
+                        message: Self.trimmed(json["msg1"]?.text ?? "")
+                    )
+                )
             }
             return json
         }

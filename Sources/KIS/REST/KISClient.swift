@@ -1,8 +1,7 @@
-import Net
 import JSON
+import Net
 import Synchronization
 public import TickCore
-
 
 /// Everything the client needs to reach one KIS environment.
 public struct ClientSettings: Sendable {
@@ -27,9 +26,14 @@ public struct ClientSettings: Sendable {
     /// `KISTICK_CA_FILE` when set.
     public init(config: KISConfig, environmentVariables: [String: String]) {
         self.init(
-            environment: config.environment, restURL: config.restURL, webSocketURL: config.webSocketURL,
-            credentials: Credentials(appKey: config.appKey, appSecret: config.appSecret), account: config.account,
-            htsID: config.htsID, userAgent: config.userAgent)
+            environment: config.environment,
+            restURL: config.restURL,
+            webSocketURL: config.webSocketURL,
+            credentials: Credentials(appKey: config.appKey, appSecret: config.appSecret),
+            account: config.account,
+            htsID: config.htsID,
+            userAgent: config.userAgent
+        )
         self.caFile = environmentVariables["KISTICK_CA_FILE"]
         self.quotations = config.realQuotations
     }
@@ -38,8 +42,14 @@ public struct ClientSettings: Sendable {
     var quotationSettings: ClientSettings? {
         guard let host = self.quotations, self.environment == .paper else { return nil }
         var settings = ClientSettings(
-            environment: .real, restURL: host.restURL, webSocketURL: self.webSocketURL, credentials: host.credentials,
-            account: self.account, htsID: self.htsID, userAgent: self.userAgent)
+            environment: .real,
+            restURL: host.restURL,
+            webSocketURL: self.webSocketURL,
+            credentials: host.credentials,
+            account: self.account,
+            htsID: self.htsID,
+            userAgent: self.userAgent
+        )
         settings.timeoutMilliseconds = self.timeoutMilliseconds
         settings.rateLimitRetries = self.rateLimitRetries
         settings.caFile = self.caFile
@@ -47,8 +57,13 @@ public struct ClientSettings: Sendable {
     }
 
     public init(
-        environment: Environment, restURL: String, webSocketURL: String, credentials: Credentials,
-        account: Account, htsID: String, userAgent: String
+        environment: Environment,
+        restURL: String,
+        webSocketURL: String,
+        credentials: Credentials,
+        account: Account,
+        htsID: String,
+        userAgent: String
     ) {
         self.environment = environment
         self.restURL = restURL
@@ -72,7 +87,9 @@ public final class KISClient: Sendable {
     private let queryLane: Mutex<Lane>
 
     public init(
-        settings: ClientSettings, limiter: RateLimiter<MonotonicClock>, tokens: TokenManager,
+        settings: ClientSettings,
+        limiter: RateLimiter<MonotonicClock>,
+        tokens: TokenManager,
         quotations: KISClient? = nil
     ) {
         self.settings = settings
@@ -92,20 +109,28 @@ public final class KISClient: Sendable {
     /// machine using the same app key, and a token shared through `cache`, beside which the limiter's block lives.
     /// - Parameter refreshEvery: how often a background task renews the token ahead of expiry; nil for short-lived
     ///   commands, which renew on demand.
-    public static func make(settings: ClientSettings, cache: TokenCache, refreshEvery: Duration? = nil)
+    public static func make(
+        settings: ClientSettings,
+        cache: TokenCache,
+        refreshEvery: Duration? = nil
+    )
         throws(KISError) -> KISClient
     {
         let limiter: RateLimiter<MonotonicClock>
         do {
             limiter = try RateLimiter(
                 sharedAt: cache.rateLimiterPath(appKey: settings.credentials.appKey, environment: settings.environment),
-                limit: RateBudget.requestsPerSecond(settings.environment))
+                limit: RateBudget.requestsPerSecond(settings.environment)
+            )
         } catch {
             throw .tokenCache(error)
         }
         let tokens = TokenManager(
-            appKey: settings.credentials.appKey, environment: settings.environment, cache: cache,
-            issuer: OAuth(settings: settings))
+            appKey: settings.credentials.appKey,
+            environment: settings.environment,
+            cache: cache,
+            issuer: OAuth(settings: settings)
+        )
         if let refreshEvery { tokens.startBackgroundRefresh(every: refreshEvery) }
         let quotations = try settings.quotationSettings.map { real throws(KISError) in
             try KISClient.make(settings: real, cache: cache, refreshEvery: refreshEvery)
@@ -132,11 +157,15 @@ public final class KISClient: Sendable {
         precondition(kind != .order, "orders go through an OrderLane")
         return try self.queryLane.withLock { lane throws(KISError) in
             try self.send(
-                trID: call.trID, authenticated: call.authenticated, kind: kind, lane: &lane,
+                trID: call.trID,
+                authenticated: call.authenticated,
+                kind: kind,
+                lane: &lane,
                 format: { call.format(into: &$1, headers: $0) },
                 answer: { (lane) throws(KISError) in
                     try lane.exchange(trID: call.trID, timeoutMilliseconds: self.settings.timeoutMilliseconds)
-                })
+                }
+            )
         }
     }
 
@@ -149,8 +178,12 @@ public final class KISClient: Sendable {
     ///   order may stand, so it is `responseLost`.
     /// Nothing that may have reached KIS is ever sent twice here.
     func send<Answer>(
-        trID: String, authenticated: Bool, kind: RequestKind, lane: inout Lane,
-        format: (HeaderBlock, inout ByteWriter) -> Void, answer: (inout Lane) throws(KISError) -> Answer
+        trID: String,
+        authenticated: Bool,
+        kind: RequestKind,
+        lane: inout Lane,
+        format: (HeaderBlock, inout ByteWriter) -> Void,
+        answer: (inout Lane) throws(KISError) -> Answer
     ) throws(KISError) -> Answer {
         var reissued = false
         var rateRetries = 0
@@ -158,7 +191,10 @@ public final class KISClient: Sendable {
         while true {
             let token = authenticated ? try lane.token(from: self.tokens) : nil
             let headers = lane.headers(
-                for: token?.token, credentials: self.settings.credentials, userAgent: self.settings.userAgent)
+                for: token?.token,
+                credentials: self.settings.credentials,
+                userAgent: self.settings.userAgent
+            )
             format(headers, &lane.writer)
             self.limiter.acquire(kind)
             do {
@@ -221,7 +257,10 @@ public struct OrderLane: ~Copyable {
         do { try self.lane.warm() } catch { throw .unreachable(error) }
         let token = try self.lane.token(from: self.client.tokens)
         let headers = self.lane.headers(
-            for: token.token, credentials: self.client.settings.credentials, userAgent: self.client.settings.userAgent)
+            for: token.token,
+            credentials: self.client.settings.credentials,
+            userAgent: self.client.settings.userAgent
+        )
         self.template.format(Self.rehearsal, headers: headers, into: &self.scratch)
     }
 
@@ -236,7 +275,10 @@ public struct OrderLane: ~Copyable {
         let timeout = self.client.settings.timeoutMilliseconds
         var waited = false
         return try self.client.send(
-            trID: trID, authenticated: true, kind: .order, lane: &self.lane,
+            trID: trID,
+            authenticated: true,
+            kind: .order,
+            lane: &self.lane,
             format: { self.template.format(ticket, headers: $0, into: &$1) },
             answer: { (lane) throws(KISError) in
                 try lane.exchangeOrder(trID: trID, timeoutMilliseconds: timeout) {
@@ -245,7 +287,8 @@ public struct OrderLane: ~Copyable {
                         whileWaiting()
                     }
                 }
-            })
+            }
+        )
     }
 }
 
@@ -262,7 +305,10 @@ extension OrderLane {
     /// Modifies or cancels `quantity` shares (nil: all that remain) of an order (`order-rvsecncl`).
     /// - Parameter whileWaiting: runs once the request is out, while its answer is on its way (at most once).
     public mutating func revise(
-        organization: UInt32, orderNumber: UInt64, _ revision: Revision, quantity: Int64? = nil,
+        organization: UInt32,
+        orderNumber: UInt64,
+        _ revision: Revision,
+        quantity: Int64? = nil,
         whileWaiting: () -> Void = {}
     ) throws(KISError) -> OrderAck {
         let settings = self.client.settings
@@ -277,12 +323,18 @@ extension OrderLane {
             "QTY_ALL_ORD_YN": quantity == nil ? "Y" : "N", "EXCG_ID_DVSN_CD": "KRX",
         ])
         let call = RESTCall(
-            .post, "/uapi/domestic-stock/v1/trading/order-rvsecncl", trID: OrderTR.revise(settings.environment),
-            body: body.bytes)
+            .post,
+            "/uapi/domestic-stock/v1/trading/order-rvsecncl",
+            trID: OrderTR.revise(settings.environment),
+            body: body.bytes
+        )
         let timeout = settings.timeoutMilliseconds
         var waited = false
         return try self.client.send(
-            trID: call.trID, authenticated: true, kind: .order, lane: &self.lane,
+            trID: call.trID,
+            authenticated: true,
+            kind: .order,
+            lane: &self.lane,
             format: { call.format(into: &$1, headers: $0) },
             answer: { (lane) throws(KISError) in
                 try lane.exchangeOrder(trID: call.trID, timeoutMilliseconds: timeout) {
@@ -291,7 +343,8 @@ extension OrderLane {
                         whileWaiting()
                     }
                 }
-            })
+            }
+        )
     }
 
     /// `number` in at least `digits` digits, zero-padded.
@@ -305,15 +358,25 @@ extension ClientSettings {
     /// Settings for a KIS-compatible server that accepts any key of KIS's lengths (`kistick sim`): a fresh random
     /// app key and secret, account 50000000-01, HTS id `simuser`. Nothing here is a real credential.
     public static func madeUp(
-        environment: Environment, restURL: String, webSocketURL: String, userAgent: String = "kistick"
+        environment: Environment,
+        restURL: String,
+        webSocketURL: String,
+        userAgent: String = "kistick"
     ) -> ClientSettings {
         func text(_ count: Int) -> String {
             String((0..<count).map { _ in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement()! })
         }
         return ClientSettings(
-            environment: environment, restURL: restURL, webSocketURL: webSocketURL,
+            environment: environment,
+            restURL: restURL,
+            webSocketURL: webSocketURL,
             credentials: Credentials(
-                appKey: Secret(text(KISConfig.appKeyLength)), appSecret: Secret(text(KISConfig.appSecretLength))),
-            account: Account(cano: "50000000", productCode: "01")!, htsID: "simuser", userAgent: userAgent)
+                appKey: Secret(text(KISConfig.appKeyLength)),
+                appSecret: Secret(text(KISConfig.appSecretLength))
+            ),
+            account: Account(cano: "50000000", productCode: "01")!,
+            htsID: "simuser",
+            userAgent: userAgent
+        )
     }
 }

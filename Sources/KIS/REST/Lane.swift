@@ -57,13 +57,19 @@ public struct Lane: ~Copyable {
             try Envelope.open(status: response.head.status, body: body, trID: trID)
         }
         return RESTResponse(
-            status: response.head.status, trCont: response.head.trCont, json: json,
-            sendStartedAt: response.sendStartedAt, sentAt: response.sentAt)
+            status: response.head.status,
+            trCont: response.head.trCont,
+            json: json,
+            sendStartedAt: response.sendStartedAt,
+            sentAt: response.sentAt
+        )
     }
 
     /// Sends the order request now in `writer` and reads its answer without building JSON (`OrderAck.read`).
     mutating func exchangeOrder(
-        trID: String, timeoutMilliseconds: Int, whileWaiting: () -> Void
+        trID: String,
+        timeoutMilliseconds: Int,
+        whileWaiting: () -> Void
     ) throws(KISError) -> OrderAck {
         let response = try self.send(trID: trID, timeoutMilliseconds: timeoutMilliseconds, whileWaiting: whileWaiting)
         var ack = try self.connection.withBytes(response.body) { body throws(KISError) in
@@ -75,11 +81,16 @@ public struct Lane: ~Copyable {
     }
 
     private mutating func send(
-        trID: String, timeoutMilliseconds: Int, whileWaiting: () -> Void
+        trID: String,
+        timeoutMilliseconds: Int,
+        whileWaiting: () -> Void
     ) throws(KISError) -> HTTPResponse {
         do {
             return try self.connection.exchange(
-                self.writer.bytes, timeoutMilliseconds: timeoutMilliseconds, whileWaiting: whileWaiting)
+                self.writer.bytes,
+                timeoutMilliseconds: timeoutMilliseconds,
+                whileWaiting: whileWaiting
+            )
         } catch {
             switch error {
             case .notSent(let cause): throw .unreachable(cause)

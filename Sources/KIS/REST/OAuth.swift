@@ -11,7 +11,8 @@ public struct OAuth: TokenIssuing {
     public let caFile: String?
     public let timeoutMilliseconds: Int
 
-    public init(restURL: String, credentials: Credentials, userAgent: String, caFile: String?, timeoutMilliseconds: Int) {
+    public init(restURL: String, credentials: Credentials, userAgent: String, caFile: String?, timeoutMilliseconds: Int)
+    {
         self.restURL = restURL
         self.credentials = credentials
         self.userAgent = userAgent
@@ -21,16 +22,24 @@ public struct OAuth: TokenIssuing {
 
     public init(settings: ClientSettings) {
         self.init(
-            restURL: settings.restURL, credentials: settings.credentials, userAgent: settings.userAgent,
-            caFile: settings.caFile, timeoutMilliseconds: settings.timeoutMilliseconds)
+            restURL: settings.restURL,
+            credentials: settings.credentials,
+            userAgent: settings.userAgent,
+            caFile: settings.caFile,
+            timeoutMilliseconds: settings.timeoutMilliseconds
+        )
     }
 
     /// `POST /oauth2/tokenP`. Call through `TokenManager`, which allows one a minute (EGW00133).
     public func issueAccessToken() throws(KISError) -> AccessToken {
         let json = try self.post(
-            "/oauth2/tokenP", trID: "tokenP",
-            body: [("grant_type", "client_credentials"), ("appkey", self.credentials.appKey.reveal),
-                ("appsecret", self.credentials.appSecret.reveal)])
+            "/oauth2/tokenP",
+            trID: "tokenP",
+            body: [
+                ("grant_type", "client_credentials"), ("appkey", self.credentials.appKey.reveal),
+                ("appsecret", self.credentials.appSecret.reveal),
+            ]
+        )
         guard let token = json["access_token"]?.text, !token.isEmpty,
             let expiry = json["access_token_token_expired"]?.text,
             let accessToken = AccessToken(token: Secret(token), kstExpiry: expiry, issuedAt: WallClock().epochSeconds())
@@ -41,9 +50,13 @@ public struct OAuth: TokenIssuing {
     /// `POST /oauth2/Approval`: the WebSocket approval key (the secret travels as `secretkey` here).
     public func approvalKey() throws(KISError) -> Secret {
         let json = try self.post(
-            "/oauth2/Approval", trID: "Approval",
-            body: [("grant_type", "client_credentials"), ("appkey", self.credentials.appKey.reveal),
-                ("secretkey", self.credentials.appSecret.reveal)])
+            "/oauth2/Approval",
+            trID: "Approval",
+            body: [
+                ("grant_type", "client_credentials"), ("appkey", self.credentials.appKey.reveal),
+                ("secretkey", self.credentials.appSecret.reveal),
+            ]
+        )
         guard let key = json["approval_key"]?.text, !key.isEmpty else {
             throw .malformedResponse(trID: "Approval", reason: "no approval_key")
         }
@@ -54,7 +67,11 @@ public struct OAuth: TokenIssuing {
         var call = RESTCall(.post, path, trID: "", body: JSON.object(body.map { ($0, .string($1)) }).bytes)
         call.authenticated = false
         let headers = HeaderBlock(
-            host: Stream.endpoint(ofURL: self.restURL), credentials: nil, userAgent: self.userAgent, token: nil)
+            host: Stream.endpoint(ofURL: self.restURL),
+            credentials: nil,
+            userAgent: self.userAgent,
+            token: nil
+        )
         var writer = ByteWriter(capacity: 1_024)
         call.format(into: &writer, headers: headers)
         var connection = HTTPConnection(baseURL: self.restURL, maxResponseSize: 64 * 1_024, caFile: self.caFile)

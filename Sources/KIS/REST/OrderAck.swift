@@ -19,7 +19,11 @@ public struct OrderAck: BitwiseCopyable, Sendable, Equatable {
     public var sentAt: Int64
 
     public init(
-        orderNumber: UInt64, organization: UInt32, time: UInt32, messageCode: PackedASCII, sendStartedAt: Int64 = 0,
+        orderNumber: UInt64,
+        organization: UInt32,
+        time: UInt32,
+        messageCode: PackedASCII,
+        sendStartedAt: Int64 = 0,
         sentAt: Int64 = 0
     ) {
         self.orderNumber = orderNumber
@@ -50,7 +54,9 @@ public struct OrderAck: BitwiseCopyable, Sendable, Equatable {
             organization <= UInt64(UInt32.max)
         else {
             throw .malformedResponse(
-                trID: trID, reason: "an accepted order without a number in ODNO and KRX_FWDG_ORD_ORGNO")
+                trID: trID,
+                reason: "an accepted order without a number in ODNO and KRX_FWDG_ORD_ORGNO"
+            )
         }
         let time = AnswerScanner.number(of: "ORD_TMD", in: body).map { UInt32(clamping: $0) } ?? 0
         var code = PackedASCII(rawValue: 0)
@@ -60,7 +66,11 @@ public struct OrderAck: BitwiseCopyable, Sendable, Equatable {
             }
         }
         return OrderAck(
-            orderNumber: number, organization: UInt32(organization), time: time, messageCode: code)
+            orderNumber: number,
+            organization: UInt32(organization),
+            time: time,
+            messageCode: code
+        )
     }
 }
 

@@ -37,8 +37,12 @@ public struct OrderRequestWriter {
 
     public init(settings: ClientSettings) {
         self.init(
-            environment: settings.environment, account: settings.account, host: Stream.endpoint(ofURL: settings.restURL),
-            credentials: settings.credentials, userAgent: settings.userAgent)
+            environment: settings.environment,
+            account: settings.account,
+            host: Stream.endpoint(ofURL: settings.restURL),
+            credentials: settings.credentials,
+            userAgent: settings.userAgent
+        )
     }
 
     init(environment: Environment, account: Account, host: String, credentials: Credentials, userAgent: String) {

@@ -48,7 +48,10 @@ public struct Credentials: Sendable, Hashable {
 
 /// One KIS REST call, before formatting.
 public struct RESTCall: Sendable {
-    public enum Method: String, Sendable { case get = "GET", post = "POST" }
+    public enum Method: String, Sendable {
+        case get = "GET"
+        case post = "POST"
+    }
 
     public var method: Method
     public var path: String

@@ -37,7 +37,9 @@ public struct Subscription: Hashable, Sendable, CustomStringConvertible {
     /// KIS with an error that names no TR (OPSP8992), which could not be matched back to the request.
     var hasValidKey: Bool {
         !self.key.isEmpty && self.key.utf8.count <= 16
-            && self.key.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+            && self.key.utf8.allSatisfy {
+                (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0)
+            }
     }
 }
 

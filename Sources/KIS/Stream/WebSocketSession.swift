@@ -2,11 +2,11 @@ public import Crypto
 public import Feed
 import Net
 import Synchronization
-import Wire
 import TickCore
+import Wire
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The KIS real-time WebSocket (docs/kis-protocol.md §5): one connection at a time, subscriptions kept across
@@ -174,7 +174,7 @@ public struct WebSocketCounters: Equatable, Sendable {
 
 /// The counters as other threads read them. Only the feed thread writes, so plain stores suffice: no
 /// read-modify-write on the hot path.
-fileprivate final class PublishedCounters: Sendable {
+private final class PublishedCounters: Sendable {
     private let frames = Atomic<Int>(0)
     private let records = Atomic<Int>(0)
     private let malformed = Atomic<Int>(0)
@@ -269,7 +269,11 @@ private struct FeedLoop: ~Copyable {
     // MARK: Receiving
 
     /// Waits for bytes until the next deadline (at most `pollInterval`), then handles every complete message.
-    private mutating func receive<Keys: ApprovalKeyProvider & ~Copyable, Sink: FeedSink, Observer: WebSocketObserver & ~Copyable>(
+    private mutating func receive<
+        Keys: ApprovalKeyProvider & ~Copyable,
+        Sink: FeedSink,
+        Observer: WebSocketObserver & ~Copyable
+    >(
         keys: inout Keys,
         sink: inout Sink,
         observer: inout Observer
@@ -301,7 +305,11 @@ private struct FeedLoop: ~Copyable {
         self.session.published.store(self.counters)
     }
 
-    private mutating func handle<Keys: ApprovalKeyProvider & ~Copyable, Sink: FeedSink, Observer: WebSocketObserver & ~Copyable>(
+    private mutating func handle<
+        Keys: ApprovalKeyProvider & ~Copyable,
+        Sink: FeedSink,
+        Observer: WebSocketObserver & ~Copyable
+    >(
         _ message: WebSocketMessage,
         localTs: Int64,
         keys: inout Keys,
@@ -314,7 +322,8 @@ private struct FeedLoop: ~Copyable {
             self.link!.reader.withBytes(of: message) { observer.received($0, localTs: localTs) }
             let decoded: DecodedMessage
             do {
-                decoded = try unsafe self.link!.reader.withUnsafeMutableBytes(of: message) { (bytes) throws(FeedError) in
+                decoded = try unsafe self.link!.reader.withUnsafeMutableBytes(of: message) {
+                    (bytes) throws(FeedError) in
                     try unsafe self.decoder.decode(bytes, localTs: localTs, into: &sink)
                 }
             } catch {
@@ -372,7 +381,10 @@ private struct FeedLoop: ~Copyable {
                 }
             case .connect:
                 do {
-                    self.link = try Link.open(self.session.configuration, timeoutMilliseconds: self.ioTimeoutMilliseconds)
+                    self.link = try Link.open(
+                        self.session.configuration,
+                        timeoutMilliseconds: self.ioTimeoutMilliseconds
+                    )
                 } catch {
                     queue += self.withMachine { $0.disconnected(error.reason, now: machineNow()) }
                     break
@@ -455,7 +467,13 @@ private struct Link: ~Copyable {
 
     /// Sends one masked frame of `payload`; false, sending nothing, when it does not fit the send buffer.
     func send(_ opcode: WebSocketOpcode, _ payload: RawSpan, maskingKey: UInt32) throws(NetError) -> Bool {
-        try self.writer.send(opcode, payload, maskingKey: maskingKey, on: self.stream, timeoutMilliseconds: self.ioTimeoutMilliseconds)
+        try self.writer.send(
+            opcode,
+            payload,
+            maskingKey: maskingKey,
+            on: self.stream,
+            timeoutMilliseconds: self.ioTimeoutMilliseconds
+        )
     }
 
     /// Sends `message`, the reader's latest, back as one frame of `opcode`.
@@ -470,7 +488,10 @@ private struct Link: ~Copyable {
     }
 
     /// Connects and performs the RFC 6455 opening handshake.
-    static func open(_ configuration: WebSocketSession.Configuration, timeoutMilliseconds: Int) throws(OpenFailure) -> Link {
+    static func open(
+        _ configuration: WebSocketSession.Configuration,
+        timeoutMilliseconds: Int
+    ) throws(OpenFailure) -> Link {
         let stream: Net.Stream
         do {
             stream = try Net.Stream(url: configuration.url, connectTimeoutMilliseconds: timeoutMilliseconds)
@@ -484,7 +505,11 @@ private struct Link: ~Copyable {
     }
 
     /// Sends the upgrade request and reads the answer; returns the bytes that followed it in the same read.
-    private static func upgrade(_ stream: borrowing Net.Stream, path: String, timeoutMilliseconds: Int) throws(OpenFailure) -> [UInt8] {
+    private static func upgrade(
+        _ stream: borrowing Net.Stream,
+        path: String,
+        timeoutMilliseconds: Int
+    ) throws(OpenFailure) -> [UInt8] {
         var random = SystemRandomNumberGenerator()
         let handshake = WebSocketHandshake(nonce: (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
         let request = handshake.request(host: stream.endpoint, path: path)
@@ -547,12 +572,19 @@ private struct FrameWriter: ~Copyable {
     ) throws(NetError) -> Bool {
         let capacity = unsafe self.storage.count
         guard WebSocketFrameEncoder.frameSize(payloadCount: payload.byteCount) <= capacity else { return false }
-        let written = unsafe WebSocketFrameEncoder.writeFrame(opcode: opcode, payload: payload, maskingKey: maskingKey, into: self.storage)
-        try unsafe stream.send(UnsafeRawBufferPointer(rebasing: self.storage[..<written]), timeoutMilliseconds: timeoutMilliseconds)
+        let written = unsafe WebSocketFrameEncoder.writeFrame(
+            opcode: opcode,
+            payload: payload,
+            maskingKey: maskingKey,
+            into: self.storage
+        )
+        try unsafe stream.send(
+            UnsafeRawBufferPointer(rebasing: self.storage[..<written]),
+            timeoutMilliseconds: timeoutMilliseconds
+        )
         return true
     }
 }
-
 
 /// The state machine's time: monotonic nanoseconds, unsigned as the machine counts them.
 private func machineNow() -> UInt64 {

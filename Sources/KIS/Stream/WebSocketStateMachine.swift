@@ -225,7 +225,8 @@ struct WebSocketStateMachine {
         default:
             break
         }
-        let unmatched: [Action] = reply.isSuccess ? [] : [.report(.serverError(code: reply.codeText, message: reply.message))]
+        let unmatched: [Action] =
+            reply.isSuccess ? [] : [.report(.serverError(code: reply.codeText, message: reply.message))]
         guard let index = self.index(of: Subscription(tr: reply.tr, key: reply.key)) else { return unmatched }
         let entry = self.entries[index]
         var actions: [Action]
@@ -272,7 +273,15 @@ struct WebSocketStateMachine {
         while now >= self.nextSendAt, let next = self.nextRequest() {
             self.entries[next.index].server = next.kind == .subscribe ? .subscribing : .unsubscribing
             self.entries[next.index].sentAt = now
-            actions.append(.send(SubscriptionRequest(kind: next.kind, subscription: self.entries[next.index].subscription, approvalKey: key)))
+            actions.append(
+                .send(
+                    SubscriptionRequest(
+                        kind: next.kind,
+                        subscription: self.entries[next.index].subscription,
+                        approvalKey: key
+                    )
+                )
+            )
             self.nextSendAt = Self.after(now, self.settings.subscribeGap)
         }
         return actions
@@ -300,7 +309,10 @@ struct WebSocketStateMachine {
         guard self.entries.count(where: { $0.server != .absent }) < self.settings.registrationLimit else { return nil }
         let missing = { (entry: Entry) in entry.wanted && entry.server == .absent }
         // Notices first: while they are down, fills go unseen.
-        guard let index = self.entries.firstIndex(where: { missing($0) && $0.subscription.isNotice }) ?? self.entries.firstIndex(where: missing) else {
+        guard
+            let index = self.entries.firstIndex(where: { missing($0) && $0.subscription.isNotice })
+                ?? self.entries.firstIndex(where: missing)
+        else {
             return nil
         }
         return (index, .subscribe)
@@ -379,7 +391,11 @@ struct SubscriptionRequest: Equatable, Sendable {
                 "tr_type": self.kind == .subscribe ? "1" : "2",
                 "content-type": "utf-8",
             ]),
-            "body": .obj(["input": .obj(["tr_id": .string(self.subscription.tr.description), "tr_key": .string(self.subscription.key)])]),
+            "body": .obj([
+                "input": .obj([
+                    "tr_id": .string(self.subscription.tr.description), "tr_key": .string(self.subscription.key),
+                ])
+            ]),
         ]).bytes
     }
 }

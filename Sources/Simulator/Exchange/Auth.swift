@@ -14,10 +14,16 @@ struct GatewayError: Error, Equatable {
     static let tokenExpired = GatewayError(status: 500, code: "EGW00123", message: "기간이 만료된 token 입니다.")
     static let rateLimited = GatewayError(status: 500, code: "EGW00201", message: "초당 거래건수를 초과하였습니다.")
     static let paperKeyOnReal = GatewayError(
-        status: 500, code: "EGW02004", message: "실전투자 도메인은 모의투자 앱키로 호출하실 수 없습니다.")
+        status: 500,
+        code: "EGW02004",
+        message: "실전투자 도메인은 모의투자 앱키로 호출하실 수 없습니다."
+    )
     /// The mirror of EGW02004 (inferred: only the paper-key-on-real text has been seen).
     static let realKeyOnPaper = GatewayError(
-        status: 500, code: "EGW02004", message: "모의투자 도메인은 실전투자 앱키로 호출하실 수 없습니다.")
+        status: 500,
+        code: "EGW02004",
+        message: "모의투자 도메인은 실전투자 앱키로 호출하실 수 없습니다."
+    )
     static let notPaperTR = GatewayError(status: 500, code: "EGW00213", message: "모의투자 TR 이 아닙니다.")
     /// The mirror of EGW00213 for a paper TR id on the real server (inferred).
     static let notRealTR = GatewayError(status: 500, code: "EGW00213", message: "실전투자 TR 이 아닙니다.")
@@ -26,7 +32,10 @@ struct GatewayError: Error, Equatable {
     static let malformedBody = GatewayError(status: 500, code: "IGW00007", message: "MCA 전문바디 구성 중 오류가 발생하였습니다.")
     /// The order went out but its answer did not come back in time: the order may well exist (EGW00302).
     static let orderTimeout = GatewayError(
-        status: 500, code: "EGW00302", message: "거래시간이 초과되었습니다.직전 거래를 반드시 확인하세요.")
+        status: 500,
+        code: "EGW00302",
+        message: "거래시간이 초과되었습니다.직전 거래를 반드시 확인하세요."
+    )
     static let tokenThrottled = GatewayError(status: 403, code: "EGW00133", message: "접근토큰 발급 잠시 후 다시 시도하세요(1분당 1회)")
 }
 

@@ -61,7 +61,9 @@ struct ExchangeState {
         self.day = day
         var seen = Set<String>()
         let codes = (config.market?.codes ?? config.symbols).filter { seen.insert($0).inserted }
-        self.symbols = codes.enumerated().map { SymbolMarket(listing: Catalog.listing($1), index: $0, seed: config.seed, date: day) }
+        self.symbols = codes.enumerated().map {
+            SymbolMarket(listing: Catalog.listing($1), index: $0, seed: config.seed, date: day)
+        }
         self.symbolIndex = Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1, $0) })
         self.faults = config.faults
         self.auth = AuthState(seed: config.seed)
@@ -91,7 +93,9 @@ struct ExchangeState {
     var wallMicros: Int64 { self.manualWall ?? WallClock().now() / 1_000 }
     var phase: KRX.Phase { self.stage.phase }
     var marketSeconds: Int64 { self.now / 1_000_000 }
-    var marketTime: UInt32 { self.config.market == nil ? KST.time(epochSeconds: self.marketSeconds) : self.recordedTime }
+    var marketTime: UInt32 {
+        self.config.market == nil ? KST.time(epochSeconds: self.marketSeconds) : self.recordedTime
+    }
 
     // MARK: Running the market
 
@@ -212,8 +216,15 @@ struct ExchangeState {
             any = true
             self.symbols[i].bookChanged = false
             if self.sessions.hasBookSubscribers(symbol: i) {
-                let record = self.symbols[i].bookRecord(at: self.now, phase: self.phase, format: RecordFormat(extraFields: self.faults.extraFields))
-                self.deliver(Self.frame(tr: "H0STASP0", count: 1, payload: record[...]), to: self.sessions.bookSubscribers(symbol: i))
+                let record = self.symbols[i].bookRecord(
+                    at: self.now,
+                    phase: self.phase,
+                    format: RecordFormat(extraFields: self.faults.extraFields)
+                )
+                self.deliver(
+                    Self.frame(tr: "H0STASP0", count: 1, payload: record[...]),
+                    to: self.sessions.bookSubscribers(symbol: i)
+                )
             }
         }
         return any

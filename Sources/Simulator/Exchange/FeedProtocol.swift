@@ -14,10 +14,24 @@ extension ExchangeState {
     /// Handles one text message from a client; returns the reply, if any.
     mutating func receive(_ text: [UInt8], from session: Session) -> [UInt8]? {
         guard let message = JSON(parsing: text) else {
-            return Self.ack(tr: "", key: "", encrypted: false, rt: "9", code: "OPSP9999", text: "JSON PARSING ERROR : invalid json format")
+            return Self.ack(
+                tr: "",
+                key: "",
+                encrypted: false,
+                rt: "9",
+                code: "OPSP9999",
+                text: "JSON PARSING ERROR : invalid json format"
+            )
         }
         guard let header = message["header"], case .object = header else {
-            return Self.ack(tr: "", key: "", encrypted: false, rt: "9", code: "OPSP9998", text: "JSON PARSING ERROR : header not found")
+            return Self.ack(
+                tr: "",
+                key: "",
+                encrypted: false,
+                rt: "9",
+                code: "OPSP9998",
+                text: "JSON PARSING ERROR : header not found"
+            )
         }
         if header["tr_id"]?.text == "PINGPONG" {
             // The text echo most clients send back.
@@ -25,49 +39,142 @@ extension ExchangeState {
             return nil
         }
         guard let approval = header["approval_key"]?.text, let appKey = self.auth.approvals[approval] else {
-            return Self.ack(tr: "", key: "", encrypted: false, rt: "1", code: "OPSP0011", text: "invalid approval : NOT FOUND")
+            return Self.ack(
+                tr: "",
+                key: "",
+                encrypted: false,
+                rt: "1",
+                code: "OPSP0011",
+                text: "invalid approval : NOT FOUND"
+            )
         }
         guard let custType = header["custtype"]?.text, custType == "P" || custType == "B" else {
-            return Self.ack(tr: "", key: "", encrypted: false, rt: "9", code: "OPSP8998", text: "JSON PARSING ERROR : invalid custtype")
+            return Self.ack(
+                tr: "",
+                key: "",
+                encrypted: false,
+                rt: "9",
+                code: "OPSP8998",
+                text: "JSON PARSING ERROR : invalid custtype"
+            )
         }
         guard let type = header["tr_type"]?.text, type == "1" || type == "2" else {
-            return Self.ack(tr: "", key: "", encrypted: false, rt: "9", code: "OPSP8997", text: "JSON PARSING ERROR : invalid tr_type")
+            return Self.ack(
+                tr: "",
+                key: "",
+                encrypted: false,
+                rt: "9",
+                code: "OPSP8997",
+                text: "JSON PARSING ERROR : invalid tr_type"
+            )
         }
         guard let body = message["body"] else {
-            return Self.ack(tr: "", key: "", encrypted: false, rt: "9", code: "OPSP9992", text: "JSON PARSING ERROR : body not found")
+            return Self.ack(
+                tr: "",
+                key: "",
+                encrypted: false,
+                rt: "9",
+                code: "OPSP9992",
+                text: "JSON PARSING ERROR : body not found"
+            )
         }
         guard let input = body["input"], let tr = input["tr_id"]?.text else {
-            return Self.ack(tr: "", key: "", encrypted: false, rt: "9", code: "OPSP9991", text: "JSON PARSING ERROR : input not found")
+            return Self.ack(
+                tr: "",
+                key: "",
+                encrypted: false,
+                rt: "9",
+                code: "OPSP9991",
+                text: "JSON PARSING ERROR : input not found"
+            )
         }
         let key = input["tr_key"]?.text ?? ""
         guard let encrypted = Self.feedTRs[tr] else {
-            return Self.ack(tr: tr, key: key, encrypted: false, rt: "1", code: "OPSP0007", text: "SUBSCRIBE ERROR : invalid tr_id")
+            return Self.ack(
+                tr: tr,
+                key: key,
+                encrypted: false,
+                rt: "1",
+                code: "OPSP0007",
+                text: "SUBSCRIBE ERROR : invalid tr_id"
+            )
         }
         guard encrypted ? !key.isEmpty && key.utf8.count <= 16 : Catalog.isValidCode(key) else {
-            return Self.ack(tr: "", key: "", encrypted: false, rt: "9", code: "OPSP8992", text: "JSON PARSING ERROR : invalid tr_key")
+            return Self.ack(
+                tr: "",
+                key: "",
+                encrypted: false,
+                rt: "9",
+                code: "OPSP8992",
+                text: "JSON PARSING ERROR : invalid tr_key"
+            )
         }
         if let bound = self.sessions.appKey(of: session), bound != appKey {
-            return Self.ack(tr: tr, key: key, encrypted: encrypted, rt: "1", code: "OPSP8996", text: "ALREADY IN USE appkey")
+            return Self.ack(
+                tr: tr,
+                key: key,
+                encrypted: encrypted,
+                rt: "1",
+                code: "OPSP8996",
+                text: "ALREADY IN USE appkey"
+            )
         }
         if self.sessions.otherSession(of: appKey, on: session.environment, besides: session) != nil {
-            return Self.ack(tr: tr, key: key, encrypted: encrypted, rt: "1", code: "OPSP8996", text: "ALREADY IN USE appkey")
+            return Self.ack(
+                tr: tr,
+                key: key,
+                encrypted: encrypted,
+                rt: "1",
+                code: "OPSP8996",
+                text: "ALREADY IN USE appkey"
+            )
         }
         self.sessions.bind(session, to: appKey)
         let subscription = SessionRegistry.Subscription(tr: tr, key: key)
         let output = (session.ivText, session.keyText)
         if type == "2" {
             guard self.sessions.isSubscribed(session, subscription) else {
-                return Self.ack(tr: tr, key: key, encrypted: encrypted, rt: "1", code: "OPSP0003", text: "UNSUBSCRIBE ERROR(not found!)")
+                return Self.ack(
+                    tr: tr,
+                    key: key,
+                    encrypted: encrypted,
+                    rt: "1",
+                    code: "OPSP0003",
+                    text: "UNSUBSCRIBE ERROR(not found!)"
+                )
             }
             self.sessions.unsubscribe(session, subscription)
             self.sessionLog.released(session, holding: self.sessions.count(session))
-            return Self.ack(tr: tr, key: key, encrypted: encrypted, rt: "0", code: "OPSP0001", text: "UNSUBSCRIBE SUCCESS", output: output)
+            return Self.ack(
+                tr: tr,
+                key: key,
+                encrypted: encrypted,
+                rt: "0",
+                code: "OPSP0001",
+                text: "UNSUBSCRIBE SUCCESS",
+                output: output
+            )
         }
         if self.sessions.isSubscribed(session, subscription) {
-            return Self.ack(tr: tr, key: key, encrypted: encrypted, rt: "0", code: "OPSP0002", text: "ALREADY IN SUBSCRIBE", output: output)
+            return Self.ack(
+                tr: tr,
+                key: key,
+                encrypted: encrypted,
+                rt: "0",
+                code: "OPSP0002",
+                text: "ALREADY IN SUBSCRIBE",
+                output: output
+            )
         }
         guard self.sessions.count(session) < SessionRegistry.maxRegistrations else {
-            return Self.ack(tr: tr, key: key, encrypted: encrypted, rt: "1", code: "OPSP0008", text: "MAX SUBSCRIBE OVER")
+            return Self.ack(
+                tr: tr,
+                key: key,
+                encrypted: encrypted,
+                rt: "1",
+                code: "OPSP0008",
+                text: "MAX SUBSCRIBE OVER"
+            )
         }
         self.sessions.subscribe(session, subscription)
         self.sessionLog.registered(session, tr: tr, holding: self.sessions.count(session), at: self.wallMicros)
@@ -75,7 +182,15 @@ extension ExchangeState {
             // A new book subscriber gets the current book with the next flush.
             self.symbols[symbol].bookChanged = true
         }
-        return Self.ack(tr: tr, key: key, encrypted: encrypted, rt: "0", code: "OPSP0000", text: "SUBSCRIBE SUCCESS", output: output)
+        return Self.ack(
+            tr: tr,
+            key: key,
+            encrypted: encrypted,
+            rt: "0",
+            code: "OPSP0000",
+            text: "SUBSCRIBE SUCCESS",
+            output: output
+        )
     }
 
     /// An ack in the real key order: header (tr_id, tr_key, encrypt), then body (rt_cd, msg_cd, msg1, output iv/key).
@@ -113,7 +228,9 @@ extension ExchangeState {
                 var stamp: [UInt8] = []
                 stamp.appendInt(Int64(KST.date(epochSeconds: seconds)))
                 stamp.appendPadded(Int64(KST.time(epochSeconds: seconds)), width: 6)
-                let ping = JSON.obj(["header": .obj(["tr_id": "PINGPONG", "datetime": .string(String(decoding: stamp, as: UTF8.self))])])
+                let ping = JSON.obj([
+                    "header": .obj(["tr_id": "PINGPONG", "datetime": .string(String(decoding: stamp, as: UTF8.self))])
+                ])
                 session.sendText(ping.bytes, at: wall)
                 if pinged == 0 { session.pingSentAt.store(wall, ordering: .relaxed) }
             }

@@ -1,5 +1,5 @@
-import JSON
 import Crypto
+import JSON
 import TickCore
 import Wire
 
@@ -132,7 +132,11 @@ extension ExchangeState {
         return .success(self.orders[revised])
     }
 
-    private mutating func newRecord(_ request: OrderRequest, kind: OrderRecord.Kind, originalNumber: Int64) -> OrderRecord {
+    private mutating func newRecord(
+        _ request: OrderRequest,
+        kind: OrderRecord.Kind,
+        originalNumber: Int64
+    ) -> OrderRecord {
         let number = self.nextOrderNumber
         self.nextOrderNumber += 1
         let condition: OrderRecord.Condition =
@@ -224,7 +228,10 @@ extension ExchangeState {
     mutating func sellable(_ environment: Environment, _ number: String, code: String) -> Int64 {
         let held = self.account(environment, number).holdings[code]?.quantity ?? 0
         let reserved = self.orders.lazy
-            .filter { $0.isOpen && $0.side == .sell && $0.environment == environment && $0.account == number && $0.code == code }
+            .filter {
+                $0.isOpen && $0.side == .sell && $0.environment == environment && $0.account == number
+                    && $0.code == code
+            }
             .reduce(0) { $0 + $1.remaining }
         return held - reserved
     }
@@ -255,13 +262,20 @@ extension ExchangeState {
             self.rest(index, at: price, symbol: symbol)
             return
         }
-        if order.condition == .fok, self.symbols[symbol].book.available(to: order.side, limit: limit) < order.remaining {
+        if order.condition == .fok, self.symbols[symbol].book.available(to: order.side, limit: limit) < order.remaining
+        {
             self.orders[index].cancelled = order.remaining
             self.notice(index, event: .expired)
             return
         }
         let format = self.sessions.tradeFormat(symbol: symbol, faults: self.faults)
-        let result = self.symbols[symbol].aggress(order.side, limit: limit, quantity: order.remaining, at: self.now, format: format)
+        let result = self.symbols[symbol].aggress(
+            order.side,
+            limit: limit,
+            quantity: order.remaining,
+            at: self.now,
+            format: format
+        )
         for (price, quantity) in result.filled {
             self.fill(index, price: price, quantity: quantity)
         }
@@ -283,7 +297,12 @@ extension ExchangeState {
 
     private mutating func rest(_ index: Int, at price: Int64, symbol: Int) {
         self.orders[index].restingPrice = price
-        self.symbols[symbol].book.add(self.orders[index].side, price: price, owner: self.orders[index].owner, quantity: self.orders[index].remaining)
+        self.symbols[symbol].book.add(
+            self.orders[index].side,
+            price: price,
+            owner: self.orders[index].owner,
+            quantity: self.orders[index].remaining
+        )
         self.symbols[symbol].bookChanged = true
     }
 
@@ -379,35 +398,58 @@ extension ExchangeState {
         case .modified: (isFill, quantity, price, rctf, accept) = (false, order.quantity, order.price, "1", "2")
         case .cancelled: (isFill, quantity, price, rctf, accept) = (false, order.quantity, order.price, "2", "2")
         case .rejected: (isFill, quantity, price, rctf, accept) = (false, order.quantity, order.price, "0", "1")
-        case .expired: (isFill, quantity, price, rctf, accept) = (false, order.remaining + order.cancelled, order.price, "0", "3")
+        case .expired:
+            (isFill, quantity, price, rctf, accept) = (false, order.remaining + order.cancelled, order.price, "0", "3")
         }
         for (session, htsID) in subscribers {
             var text: [UInt8] = []
-            text.append(htsID); text.caret()  // 0 CUST_ID
-            text.append(order.account); text.caret()  // 1 ACNT_NO
-            text.append(order.numberText); text.caret()  // 2 ODER_NO
-            text.appendPadded(order.originalNumber, width: 10); text.caret()  // 3 OODER_NO: zeros for a new order
-            text.append(order.side.kisCode); text.caret()  // 4 SELN_BYOV_CLS
-            text.append(rctf); text.caret()  // 5 RCTF_CLS
-            text.append(order.orderType); text.caret()  // 6 ODER_KIND
-            text.append(order.condition == .ioc ? "1" : order.condition == .fok ? "2" : "0"); text.caret()  // 7
-            text.append(order.code); text.caret()  // 8 STCK_SHRN_ISCD
-            text.appendInt(quantity); text.caret()  // 9 CNTG_QTY
-            text.appendInt(price); text.caret()  // 10 CNTG_UNPR
-            text.appendPadded(Int64(self.marketTime), width: 6); text.caret()  // 11 STCK_CNTG_HOUR
-            text.append(event.isRejection ? "1" : "0"); text.caret()  // 12 RFUS_YN
-            text.append(isFill ? "2" : "1"); text.caret()  // 13 CNTG_YN
-            text.append(accept); text.caret()  // 14 ACPT_YN
-            text.append(order.environment.branch); text.caret()  // 15 BRNC_NO
-            text.appendInt(order.quantity); text.caret()  // 16 ODER_QTY
-            text.append("모의계좌"); text.caret()  // 17 ACNT_NAME
-            text.append("0"); text.caret()  // 18 ORD_COND_PRC
-            text.append("1"); text.caret()  // 19 ORD_EXG_GB: KRX
-            text.append("Y"); text.caret()  // 20 POPUP_YN
+            text.append(htsID)
+            text.caret()  // 0 CUST_ID
+            text.append(order.account)
+            text.caret()  // 1 ACNT_NO
+            text.append(order.numberText)
+            text.caret()  // 2 ODER_NO
+            text.appendPadded(order.originalNumber, width: 10)
+            text.caret()  // 3 OODER_NO: zeros for a new order
+            text.append(order.side.kisCode)
+            text.caret()  // 4 SELN_BYOV_CLS
+            text.append(rctf)
+            text.caret()  // 5 RCTF_CLS
+            text.append(order.orderType)
+            text.caret()  // 6 ODER_KIND
+            text.append(order.condition == .ioc ? "1" : order.condition == .fok ? "2" : "0")
+            text.caret()  // 7
+            text.append(order.code)
+            text.caret()  // 8 STCK_SHRN_ISCD
+            text.appendInt(quantity)
+            text.caret()  // 9 CNTG_QTY
+            text.appendInt(price)
+            text.caret()  // 10 CNTG_UNPR
+            text.appendPadded(Int64(self.marketTime), width: 6)
+            text.caret()  // 11 STCK_CNTG_HOUR
+            text.append(event.isRejection ? "1" : "0")
+            text.caret()  // 12 RFUS_YN
+            text.append(isFill ? "2" : "1")
+            text.caret()  // 13 CNTG_YN
+            text.append(accept)
+            text.caret()  // 14 ACPT_YN
+            text.append(order.environment.branch)
+            text.caret()  // 15 BRNC_NO
+            text.appendInt(order.quantity)
+            text.caret()  // 16 ODER_QTY
+            text.append("모의계좌")
+            text.caret()  // 17 ACNT_NAME
+            text.append("0")
+            text.caret()  // 18 ORD_COND_PRC
+            text.append("1")
+            text.caret()  // 19 ORD_EXG_GB: KRX
+            text.append("Y")
+            text.caret()  // 20 POPUP_YN
             text.caret()  // 21 FILLER
             text.caret()  // 22 CRDT_CLS
             text.caret()  // 23 CRDT_LOAN_DATE
-            text.append(order.name); text.caret()  // 24 CNTG_ISNM40
+            text.append(order.name)
+            text.caret()  // 24 CNTG_ISNM40
             text.appendInt(order.price)  // 25 ODER_PRC
             for _ in 0..<self.faults.extraFields { text.append("^0") }
             guard let cipher = try? NoticeCipher.encrypt(text, key: session.key, iv: session.iv) else { continue }

@@ -45,7 +45,9 @@ extension ExchangeState {
         let vs: (Int64) -> JSON = { Self.d(Decimal2.percent(price - $0, $0)) }
         var capitalText: [UInt8] = []
         capitalText.appendInt(capital)
-        let grouped = String(decoding: capitalText, as: UTF8.self).reversed().enumerated().map { $0 > 0 && $0 % 3 == 0 ? "\($1)," : "\($1)" }.joined()
+        let grouped = String(decoding: capitalText, as: UTF8.self).reversed().enumerated().map {
+            $0 > 0 && $0 % 3 == 0 ? "\($1)," : "\($1)"
+        }.joined()
         let flags = Self.flags(m.designation)
         let output = JSON.obj([
             "iscd_stat_cls_code": .string(flags.status), "marg_rate": "20.00", "rprs_mrkt_kor_name": "KOSPI200",
@@ -70,14 +72,21 @@ extension ExchangeState {
             "per": Self.d(Decimal2.ratio(price, eps)), "pbr": Self.d(Decimal2.ratio(price, bps)), "stac_month": "12",
             "vol_tnrt": Self.d(Decimal2.percent(m.volume, m.listing.listedShares)),
             "eps": .string(Decimal2.text(eps * 100)), "bps": .string(Decimal2.text(bps * 100)),
-            "d250_hgpr": Self.s(hi250.high), "d250_hgpr_date": Self.s(Int64(hi250.date)), "d250_hgpr_vrss_prpr_rate": vs(hi250.high),
-            "d250_lwpr": Self.s(lo250.low), "d250_lwpr_date": Self.s(Int64(lo250.date)), "d250_lwpr_vrss_prpr_rate": vs(lo250.low),
-            "stck_dryy_hgpr": Self.s(hiYear.high), "dryy_hgpr_vrss_prpr_rate": vs(hiYear.high), "dryy_hgpr_date": Self.s(Int64(hiYear.date)),
-            "stck_dryy_lwpr": Self.s(loYear.low), "dryy_lwpr_vrss_prpr_rate": vs(loYear.low), "dryy_lwpr_date": Self.s(Int64(loYear.date)),
-            "w52_hgpr": Self.s(hi52.high), "w52_hgpr_vrss_prpr_ctrt": vs(hi52.high), "w52_hgpr_date": Self.s(Int64(hi52.date)),
-            "w52_lwpr": Self.s(lo52.low), "w52_lwpr_vrss_prpr_ctrt": vs(lo52.low), "w52_lwpr_date": Self.s(Int64(lo52.date)),
+            "d250_hgpr": Self.s(hi250.high), "d250_hgpr_date": Self.s(Int64(hi250.date)),
+            "d250_hgpr_vrss_prpr_rate": vs(hi250.high),
+            "d250_lwpr": Self.s(lo250.low), "d250_lwpr_date": Self.s(Int64(lo250.date)),
+            "d250_lwpr_vrss_prpr_rate": vs(lo250.low),
+            "stck_dryy_hgpr": Self.s(hiYear.high), "dryy_hgpr_vrss_prpr_rate": vs(hiYear.high),
+            "dryy_hgpr_date": Self.s(Int64(hiYear.date)),
+            "stck_dryy_lwpr": Self.s(loYear.low), "dryy_lwpr_vrss_prpr_rate": vs(loYear.low),
+            "dryy_lwpr_date": Self.s(Int64(loYear.date)),
+            "w52_hgpr": Self.s(hi52.high), "w52_hgpr_vrss_prpr_ctrt": vs(hi52.high),
+            "w52_hgpr_date": Self.s(Int64(hi52.date)),
+            "w52_lwpr": Self.s(lo52.low), "w52_lwpr_vrss_prpr_ctrt": vs(lo52.low),
+            "w52_lwpr_date": Self.s(Int64(lo52.date)),
             "whol_loan_rmnd_rate": "0.10", "ssts_yn": "Y", "stck_shrn_iscd": .string(m.code), "fcam_cnnm": Self.s(par),
-            "cpfn_cnnm": .string(String(grouped.reversed()) + " 억"), "frgn_hldn_qty": Self.s(m.listing.listedShares * 3 / 10),
+            "cpfn_cnnm": .string(String(grouped.reversed()) + " 억"),
+            "frgn_hldn_qty": Self.s(m.listing.listedShares * 3 / 10),
             "vi_cls_code": .string(m.viCode), "ovtm_vi_cls_code": "N", "last_ssts_cntg_qty": "0", "invt_caful_yn": "N",
             "mrkt_warn_cls_code": .string(flags.warning), "short_over_yn": "N", "sltr_yn": "N",
             "mang_issu_cls_code": .string(flags.administrative),
@@ -124,8 +133,13 @@ extension ExchangeState {
     func todayBar(_ m: SymbolMarket) -> DailyBar {
         let close = m.reference
         return DailyBar(
-            date: m.date, open: m.open > 0 ? m.open : close, high: max(m.high, close), low: m.low > 0 ? m.low : close,
-            close: close, volume: m.volume, value: m.value
+            date: m.date,
+            open: m.open > 0 ? m.open : close,
+            high: max(m.high, close),
+            low: m.low > 0 ? m.low : close,
+            close: close,
+            volume: m.volume,
+            value: m.value
         )
     }
 
@@ -154,10 +168,12 @@ extension ExchangeState {
         bars = Self.aggregate(bars.filter { $0.date >= from && $0.date <= to }, period: period)
         let yesterday = m.history.last!
         let rows: [JSON] = bars.suffix(100).reversed().map { bar in
-            let previous = bars.last { $0.date < bar.date }?.close ?? (m.history.first { $0.date < bar.date }?.close ?? bar.open)
+            let previous =
+                bars.last { $0.date < bar.date }?.close ?? (m.history.first { $0.date < bar.date }?.close ?? bar.open)
             let change = bar.close - previous
             return .obj([
-                "stck_bsop_date": .string(String(bar.date)), "stck_clpr": Self.s(bar.close), "stck_oprc": Self.s(bar.open),
+                "stck_bsop_date": .string(String(bar.date)), "stck_clpr": Self.s(bar.close),
+                "stck_oprc": Self.s(bar.open),
                 "stck_hgpr": Self.s(bar.high), "stck_lwpr": Self.s(bar.low), "acml_vol": Self.s(bar.volume),
                 "acml_tr_pbmn": Self.s(bar.value), "flng_cls_code": "00", "prtt_rate": "0.00", "mod_yn": "N",
                 "prdy_vrss_sign": Self.s(KRX.sign(change)), "prdy_vrss": Self.s(change), "revl_issu_reas": "",
@@ -167,17 +183,21 @@ extension ExchangeState {
         let bid = m.book.bestBid?.price ?? 0
         let header: [(String, JSON)] =
             self.chartHeader(m) + [
-                ("stck_shrn_iscd", .string(m.code)), ("prdy_vol", Self.s(yesterday.volume)), ("stck_mxpr", Self.s(m.upper)),
+                ("stck_shrn_iscd", .string(m.code)), ("prdy_vol", Self.s(yesterday.volume)),
+                ("stck_mxpr", Self.s(m.upper)),
                 ("stck_llam", Self.s(m.lower)), ("stck_oprc", Self.s(m.open)), ("stck_hgpr", Self.s(m.high)),
-                ("stck_lwpr", Self.s(m.low)), ("stck_prdy_oprc", Self.s(yesterday.open)), ("stck_prdy_hgpr", Self.s(yesterday.high)),
+                ("stck_lwpr", Self.s(m.low)), ("stck_prdy_oprc", Self.s(yesterday.open)),
+                ("stck_prdy_hgpr", Self.s(yesterday.high)),
                 ("stck_prdy_lwpr", Self.s(yesterday.low)), ("askp", Self.s(ask)), ("bidp", Self.s(bid)),
                 ("prdy_vrss_vol", Self.s(m.volume - yesterday.volume)),
                 ("vol_tnrt", Self.d(Decimal2.percent(m.volume, m.listing.listedShares))),
                 ("stck_fcam", Self.s(Self.par(m.code))), ("lstn_stcn", Self.s(m.listing.listedShares)),
                 ("cpfn", Self.s(m.listing.listedShares * Self.par(m.code) / 100_000_000)),
                 ("hts_avls", Self.s((m.reference * m.listing.listedShares + 50_000_000) / 100_000_000)),
-                ("per", Self.d(Decimal2.ratio(m.reference, max(1, m.base / 12)))), ("eps", .string(Decimal2.text(max(1, m.base / 12) * 100))),
-                ("pbr", Self.d(Decimal2.ratio(m.reference, max(1, m.base * 10 / 11)))), ("itewhol_loan_rmnd_ratem", "0.10"),
+                ("per", Self.d(Decimal2.ratio(m.reference, max(1, m.base / 12)))),
+                ("eps", .string(Decimal2.text(max(1, m.base / 12) * 100))),
+                ("pbr", Self.d(Decimal2.ratio(m.reference, max(1, m.base * 10 / 11)))),
+                ("itewhol_loan_rmnd_ratem", "0.10"),
             ]
         return .ok([("output1", .object(header)), ("output2", .array(rows))], code: Self.ok.0, message: Self.ok.1)
     }
@@ -221,30 +241,42 @@ extension ExchangeState {
             .obj([
                 "stck_bsop_date": .string(String(m.date)), "stck_cntg_hour": .string(KST.text(time: bar.time)),
                 "stck_prpr": Self.s(bar.close), "stck_oprc": Self.s(bar.open), "stck_hgpr": Self.s(bar.high),
-                "stck_lwpr": Self.s(bar.low), "cntg_vol": Self.s(bar.volume), "acml_tr_pbmn": Self.s(bar.cumulativeValue),
+                "stck_lwpr": Self.s(bar.low), "cntg_vol": Self.s(bar.volume),
+                "acml_tr_pbmn": Self.s(bar.cumulativeValue),
             ])
         }
-        return .ok([("output1", .object(self.chartHeader(m))), ("output2", .array(rows))], code: Self.ok.0, message: Self.ok.1)
+        return .ok(
+            [("output1", .object(self.chartHeader(m))), ("output2", .array(rows))],
+            code: Self.ok.0,
+            message: Self.ok.1
+        )
     }
 
     mutating func volumeRank(_ request: RESTRequest, _ call: Call) -> RESTReply {
         let byValue = request.param("FID_BLNG_CLS_CODE") == "3"
-        let ranked = self.symbols.sorted { byValue ? ($0.value, $1.index) > ($1.value, $0.index) : ($0.volume, $1.index) > ($1.volume, $0.index) }
+        let ranked = self.symbols.sorted {
+            byValue ? ($0.value, $1.index) > ($1.value, $0.index) : ($0.volume, $1.index) > ($1.volume, $0.index)
+        }
         let rows: [JSON] = ranked.prefix(30).enumerated().map { rank, m in
             let change = m.reference - m.base
             let yesterday = m.history.last!
             let average = m.history.suffix(20).reduce(0) { $0 + $1.volume } / Int64(max(1, min(20, m.history.count)))
-            let averageValue = m.history.suffix(20).reduce(0) { $0 + $1.value } / Int64(max(1, min(20, m.history.count)))
+            let averageValue =
+                m.history.suffix(20).reduce(0) { $0 + $1.value } / Int64(max(1, min(20, m.history.count)))
             return .obj([
-                "hts_kor_isnm": .string(m.listing.name), "mksc_shrn_iscd": .string(m.code), "data_rank": .string(String(rank + 1)),
+                "hts_kor_isnm": .string(m.listing.name), "mksc_shrn_iscd": .string(m.code),
+                "data_rank": .string(String(rank + 1)),
                 "stck_prpr": Self.s(m.reference),
                 "prdy_vrss_sign": Self.s(KRX.sign(price: m.reference, base: m.base, upper: m.upper, lower: m.lower)),
-                "prdy_vrss": Self.s(change), "prdy_ctrt": Self.d(Decimal2.percent(change, m.base)), "acml_vol": Self.s(m.volume),
-                "prdy_vol": Self.s(yesterday.volume), "lstn_stcn": Self.s(m.listing.listedShares), "avrg_vol": Self.s(average),
+                "prdy_vrss": Self.s(change), "prdy_ctrt": Self.d(Decimal2.percent(change, m.base)),
+                "acml_vol": Self.s(m.volume),
+                "prdy_vol": Self.s(yesterday.volume), "lstn_stcn": Self.s(m.listing.listedShares),
+                "avrg_vol": Self.s(average),
                 "n_befr_clpr_vrss_prpr_rate": Self.d(Decimal2.percent(change, m.base)),
                 "vol_inrt": Self.d(Decimal2.percent(m.volume, yesterday.volume)),
                 "vol_tnrt": Self.d(Decimal2.percent(m.volume, m.listing.listedShares)),
-                "nday_vol_tnrt": Self.d(Decimal2.percent(average, m.listing.listedShares)), "avrg_tr_pbmn": Self.s(averageValue),
+                "nday_vol_tnrt": Self.d(Decimal2.percent(average, m.listing.listedShares)),
+                "avrg_tr_pbmn": Self.s(averageValue),
                 "tr_pbmn_tnrt": Self.d(Decimal2.percent(m.value, m.listing.listedShares * m.reference)),
                 "nday_tr_pbmn_tnrt": Self.d(Decimal2.percent(averageValue, m.listing.listedShares * m.reference)),
                 "acml_tr_pbmn": Self.s(m.value),
@@ -258,10 +290,13 @@ extension ExchangeState {
         guard Catalog.isValidCode(code) else { return .rejection(Self.noData) }
         let listing = self.symbolIndex[code].map { self.symbols[$0].listing } ?? Catalog.listing(code)
         let output = JSON.obj([
-            "pdno": .string(listing.code), "prdt_type_cd": .string(request.param("PRDT_TYPE_CD").isEmpty ? "300" : request.param("PRDT_TYPE_CD")),
-            "prdt_name": .string(listing.name), "prdt_name120": .string(listing.name), "prdt_abrv_name": .string(listing.name),
+            "pdno": .string(listing.code),
+            "prdt_type_cd": .string(request.param("PRDT_TYPE_CD").isEmpty ? "300" : request.param("PRDT_TYPE_CD")),
+            "prdt_name": .string(listing.name), "prdt_name120": .string(listing.name),
+            "prdt_abrv_name": .string(listing.name),
             "prdt_eng_name": .string(listing.englishName), "prdt_eng_name120": .string(listing.englishName),
-            "prdt_eng_abrv_name": .string(listing.englishName), "std_pdno": .string(listing.isin), "shtn_pdno": .string(listing.code),
+            "prdt_eng_abrv_name": .string(listing.englishName), "std_pdno": .string(listing.isin),
+            "shtn_pdno": .string(listing.code),
             "prdt_sale_stat_cd": "", "prdt_risk_grad_cd": "", "prdt_clsf_cd": "101210", "prdt_clsf_name": "주권",
             "sale_strt_dt": "", "sale_end_dt": "", "wrap_asst_type_cd": "", "ivst_prdt_type_cd": "",
             "ivst_prdt_type_cd_name": "", "frst_erlm_dt": "",

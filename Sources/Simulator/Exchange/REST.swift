@@ -1,6 +1,6 @@
+import Crypto
 import JSON
 import TickCore
-import Crypto
 
 /// An HTTP request as the REST layer needs it: query and header names lower-cased (KIS clients send both
 /// spellings, docs/kis-protocol.md §3.1).
@@ -22,25 +22,45 @@ struct RESTReply {
     var delay: Double = 0
 
     /// A KIS body with the given members followed by rt_cd, msg_cd, msg1 (quotes and account inquiries).
-    static func ok(_ members: [(String, JSON)], code: String, message: String, rt: String = "0", headers: [(String, String)] = []) -> RESTReply {
-        let body = JSON.object(members + [("rt_cd", .string(rt)), ("msg_cd", .string(code)), ("msg1", .string(message))])
+    static func ok(
+        _ members: [(String, JSON)],
+        code: String,
+        message: String,
+        rt: String = "0",
+        headers: [(String, String)] = []
+    ) -> RESTReply {
+        let body = JSON.object(
+            members + [("rt_cd", .string(rt)), ("msg_cd", .string(code)), ("msg1", .string(message))]
+        )
         return RESTReply(status: 200, headers: headers, body: body.bytes)
     }
 
     /// A gateway error: `{"rt_cd":"1","msg_cd":…,"msg1":…}` with HTTP 500.
     static func gateway(_ error: GatewayError) -> RESTReply {
         if error.status == 403 { return .oauth(error) }
-        return RESTReply(status: error.status, body: JSON.obj(["rt_cd": "1", "msg_cd": .string(error.code), "msg1": .string(error.message)]).bytes)
+        return RESTReply(
+            status: error.status,
+            body: JSON.obj(["rt_cd": "1", "msg_cd": .string(error.code), "msg1": .string(error.message)]).bytes
+        )
     }
 
     /// The OAuth endpoints' error shape: `{"error_description":…,"error_code":…}` with HTTP 403.
     static func oauth(_ error: GatewayError) -> RESTReply {
-        RESTReply(status: 403, body: JSON.obj(["error_description": .string(error.message), "error_code": .string(error.code)]).bytes)
+        RESTReply(
+            status: 403,
+            body: JSON.obj(["error_description": .string(error.message), "error_code": .string(error.code)]).bytes
+        )
     }
 
     /// A business rejection: HTTP 200, rt_cd other than "0", no output.
     static func rejection(_ rejection: Rejection) -> RESTReply {
-        RESTReply(status: 200, body: JSON.obj(["rt_cd": .string(rejection.returnCode), "msg_cd": .string(rejection.messageCode), "msg1": .string(rejection.message)]).bytes)
+        RESTReply(
+            status: 200,
+            body: JSON.obj([
+                "rt_cd": .string(rejection.returnCode), "msg_cd": .string(rejection.messageCode),
+                "msg1": .string(rejection.message),
+            ]).bytes
+        )
     }
 }
 
@@ -70,13 +90,22 @@ extension ExchangeState {
             handler: { $0.orderCash($1, $2) }
         ),
         "/uapi/domestic-stock/v1/trading/order-rvsecncl": Endpoint(
-            method: "POST", real: ["TTTC0013U", "TTTC0803U"], paper: ["VTTC0013U", "VTTC0803U"], handler: { $0.orderRevise($1, $2) }
+            method: "POST",
+            real: ["TTTC0013U", "TTTC0803U"],
+            paper: ["VTTC0013U", "VTTC0803U"],
+            handler: { $0.orderRevise($1, $2) }
         ),
         "/uapi/domestic-stock/v1/trading/inquire-psbl-rvsecncl": Endpoint(
-            method: "GET", real: ["TTTC0084R", "TTTC8036R"], paper: nil, handler: { $0.revisable($1, $2) }
+            method: "GET",
+            real: ["TTTC0084R", "TTTC8036R"],
+            paper: nil,
+            handler: { $0.revisable($1, $2) }
         ),
         "/uapi/domestic-stock/v1/trading/inquire-balance": Endpoint(
-            method: "GET", real: ["TTTC8434R"], paper: ["VTTC8434R"], handler: { $0.balance($1, $2) }
+            method: "GET",
+            real: ["TTTC8434R"],
+            paper: ["VTTC8434R"],
+            handler: { $0.balance($1, $2) }
         ),
         "/uapi/domestic-stock/v1/trading/inquire-daily-ccld": Endpoint(
             method: "GET",
@@ -85,48 +114,90 @@ extension ExchangeState {
             handler: { $0.dailyOrders($1, $2) }
         ),
         "/uapi/domestic-stock/v1/trading/inquire-psbl-order": Endpoint(
-            method: "GET", real: ["TTTC8908R"], paper: ["VTTC8908R"], handler: { $0.buyable($1, $2) }
+            method: "GET",
+            real: ["TTTC8908R"],
+            paper: ["VTTC8908R"],
+            handler: { $0.buyable($1, $2) }
         ),
         "/uapi/domestic-stock/v1/quotations/inquire-price": Endpoint(
-            method: "GET", real: ["FHKST01010100"], paper: ["FHKST01010100"], handler: { $0.price($1, $2) }
+            method: "GET",
+            real: ["FHKST01010100"],
+            paper: ["FHKST01010100"],
+            handler: { $0.price($1, $2) }
         ),
         "/uapi/domestic-stock/v1/quotations/inquire-daily-itemchartprice": Endpoint(
-            method: "GET", real: ["FHKST03010100"], paper: ["FHKST03010100"], handler: { $0.dailyChart($1, $2) }
+            method: "GET",
+            real: ["FHKST03010100"],
+            paper: ["FHKST03010100"],
+            handler: { $0.dailyChart($1, $2) }
         ),
         "/uapi/domestic-stock/v1/quotations/inquire-time-itemchartprice": Endpoint(
-            method: "GET", real: ["FHKST03010200"], paper: ["FHKST03010200"], handler: { $0.minuteChart($1, $2) }
+            method: "GET",
+            real: ["FHKST03010200"],
+            paper: ["FHKST03010200"],
+            handler: { $0.minuteChart($1, $2) }
         ),
         "/uapi/domestic-stock/v1/quotations/volume-rank": Endpoint(
-            method: "GET", real: ["FHPST01710000"], paper: ["FHPST01710000"], handler: { $0.volumeRank($1, $2) }
+            method: "GET",
+            real: ["FHPST01710000"],
+            paper: ["FHPST01710000"],
+            handler: { $0.volumeRank($1, $2) }
         ),
         "/uapi/domestic-stock/v1/ranking/market-cap": Endpoint(
-            method: "GET", real: ["FHPST01740000"], paper: nil, handler: { $0.marketCapRank($1, $2) }
+            method: "GET",
+            real: ["FHPST01740000"],
+            paper: nil,
+            handler: { $0.marketCapRank($1, $2) }
         ),
         "/uapi/domestic-stock/v1/quotations/search-info": Endpoint(
-            method: "GET", real: ["CTPF1604R"], paper: nil, handler: { $0.searchInfo($1, $2) }
+            method: "GET",
+            real: ["CTPF1604R"],
+            paper: nil,
+            handler: { $0.searchInfo($1, $2) }
         ),
         // The paper server offers the four quotations below and none of the three real-only inquiries after them
         // (the official functions of the latter take no env_dv, and the paper Postman collection lists none of them).
         "/uapi/domestic-stock/v1/quotations/inquire-asking-price-exp-ccn": Endpoint(
-            method: "GET", real: ["FHKST01010200"], paper: ["FHKST01010200"], handler: { $0.askingPrice($1, $2) }
+            method: "GET",
+            real: ["FHKST01010200"],
+            paper: ["FHKST01010200"],
+            handler: { $0.askingPrice($1, $2) }
         ),
         "/uapi/domestic-stock/v1/quotations/inquire-ccnl": Endpoint(
-            method: "GET", real: ["FHKST01010300"], paper: ["FHKST01010300"], handler: { $0.recentPrints($1, $2) }
+            method: "GET",
+            real: ["FHKST01010300"],
+            paper: ["FHKST01010300"],
+            handler: { $0.recentPrints($1, $2) }
         ),
         "/uapi/domestic-stock/v1/quotations/inquire-daily-price": Endpoint(
-            method: "GET", real: ["FHKST01010400"], paper: ["FHKST01010400"], handler: { $0.dailyPrices($1, $2) }
+            method: "GET",
+            real: ["FHKST01010400"],
+            paper: ["FHKST01010400"],
+            handler: { $0.dailyPrices($1, $2) }
         ),
         "/uapi/domestic-stock/v1/quotations/inquire-member": Endpoint(
-            method: "GET", real: ["FHKST01010600"], paper: ["FHKST01010600"], handler: { $0.memberFlow($1, $2) }
+            method: "GET",
+            real: ["FHKST01010600"],
+            paper: ["FHKST01010600"],
+            handler: { $0.memberFlow($1, $2) }
         ),
         "/uapi/domestic-stock/v1/trading/inquire-psbl-sell": Endpoint(
-            method: "GET", real: ["TTTC8408R"], paper: nil, handler: { $0.sellableQuantity($1, $2) }
+            method: "GET",
+            real: ["TTTC8408R"],
+            paper: nil,
+            handler: { $0.sellableQuantity($1, $2) }
         ),
         "/uapi/domestic-stock/v1/quotations/inquire-time-dailychartprice": Endpoint(
-            method: "GET", real: ["FHKST03010230"], paper: nil, handler: { $0.pastMinuteChart($1, $2) }
+            method: "GET",
+            real: ["FHKST03010230"],
+            paper: nil,
+            handler: { $0.pastMinuteChart($1, $2) }
         ),
         "/uapi/domestic-stock/v1/quotations/search-stock-info": Endpoint(
-            method: "GET", real: ["CTPF1002R"], paper: nil, handler: { $0.stockInfo($1, $2) }
+            method: "GET",
+            real: ["CTPF1002R"],
+            paper: nil,
+            handler: { $0.stockInfo($1, $2) }
         ),
     ]
 
@@ -164,10 +235,18 @@ extension ExchangeState {
             guard let paper = endpoint.paper else { return .gateway(.notOnPaper) }
             if !paper.contains(tr) { return .gateway(endpoint.real.contains(tr) ? .notPaperTR : .unknownTR) }
         }
-        let call = Call(environment: environment, appKey: appKey, trID: tr, continuation: request.headers["tr_cont"] == "N")
+        let call = Call(
+            environment: environment,
+            appKey: appKey,
+            trID: tr,
+            continuation: request.headers["tr_cont"] == "N"
+        )
         self.answered[tr, default: 0] += 1
         var reply = endpoint.handler(&self, request, call)
-        reply.headers = [("tr_id", tr), ("tr_cont", reply.headers.first { $0.0 == "tr_cont" }?.1 ?? ""), ("gt_uid", self.auth.random.hex(32))]
+        reply.headers = [
+            ("tr_id", tr), ("tr_cont", reply.headers.first { $0.0 == "tr_cont" }?.1 ?? ""),
+            ("gt_uid", self.auth.random.hex(32)),
+        ]
         return reply
     }
 
@@ -185,7 +264,8 @@ extension ExchangeState {
         case .failure(let error): return .oauth(error)
         case .success(let key):
             let expires = key.tokenExpires / 1_000_000
-            let stamp = KSTText.dashed(KST.date(epochSeconds: expires)) + " " + Self.colonTime(KST.time(epochSeconds: expires))
+            let stamp =
+                KSTText.dashed(KST.date(epochSeconds: expires)) + " " + Self.colonTime(KST.time(epochSeconds: expires))
             return RESTReply(
                 status: 200,
                 body: JSON.obj([
@@ -205,7 +285,11 @@ extension ExchangeState {
 
     private mutating func revokeP(_ request: RESTRequest) -> RESTReply {
         guard let body = JSON(parsing: request.body) else { return .oauth(.tokenInvalid) }
-        guard case .success(let appKey) = self.auth.identify(appKey: body["appkey"]?.text, secret: body["appsecret"]?.text),
+        guard
+            case .success(let appKey) = self.auth.identify(
+                appKey: body["appkey"]?.text,
+                secret: body["appsecret"]?.text
+            ),
             let token = body["token"]?.text, self.auth.revoke(appKey: appKey, token: token)
         else { return .oauth(.tokenInvalid) }
         return RESTReply(status: 200, body: JSON.obj(["code": .number("200"), "message": "접근토큰 폐기에 성공하였습니다"]).bytes)
@@ -216,8 +300,13 @@ extension ExchangeState {
         switch self.auth.identify(appKey: body["appkey"]?.text, secret: body["secretkey"]?.text) {
         case .failure(let error): return .oauth(error)
         case .success(let appKey):
-            if let error = self.auth.spend(appKey: appKey, on: environment, wall: self.wallMicros) { return .gateway(error) }
-            return RESTReply(status: 200, body: JSON.obj(["approval_key": .string(self.auth.approve(appKey: appKey))]).bytes)
+            if let error = self.auth.spend(appKey: appKey, on: environment, wall: self.wallMicros) {
+                return .gateway(error)
+            }
+            return RESTReply(
+                status: 200,
+                body: JSON.obj(["approval_key": .string(self.auth.approve(appKey: appKey))]).bytes
+            )
         }
     }
 
@@ -225,7 +314,9 @@ extension ExchangeState {
         switch self.auth.identify(appKey: request.headers["appkey"], secret: request.headers["appsecret"]) {
         case .failure(let error): return .gateway(error)
         case .success(let appKey):
-            if let error = self.auth.spend(appKey: appKey, on: environment, wall: self.wallMicros) { return .gateway(error) }
+            if let error = self.auth.spend(appKey: appKey, on: environment, wall: self.wallMicros) {
+                return .gateway(error)
+            }
         }
         guard let body = JSON(parsing: request.body) else { return .gateway(.malformedBody) }
         return RESTReply(status: 200, body: JSON.obj(["BODY": body, "HASH": .string(SHA256.hex(request.body))]).bytes)
@@ -235,11 +326,19 @@ extension ExchangeState {
 
     /// One page of `rows` from the cursor in `ctx_area_nk100`: tr_cont F/D on a first call, M/E on a continuation
     /// (F and M: more follows; D and E: last page). Cursors are padded to 100 characters like the real ones.
-    func page<T>(_ rows: [T], size: Int, request: RESTRequest, call: Call, search: String) -> (rows: ArraySlice<T>, trCont: String, fk: String, nk: String) {
+    func page<T>(
+        _ rows: [T],
+        size: Int,
+        request: RESTRequest,
+        call: Call,
+        search: String
+    ) -> (rows: ArraySlice<T>, trCont: String, fk: String, nk: String) {
         var start = 0
         if call.continuation {
             let nk = request.param("CTX_AREA_NK100").trimmingCharacters(in: " ")
-            if let offset = nk.split(separator: "^").last.flatMap({ Int($0) }), offset >= 0 { start = min(offset, rows.count) }
+            if let offset = nk.split(separator: "^").last.flatMap({ Int($0) }), offset >= 0 {
+                start = min(offset, rows.count)
+            }
         }
         let end = min(rows.count, start + size)
         let more = end < rows.count

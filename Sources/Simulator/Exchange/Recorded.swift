@@ -21,7 +21,8 @@ extension ExchangeState {
             self.symbols[i].adopt(day: self.day, close: close)
         }
         self.recordedBooks = Array(repeating: nil, count: self.symbols.count)
-        self.recordedTime = recorded.frames.first.map { $0.trades.first?.exchangeTime ?? $0.book?.exchangeTime ?? 0 } ?? 0
+        self.recordedTime =
+            recorded.frames.first.map { $0.trades.first?.exchangeTime ?? $0.book?.exchangeTime ?? 0 } ?? 0
         self.stage = .continuous
         self.nextStageAt = .max
     }
@@ -116,7 +117,9 @@ extension ExchangeState {
     /// generated market rests it; an IOC/FOK remainder is cancelled.
     mutating func workRecorded(_ index: Int, symbol: Int, limit: Int64?) {
         let order = self.orders[index]
-        if order.condition == .fok, self.recordedAvailable(symbol: symbol, side: order.side, limit: limit) < order.remaining {
+        if order.condition == .fok,
+            self.recordedAvailable(symbol: symbol, side: order.side, limit: limit) < order.remaining
+        {
             self.orders[index].cancelled = order.remaining
             self.notice(index, event: .expired)
             return
@@ -150,7 +153,9 @@ extension SymbolMarket {
         self.last = price
         self.open = trade.open > 0 ? Int64(trade.open) : (self.open > 0 ? self.open : price)
         self.high = max(self.high, trade.high > 0 ? Int64(trade.high) : price)
-        self.low = self.low > 0 ? min(self.low, trade.low > 0 ? Int64(trade.low) : price) : (trade.low > 0 ? Int64(trade.low) : price)
+        self.low =
+            self.low > 0
+            ? min(self.low, trade.low > 0 ? Int64(trade.low) : price) : (trade.low > 0 ? Int64(trade.low) : price)
         self.volume = trade.cumulativeVolume > 0 ? trade.cumulativeVolume : self.volume + Int64(trade.volume)
         self.value = trade.cumulativeValue > 0 ? trade.cumulativeValue : self.value + price * Int64(trade.volume)
     }
@@ -162,10 +167,20 @@ extension SymbolMarket {
         var book = MatchingBook()
         for level in 0..<10 {
             if KRX.isOnTick(Int64(recorded.askPrices[level])), recorded.askQuantities[level] > 0 {
-                book.add(.sell, price: Int64(recorded.askPrices[level]), owner: .background, quantity: Int64(recorded.askQuantities[level]))
+                book.add(
+                    .sell,
+                    price: Int64(recorded.askPrices[level]),
+                    owner: .background,
+                    quantity: Int64(recorded.askQuantities[level])
+                )
             }
             if KRX.isOnTick(Int64(recorded.bidPrices[level])), recorded.bidQuantities[level] > 0 {
-                book.add(.buy, price: Int64(recorded.bidPrices[level]), owner: .background, quantity: Int64(recorded.bidQuantities[level]))
+                book.add(
+                    .buy,
+                    price: Int64(recorded.bidPrices[level]),
+                    owner: .background,
+                    quantity: Int64(recorded.bidQuantities[level])
+                )
             }
         }
         self.book = book

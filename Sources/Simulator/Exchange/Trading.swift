@@ -7,13 +7,17 @@ extension ExchangeState {
     private static func field(_ body: JSON, _ name: String, digits: ClosedRange<Int>? = nil) -> String? {
         guard let value = body[name]?.text else { return nil }
         if let digits {
-            guard digits.contains(value.utf8.count), value.utf8.allSatisfy({ (48...57).contains($0) }) else { return nil }
+            guard digits.contains(value.utf8.count), value.utf8.allSatisfy({ (48...57).contains($0) }) else {
+                return nil
+            }
         }
         return value
     }
 
     private static func account(_ body: JSON) -> String? {
-        guard let cano = Self.field(body, "CANO", digits: 8...8), let product = Self.field(body, "ACNT_PRDT_CD", digits: 2...2) else {
+        guard let cano = Self.field(body, "CANO", digits: 8...8),
+            let product = Self.field(body, "ACNT_PRDT_CD", digits: 2...2)
+        else {
             return nil
         }
         return cano + product
@@ -22,7 +26,11 @@ extension ExchangeState {
     /// The answer to an accepted order, modify or cancel: rt_cd first and output last
     /// (vectors/real_order_cash_response_APBK0013.json), held by the delay fault, or replaced by EGW00302 when
     /// the timeout fault is armed (the order stands all the same, as on the real server).
-    private mutating func answer(_ outcome: Result<OrderRecord, Rejection>, _ call: Call, paperText: String) -> RESTReply {
+    private mutating func answer(
+        _ outcome: Result<OrderRecord, Rejection>,
+        _ call: Call,
+        paperText: String
+    ) -> RESTReply {
         let record: OrderRecord
         switch outcome {
         case .failure(let rejection): return .rejection(rejection)
@@ -38,7 +46,10 @@ extension ExchangeState {
             "ODNO": .string(record.numberText),
             "ORD_TMD": .string(KST.text(time: record.time)),
         ])
-        var reply = RESTReply(status: 200, body: JSON.obj(["rt_cd": "0", "msg_cd": .string(code), "msg1": .string(text), "output": output]).bytes)
+        var reply = RESTReply(
+            status: 200,
+            body: JSON.obj(["rt_cd": "0", "msg_cd": .string(code), "msg1": .string(text), "output": output]).bytes
+        )
         reply.delay = self.faults.orderDelay
         return reply
     }
@@ -53,8 +64,14 @@ extension ExchangeState {
         else { return .gateway(.malformedBody) }
         let side: Side = call.trID.hasSuffix("0011U") || call.trID.hasSuffix("0801U") ? .sell : .buy
         let request = OrderRequest(
-            environment: call.environment, appKey: call.appKey, account: account, code: code, side: side,
-            orderType: type, quantity: quantity, price: price
+            environment: call.environment,
+            appKey: call.appKey,
+            account: account,
+            code: code,
+            side: side,
+            orderType: type,
+            quantity: quantity,
+            price: price
         )
         let paperText = side == .buy ? "모의투자 매수주문이 완료 되었습니다." : "모의투자 매도주문이 완료 되었습니다."
         return self.answer(self.submit(request), call, paperText: paperText)
@@ -72,8 +89,15 @@ extension ExchangeState {
             let all = Self.field(body, "QTY_ALL_ORD_YN"), all == "Y" || all == "N"
         else { return .gateway(.malformedBody) }
         let revise = ReviseRequest(
-            environment: call.environment, appKey: call.appKey, account: account, originalNumber: original,
-            cancel: kind == "02", orderType: type, quantity: quantity, price: price, all: all == "Y"
+            environment: call.environment,
+            appKey: call.appKey,
+            account: account,
+            originalNumber: original,
+            cancel: kind == "02",
+            orderType: type,
+            quantity: quantity,
+            price: price,
+            all: all == "Y"
         )
         let paperText = kind == "02" ? "모의투자 취소주문이 완료 되었습니다." : "모의투자 정정주문이 완료 되었습니다."
         return self.answer(self.revise(revise), call, paperText: paperText)
@@ -82,7 +106,9 @@ extension ExchangeState {
     private static func accountParam(_ request: RESTRequest) -> String? {
         let cano = request.param("CANO")
         let product = request.param("ACNT_PRDT_CD")
-        guard cano.utf8.count == 8, product.utf8.count == 2, (cano + product).utf8.allSatisfy({ (48...57).contains($0) }) else {
+        guard cano.utf8.count == 8, product.utf8.count == 2,
+            (cano + product).utf8.allSatisfy({ (48...57).contains($0) })
+        else {
             return nil
         }
         return cano + product
@@ -101,10 +127,12 @@ extension ExchangeState {
 
     mutating func revisable(_ request: RESTRequest, _ call: Call) -> RESTReply {
         guard let account = Self.accountParam(request) else { return .gateway(.malformedBody) }
-        let open = self.orders.filter { $0.isOpen && $0.environment == call.environment && $0.account == account && $0.appKey == call.appKey }
+        let open = self.orders.filter {
+            $0.isOpen && $0.environment == call.environment && $0.account == account && $0.appKey == call.appKey
+        }
         let page = self.page(open, size: 50, request: request, call: call, search: account)
         let rows: [JSON] = page.rows.map { order in
-            return .obj([
+            .obj([
                 "ord_gno_brno": .string(order.environment.branch),
                 "odno": .string(order.numberText),
                 "orgn_odno": .string(order.originalNumberText),
@@ -131,15 +159,25 @@ extension ExchangeState {
         let (code, text) = Self.inquiryMessage(call.environment, found: !rows.isEmpty)
         return .ok(
             [("ctx_area_fk100", .string(page.fk)), ("ctx_area_nk100", .string(page.nk)), ("output", .array(rows))],
-            code: code, message: text, headers: [("tr_cont", page.trCont)]
+            code: code,
+            message: text,
+            headers: [("tr_cont", page.trCont)]
         )
     }
 
     mutating func balance(_ request: RESTRequest, _ call: Call) -> RESTReply {
         guard let number = Self.accountParam(request) else { return .gateway(.malformedBody) }
         let account = self.account(call.environment, number)
-        let held = account.holdings.filter { $0.value.quantity > 0 || $0.value.soldToday > 0 }.sorted { $0.key < $1.key }
-        let page = self.page(held, size: call.environment == .real ? 50 : 20, request: request, call: call, search: number)
+        let held = account.holdings.filter { $0.value.quantity > 0 || $0.value.soldToday > 0 }.sorted {
+            $0.key < $1.key
+        }
+        let page = self.page(
+            held,
+            size: call.environment == .real ? 50 : 20,
+            request: request,
+            call: call,
+            search: number
+        )
         var evaluation: Int64 = 0
         var purchase: Int64 = 0
         for (code, holding) in held {
@@ -160,7 +198,9 @@ extension ExchangeState {
                 "thdt_sll_qty": Self.s(holding.soldToday),
                 "hldg_qty": Self.s(holding.quantity),
                 "ord_psbl_qty": Self.s(self.sellable(call.environment, number, code: code)),
-                "pchs_avg_pric": .string(Decimal2.text4(holding.quantity > 0 ? Decimal2.ratio(holding.cost, holding.quantity) : 0)),
+                "pchs_avg_pric": .string(
+                    Decimal2.text4(holding.quantity > 0 ? Decimal2.ratio(holding.cost, holding.quantity) : 0)
+                ),
                 "pchs_amt": Self.s(holding.cost),
                 "prpr": Self.s(price),
                 "evlu_amt": Self.s(value),
@@ -210,8 +250,13 @@ extension ExchangeState {
         ])
         let (code, text) = Self.inquiryMessage(call.environment, found: true)
         return .ok(
-            [("ctx_area_fk100", .string(page.fk)), ("ctx_area_nk100", .string(page.nk)), ("output1", .array(rows)), ("output2", .array([summary]))],
-            code: code, message: text, headers: [("tr_cont", page.trCont)]
+            [
+                ("ctx_area_fk100", .string(page.fk)), ("ctx_area_nk100", .string(page.nk)), ("output1", .array(rows)),
+                ("output2", .array([summary])),
+            ],
+            code: code,
+            message: text,
+            headers: [("tr_cont", page.trCont)]
         )
     }
 
@@ -233,7 +278,8 @@ extension ExchangeState {
             "nsvg_qty": Self.s(holding.quantity),
             "ord_psbl_qty": Self.s(self.sellable(call.environment, number, code: code)),
             "pchs_avg_pric": .string(
-                Decimal2.text4(holding.quantity > 0 ? Decimal2.ratio(holding.cost, holding.quantity) : 0)),
+                Decimal2.text4(holding.quantity > 0 ? Decimal2.ratio(holding.cost, holding.quantity) : 0)
+            ),
             "pchs_amt": Self.s(holding.cost),
             "now_pric": Self.s(price),
             "evlu_amt": Self.s(value),
@@ -263,9 +309,15 @@ extension ExchangeState {
                 && (filledFilter == "01" ? order.filled > 0 : filledFilter == "02" ? order.remaining > 0 : true)
         }
         if request.param("INQR_DVSN") != "01" { rows.reverse() }
-        let page = self.page(rows, size: call.environment == .real ? 100 : 15, request: request, call: call, search: number)
+        let page = self.page(
+            rows,
+            size: call.environment == .real ? 100 : 15,
+            request: request,
+            call: call,
+            search: number
+        )
         let list: [JSON] = page.rows.map { order in
-            return .obj([
+            .obj([
                 "ord_dt": .string(String(order.date)),
                 "ord_gno_brno": .string(order.environment.branch),
                 "odno": .string(order.numberText),
@@ -315,8 +367,13 @@ extension ExchangeState {
         ])
         let (code2, text) = Self.inquiryMessage(call.environment, found: !list.isEmpty)
         return .ok(
-            [("ctx_area_fk100", .string(page.fk)), ("ctx_area_nk100", .string(page.nk)), ("output1", .array(list)), ("output2", summary)],
-            code: code2, message: text, headers: [("tr_cont", page.trCont)]
+            [
+                ("ctx_area_fk100", .string(page.fk)), ("ctx_area_nk100", .string(page.nk)), ("output1", .array(list)),
+                ("output2", summary),
+            ],
+            code: code2,
+            message: text,
+            headers: [("tr_cont", page.trCont)]
         )
     }
 

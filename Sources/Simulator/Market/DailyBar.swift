@@ -1,5 +1,5 @@
-import TickCore
 import Foundation
+import TickCore
 
 /// One trading day of one symbol, as `inquire-daily-itemchartprice` reports it.
 struct DailyBar: Sendable, Equatable {
@@ -115,11 +115,21 @@ enum History {
                 ? listing.basePrice
                 : min(max(KRX.floorToTick(max(100, Int64(scale * exp(logCloses[i])))), limits.lower), limits.upper)
             let open = Self.near(previousClose, spread: 0.006, limits: limits, random: &random)
-            let high = max(open, close, Self.near(max(open, close), spread: 0.008, limits: limits, random: &random, upward: true))
-            let low = min(open, close, Self.near(min(open, close), spread: 0.008, limits: limits, random: &random, upward: false))
+            let high = max(
+                open,
+                close,
+                Self.near(max(open, close), spread: 0.008, limits: limits, random: &random, upward: true)
+            )
+            let low = min(
+                open,
+                close,
+                Self.near(min(open, close), spread: 0.008, limits: limits, random: &random, upward: false)
+            )
             let volume = max(1_000, Int64(typicalVolume * exp(0.45 * random.normal())))
             let value = volume * (open + high + low + close) / 4
-            bars.append(DailyBar(date: days[i], open: open, high: high, low: low, close: close, volume: volume, value: value))
+            bars.append(
+                DailyBar(date: days[i], open: open, high: high, low: low, close: close, volume: volume, value: value)
+            )
             previousClose = close
         }
         return bars
@@ -185,13 +195,28 @@ enum History {
             let time = KST.time(secondsOfDay: KRX.openTime + Int64(i) * 60)
             bars.append(
                 MinuteBar(
-                    time: time, open: open, high: high, low: low, close: close, volume: volume, cumulativeValue: 0))
+                    time: time,
+                    open: open,
+                    high: high,
+                    low: low,
+                    close: close,
+                    volume: volume,
+                    cumulativeValue: 0
+                )
+            )
         }
         let closeTime = KST.time(secondsOfDay: KRX.closeTime)
         bars.append(
             MinuteBar(
-                time: closeTime, open: day.close, high: day.close, low: day.close, close: day.close,
-                volume: max(1, left), cumulativeValue: 0))
+                time: closeTime,
+                open: day.close,
+                high: day.close,
+                low: day.close,
+                close: day.close,
+                volume: max(1, left),
+                cumulativeValue: 0
+            )
+        )
         // Accumulated value in proportion to each bar's volume × typical price, ending at the day's value.
         let raw = bars.map { Double($0.volume) * Double($0.high + $0.low + $0.close) / 3 }
         let rawTotal = raw.reduce(0, +)

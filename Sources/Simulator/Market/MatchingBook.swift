@@ -84,7 +84,10 @@ struct MatchingBook {
                 }
                 levels[index].total += quantity
             } else {
-                levels.insert(Level(price: price, lots: [Lot(owner: owner, quantity: quantity)], total: quantity), at: index)
+                levels.insert(
+                    Level(price: price, lots: [Lot(owner: owner, quantity: quantity)], total: quantity),
+                    at: index
+                )
             }
         }
     }
@@ -190,7 +193,8 @@ struct MatchingBook {
             if let b = best {
                 if volume < b.volume { continue }
                 if volume == b.volume && imbalance > b.imbalance { continue }
-                if volume == b.volume && imbalance == b.imbalance && abs(price - reference) >= abs(b.price - reference) {
+                if volume == b.volume && imbalance == b.imbalance && abs(price - reference) >= abs(b.price - reference)
+                {
                     continue
                 }
             }
@@ -205,7 +209,9 @@ struct MatchingBook {
         var buys: [Lot] = []
         var sells: [Lot] = []
         var remaining = volume
-        while remaining > 0, let bid = self.bids.first, bid.price >= price, let ask = self.asks.first, ask.price <= price {
+        while remaining > 0, let bid = self.bids.first, bid.price >= price, let ask = self.asks.first,
+            ask.price <= price
+        {
             let take = min(remaining, bid.lots[0].quantity, ask.lots[0].quantity)
             buys.append(Lot(owner: bid.lots[0].owner, quantity: take))
             sells.append(Lot(owner: ask.lots[0].owner, quantity: take))

@@ -43,7 +43,9 @@ public struct RecordedMarket: Sendable {
         var decoder = try FeedDecoder()
         var closes: [String: Int64] = [:]
         _ = reader.read { message in
-            guard message.kind == .message, message.bytes.count > 2, message.bytes[0] == UInt8(ascii: "0") else { return }
+            guard message.kind == .message, message.bytes.count > 2, message.bytes[0] == UInt8(ascii: "0") else {
+                return
+            }
             let bytes = Array(UnsafeRawBufferPointer(message.bytes))
             var sink = FrameSink()
             var copy = bytes
@@ -56,7 +58,8 @@ public struct RecordedMarket: Sendable {
                 closes[text] = Int64(first.price) - Int64(first.change)
             }
             frames.append(
-                Frame(offsetNs: message.localNs - start, code: text, bytes: bytes, trades: sink.trades, book: sink.book))
+                Frame(offsetNs: message.localNs - start, code: text, bytes: bytes, trades: sink.trades, book: sink.book)
+            )
         }
         self.codes = reader.header.codes
         self.note = reader.header.note

@@ -302,8 +302,13 @@ struct SymbolMarket {
         self.lastEventAt = time
         guard phase == .continuous else { return }
         self.crowd.evolve(
-            seconds: dt, to: time, secondOfDay: KST.secondsOfDay(epochMicros: time), lower: self.lower,
-            upper: self.upper, random: &self.random)
+            seconds: dt,
+            to: time,
+            secondOfDay: KST.secondsOfDay(epochMicros: time),
+            lower: self.lower,
+            upper: self.upper,
+            random: &self.random
+        )
     }
 
     /// Starts a volatility interruption at `time`: a two-minute single-price call that ends at a random moment
@@ -431,7 +436,8 @@ struct SymbolMarket {
                     price = side == .buy ? KRX.down(p) : KRX.up(p)
                 } else {
                     let opposite = self.book.levels(side.opposite).first?.price
-                    price = side == .buy ? KRX.down(opposite ?? self.reference) : (opposite.map(KRX.up) ?? self.reference)
+                    price =
+                        side == .buy ? KRX.down(opposite ?? self.reference) : (opposite.map(KRX.up) ?? self.reference)
                 }
                 guard let p = price, p >= self.lower, p <= self.upper else { break }
                 self.book.add(side, price: p, owner: .background, quantity: self.levelSize(median: self.depthMedian))
@@ -503,7 +509,9 @@ struct SymbolMarket {
         self.staticBase = price
         self.recordTrade(price: price, quantity: volume, kind: .auction, ask: ask, bid: bid, at: time, format: format)
         if kind == .volatility { self.keepDepth() }
-        return (buys + sells).filter { $0.owner != .background }.map { ClientFill(owner: $0.owner, price: price, quantity: $0.quantity) }
+        return (buys + sells).filter { $0.owner != .background }.map {
+            ClientFill(owner: $0.owner, price: price, quantity: $0.quantity)
+        }
     }
 
     enum TradeKind {
@@ -564,7 +572,15 @@ struct SymbolMarket {
             self.minutes[self.minutes.count - 1].cumulativeValue = self.value
         } else {
             self.minutes.append(
-                MinuteBar(time: minute, open: price, high: price, low: price, close: price, volume: quantity, cumulativeValue: self.value)
+                MinuteBar(
+                    time: minute,
+                    open: price,
+                    high: price,
+                    low: price,
+                    close: price,
+                    volume: quantity,
+                    cumulativeValue: self.value
+                )
             )
         }
         let strength = Decimal2.percent(self.buyVolume, self.sellVolume)
@@ -576,7 +592,15 @@ struct SymbolMarket {
         }
         self.tapeNext = (self.tapeNext + 1) % Self.tapeCapacity
         if let format {
-            self.appendTradeRecord(price: price, quantity: quantity, kind: kind, ask: ask, bid: bid, hhmmss: hhmmss, format: format)
+            self.appendTradeRecord(
+                price: price,
+                quantity: quantity,
+                kind: kind,
+                ask: ask,
+                bid: bid,
+                hhmmss: hhmmss,
+                format: format
+            )
             self.pendingCount += 1
         }
     }
@@ -614,51 +638,95 @@ struct SymbolMarket {
         let change = price - self.base
         let secondOfDay = KST.secondsOfDay(time: hhmmss) ?? 0
         let sameTime = self.previousDayVolume(atSecond: secondOfDay)
-        out.append(self.code); out.caret()  // 0 MKSC_SHRN_ISCD
-        out.appendPadded(Int64(hhmmss), width: 6); out.caret()  // 1 STCK_CNTG_HOUR
-        out.appendInt(price); out.caret()  // 2 STCK_PRPR
-        out.appendInt(KRX.sign(price: price, base: self.base, upper: self.upper, lower: self.lower)); out.caret()  // 3
-        out.appendInt(change); out.caret()  // 4 PRDY_VRSS
-        out.appendFixed2(Decimal2.percent(change, self.base)); out.caret()  // 5 PRDY_CTRT
-        out.appendFixed2(Decimal2.ratio(self.value, self.volume)); out.caret()  // 6 WGHN_AVRG_STCK_PRC
-        out.appendInt(self.open); out.caret()  // 7
-        out.appendInt(self.high); out.caret()  // 8
-        out.appendInt(self.low); out.caret()  // 9
-        out.appendInt(ask?.price ?? 0); out.caret()  // 10 ASKP1
-        out.appendInt(bid?.price ?? 0); out.caret()  // 11 BIDP1
-        out.appendInt(quantity); out.caret()  // 12 CNTG_VOL
-        out.appendInt(self.volume); out.caret()  // 13 ACML_VOL
-        out.appendInt(self.value); out.caret()  // 14 ACML_TR_PBMN
-        out.appendInt(self.sellCount); out.caret()  // 15 SELN_CNTG_CSNU
-        out.appendInt(self.buyCount); out.caret()  // 16 SHNU_CNTG_CSNU
-        out.appendInt(self.buyCount - self.sellCount); out.caret()  // 17 NTBY_CNTG_CSNU
-        out.appendFixed2(Decimal2.percent(self.buyVolume, self.sellVolume)); out.caret()  // 18 CTTR
-        out.appendInt(self.sellVolume); out.caret()  // 19 SELN_CNTG_SMTN
-        out.appendInt(self.buyVolume); out.caret()  // 20 SHNU_CNTG_SMTN
-        out.appendInt(kind.code); out.caret()  // 21 CCLD_DVSN
+        out.append(self.code)
+        out.caret()  // 0 MKSC_SHRN_ISCD
+        out.appendPadded(Int64(hhmmss), width: 6)
+        out.caret()  // 1 STCK_CNTG_HOUR
+        out.appendInt(price)
+        out.caret()  // 2 STCK_PRPR
+        out.appendInt(KRX.sign(price: price, base: self.base, upper: self.upper, lower: self.lower))
+        out.caret()  // 3
+        out.appendInt(change)
+        out.caret()  // 4 PRDY_VRSS
+        out.appendFixed2(Decimal2.percent(change, self.base))
+        out.caret()  // 5 PRDY_CTRT
+        out.appendFixed2(Decimal2.ratio(self.value, self.volume))
+        out.caret()  // 6 WGHN_AVRG_STCK_PRC
+        out.appendInt(self.open)
+        out.caret()  // 7
+        out.appendInt(self.high)
+        out.caret()  // 8
+        out.appendInt(self.low)
+        out.caret()  // 9
+        out.appendInt(ask?.price ?? 0)
+        out.caret()  // 10 ASKP1
+        out.appendInt(bid?.price ?? 0)
+        out.caret()  // 11 BIDP1
+        out.appendInt(quantity)
+        out.caret()  // 12 CNTG_VOL
+        out.appendInt(self.volume)
+        out.caret()  // 13 ACML_VOL
+        out.appendInt(self.value)
+        out.caret()  // 14 ACML_TR_PBMN
+        out.appendInt(self.sellCount)
+        out.caret()  // 15 SELN_CNTG_CSNU
+        out.appendInt(self.buyCount)
+        out.caret()  // 16 SHNU_CNTG_CSNU
+        out.appendInt(self.buyCount - self.sellCount)
+        out.caret()  // 17 NTBY_CNTG_CSNU
+        out.appendFixed2(Decimal2.percent(self.buyVolume, self.sellVolume))
+        out.caret()  // 18 CTTR
+        out.appendInt(self.sellVolume)
+        out.caret()  // 19 SELN_CNTG_SMTN
+        out.appendInt(self.buyVolume)
+        out.caret()  // 20 SHNU_CNTG_SMTN
+        out.appendInt(kind.code)
+        out.caret()  // 21 CCLD_DVSN
         // 22 SHNU_RATE: no ratio we can derive matches the real samples' 0.49; we send the buy-initiated share.
-        out.appendFixed2(Decimal2.ratio(self.buyVolume, self.buyVolume + self.sellVolume)); out.caret()
-        out.appendFixed2(Decimal2.percent(self.volume, self.previousDayVolume)); out.caret()  // 23
-        out.appendPadded(Int64(self.openTime), width: 6); out.caret()  // 24 OPRC_HOUR
-        out.appendInt(KRX.sign(price - self.open)); out.caret()  // 25
-        out.appendInt(price - self.open); out.caret()  // 26 OPRC_VRSS_PRPR
-        out.appendPadded(Int64(self.highTime), width: 6); out.caret()  // 27 HGPR_HOUR
-        out.appendInt(KRX.sign(price - self.high)); out.caret()  // 28
-        out.appendInt(price - self.high); out.caret()  // 29
-        out.appendPadded(Int64(self.lowTime), width: 6); out.caret()  // 30 LWPR_HOUR
-        out.appendInt(KRX.sign(price - self.low)); out.caret()  // 31
-        out.appendInt(price - self.low); out.caret()  // 32
-        out.appendInt(Int64(self.date)); out.caret()  // 33 BSOP_DATE
-        out.append(kind == .auction && secondOfDay >= KRX.closeTime ? "21" : "20"); out.caret()  // 34 NEW_MKOP_CLS_CODE
-        out.append("N"); out.caret()  // 35 TRHT_YN
-        out.appendInt(ask?.total ?? 0); out.caret()  // 36 ASKP_RSQN1
-        out.appendInt(bid?.total ?? 0); out.caret()  // 37 BIDP_RSQN1
-        out.appendInt(self.book.total(.sell)); out.caret()  // 38 TOTAL_ASKP_RSQN
-        out.appendInt(self.book.total(.buy)); out.caret()  // 39 TOTAL_BIDP_RSQN
-        out.appendFixed2(Decimal2.percent(self.volume, self.listing.listedShares)); out.caret()  // 40 VOL_TNRT
-        out.appendInt(sameTime); out.caret()  // 41 PRDY_SMNS_HOUR_ACML_VOL
-        out.appendFixed2(Decimal2.percent(self.volume, sameTime)); out.caret()  // 42
-        out.append("0"); out.caret()  // 43 HOUR_CLS_CODE
+        out.appendFixed2(Decimal2.ratio(self.buyVolume, self.buyVolume + self.sellVolume))
+        out.caret()
+        out.appendFixed2(Decimal2.percent(self.volume, self.previousDayVolume))
+        out.caret()  // 23
+        out.appendPadded(Int64(self.openTime), width: 6)
+        out.caret()  // 24 OPRC_HOUR
+        out.appendInt(KRX.sign(price - self.open))
+        out.caret()  // 25
+        out.appendInt(price - self.open)
+        out.caret()  // 26 OPRC_VRSS_PRPR
+        out.appendPadded(Int64(self.highTime), width: 6)
+        out.caret()  // 27 HGPR_HOUR
+        out.appendInt(KRX.sign(price - self.high))
+        out.caret()  // 28
+        out.appendInt(price - self.high)
+        out.caret()  // 29
+        out.appendPadded(Int64(self.lowTime), width: 6)
+        out.caret()  // 30 LWPR_HOUR
+        out.appendInt(KRX.sign(price - self.low))
+        out.caret()  // 31
+        out.appendInt(price - self.low)
+        out.caret()  // 32
+        out.appendInt(Int64(self.date))
+        out.caret()  // 33 BSOP_DATE
+        out.append(kind == .auction && secondOfDay >= KRX.closeTime ? "21" : "20")
+        out.caret()  // 34 NEW_MKOP_CLS_CODE
+        out.append("N")
+        out.caret()  // 35 TRHT_YN
+        out.appendInt(ask?.total ?? 0)
+        out.caret()  // 36 ASKP_RSQN1
+        out.appendInt(bid?.total ?? 0)
+        out.caret()  // 37 BIDP_RSQN1
+        out.appendInt(self.book.total(.sell))
+        out.caret()  // 38 TOTAL_ASKP_RSQN
+        out.appendInt(self.book.total(.buy))
+        out.caret()  // 39 TOTAL_BIDP_RSQN
+        out.appendFixed2(Decimal2.percent(self.volume, self.listing.listedShares))
+        out.caret()  // 40 VOL_TNRT
+        out.appendInt(sameTime)
+        out.caret()  // 41 PRDY_SMNS_HOUR_ACML_VOL
+        out.appendFixed2(Decimal2.percent(self.volume, sameTime))
+        out.caret()  // 42
+        out.append("0")
+        out.caret()  // 43 HOUR_CLS_CODE
         out.caret()  // 44 MRKT_TRTM_CLS_CODE: empty, as in real data
         out.appendInt(self.staticBase)  // 45 VI_STND_PRC: the last single-price call's price (the static VI base)
         for _ in 0..<format.extraFields { out.append("^0") }
@@ -677,30 +745,57 @@ struct SymbolMarket {
         let bidTotal = self.book.total(.buy)
         let auction = phase == .preOpen || phase == .closingAuction || self.isInterrupted
         let expected = auction ? self.book.auctionPrice(reference: self.reference) : nil
-        out.append(self.code); out.caret()  // 0
-        out.appendPadded(Int64(hhmmss), width: 6); out.caret()  // 1 BSOP_HOUR
-        out.append(self.hourClass(phase)); out.caret()  // 2 HOUR_CLS_CODE
-        for i in 0..<10 { out.appendInt(i < asks.count ? asks[asks.startIndex + i].price : 0); out.caret() }  // 3–12
-        for i in 0..<10 { out.appendInt(i < bids.count ? bids[bids.startIndex + i].price : 0); out.caret() }  // 13–22
-        for i in 0..<10 { out.appendInt(i < asks.count ? asks[asks.startIndex + i].total : 0); out.caret() }  // 23–32
-        for i in 0..<10 { out.appendInt(i < bids.count ? bids[bids.startIndex + i].total : 0); out.caret() }  // 33–42
-        out.appendInt(askTotal); out.caret()  // 43
-        out.appendInt(bidTotal); out.caret()  // 44
-        out.append("0^0^"); // 45–46 after-hours totals
+        out.append(self.code)
+        out.caret()  // 0
+        out.appendPadded(Int64(hhmmss), width: 6)
+        out.caret()  // 1 BSOP_HOUR
+        out.append(self.hourClass(phase))
+        out.caret()  // 2 HOUR_CLS_CODE
+        for i in 0..<10 {
+            out.appendInt(i < asks.count ? asks[asks.startIndex + i].price : 0)
+            out.caret()
+        }  // 3–12
+        for i in 0..<10 {
+            out.appendInt(i < bids.count ? bids[bids.startIndex + i].price : 0)
+            out.caret()
+        }  // 13–22
+        for i in 0..<10 {
+            out.appendInt(i < asks.count ? asks[asks.startIndex + i].total : 0)
+            out.caret()
+        }  // 23–32
+        for i in 0..<10 {
+            out.appendInt(i < bids.count ? bids[bids.startIndex + i].total : 0)
+            out.caret()
+        }  // 33–42
+        out.appendInt(askTotal)
+        out.caret()  // 43
+        out.appendInt(bidTotal)
+        out.caret()  // 44
+        out.append("0^0^")  // 45–46 after-hours totals
         let expectedPrice = expected?.price ?? 0
-        out.appendInt(expectedPrice); out.caret()  // 47 ANTC_CNPR
-        out.appendInt(expected?.volume ?? 0); out.caret()  // 48 ANTC_CNQN
-        out.appendInt(expected?.volume ?? self.openingAuctionVolume); out.caret()  // 49 ANTC_VOL
+        out.appendInt(expectedPrice)
+        out.caret()  // 47 ANTC_CNPR
+        out.appendInt(expected?.volume ?? 0)
+        out.caret()  // 48 ANTC_CNQN
+        out.appendInt(expected?.volume ?? self.openingAuctionVolume)
+        out.caret()  // 49 ANTC_VOL
         let expectedChange = expectedPrice - self.base
-        out.appendInt(expectedChange); out.caret()  // 50 ANTC_CNTG_VRSS (−base outside auctions, as real data)
-        out.appendInt(KRX.sign(expectedChange)); out.caret()  // 51
-        out.appendFixed2(Decimal2.percent(expectedChange, self.base)); out.caret()  // 52
-        out.appendInt(self.volume); out.caret()  // 53 ACML_VOL
-        out.appendInt(askTotal - self.publishedAskTotal); out.caret()  // 54 TOTAL_ASKP_RSQN_ICDC
-        out.appendInt(bidTotal - self.publishedBidTotal); out.caret()  // 55
+        out.appendInt(expectedChange)
+        out.caret()  // 50 ANTC_CNTG_VRSS (−base outside auctions, as real data)
+        out.appendInt(KRX.sign(expectedChange))
+        out.caret()  // 51
+        out.appendFixed2(Decimal2.percent(expectedChange, self.base))
+        out.caret()  // 52
+        out.appendInt(self.volume)
+        out.caret()  // 53 ACML_VOL
+        out.appendInt(askTotal - self.publishedAskTotal)
+        out.caret()  // 54 TOTAL_ASKP_RSQN_ICDC
+        out.appendInt(bidTotal - self.publishedBidTotal)
+        out.caret()  // 55
         out.append("0^0^0^")  // 56–57 after-hours changes, 58 STCK_DEAL_CLS_CODE
         let mid = asks.isEmpty || bids.isEmpty ? 0 : (asks[asks.startIndex].price + bids[bids.startIndex].price) / 2
-        out.appendInt(mid); out.caret()  // 59 KMID_PRC
+        out.appendInt(mid)
+        out.caret()  // 59 KMID_PRC
         out.append("0^0")  // 60 KMID_TOTAL_RSQN, 61 KMID_CLS_CODE
         for _ in 0..<format.extraFields { out.append("^0") }
         self.publishedAskTotal = askTotal

@@ -34,7 +34,12 @@ final class RESTHandler: ChannelInboundHandler, RemovableChannelHandler {
             var headers: [String: String] = [:]
             for (name, value) in head.headers { headers[name.lowercased()] = value }
             let request = RESTRequest(
-                method: head.method.rawValue, path: target.path, query: target.query, headers: headers, body: self.body)
+                method: head.method.rawValue,
+                path: target.path,
+                query: target.query,
+                headers: headers,
+                body: self.body
+            )
             let reply = self.simulator.handle(request, on: self.environment)
             let keepAlive = head.isKeepAlive
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -59,9 +64,16 @@ final class RESTHandler: ChannelInboundHandler, RemovableChannelHandler {
         headers.add(name: "Content-Length", value: String(reply.body.count))
         for (name, value) in reply.headers { headers.add(name: name, value: value) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
-        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: reply.status), headers: headers)
+        let head = HTTPResponseHead(
+            version: version,
+            status: HTTPResponseStatus(statusCode: reply.status),
+            headers: headers
+        )
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-        context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: reply.body)))), promise: nil)
+        context.write(
+            self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: reply.body)))),
+            promise: nil
+        )
         let done = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
         if !keepAlive { done.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) } }
     }
@@ -99,7 +111,10 @@ final class WebSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
             // The official client answers PINGPONG with a pong frame carrying the JSON.
             self.session.pingSentAt.store(0, ordering: .relaxed)
         case .ping:
-            context.writeAndFlush(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+            context.writeAndFlush(
+                self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)),
+                promise: nil
+            )
         case .connectionClose:
             context.close(promise: nil)
         default:
@@ -138,19 +153,33 @@ enum Servers {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
     }
 
-    static func bindREST(_ simulator: Simulator, _ environment: Environment, host: String, port: Int, group: any EventLoopGroup) async throws -> any Channel {
+    static func bindREST(
+        _ simulator: Simulator,
+        _ environment: Environment,
+        host: String,
+        port: Int,
+        group: any EventLoopGroup
+    ) async throws -> any Channel {
         try await Self.bootstrap(group)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(RESTHandler(simulator: simulator, environment: environment))
+                    try channel.pipeline.syncOperations.addHandler(
+                        RESTHandler(simulator: simulator, environment: environment)
+                    )
                 }
             }
             .bind(host: host, port: port)
             .get()
     }
 
-    static func bindWebSocket(_ simulator: Simulator, _ environment: Environment, host: String, port: Int, group: any EventLoopGroup) async throws -> any Channel {
+    static func bindWebSocket(
+        _ simulator: Simulator,
+        _ environment: Environment,
+        host: String,
+        port: Int,
+        group: any EventLoopGroup
+    ) async throws -> any Channel {
         try await Self.bootstrap(group)
             .childChannelInitializer { channel in
                 let upgrader = NIOWebSocketServerUpgrader(
@@ -164,7 +193,9 @@ enum Servers {
                             let raw = RawTap()
                             try channel.pipeline.syncOperations.addHandler(raw, position: .first)
                             let session = simulator.register(environment: environment, channel: channel, raw: raw)
-                            try channel.pipeline.syncOperations.addHandler(WebSocketHandler(simulator: simulator, session: session))
+                            try channel.pipeline.syncOperations.addHandler(
+                                WebSocketHandler(simulator: simulator, session: session)
+                            )
                         }
                     }
                 )

@@ -40,7 +40,15 @@ final class Session: Sendable {
         case close
     }
 
-    init(id: Int, environment: Environment, keyText: String, ivText: String, channel: any Channel, raw: RawTap, now: Int64) {
+    init(
+        id: Int,
+        environment: Environment,
+        keyText: String,
+        ivText: String,
+        channel: any Channel,
+        raw: RawTap,
+        now: Int64
+    ) {
         self.id = id
         self.environment = environment
         self.keyText = keyText
@@ -184,8 +192,10 @@ struct SessionRegistry {
 
     /// The open session of `appKey` on `environment`'s WebSocket server other than `session`, if any.
     func otherSession(of appKey: String, on environment: Environment, besides session: Session) -> Session? {
-        self.appKeys.first { $0.value == appKey && $0.key != session.id && self.all[$0.key]?.environment == environment }
-            .flatMap { self.all[$0.key] }
+        self.appKeys.first {
+            $0.value == appKey && $0.key != session.id && self.all[$0.key]?.environment == environment
+        }
+        .flatMap { self.all[$0.key] }
     }
 
     mutating func bind(_ session: Session, to appKey: String) {

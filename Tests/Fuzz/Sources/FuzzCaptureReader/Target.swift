@@ -68,7 +68,10 @@ struct Record: Equatable {
     var bytes: [UInt8]
 }
 
-func readAll(_ reader: CaptureReader, fromNs: Int64? = nil) -> (records: [Record], end: CaptureEnd, damage: [CaptureDamage]) {
+func readAll(
+    _ reader: CaptureReader,
+    fromNs: Int64? = nil
+) -> (records: [Record], end: CaptureEnd, damage: [CaptureDamage]) {
     var records: [Record] = []
     let end = reader.read(fromNs: fromNs) { message in
         records.append(Record(kind: message.kind.rawValue, localNs: message.localNs, bytes: Array(message.bytes)))

@@ -65,7 +65,10 @@ public func fuzzControlMessage(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CI
     for range in [control.trKey, control.datetime, control.messageText, control.key, control.iv].compactMap({ $0 }) {
         precondition(range.lowerBound >= 0 && range.upperBound <= size, "range \(range) outside the message")
         let decoded = JSONText.decode(input[range])
-        precondition(decoded == Reference.unescape(input[range]), "JSONText.decode(\(Array(input[range]))) = \(decoded)")
+        precondition(
+            decoded == Reference.unescape(input[range]),
+            "JSONText.decode(\(Array(input[range]))) = \(decoded)"
+        )
     }
     return 0
 }
@@ -261,7 +264,9 @@ struct Reference {
 
     mutating func word(_ text: String) -> Bool {
         let w = Array(text.utf8)
-        guard self.bytes.count - self.i >= w.count, Array(self.bytes[self.i..<self.i + w.count]) == w else { return false }
+        guard self.bytes.count - self.i >= w.count, Array(self.bytes[self.i..<self.i + w.count]) == w else {
+            return false
+        }
         self.i += w.count
         return true
     }
@@ -288,7 +293,8 @@ struct Reference {
 
     static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
     static func isHex(_ b: UInt8) -> Bool {
-        Self.isDigit(b) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(b) || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(b)
+        Self.isDigit(b) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(b)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(b)
     }
 
     /// RFC 8259's reading of a valid string's raw contents; an unpaired surrogate is U+FFFD.

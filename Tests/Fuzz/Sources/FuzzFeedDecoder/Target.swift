@@ -49,7 +49,8 @@ public func fuzzFeedDecoder(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
     }
 
     // 4. Encrypted and plain forms of the same frame must decode alike.
-    guard input.count >= 2, input[0] == UInt8(ascii: "0") || input[0] == UInt8(ascii: "1"), input[1] == UInt8(ascii: "|")
+    guard input.count >= 2, input[0] == UInt8(ascii: "0") || input[0] == UInt8(ascii: "1"),
+        input[1] == UInt8(ascii: "|")
     else { return 0 }
     var separators = 0
     var third = 0
@@ -78,7 +79,10 @@ public func fuzzFeedDecoder(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
     encrypted.append(contentsOf: base64(ciphertext))
     let fromPlain = plain.withUnsafeBufferPointer { decode($0, with: &keyed) }
     let fromEncrypted = encrypted.withUnsafeBufferPointer { decode($0, with: &keyed) }
-    precondition(fromPlain.result == fromEncrypted.result, "plain \(fromPlain.result) but encrypted \(fromEncrypted.result)")
+    precondition(
+        fromPlain.result == fromEncrypted.result,
+        "plain \(fromPlain.result) but encrypted \(fromEncrypted.result)"
+    )
     precondition(fromPlain.sink == fromEncrypted.sink, "plain and encrypted frames gave different records")
     return 0
 }
@@ -99,7 +103,8 @@ func base64(_ bytes: [UInt8]) -> [UInt8] {
     var i = 0
     while i < bytes.count {
         let n = min(3, bytes.count - i)
-        let group = UInt32(bytes[i]) << 16 | (n > 1 ? UInt32(bytes[i + 1]) << 8 : 0) | (n > 2 ? UInt32(bytes[i + 2]) : 0)
+        let group =
+            UInt32(bytes[i]) << 16 | (n > 1 ? UInt32(bytes[i + 1]) << 8 : 0) | (n > 2 ? UInt32(bytes[i + 2]) : 0)
         out.append(alphabet[Int(group >> 18 & 63)])
         out.append(alphabet[Int(group >> 12 & 63)])
         out.append(n > 1 ? alphabet[Int(group >> 6 & 63)] : UInt8(ascii: "="))
@@ -176,7 +181,10 @@ func decode(
     case .success(.unsupported), .success(.control):
         precondition(sink.count == 0, "\(result) but the sink got \(sink.count) records")
     case .failure(.format(.badField(_, let record, let field))):
-        precondition(record >= 0 && field >= 0 && sink.count >= record, "\(result) but the sink got \(sink.count) records")
+        precondition(
+            record >= 0 && field >= 0 && sink.count >= record,
+            "\(result) but the sink got \(sink.count) records"
+        )
         _ = FeedError.format(.badField(tr: TRID(rawValue: 0), record: record, field: field)).reason
     case .failure(let error):
         precondition(sink.count == 0, "\(error) but the sink got \(sink.count) records")
@@ -185,7 +193,10 @@ func decode(
     if readText, case .success(.control(let control)) = result {
         let ranges = [control.trKey, control.messageText, control.key, control.iv, control.datetime]
         for case let range? in ranges {
-            precondition(range.lowerBound >= 0 && range.upperBound <= message.count, "range \(range) outside the message")
+            precondition(
+                range.lowerBound >= 0 && range.upperBound <= message.count,
+                "range \(range) outside the message"
+            )
             _ = JSONText.decode(UnsafeRawBufferPointer(buffer)[range])
         }
         _ = control.kind

@@ -44,7 +44,10 @@ func parse(_ stream: [UInt8], largestChunk: Int, seed: UInt64) -> Outcome {
             return .failed(error)
         }
         if case .complete(let head, let body, let consumed) = progress {
-            precondition(body.lowerBound >= 0 && body.upperBound <= filled && consumed <= filled, "range outside the input")
+            precondition(
+                body.lowerBound >= 0 && body.upperBound <= filled && consumed <= filled,
+                "range outside the input"
+            )
             precondition(body.upperBound <= consumed, "body past the consumed bytes")
             return .complete(head, body: Array(buffer[body]), consumed: consumed)
         }
@@ -56,7 +59,7 @@ func parse(_ stream: [UInt8], largestChunk: Int, seed: UInt64) -> Outcome {
             }
             return .incomplete
         }
-        state = state &* 6364136223846793005 &+ 1442695040888963407
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         let step = largestChunk == Int.max ? stream.count : 1 + Int(state >> 33) % largestChunk
         let next = min(filled + step, stream.count)
         buffer.replaceSubrange(filled..<next, with: stream[filled..<next])

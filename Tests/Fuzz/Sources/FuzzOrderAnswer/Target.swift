@@ -12,10 +12,11 @@
 //   - each row of today's orders that reads as an order goes through the order book's reconciliation against a
 //     book holding numbered, lost and amended orders without breaking its invariants (TICK_INTERNAL_CHECKS).
 import JSON
-@testable import KIS
 import Orders
 import Recovery
 import TickCore
+
+@testable import KIS
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOrderAnswer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -43,8 +44,10 @@ public func fuzzOrderAnswer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
         case .malformedResponse:
             precondition(
                 parsed == nil
-                    || (parsed?["rt_cd"]?.text == nil && parsed?["error_code"]?.text == nil && !(200..<300).contains(status)),
-                "a readable answer called malformed")
+                    || (parsed?["rt_cd"]?.text == nil && parsed?["error_code"]?.text == nil
+                        && !(200..<300).contains(status)),
+                "a readable answer called malformed"
+            )
         default:
             preconditionFailure("the envelope failed with \(error)")
         }
@@ -74,12 +77,25 @@ struct SampleBook {
 
     init() {
         let code = SymbolCode("005930")!
-        func intent(_ id: UInt32, _ side: OrderSide, action: OrderIntent.Action = .new, target: UInt32 = 0)
+        func intent(
+            _ id: UInt32,
+            _ side: OrderSide,
+            action: OrderIntent.Action = .new,
+            target: UInt32 = 0
+        )
             -> OrderIntent
         {
             OrderIntent(
-                id: OrderID(rawValue: id), code: code, side: side, quantity: 10, price: 70_000, purpose: .entry,
-                action: action, target: OrderID(rawValue: target == 0 ? id : target), decidedAt: 0)
+                id: OrderID(rawValue: id),
+                code: code,
+                side: side,
+                quantity: 10,
+                price: 70_000,
+                purpose: .entry,
+                action: action,
+                target: OrderID(rawValue: target == 0 ? id : target),
+                decidedAt: 0
+            )
         }
         _ = try? self.book.submit(intent(1, .buy), into: &self.sink)
         _ = self.book.apply(.acknowledged(OrderID(rawValue: 1), orderNumber: 1, organization: 950), into: &self.sink)

@@ -25,14 +25,26 @@ public func fuzzWebSocketReader(_ data: UnsafePointer<UInt8>?, _ size: Int) -> C
     let seed = UInt64(input[2]) | UInt64(input[3] >> 4) << 8
     let stream = Array(input[4...])
 
-    let chunked = run(stream, maxMessageSize: maxMessageSize, readSlack: readSlack, largestChunk: largestChunk, seed: seed)
+    let chunked = run(
+        stream,
+        maxMessageSize: maxMessageSize,
+        readSlack: readSlack,
+        largestChunk: largestChunk,
+        seed: seed
+    )
     let bulk = run(stream, maxMessageSize: maxMessageSize, readSlack: readSlack, largestChunk: Int.max, seed: 0)
     let expected = reference(stream, maxMessageSize: maxMessageSize)
 
     precondition(chunked.messages == bulk.messages, "chunking changed the messages")
-    precondition(chunked.error == bulk.error, "chunking changed the error: \(String(describing: chunked.error)) vs \(String(describing: bulk.error))")
+    precondition(
+        chunked.error == bulk.error,
+        "chunking changed the error: \(String(describing: chunked.error)) vs \(String(describing: bulk.error))"
+    )
     precondition(bulk.messages == expected.messages, "messages differ from the reference parser")
-    precondition((bulk.error != nil) == expected.failed, "reader error \(String(describing: bulk.error)), reference failed: \(expected.failed)")
+    precondition(
+        (bulk.error != nil) == expected.failed,
+        "reader error \(String(describing: bulk.error)), reference failed: \(expected.failed)"
+    )
     return 0
 }
 
@@ -91,7 +103,8 @@ func run(_ stream: [UInt8], maxMessageSize: Int, readSlack: Int, largestChunk: I
         if position == stream.count { return outcome }
         let r = rng.next()
         let want =
-            largestChunk == Int.max ? stream.count - position : min(1 + Int(r % UInt64(largestChunk)), stream.count - position)
+            largestChunk == Int.max
+            ? stream.count - position : min(1 + Int(r % UInt64(largestChunk)), stream.count - position)
         let written: Int
         if r & (1 << 40) != 0 {
             written = stream.withUnsafeBytes { all in
