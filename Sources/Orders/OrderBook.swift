@@ -332,6 +332,22 @@ public struct OrderBook {
         return .doubtful
     }
 
+    /// Drops the fills held in doubt that no longer fit in what the order has left to fill: once a different fill
+    /// took their room they can only have been notices delivered twice (without this, a duplicate held before the
+    /// order's last fill would count as shares it can never get).
+    private mutating func trimDoubts(_ s: Int) {
+        let room = self.slots[s].quantity - self.slots[s].filled
+        let doubts = self.slots[s].doubts
+        guard doubts.quantity > room else { return }
+        var kept = HeldFills()
+        for i in 0..<doubts.count where kept.quantity + doubts[i].quantity <= room { _ = kept.hold(doubts[i]) }
+        if kept.count == 0 {
+            self.clearDoubts(s)
+        } else {
+            self.slots[s].doubts = kept
+        }
+    }
+
     /// Drops what an order holds in doubt, once KIS's count has settled it.
     private mutating func clearDoubts(_ s: Int) {
         guard self.slots[s].doubts.count > 0 else { return }
@@ -388,6 +404,7 @@ public struct OrderBook {
             self.reclaim(excess, from: s, into: &sink)
         }
         self.settle(s)
+        self.trimDoubts(s)
         let order = self.slots[s]
         sink.filled(
             Fill(

@@ -77,6 +77,21 @@ import TickCore
         #expect(book.apply(.notice(Make.fill(7, 6, time: 1_800_000_006)), into: &sink) == .unchanged)
     }
 
+    /// A notice held in doubt, then a different fill that completes the order: the held one had no room left, so it
+    /// was a repeat, and nothing stays in doubt (nor waits for KIS's count) for shares the order can never get.
+    @Test func aHeldFillWithNoRoomLeftIsARepeat() throws {
+        var book = OrderBook(capacity: 4)
+        var sink = Recorder()
+        try book.send(Make.intent(1), into: &sink)
+        _ = book.apply(Make.acknowledged(1, 7), into: &sink)
+        _ = book.apply(.notice(Make.fill(7, 3, time: 1_800_000_005)), into: &sink)
+        #expect(book.apply(.notice(Make.fill(7, 3, time: 1_800_000_005)), into: &sink) == .doubtful)
+        #expect(book.doubtfulCount == 1)
+        #expect(book.apply(.notice(Make.fill(7, 7, time: 1_800_000_006)), into: &sink) == .applied)
+        #expect(book.state(1) == .filled && sink.filledQuantity == 10)
+        #expect(book.doubtfulCount == 0)
+    }
+
     /// A buy of 30 sweeps three resting sells of 10 at one price in one second: three identical fill notices. In
     /// every ordering of the answer, the acceptance, the three notices and a periodic reconciliation (KIS's count of
     /// the order's fills, which the engine also asks for at once whenever a fill is held in doubt), the order ends
