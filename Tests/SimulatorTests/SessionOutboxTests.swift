@@ -1,78 +1,88 @@
 import NIOCore
 import NIOEmbedded
-import NIOWebSocket
 import Testing
+import Wire
 
 @testable import Simulator
 
-/// A session's writes leave in the order they were made, everything gathered since the loop last ran with one
-/// flush: an accelerated market's thousands of frames a second must not cost a `writev` each on the event loop the
-/// REST server shares.
+/// A session's messages leave in the order they were made, everything gathered since the loop last ran framed into
+/// one write with one flush: an accelerated market's thousands of frames a second must not cost a trip through
+/// NIO's frame encoder and a `writev` each on the event loop the REST server shares.
 @Suite struct SessionOutboxTests {
-    @Test func framesGatheredBeforeTheLoopRunsLeaveInOrderWithOneFlush() throws {
-        let (session, channel, flushes) = try Self.session()
-        for i in 0..<100 { session.sendText(Array("frame \(i)".utf8), at: 0) }
-        #expect(try channel.readOutbound(as: WebSocketFrame.self) == nil, "nothing is written inline")
+    @Test func messagesGatheredBeforeTheLoopRunsLeaveInOrderInOneWrite() throws {
+        let (session, channel, counter) = try Self.session()
+        let messages = (0..<100).map { "message \($0)" } + [String(repeating: "long ", count: 30_000)]
+        for message in messages { session.sendText(Array(message.utf8), at: 0) }
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "nothing is written inline")
         #expect(session.pendingBytes.load(ordering: .relaxed) > 0)
         channel.embeddedEventLoop.run()
-        #expect(try Self.texts(channel) == (0..<100).map { "frame \($0)" })
-        #expect(flushes.count == 1)
+        #expect((counter.writes, counter.flushes) == (1, 1))
+        #expect(try Self.texts(Self.written(channel)) == messages)
         #expect(session.pendingBytes.load(ordering: .relaxed) == 0, "the batch's bytes are settled once written")
-        #expect(session.messagesSent.load(ordering: .relaxed) == 100)
+        #expect(session.messagesSent.load(ordering: .relaxed) == messages.count)
 
-        // A lone frame after the batch leaves at the loop's next turn, with a flush of its own.
+        // A lone message after the batch leaves at the loop's next turn, with a write of its own.
         session.sendText(Array("late".utf8), at: 0)
         channel.embeddedEventLoop.run()
-        #expect(try Self.texts(channel) == ["late"])
-        #expect(flushes.count == 2)
+        #expect(try Self.texts(Self.written(channel)) == ["late"])
+        #expect((counter.writes, counter.flushes) == (2, 2))
     }
 
-    @Test func aCutFrameFollowsTheFramesBeforeItAndClosesTheConnection() throws {
+    @Test func aCutFrameFollowsTheMessagesBeforeItAndClosesTheConnection() throws {
         let (session, channel, _) = try Self.session()
         session.sendText(Array("before".utf8), at: 0)
         session.dropMidFrame(Array("cut in half".utf8))
         session.sendText(Array("after".utf8), at: 0)
         channel.embeddedEventLoop.run()
-        let before = try #require(try channel.readOutbound(as: WebSocketFrame.self))
-        #expect(String(buffer: before.unmaskedData) == "before")
-        // The half frame went out below the frame encoder, as raw bytes, and the connection closed behind it.
-        let half = try #require(try channel.readOutbound(as: ByteBuffer.self))
-        #expect(half.readableBytes == (2 + "cut in half".utf8.count) / 2)
+        // "before" whole, then a header promising 11 bytes and the first 4 of them: (2 + 11) / 2 bytes of the frame.
+        var reader = WebSocketReader(maxMessageSize: 1 << 20)
+        _ = reader.write(try #require(try channel.readOutbound(as: ByteBuffer.self)).readableBytesView.map { $0 })
+        let before = try #require(try reader.next())
+        #expect(Self.text(before, in: reader) == "before")
+        #expect(try reader.next() == nil)
+        // The reader took the header in; 4 of the 11 bytes it promised wait for the rest.
+        #expect(reader.unparsedCount == 4)
         #expect(!channel.isActive)
         // The batch's bytes are settled, the write after the close included.
         #expect(session.pendingBytes.load(ordering: .relaxed) == 0)
     }
 
-    @Test func aDropClosesAfterTheFramesBeforeIt() throws {
+    @Test func aDropClosesAfterTheMessagesBeforeIt() throws {
         let (session, channel, _) = try Self.session()
         session.sendText(Array("last words".utf8), at: 0)
         session.drop()
         channel.embeddedEventLoop.run()
-        #expect(try Self.texts(channel) == ["last words"])
+        #expect(try Self.texts(Self.written(channel)) == ["last words"])
         #expect(!channel.isActive)
     }
 
     // MARK: Support
 
-    /// Counts the flushes on their way to the socket.
-    final class FlushCounter: ChannelOutboundHandler {
-        typealias OutboundIn = WebSocketFrame
-        private(set) var count = 0
+    /// Counts the writes and flushes that reach the socket.
+    final class Counter: ChannelOutboundHandler {
+        typealias OutboundIn = ByteBuffer
+        private(set) var writes = 0
+        private(set) var flushes = 0
+
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            self.writes += 1
+            context.write(data, promise: promise)
+        }
 
         func flush(context: ChannelHandlerContext) {
-            self.count += 1
+            self.flushes += 1
             context.flush()
         }
     }
 
-    /// A session on an embedded channel laid out as the server lays a WebSocket pipeline out: the raw tap next to
-    /// the socket, then (here) the flush counter where the frame encoder would be.
-    static func session() throws -> (Session, EmbeddedChannel, FlushCounter) {
+    /// A session on an embedded channel laid out as the server lays a WebSocket pipeline out, the raw tap next to
+    /// the socket, with the counter between them.
+    static func session() throws -> (Session, EmbeddedChannel, Counter) {
         let channel = EmbeddedChannel()
         let raw = RawTap()
-        let flushes = FlushCounter()
-        try channel.pipeline.syncOperations.addHandler(raw, position: .first)
-        try channel.pipeline.syncOperations.addHandler(flushes)
+        let counter = Counter()
+        try channel.pipeline.syncOperations.addHandler(counter, position: .first)
+        try channel.pipeline.syncOperations.addHandler(raw, position: .after(counter))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         let session = Session(
             id: 1,
@@ -83,15 +93,33 @@ import Testing
             raw: raw,
             now: 0
         )
-        return (session, channel, flushes)
+        return (session, channel, counter)
     }
 
-    /// The text frames written so far, as strings.
-    static func texts(_ channel: EmbeddedChannel) throws -> [String] {
+    /// Every byte written to the socket so far.
+    static func written(_ channel: EmbeddedChannel) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { bytes += buffer.readableBytesView }
+        return bytes
+    }
+
+    /// The text messages `bytes` hold, read as a client reads them; every byte must belong to one.
+    static func texts(_ bytes: [UInt8]) throws -> [String] {
+        var reader = WebSocketReader(maxMessageSize: 1 << 20)
+        #expect(reader.write(bytes) == bytes.count)
         var texts: [String] = []
-        while let frame = try channel.readOutbound(as: WebSocketFrame.self) {
-            texts.append(String(buffer: frame.unmaskedData))
+        while let message = try reader.next() {
+            #expect(message.opcode == .text)
+            texts.append(Self.text(message, in: reader))
         }
+        #expect(reader.unparsedCount == 0)
         return texts
+    }
+
+    static func text(_ message: WebSocketMessage, in reader: borrowing WebSocketReader) -> String {
+        let bytes = reader.withBytes(of: message) { span in
+            (0..<span.byteCount).map { span.unsafeLoad(fromByteOffset: $0, as: UInt8.self) }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -1,16 +1,15 @@
 import NIOCore
-import NIOWebSocket
 import Synchronization
 
 /// One WebSocket connection as the exchange sees it: where to write, its AES key and iv, and its keep-alive
 /// clock. Writes may come from any thread; they wait in an outbox that the channel's event loop empties in the order
-/// they were made, each batch with one flush.
+/// they were made, each batch framed into one buffer and written with one flush.
 ///
-/// One flush per batch, not per message: an accelerated market sends a session thousands of frames a second (the
-/// engine tests' ten codes at 120×), and a flush per frame made each one a `writev` and nearly all of the event
-/// loop's time; the loop it shares with the REST server then answered orders and inquiries seconds late. The outbox
-/// drains whatever gathered since its task was scheduled, so batches grow with the load and a lone message still
-/// leaves at once.
+/// One write per batch, not per message: an accelerated market sends a session thousands of frames a second (the
+/// engine tests' ten codes at 120×), and a task, a trip through NIO's frame encoder and a flush per frame made each
+/// one a `writev` and nearly all of the event loop's time; the loop it shares with the REST server then answered
+/// orders and inquiries seconds late. The outbox drains whatever gathered since its task was scheduled, so batches
+/// grow with the load and a lone message still leaves at once.
 final class Session: Sendable {
     let id: Int
     let environment: Environment
@@ -33,9 +32,9 @@ final class Session: Sendable {
     private let outbox = Mutex<[Outgoing]>([])
 
     private enum Outgoing {
-        case text(ByteBuffer)
-        /// Half a frame, then a TCP close (`dropMidFrame`).
-        case cut(ByteBuffer)
+        case text([UInt8])
+        /// Half of this message's frame, then a TCP close (`dropMidFrame`).
+        case cut([UInt8])
         /// A TCP close with no close frame (`drop`).
         case close
     }
@@ -64,15 +63,13 @@ final class Session: Sendable {
     func sendText(_ payload: [UInt8], at wall: Int64) {
         self.lastSent.store(wall, ordering: .relaxed)
         self.messagesSent.add(1, ordering: .relaxed)
-        let data = self.channel.allocator.buffer(bytes: payload)
-        self.pendingBytes.add(data.readableBytes, ordering: .relaxed)
-        self.post(.text(data))
+        self.pendingBytes.add(payload.count, ordering: .relaxed)
+        self.post(.text(payload))
     }
 
     /// The `drop mid-frame` fault: half of the frame's bytes, then a TCP close with no close frame.
     func dropMidFrame(_ payload: [UInt8]) {
-        var frame = Self.encode(payload, allocator: self.channel.allocator)
-        self.post(.cut(frame.readSlice(length: max(1, frame.readableBytes / 2))!))
+        self.post(.cut(payload))
     }
 
     /// Closes the TCP connection without a close frame, as the KIS server does.
@@ -92,39 +89,56 @@ final class Session: Sendable {
         self.channel.eventLoop.execute { self.drain() }
     }
 
-    /// Writes everything the outbox holds, in order, with one flush; on the channel's event loop.
+    /// Writes everything the outbox holds, in order: the text frames up to a close as one buffer, written below
+    /// NIO's frame encoder and flushed. On the channel's event loop.
     private func drain() {
         let items = self.outbox.withLock { items in
             defer { items = [] }
             return items
         }
-        let channel = self.channel
-        // Writes complete in order, failed or not, so the last text write's promise settles the batch's bytes.
-        let lastText = items.lastIndex { if case .text = $0 { true } else { false } }
-        let settled = lastText.map { _ in channel.eventLoop.makePromise(of: Void.self) }
-        var bytes = 0
-        for (index, item) in items.enumerated() {
+        var frames = self.channel.allocator.buffer(capacity: items.reduce(0) { $0 + Self.frameSize(of: $1) })
+        var payloadBytes = 0
+        for item in items {
             switch item {
-            case .text(let data):
-                bytes += data.readableBytes
-                let frame = WebSocketFrame(fin: true, opcode: .text, data: data)
-                channel.write(frame, promise: index == lastText ? settled : nil)
-            case .cut(let half):
-                channel.flush()
-                self.raw.writeAndClose(half, on: channel)
+            case .text(let payload):
+                Self.encode(payload, into: &frames)
+                payloadBytes += payload.count
+            case .cut(let payload):
+                var frame = self.channel.allocator.buffer(capacity: Self.frameSize(of: item))
+                Self.encode(payload, into: &frame)
+                frames.writeBytes(frame.readableBytesView.prefix(max(1, frame.readableBytes / 2)))
+                self.write(&frames, settling: &payloadBytes, thenClose: true)
             case .close:
-                channel.flush()
-                channel.close(promise: nil)
+                self.write(&frames, settling: &payloadBytes)
+                self.channel.close(promise: nil)
             }
         }
-        channel.flush()
-        let written = bytes
-        settled?.futureResult.whenComplete { _ in self.pendingBytes.subtract(written, ordering: .relaxed) }
+        self.write(&frames, settling: &payloadBytes)
     }
 
-    /// An unmasked server text frame (RFC 6455 §5.2), for cutting in half below NIO's encoder.
-    static func encode(_ payload: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: payload.count + 10)
+    /// Writes and flushes `frames`, then counts `payloadBytes` off `pendingBytes` once the socket took them (or
+    /// the write failed); both are left empty.
+    /// - Parameter thenClose: close the connection behind them, with no close frame.
+    private func write(_ frames: inout ByteBuffer, settling payloadBytes: inout Int, thenClose: Bool = false) {
+        guard frames.readableBytes > 0 else { return }
+        let settled = self.channel.eventLoop.makePromise(of: Void.self)
+        let bytes = payloadBytes
+        settled.futureResult.whenComplete { _ in self.pendingBytes.subtract(bytes, ordering: .relaxed) }
+        self.raw.write(frames, on: self.channel, promise: settled, thenClose: thenClose)
+        frames = self.channel.allocator.buffer(capacity: 0)
+        payloadBytes = 0
+    }
+
+    /// The bytes of `item`'s frame, for sizing a batch's buffer.
+    private static func frameSize(of item: Outgoing) -> Int {
+        switch item {
+        case .text(let payload), .cut(let payload): payload.count + 10
+        case .close: 0
+        }
+    }
+
+    /// Appends `payload` as an unmasked server text frame (RFC 6455 §5.2), as NIO's frame encoder would write it.
+    static func encode(_ payload: [UInt8], into buffer: inout ByteBuffer) {
         buffer.writeInteger(0x81, as: UInt8.self)
         if payload.count < 126 {
             buffer.writeInteger(UInt8(payload.count))
@@ -136,7 +150,6 @@ final class Session: Sendable {
             buffer.writeInteger(UInt64(payload.count))
         }
         buffer.writeBytes(payload)
-        return buffer
     }
 }
 
@@ -144,13 +157,16 @@ final class Session: Sendable {
 final class RawTap: ChannelOutboundHandler, RemovableChannelHandler, Sendable {
     typealias OutboundIn = ByteBuffer
 
-    /// Writes `bytes` from this handler's place in `channel`'s pipeline, then closes the connection (no close
-    /// frame). On the channel's event loop.
-    func writeAndClose(_ bytes: ByteBuffer, on channel: any Channel) {
-        guard let context = try? channel.pipeline.syncOperations.context(handler: self) else { return }
-        // A flushed write of this size leaves the socket at once; the close then follows it.
-        context.writeAndFlush(NIOAny(bytes), promise: nil)
-        context.close(promise: nil)
+    /// Writes `bytes` from this handler's place in `channel`'s pipeline, below the frame encoder, and flushes; then,
+    /// if `thenClose`, closes the connection from here too, so nothing above it writes a close frame. On the
+    /// channel's event loop.
+    func write(_ bytes: ByteBuffer, on channel: any Channel, promise: EventLoopPromise<Void>, thenClose: Bool) {
+        guard let context = try? channel.pipeline.syncOperations.context(handler: self) else {
+            promise.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        context.writeAndFlush(NIOAny(bytes), promise: promise)
+        if thenClose { context.close(promise: nil) }
     }
 }
 
