@@ -268,11 +268,10 @@ public final class Engine: @unchecked Sendable {
         let (session, news, client, orders) = (self.session, self.news, self.client, self.pipeline.orders)
         let router = self.pipeline.router()
         let capture = self.settings.capture
-        let oauth = OAuth(settings: self.client.settings)
         let handoffs = (journal: Handoff(journal), pending: Handoff(pending))
         let dispatcherSpin = self.settings.waiting.dispatcherSpinNanoseconds
         self.feedThread = try StageThread(name: "ks-feed", cpu: self.settings.waiting.feedCPU) {
-            var keys = CapturingApprovalKeys(oauth, writer: capture)
+            var keys = CapturingApprovalKeys(client, writer: capture)
             var sink = router
             var watcher = CapturingObserver(FeedWatcher(router: router, news: news), writer: capture)
             try? session.run(approvalKeys: &keys, sink: &sink, observer: &watcher)

@@ -143,9 +143,8 @@ struct Record: AsyncParsableCommand {
         let writer = try CaptureWriter(path: self.out, header: header, rotation: rotation, options: options)
 
         let state = RecordingState()
-        let oauth = OAuth(settings: client.settings)
         let feed = Thread {
-            var keys = CapturingApprovalKeys(oauth, writer: writer)
+            var keys = CapturingApprovalKeys(client, writer: writer)
             var sink = DiscardingSink()
             var observer = CapturingObserver(NoteObserver(state: state), writer: writer)
             do {

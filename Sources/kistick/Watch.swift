@@ -37,9 +37,8 @@ struct Watch: AsyncParsableCommand {
                 try session.subscribe(.book(code))
             }
             let board = Board(codes: self.codes, json: self.connection.json)
-            let oauth = OAuth(settings: client.settings)
             let feed = Thread {
-                var keys = oauth
+                var keys = client
                 var sink = BoardSink(board: board)
                 var observer = BoardObserver(board: board)
                 do {

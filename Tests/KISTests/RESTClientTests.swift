@@ -76,6 +76,17 @@ import TickCore
         #expect(try client.dailyOrders(from: kis.today, to: kis.today).isEmpty)
     }
 
+    /// The simulator counts the approval key among the key's requests: one taken beside the limiter made the
+    /// engine's first order the window's third on paper, refused with EGW00201.
+    @Test func theApprovalKeyTakesASlotOfTheKeysBudget() async throws {
+        let kis = try await SimulatedKIS()
+        defer { kis.finish() }
+        let client = try kis.client()
+        let granted = client.limiter.grantCount
+        #expect(try !client.approvalKey().reveal.isEmpty)
+        #expect(client.limiter.grantCount == granted + 1)
+    }
+
     @Test func anOrderWhoseAnswerIsLostIsFoundAndNeverSentTwice() async throws {
         let kis = try await SimulatedKIS()
         defer { kis.finish() }

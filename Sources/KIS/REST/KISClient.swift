@@ -169,6 +169,33 @@ public final class KISClient: Sendable {
         }
     }
 
+    /// `POST /oauth2/Approval`, the key a WebSocket session (re)connects with, within the app key's request budget:
+    /// `kistick sim` counts it among the key's requests (KIS's documents do not say whether KIS does; counting it
+    /// costs a connect at most a second), and one taken beside the limiter made the order after it the window's
+    /// third, refused with EGW00201. It waits behind orders as a reconciliation does, never starved by them, and an
+    /// EGW00201 is waited out and retried as a query's is.
+    public func approvalKey() throws(KISError) -> Secret {
+        var rateRetries = 0
+        while true {
+            self.limiter.acquire(.reconciliation)
+            do {
+                return try OAuth(settings: self.settings).approvalKey()
+            } catch .rejected(let failure) where failure.msgCd == "EGW00201" {
+                guard self.waitOutRateLimit(retries: &rateRetries) else { throw .rejected(failure) }
+            }
+        }
+    }
+
+    /// After an EGW00201: the limiter takes KIS's second of penalty, and, while `retries` is below the settings'
+    /// `rateLimitRetries`, a pause that doubles each time; false when no retry is left.
+    private func waitOutRateLimit(retries: inout Int) -> Bool {
+        self.limiter.penalize()
+        guard retries < self.settings.rateLimitRetries else { return false }
+        retries += 1
+        MonotonicClock().sleep(nanoseconds: 100_000_000 << retries)
+        return true
+    }
+
     /// The retry rules of docs/kis-protocol.md §7, for one lane:
     /// - EGW00201 (over the per-second budget): the limiter backs off; queries retry, orders report it (KIS refused
     ///   the order at its gateway, so it was not placed: the caller decides whether to send it again).
@@ -207,10 +234,11 @@ public final class KISClient: Sendable {
                     // The order went out and its answer cannot be read: it may stand, as with no answer at all.
                     throw .responseLost(trID: trID, cause: .malformedResponse(reason: reason))
                 case .rejected(let failure) where failure.msgCd == "EGW00201":
-                    self.limiter.penalize()
-                    guard kind != .order, rateRetries < self.settings.rateLimitRetries else { throw error }
-                    rateRetries += 1
-                    MonotonicClock().sleep(nanoseconds: 100_000_000 << rateRetries)
+                    guard kind != .order else {
+                        self.limiter.penalize()
+                        throw error
+                    }
+                    guard self.waitOutRateLimit(retries: &rateRetries) else { throw error }
                 case .rejected(let failure)
                 where (failure.msgCd == "EGW00121" || failure.msgCd == "EGW00123") && authenticated && !reissued:
                     if let token { self.tokens.invalidate(token) }
@@ -294,6 +322,9 @@ public struct OrderLane: ~Copyable {
 
 @available(*, unavailable)
 extension OrderLane: Sendable {}
+
+/// A WebSocket session fetches its approval keys through the client, within the app key's budget.
+extension KISClient: ApprovalKeyProvider {}
 
 extension OrderLane {
     public enum Revision: Sendable, Equatable {

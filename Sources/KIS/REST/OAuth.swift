@@ -3,7 +3,8 @@ import Net
 import TickCore
 
 /// The OAuth calls (`/oauth2/tokenP`, `/oauth2/Approval`): rare (a token a day, a key per WebSocket connect), so
-/// each takes a short-lived connection of its own instead of a lane, and none waits behind an order or a query.
+/// each takes a short-lived connection of its own instead of a lane. A session takes its approval keys through
+/// `KISClient.approvalKey()`, which spends a slot of the app key's budget on each.
 public struct OAuth: TokenIssuing {
     public let restURL: String
     public let credentials: Credentials

@@ -6,9 +6,9 @@ public import TickCore
 /// then every other query.
 public enum RequestKind: Sendable, Hashable {
     case order
-    /// Today's orders, asked to reconcile the order book or to find an order whose answer was lost. Behind orders,
-    /// but never starved by them: after waiting `RateLimiter.reconciliationPatienceNanoseconds` it takes the next
-    /// slot whatever the strategy sends.
+    /// Today's orders, asked to reconcile the order book or to find an order whose answer was lost, and the approval
+    /// key a WebSocket session needs to (re)connect. Behind orders, but never starved by them: after waiting
+    /// `RateLimiter.reconciliationPatienceNanoseconds` it takes the next slot whatever the strategy sends.
     case reconciliation
     case query
 }
