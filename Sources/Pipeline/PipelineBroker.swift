@@ -166,11 +166,15 @@ public struct PipelineBroker: Broker {
     /// - Returns: what the book made of it, and the first order it changed.
     @discardableResult
     mutating func apply(_ event: OrderEvent) -> (outcome: EventOutcome, order: OrderID?) {
-        if case .refused(_, let code) = event { self.counters.lastRefusal = code }
+        var throttled: OrderID?
+        if case .refused(let id, let code) = event {
+            self.counters.lastRefusal = code
+            if code == Self.budgetRefusal { throttled = id }
+        }
         let doubts = self.book.doubtfulCount
         let outcome = self.book.apply(event, into: &self.changes)
         let order = self.changes.count > 0 ? self.changes.changes[0].id : nil
-        self.settle()
+        self.settle(throttled: throttled)
         // A doubtful fill (a notice of its own, or one held for the REST answer that came) is settled by KIS's count
         // of that one order's fills: one query, where the whole day's orders take a page per 15 orders on paper.
         if self.book.doubtfulCount > doubts {
@@ -208,9 +212,14 @@ public struct PipelineBroker: Broker {
         self.settle()
     }
 
+    /// KIS's gateway refusing a request over the app key's per-second budget: an order refused so was never placed.
+    static let budgetRefusal = PackedASCII(ascii: "EGW00201")
+
     /// Hands the book's changes and fills to positions, the journal, the buying power and the status counts, and
     /// queues the strategy's updates.
-    private mutating func settle() {
+    /// - Parameter throttled: a new order KIS refused for the budget (`budgetRefusal`): the strategy hears
+    ///   `throttled`, not `rejected`, and decides again on the prices to come.
+    private mutating func settle(throttled: OrderID? = nil) {
         for i in 0..<self.changes.fillCount {
             let fill = self.changes.fills[i]
             try? self.positions.apply(fill)
@@ -225,7 +234,8 @@ public struct PipelineBroker: Broker {
             self.count(change)
             self.track(change)
             self.orders.journal.push(.change(change, at: self.now))
-            if let kind = Self.kind(change.state), change.action == .new || change.action == .modify {
+            if var kind = Self.kind(change.state), change.action == .new || change.action == .modify {
+                if kind == .rejected, change.action == .new, change.id == throttled { kind = .throttled }
                 self.updates.push(
                     OrderUpdate(
                         id: change.id,

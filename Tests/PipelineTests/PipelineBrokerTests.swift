@@ -94,6 +94,21 @@ import TickCore
         #expect(broker.amendableOrders().map(\.id) == [id])
     }
 
+    /// KIS's gateway refusing a new order for the app key's per-second budget never placed it: the strategy hears
+    /// `throttled` and decides again on fresh prices; any other refusal stays `rejected`.
+    @Test func aNewOrderRefusedForTheBudgetGoesBackToTheStrategyThrottled() throws {
+        for (code, expected) in [("EGW00201", OrderUpdate.Kind.throttled), ("APBK0919", .rejected)] {
+            var (broker, id) = try Self.brokerWithASentBuy()
+            broker.apply(.refused(id, messageCode: try #require(PackedASCII(code))))
+            var kinds: [OrderUpdate.Kind] = []
+            while let update = broker.nextUpdate() {
+                if update.id == id { kinds.append(update.kind) }
+            }
+            #expect(kinds == [expected], "\(code)")
+            #expect(broker.workingCount == 0, "\(code): nothing of it works")
+        }
+    }
+
     /// While an order's answer was held (`kistick sim --order-delay`), the strategy, past its entry timeout, asked to
     /// cancel it on every event, and each refused cancel used up an order id: about 1,000 a second.
     @Test func aCancelThatCannotBeSentYetUsesNoID() throws {
