@@ -125,7 +125,7 @@ public enum EngineError: Error, CustomStringConvertible {
 ///                                           ▲   │   ▲                  │
 ///                                           │   │   └── reports ───────┘
 ///  housekeeper (REST: today's orders, ──────┘   └──journal rows──▶ journal thread (SQLite)
-///  buying power)
+///  buying power, books after a gap)
 /// ```
 public final class Engine: @unchecked Sendable {
     // Safe because: the fields are set in `init` and `start` on the control thread before any thread starts, and
@@ -290,9 +290,9 @@ public final class Engine: @unchecked Sendable {
             runJournal(handoffs.journal.value, orders: orders, fills: self.fillTap, running: self.journaling)
         }
         let (reconcileEvery, buyingPowerEvery) = (self.settings.reconcileSeconds, self.settings.buyingPowerSeconds)
-        let probe = self.pipeline.symbols[0]
+        let (feed, symbols) = (self.pipeline.feed, self.pipeline.symbols)
         self.housekeeper = try StageThread(name: "ks-house") {
-            var house = Housekeeper(client: client, news: news, orders: orders, probe: probe)
+            var house = Housekeeper(client: client, news: news, orders: orders, feed: feed, symbols: symbols)
             house.run(running: self.housekeeping, reconcileEvery: reconcileEvery, buyingPowerEvery: buyingPowerEvery)
         }
     }

@@ -11,13 +11,31 @@ import Glibc
 
 /// The REST side of a run, on its own thread so no query ever delays a stage: today's orders for the order
 /// book's reconciliation (periodically, and at once when a notice looked wrong or notices may have been missed
-/// during a reconnect), and the buying power.
+/// during a reconnect), the buying power, and the books of codes whose stream came back from a gap without one.
 struct Housekeeper {
+    /// How long a code may wait for the feed's own book after its stream came back before KIS's REST snapshot is
+    /// asked for: a liquid code's next book comes within a fraction of a second at no cost, while a snapshot
+    /// takes a slot of the app key's budget, which orders need (2 a second on paper).
+    static let bookResyncDelay: Int64 = 500_000_000
+
     let client: KISClient
     let news: FeedNews
     let orders: OrderPorts
+    let feed: FeedPorts
+    let symbols: SymbolTable
     /// A code to ask the buying power with (KIS answers per code and price; the cash figure is the account's).
     let probe: SymbolCode
+    /// When a code was first seen waiting for its book after a gap; nil while none waits.
+    private var booksWantedSince: Int64?
+
+    init(client: KISClient, news: FeedNews, orders: OrderPorts, feed: FeedPorts, symbols: SymbolTable) {
+        self.client = client
+        self.news = news
+        self.orders = orders
+        self.feed = feed
+        self.symbols = symbols
+        self.probe = symbols[SymbolIndex(0)]
+    }
 
     mutating func run(running: borrowing Atomic<Bool>, reconcileEvery: Double, buyingPowerEvery: Double) {
         var lastReconcile = WallClock().now()
@@ -42,7 +60,32 @@ struct Housekeeper {
                     self.orders.tell(.buyingPower(buyable.cash))
                 }
             }
+            self.resyncBooks(now: now)
             self.orders.publishNews()
+        }
+    }
+
+    /// KIS's REST snapshot of each code still waiting for its book `bookResyncDelay` after the first gap was seen.
+    /// A code that cannot be asked keeps waiting for the feed's book; the strategy enters on neither meanwhile.
+    mutating func resyncBooks(now: Int64) {
+        guard self.feed.booksAreWanted else {
+            self.booksWantedSince = nil
+            return
+        }
+        let since = self.booksWantedSince ?? now
+        guard now - since >= Self.bookResyncDelay else {
+            self.booksWantedSince = since
+            return
+        }
+        self.booksWantedSince = nil
+        for symbol in self.feed.takeBooksWanted() {
+            let code = self.symbols[symbol]
+            do {
+                let book = try self.client.bookSnapshot(code.description, localTs: WallClock().now())
+                self.orders.tell(.book(book))
+            } catch {
+                self.news.note("the book of \(code) was not resynchronised after the reconnect: \(error)")
+            }
         }
     }
 

@@ -25,6 +25,10 @@ public final class FeedPorts: Sendable {
     @usableFromInline let doorbell: Doorbell
     /// Records of codes outside the symbol table (another program's registration on a shared session), skipped.
     @usableFromInline let foreignCount = Atomic<Int>(0)
+    /// One bit per symbol index: the code's stream came back after a reconnect and no book has come since. Set
+    /// by the feed thread's gap mark, cleared by its next book of the code; the housekeeper asks KIS's REST
+    /// snapshot for the codes still set a moment later (`takeBooksWanted`).
+    @usableFromInline let booksWanted = Atomic<UInt64>(0)
 
     init(symbols: Int, capacity: Int, doorbell: Doorbell) {
         self.records = SpillingProducer(ring: SPSCRing(capacity: capacity))
@@ -39,6 +43,20 @@ public final class FeedPorts: Sendable {
     public var spilled: Int { self.records.spilled + self.notices.spilled }
     public var lost: Int { self.records.lost + self.notices.lost }
     public var foreign: Int { self.foreignCount.load(ordering: .relaxed) }
+
+    /// Codes whose book has not come back since their stream's gap, taken: the caller owes each a snapshot.
+    public func takeBooksWanted() -> [SymbolIndex] {
+        var wanted = self.booksWanted.exchange(0, ordering: .acquiring)
+        var symbols: [SymbolIndex] = []
+        while wanted != 0 {
+            symbols.append(SymbolIndex(wanted.trailingZeroBitCount))
+            wanted &= wanted - 1
+        }
+        return symbols
+    }
+
+    /// Whether a code is waiting for its book after a gap, from any thread.
+    public var booksAreWanted: Bool { self.booksWanted.load(ordering: .relaxed) != 0 }
     /// Whether the market stage has taken everything published so far (books included).
     public var isDrained: Bool {
         self.records.backlog == 0 && self.records.ring.approximateCount == 0
@@ -77,6 +95,11 @@ public struct FeedRouter: FeedSink, Sendable {
             return
         }
         self.ports.books.write(book, at: symbol.offset)
+        // A load of a line nobody writes between reconnects; the read-modify-write only after a gap.
+        let bit: UInt64 = 1 << UInt64(symbol.offset)
+        if self.ports.booksWanted.load(ordering: .relaxed) & bit != 0 {
+            self.ports.booksWanted.bitwiseAnd(~bit, ordering: .relaxed)
+        }
     }
 
     @inlinable
@@ -93,14 +116,17 @@ public struct FeedRouter: FeedSink, Sendable {
         self.ports.doorbell.ring()
     }
 
-    /// The stream of `code` came back after a reconnect: its bars in progress close flagged `gap`. Staged like a
-    /// record; the next `endOfBatch` publishes it. Codes outside the table are ignored.
+    /// The stream of `code` came back after a reconnect: its bars in progress close flagged `gap`, and its book
+    /// is not trusted until a new one comes (the feed's or a REST snapshot). Staged like a record; the next
+    /// `endOfBatch` publishes it. Codes outside the table are ignored.
     public mutating func markGap(_ code: SymbolCode) {
-        if let symbol = self.symbols.index(of: code) { self.ports.records.stage(.gap(symbol)) }
+        guard let symbol = self.symbols.index(of: code) else { return }
+        self.ports.records.stage(.gap(symbol))
+        self.ports.booksWanted.bitwiseOr(1 << UInt64(symbol.offset), ordering: .relaxed)
     }
 
     /// Every code's stream was cut (a recorded disconnect, replayed).
     public mutating func markGapEverywhere() {
-        for symbol in self.symbols.indices { self.ports.records.stage(.gap(symbol)) }
+        for code in self.symbols.codes { self.markGap(code) }
     }
 }

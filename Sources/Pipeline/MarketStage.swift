@@ -41,6 +41,9 @@ public struct MarketStage<Clock: NanoClock>: ~Copyable {
     private var stamps = OrderStamps()
     /// Receive times of the events handled since the last decision stamp.
     private var undecided = DecisionStamps()
+    /// Per symbol: the receive time of the book the strategy holds, so a REST snapshot older than a feed book is
+    /// not applied over it.
+    private var bookTimes: [Int64]
     /// Market second of the last bar advance: quiet codes' bars close on time, once per market second.
     private var advancedTo: UInt32 = 0
     /// How long after its end a quiet bar is closed, in market seconds: the feed delivers a trade up to a
@@ -73,6 +76,7 @@ public struct MarketStage<Clock: NanoClock>: ~Copyable {
             // Only a symbol count outside 1...64 or bad intervals can fail, and both are fixed before this point.
             preconditionFailure("market stage for \(broker.symbols.count) codes: \(error)")
         }
+        self.bookTimes = Array(repeating: 0, count: broker.symbols.count)
         self.strategy = strategy
         self.broker = broker
         self.clock = MarketClock(speed: speed, source: clock)
@@ -167,6 +171,7 @@ public struct MarketStage<Clock: NanoClock>: ~Copyable {
     }
 
     private mutating func handle(_ book: Book, at symbol: SymbolIndex) {
+        self.bookTimes[symbol.offset] = book.localTs
         let features = BookFeatures(book: book, topLevels: Self.topLevels)
         self.broker.board.apply(book, at: symbol)
         let reading = self.reading(at: book.localTs)
@@ -189,7 +194,12 @@ public struct MarketStage<Clock: NanoClock>: ~Copyable {
     private mutating func markGap(_ symbol: SymbolIndex) {
         let now = self.clock.now()
         self.builder.markGap(symbol: symbol, at: UInt32(truncatingIfNeeded: now / 1_000_000_000), into: &self.completed)
-        self.deliverBars(ClockReading(now: now))
+        let reading = ClockReading(now: now)
+        self.deliverBars(reading)
+        self.bookTimes[symbol.offset] = 0
+        self.broker.now = now
+        self.strategy.onGap(symbol: symbol, broker: &self.broker, clock: reading)
+        self.deliver(reading)
     }
 
     /// The strategy's time for an event received at `wall`, set on the broker too (intents and journal rows).
@@ -242,6 +252,12 @@ public struct MarketStage<Clock: NanoClock>: ~Copyable {
             self.broker.apply(.reconciled(row, localTs: wall))
         case .buyingPower(let reported):
             self.broker.buyingPowerReported(reported)
+        case .book(let book):
+            // A feed book received after the snapshot was asked for is newer: the snapshot is dropped.
+            guard let symbol = self.broker.symbols.index(of: book.code), book.localTs > self.bookTimes[symbol.offset]
+            else { break }
+            self.handle(book, at: symbol)
+            return
         }
         self.deliver(reading)
     }

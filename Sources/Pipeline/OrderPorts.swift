@@ -1,7 +1,7 @@
 public import Orders
 public import Ring
 public import Synchronization
-import TickCore
+public import TickCore
 
 /// An order on its way from the broker to whoever sends it (the live dispatcher, a replay's exchange), with the
 /// wall-clock time the strategy decided it.
@@ -32,6 +32,9 @@ public enum HouseEvent: BitwiseCopyable, Sendable {
     case reconciled(BrokerOrder)
     /// KIS's buying power (`inquire-psbl-order`), before the engine's own orders in flight.
     case buyingPower(Int64)
+    /// A code's book from KIS's REST snapshot, asked when its stream came back from a gap with no book since;
+    /// `localTs` is when it was asked, so a feed book received after that wins.
+    case book(Book)
 }
 
 /// The rings between the broker and the order side of a run: orders out, their fate and the housekeeper's news in,

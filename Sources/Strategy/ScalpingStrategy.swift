@@ -65,6 +65,19 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
         self.manage(symbol, broker: &broker, now: clock.now)
     }
 
+    /// Forgets the code's book, so no entry is taken off one from before a reconnect (entries need a book; exits
+    /// mark at the last trade meanwhile), then runs the code's exit rules.
+    /// - Complexity: O(1), no allocation.
+    public mutating func onGap(symbol index: SymbolIndex, broker: inout B, clock: C) {
+        let symbol = self.checked(index)
+        self.states[symbol].book = BookFeatures()
+        self.manage(symbol, broker: &broker, now: clock.now)
+    }
+
+    /// The book features the code's entries and exits read now; empty (`bestAsk` 0) before any book and after a
+    /// gap until the next.
+    public func book(of symbol: SymbolIndex) -> BookFeatures { self.states[self.checked(symbol)].book }
+
     /// A completed bar of the entry interval sets the breakout level for the next bar; an incomplete or auction
     /// bar clears it, so no entry is taken off a bar with missing trades.
     /// - Complexity: O(1), no allocation.

@@ -17,6 +17,8 @@ public protocol TradingStrategy {
     mutating func onTrade(_ trade: Tick, broker: inout OrderBroker, clock: TimeSource)
     /// The code's book changed.
     mutating func onBook(_ book: BookFeatures, symbol: SymbolIndex, broker: inout OrderBroker, clock: TimeSource)
+    /// The code's stream was cut and is back: what came before about its book is stale until the next `onBook`.
+    mutating func onGap(symbol: SymbolIndex, broker: inout OrderBroker, clock: TimeSource)
     /// A bar of the code completed (or closed early: read its flags).
     mutating func onCandle(_ candle: Candle, symbol: SymbolIndex, broker: inout OrderBroker, clock: TimeSource)
     /// One of the strategy's orders changed state.

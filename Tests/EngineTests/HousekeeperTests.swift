@@ -27,8 +27,15 @@ import TickCore
         let first = try lane.place(ticket)
         let second = try lane.place(ticket)
 
-        let orders = OrderPorts(doorbell: Doorbell())
-        let house = Housekeeper(client: client, news: FeedNews(), orders: orders, probe: SymbolCode("005930")!)
+        let pipeline = try Pipeline(settings: PipelineSettings(codes: [ticket.code]), clock: WallClock())
+        let orders = pipeline.orders
+        let house = Housekeeper(
+            client: client,
+            news: FeedNews(),
+            orders: orders,
+            feed: pipeline.feed,
+            symbols: pipeline.symbols
+        )
         #expect(orders.checks.tryPush(second.orderNumber))
         #expect(house.check())
         var rows: [BrokerOrder] = []
@@ -37,6 +44,50 @@ import TickCore
         }
         #expect(rows.map(\.orderNumber) == [second.orderNumber], "only that order, not \(first.orderNumber)")
         #expect(orders.reconciliations.load(ordering: .relaxed) == 0, "a check is not a reconciliation pass")
+        await market.stop()
+    }
+
+    /// A code whose stream came back from a gap and whose feed sent no book for `bookResyncDelay` gets KIS's REST
+    /// snapshot; one whose feed book came in time costs no query.
+    @Test func aCodeStillWithoutItsBookAfterAGapIsAskedOverREST() async throws {
+        let market = try await PaperMarket(speed: 1)
+        defer { market.remove() }
+        let client = try market.client()
+        defer { client.tokens.stop() }
+        let (samsung, hynix) = (SymbolCode("005930")!, SymbolCode("000660")!)
+        let pipeline = try Pipeline(settings: PipelineSettings(codes: [samsung, hynix]), clock: WallClock())
+        let news = FeedNews()
+        var house = Housekeeper(
+            client: client,
+            news: news,
+            orders: pipeline.orders,
+            feed: pipeline.feed,
+            symbols: pipeline.symbols
+        )
+        var router = pipeline.router()
+        router.markGap(samsung)
+        router.markGap(hynix)
+        var fresh = Book()
+        fresh.code = hynix
+        router.book(fresh)
+
+        let asked = WallClock().now()
+        house.resyncBooks(now: asked)
+        #expect(pipeline.feed.booksAreWanted, "nothing asked before the feed had its chance")
+        house.resyncBooks(now: asked + Housekeeper.bookResyncDelay)
+        #expect(!pipeline.feed.booksAreWanted)
+        #expect(news.notes.withLock { $0 }.isEmpty)
+        pipeline.orders.publishNews()
+        var books: [Book] = []
+        _ = pipeline.orders.house.ring.drain(max: 16) { event in
+            if case .book(let book) = event { books.append(book) }
+        }
+        #expect(books.map(\.code) == [samsung], "only the code the feed left without a book")
+        let book = try #require(books.first)
+        let tick = KRX.tick(at: Int64(book.askPrices[0]))
+        #expect(book.askPrices[0] > book.bidPrices[0] && book.bidPrices[0] > 0)
+        #expect(Int64(book.askPrices[0]) % tick == 0, "a price on the ladder")
+        #expect(book.localTs >= asked, "stamped when it was asked")
         await market.stop()
     }
 }

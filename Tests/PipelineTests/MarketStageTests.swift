@@ -63,6 +63,58 @@ final class TestClock: NanoClock {
         #expect(pipeline.feed.isDrained)
     }
 
+    /// After a reconnect the code's book is not trusted until a new one comes: the feed's, or KIS's REST snapshot
+    /// when that was asked after the feed's latest book.
+    @Test func aGapForgetsTheBookUntilTheFeedOrASnapshotBringsOne() throws {
+        let clock = TestClock(Self.received)
+        let pipeline = try Self.pipeline(clock)
+        var stage = pipeline.stage(opening: .empty(buyingPower: 10_000_000))
+        var feeder = try MessageFeeder(router: pipeline.router())
+        try Self.feed(Vectors.books, into: &feeder, localTs: Self.received)
+        while stage.poll() > 0 {}
+        let samsung = SymbolIndex(0)
+        let fed = stage.strategy.book(of: samsung)
+        #expect(fed.bestAsk > 0 && fed.bestBid > 0)
+
+        var router = pipeline.router()
+        router.markGap(Self.samsung)
+        router.endOfBatch()
+        while stage.poll() > 0 {}
+        #expect(stage.strategy.book(of: samsung).bestAsk == 0, "the book from before the gap is forgotten")
+        #expect(pipeline.feed.booksAreWanted)
+
+        var snapshot = Book()
+        snapshot.code = Self.samsung
+        snapshot.askPrices[0] = fed.bestAsk + 100
+        snapshot.bidPrices[0] = fed.bestBid + 100
+        snapshot.askQuantities[0] = 10
+        snapshot.bidQuantities[0] = 10
+        snapshot.localTs = Self.received + 1_000
+        pipeline.orders.tell(.book(snapshot))
+        pipeline.orders.publishNews()
+        while stage.poll() > 0 {}
+        #expect(stage.strategy.book(of: samsung).bestAsk == fed.bestAsk + 100, "the snapshot is the book now")
+
+        // A snapshot asked before the latest book the stage holds is older than it, and dropped.
+        var older = snapshot
+        older.askPrices[0] = fed.bestAsk + 200
+        older.localTs = Self.received + 500
+        pipeline.orders.tell(.book(older))
+        pipeline.orders.publishNews()
+        while stage.poll() > 0 {}
+        #expect(stage.strategy.book(of: samsung).bestAsk == fed.bestAsk + 100)
+
+        // The feed's own book ends the wait without any snapshot.
+        #expect(pipeline.feed.takeBooksWanted() == [samsung])
+        router.markGap(Self.samsung)
+        router.endOfBatch()
+        try Self.feed(Vectors.books, into: &feeder, localTs: Self.received + 2_000)
+        #expect(!pipeline.feed.booksAreWanted)
+        while stage.poll() > 0 {}
+        let refed = stage.strategy.book(of: samsung)
+        #expect(refed.bestAsk == fed.bestAsk && refed.localTs == Self.received + 2_000)
+    }
+
     /// A record of a code outside the table is counted and skipped, never routed at another code's index.
     @Test func foreignCodesAreCountedNotRouted() throws {
         let clock = TestClock(Self.received)
