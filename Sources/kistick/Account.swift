@@ -91,6 +91,18 @@ struct Orders: AsyncParsableCommand {
     }
 }
 
+/// A sell of more shares than the account can sell now, refused before it is sent.
+struct NotSellable: Error, CustomStringConvertible {
+    let code: String
+    let quantity: Int64
+    let holding: Sellable
+
+    var description: String {
+        "cannot sell \(self.quantity) of \(self.code): the account holds \(self.holding.held), of which "
+            + "\(self.holding.sellable) can be sold now; nothing was sent"
+    }
+}
+
 /// `kistick order buy|sell CODE QTY [--price P]`.
 struct Order: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -132,6 +144,14 @@ struct Order: AsyncParsableCommand {
             logger[metadataKey: "side"] = "\(self.side.rawValue)"
             logger[metadataKey: "qty"] = "\(self.quantity)"
             logger[metadataKey: "price"] = "\(self.price ?? 0)"
+            if self.side == .sell {
+                // Checked here because KIS's own refusal comes only after the order took a slot of the key's budget,
+                // and says less: what is held, and what of it can be sold now.
+                let holding = try client.sellable(self.code)
+                guard self.quantity <= holding.sellable else {
+                    throw NotSellable(code: self.code, quantity: self.quantity, holding: holding)
+                }
+            }
             var lane = try client.makeOrderLane()
             // The simulator's made-up account keeps its order numbers with its tokens, gone when it ends.
             let folder =
