@@ -1,3 +1,4 @@
+import Candles
 public import Capture
 import Feed
 import Journal
@@ -243,9 +244,10 @@ public final class Engine: @unchecked Sendable {
         } catch {
             throw .journal("\(error)")
         }
+        let pastMinutes = try self.pastMinutes(announce: announce)
         do {
             self.marketThread = try self.pipeline.start(
-                self.pipeline.stage(opening: opening),
+                self.pipeline.stage(opening: opening, pastMinutes: pastMinutes),
                 waiting: self.settings.waiting.market
             )
         } catch {
@@ -262,6 +264,52 @@ public final class Engine: @unchecked Sendable {
         }
         let settings = self.client.settings
         try? self.session.subscribe(.notices(htsID: settings.htsID, environment: settings.environment))
+    }
+
+    /// The previous trading day's minute bars of every code, when the strategy's parameters ask for them
+    /// (`min_relative_volume`): four calls a code, through the client's quotation host (KIS serves them on the
+    /// real host only, so a paper account needs its real app key in kis_devlp.yaml).
+    private func pastMinutes(announce: (String) -> Void) throws(EngineError) -> [Candle] {
+        guard self.pipeline.parameters.wantsPastMinuteBars else { return [] }
+        let day = KRX.previousTradingDay(before: KST.date(epochSeconds: self.startedWall / 1_000_000_000))
+        var candles: [Candle] = []
+        for code in self.pipeline.symbols.codes {
+            let client = self.client
+            let bars: [Bar]
+            do {
+                bars = try self.settings.startupRetry.run("the minute bars of \(code)", announce: announce) {
+                    () throws(KISError) in try client.pastMinuteBars(code.description, date: day)
+                }
+            } catch .rejected(let failure) {
+                throw .settings(
+                    path: "min_relative_volume",
+                    reason: "needs the previous trading day's minute bars (FHKST03010230), which KIS refused for "
+                        + "\(code): \(failure); KIS serves them on the real host only, so a paper account needs "
+                        + "its real app key (my_app, my_sec) in kis_devlp.yaml"
+                )
+            } catch {
+                throw .kis(error)
+            }
+            candles += bars.compactMap { Self.candle(minute: $0, code: code) }
+        }
+        return candles
+    }
+
+    /// A one-minute `Candle` of a KIS minute bar, or nil for a row whose date, time or figures do not fit.
+    static func candle(minute bar: Bar, code: SymbolCode) -> Candle? {
+        guard let date = UInt32(bar.date), let time = UInt32(bar.time),
+            let start = KST.epochSeconds(date: date, time: time),
+            let open = Int32(exactly: bar.open), let high = Int32(exactly: bar.high),
+            let low = Int32(exactly: bar.low), let close = Int32(exactly: bar.close),
+            let volume = Int32(exactly: bar.volume)
+        else { return nil }
+        var candle = Candle()
+        candle.code = code
+        candle.start = UInt32(start)
+        candle.seconds = 60
+        (candle.open, candle.high, candle.low, candle.close, candle.volume) = (open, high, low, close, volume)
+        candle.value = bar.tradedValue
+        return candle
     }
 
     private func startThreads(journal: Journal, pending: PendingRecorder) throws(StageThreadError) {

@@ -1,9 +1,10 @@
+public import Candles
 public import Crypto
 public import Feed
 import Orders
 public import Ring
 public import Risk
-import Strategy
+public import Strategy
 import Synchronization
 public import TickCore
 
@@ -35,7 +36,7 @@ public final class Pipeline<Clock: NanoClock>: Sendable {
     public let clock: Clock
     /// The market stage's wake-up, which the feed, the sender and the housekeeper ring.
     public let doorbell: Doorbell
-    private let parameters: ScalpingParameters
+    public let parameters: ScalpingParameters
     private let limits: RiskLimits
 
     /// - Throws: `.settings` for a code list that is not a symbol table or a bad strategy or risk setting, naming
@@ -63,7 +64,9 @@ public final class Pipeline<Clock: NanoClock>: Sendable {
 
     /// The market stage, from where the day starts. Build one per pipeline; run it inline (`poll`) or on its
     /// own thread (`start`).
-    public func stage(opening: consuming PipelineOpening) -> MarketStage<Clock> {
+    /// The market stage of a run starting from `opening`, its strategy having learnt `pastMinutes` (the previous
+    /// trading day's minute bars, when its parameters ask for them: `ScalpingParameters.wantsPastMinuteBars`).
+    public func stage(opening: consuming PipelineOpening, pastMinutes: [Candle] = []) -> MarketStage<Clock> {
         var board = MarketBoard(codes: self.settings.codes)
         if let second = opening.secondOfDay { board.advance(secondOfDay: second) }
         let broker = PipelineBroker(
@@ -73,8 +76,12 @@ public final class Pipeline<Clock: NanoClock>: Sendable {
             opening: opening,
             orders: self.orders
         )
+        var strategy = MarketStage<Clock>.Strategy(parameters: self.parameters, symbols: self.symbols)
+        for bar in pastMinutes {
+            if let symbol = self.symbols.index(of: bar.code) { strategy.onPastMinute(bar, symbol: symbol) }
+        }
         return MarketStage(
-            strategy: ScalpingStrategy(parameters: self.parameters, symbols: self.symbols),
+            strategy: strategy,
             broker: broker,
             speed: self.settings.speed,
             clock: self.clock,

@@ -37,6 +37,7 @@ public struct ScalpingParameters: Sendable, Equatable {
         case exitSlippageTicks = "exit_slippage_ticks"
         case exitTimeoutMilliseconds = "exit_timeout_ms"
         case cooldownSeconds = "cooldown_seconds"
+        case minRelativeVolume = "min_relative_volume"
     }
 
     /// Bar length whose previous completed bar sets the breakout level; must be one of the candle stage's intervals.
@@ -70,8 +71,15 @@ public struct ScalpingParameters: Sendable, Equatable {
     public var exitTimeoutMilliseconds: Int64 = 2_000
     /// No new entry in a code for this long after its position closed or its entry was cancelled unfilled.
     public var cooldownSeconds: Int64 = 60
+    /// Least volume of the breakout bar, in percent of the same minutes' volume on the previous trading day (KRX's
+    /// activity is U-shaped over the day, so a bar is judged against its own time of day); 0 turns the check off.
+    /// When on, the engine asks KIS for the previous day's minute bars at start (a real-host quotation).
+    public var minRelativeVolume: Int32 = 0
 
     public init() {}
+
+    /// Whether the strategy needs the previous trading day's minute bars before the session.
+    public var wantsPastMinuteBars: Bool { self.minRelativeVolume > 0 }
 
     /// The defaults with the entries of `values` applied.
     /// - Throws: `unknownKey` for a key not in `Key`, `invalidValue` for a value out of range or malformed.
@@ -107,6 +115,7 @@ public struct ScalpingParameters: Sendable, Equatable {
         case .exitSlippageTicks: String(self.exitSlippageTicks)
         case .exitTimeoutMilliseconds: String(self.exitTimeoutMilliseconds)
         case .cooldownSeconds: String(self.cooldownSeconds)
+        case .minRelativeVolume: String(self.minRelativeVolume)
         }
     }
 
@@ -159,6 +168,8 @@ public struct ScalpingParameters: Sendable, Equatable {
             self.exitSlippageTicks = Int32(try integer(0...100, "a whole number of ticks from 0 to 100"))
         case .exitTimeoutMilliseconds: self.exitTimeoutMilliseconds = try milliseconds()
         case .cooldownSeconds: self.cooldownSeconds = try offset()
+        case .minRelativeVolume:
+            self.minRelativeVolume = Int32(try integer(0...100_000, "a whole percentage from 0 to 100000"))
         }
     }
 

@@ -34,11 +34,19 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
     public let parameters: ScalpingParameters
     public let symbols: SymbolTable
     private var states: [SymbolState]
+    /// Per code, the previous trading day's volume of each minute of continuous trading (09:00–15:30), flat:
+    /// code `i`'s minute `m` at `i * minutesPerDay + m`. Zero when no past bars were given.
+    private var pastVolumes: [Int64]
+    private static var minutesPerDay: Int { Int(KRX.closeTime - KRX.openTime) / 60 }
 
     public init(parameters: ScalpingParameters, symbols: SymbolTable) {
         self.parameters = parameters
         self.symbols = symbols
         self.states = Array(repeating: SymbolState(), count: symbols.count)
+        self.pastVolumes = Array(
+            repeating: 0,
+            count: parameters.wantsPastMinuteBars ? symbols.count * Self.minutesPerDay : 0
+        )
     }
 
     /// The stage of the code at `symbol`.
@@ -79,12 +87,13 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
     public func book(of symbol: SymbolIndex) -> BookFeatures { self.states[self.checked(symbol)].book }
 
     /// A completed bar of the entry interval sets the breakout level for the next bar; an incomplete or auction
-    /// bar clears it, so no entry is taken off a bar with missing trades.
+    /// bar clears it, so no entry is taken off a bar with missing trades, and so does one lighter than
+    /// `minRelativeVolume` of the same minutes the day before.
     /// - Complexity: O(1), no allocation.
     public mutating func onCandle(_ candle: Candle, symbol index: SymbolIndex, broker: inout B, clock: C) {
         let i = self.checked(index)
         if Int32(candle.seconds) == self.parameters.entryIntervalSeconds {
-            if candle.flags.isRegularAndComplete {
+            if candle.flags.isRegularAndComplete, self.isHeavyEnough(candle, symbol: i) {
                 self.states[i].breakoutLevel = candle.high
                 self.states[i].levelExpiry = candle.end + UInt32(candle.seconds)
             } else {
@@ -116,6 +125,33 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
             self.decideAgain(symbol, now: now)
         }
         self.manage(symbol, broker: &broker, now: now)
+    }
+
+    /// Adds the minute's volume to the code's profile of the previous day; bars outside continuous trading, or when
+    /// the parameters want no history, are ignored.
+    /// - Complexity: O(1), no allocation.
+    public mutating func onPastMinute(_ bar: Candle, symbol index: SymbolIndex) {
+        let i = self.checked(index)
+        guard let minute = Self.minuteOfSession(bar.start), !self.pastVolumes.isEmpty else { return }
+        self.pastVolumes[i * Self.minutesPerDay + minute] += Int64(bar.volume)
+    }
+
+    /// The minute of continuous trading (0 at 09:00) that starts at exchange time `start`, or nil outside it.
+    private static func minuteOfSession(_ start: UInt32) -> Int? {
+        let minute = Int(Self.secondOfDay(Int64(start) * 1_000_000_000) - KRX.openTime) / 60
+        return (0..<Self.minutesPerDay).contains(minute) ? minute : nil
+    }
+
+    /// Whether `candle` traded at least `minRelativeVolume` percent of its minutes' volume the day before; always
+    /// when the check is off, never when the day before is unknown (no entry on a check that cannot be made).
+    private func isHeavyEnough(_ candle: Candle, symbol: Int) -> Bool {
+        let percent = Int64(self.parameters.minRelativeVolume)
+        guard percent > 0 else { return true }
+        guard let first = Self.minuteOfSession(candle.start) else { return false }
+        let last = min(first + max(1, Int(candle.seconds) / 60), Self.minutesPerDay)
+        var past: Int64 = 0
+        for minute in first..<last { past += self.pastVolumes[symbol * Self.minutesPerDay + minute] }
+        return past > 0 && Int64(candle.volume) * 100 >= percent * past
     }
 
     /// Runs every code's timeout, time-stop and close rules.

@@ -23,6 +23,9 @@ public protocol TradingStrategy {
     mutating func onCandle(_ candle: Candle, symbol: SymbolIndex, broker: inout OrderBroker, clock: TimeSource)
     /// One of the strategy's orders changed state.
     mutating func onOrderUpdate(_ update: OrderUpdate, broker: inout OrderBroker, clock: TimeSource)
+    /// One minute of the previous trading day, oldest first, before any live event (only when the strategy's
+    /// parameters ask for them).
+    mutating func onPastMinute(_ bar: Candle, symbol: SymbolIndex)
     /// Periodic call with no market event, so time-based rules fire on quiet codes.
     mutating func onTimer(broker: inout OrderBroker, clock: TimeSource)
 }

@@ -70,10 +70,18 @@ struct Paper: AsyncParsableCommand {
         let cacheDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-paper-\(getpid())")
             .path
         defer { try? FileManager.default.removeItem(atPath: cacheDirectory) }
-        let settings = ClientSettings.madeUp(
+        var settings = ClientSettings.madeUp(
             environment: .paper,
             restURL: endpoints[.paper]!.rest,
             webSocketURL: endpoints[.paper]!.webSocket
+        )
+        // The quotations KIS serves on the real host only go there, as a paper account with its real app key in
+        // kis_devlp.yaml does.
+        let real = endpoints[.real]!
+        settings.quotations = QuotationHost(
+            restURL: real.rest,
+            credentials: ClientSettings.madeUp(environment: .real, restURL: real.rest, webSocketURL: real.webSocket)
+                .credentials
         )
         let client = try KISClient.make(
             settings: settings,
@@ -92,7 +100,6 @@ struct Paper: AsyncParsableCommand {
                 plan = TradingPlan(codes: recorded.codes)
             } else {
                 // The rankings are real-host quotations (and its 20 calls a second screen in seconds, not minutes).
-                let real = endpoints[.real]!
                 let quotes = try KISClient.make(
                     settings: .madeUp(environment: .real, restURL: real.rest, webSocketURL: real.webSocket),
                     cache: try TokenCache(directory: cacheDirectory + "/real")

@@ -1,11 +1,12 @@
-import Engine
 import Foundation
 import Journal
-import KIS
 import PaperMarket
 import Simulator
 import Testing
 import TickCore
+
+@testable import Engine
+@testable import KIS
 
 /// The engine end to end against the in-process simulator on loopback: what `kistick paper` runs.
 @Suite(.serialized)
@@ -114,6 +115,59 @@ struct EngineTests {
         defer { check.tokens.stop() }
         #expect(try check.balance().holdings.allSatisfy { $0.quantity == 0 })
         await market.stop()
+    }
+
+    /// With `min_relative_volume` the strategy learns the previous day's minute bars at start: through the real
+    /// host for a paper account (paper does not serve them), and without a real key the start says so by name.
+    @Test func thePreviousDaysMinuteBarsAreAskedOfTheRealHostAtStart() async throws {
+        let market = try await PaperMarket(speed: 1)
+        defer { market.remove() }
+        var settings = EngineSettings(codes: market.codes, journalPath: market.directory + "/journal.sqlite")
+        settings.parameters = ["min_relative_volume": "150"]
+        let paperOnly = try market.client()
+        defer { paperOnly.tokens.stop() }
+        let refused = try Engine(client: paperOnly, settings: settings)
+        #expect {
+            try refused.start()
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("min_relative_volume") && text.contains("my_app") && text.contains("FHKST03010230")
+        }
+        let answeredBefore = market.simulator.answeredCount(trID: "FHKST03010230")
+
+        let client = try market.client(realQuotations: true)
+        defer { client.tokens.stop() }
+        settings.journalPath = market.directory + "/journal-2.sqlite"
+        let engine = try Engine(client: client, settings: settings)
+        try engine.start()
+        _ = engine.stop(grace: 0)
+        // 380 minutes and the closing print, 120 rows a call: four calls a code.
+        #expect(market.simulator.answeredCount(trID: "FHKST03010230") - answeredBefore == 4 * market.codes.count)
+        await market.stop()
+    }
+
+    /// A KIS minute bar becomes the one-minute candle of its code; a row that does not fit is dropped, not trapped.
+    @Test func aMinuteBarBecomesAOneMinuteCandle() throws {
+        let code = SymbolCode("005930")!
+        let bar = Bar(
+            date: "20260608",
+            time: "091500",
+            open: 65_800,
+            high: 66_000,
+            low: 65_700,
+            close: 65_900,
+            volume: 12_345,
+            tradedValue: 812_000_000
+        )
+        let candle = try #require(Engine.candle(minute: bar, code: code))
+        #expect(candle.code == code && candle.seconds == 60 && candle.volume == 12_345 && candle.high == 66_000)
+        #expect(Int64(candle.start) == KST.epochSeconds(date: 20_260_608, time: 91_500))
+        var huge = bar
+        huge.volume = Int64(Int32.max) + 1
+        #expect(Engine.candle(minute: huge, code: code) == nil)
+        huge = bar
+        huge.time = ""
+        #expect(Engine.candle(minute: huge, code: code) == nil)
     }
 
     @Test func aBadSettingNamesTheKeyAndTheFile() async throws {

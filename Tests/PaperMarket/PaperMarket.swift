@@ -18,6 +18,8 @@ public final class PaperMarket: Sendable {
     public static let defaultCodes = Catalog.knownCodes.prefix(10).compactMap(SymbolCode.init)
     public let simulator: Simulator
     public let rest: String
+    /// The real server beside it, where a paper account's real-host quotations go.
+    public let realREST: String
     public let webSocket: String
     public let directory: String
     public let codes: [SymbolCode]
@@ -33,8 +35,9 @@ public final class PaperMarket: Sendable {
         config.symbols = codes.map(\.description)
         config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
         self.simulator = Simulator(config: config)
-        guard let paper = try await self.simulator.start()[.paper] else { throw NoPaperServer() }
-        (self.rest, self.webSocket) = (paper.rest, paper.webSocket)
+        let servers = try await self.simulator.start()
+        guard let paper = servers[.paper], let real = servers[.real] else { throw NoPaperServer() }
+        (self.rest, self.webSocket, self.realREST) = (paper.rest, paper.webSocket, real.rest)
         self.directory =
             FileManager.default.temporaryDirectory
             .appendingPathComponent("kistick-paper-\(UUID().uuidString)").path
@@ -42,9 +45,14 @@ public final class PaperMarket: Sendable {
         self.today = KST.date(epochSeconds: Int64(Date().timeIntervalSince1970))
     }
 
-    /// A client of the paper server with made-up credentials and its own token cache.
-    public func client() throws -> KISClient {
-        let settings = ClientSettings.madeUp(environment: .paper, restURL: self.rest, webSocketURL: self.webSocket)
+    /// A client of the paper server with made-up credentials and its own token cache; with `realQuotations`, the
+    /// real-host quotations go to the real server with a made-up real key, as with a real key in kis_devlp.yaml.
+    public func client(realQuotations: Bool = false) throws -> KISClient {
+        var settings = ClientSettings.madeUp(environment: .paper, restURL: self.rest, webSocketURL: self.webSocket)
+        if realQuotations {
+            let real = ClientSettings.madeUp(environment: .real, restURL: self.realREST, webSocketURL: self.webSocket)
+            settings.quotations = QuotationHost(restURL: self.realREST, credentials: real.credentials)
+        }
         return try KISClient.make(settings: settings, cache: try TokenCache(directory: self.directory + "/tokens"))
     }
 

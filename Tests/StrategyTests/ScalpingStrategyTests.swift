@@ -61,6 +61,35 @@ import TickCore
         #expect(s.strategy.stage(of: 0) == (missing == .nothing ? .entering : .flat))
     }
 
+    /// With `min_relative_volume` the breakout bar must trade that share of the same minutes' volume the day
+    /// before; a bar too light, or a code with no past bars, sets no breakout level.
+    @Test(arguments: [
+        (Int32(14_999), true, false), (15_000, true, true), (1_000_000, false, false),
+    ])
+    func aBreakoutBarMustOutweighTheSameMinutesOfTheDayBefore(volume: Int32, history: Bool, enters: Bool) throws {
+        var parameters = ScalpingParameters()
+        parameters.minRelativeVolume = 150
+        var s = try Session(parameters)
+        if history {
+            // 2,000 shares a minute the day before; 09:55–10:00 traded 10,000, so the bar needs 15,000.
+            for minute in 0..<390 {
+                var bar = Candle()
+                bar.code = samsung
+                bar.start = UInt32(KST.epochSeconds(date: 20_260_605, time: 90_000)! + Int64(minute) * 60)
+                bar.seconds = 60
+                bar.volume = 2_000
+                s.strategy.onPastMinute(bar, symbol: 0)
+            }
+        }
+        s.at(100_000)
+        s.bar(95_500, high: 60_000, volume: volume)
+        s.at(100_004)
+        s.book(bid: 60_000, ask: 60_100)
+        s.at(100_005)
+        s.trade(60_100)
+        #expect(s.broker.intents.count == (enters ? 1 : 0))
+    }
+
     @Test func spreadWiderThanTheLimitBlocksEntry() throws {
         var s = try Session()
         s.at(100_000)

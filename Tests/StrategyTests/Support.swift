@@ -63,6 +63,7 @@ struct Session {
         high: Int32,
         seconds: UInt16 = 300,
         flags: CandleFlags = [],
+        volume: Int32 = 0,
         code: SymbolCode = samsung
     ) {
         var candle = Candle()
@@ -74,6 +75,7 @@ struct Session {
         candle.low = high - 300
         candle.close = high - 100
         candle.flags = flags
+        candle.volume = volume
         self.strategy.onCandle(candle, symbol: self.index(code), broker: &self.broker, clock: self.clock)
     }
 

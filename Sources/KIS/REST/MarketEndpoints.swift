@@ -3,7 +3,9 @@ public import TickCore
 
 /// The quotations and account checks a trader reaches for beside prices and orders (docs/kis-protocol.md §4; fields
 /// as the official samples read them): the REST book to resynchronise after the feed dropped, the latest prints, the
-/// sellable quantity, earlier days' minute bars, daily prices, the members' flow and the listing.
+/// sellable quantity, earlier days' minute bars, daily prices, the members' flow and the listing. The quotations go
+/// through `quoting` (a paper account's real-host client, when it has one, since paper serves few of them); the
+/// sellable quantity is the account's, asked of its own host.
 extension KISClient {
     /// The ten-level book and expected call of `code` (`inquire-asking-price-exp-ccn`, FHKST01010200), as the
     /// `Book` a feed frame would have given at `localTs`: what a code's book is reset to after a reconnect.
@@ -14,7 +16,7 @@ extension KISClient {
             trID: "FHKST01010200",
             query: [("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code)]
         )
-        let answer = try self.query(call).json
+        let answer = try self.quoting.query(call).json
         guard let levels = answer.object("output1"), let outlook = answer.object("output2"),
             let symbol = SymbolCode(code)
         else { throw .malformedResponse(trID: call.trID, reason: "no output1/output2") }
@@ -76,7 +78,7 @@ extension KISClient {
             trID: "FHKST01010300",
             query: [("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code)]
         )
-        return try self.query(call).json.rows("output").map(RecentTrade.init)
+        return try self.quoting.query(call).json.rows("output").map(RecentTrade.init)
     }
 
     /// What the account can sell of `code` now. Real accounts ask `inquire-psbl-sell` (TTTC8408R); the paper
@@ -133,7 +135,7 @@ extension KISClient {
                     ("FID_INPUT_DATE_1", String(date)), ("FID_PW_DATA_INCU_YN", "Y"), ("FID_FAKE_TICK_INCU_YN", ""),
                 ]
             )
-            let rows = try self.query(call).json.rows("output2").map(Bar.init(minuteRow:)).filter { bar in
+            let rows = try self.quoting.query(call).json.rows("output2").map(Bar.init(minuteRow:)).filter { bar in
                 bar.date == String(date) && !bar.time.isEmpty && (bars.last.map { bar.time < $0.time } ?? true)
             }
             bars += rows
@@ -162,7 +164,7 @@ extension KISClient {
                 ("FID_ORG_ADJ_PRC", "1"),
             ]
         )
-        return try self.query(call).json.rows("output").map { row in
+        return try self.quoting.query(call).json.rows("output").map { row in
             Bar(
                 date: row.string("stck_bsop_date"),
                 time: "",
@@ -184,7 +186,7 @@ extension KISClient {
             trID: "FHKST01010600",
             query: [("FID_COND_MRKT_DIV_CODE", "J"), ("FID_INPUT_ISCD", code)]
         )
-        guard let output = try self.query(call).json.object("output") else {
+        guard let output = try self.quoting.query(call).json.object("output") else {
             throw .malformedResponse(trID: call.trID, reason: "no output")
         }
         return MemberFlow(output)
@@ -198,7 +200,7 @@ extension KISClient {
             trID: "CTPF1002R",
             query: [("PRDT_TYPE_CD", "300"), ("PDNO", code)]
         )
-        guard let output = try self.query(call).json.object("output") else {
+        guard let output = try self.quoting.query(call).json.object("output") else {
             throw .malformedResponse(trID: call.trID, reason: "no output")
         }
         return StockInfo(output)
