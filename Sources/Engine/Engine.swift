@@ -307,8 +307,8 @@ public final class Engine: @unchecked Sendable {
         candle.code = code
         candle.start = UInt32(start)
         candle.seconds = 60
+        // The bar's traded value is the day's running total, not the minute's: the candle's value stays 0.
         (candle.open, candle.high, candle.low, candle.close, candle.volume) = (open, high, low, close, volume)
-        candle.value = bar.tradedValue
         return candle
     }
 

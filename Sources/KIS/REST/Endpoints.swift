@@ -141,18 +141,8 @@ extension KISClient {
                     ("FID_ORG_ADJ_PRC", adjusted ? "0" : "1"),
                 ]
             )
-            let rows = try self.quoting.query(call).json.rows("output2").map { row in
-                Bar(
-                    date: row.string("stck_bsop_date"),
-                    time: "",
-                    open: row.int("stck_oprc"),
-                    high: row.int("stck_hgpr"),
-                    low: row.int("stck_lwpr"),
-                    close: row.int("stck_clpr"),
-                    volume: row.int("acml_vol"),
-                    tradedValue: row.int("acml_tr_pbmn")
-                )
-            }.filter { !$0.date.isEmpty }
+            let rows = try self.quoting.query(call).json.rows("output2").map(Bar.init(dailyRow:))
+                .filter { !$0.date.isEmpty }
             bars += rows
             guard rows.count >= 100, let oldest = rows.last.flatMap({ UInt32($0.date) }),
                 let before = KST.epochSeconds(date: oldest, time: 0).map({ KST.date(epochSeconds: $0 - 86_400) }),

@@ -164,18 +164,7 @@ extension KISClient {
                 ("FID_ORG_ADJ_PRC", "1"),
             ]
         )
-        return try self.quoting.query(call).json.rows("output").map { row in
-            Bar(
-                date: row.string("stck_bsop_date"),
-                time: "",
-                open: row.int("stck_oprc"),
-                high: row.int("stck_hgpr"),
-                low: row.int("stck_lwpr"),
-                close: row.int("stck_clpr"),
-                volume: row.int("acml_vol"),
-                tradedValue: 0
-            )
-        }
+        return try self.quoting.query(call).json.rows("output").map(Bar.init(dailyRow:))
     }
 
     /// The five members that sold and bought the most of `code` today (`inquire-member`, FHKST01010600).
@@ -208,6 +197,21 @@ extension KISClient {
 }
 
 extension Bar {
+    /// A row of a daily chart (`inquire-daily-itemchartprice`, `inquire-daily-price`; the latter has no traded
+    /// value, read as 0).
+    init(dailyRow row: JSON) {
+        self.init(
+            date: row.string("stck_bsop_date"),
+            time: "",
+            open: row.int("stck_oprc"),
+            high: row.int("stck_hgpr"),
+            low: row.int("stck_lwpr"),
+            close: row.int("stck_clpr"),
+            volume: row.int("acml_vol"),
+            tradedValue: row.int("acml_tr_pbmn")
+        )
+    }
+
     /// A row of a minute chart (`inquire-time-itemchartprice`, `inquire-time-dailychartprice`).
     init(minuteRow row: JSON) {
         self.init(
