@@ -176,6 +176,21 @@ public final class Simulator: Sendable {
         self.state.withLock { $0.sessions.tradeRegisteredCodes }
     }
 
+    /// Every WebSocket session opened since start, in the order they opened, with its registrations: what a test
+    /// checks a client's spread of codes over app keys against, from the exchange's side.
+    public func sessionRegistrations() -> [SessionRegistrations] {
+        self.state.withLock { state in
+            state.sessionLog.entries.keys.sorted().map { id in
+                let entry = state.sessionLog.entries[id]!
+                return SessionRegistrations(
+                    held: entry.closedAt == nil ? entry.registrations : 0,
+                    peak: entry.peakRegistrations,
+                    refusals: entry.refusals
+                )
+            }
+        }
+    }
+
     /// Recorded frames not yet sent (a recorded market, `SimConfig.market`), or nil for the generated market: 0
     /// says the recorded day is over.
     public func recordedFramesLeft() -> Int? {
@@ -319,4 +334,14 @@ public final class Simulator: Sendable {
         }
         return RESTReply(status: 200, body: body.bytes)
     }
+}
+
+/// One WebSocket session's registrations as the exchange counted them.
+public struct SessionRegistrations: Sendable, Equatable {
+    /// Registrations held now (0 once the session closed).
+    public var held: Int
+    /// The most held at once: never above KIS's 41 (`SessionRegistry.maxRegistrations`).
+    public var peak: Int
+    /// Registrations refused past the limit (OPSP0008 MAX SUBSCRIBE OVER).
+    public var refusals: Int
 }

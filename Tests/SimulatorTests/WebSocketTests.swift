@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
+import Simulator
 import Testing
 import Wire
 
@@ -81,7 +82,16 @@ import Wire
         let over = try await client.request(approval: approval, tr: "H0STASP0", key: "005930")
         #expect(over.at("body", "msg_cd") as? String == "OPSP0008")
         #expect(over.at("body", "msg1") as? String == "MAX SUBSCRIBE OVER")
+        // A second app key has a session and a limit of its own.
+        let other = try await FeedClient(port: h.ws)
+        let secondKey = String(repeating: "L", count: 36)
+        let otherApproval = try await h.approvalKey(appKey: secondKey)
+        let more = try await other.request(approval: otherApproval, tr: "H0STASP0", key: "005930")
+        #expect(more.at("body", "msg_cd") as? String == "OPSP0000")
+        let counted = h.simulator.sessionRegistrations()
+        #expect(counted.map { [$0.held, $0.peak, $0.refusals] } == [[41, 41, 1], [1, 1, 0]])
         await client.close()
+        await other.close()
     }
 
     @Test func oneSessionPerAppKey() async throws {

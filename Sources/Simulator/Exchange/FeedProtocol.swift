@@ -167,6 +167,7 @@ extension ExchangeState {
             )
         }
         guard self.sessions.count(session) < SessionRegistry.maxRegistrations else {
+            self.sessionLog.refused(session)
             return Self.ack(
                 tr: tr,
                 key: key,

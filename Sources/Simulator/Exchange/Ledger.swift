@@ -21,6 +21,10 @@ struct SessionLog {
         var firstAt: Int64 = 0
         /// Registrations released (OPSP0001): a client rotating its codes.
         var releases = 0
+        /// The most registrations held at once, and the requests refused past the limit (OPSP0008): a client that
+        /// spreads its codes over several app keys keeps the first at or under 41 and the second at 0.
+        var peakRegistrations = 0
+        var refusals = 0
         /// Messages sent, counted when the session closes (an open session's count is live).
         var messagesSent = 0
     }
@@ -36,10 +40,17 @@ struct SessionLog {
     mutating func registered(_ session: Session, tr: String, holding count: Int, at wall: Int64) {
         self.entries[session.id]?.registrations = count
         self.entries[session.id]?.registeredAt = wall
+        if count > self.entries[session.id]?.peakRegistrations ?? count {
+            self.entries[session.id]?.peakRegistrations = count
+        }
         if self.entries[session.id]?.firstTR == nil {
             self.entries[session.id]?.firstTR = tr
             self.entries[session.id]?.firstAt = wall
         }
+    }
+
+    mutating func refused(_ session: Session) {
+        self.entries[session.id]?.refusals += 1
     }
 
     mutating func released(_ session: Session, holding count: Int) {
@@ -105,6 +116,8 @@ extension ExchangeState {
                 "registrations": Self.int(Int64(entry.registrations)), "registered_us": Self.int(entry.registeredAt),
                 "first_tr": entry.firstTR.map { .string($0) } ?? .null, "first_us": Self.int(entry.firstAt),
                 "releases": Self.int(Int64(entry.releases)),
+                "peak_registrations": Self.int(Int64(entry.peakRegistrations)),
+                "refusals": Self.int(Int64(entry.refusals)),
                 "messages": Self.int(Int64(sent)),
             ])
         }
