@@ -14,7 +14,7 @@ public struct ClockReading: EngineClock {
 }
 
 /// The pipeline's one market stage: bars and book features, the strategy, and the broker with risk and the order
-/// book, on one thread. It takes ticks and gap marks from the feed's ring, books from the feed's table (each read
+/// book, on one thread. It takes ticks and gap marks from each feed lane's ring, books from its table (each read
 /// once, however many came), notices, the dispatcher's reports and the housekeeper's news, and runs the timers.
 ///
 /// Bars and the strategy were once two stages joined by a ring. A candle update costs tens of nanoseconds, a
@@ -111,10 +111,7 @@ public struct MarketStage<Clock: NanoClock>: ~Copyable {
 
     /// Whether anything waits for the stage, or a timer is due: what a parked stage re-checks before it sleeps.
     func hasWork() -> Bool {
-        self.feed.records.ring.approximateCount > 0
-            || self.feed.books.written != self.feed.books.delivered
-                + self.feed.books.conflated
-            || self.feed.notices.ring.approximateCount > 0
+        self.feed.lanes.contains { $0.hasWork }
             || self.orders.events.ring.approximateCount > 0 || self.orders.house.ring.approximateCount > 0
     }
 
@@ -124,20 +121,25 @@ public struct MarketStage<Clock: NanoClock>: ~Copyable {
     /// - Complexity: O(batch + codes); no allocation.
     @discardableResult
     public mutating func poll() -> Int {
-        var handled = self.feed.records.ring.drain(max: 256) { record in
-            switch record {
-            case .tick(let tick): self.handle(tick)
-            case .gap(let symbol): self.markGap(symbol)
+        var handled = 0
+        for lane in self.feed.lanes {
+            handled += lane.records.ring.drain(max: 256) { record in
+                switch record {
+                case .tick(let tick): self.handle(tick)
+                case .gap(let symbol): self.markGap(symbol)
+                }
             }
+            handled += lane.books.readDirty { symbol, book in self.handle(book, at: SymbolIndex(symbol)) }
         }
-        handled += self.feed.books.readDirty { symbol, book in self.handle(book, at: SymbolIndex(symbol)) }
         // One clock read a pass: it stamps every decision of the pass and runs the timers. A read costs 130-250 ns
         // on this virtual machine (clock_gettime, the TSC behind it trapped), a pass's events a few hundred each,
         // so a stamp per event would cost more than the events; each is stamped by the end of its pass instead,
         // an upper bound on its decision time.
         let wall = self.clock.source.now()
         self.undecided.record(into: self.monitor.recorder, decidedAt: wall)
-        handled += self.feed.notices.ring.drain(max: 64) { notice in self.handle(notice) }
+        for lane in self.feed.lanes {
+            handled += lane.notices.ring.drain(max: 64) { notice in self.handle(notice) }
+        }
         handled += self.orders.events.ring.drain(max: 64) { slot in self.handle(slot, wall: wall) }
         handled += self.orders.house.ring.drain(max: 64) { event in self.handle(event, wall: wall) }
         if self.clock.isAnchored {
@@ -299,6 +301,9 @@ public struct MarketStage<Clock: NanoClock>: ~Copyable {
         snapshot.open = self.broker.workingCount
         snapshot.killArmed = self.killSwitch.isArmed
         snapshot.lateTrades = self.builder.lateTrades
+        for offset in 0..<self.broker.board.count where self.broker.board[SymbolIndex(offset)].lastPrice > 0 {
+            snapshot.codesTraded += 1
+        }
         var rows = 0
         for position in self.broker.positions.all where position.quantity != 0 && rows < snapshot.positions.count {
             snapshot.positions[rows] = position

@@ -52,14 +52,20 @@ public final class Pipeline<Clock: NanoClock>: Sendable {
         self.clock = clock
         self.killSwitch = killSwitch
         self.doorbell = Doorbell()
-        self.feed = FeedPorts(symbols: settings.codes.count, capacity: settings.ringCapacity, doorbell: self.doorbell)
+        self.feed = FeedPorts(
+            symbols: settings.codes.count,
+            capacity: settings.ringCapacity,
+            lanes: settings.feedLanes,
+            doorbell: self.doorbell
+        )
         self.orders = OrderPorts(doorbell: self.doorbell)
         self.monitor = PipelineMonitor()
     }
 
-    /// The sink for the thread that decodes the feed (the only one that may use it).
-    public func router() -> FeedRouter {
-        FeedRouter(symbols: self.symbols, ports: self.feed)
+    /// The sink for the thread that decodes the feed into `lane` (the only one that may use it).
+    /// - Parameter lane: in `0..<settings.feedLanes`, one per feed thread.
+    public func router(lane: Int = 0) -> FeedRouter {
+        FeedRouter(symbols: self.symbols, ports: self.feed, lane: lane)
     }
 
     /// The market stage, from where the day starts. Build one per pipeline; run it inline (`poll`) or on its

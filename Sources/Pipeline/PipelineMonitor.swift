@@ -17,6 +17,8 @@ public struct PipelineSnapshot: BitwiseCopyable, Sendable {
     public var killArmed = false
     /// Prints older than their bar, which changed no bar.
     public var lateTrades = 0
+    /// Codes with at least one trade seen today: whether every code's stream reaches the stage.
+    public var codesTraded = 0
     /// Positions with shares, at most `positions.count` of them (the first `positionCount` are set).
     public var positionCount = 0
     public var positions: InlineArray<20, Position> = .init(repeating: Position(code: SymbolCode(rawValue: 0)))

@@ -17,6 +17,9 @@ public struct PipelineSettings: Sendable {
     public var speed: Double = 1
     /// Trade ring slots, a power of two.
     public var ringCapacity = 1 << 14
+    /// Threads that decode a feed into the pipeline, each into a lane of its own (`FeedPorts`): one per WebSocket
+    /// session live, one for a replay or a benchmark.
+    public var feedLanes = 1
 
     public init(codes: [SymbolCode]) {
         self.codes = codes
