@@ -17,6 +17,8 @@ public enum ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     case malformed(key: String, path: String, expected: String)
     /// Two keys disagree (an account written with its product code, which differs from `my_prod`).
     case conflicting(key: String, otherKey: String, path: String)
+    /// An app key given twice (`FeedKeys`): KIS gives a key one WebSocket session, so the second adds nothing.
+    case repeatedKey(key: String, otherKey: String, path: String)
     /// An environment variable that overrides a host is not a URL of the right scheme.
     case invalidEnvironmentVariable(name: String, expected: String)
     /// A settings file holds a key kistick does not read (a typo, most likely); `key` is nil when its text could be
@@ -43,6 +45,8 @@ public enum ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(key) in \(path) must be \(expected)."
         case .conflicting(let key, let otherKey, let path):
             "\(key) in \(path) carries a product code that disagrees with \(otherKey)."
+        case .repeatedKey(let key, let otherKey, let path):
+            "\(key) in \(path) is the same app key as \(otherKey); KIS gives each key one WebSocket session."
         case .invalidEnvironmentVariable(let name, let expected):
             "The environment variable \(name) must be \(expected)."
         case .unknownKey(let key?, let line, let path):

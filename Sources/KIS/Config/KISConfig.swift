@@ -191,7 +191,7 @@ private struct Keys {
 }
 
 /// Typed reads of the parsed file; every failure names the key and the file, never the value.
-private struct Fields {
+struct Fields {
     let entries: [String: FlatYAML.Entry]
     let path: String
 

@@ -9,6 +9,11 @@ public enum SettingsFile {
     ///     named only when it is a known key, since anything else could be a pasted secret.
     /// - Throws: `ConfigError` naming the file, and the key or line.
     public static func load(path: String, keys: Set<String>) throws(ConfigError) -> [String: String] {
+        try Self.entries(path: path, keys: keys).mapValues(\.value)
+    }
+
+    /// `load`, with the line of each entry.
+    static func entries(path: String, keys: Set<String>) throws(ConfigError) -> [String: FlatYAML.Entry] {
         let bytes: [UInt8]
         do {
             bytes = try LocalFile.read(path: path, limit: 1 << 20)
@@ -29,7 +34,7 @@ public enum SettingsFile {
         if let (key, entry) = unknown {
             throw .unknownKey(key: Self.isNameable(key) ? key : nil, line: entry.line, path: path)
         }
-        return yaml.entries.mapValues(\.value)
+        return yaml.entries
     }
 
     /// A short lower-case identifier is a mistyped key; anything else might be a value pasted on the wrong side.
