@@ -20,8 +20,9 @@ import Glibc
 public struct EngineSettings: Sendable {
     /// The codes the engine can trade: its symbol table (at most `SymbolTable.capacity`).
     public var codes: [SymbolCode]
-    /// The codes registered at start, at most 20 (two registrations each, and the notices, of KIS's 41), all in
-    /// `codes`; nil: all of `codes`. A subscription scheduler sets it and moves it with `resubscribe`.
+    /// The codes registered at start, all in `codes`; nil: all of `codes`. At most 20 per app key (two registrations
+    /// each, and the notices, of KIS's 41 per session; `SessionPlan`). A subscription scheduler sets it and moves it
+    /// with `resubscribe`.
     public var subscribed: [SymbolCode]?
     /// Strategy and risk parameters (`PipelineSettings.knownKeys`), as read from `settingsPath`.
     public var parameters: [String: String] = [:]
@@ -40,6 +41,7 @@ public struct EngineSettings: Sendable {
     /// How the market and dispatcher threads wait, and whether the feed thread polls its socket without sleeping.
     public var waiting = EngineWaiting.default
     /// Records every message the feed receives, with connects and disconnects; the caller finishes it after `stop`.
+    /// One session only: a capture has one writer, so not with feed keys.
     public var capture: CaptureWriter?
     /// How `start` waits out KIS answers that say "not now" (a restart's usual welcome).
     public var startupRetry = StartupRetry()
@@ -118,16 +120,20 @@ public enum EngineError: Error, CustomStringConvertible {
     }
 }
 
-/// The trading engine live: the pipeline (`Pipeline`), driven by a WebSocket feed thread, a dispatcher that sends
-/// its orders over a warm connection, a journal thread and a housekeeper.
+/// The trading engine live: the pipeline (`Pipeline`), driven by a WebSocket feed thread per app key, a
+/// dispatcher that sends its orders over a warm connection, a journal thread and a housekeeper.
 ///
 /// ```
 ///  socket ─▶ feed thread ──FeedRouter──▶ market stage ──orders──▶ dispatcher ─▶ KIS REST
-///                                           ▲   │   ▲                  │
+///  socket ─▶ feed thread ─┘ (feed keys)     ▲   │   ▲                  │
 ///                                           │   │   └── reports ───────┘
 ///  housekeeper (REST: today's orders, ──────┘   └──journal rows──▶ journal thread (SQLite)
 ///  buying power, books after a gap)
 /// ```
+///
+/// With feed keys (`init`'s `feedClients`), each key has a session of its own with its own approval key,
+/// reconnects and backoff, and its own lane into the pipeline; `SessionPlan` spreads the codes over them. The
+/// account's key keeps the notices and every REST call: orders, balances, reconciliation.
 public final class Engine: @unchecked Sendable {
     // Safe because: the fields are set in `init` and `start` on the control thread before any thread starts, and
     // read by the threads only after `StageThread` creation (a happens-before edge); `stop` runs after every
@@ -135,7 +141,10 @@ public final class Engine: @unchecked Sendable {
     public let settings: EngineSettings
     private let client: KISClient
     private let pipeline: Pipeline<WallClock>
-    private let session: WebSocketSession
+    /// One per app key, the account's first; the clients they take approval keys from, in the same order.
+    private let sessions: [WebSocketSession]
+    private let feedClients: [KISClient]
+    private let plan: Mutex<SessionPlan>
     private let news = FeedNews()
     private let fillTap = FillTap()
     private let housekeeping = Atomic<Bool>(true)
@@ -143,7 +152,7 @@ public final class Engine: @unchecked Sendable {
     private let journaling = Atomic<Bool>(true)
     /// Pending journal rows the dispatcher could not write (the orders went out; reconciliation adopts them).
     private let pendingFailures = Atomic<Int>(0)
-    private var feedThread: StageThread?
+    private var feedThreads: [StageThread] = []
     private var marketThread: MarketThread?
     private var dispatcherThread: StageThread?
     private var journalThread: StageThread?
@@ -151,27 +160,51 @@ public final class Engine: @unchecked Sendable {
     private var discrepancies: [String] = []
     private let startedWall = WallClock().now()
     private var startedText = ""
+    /// Registrations KIS allows one WebSocket session (docs/kis-protocol.md §5.7).
+    static let registrationLimit = 41
 
-    public init(client: KISClient, settings: EngineSettings) throws(EngineError) {
+    /// - Parameters:
+    ///   - client: the account's client: orders, balances, notices, and the first session's approval key.
+    ///   - feedClients: clients of further app keys of the same environment, each streaming up to 20 more codes
+    ///     over a session of its own (`FeedKeys`).
+    public init(client: KISClient, settings: EngineSettings, feedClients: [KISClient] = []) throws(EngineError) {
         self.settings = settings
         self.client = client
-        // Each code takes a trade and a book registration, and the notices one more, of the 41 KIS allows.
+        self.feedClients = [client] + feedClients
+        var plan = SessionPlan(sessions: self.feedClients.count, registrationLimit: Self.registrationLimit)
         let subscribed = settings.subscribed ?? settings.codes
-        guard subscribed.count <= 20 else {
-            throw .settings(path: "--codes", reason: "at most 20 codes: KIS allows 41 registrations per session")
+        guard subscribed.count <= plan.capacity else {
+            let keys = feedClients.isEmpty ? "" : " with \(self.feedClients.count) app keys"
+            throw .settings(
+                path: "--codes",
+                reason: "at most \(plan.capacity) codes\(keys): KIS allows 41 registrations per session"
+            )
         }
         guard subscribed.allSatisfy(settings.codes.contains) else {
             throw .settings(path: "--codes", reason: "a subscribed code is not among the codes traded")
         }
+        guard feedClients.isEmpty || settings.capture == nil else {
+            throw .settings(path: "--capture", reason: "a capture records one session: not with several app keys")
+        }
+        guard feedClients.allSatisfy({ $0.settings.environment == client.settings.environment }) else {
+            throw .settings(path: "the feed keys", reason: "every app key must be of the account's environment")
+        }
+        for code in subscribed { _ = plan.place(code) }
+        self.plan = Mutex(plan)
+        var pipelineSettings = settings.pipeline
+        pipelineSettings.feedLanes = self.feedClients.count
         do {
-            self.pipeline = try Pipeline(settings: settings.pipeline, clock: WallClock())
+            self.pipeline = try Pipeline(settings: pipelineSettings, clock: WallClock())
         } catch {
             if case .settings("the codes", let reason) = error { throw .settings(path: "--codes", reason: reason) }
             throw EngineError(error)
         }
-        var configuration = WebSocketSession.Configuration(url: client.settings.webSocketURL)
-        configuration.busyPoll = settings.waiting.feedBusyPoll
-        self.session = WebSocketSession(configuration: configuration)
+        self.sessions = self.feedClients.map { client in
+            var configuration = WebSocketSession.Configuration(url: client.settings.webSocketURL)
+            configuration.busyPoll = settings.waiting.feedBusyPoll
+            configuration.registrationLimit = Self.registrationLimit
+            return WebSocketSession(configuration: configuration)
+        }
     }
 
     /// Rebuilds the day from the journal, reconciles it with KIS, then starts every thread and subscribes.
@@ -258,12 +291,14 @@ public final class Engine: @unchecked Sendable {
         } catch {
             throw .thread("\(error)")
         }
-        for code in self.settings.subscribed ?? self.settings.codes {
-            try? self.session.subscribe(.trades(code.description))
-            try? self.session.subscribe(.book(code.description))
-        }
         let settings = self.client.settings
-        try? self.session.subscribe(.notices(htsID: settings.htsID, environment: settings.environment))
+        try? self.sessions[0].subscribe(.notices(htsID: settings.htsID, environment: settings.environment))
+        let plan = self.plan.withLock { $0 }
+        for code in self.settings.subscribed ?? self.settings.codes {
+            guard let index = plan.session(of: code) else { continue }
+            try? self.sessions[index].subscribe(.trades(code.description))
+            try? self.sessions[index].subscribe(.book(code.description))
+        }
     }
 
     /// The previous trading day's minute bars of every code, when the strategy's parameters ask for them
@@ -313,16 +348,22 @@ public final class Engine: @unchecked Sendable {
     }
 
     private func startThreads(journal: Journal, pending: PendingRecorder) throws(StageThreadError) {
-        let (session, news, client, orders) = (self.session, self.news, self.client, self.pipeline.orders)
-        let router = self.pipeline.router()
+        let (news, client, orders) = (self.news, self.client, self.pipeline.orders)
         let capture = self.settings.capture
         let handoffs = (journal: Handoff(journal), pending: Handoff(pending))
         let dispatcherSpin = self.settings.waiting.dispatcherSpinNanoseconds
-        self.feedThread = try StageThread(name: "ks-feed", cpu: self.settings.waiting.feedCPU) {
-            var keys = CapturingApprovalKeys(client, writer: capture)
-            var sink = router
-            var watcher = CapturingObserver(FeedWatcher(router: router, news: news), writer: capture)
-            try? session.run(approvalKeys: &keys, sink: &sink, observer: &watcher)
+        for (index, session) in self.sessions.enumerated() {
+            let (keyClient, router) = (self.feedClients[index], self.pipeline.router(lane: index))
+            // Only the first is pinned: `busyPoll` gives the feed one core.
+            let cpu = index == 0 ? self.settings.waiting.feedCPU : nil
+            self.feedThreads.append(
+                try StageThread(name: index == 0 ? "ks-feed" : "ks-feed\(index + 1)", cpu: cpu) {
+                    var keys = CapturingApprovalKeys(keyClient, writer: capture)
+                    var sink = router
+                    var watcher = CapturingObserver(FeedWatcher(router: router, news: news), writer: capture)
+                    try? session.run(approvalKeys: &keys, sink: &sink, observer: &watcher)
+                }
+            )
         }
         self.dispatcherThread = try StageThread(name: "ks-orders", timerSlackNanoseconds: 1_000) {
             runDispatcher(
@@ -346,20 +387,25 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Releases the trade and book registrations of `unsubscribe`, then registers `subscribe` (a scheduler's
-    /// rotation): releases go first so the session never holds more than KIS's 41. Codes outside the symbol table
-    /// are refused by `init`'s table, so only table codes may be named here.
+    /// rotation): releases go first so no session ever holds more than KIS's 41, and each new code goes to the
+    /// session `SessionPlan` places it on; one that finds every session full is not registered. Codes outside the
+    /// symbol table are refused by `init`'s table, so only table codes may be named here.
     public func resubscribe(unsubscribe: [SymbolCode], subscribe: [SymbolCode]) {
         precondition(
             (unsubscribe + subscribe).allSatisfy { self.pipeline.symbols.index(of: $0) != nil },
             "resubscribe names a code outside the engine's symbol table"
         )
-        for code in unsubscribe {
-            self.session.unsubscribe(.trades(code.description))
-            self.session.unsubscribe(.book(code.description))
-        }
-        for code in subscribe {
-            try? self.session.subscribe(.trades(code.description))
-            try? self.session.subscribe(.book(code.description))
+        self.plan.withLock { plan in
+            for code in unsubscribe {
+                guard let index = plan.release(code) else { continue }
+                self.sessions[index].unsubscribe(.trades(code.description))
+                self.sessions[index].unsubscribe(.book(code.description))
+            }
+            for code in subscribe {
+                guard let index = plan.place(code) else { continue }
+                try? self.sessions[index].subscribe(.trades(code.description))
+                try? self.sessions[index].subscribe(.book(code.description))
+            }
         }
     }
 
@@ -414,8 +460,8 @@ public final class Engine: @unchecked Sendable {
         // The market stage publishes its snapshot every 100 ms: wait for one that includes the reconciliation.
         usleep(200_000)
         // Upstream first, so each thread has seen everything before the one it feeds stops.
-        self.session.stop()
-        self.feedThread?.join()
+        for session in self.sessions { session.stop() }
+        for thread in self.feedThreads { thread.join() }
         self.marketThread?.stop()
         self.dispatching.store(false, ordering: .releasing)
         orders.dispatchBell.ring()
@@ -443,7 +489,13 @@ public final class Engine: @unchecked Sendable {
 
     private func assemble() -> EngineStatus {
         var status = EngineStatus()
-        let counters = self.session.counters
+        let counters = self.sessions.reduce(into: WebSocketCounters()) { total, session in
+            let counters = session.counters
+            total.frames += counters.frames
+            total.records += counters.records
+            total.malformed += counters.malformed
+            total.reconnects += counters.reconnects
+        }
         let feed = self.pipeline.feed
         let orders = self.pipeline.orders
         status.wallSeconds = Double(WallClock().now() - self.startedWall) / 1e9
@@ -452,6 +504,7 @@ public final class Engine: @unchecked Sendable {
         status.malformedFrames = counters.malformed
         status.reconnects = counters.reconnects
         status.subscribedCodes = self.news.subscribedCodes.load(ordering: .relaxed)
+        status.sessions = self.sessions.count
         status.drops.booksConflated = feed.booksConflated
         status.drops.spilled = feed.spilled + orders.spilled
         status.drops.lost = feed.lost + orders.lost
@@ -470,6 +523,7 @@ public final class Engine: @unchecked Sendable {
         }
         if let snapshot = self.pipeline.monitor.snapshot() {
             status.drops.lateTrades = snapshot.lateTrades
+            status.codesTraded = snapshot.codesTraded
             status.marketTime = snapshot.marketTime
             status.realisedPnL = snapshot.totals.realised
             status.unrealisedPnL = snapshot.totals.unrealised

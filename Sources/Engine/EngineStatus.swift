@@ -9,8 +9,12 @@ public struct EngineStatus: Sendable, Encodable {
     public var frames = 0
     public var malformedFrames = 0
     public var reconnects = 0
-    /// Codes whose trade stream KIS has acknowledged.
+    /// Codes whose trade stream KIS has acknowledged, over every session.
     public var subscribedCodes = 0
+    /// Codes with at least one trade through the market stage so far.
+    public var codesTraded = 0
+    /// WebSocket sessions: one per app key.
+    public var sessions = 1
     public var positions: [PositionLine] = []
     public var realisedPnL: Int64 = 0
     public var unrealisedPnL: Int64 = 0

@@ -7,7 +7,7 @@ import Synchronization
 final class FeedNews: Sendable {
     /// Set by the feed thread after a reconnect re-registered the notices: some may have been missed.
     let noticesMayHaveBeenMissed = Atomic<Bool>(false)
-    /// Codes whose trade registration KIS acknowledged.
+    /// Codes whose trade registration KIS acknowledged, over every session.
     let subscribedCodes = Atomic<Int>(0)
     /// The session's rare events, for the status notes; written by the feed thread, read by the control thread.
     let notes = Mutex<[String]>([])
@@ -20,11 +20,18 @@ final class FeedNews: Sendable {
     }
 }
 
-/// The feed thread's observer: gap marks into the pipeline (between the last print before a reconnect and the first
+/// A feed thread's observer: gap marks into the pipeline (between the last print before a reconnect and the first
 /// after it), reconnects and refusals into the notes.
 struct FeedWatcher: WebSocketObserver {
     var router: FeedRouter
     let news: FeedNews
+    /// This session's share of `news.subscribedCodes`, which a disconnect takes back (the other sessions' stay).
+    private var held = 0
+
+    init(router: FeedRouter, news: FeedNews) {
+        self.router = router
+        self.news = news
+    }
 
     mutating func event(_ event: WebSocketEvent) {
         switch event {
@@ -33,13 +40,16 @@ struct FeedWatcher: WebSocketObserver {
         case .noticesMayHaveBeenMissed:
             self.news.noticesMayHaveBeenMissed.store(true, ordering: .releasing)
         case .subscribed(let subscription) where subscription.tr == .h0stcnt0:
+            self.held += 1
             self.news.subscribedCodes.add(1, ordering: .relaxed)
         case .unsubscribed(let subscription) where subscription.tr == .h0stcnt0:
+            self.held -= 1
             self.news.subscribedCodes.subtract(1, ordering: .relaxed)
         case .disconnected(.stopped):
             break
         case .disconnected(let reason):
-            self.news.subscribedCodes.store(0, ordering: .relaxed)
+            self.news.subscribedCodes.subtract(self.held, ordering: .relaxed)
+            self.held = 0
             self.news.note("feed disconnected: \(reason)")
         case .subscribeFailed(let subscription, let error):
             self.news.note("\(subscription): \(error)")

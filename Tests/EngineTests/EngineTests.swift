@@ -195,6 +195,64 @@ struct EngineTests {
         await market.stop()
     }
 
+    @Test func fortyCodesStreamOverTwoAppKeysWithinFortyOneRegistrationsEach() async throws {
+        // The catalogue's codes, then synthetic listings, which the simulator trades as small caps.
+        let known = Catalog.knownCodes.prefix(40)
+        let synthetic = (0..<(40 - known.count)).map { String(format: "%06d", 900_000 + 10 * $0) }
+        let codes = (known + synthetic).compactMap(SymbolCode.init)
+        #expect(codes.count == 40)
+        let market = try await PaperMarket(speed: 120, codes: codes)
+        defer { market.remove() }
+        // Two made-up keys of the same account: the account's, and one for quotes only.
+        let (client, feed) = (try market.client(), try market.client())
+        var settings = EngineSettings(codes: codes, journalPath: market.directory + "/journal.sqlite")
+        settings.parameters = Self.noEntries
+        settings.speed = 120
+        let engine = try Engine(client: client, settings: settings, feedClients: [feed])
+        try engine.start()
+        try await Self.waitFor(seconds: 30) {
+            let status = engine.status()
+            return status.codesTraded == 40 && status.subscribedCodes == 40
+        }
+        let status = engine.status()
+        // From the exchange's side: one session per key, 40 codes' trades and books and the notices between them,
+        // none ever past 41 and none refused.
+        let sessions = market.simulator.sessionRegistrations()
+        let report = engine.stop()
+        client.tokens.stop()
+        feed.tokens.stop()
+        #expect(status.codesTraded == 40, "every code's trades reached the market stage")
+        #expect(status.subscribedCodes == 40)
+        #expect(status.sessions == 2)
+        #expect(sessions.map(\.held).sorted() == [40, 41], "\(sessions)")
+        #expect(sessions.allSatisfy { $0.peak <= 41 && $0.refusals == 0 }, "\(sessions)")
+        #expect(report.status.drops.lost == 0)
+        await market.stop()
+    }
+
+    @Test func oneKeyStreamsTwentyCodesAndTwoKeysForty() async throws {
+        let market = try await PaperMarket(speed: 1)
+        defer { market.remove() }
+        let client = try market.client()
+        defer { client.tokens.stop() }
+        let codes = (0..<41).compactMap { SymbolCode(String(format: "%06d", 900_000 + 10 * $0)) }
+        let tooMany: [(codes: Int, keys: Int, error: String)] = [
+            (21, 1, "--codes: at most 20 codes: KIS allows 41 registrations per session"),
+            (41, 2, "--codes: at most 40 codes with 2 app keys: KIS allows 41 registrations per session"),
+        ]
+        for (count, keys, error) in tooMany {
+            let settings = EngineSettings(codes: Array(codes.prefix(count)), journalPath: market.directory + "/j")
+            let feeds = try (1..<keys).map { _ in try market.client() }
+            #expect {
+                _ = try Engine(client: client, settings: settings, feedClients: feeds)
+            } throws: { thrown in
+                "\(thrown)" == error
+            }
+            for feed in feeds { feed.tokens.stop() }
+        }
+        await market.stop()
+    }
+
     // MARK: Support
 
     static func waitFor(seconds: Double, _ condition: () -> Bool) async throws {
