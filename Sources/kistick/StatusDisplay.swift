@@ -46,7 +46,8 @@ struct StatusDisplay {
     private static func headline(_ status: EngineStatus, rate: Double) -> String {
         let time = KST.text(time: KST.time(epochSeconds: status.marketTime / 1_000_000_000))
         return "market \(time) KST  \(String(format: "%.0f", rate)) records/s  \(status.records) records  "
-            + "\(status.subscribedCodes) codes  reconnects \(status.reconnects)"
+            + "\(status.subscribedCodes) codes\(status.sessions > 1 ? " on \(status.sessions) sessions" : "")  "
+            + "reconnects \(status.reconnects)"
             + (status.killSwitch ? "  KILL SWITCH ARMED" : "")
     }
 

@@ -18,7 +18,8 @@ struct Paper: AsyncParsableCommand {
             ends with a summary. SIGUSR1 or `kistick kill` arms the kill switch (cancel everything, flatten). With \
             --telegram the run is reported to, and commanded from, a Telegram chat (docs/operations.md §3). With \
             --market FILE the simulator's market is a capture, played again (`kistick sim --capture`), and the \
-            engine trades its codes.
+            engine trades its codes. With --app-keys N the engine streams over N made-up app keys, 20 codes each \
+            (docs/operations.md, "More codes than one app key").
             """
     )
 
@@ -26,15 +27,22 @@ struct Paper: AsyncParsableCommand {
     @Option(help: "Wall-clock seconds to run.") var duration = 60.0
     @Option(help: "Market speed: simulated seconds per real second.") var speed = 60.0
     @Option(
-        help: "Comma-separated KRX codes (at most 20); default: screen the simulated market and schedule what passes."
+        help: """
+            Comma-separated KRX codes (at most 20 per app key); default: screen the simulated market and schedule \
+            what passes.
+            """
     )
     var codes: String?
+    @Option(help: "App keys to stream over, 1 to 4: each gives one WebSocket session of 20 codes.") var appKeys = 1
     @Option(help: "Seed of the simulated market.") var seed: UInt64 = 1
     @Option(help: "Market time of day to start at, HHMMSS (KST).") var start: UInt32 = 90_000
     @Option(help: "A capture (.kcap) to trade again as the market instead of the seeded one.") var market: String?
 
     func validate() throws {
-        if let codes = self.codes { try self.engine.validate(codes: codes) }
+        guard (1...FeedKeys.maximumCount + 1).contains(self.appKeys) else {
+            throw ValidationError("--app-keys takes 1 to \(FeedKeys.maximumCount + 1)")
+        }
+        if let codes = self.codes { try self.engine.validate(codes: codes, appKeys: self.appKeys) }
         guard self.duration > 0, self.duration.isFinite else { throw ValidationError("--duration must be positive") }
         guard self.speed > 0, self.speed <= 600 else { throw ValidationError("--speed takes a number in (0, 600]") }
         do {
@@ -89,6 +97,16 @@ struct Paper: AsyncParsableCommand {
             refreshEvery: .seconds(60)
         )
         defer { client.tokens.stop() }
+        // Further made-up keys of the same account: the simulator takes any key of KIS's lengths.
+        let feedKeys = (1..<self.appKeys).map { _ in
+            ClientSettings.madeUp(environment: .paper, restURL: "", webSocketURL: "").credentials
+        }
+        let feedClients = try EngineOptions.feedClients(
+            of: client,
+            keys: feedKeys,
+            cache: try TokenCache(directory: cacheDirectory)
+        )
+        defer { for feed in feedClients { feed.tokens.stop() } }
         // The simulator's account is new on every run, so yesterday's journal would describe someone else's orders.
         let journal = self.engine.journal ?? (cacheDirectory + "/journal.sqlite")
         try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
@@ -113,6 +131,7 @@ struct Paper: AsyncParsableCommand {
             }
             try await self.engine.run(
                 client: client,
+                feedClients: feedClients,
                 plan: plan,
                 speed: self.speed,
                 journal: journal,
@@ -138,23 +157,35 @@ struct Live: AsyncParsableCommand {
             Paper (모의투자) unless --env real, which trades real money and needs --yes-real-money. The journal \
             survives restarts: after a crash the next run rebuilds its state from it and reconciles with KIS before \
             sending anything. SIGUSR1 or `kistick kill` arms the kill switch. With --telegram the run is reported \
-            to, and commanded from, a Telegram chat (docs/operations.md §3).
+            to, and commanded from, a Telegram chat (docs/operations.md §3). With --feed-keys FILE the quotes \
+            stream over the further app keys FILE lists too, 20 codes each; orders stay on kis_devlp.yaml's key \
+            (docs/operations.md, "More codes than one app key").
             """
     )
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var engine: EngineOptions
     @Option(
-        help: "Comma-separated KRX codes (at most 20); default: screen (real-host rankings) and schedule what passes."
+        help: """
+            Comma-separated KRX codes (at most 20 per app key); default: screen (real-host rankings) and schedule \
+            what passes.
+            """
     )
     var codes: String?
+    @Option(help: "Further app keys for quotes (feed_app_N/feed_sec_N, N = 1 to 3), one WebSocket session each.")
+    var feedKeys: String?
     @Option(help: "SQLite cache of daily bars for the screen (default: ~/.cache/kistick/daily-bars.sqlite).")
     var cache: String?
     @Option(help: "Wall-clock seconds to run (default: until SIGINT/SIGTERM).") var duration: Double?
     @Flag(help: "Required with --env real: the engine trades real money.") var yesRealMoney = false
 
     func validate() throws {
-        if let codes = self.codes { try self.engine.validate(codes: codes) }
+        // The keys file is read when the run starts: here only the count the file may hold bounds the codes.
+        let appKeys = self.feedKeys == nil ? 1 : FeedKeys.maximumCount + 1
+        if let codes = self.codes { try self.engine.validate(codes: codes, appKeys: appKeys) }
+        guard self.feedKeys == nil || !self.connection.sim else {
+            throw ValidationError("--feed-keys reads real keys: with --sim, use `kistick paper --app-keys`")
+        }
         if let duration = self.duration, !(duration > 0 && duration.isFinite) {
             throw ValidationError("--duration must be positive")
         }
@@ -165,6 +196,13 @@ struct Live: AsyncParsableCommand {
 
     func run() async throws {
         try await self.connection.withClient(longRunning: true) { client in
+            var feedClients: [KISClient] = []
+            if let path = self.feedKeys {
+                let keys = try FeedKeys.load(path: path, account: client.settings.credentials)
+                let cache = try TokenCache(environmentVariables: ProcessInfo.processInfo.environment)
+                feedClients = try EngineOptions.feedClients(of: client, keys: keys, cache: cache)
+            }
+            defer { for feed in feedClients { feed.tokens.stop() } }
             let journal = try self.engine.journal ?? EngineOptions.defaultJournal(client.settings)
             let plan =
                 try self.codes.map { TradingPlan(codes: EngineOptions.list($0)) }
@@ -173,7 +211,14 @@ struct Live: AsyncParsableCommand {
                     settings: try ScreenOptions.load(self.engine.settings).screen,
                     cachePath: try self.cache ?? ScreenOptions.defaultCache()
                 )
-            try await self.engine.run(client: client, plan: plan, speed: 1, journal: journal, duration: self.duration)
+            try await self.engine.run(
+                client: client,
+                feedClients: feedClients,
+                plan: plan,
+                speed: 1,
+                journal: journal,
+                duration: self.duration
+            )
         }
     }
 }
@@ -239,12 +284,14 @@ struct EngineOptions: ParsableArguments {
         guard (1...22).contains(self.captureLevel) else { throw ValidationError("--capture-level takes 1 to 22") }
     }
 
-    func validate(codes: String) throws {
+    /// - Parameter appKeys: the keys the codes stream over, one session each.
+    func validate(codes: String, appKeys: Int = 1) throws {
         let list = Self.list(codes)
         guard !list.isEmpty else { throw ValidationError("name at least one code") }
-        // Each code takes a trade and a book registration, and the notices one more, of KIS's 41.
-        guard list.count <= 20 else {
-            throw ValidationError("at most 20 codes: KIS allows 41 registrations per session")
+        // Each code takes a trade and a book registration, and the notices one more, of KIS's 41 per session.
+        guard list.count <= 20 * appKeys else {
+            let keys = appKeys == 1 ? "" : " with \(appKeys) app keys"
+            throw ValidationError("at most \(20 * appKeys) codes\(keys): KIS allows 41 registrations per session")
         }
         for code in list where !Catalog.isValidCode(code) {
             throw ValidationError("not a KRX code: \(code)")
@@ -300,6 +347,18 @@ struct EngineOptions: ParsableArguments {
         return options
     }
 
+    /// Clients of `keys`, app keys of `client`'s environment for quotes only: each with its own token cache entry
+    /// and rate limiter (the WebSocket approval key takes a slot of its own key's budget), none reaching the real
+    /// host for quotations.
+    static func feedClients(of client: KISClient, keys: [Credentials], cache: TokenCache) throws -> [KISClient] {
+        try keys.map { key in
+            var settings = client.settings
+            settings.credentials = key
+            settings.quotations = nil
+            return try KISClient.make(settings: settings, cache: cache)
+        }
+    }
+
     /// Where running engines register for `kistick kill`.
     static func registry() throws -> EngineRegistry {
         try EngineRegistry(directory: LocalFolders.engines(LocalFolders.environment))
@@ -308,6 +367,7 @@ struct EngineOptions: ParsableArguments {
     /// - Parameter captureLabel: the capture header's environment and note, if `--capture` records.
     func run(
         client: KISClient,
+        feedClients: [KISClient] = [],
         plan: TradingPlan,
         speed: Double,
         journal: String,
@@ -338,7 +398,7 @@ struct EngineOptions: ParsableArguments {
         }
         // Read before anything starts, so a bad Telegram file stops the run before it trades.
         let telegram = try self.telegram.map { path in try TelegramSettings.load(path: path) }
-        let engine = try Engine(client: client, settings: settings)
+        let engine = try Engine(client: client, settings: settings, feedClients: feedClients)
         // A restart often meets KIS saying "not now" (over budget, a failing backend): each wait is said.
         try engine.start { line in FileHandle.standardError.write(Data("kistick: start: \(line)\n".utf8)) }
         let bot = telegram.map { telegram in

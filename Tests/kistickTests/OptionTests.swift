@@ -47,10 +47,26 @@ import Testing
         // Once run as 09:00.
         (["--start", "250000"], "--start"), (["--duration", "0"], "--duration"), (["--duration", "nan"], "--duration"),
         (["--speed", "0"], "--speed"), (["--speed", "601"], "--speed"), (["--capture-level", "23"], "--capture-level"),
+        (["--app-keys", "0"], "--app-keys"), (["--app-keys", "5"], "--app-keys"),
     ])
     func paperRefuses(_ arguments: [String], option: String) throws {
         let message = try #require(self.refusal(Paper.self, arguments))
         #expect(message.contains(option), "\(arguments): \(message)")
+    }
+
+    /// 20 codes per app key: two registrations each and the notices, of KIS's 41 per session.
+    @Test func paperTakesTwentyCodesPerAppKey() {
+        let codes = { (count: Int) in (0..<count).map { String(900_000 + 10 * $0) }.joined(separator: ",") }
+        #expect(self.refusal(Paper.self, ["--codes", codes(20)]) == nil)
+        #expect(
+            self.refusal(Paper.self, ["--codes", codes(21)])
+                == "at most 20 codes: KIS allows 41 registrations per session"
+        )
+        #expect(self.refusal(Paper.self, ["--codes", codes(40), "--app-keys", "2"]) == nil)
+        #expect(
+            self.refusal(Paper.self, ["--codes", codes(41), "--app-keys", "2"])
+                == "at most 40 codes with 2 app keys: KIS allows 41 registrations per session"
+        )
     }
 
     @Test(arguments: [
