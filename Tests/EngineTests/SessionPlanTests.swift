@@ -1,3 +1,5 @@
+import KIS
+import Pipeline
 import Testing
 import TickCore
 
@@ -33,5 +35,30 @@ import TickCore
         #expect(plan.session(of: Self.code(4)) == nil)
         #expect(plan.place(Self.code(40)) == 0)
         #expect(plan.codesPerSession == [20, 20])
+    }
+}
+
+/// Several sessions' feed threads share the engine's news; each speaks for its own codes only.
+@Suite struct FeedWatcherTests {
+    @Test func aDisconnectTakesBackOnlyItsOwnSessionsCodes() throws {
+        let codes = (0..<5).map(SessionPlanTests.code)
+        var settings = PipelineSettings(codes: codes)
+        settings.feedLanes = 2
+        let pipeline = try Pipeline(settings: settings, clock: WallClock())
+        let news = FeedNews()
+        var first = FeedWatcher(router: pipeline.router(lane: 0), news: news)
+        var second = FeedWatcher(router: pipeline.router(lane: 1), news: news)
+        for code in codes.prefix(3) { first.event(.subscribed(.trades(code.description))) }
+        for code in codes.suffix(2) { second.event(.subscribed(.trades(code.description))) }
+        // Books and notices are not codes streaming.
+        first.event(.subscribed(.book(codes[0].description)))
+        #expect(news.subscribedCodes.load(ordering: .relaxed) == 5)
+        first.event(.disconnected(.closed))
+        #expect(news.subscribedCodes.load(ordering: .relaxed) == 2, "the other key's session still streams")
+        first.event(.subscribed(.trades(codes[0].description)))
+        second.event(.unsubscribed(.trades(codes[4].description)))
+        #expect(news.subscribedCodes.load(ordering: .relaxed) == 2)
+        second.event(.disconnected(.silence))
+        #expect(news.subscribedCodes.load(ordering: .relaxed) == 1)
     }
 }
