@@ -18,36 +18,46 @@ let benchmarks: @Sendable () -> Void = {
     // One iteration is one 16 KB read (about 40 records) through every stage. The reads cycle through a session
     // long enough that the measured ones run at rising market times.
     Benchmark("engine-inline-one-read") { benchmark in
-        let reads = Fixtures.socketReads(Fixtures.marketStream(records: 400_000).frames)
-        let pipeline = try Pipeline(
-            settings: PipelineSettings(codes: Fixtures.streamCodes.compactMap(SymbolCode.init)),
-            clock: WallClock()
-        )
-        var stage = pipeline.stage(opening: .empty(buyingPower: 100_000_000))
-        var reader = WebSocketReader(maxMessageSize: 1 << 20)
-        var decoder = try FeedDecoder()
-        var router = pipeline.router()
-        var records = 0
-        var next = 0
-        measure(benchmark) {
-            reads[next % reads.count].withUnsafeBytes { _ = reader.write($0) }
-            next += 1
-            while let message = try? reader.next() {
-                reader.withUnsafeMutableBytes(of: message) { payload in
-                    let decoded = try? decoder.decode(payload, localTs: Fixtures.localTs, into: &router)
-                    if case .records(_, let count) = decoded { records += count }
-                }
-            }
-            router.endOfBatch()
-            while stage.poll() > 0 {}
-            let orders = pipeline.orders
-            _ = orders.takeOrders(max: 256) { slot in
-                let refusal = OrderEvent.refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "BENCH"))
-                orders.report(OrderEventSlot(refusal, at: Fixtures.localTs))
-            }
-            orders.publishReports()
-            while orders.takeJournal(max: 256, { _ in }) > 0 {}
-        }
-        blackHole(records)
+        try inlineReads(benchmark, lanes: 1)
     }
+    // Several app keys' sessions: the reads go to two feed lanes in turn, as two feed threads fill them, and the
+    // stage drains both.
+    Benchmark("engine-inline-two-lanes") { benchmark in
+        try inlineReads(benchmark, lanes: 2)
+    }
+}
+
+/// Socket reads through the whole pipeline inline, read `n` into lane `n % lanes`.
+func inlineReads(_ benchmark: Benchmark, lanes: Int) throws {
+    let reads = Fixtures.socketReads(Fixtures.marketStream(records: 400_000).frames)
+    var settings = PipelineSettings(codes: Fixtures.streamCodes.compactMap(SymbolCode.init))
+    settings.feedLanes = lanes
+    let pipeline = try Pipeline(settings: settings, clock: WallClock())
+    var stage = pipeline.stage(opening: .empty(buyingPower: 100_000_000))
+    var reader = WebSocketReader(maxMessageSize: 1 << 20)
+    var decoder = try FeedDecoder()
+    var routers = (0..<lanes).map { pipeline.router(lane: $0) }
+    var records = 0
+    var next = 0
+    measure(benchmark) {
+        reads[next % reads.count].withUnsafeBytes { _ = reader.write($0) }
+        let lane = next % lanes
+        next += 1
+        while let message = try? reader.next() {
+            reader.withUnsafeMutableBytes(of: message) { payload in
+                let decoded = try? decoder.decode(payload, localTs: Fixtures.localTs, into: &routers[lane])
+                if case .records(_, let count) = decoded { records += count }
+            }
+        }
+        routers[lane].endOfBatch()
+        while stage.poll() > 0 {}
+        let orders = pipeline.orders
+        _ = orders.takeOrders(max: 256) { slot in
+            let refusal = OrderEvent.refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "BENCH"))
+            orders.report(OrderEventSlot(refusal, at: Fixtures.localTs))
+        }
+        orders.publishReports()
+        while orders.takeJournal(max: 256, { _ in }) > 0 {}
+    }
+    blackHole(records)
 }
