@@ -23,7 +23,7 @@ public struct ScreenSettings: Sendable, Equatable, Encodable {
     /// Completed daily bars fetched per code; at least `slowPeriod + crossWithinDays + 1`.
     public var historyDays = 250
     /// Codes kept live (two registrations each; one more for the notices) and how many of them are the most
-    /// active ones that never rotate out.
+    /// active ones that never rotate out. 20 per app key by default: every session full.
     public var liveCodes = 20
     public var coreCodes = 14
     /// Market seconds between rotations of the remaining live slots.
@@ -52,13 +52,21 @@ public struct ScreenSettings: Sendable, Equatable, Encodable {
     /// Every key this type reads.
     public static var keys: Set<String> { Set(Key.allCases.map(\.rawValue)) }
 
-    /// The defaults.
-    public init() {}
+    /// The app keys the live codes stream over, one WebSocket session each: not a setting of the file, but what
+    /// bounds `liveCodes`.
+    public let appKeys: Int
+
+    /// The defaults, for a run streaming over `appKeys` app keys.
+    public init(appKeys: Int = 1) {
+        self.appKeys = appKeys
+        self.liveCodes = SubscriptionBudget.maxLiveCodes * appKeys
+    }
 
     /// The defaults overridden by `parameters` (a settings file's entries; keys other than `keys` are ignored,
     /// since the engine's keys share the file).
     /// - Throws: `ScreenError.setting` naming the key, the file and what the value should be.
-    public init(parameters: [String: String], path: String) throws(ScreenError) {
+    public init(parameters: [String: String], path: String, appKeys: Int = 1) throws(ScreenError) {
+        self.init(appKeys: appKeys)
         func int(_ key: Key, _ range: ClosedRange<Int64>, _ value: inout Int64) throws(ScreenError) {
             guard let text = parameters[key.rawValue] else { return }
             guard let read = Int64(text), range.contains(read) else {
@@ -84,8 +92,9 @@ public struct ScreenSettings: Sendable, Equatable, Encodable {
         try int(.minPrice, 0...100_000_000, &self.minPrice)
         try int(.maxPrice, 1...100_000_000, &self.maxPrice)
         try int(.historyDays, 1...2_000, &self.historyDays)
-        try int(.liveCodes, 1...Int64(SubscriptionBudget.maxLiveCodes), &self.liveCodes)
-        try int(.coreCodes, 0...Int64(SubscriptionBudget.maxLiveCodes), &self.coreCodes)
+        let live = Int64(SubscriptionBudget.maxLiveCodes * appKeys)
+        try int(.liveCodes, 1...live, &self.liveCodes)
+        try int(.coreCodes, 0...live, &self.coreCodes)
         try int(.rotationSeconds, 1...86_400, &self.rotationSeconds)
         if let text = parameters[Key.candidates.rawValue] {
             let codes = text.split(separator: ",").map { String($0.filter { $0 != " " }) }

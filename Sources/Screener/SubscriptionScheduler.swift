@@ -43,12 +43,14 @@ public struct SubscriptionScheduler: Sendable, Equatable {
 
     /// - Parameters:
     ///   - ranked: the screened codes, most active first, without duplicates.
-    ///   - live: codes live at once, at most `SubscriptionBudget.maxLiveCodes`.
+    ///   - live: codes live at once, at most `SubscriptionBudget.maxLiveCodes` per app key.
     ///   - core: how many of the most active never rotate out, at most `live`.
-    public init(ranked: [SymbolCode], live: Int = SubscriptionBudget.maxLiveCodes, core: Int = 14) {
+    ///   - appKeys: the keys the codes stream over, one WebSocket session each.
+    public init(ranked: [SymbolCode], live: Int = SubscriptionBudget.maxLiveCodes, core: Int = 14, appKeys: Int = 1) {
+        let budget = SubscriptionBudget.maxLiveCodes * appKeys
         precondition(
-            (1...SubscriptionBudget.maxLiveCodes).contains(live),
-            "live codes \(live) outside 1...\(SubscriptionBudget.maxLiveCodes): KIS allows 41 registrations"
+            (1...budget).contains(live),
+            "live codes \(live) outside 1...\(budget): KIS allows 41 registrations per app key's session"
         )
         precondition((0...live).contains(core), "core codes \(core) outside 0...\(live)")
         precondition(Set(ranked).count == ranked.count, "the ranked universe holds a code twice")

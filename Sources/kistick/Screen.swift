@@ -47,10 +47,11 @@ struct Screen: AsyncParsableCommand {
 /// progress bar, the report table.
 enum ScreenOptions {
     /// The settings file's entries: the screen's keys read into `ScreenSettings`, the rest left for the engine.
-    static func load(_ path: String?) throws -> (screen: ScreenSettings, engine: [String: String]) {
-        guard let path else { return (ScreenSettings(), [:]) }
+    /// - Parameter appKeys: the keys the engine streams over, 20 live codes each.
+    static func load(_ path: String?, appKeys: Int = 1) throws -> (screen: ScreenSettings, engine: [String: String]) {
+        guard let path else { return (ScreenSettings(appKeys: appKeys), [:]) }
         let entries = try SettingsFile.load(path: path, keys: PipelineSettings.knownKeys.union(ScreenSettings.keys))
-        let screen = try ScreenSettings(parameters: entries, path: path)
+        let screen = try ScreenSettings(parameters: entries, path: path, appKeys: appKeys)
         return (screen, entries.filter { !ScreenSettings.keys.contains($0.key) })
     }
 
@@ -138,7 +139,12 @@ struct TradingPlan {
         }
         var plan = TradingPlan(codes: [])
         plan.codes = passing
-        plan.scheduler = SubscriptionScheduler(ranked: passing, live: settings.liveCodes, core: settings.coreCodes)
+        plan.scheduler = SubscriptionScheduler(
+            ranked: passing,
+            live: settings.liveCodes,
+            core: settings.coreCodes,
+            appKeys: settings.appKeys
+        )
         plan.rotationSeconds = settings.rotationSeconds
         let live = plan.scheduler?.live.count ?? 0
         FileHandle.standardError.write(

@@ -125,7 +125,7 @@ struct Paper: AsyncParsableCommand {
                 defer { quotes.tokens.stop() }
                 plan = try TradingPlan.screened(
                     client: quotes,
-                    settings: try ScreenOptions.load(self.engine.settings).screen,
+                    settings: try ScreenOptions.load(self.engine.settings, appKeys: self.appKeys).screen,
                     cachePath: cacheDirectory + "/daily-bars.sqlite"
                 )
             }
@@ -208,7 +208,7 @@ struct Live: AsyncParsableCommand {
                 try self.codes.map { TradingPlan(codes: EngineOptions.list($0)) }
                 ?? TradingPlan.screened(
                     client: client,
-                    settings: try ScreenOptions.load(self.engine.settings).screen,
+                    settings: try ScreenOptions.load(self.engine.settings, appKeys: 1 + feedClients.count).screen,
                     cachePath: try self.cache ?? ScreenOptions.defaultCache()
                 )
             try await self.engine.run(

@@ -68,6 +68,9 @@ import TickCore
             _ = SubscriptionScheduler(ranked: SchedulerTests.codes(30), live: 21)
         }
         await #expect(processExitsWith: .failure) {
+            _ = SubscriptionScheduler(ranked: SchedulerTests.codes(50), live: 41, appKeys: 2)
+        }
+        await #expect(processExitsWith: .failure) {
             _ = SubscriptionScheduler(ranked: SchedulerTests.codes(30), live: 10, core: 11)
         }
         await #expect(processExitsWith: .failure) {

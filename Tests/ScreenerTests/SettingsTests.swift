@@ -32,6 +32,18 @@ import Testing
         #expect(try ScreenSettings(parameters: [:], path: "x") == settings)
     }
 
+    /// Each further app key's session makes 20 more codes live, by default and at most.
+    @Test func liveCodesScaleWithTheAppKeys() throws {
+        #expect(ScreenSettings(appKeys: 2).liveCodes == 40)
+        #expect(try ScreenSettings(parameters: [:], path: "x", appKeys: 2).liveCodes == 40)
+        #expect(try ScreenSettings(parameters: ["schedule_live_codes": "40"], path: "x", appKeys: 2).liveCodes == 40)
+        #expect(throws: ScreenError.setting(key: "schedule_live_codes", path: "x", expected: "an integer in 1...40")) {
+            try ScreenSettings(parameters: ["schedule_live_codes": "41"], path: "x", appKeys: 2)
+        }
+        let scheduler = SubscriptionScheduler(ranked: SchedulerTests.codes(50), live: 40, appKeys: 2)
+        #expect(scheduler.live.count == 40)
+    }
+
     @Test func theFileOverridesWhatItNames() throws {
         let (settings, _) = try Self.load(
             """
