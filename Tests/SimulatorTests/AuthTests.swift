@@ -164,6 +164,24 @@ import Testing
         #expect(try await h.http("GET", "/sim/state").object["over_budget"] as? Int == 2)
     }
 
+    /// A client spreading its feed over several app keys spends each key's budget, not one shared.
+    @Test func eachAppKeyHasARateWindowOfItsOwn() async throws {
+        let h = try await Harness { $0.servers = [.paper: .init()] }
+        defer { Task { await h.stop() } }
+        let (paper, other) = (h.paperRest!, String(repeating: "Q", count: 36))
+        let path = "\(Harness.pricePath)?FID_COND_MRKT_DIV_CODE=J&FID_INPUT_ISCD=005930"
+        let tokens = [
+            Harness.paperKey: try await h.token(appKey: Harness.paperKey, port: paper),
+            other: try await h.token(appKey: other, port: paper),
+        ]
+        var statuses: [String: [Int]] = [:]
+        for key in [Harness.paperKey, Harness.paperKey, Harness.paperKey, other, other, other] {
+            let answer = try await h.get(path, token: tokens[key]!, tr: "FHKST01010100", port: paper, appKey: key)
+            statuses[key, default: []].append(answer.status)
+        }
+        #expect(statuses == [Harness.paperKey: [200, 200, 500], other: [200, 200, 500]])
+    }
+
     @Test func trIdsAndKeysBelongToTheirServer() async throws {
         let h = try await Harness { $0.servers = [.real: .init(), .paper: .init()] }
         defer { Task { await h.stop() } }
