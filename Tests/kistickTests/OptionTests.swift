@@ -55,7 +55,7 @@ import Testing
     }
 
     /// 20 codes per app key: two registrations each and the notices, of KIS's 41 per session.
-    @Test func paperTakesTwentyCodesPerAppKey() {
+    @Test func paperAndLiveTakeTwentyCodesPerAppKey() {
         let codes = { (count: Int) in (0..<count).map { String(900_000 + 10 * $0) }.joined(separator: ",") }
         #expect(self.refusal(Paper.self, ["--codes", codes(20)]) == nil)
         #expect(
@@ -67,6 +67,11 @@ import Testing
             self.refusal(Paper.self, ["--codes", codes(41), "--app-keys", "2"])
                 == "at most 40 codes with 2 app keys: KIS allows 41 registrations per session"
         )
+        // Live reads its keys when it runs: before that, only the most the keys file may hold bounds the codes.
+        #expect(self.refusal(Live.self, ["--codes", codes(21)]) != nil)
+        #expect(self.refusal(Live.self, ["--codes", codes(40), "--feed-keys", "keys.yaml"]) == nil)
+        let simulated = self.refusal(Live.self, ["--sim", "--feed-keys", "keys.yaml"])
+        #expect(simulated?.contains("--app-keys") == true, "\(simulated ?? "accepted")")
     }
 
     @Test(arguments: [
