@@ -381,9 +381,21 @@ public final class Engine: @unchecked Sendable {
         let (reconcileEvery, buyingPowerEvery) = (self.settings.reconcileSeconds, self.settings.buyingPowerSeconds)
         let (feed, symbols) = (self.pipeline.feed, self.pipeline.symbols)
         self.housekeeper = try StageThread(name: "ks-house") {
-            var house = Housekeeper(client: client, news: news, orders: orders, feed: feed, symbols: symbols)
+            var house = Housekeeper(
+                client: client,
+                news: news,
+                orders: orders,
+                feed: feed,
+                symbols: symbols,
+                streamingClient: { code in self.streamingClient(of: code) }
+            )
             house.run(running: self.housekeeping, reconcileEvery: reconcileEvery, buyingPowerEvery: buyingPowerEvery)
         }
+    }
+
+    /// The client of the app key whose session streams `code` (the account's when none does).
+    private func streamingClient(of code: SymbolCode) -> KISClient {
+        self.feedClients[self.plan.withLock { $0.session(of: code) } ?? 0]
     }
 
     /// Releases the trade and book registrations of `unsubscribe`, then registers `subscribe` (a scheduler's

@@ -25,11 +25,22 @@ struct Housekeeper {
     let symbols: SymbolTable
     /// A code to ask the buying power with (KIS answers per code and price; the cash figure is the account's).
     let probe: SymbolCode
+    /// The client whose app key streams a code, which its book snapshot is asked with: a feed key's budget, not
+    /// the account's, which orders need.
+    let streamingClient: @Sendable (SymbolCode) -> KISClient
     /// When a code was first seen waiting for its book after a gap; nil while none waits.
     private var booksWantedSince: Int64?
 
-    init(client: KISClient, news: FeedNews, orders: OrderPorts, feed: FeedPorts, symbols: SymbolTable) {
+    init(
+        client: KISClient,
+        news: FeedNews,
+        orders: OrderPorts,
+        feed: FeedPorts,
+        symbols: SymbolTable,
+        streamingClient: (@Sendable (SymbolCode) -> KISClient)? = nil
+    ) {
         self.client = client
+        self.streamingClient = streamingClient ?? { _ in client }
         self.news = news
         self.orders = orders
         self.feed = feed
@@ -81,7 +92,7 @@ struct Housekeeper {
         for symbol in self.feed.takeBooksWanted() {
             let code = self.symbols[symbol]
             do {
-                let book = try self.client.bookSnapshot(code.description, localTs: WallClock().now())
+                let book = try self.streamingClient(code).bookSnapshot(code.description, localTs: WallClock().now())
                 self.orders.tell(.book(book))
             } catch {
                 self.news.note("the book of \(code) was not resynchronised after the reconnect: \(error)")

@@ -3,6 +3,7 @@ import KIS
 import Orders
 import PaperMarket
 import Ring
+import Synchronization
 import Testing
 import TickCore
 
@@ -57,12 +58,18 @@ import TickCore
         let (samsung, hynix) = (SymbolCode("005930")!, SymbolCode("000660")!)
         let pipeline = try Pipeline(settings: PipelineSettings(codes: [samsung, hynix]), clock: WallClock())
         let news = FeedNews()
+        // The snapshot goes on the key that streams the code (a feed key's budget, not the account's).
+        let streamed = Mutex<[SymbolCode]>([])
         var house = Housekeeper(
             client: client,
             news: news,
             orders: pipeline.orders,
             feed: pipeline.feed,
-            symbols: pipeline.symbols
+            symbols: pipeline.symbols,
+            streamingClient: { code in
+                streamed.withLock { $0.append(code) }
+                return client
+            }
         )
         var router = pipeline.router()
         router.markGap(samsung)
@@ -83,6 +90,7 @@ import TickCore
             if case .book(let book) = event { books.append(book) }
         }
         #expect(books.map(\.code) == [samsung], "only the code the feed left without a book")
+        #expect(streamed.withLock { $0 } == [samsung])
         let book = try #require(books.first)
         let tick = KRX.tick(at: Int64(book.askPrices[0]))
         #expect(book.askPrices[0] > book.bidPrices[0] && book.bidPrices[0] > 0)
