@@ -182,7 +182,9 @@ let package = Package(
         // book and positions) and the rings to the order side; no KIS, network or database code.
         .target(
             name: "Pipeline",
-            dependencies: ["Candles", "Crypto", "Feed", "Metrics", "Orders", "Ring", "Risk", "Strategy", "TickCore"],
+            dependencies: [
+                "Candles", "Crypto", "EventLog", "Feed", "Metrics", "Orders", "Ring", "Risk", "Strategy", "TickCore",
+            ],
             swiftSettings: common
         ),
         // The live engine: the pipeline driven by the WebSocket feed, the order dispatcher, the journal and the
@@ -190,8 +192,8 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "Capture", "Feed", "Journal", "KIS", "Metrics", "Net", "Orders", "Pipeline", "Recovery", "Ring", "Risk",
-                "TickCore",
+                "Capture", "EventLog", "Feed", "Journal", "KIS", "Metrics", "Net", "Orders", "Pipeline", "Recovery",
+                "Ring", "Risk", "TickCore",
             ],
             swiftSettings: common
         ),
@@ -289,7 +291,8 @@ let package = Package(
         .testTarget(
             name: "EngineTests",
             dependencies: [
-                "PaperMarket", "Engine", "Journal", "KIS", "Orders", "Pipeline", "Ring", "Simulator", "TickCore",
+                "PaperMarket", "Engine", "EventLog", "Journal", "KIS", "Orders", "Pipeline", "Ring", "Simulator",
+                "TickCore",
             ],
             swiftSettings: common
         ),

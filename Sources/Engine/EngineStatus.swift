@@ -77,6 +77,8 @@ public struct EngineStatus: Sendable, Encodable {
         public var lost = 0
         /// Trades older than their candle, which update nothing.
         public var lateTrades = 0
+        /// Log records and lines dropped because the log's writer fell behind (the run never waits for it).
+        public var logRecords = 0
     }
 }
 

@@ -1,3 +1,4 @@
+import EventLog
 import KIS
 import Pipeline
 import Synchronization
@@ -21,19 +22,25 @@ final class FeedNews: Sendable {
 }
 
 /// A feed thread's observer: gap marks into the pipeline (between the last print before a reconnect and the first
-/// after it), reconnects and refusals into the notes.
+/// after it), reconnects and refusals into the notes, and each into the run's log.
 struct FeedWatcher: WebSocketObserver {
     var router: FeedRouter
     let news: FeedNews
+    let log: LogProducer?
     /// This session's share of `news.subscribedCodes`, which a disconnect takes back (the other sessions' stay).
     private var held = 0
+    /// Connections opened so far.
+    private var connects = 0
 
-    init(router: FeedRouter, news: FeedNews) {
+    init(router: FeedRouter, news: FeedNews, log: LogProducer? = nil) {
         self.router = router
         self.news = news
+        self.log = log
     }
 
     mutating func event(_ event: WebSocketEvent) {
+        if event == .connected { self.connects += 1 }
+        self.log?.recordFeed(event, connects: self.connects)
         switch event {
         case .gap(let code):
             self.router.markGap(code)

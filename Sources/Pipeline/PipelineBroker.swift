@@ -1,3 +1,4 @@
+import EventLog
 public import Orders
 public import Risk
 public import Strategy
@@ -31,14 +32,20 @@ public struct PipelineBroker: Broker {
     public private(set) var counters = BrokerCounters()
     /// The run is ending: only cancels go out, so what KIS holds when the last reconciliation runs is final.
     var closing = false
+    /// Where risk refusals are logged, if anywhere.
+    private let log: LogProducer?
+    /// The last refusal logged: its code, side, reason and wall-clock time.
+    private var lastLogged = (code: SymbolCode(rawValue: 0), side: OrderSide.buy, reason: UInt8(0), at: Int64.min)
 
     init(
         symbols: SymbolTable,
         gate: RiskGate,
         board: MarketBoard,
         opening: consuming PipelineOpening,
-        orders: OrderPorts
+        orders: OrderPorts,
+        log: LogProducer? = nil
     ) {
+        self.log = log
         self.symbols = symbols
         self.gate = gate
         self.board = board
@@ -77,7 +84,10 @@ public struct PipelineBroker: Broker {
         )
         guard case .accept = decision else {
             self.counters.riskRejections += 1
-            if case .reject(let reason) = decision { self.counters.rejections.add(reason) }
+            if case .reject(let reason) = decision {
+                self.counters.rejections.add(reason)
+                self.logRefusal(intent, reason)
+            }
             return self.decline(intent)
         }
         let dispatch: OrderDispatch
@@ -110,6 +120,32 @@ public struct PipelineBroker: Broker {
         self.counters.sent += 1
         self.settle()
         return .accepted
+    }
+
+    /// Hands a risk refusal to the log. A strategy may ask again on every event what risk just refused (an entry while
+    /// the market is closed): a refusal of the code, side and reason logged last, within a second of it, is only
+    /// counted (`counters.rejections`), so the log holds one line a second of it, not a thousand.
+    private mutating func logRefusal(_ intent: OrderIntent, _ reason: RiskRejection) {
+        guard let log = self.log else { return }
+        let now = WallClock().now()
+        let last = self.lastLogged
+        if last.code == intent.code, last.side == intent.side, last.reason == reason.rawValue,
+            now - last.at < 1_000_000_000
+        {
+            return
+        }
+        self.lastLogged = (intent.code, intent.side, reason.rawValue, now)
+        log.record(
+            LogRecord(
+                .riskRefused,
+                time: now,
+                code: intent.code,
+                side: intent.side,
+                quantity: intent.quantity,
+                price: intent.price,
+                value: Int64(reason.rawValue)
+            )
+        )
     }
 
     /// Refuses `intent`, which nothing but risk has seen: its id, if the last one handed out, is handed out again, so

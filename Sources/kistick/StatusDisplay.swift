@@ -70,7 +70,8 @@ struct StatusDisplay {
     private static func drops(_ status: EngineStatus) -> String {
         let drops = status.drops
         return "books conflated \(drops.booksConflated)  spilled \(drops.spilled)  lost \(drops.lost)  "
-            + "late trades \(drops.lateTrades)  malformed frames \(status.malformedFrames)"
+            + "late trades \(drops.lateTrades)  malformed frames \(status.malformedFrames)  "
+            + "log lines dropped \(drops.logRecords)"
     }
 
     private static func positions(_ lines: [EngineStatus.PositionLine]) {

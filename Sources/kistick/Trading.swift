@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Engine
+import EventLog
 import Foundation
 import KIS
 import Screener
@@ -24,6 +25,7 @@ struct Paper: AsyncParsableCommand {
     )
 
     @OptionGroup var engine: EngineOptions
+    @OptionGroup var log: LogOptions
     @Option(help: "Wall-clock seconds to run.") var duration = 60.0
     @Option(help: "Market speed: simulated seconds per real second.") var speed = 60.0
     @Option(
@@ -66,6 +68,10 @@ struct Paper: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await self.log.around { log in try await self.run(log: log) }
+    }
+
+    private func run(log: EventLog) async throws {
         var config = self.config
         if let path = self.market {
             let recorded = try RecordedMarket(path: path)
@@ -75,6 +81,13 @@ struct Paper: AsyncParsableCommand {
         }
         let simulator = Simulator(config: config)
         let endpoints = try await simulator.start()
+        log.logger(label: "kistick.config", console: false).notice(
+            "configuration: the embedded simulator, made-up credentials",
+            metadata: [
+                "seed": "\(self.seed)", "speed": "\(self.speed)", "start": "\(self.start)",
+                "market": "\(self.market ?? "seeded")",
+            ]
+        )
         let cacheDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-paper-\(getpid())")
             .path
         defer { try? FileManager.default.removeItem(atPath: cacheDirectory) }
@@ -136,6 +149,7 @@ struct Paper: AsyncParsableCommand {
                 speed: self.speed,
                 journal: journal,
                 duration: self.duration,
+                log: log,
                 captureLabel: (
                     "sim",
                     "kistick paper: embedded simulator, seed \(self.seed), speed \(self.speed), start \(self.start)"
@@ -195,7 +209,7 @@ struct Live: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await self.connection.withClient(longRunning: true) { client in
+        try await self.connection.withClient(longRunning: true) { client, log in
             var feedClients: [KISClient] = []
             if let path = self.feedKeys {
                 let keys = try FeedKeys.load(path: path, account: client.settings.credentials)
@@ -217,7 +231,8 @@ struct Live: AsyncParsableCommand {
                 plan: plan,
                 speed: 1,
                 journal: journal,
-                duration: self.duration
+                duration: self.duration,
+                log: log
             )
         }
     }
@@ -372,9 +387,11 @@ struct EngineOptions: ParsableArguments {
         speed: Double,
         journal: String,
         duration: Double?,
+        log: EventLog,
         captureLabel: (environment: String, note: String)? = nil
     ) async throws {
         var settings = EngineSettings(codes: plan.codes, journalPath: journal)
+        settings.log = log
         settings.subscribed = plan.scheduler?.live
         settings.speed = speed
         if self.busyPoll {
