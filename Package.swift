@@ -170,7 +170,7 @@ let package = Package(
         .target(
             name: "Dashboard",
             dependencies: [
-                "KIS", "Wire",
+                "Candles", "Engine", "KIS", "TickCore", "Wire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -192,8 +192,8 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "Capture", "EventLog", "Feed", "Journal", "KIS", "Metrics", "Net", "Orders", "Pipeline", "Recovery",
-                "Ring", "Risk", "TickCore",
+                "Candles", "Capture", "EventLog", "Feed", "Journal", "KIS", "Metrics", "Net", "Orders", "Pipeline",
+                "Recovery", "Ring", "Risk", "TickCore",
             ],
             swiftSettings: common
         ),
@@ -224,7 +224,7 @@ let package = Package(
             name: "kistick",
             dependencies: [
                 "Engine", "Telegram", "Screener", "Capture", "Candles", "Metrics", "Pipeline", "Replay", "Ring", "Feed",
-                "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON", "EventLog",
+                "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON", "EventLog", "Dashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -291,8 +291,8 @@ let package = Package(
         .testTarget(
             name: "EngineTests",
             dependencies: [
-                "PaperMarket", "Engine", "EventLog", "Journal", "KIS", "Orders", "Pipeline", "Ring", "Simulator",
-                "TickCore",
+                "PaperMarket", "Candles", "Engine", "EventLog", "Journal", "KIS", "Orders", "Pipeline", "Ring",
+                "Simulator", "TickCore",
             ],
             swiftSettings: common
         ),
@@ -332,7 +332,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DashboardTests",
-            dependencies: ["Dashboard", "KIS"],
+            dependencies: ["Candles", "Dashboard", "Engine", "KIS", "TickCore"],
             swiftSettings: common
         ),
         .testTarget(

@@ -1,4 +1,4 @@
-import Candles
+public import Candles
 public import Capture
 public import EventLog
 import Feed
@@ -150,7 +150,8 @@ public final class Engine: @unchecked Sendable {
     private let feedClients: [KISClient]
     private let plan: Mutex<SessionPlan>
     private let news = FeedNews()
-    private let fillTap = FillTap()
+    private let fillTap = Tap<FillReport>()
+    private let barTap = Tap<Candle>()
     private let log: EngineLog?
     private let housekeeping = Atomic<Bool>(true)
     private let dispatching = Atomic<Bool>(true)
@@ -417,7 +418,8 @@ public final class Engine: @unchecked Sendable {
             runJournal(
                 handoffs.journal.value,
                 orders: orders,
-                fills: self.fillTap,
+                taps: (self.fillTap, self.barTap),
+                monitor: self.pipeline.monitor,
                 running: self.journaling,
                 log: log?.journal
             )
@@ -482,7 +484,17 @@ public final class Engine: @unchecked Sendable {
         self.fillTap.drain(body)
     }
 
-    /// Fills `takeFills` never saw because its caller fell `FillTap.capacity` behind.
+    /// Hands `body` the 1-minute bars the market stage completed since the last call, oldest first (the control
+    /// loop, for the live page's charts), as `takeFills` does fills.
+    @discardableResult
+    public func takeBars(_ body: (Candle) -> Void) -> Int {
+        self.barTap.drain(body)
+    }
+
+    /// Bars `takeBars` never saw because its caller, or the journal thread that passes them on, fell behind.
+    public var droppedBars: Int { self.barTap.dropped + self.pipeline.monitor.droppedBars }
+
+    /// Fills `takeFills` never saw because its caller fell `Tap.capacity` behind.
     public var droppedFillReports: Int { self.fillTap.dropped }
 
     /// A snapshot for the live status, safe to call from any thread once `start` has returned: what the market
@@ -560,6 +572,8 @@ public final class Engine: @unchecked Sendable {
         status.reconnects = counters.reconnects
         status.subscribedCodes = self.news.subscribedCodes.load(ordering: .relaxed)
         status.sessions = self.sessions.count
+        status.connectedSessions = self.news.connectedSessions.load(ordering: .relaxed)
+        status.entriesPaused = self.pipeline.killSwitch.entriesPaused
         status.drops.booksConflated = feed.booksConflated
         status.drops.spilled = feed.spilled + orders.spilled
         status.drops.lost = feed.lost + orders.lost
@@ -604,6 +618,21 @@ public final class Engine: @unchecked Sendable {
             }.sorted { $0.count > $1.count }
             status.killSwitch = snapshot.killArmed
             if counts.lastRefusal.rawValue != 0 { status.notes.append("last order refused: \(counts.lastRefusal)") }
+            for i in 0..<snapshot.workingCount {
+                let order = snapshot.working[i]
+                status.workingOrders.append(
+                    EngineStatus.WorkingOrderLine(
+                        id: Int(order.id.rawValue),
+                        code: order.code.description,
+                        side: order.side == .buy ? "buy" : "sell",
+                        quantity: Int(order.quantity),
+                        filled: Int(order.filled),
+                        price: Int(order.price),
+                        state: "\(order.state)"
+                    )
+                )
+            }
+            status.workingOrders.sort { $0.id < $1.id }
             for i in 0..<snapshot.positionCount {
                 let row = snapshot.positions[i]
                 status.positions.append(
@@ -617,16 +646,22 @@ public final class Engine: @unchecked Sendable {
                 )
             }
         }
-        status.latency = self.pipeline.monitor.latencySummaries().map { interval, summary in
-            EngineStatus.LatencyLine(
-                stage: interval.label,
-                count: Int(summary.count),
-                p50: summary.p50,
-                p90: summary.p90,
-                p99: summary.p99,
-                p999: summary.p999,
-                max: summary.max
-            )
+        status.latency = self.pipeline.monitor.withLatency { latency in
+            PipelineInterval.allCases.filter { latency[$0].count > 0 }.map { interval in
+                let histogram = latency[interval]
+                let summary = histogram.summary()
+                return EngineStatus.LatencyLine(
+                    stage: interval.label,
+                    count: Int(summary.count),
+                    p50: summary.p50,
+                    p90: summary.p90,
+                    p99: summary.p99,
+                    p999: summary.p999,
+                    max: summary.max,
+                    sum: histogram.sum,
+                    buckets: EngineStatus.LatencyLine.bucketBounds.map { Int64(histogram.count(atOrBelow: $0)) }
+                )
+            }
         }
         return status
     }
@@ -705,11 +740,13 @@ private func runDispatcher(
     }
 }
 
-/// The journal thread: batches of rows written in one transaction each.
+/// The journal thread: batches of rows written in one transaction each; fills and completed bars passed on to the
+/// control loop (the market stage never waits for it).
 private func runJournal(
     _ journal: Journal,
     orders: OrderPorts,
-    fills: FillTap,
+    taps: (fills: Tap<FillReport>, bars: Tap<Candle>),
+    monitor: PipelineMonitor,
     running: borrowing Atomic<Bool>,
     log: LogProducer?
 ) {
@@ -719,8 +756,9 @@ private func runJournal(
         let taken = orders.takeJournal(max: 4_096) { event in
             journal.append(event)
             log?.recordJournaled(event)
-            if case .fill(let fill) = event { fills.offer(fill) }
+            if case .fill(let fill) = event { taps.fills.offer(FillReport(fill)) }
         }
+        monitor.takeBars { taps.bars.offer($0) }
         if journal.bufferedCount > 0 { try? journal.flush() }
         if taken == 0 {
             if stopping { break }

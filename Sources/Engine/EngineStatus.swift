@@ -9,6 +9,8 @@ public struct EngineStatus: Sendable, Encodable {
     public var frames = 0
     public var malformedFrames = 0
     public var reconnects = 0
+    /// WebSocket sessions open now, of `sessions`.
+    public var connectedSessions = 0
     /// Codes whose trade stream KIS has acknowledged, over every session.
     public var subscribedCodes = 0
     /// Codes with at least one trade through the market stage so far.
@@ -16,6 +18,8 @@ public struct EngineStatus: Sendable, Encodable {
     /// WebSocket sessions: one per app key.
     public var sessions = 1
     public var positions: [PositionLine] = []
+    /// Orders working or in flight, by id.
+    public var workingOrders: [WorkingOrderLine] = []
     public var realisedPnL: Int64 = 0
     public var unrealisedPnL: Int64 = 0
     public var fees: Int64 = 0
@@ -27,6 +31,7 @@ public struct EngineStatus: Sendable, Encodable {
     public var latency: [LatencyLine] = []
     public var drops = Drops()
     public var killSwitch = false
+    public var entriesPaused = false
     public var notes: [String] = []
 
     public init() {}
@@ -37,6 +42,28 @@ public struct EngineStatus: Sendable, Encodable {
         public var averagePrice: Double
         public var lastPrice: Int64
         public var unrealisedPnL: Int64
+
+        public init(code: String, quantity: Int64, averagePrice: Double, lastPrice: Int64, unrealisedPnL: Int64) {
+            self.code = code
+            self.quantity = quantity
+            self.averagePrice = averagePrice
+            self.lastPrice = lastPrice
+            self.unrealisedPnL = unrealisedPnL
+        }
+    }
+
+    public struct WorkingOrderLine: Sendable, Encodable, Equatable {
+        /// The engine's order id.
+        public var id: Int
+        public var code: String
+        /// `buy` or `sell`.
+        public var side: String
+        public var quantity: Int
+        public var filled: Int
+        /// KRW; 0 for a market order.
+        public var price: Int
+        /// Where the order stands (`OrderState`'s name: `sent`, `accepted`, `partiallyFilled`, `unknown`, …).
+        public var state: String
     }
 
     public struct OrderCounts: Sendable, Encodable, Equatable {
@@ -65,6 +92,39 @@ public struct EngineStatus: Sendable, Encodable {
         public var p99: Int64
         public var p999: Int64
         public var max: Int64
+        /// Every latency added up, at the histogram's precision.
+        public var sum: Int64
+        /// Latencies at or below each of `bucketBounds`, cumulative as Prometheus counts them.
+        public var buckets: [Int64]
+
+        public init(
+            stage: String,
+            count: Int,
+            p50: Int64,
+            p90: Int64,
+            p99: Int64,
+            p999: Int64,
+            max: Int64,
+            sum: Int64,
+            buckets: [Int64]
+        ) {
+            self.stage = stage
+            self.count = count
+            self.p50 = p50
+            self.p90 = p90
+            self.p99 = p99
+            self.p999 = p999
+            self.max = max
+            self.sum = sum
+            self.buckets = buckets
+        }
+
+        /// The bounds of `buckets`, nanoseconds: 1-2.5-5 steps from 1 µs to 10 s.
+        public static let bucketBounds: [Int64] =
+            (0..<7).flatMap { decade -> [Int64] in
+                let unit = [Int64](repeating: 10, count: decade).reduce(1_000, *)
+                return [unit, unit * 5 / 2, unit * 5]
+            } + [10_000_000_000]
     }
 
     /// What the full-ring policy gave up, counted (never silent).
