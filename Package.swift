@@ -299,7 +299,8 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "Pipeline", "Candles", "Orders", "Ring", "Risk", "Strategy", "TestVectors", "TickCore", "Wire",
+                "Pipeline", "Candles", "EventLog", "Orders", "Ring", "Risk", "Strategy", "TestVectors", "TickCore",
+                "Wire",
             ],
             swiftSettings: common
         ),

@@ -34,8 +34,9 @@ public struct PipelineBroker: Broker {
     var closing = false
     /// Where risk refusals are logged, if anywhere.
     private let log: LogProducer?
-    /// The last refusal logged: its code, side, reason and wall-clock time.
-    private var lastLogged = (code: SymbolCode(rawValue: 0), side: OrderSide.buy, reason: UInt8(0), at: Int64.min)
+    /// When a refusal for each reason (by raw value) was last logged, wall clock; inline, so a copied broker's first
+    /// refusal allocates nothing either.
+    private var refusalLogged = InlineArray<32, Int64>(repeating: 0)
 
     init(
         symbols: SymbolTable,
@@ -45,6 +46,7 @@ public struct PipelineBroker: Broker {
         orders: OrderPorts,
         log: LogProducer? = nil
     ) {
+        precondition(RiskRejection.allCases.count <= 32, "a refusal reason has no slot in refusalLogged")
         self.log = log
         self.symbols = symbols
         self.gate = gate
@@ -122,19 +124,15 @@ public struct PipelineBroker: Broker {
         return .accepted
     }
 
-    /// Hands a risk refusal to the log. A strategy may ask again on every event what risk just refused (an entry while
-    /// the market is closed): a refusal of the code, side and reason logged last, within a second of it, is only
-    /// counted (`counters.rejections`), so the log holds one line a second of it, not a thousand.
+    /// Hands a risk refusal to the log. A strategy may ask again on every event what risk just refused (entries on
+    /// every code while the market is closed): a refusal within a second of the last one logged for its reason is
+    /// only counted (`counters.rejections`), so the log holds a line a second per reason, not thousands.
     private mutating func logRefusal(_ intent: OrderIntent, _ reason: RiskRejection) {
         guard let log = self.log else { return }
         let now = WallClock().now()
-        let last = self.lastLogged
-        if last.code == intent.code, last.side == intent.side, last.reason == reason.rawValue,
-            now - last.at < 1_000_000_000
-        {
-            return
-        }
-        self.lastLogged = (intent.code, intent.side, reason.rawValue, now)
+        let slot = Int(reason.rawValue)
+        guard now - self.refusalLogged[slot] >= 1_000_000_000 else { return }
+        self.refusalLogged[slot] = now
         log.record(
             LogRecord(
                 .riskRefused,
