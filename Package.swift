@@ -333,7 +333,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DashboardTests",
-            dependencies: ["Candles", "Dashboard", "Engine", "KIS", "TickCore"],
+            dependencies: ["Candles", "Dashboard", "Engine", "KIS", "Metrics", "TickCore"],
             swiftSettings: common
         ),
         .testTarget(

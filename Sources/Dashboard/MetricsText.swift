@@ -54,9 +54,9 @@ enum MetricsText {
             for (bound, count) in zip(EngineStatus.LatencyLine.bucketBounds, row.buckets) {
                 out += "kistick_stage_latency_seconds_bucket{\(stage),le=\"\(Self.seconds(bound))\"} \(count)\n"
             }
-            out += "kistick_stage_latency_seconds_bucket{\(stage),le=\"+Inf\"} \(row.count)\n"
+            out += "kistick_stage_latency_seconds_bucket{\(stage),le=\"+Inf\"} \(row.summary.count)\n"
             out += "kistick_stage_latency_seconds_sum{\(stage)} \(Self.seconds(row.sum))\n"
-            out += "kistick_stage_latency_seconds_count{\(stage)} \(row.count)\n"
+            out += "kistick_stage_latency_seconds_count{\(stage)} \(row.summary.count)\n"
         }
         return out
     }

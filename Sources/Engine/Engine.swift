@@ -649,15 +649,9 @@ public final class Engine: @unchecked Sendable {
         status.latency = self.pipeline.monitor.withLatency { latency in
             PipelineInterval.allCases.filter { latency[$0].count > 0 }.map { interval in
                 let histogram = latency[interval]
-                let summary = histogram.summary()
                 return EngineStatus.LatencyLine(
                     stage: interval.label,
-                    count: Int(summary.count),
-                    p50: summary.p50,
-                    p90: summary.p90,
-                    p99: summary.p99,
-                    p999: summary.p999,
-                    max: summary.max,
+                    summary: histogram.summary(),
                     sum: histogram.sum,
                     buckets: EngineStatus.LatencyLine.bucketBounds.map { Int64(histogram.count(atOrBelow: $0)) }
                 )

@@ -1,3 +1,5 @@
+public import Metrics
+
 /// What the engine is doing, for the live status line and the end-of-run report. Assembled on the control
 /// thread from snapshots the stages publish; reading it never touches a stage's hot path.
 public struct EngineStatus: Sendable, Encodable {
@@ -83,40 +85,39 @@ public struct EngineStatus: Sendable, Encodable {
         public var count: Int
     }
 
-    /// One latency interval's distribution, nanoseconds.
+    /// One latency interval's distribution, nanoseconds: the histogram's summary, and for `/metrics` its sum and
+    /// buckets.
     public struct LatencyLine: Sendable, Encodable, Equatable {
         public var stage: String
-        public var count: Int
-        public var p50: Int64
-        public var p90: Int64
-        public var p99: Int64
-        public var p999: Int64
-        public var max: Int64
+        public var summary: LatencySummary
         /// Every latency added up, at the histogram's precision.
         public var sum: Int64
         /// Latencies at or below each of `bucketBounds`, cumulative as Prometheus counts them.
         public var buckets: [Int64]
 
-        public init(
-            stage: String,
-            count: Int,
-            p50: Int64,
-            p90: Int64,
-            p99: Int64,
-            p999: Int64,
-            max: Int64,
-            sum: Int64,
-            buckets: [Int64]
-        ) {
+        public init(stage: String, summary: LatencySummary, sum: Int64, buckets: [Int64]) {
             self.stage = stage
-            self.count = count
-            self.p50 = p50
-            self.p90 = p90
-            self.p99 = p99
-            self.p999 = p999
-            self.max = max
+            self.summary = summary
             self.sum = sum
             self.buckets = buckets
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case stage, count, p50, p90, p99, p999, max, sum, buckets
+        }
+
+        /// Flat, as reports have always been read (`scripts/soak`, the page).
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(self.stage, forKey: .stage)
+            try container.encode(self.summary.count, forKey: .count)
+            try container.encode(self.summary.p50, forKey: .p50)
+            try container.encode(self.summary.p90, forKey: .p90)
+            try container.encode(self.summary.p99, forKey: .p99)
+            try container.encode(self.summary.p999, forKey: .p999)
+            try container.encode(self.summary.max, forKey: .max)
+            try container.encode(self.sum, forKey: .sum)
+            try container.encode(self.buckets, forKey: .buckets)
         }
 
         /// The bounds of `buckets`, nanoseconds: 1-2.5-5 steps from 1 µs to 10 s.

@@ -3,6 +3,7 @@ import Dashboard
 import Engine
 import Foundation
 import KIS
+import Metrics
 import Synchronization
 import Testing
 import TickCore
@@ -37,12 +38,7 @@ import Glibc
         status.latency = [
             .init(
                 stage: "read→decoded",
-                count: 4,
-                p50: 1_500,
-                p90: 2_000,
-                p99: 9_000,
-                p999: 9_000,
-                max: 9_000,
+                summary: LatencySummary(count: 4, p50: 1_500, p90: 2_000, p99: 9_000, p999: 9_000, max: 9_000),
                 sum: 15_000,
                 buckets: EngineStatus.LatencyLine.bucketBounds.map { $0 >= 10_000 ? 4 : $0 >= 2_500 ? 3 : 0 }
             )

@@ -43,8 +43,8 @@ struct EngineTests {
         #expect(report.status.orders.sent >= 2)
         #expect(report.status.orders.fills >= 2)
         #expect(report.status.drops.lost == 0)
-        #expect(report.status.latency.contains { $0.stage == "read→decision" && $0.count > 0 })
-        #expect(report.status.latency.contains { $0.stage == "decision→written" && $0.count >= 2 })
+        #expect(report.status.latency.contains { $0.stage == "read→decision" && $0.summary.count > 0 })
+        #expect(report.status.latency.contains { $0.stage == "decision→written" && $0.summary.count >= 2 })
 
         // Positions as KIS holds them, and every order KIS has is one the journal knows, once.
         let check = try market.client()
