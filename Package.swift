@@ -170,7 +170,7 @@ let package = Package(
         .target(
             name: "Dashboard",
             dependencies: [
-                "KIS", "Wire",
+                "Candles", "Engine", "KIS", "TickCore", "Wire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -182,7 +182,9 @@ let package = Package(
         // book and positions) and the rings to the order side; no KIS, network or database code.
         .target(
             name: "Pipeline",
-            dependencies: ["Candles", "Crypto", "Feed", "Metrics", "Orders", "Ring", "Risk", "Strategy", "TickCore"],
+            dependencies: [
+                "Candles", "Crypto", "EventLog", "Feed", "Metrics", "Orders", "Ring", "Risk", "Strategy", "TickCore",
+            ],
             swiftSettings: common
         ),
         // The live engine: the pipeline driven by the WebSocket feed, the order dispatcher, the journal and the
@@ -190,8 +192,8 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "Capture", "Feed", "Journal", "KIS", "Metrics", "Net", "Orders", "Pipeline", "Recovery", "Ring", "Risk",
-                "TickCore",
+                "Candles", "Capture", "EventLog", "Feed", "Journal", "KIS", "Metrics", "Net", "Orders", "Pipeline",
+                "Recovery", "Ring", "Risk", "TickCore",
             ],
             swiftSettings: common
         ),
@@ -222,7 +224,7 @@ let package = Package(
             name: "kistick",
             dependencies: [
                 "Engine", "Telegram", "Screener", "Capture", "Candles", "Metrics", "Pipeline", "Replay", "Ring", "Feed",
-                "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON", "EventLog",
+                "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON", "EventLog", "Dashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -289,14 +291,16 @@ let package = Package(
         .testTarget(
             name: "EngineTests",
             dependencies: [
-                "PaperMarket", "Engine", "Journal", "KIS", "Orders", "Pipeline", "Ring", "Simulator", "TickCore",
+                "PaperMarket", "Candles", "Engine", "EventLog", "Journal", "KIS", "Orders", "Pipeline", "Ring",
+                "Simulator", "TickCore",
             ],
             swiftSettings: common
         ),
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "Pipeline", "Candles", "Orders", "Ring", "Risk", "Strategy", "TestVectors", "TickCore", "Wire",
+                "Pipeline", "Candles", "EventLog", "Orders", "Ring", "Risk", "Strategy", "TestVectors", "TickCore",
+                "Wire",
             ],
             swiftSettings: common
         ),
@@ -329,7 +333,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DashboardTests",
-            dependencies: ["Dashboard", "KIS"],
+            dependencies: ["Candles", "Dashboard", "Engine", "KIS", "Metrics", "TickCore"],
             swiftSettings: common
         ),
         .testTarget(

@@ -234,22 +234,10 @@ final class DashboardHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.stream(head, context: context)
         case (.POST, "/api/pause"):
             self.state.controls.pauseEntries()
-            self.respond(
-                head,
-                status: .ok,
-                type: "application/json",
-                body: Array(#"{"ok":true}"#.utf8),
-                context: context
-            )
+            self.done(head, context: context)
         case (.POST, "/api/resume"):
             self.state.controls.resumeEntries()
-            self.respond(
-                head,
-                status: .ok,
-                type: "application/json",
-                body: Array(#"{"ok":true}"#.utf8),
-                context: context
-            )
+            self.done(head, context: context)
         case (.POST, "/api/kill"):
             // Telegram asks `/stop yes`; the page asks for the same confirmation.
             guard target.query["confirm"] == "yes" else {
@@ -262,16 +250,21 @@ final class DashboardHandler: ChannelInboundHandler, RemovableChannelHandler {
                 )
             }
             self.state.controls.armKillSwitch()
-            self.respond(
-                head,
-                status: .ok,
-                type: "application/json",
-                body: Array(#"{"ok":true}"#.utf8),
-                context: context
-            )
+            self.done(head, context: context)
         default:
             self.respond(head, status: .notFound, type: "text/plain", body: Array("not found\n".utf8), context: context)
         }
+    }
+
+    /// A control's answer: it was done.
+    private func done(_ request: HTTPRequestHead, context: ChannelHandlerContext) {
+        self.respond(
+            request,
+            status: .ok,
+            type: "application/json",
+            body: Array(#"{"ok":true}"#.utf8),
+            context: context
+        )
     }
 
     private func respond(

@@ -1,124 +1,29 @@
+public import Candles
+public import Engine
+public import TickCore
+
 /// Everything the page and `/metrics` show, as one value the control loop publishes once a second
-/// (`DashboardServer.publish`). Built from what the engine already hands its status line, so serving the page never
-/// reaches into a stage. Encoded as the JSON the page reads (`/api/state`, and each server-sent event).
-public struct DashboardSnapshot: Sendable, Encodable, Equatable {
+/// (`DashboardServer.publish`): the engine's status, the very value the status line reads, with what a page adds
+/// to it (the fills, each live code's bars, counters named for Prometheus). Serving the page never reaches into a
+/// stage. Encoded as the JSON the page reads (`/api/state`, and each server-sent event).
+public struct DashboardSnapshot: Sendable, Encodable {
     /// `paper` or `live`.
     public var mode = "paper"
     /// The KIS environment traded: `paper` or `real`.
     public var environment = "paper"
-    /// When the snapshot was taken and the market time then, milliseconds since the Unix epoch.
+    /// When the snapshot was taken, milliseconds since the Unix epoch.
     public var wallTime: Int64 = 0
-    public var marketTime: Int64 = 0
-    public var uptimeSeconds: Double = 0
-    public var connection = Connection()
-    public var pnl = PnL()
-    public var positions: [Position] = []
-    public var workingOrders: [WorkingOrder] = []
+    public var status = EngineStatus()
+    /// Records decoded per wall second since the last snapshot.
+    public var recordsPerSecond: Double = 0
     /// The latest fills, newest last.
-    public var fills: [Fill] = []
-    public var orders = OrderCounts()
+    public var fills: [FillReport] = []
     /// Feed, ring and log counters, in display order.
     public var counters: [Counter] = []
-    public var latency: [LatencyRow] = []
     /// One chart per live code.
     public var charts: [Chart] = []
-    public var killSwitch = false
-    public var entriesPaused = false
-    public var notes: [String] = []
 
     public init() {}
-
-    public struct Connection: Sendable, Encodable, Equatable {
-        /// `connected`, or `reconnecting` while the market-data session is down.
-        public var state = "connecting"
-        public var reconnects = 0
-        /// Codes whose trades KIS has acknowledged.
-        public var subscribedCodes = 0
-        public var frames = 0
-        public var records = 0
-        public var recordsPerSecond: Double = 0
-        public var malformedFrames = 0
-        public init() {}
-    }
-
-    /// KRW, after fees and taxes where the name says so.
-    public struct PnL: Sendable, Encodable, Equatable {
-        public var realised: Int64 = 0
-        public var unrealised: Int64 = 0
-        public var fees: Int64 = 0
-        public var taxes: Int64 = 0
-        public init() {}
-    }
-
-    public struct Position: Sendable, Encodable, Equatable {
-        public var code: String
-        public var quantity: Int64
-        public var averagePrice: Double
-        public var lastPrice: Int64
-        public var unrealised: Int64
-
-        public init(code: String, quantity: Int64, averagePrice: Double, lastPrice: Int64, unrealised: Int64) {
-            self.code = code
-            self.quantity = quantity
-            self.averagePrice = averagePrice
-            self.lastPrice = lastPrice
-            self.unrealised = unrealised
-        }
-    }
-
-    public struct WorkingOrder: Sendable, Encodable, Equatable {
-        /// The engine's order id.
-        public var id: Int
-        public var code: String
-        /// `buy` or `sell`.
-        public var side: String
-        public var quantity: Int64
-        public var filled: Int64
-        /// KRW; 0 for a market order.
-        public var price: Int64
-        /// Where the order stands: `sent`, `accepted`, `partially filled`, `unknown`, …
-        public var state: String
-
-        public init(id: Int, code: String, side: String, quantity: Int64, filled: Int64, price: Int64, state: String) {
-            self.id = id
-            self.code = code
-            self.side = side
-            self.quantity = quantity
-            self.filled = filled
-            self.price = price
-            self.state = state
-        }
-    }
-
-    public struct Fill: Sendable, Encodable, Equatable {
-        /// Milliseconds since the Unix epoch.
-        public var time: Int64
-        public var code: String
-        public var side: String
-        public var quantity: Int64
-        public var price: Int64
-
-        public init(time: Int64, code: String, side: String, quantity: Int64, price: Int64) {
-            self.time = time
-            self.code = code
-            self.side = side
-            self.quantity = quantity
-            self.price = price
-        }
-    }
-
-    public struct OrderCounts: Sendable, Encodable, Equatable {
-        public var sent = 0
-        public var accepted = 0
-        public var filled = 0
-        public var partiallyFilled = 0
-        public var cancelled = 0
-        public var rejected = 0
-        public var open = 0
-        public var fills = 0
-        public var riskRejections = 0
-        public init() {}
-    }
 
     /// A running count, as the page lists it and `/metrics` exports it.
     public struct Counter: Sendable, Encodable, Equatable {
@@ -138,81 +43,113 @@ public struct DashboardSnapshot: Sendable, Encodable, Equatable {
         }
     }
 
-    /// One pipeline interval's latency since the start, nanoseconds.
-    public struct LatencyRow: Sendable, Encodable, Equatable {
-        /// As the status line names it (`read→decoded`).
-        public var stage: String
-        public var count: Int64
-        public var p50: Int64
-        public var p90: Int64
-        public var p99: Int64
-        public var p999: Int64
-        public var max: Int64
-        /// Sum of every latency recorded.
-        public var sum: Int64
-        /// Latencies at or below each of `LatencyRow.bucketBounds`, cumulative as Prometheus counts them.
-        public var buckets: [Int64]
-
-        public init(
-            stage: String,
-            count: Int64,
-            p50: Int64,
-            p90: Int64,
-            p99: Int64,
-            p999: Int64,
-            max: Int64,
-            sum: Int64,
-            buckets: [Int64]
-        ) {
-            self.stage = stage
-            self.count = count
-            self.p50 = p50
-            self.p90 = p90
-            self.p99 = p99
-            self.p999 = p999
-            self.max = max
-            self.sum = sum
-            self.buckets = buckets
-        }
-
-        /// The histogram's bucket bounds, nanoseconds: 1-2.5-5 steps from 1 µs to 10 s.
-        public static let bucketBounds: [Int64] =
-            (0..<7).flatMap { decade -> [Int64] in
-                let unit = [Int64](repeating: 10, count: decade).reduce(1_000, *)
-                return [unit, unit * 5 / 2, unit * 5]
-            } + [10_000_000_000]
-    }
-
-    public struct Chart: Sendable, Encodable, Equatable {
+    public struct Chart: Sendable, Encodable {
         public var code: String
         /// Completed 1-minute bars, oldest first.
         public var candles: [Candle]
         /// The bot's fills of this code: its entries (buys) and exits (sells).
-        public var marks: [Fill]
+        public var marks: [FillReport]
 
-        public init(code: String, candles: [Candle], marks: [Fill]) {
+        public init(code: String, candles: [Candle], marks: [FillReport]) {
             self.code = code
             self.candles = candles
             self.marks = marks
         }
     }
+}
 
-    public struct Candle: Sendable, Encodable, Equatable {
-        /// The bar's start, milliseconds since the Unix epoch (market time).
-        public var time: Int64
-        public var open: Int64
-        public var high: Int64
-        public var low: Int64
-        public var close: Int64
-        public var volume: Int64
+/// What the page shows that the engine hands over only once (its fills, its completed bars): kept by the control
+/// loop, which adds what it takes each second and makes each snapshot from it and the status.
+public struct DashboardHistory: Sendable {
+    /// Bars kept per code: a trading day of minutes.
+    static let barsKept = 390
+    static let fillsKept = 200
+    public let mode: String
+    public let environment: String
+    private var fills: [FillReport] = []
+    private var bars: [SymbolCode: [Candle]] = [:]
+    private var last: (records: Int, wallSeconds: Double)?
 
-        public init(time: Int64, open: Int64, high: Int64, low: Int64, close: Int64, volume: Int64) {
-            self.time = time
-            self.open = open
-            self.high = high
-            self.low = low
-            self.close = close
-            self.volume = volume
+    public init(mode: String, environment: String) {
+        self.mode = mode
+        self.environment = environment
+    }
+
+    public mutating func add(fills: [FillReport]) {
+        self.fills.append(contentsOf: fills)
+        if self.fills.count > Self.fillsKept { self.fills.removeFirst(self.fills.count - Self.fillsKept) }
+    }
+
+    public mutating func add(bar: Candle) {
+        self.bars[bar.code, default: []].append(bar)
+        if self.bars[bar.code]!.count > Self.barsKept { self.bars[bar.code]!.removeFirst() }
+    }
+
+    /// The page's view of `status`, with a chart for each of `live` (the codes subscribed now).
+    /// - Parameters:
+    ///   - droppedFills: fills the control loop was too slow to take (`Engine.droppedFillReports`).
+    ///   - droppedBars: bars it was too slow to take (`Engine.droppedBars`).
+    public mutating func snapshot(
+        _ status: EngineStatus,
+        live: [SymbolCode],
+        wallTime: Int64,
+        droppedFills: Int = 0,
+        droppedBars: Int = 0
+    ) -> DashboardSnapshot {
+        var snapshot = DashboardSnapshot()
+        snapshot.mode = self.mode
+        snapshot.environment = self.environment
+        snapshot.wallTime = wallTime
+        snapshot.status = status
+        if let last = self.last, status.wallSeconds > last.wallSeconds {
+            snapshot.recordsPerSecond = Double(status.records - last.records) / (status.wallSeconds - last.wallSeconds)
         }
+        self.last = (status.records, status.wallSeconds)
+        snapshot.fills = self.fills
+        snapshot.charts = live.map { code in
+            DashboardSnapshot.Chart(
+                code: code.description,
+                candles: self.bars[code] ?? [],
+                marks: self.fills.filter { $0.code == code }
+            )
+        }
+        let drops = status.drops
+        snapshot.counters = [
+            .init(metric: "frames_total", label: "frames", value: Int64(status.frames)),
+            .init(metric: "records_total", label: "records", value: Int64(status.records)),
+            .init(metric: "malformed_frames_total", label: "malformed frames", value: Int64(status.malformedFrames)),
+            .init(metric: "reconnects_total", label: "reconnects", value: Int64(status.reconnects)),
+            .init(
+                metric: "subscribed_codes",
+                label: "codes subscribed",
+                value: Int64(status.subscribedCodes),
+                type: "gauge"
+            ),
+            .init(metric: "books_conflated_total", label: "books conflated", value: Int64(drops.booksConflated)),
+            .init(metric: "ring_spilled_total", label: "records spilled", value: Int64(drops.spilled)),
+            .init(metric: "ring_lost_total", label: "records lost", value: Int64(drops.lost)),
+            .init(metric: "late_trades_total", label: "late trades", value: Int64(drops.lateTrades)),
+            .init(metric: "log_dropped_total", label: "log lines dropped", value: Int64(drops.logRecords)),
+            .init(metric: "page_fills_dropped_total", label: "fills the page missed", value: Int64(droppedFills)),
+            .init(metric: "page_bars_dropped_total", label: "bars the page missed", value: Int64(droppedBars)),
+        ]
+        return snapshot
+    }
+}
+
+extension Candle: Encodable {
+    private enum CodingKeys: String, CodingKey {
+        case start, open, high, low, close, volume
+    }
+
+    /// As the page draws it: the start (Unix seconds) and the prices and shares; the rest is the strategy's.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.start, forKey: .start)
+        try container.encode(self.open, forKey: .open)
+        try container.encode(self.high, forKey: .high)
+        try container.encode(self.low, forKey: .low)
+        try container.encode(self.close, forKey: .close)
+        try container.encode(self.volume, forKey: .volume)
     }
 }

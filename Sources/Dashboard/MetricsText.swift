@@ -1,3 +1,5 @@
+import Engine
+
 /// A snapshot in the Prometheus text exposition format, version 0.0.4
 /// (https://prometheus.io/docs/instrumenting/exposition_formats/): counters, gauges and, per pipeline interval, the
 /// latency histogram in seconds with cumulative `le` buckets, `_sum` and `_count`.
@@ -12,7 +14,8 @@ enum MetricsText {
             Self.family(&out, counter.metric, counter.type, counter.label)
             out += "kistick_\(counter.metric) \(counter.value)\n"
         }
-        let orders = snapshot.orders
+        let status = snapshot.status
+        let orders = status.orders
         Self.family(&out, "orders_total", "counter", "Orders by what became of them.")
         for (state, count) in [
             ("sent", orders.sent), ("accepted", orders.accepted), ("filled", orders.filled),
@@ -25,35 +28,35 @@ enum MetricsText {
         Self.family(&out, "fills_total", "counter", "Fills applied to positions.")
         out += "kistick_fills_total \(orders.fills)\n"
         Self.family(&out, "risk_rejections_total", "counter", "Orders risk refused before sending.")
-        out += "kistick_risk_rejections_total \(orders.riskRejections)\n"
+        out += "kistick_risk_rejections_total \(status.riskRejections)\n"
         Self.family(&out, "pnl_krw", "gauge", "Profit and loss and costs since the start, KRW.")
         for (kind, value) in [
-            ("realised", snapshot.pnl.realised), ("unrealised", snapshot.pnl.unrealised), ("fees", snapshot.pnl.fees),
-            ("taxes", snapshot.pnl.taxes),
+            ("realised", status.realisedPnL), ("unrealised", status.unrealisedPnL), ("fees", status.fees),
+            ("taxes", status.taxes),
         ] {
             out += "kistick_pnl_krw{kind=\"\(kind)\"} \(value)\n"
         }
         Self.family(&out, "position_shares", "gauge", "Shares held per code.")
-        for position in snapshot.positions {
+        for position in status.positions {
             out += "kistick_position_shares{code=\"\(Self.escaped(position.code))\"} \(position.quantity)\n"
         }
         Self.gauge(
             &out,
-            "connected",
-            "1 while the market-data session is up.",
-            snapshot.connection.state == "connected" ? 1 : 0
+            "sessions_connected",
+            "Market-data sessions open now, one per app key.",
+            Int64(status.connectedSessions)
         )
-        Self.gauge(&out, "kill_switch_armed", "1 once the kill switch is armed.", snapshot.killSwitch ? 1 : 0)
-        Self.gauge(&out, "entries_paused", "1 while entries are paused.", snapshot.entriesPaused ? 1 : 0)
+        Self.gauge(&out, "kill_switch_armed", "1 once the kill switch is armed.", status.killSwitch ? 1 : 0)
+        Self.gauge(&out, "entries_paused", "1 while entries are paused.", status.entriesPaused ? 1 : 0)
         Self.family(&out, "stage_latency_seconds", "histogram", "Pipeline interval latencies since the start.")
-        for row in snapshot.latency {
+        for row in status.latency {
             let stage = "stage=\"\(Self.escaped(row.stage))\""
-            for (bound, count) in zip(DashboardSnapshot.LatencyRow.bucketBounds, row.buckets) {
+            for (bound, count) in zip(EngineStatus.LatencyLine.bucketBounds, row.buckets) {
                 out += "kistick_stage_latency_seconds_bucket{\(stage),le=\"\(Self.seconds(bound))\"} \(count)\n"
             }
-            out += "kistick_stage_latency_seconds_bucket{\(stage),le=\"+Inf\"} \(row.count)\n"
+            out += "kistick_stage_latency_seconds_bucket{\(stage),le=\"+Inf\"} \(row.summary.count)\n"
             out += "kistick_stage_latency_seconds_sum{\(stage)} \(Self.seconds(row.sum))\n"
-            out += "kistick_stage_latency_seconds_count{\(stage)} \(row.count)\n"
+            out += "kistick_stage_latency_seconds_count{\(stage)} \(row.summary.count)\n"
         }
         return out
     }

@@ -95,40 +95,42 @@ enum Page {
           }
         }
         const tone = n => n > 0 ? "pos" : n < 0 ? "neg" : "";
+        // Market time, on the bars' axis: the exchange's stamp, else when the engine learnt of it.
+        const fillTime = f => f.exchangeTime > 0 ? f.exchangeTime * 1e3 : f.localTs / 1e6;
         function render(s) {
           document.getElementById("mode").textContent = s.mode + " · " + s.environment;
+          const t = s.status;
           const conn = document.getElementById("connection");
-          conn.textContent = s.connection.state + " · " + s.connection.subscribedCodes + " codes";
-          conn.className = "badge " + (s.connection.state === "connected" ? "ok" : "bad");
+          const up = t.connectedSessions === t.sessions;
+          conn.textContent = (up ? "connected" : "reconnecting") + " · " + t.subscribedCodes + " codes"
+            + (t.sessions > 1 ? " · " + t.connectedSessions + "/" + t.sessions + " sessions" : "");
+          conn.className = "badge " + (up ? "ok" : "bad");
           document.getElementById("clock").textContent =
-            "market " + hhmmss(s.marketTime) + " · up " + Math.round(s.uptimeSeconds) + " s";
+            "market " + hhmmss(t.marketTime / 1e6) + " · up " + Math.round(t.wallSeconds) + " s";
           const st = document.getElementById("state");
-          st.textContent = s.killSwitch ? "KILL SWITCH ARMED" : s.entriesPaused ? "entries paused" : "";
-          st.className = s.killSwitch ? "badge bad" : s.entriesPaused ? "badge warn" : "";
-          const p = s.pnl;
-          const net = p.realised + p.unrealised;
+          st.textContent = t.killSwitch ? "KILL SWITCH ARMED" : t.entriesPaused ? "entries paused" : "";
+          st.className = t.killSwitch ? "badge bad" : t.entriesPaused ? "badge warn" : "";
+          const net = t.realisedPnL + t.unrealisedPnL;
           fill("pnl", [
-            ["realised", cell(signed(p.realised), tone(p.realised))],
-            ["unrealised", cell(signed(p.unrealised), tone(p.unrealised))],
-            ["fees", won(p.fees)], ["taxes", won(p.taxes)], ["net", cell(signed(net), tone(net))]]);
-          fill("positions", s.positions.map(x => [x.code, won(x.quantity), won(x.averagePrice), won(x.lastPrice),
-            cell(signed(x.unrealised), tone(x.unrealised))]), "flat");
-          fill("orders", s.workingOrders.map(o => ["#" + o.id, o.code, o.side, won(o.quantity), won(o.filled),
+            ["realised", cell(signed(t.realisedPnL), tone(t.realisedPnL))],
+            ["unrealised", cell(signed(t.unrealisedPnL), tone(t.unrealisedPnL))],
+            ["fees", won(t.fees)], ["taxes", won(t.taxes)], ["net", cell(signed(net), tone(net))]]);
+          fill("positions", t.positions.map(x => [x.code, won(x.quantity), won(x.averagePrice), won(x.lastPrice),
+            cell(signed(x.unrealisedPnL), tone(x.unrealisedPnL))]), "flat");
+          fill("orders", t.workingOrders.map(o => ["#" + o.id, o.code, o.side, won(o.quantity), won(o.filled),
             o.price === 0 ? "market" : won(o.price), o.state]), "none working");
-          fill("fills", s.fills.slice().reverse().map(f => [hhmmss(f.time), f.code,
+          fill("fills", s.fills.slice().reverse().map(f => [hhmmss(fillTime(f)), f.code,
             cell(f.side, f.side === "buy" ? "pos" : "neg"), won(f.quantity), won(f.price)]), "none yet");
-          fill("latency", s.latency.map(l => [l.stage, won(l.count), duration(l.p50), duration(l.p90),
+          fill("latency", t.latency.map(l => [l.stage, won(l.count), duration(l.p50), duration(l.p90),
             duration(l.p99), duration(l.p999), duration(l.max)]), "no samples yet");
-          const c = s.connection;
-          fill("counters", [["frames", won(c.frames)], ["records", won(c.records)],
-            ["records/s", won(c.recordsPerSecond)], ["malformed frames", won(c.malformedFrames)],
-            ["reconnects", won(c.reconnects)]].concat(s.counters.map(k => [k.label, won(k.value)])));
-          const o = s.orders;
+          fill("counters", [["records/s", won(Math.round(s.recordsPerSecond))]]
+            .concat(s.counters.map(k => [k.label, won(k.value)])));
+          const o = t.orders;
           fill("ordercounts", [["sent", won(o.sent)], ["accepted", won(o.accepted)], ["filled", won(o.filled)],
             ["partly filled", won(o.partiallyFilled)], ["cancelled", won(o.cancelled)], ["rejected", won(o.rejected)],
-            ["open", won(o.open)], ["fills", won(o.fills)], ["risk refusals", won(o.riskRejections)]]);
+            ["open", won(o.open)], ["fills", won(o.fills)], ["risk refusals", won(t.riskRejections)]]);
           const notes = document.getElementById("notes"); notes.replaceChildren();
-          for (const n of s.notes) { const li = document.createElement("li"); li.textContent = n; notes.append(li); }
+          for (const n of t.notes) { const li = document.createElement("li"); li.textContent = n; notes.append(li); }
           charts(s.charts);
           document.body.dataset.updates = String(Number(document.body.dataset.updates) + 1);
         }
@@ -164,8 +166,8 @@ enum Page {
             canvas.dataset.marks = "0"; g.fillStyle = "#99a";
             g.fillText("waiting for the first minute", 10, 20); return;
           }
-          const first = bars[0].time, last = bars[bars.length - 1].time + 60e3;
-          const marks = chart.marks.filter(m => m.time >= first && m.time <= last + 60e3);
+          const first = bars[0].start * 1e3, last = bars[bars.length - 1].start * 1e3 + 60e3;
+          const marks = chart.marks.filter(m => fillTime(m) >= first && fillTime(m) <= last + 60e3);
           let lo = Math.min(...bars.map(b => b.low), ...marks.map(m => m.price));
           let hi = Math.max(...bars.map(b => b.high), ...marks.map(m => m.price));
           if (hi === lo) { hi += 1; lo -= 1; }
@@ -178,18 +180,18 @@ enum Page {
             g.beginPath(); g.moveTo(left, y(v)); g.lineTo(w - right, y(v)); g.stroke();
             g.fillText(won(Math.round(v)), w - right + 4, y(v) + 3);
           }
-          const newest = bars[bars.length - 1].time;
+          const newest = bars[bars.length - 1].start * 1e3;
           g.fillText(hhmmss(first), left, h - 4);
           g.fillText(hhmmss(newest), Math.max(left + 60, x(newest) - 40), h - 4);
           for (const b of bars) {
-            const up = b.close >= b.open, cx = x(b.time) + step / 2;
+            const up = b.close >= b.open, cx = x(b.start * 1e3) + step / 2;
             g.strokeStyle = g.fillStyle = up ? "#d32f2f" : "#1565c0";
             g.beginPath(); g.moveTo(cx, y(b.high)); g.lineTo(cx, y(b.low)); g.stroke();
             const body = y(Math.max(b.open, b.close)), height = Math.max(1, Math.abs(y(b.open) - y(b.close)));
             g.fillRect(cx - Math.max(1, step * 0.35), body, Math.max(2, step * 0.7), height);
           }
           for (const m of marks) {
-            const mx = x(m.time), my = y(m.price), buy = m.side === "buy";
+            const mx = x(fillTime(m)), my = y(m.price), buy = m.side === "buy";
             g.fillStyle = buy ? "#2e7d32" : "#6a1b9a";
             g.beginPath();
             if (buy) { g.moveTo(mx, my); g.lineTo(mx - 6, my + 10); g.lineTo(mx + 6, my + 10); }

@@ -1,5 +1,6 @@
-import Candles
+public import Candles
 public import Capture
+public import EventLog
 import Feed
 import Journal
 public import KIS
@@ -45,6 +46,9 @@ public struct EngineSettings: Sendable {
     public var capture: CaptureWriter?
     /// How `start` waits out KIS answers that say "not now" (a restart's usual welcome).
     public var startupRetry = StartupRetry()
+    /// The log every thread of the run records into (`EngineLog`): each order's life, the feed's connects and gaps,
+    /// risk refusals, the kill switch, reconciliations; nil keeps none. The caller stops it after `stop`.
+    public var log: EventLog?
 
     public init(codes: [SymbolCode], journalPath: String) {
         self.codes = codes
@@ -146,7 +150,9 @@ public final class Engine: @unchecked Sendable {
     private let feedClients: [KISClient]
     private let plan: Mutex<SessionPlan>
     private let news = FeedNews()
-    private let fillTap = FillTap()
+    private let fillTap = Tap<FillReport>()
+    private let barTap = Tap<Candle>()
+    private let log: EngineLog?
     private let housekeeping = Atomic<Bool>(true)
     private let dispatching = Atomic<Bool>(true)
     private let journaling = Atomic<Bool>(true)
@@ -172,6 +178,9 @@ public final class Engine: @unchecked Sendable {
         self.client = client
         self.feedClients = [client] + feedClients
         var plan = SessionPlan(sessions: self.feedClients.count, registrationLimit: Self.registrationLimit)
+        let sessions = feedClients.count + 1
+        let log = settings.log.map { EngineLog($0, feedSessions: sessions) }
+        self.log = log
         let subscribed = settings.subscribed ?? settings.codes
         guard subscribed.count <= plan.capacity else {
             let keys = feedClients.isEmpty ? "" : " with \(self.feedClients.count) app keys"
@@ -193,6 +202,7 @@ public final class Engine: @unchecked Sendable {
         self.plan = Mutex(plan)
         var pipelineSettings = settings.pipeline
         pipelineSettings.feedLanes = self.feedClients.count
+        pipelineSettings.log = log?.market
         do {
             self.pipeline = try Pipeline(settings: pipelineSettings, clock: WallClock())
         } catch {
@@ -213,6 +223,32 @@ public final class Engine: @unchecked Sendable {
     /// A query KIS answers with "not now" (over budget, a failing backend, a token refused for the minute) is asked
     /// again after a growing wait (`EngineSettings.startupRetry`), each wait told to `announce` in words.
     public func start(announce: (String) -> Void = { _ in }) throws(EngineError) {
+        let words = self.log?.words
+        // Keys named, values not: a settings file is the operator's, and the log may travel with a bug report.
+        words?.notice(
+            "engine starting",
+            metadata: [
+                "codes": "\(self.settings.codes.count)",
+                "subscribed": "\((self.settings.subscribed ?? self.settings.codes).count)",
+                "settings": "\(self.settings.parameters.isEmpty ? "defaults" : self.settings.settingsPath)",
+                "keys": "\(self.settings.parameters.keys.sorted().joined(separator: ","))",
+                // Not the journal's path: the default one names the account.
+                "environment": "\(self.client.settings.environment)",
+            ]
+        )
+        do {
+            try self.open(announce: announce)
+        } catch {
+            words?.error("engine could not start: \(error)")
+            throw error
+        }
+        for discrepancy in self.discrepancies {
+            words?.warning("reconciliation at start: \(discrepancy)")
+        }
+        words?.notice("engine started")
+    }
+
+    private func open(announce: (String) -> Void) throws(EngineError) {
         self.startedText = KST.text(time: KST.time(epochSeconds: self.startedWall / 1_000_000_000))
         let journal: Journal
         let reconciled: Reconciliation
@@ -349,6 +385,7 @@ public final class Engine: @unchecked Sendable {
 
     private func startThreads(journal: Journal, pending: PendingRecorder) throws(StageThreadError) {
         let (news, client, orders) = (self.news, self.client, self.pipeline.orders)
+        let log = self.log
         let capture = self.settings.capture
         let handoffs = (journal: Handoff(journal), pending: Handoff(pending))
         let dispatcherSpin = self.settings.waiting.dispatcherSpinNanoseconds
@@ -360,7 +397,8 @@ public final class Engine: @unchecked Sendable {
                 try StageThread(name: index == 0 ? "ks-feed" : "ks-feed\(index + 1)", cpu: cpu) {
                     var keys = CapturingApprovalKeys(keyClient, writer: capture)
                     var sink = router
-                    var watcher = CapturingObserver(FeedWatcher(router: router, news: news), writer: capture)
+                    let watching = FeedWatcher(router: router, news: news, log: log?.feeds[index])
+                    var watcher = CapturingObserver(watching, writer: capture)
                     try? session.run(approvalKeys: &keys, sink: &sink, observer: &watcher)
                 }
             )
@@ -372,11 +410,19 @@ public final class Engine: @unchecked Sendable {
                 orders: orders,
                 spinNanoseconds: dispatcherSpin,
                 running: self.dispatching,
-                failures: self.pendingFailures
+                failures: self.pendingFailures,
+                log: log?.orders
             )
         }
         self.journalThread = try StageThread(name: "ks-journal") {
-            runJournal(handoffs.journal.value, orders: orders, fills: self.fillTap, running: self.journaling)
+            runJournal(
+                handoffs.journal.value,
+                orders: orders,
+                taps: (self.fillTap, self.barTap),
+                monitor: self.pipeline.monitor,
+                running: self.journaling,
+                log: log?.journal
+            )
         }
         let (reconcileEvery, buyingPowerEvery) = (self.settings.reconcileSeconds, self.settings.buyingPowerSeconds)
         let (feed, symbols) = (self.pipeline.feed, self.pipeline.symbols)
@@ -389,6 +435,7 @@ public final class Engine: @unchecked Sendable {
                 symbols: symbols,
                 streamingClient: { code in self.streamingClient(of: code) }
             )
+            house.log = log?.house
             house.run(running: self.housekeeping, reconcileEvery: reconcileEvery, buyingPowerEvery: buyingPowerEvery)
         }
     }
@@ -424,16 +471,19 @@ public final class Engine: @unchecked Sendable {
     /// Cancel every open order, flatten every position, refuse every entry: from the CLI, a signal or Telegram.
     public func armKillSwitch() {
         _ = self.pipeline.killSwitch.arm()
+        self.log?.control(.killSwitch)
     }
 
     /// Stops new entries until `resumeEntries`; exits, cancels and the kill switch go on (Telegram's /pause).
     public func pauseEntries() {
         self.pipeline.killSwitch.pauseEntries()
+        self.log?.control(.entriesPaused, value: 1)
     }
 
     /// Lets entries go again after `pauseEntries`.
     public func resumeEntries() {
         self.pipeline.killSwitch.resumeEntries()
+        self.log?.control(.entriesPaused, value: 0)
     }
 
     /// Whether entries are paused.
@@ -446,7 +496,17 @@ public final class Engine: @unchecked Sendable {
         self.fillTap.drain(body)
     }
 
-    /// Fills `takeFills` never saw because its caller fell `FillTap.capacity` behind.
+    /// Hands `body` the 1-minute bars the market stage completed since the last call, oldest first (the control
+    /// loop, for the live page's charts), as `takeFills` does fills.
+    @discardableResult
+    public func takeBars(_ body: (Candle) -> Void) -> Int {
+        self.barTap.drain(body)
+    }
+
+    /// Bars `takeBars` never saw because its caller, or the journal thread that passes them on, fell behind.
+    public var droppedBars: Int { self.barTap.dropped + self.pipeline.monitor.droppedBars }
+
+    /// Fills `takeFills` never saw because its caller fell `Tap.capacity` behind.
     public var droppedFillReports: Int { self.fillTap.dropped }
 
     /// A snapshot for the live status, safe to call from any thread once `start` has returned: what the market
@@ -483,6 +543,13 @@ public final class Engine: @unchecked Sendable {
         self.housekeeping.store(false, ordering: .releasing)
         self.housekeeper?.join()
         let status = self.assemble()
+        self.log?.words.notice(
+            "engine stopped",
+            metadata: [
+                "orders": "\(status.orders.sent)", "fills": "\(status.orders.fills)",
+                "realised_pnl": "\(status.realisedPnL)", "log_dropped": "\(status.drops.logRecords)",
+            ]
+        )
         let seconds = Double(WallClock().now() - self.startedWall) / 1e9
         return EngineReport(
             status: status,
@@ -517,9 +584,12 @@ public final class Engine: @unchecked Sendable {
         status.reconnects = counters.reconnects
         status.subscribedCodes = self.news.subscribedCodes.load(ordering: .relaxed)
         status.sessions = self.sessions.count
+        status.connectedSessions = self.news.connectedSessions.load(ordering: .relaxed)
+        status.entriesPaused = self.pipeline.killSwitch.entriesPaused
         status.drops.booksConflated = feed.booksConflated
         status.drops.spilled = feed.spilled + orders.spilled
         status.drops.lost = feed.lost + orders.lost
+        status.drops.logRecords = self.log?.log.counters.dropped ?? 0
         status.notes = self.news.notes.withLock { $0 }
         let unjournaled = self.pendingFailures.load(ordering: .relaxed)
         if unjournaled > 0 {
@@ -560,6 +630,21 @@ public final class Engine: @unchecked Sendable {
             }.sorted { $0.count > $1.count }
             status.killSwitch = snapshot.killArmed
             if counts.lastRefusal.rawValue != 0 { status.notes.append("last order refused: \(counts.lastRefusal)") }
+            for i in 0..<snapshot.workingCount {
+                let order = snapshot.working[i]
+                status.workingOrders.append(
+                    EngineStatus.WorkingOrderLine(
+                        id: Int(order.id.rawValue),
+                        code: order.code.description,
+                        side: order.side == .buy ? "buy" : "sell",
+                        quantity: Int(order.quantity),
+                        filled: Int(order.filled),
+                        price: Int(order.price),
+                        state: "\(order.state)"
+                    )
+                )
+            }
+            status.workingOrders.sort { $0.id < $1.id }
             for i in 0..<snapshot.positionCount {
                 let row = snapshot.positions[i]
                 status.positions.append(
@@ -573,16 +658,16 @@ public final class Engine: @unchecked Sendable {
                 )
             }
         }
-        status.latency = self.pipeline.monitor.latencySummaries().map { interval, summary in
-            EngineStatus.LatencyLine(
-                stage: interval.label,
-                count: Int(summary.count),
-                p50: summary.p50,
-                p90: summary.p90,
-                p99: summary.p99,
-                p999: summary.p999,
-                max: summary.max
-            )
+        status.latency = self.pipeline.monitor.withLatency { latency in
+            PipelineInterval.allCases.filter { latency[$0].count > 0 }.map { interval in
+                let histogram = latency[interval]
+                return EngineStatus.LatencyLine(
+                    stage: interval.label,
+                    summary: histogram.summary(),
+                    sum: histogram.sum,
+                    buckets: EngineStatus.LatencyLine.bucketBounds.map { Int64(histogram.count(atOrBelow: $0)) }
+                )
+            }
         }
         return status
     }
@@ -608,7 +693,8 @@ private func runDispatcher(
     orders: OrderPorts,
     spinNanoseconds: Int64,
     running: borrowing Atomic<Bool>,
-    failures: borrowing Atomic<Int>
+    failures: borrowing Atomic<Int>,
+    log: LogProducer?
 ) {
     var dispatcher: Dispatcher
     do {
@@ -618,12 +704,14 @@ private func runDispatcher(
         var wait = SpinThenPark(doorbell: orders.dispatchBell, spinNanoseconds: 0)
         while running.load(ordering: .relaxed) {
             let refused = orders.takeOrders(max: 64) { slot in
-                orders.report(
-                    OrderEventSlot(
-                        .refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "NOLANE")),
-                        at: WallClock().now()
-                    )
+                let report = OrderEventSlot(
+                    .refused(slot.dispatch.intent.id, messageCode: PackedASCII(ascii: "NOLANE")),
+                    at: WallClock().now()
                 )
+                var lost = false
+                log?.recordSent(slot)
+                log?.recordAnswer(report, code: slot.dispatch.intent.code, afterLoss: &lost)
+                orders.report(report)
             }
             orders.publishReports()
             if refused == 0 { wait.idle { orders.ordersWaiting > 0 } } else { wait.reset() }
@@ -636,7 +724,12 @@ private func runDispatcher(
     var lastWarm: Int64 = 0
     while running.load(ordering: .relaxed) || orders.ordersWaiting > 0 {
         let sent = orders.takeOrders(max: 1) { slot in
-            dispatcher.send(slot) { orders.report($0) }
+            log?.recordSent(slot)
+            var lost = false
+            dispatcher.send(slot) { report in
+                log?.recordAnswer(report, code: slot.dispatch.intent.code, afterLoss: &lost)
+                orders.report(report)
+            }
             orders.publishReports()
             failures.store(dispatcher.pendingFailures, ordering: .relaxed)
         }
@@ -653,15 +746,25 @@ private func runDispatcher(
     }
 }
 
-/// The journal thread: batches of rows written in one transaction each.
-private func runJournal(_ journal: Journal, orders: OrderPorts, fills: FillTap, running: borrowing Atomic<Bool>) {
+/// The journal thread: batches of rows written in one transaction each; fills and completed bars passed on to the
+/// control loop (the market stage never waits for it).
+private func runJournal(
+    _ journal: Journal,
+    orders: OrderPorts,
+    taps: (fills: Tap<FillReport>, bars: Tap<Candle>),
+    monitor: PipelineMonitor,
+    running: borrowing Atomic<Bool>,
+    log: LogProducer?
+) {
     var wait = SpinYieldSleep(maxSleepNanoseconds: 5_000_000)
     while true {
         let stopping = !running.load(ordering: .acquiring)
         let taken = orders.takeJournal(max: 4_096) { event in
             journal.append(event)
-            if case .fill(let fill) = event { fills.offer(fill) }
+            log?.recordJournaled(event)
+            if case .fill(let fill) = event { taps.fills.offer(FillReport(fill)) }
         }
+        monitor.takeBars { taps.bars.offer($0) }
         if journal.bufferedCount > 0 { try? journal.flush() }
         if taken == 0 {
             if stopping { break }

@@ -1,3 +1,5 @@
+public import Metrics
+
 /// What the engine is doing, for the live status line and the end-of-run report. Assembled on the control
 /// thread from snapshots the stages publish; reading it never touches a stage's hot path.
 public struct EngineStatus: Sendable, Encodable {
@@ -9,6 +11,8 @@ public struct EngineStatus: Sendable, Encodable {
     public var frames = 0
     public var malformedFrames = 0
     public var reconnects = 0
+    /// WebSocket sessions open now, of `sessions`.
+    public var connectedSessions = 0
     /// Codes whose trade stream KIS has acknowledged, over every session.
     public var subscribedCodes = 0
     /// Codes with at least one trade through the market stage so far.
@@ -16,6 +20,8 @@ public struct EngineStatus: Sendable, Encodable {
     /// WebSocket sessions: one per app key.
     public var sessions = 1
     public var positions: [PositionLine] = []
+    /// Orders working or in flight, by id.
+    public var workingOrders: [WorkingOrderLine] = []
     public var realisedPnL: Int64 = 0
     public var unrealisedPnL: Int64 = 0
     public var fees: Int64 = 0
@@ -27,6 +33,7 @@ public struct EngineStatus: Sendable, Encodable {
     public var latency: [LatencyLine] = []
     public var drops = Drops()
     public var killSwitch = false
+    public var entriesPaused = false
     public var notes: [String] = []
 
     public init() {}
@@ -37,6 +44,28 @@ public struct EngineStatus: Sendable, Encodable {
         public var averagePrice: Double
         public var lastPrice: Int64
         public var unrealisedPnL: Int64
+
+        public init(code: String, quantity: Int64, averagePrice: Double, lastPrice: Int64, unrealisedPnL: Int64) {
+            self.code = code
+            self.quantity = quantity
+            self.averagePrice = averagePrice
+            self.lastPrice = lastPrice
+            self.unrealisedPnL = unrealisedPnL
+        }
+    }
+
+    public struct WorkingOrderLine: Sendable, Encodable, Equatable {
+        /// The engine's order id.
+        public var id: Int
+        public var code: String
+        /// `buy` or `sell`.
+        public var side: String
+        public var quantity: Int
+        public var filled: Int
+        /// KRW; 0 for a market order.
+        public var price: Int
+        /// Where the order stands (`OrderState`'s name: `sent`, `accepted`, `partiallyFilled`, `unknown`, …).
+        public var state: String
     }
 
     public struct OrderCounts: Sendable, Encodable, Equatable {
@@ -56,15 +85,47 @@ public struct EngineStatus: Sendable, Encodable {
         public var count: Int
     }
 
-    /// One latency interval's distribution, nanoseconds.
+    /// One latency interval's distribution, nanoseconds: the histogram's summary, and for `/metrics` its sum and
+    /// buckets.
     public struct LatencyLine: Sendable, Encodable, Equatable {
         public var stage: String
-        public var count: Int
-        public var p50: Int64
-        public var p90: Int64
-        public var p99: Int64
-        public var p999: Int64
-        public var max: Int64
+        public var summary: LatencySummary
+        /// Every latency added up, at the histogram's precision.
+        public var sum: Int64
+        /// Latencies at or below each of `bucketBounds`, cumulative as Prometheus counts them.
+        public var buckets: [Int64]
+
+        public init(stage: String, summary: LatencySummary, sum: Int64, buckets: [Int64]) {
+            self.stage = stage
+            self.summary = summary
+            self.sum = sum
+            self.buckets = buckets
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case stage, count, p50, p90, p99, p999, max, sum, buckets
+        }
+
+        /// Flat, as reports have always been read (`scripts/soak`, the page).
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(self.stage, forKey: .stage)
+            try container.encode(self.summary.count, forKey: .count)
+            try container.encode(self.summary.p50, forKey: .p50)
+            try container.encode(self.summary.p90, forKey: .p90)
+            try container.encode(self.summary.p99, forKey: .p99)
+            try container.encode(self.summary.p999, forKey: .p999)
+            try container.encode(self.summary.max, forKey: .max)
+            try container.encode(self.sum, forKey: .sum)
+            try container.encode(self.buckets, forKey: .buckets)
+        }
+
+        /// The bounds of `buckets`, nanoseconds: 1-2.5-5 steps from 1 µs to 10 s.
+        public static let bucketBounds: [Int64] =
+            (0..<7).flatMap { decade -> [Int64] in
+                let unit = [Int64](repeating: 10, count: decade).reduce(1_000, *)
+                return [unit, unit * 5 / 2, unit * 5]
+            } + [10_000_000_000]
     }
 
     /// What the full-ring policy gave up, counted (never silent).
@@ -77,6 +138,8 @@ public struct EngineStatus: Sendable, Encodable {
         public var lost = 0
         /// Trades older than their candle, which update nothing.
         public var lateTrades = 0
+        /// Log records and lines dropped because the log's writer fell behind (the run never waits for it).
+        public var logRecords = 0
     }
 }
 

@@ -1,3 +1,4 @@
+import EventLog
 import KIS
 import Pipeline
 import Synchronization
@@ -7,6 +8,8 @@ import Synchronization
 final class FeedNews: Sendable {
     /// Set by the feed thread after a reconnect re-registered the notices: some may have been missed.
     let noticesMayHaveBeenMissed = Atomic<Bool>(false)
+    /// WebSocket sessions open now.
+    let connectedSessions = Atomic<Int>(0)
     /// Codes whose trade registration KIS acknowledged, over every session.
     let subscribedCodes = Atomic<Int>(0)
     /// The session's rare events, for the status notes; written by the feed thread, read by the control thread.
@@ -21,19 +24,35 @@ final class FeedNews: Sendable {
 }
 
 /// A feed thread's observer: gap marks into the pipeline (between the last print before a reconnect and the first
-/// after it), reconnects and refusals into the notes.
+/// after it), reconnects and refusals into the notes, and each into the run's log.
 struct FeedWatcher: WebSocketObserver {
     var router: FeedRouter
     let news: FeedNews
+    let log: LogProducer?
     /// This session's share of `news.subscribedCodes`, which a disconnect takes back (the other sessions' stay).
     private var held = 0
+    /// Connections opened so far.
+    private var connects = 0
+    /// Whether this session is open, as counted in `news.connectedSessions`.
+    private var up = false
 
-    init(router: FeedRouter, news: FeedNews) {
+    init(router: FeedRouter, news: FeedNews, log: LogProducer? = nil) {
         self.router = router
         self.news = news
+        self.log = log
     }
 
     mutating func event(_ event: WebSocketEvent) {
+        if event == .connected { self.connects += 1 }
+        if case .disconnected = event, self.up {
+            self.up = false
+            self.news.connectedSessions.subtract(1, ordering: .relaxed)
+        }
+        if event == .connected, !self.up {
+            self.up = true
+            self.news.connectedSessions.add(1, ordering: .relaxed)
+        }
+        self.log?.recordFeed(event, connects: self.connects)
         switch event {
         case .gap(let code):
             self.router.markGap(code)

@@ -1,3 +1,4 @@
+import EventLog
 import KIS
 import Orders
 import Pipeline
@@ -30,6 +31,8 @@ struct Housekeeper {
     let streamingClient: @Sendable (SymbolCode) -> KISClient
     /// When a code was first seen waiting for its book after a gap; nil while none waits.
     private var booksWantedSince: Int64?
+    /// Where each reconciliation, or its failure, is logged.
+    var log: LogProducer? = nil
 
     init(
         client: KISClient,
@@ -105,7 +108,8 @@ struct Housekeeper {
     private func reconcile() -> Bool {
         // The whole day answers the checks asked for too.
         while self.orders.takeCheck() != nil {}
-        guard self.send(orderNumber: nil) else { return false }
+        guard let rows = self.send(orderNumber: nil) else { return false }
+        self.log?.record(.reconciled, value: Int64(rows))
         self.orders.reconciliations.add(1, ordering: .releasing)
         return true
     }
@@ -116,24 +120,26 @@ struct Housekeeper {
         guard let first = self.orders.takeCheck() else { return true }
         var numbers: Set<UInt64> = [first]
         while let number = self.orders.takeCheck() { numbers.insert(number) }
-        for number in numbers.sorted() where !self.send(orderNumber: number) { return false }
+        for number in numbers.sorted() where self.send(orderNumber: number) == nil { return false }
         return true
     }
 
     /// Today's orders (or the one numbered `orderNumber`) into the order book.
-    private func send(orderNumber: UInt64?) -> Bool {
+    /// - Returns: how many rows KIS listed, or nil when it could not be asked.
+    private func send(orderNumber: UInt64?) -> Int? {
         let today = KST.date(epochSeconds: WallClock().now() / 1_000_000_000)
         let orders: [OrderRecord]
         do {
             orders = try self.client.dailyOrders(from: today, to: today, orderNumber: orderNumber)
         } catch {
             self.news.note("reconciliation failed, retrying: \(error)")
-            return false
+            self.log?.record(.reconciliationFailed, message: LogProducer.code(error))
+            return nil
         }
         for record in orders {
             if let row = BrokerOrder(record) { self.orders.tell(.reconciled(row)) }
         }
         self.orders.publishNews()
-        return true
+        return orders.count
     }
 }

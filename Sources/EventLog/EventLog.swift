@@ -74,9 +74,12 @@ public final class EventLog: Sendable {
     }
 
     /// A ring for one stage thread's records.
-    /// - Parameter capacity: records the ring holds while the writer is behind, a power of two.
-    public func producer(stage: String, capacity: Int = 4_096) -> LogProducer {
-        let producer = LogProducer(stage: stage, capacity: capacity)
+    /// - Parameters:
+    ///   - capacity: records the ring holds while the writer is behind, a power of two.
+    ///   - reasons: the names of the values its `riskRefused` records carry, by value, so a stage hands the writer a
+    ///     number and the line reads as words.
+    public func producer(stage: String, capacity: Int = 4_096, reasons: [String] = []) -> LogProducer {
+        let producer = LogProducer(stage: stage, capacity: capacity, reasons: reasons)
         self.writer.producers.withLock { $0.append(producer) }
         return producer
     }
@@ -162,16 +165,25 @@ final class LogWriter: Sendable {
 
     // MARK: The writer thread
 
+    /// Writes what the producers and the cold paths hand it, in time order, until `stop`.
+    ///
+    /// Each pass drains every ring, then writes, sorted by time, what was stamped before the pass began and keeps the
+    /// rest for the next. A stage records an order's step before it passes the order on, so a later step is stamped
+    /// after the earlier one is in its ring: if a pass finds the later step (say a fill, in the journal's ring)
+    /// but missed the earlier (the acceptance, pushed to the dispatcher's ring after that ring was drained), the later
+    /// one was stamped after the pass began and waits for the earlier. An order's lines are in its order.
     func run() {
         var batch = Batch()
+        var waiting: [Waiting] = []
         var seenDrops: [ObjectIdentifier: Int] = [:]
         while true {
             let stopping = !self.running.load(ordering: .acquiring)
+            let began = LogProducer.now()
             var taken = 0
             self.producers.withLock { producers in
                 for producer in producers {
                     taken += producer.ring.drain(max: 4_096) { record in
-                        self.add(record, stage: producer.stage, to: &batch)
+                        waiting.append(.record(record, producer))
                     }
                     let dropped = producer.dropped
                     if dropped > seenDrops[ObjectIdentifier(producer), default: 0] {
@@ -184,19 +196,42 @@ final class LogWriter: Sendable {
                             metadata: [],
                             console: true
                         )
-                        self.add(entry, to: &batch)
+                        waiting.append(.cold(entry))
                         seenDrops[ObjectIdentifier(producer)] = dropped
                     }
                 }
             }
             var entries: [ColdEntry] = []
             self.cold.withLock { swap(&$0, &entries) }
-            for entry in entries { self.add(entry, to: &batch) }
+            waiting.append(contentsOf: entries.map(Waiting.cold))
             taken += entries.count
+            // Stable, so one producer's records of one nanosecond keep their order.
+            waiting.sort { $0.time < $1.time }
+            let due = stopping ? waiting.count : waiting.firstIndex { $0.time > began } ?? waiting.count
+            for item in waiting[..<due] {
+                switch item {
+                case .record(let record, let producer): self.add(record, from: producer, to: &batch)
+                case .cold(let entry): self.add(entry, to: &batch)
+                }
+            }
+            waiting.removeFirst(due)
             self.flush(&batch)
-            if taken == 0 {
+            if taken == 0, waiting.isEmpty {
                 if stopping { return }
                 usleep(10_000)
+            }
+        }
+    }
+
+    /// A record or a line drained but not yet written.
+    private enum Waiting {
+        case record(LogRecord, LogProducer)
+        case cold(ColdEntry)
+
+        var time: Int64 {
+            switch self {
+            case .record(let record, _): record.time
+            case .cold(let entry): entry.time
             }
         }
     }
@@ -209,15 +244,15 @@ final class LogWriter: Sendable {
         var console = ""
     }
 
-    private func add(_ record: LogRecord, stage: String, to batch: inout Batch) {
+    private func add(_ record: LogRecord, from producer: LogProducer, to batch: inout Batch) {
         let level = record.kind.level
         if level >= self.settings.fileLevel, self.settings.directory != nil {
             self.roll(&batch, to: LineFormat.date(record.time))
-            LineFormat.json(record, stage: stage, pid: self.pid, into: &batch.file)
+            LineFormat.json(record, stage: producer.stage, reasons: producer.reasons, pid: self.pid, into: &batch.file)
             batch.lines += 1
         }
         if let console = self.settings.consoleLevel, level >= console {
-            batch.console += LineFormat.human(record, stage: stage)
+            batch.console += LineFormat.human(record, stage: producer.stage, reasons: producer.reasons)
         }
     }
 

@@ -17,7 +17,8 @@ struct ColdEntry: Sendable {
 /// How the writer turns records and entries into a JSON line for the file and a line for a person on stderr.
 enum LineFormat {
     /// `{"time":"2026-12-07T09:01:02.123456+09:00","level":"info","event":"order.sent","pid":…,"stage":…,…}`
-    static func json(_ record: LogRecord, stage: String, pid: Int32, into out: inout [UInt8]) {
+    /// - Parameter reasons: what the record's `value` means when its kind fills `.reason`.
+    static func json(_ record: LogRecord, stage: String, reasons: [String], pid: Int32, into out: inout [UInt8]) {
         let kind = record.kind
         Self.open(time: record.time, level: kind.level, pid: pid, into: &out)
         Self.member("event", kind.eventName(record), into: &out)
@@ -33,6 +34,7 @@ enum LineFormat {
             Self.member(kind.messageKey, record.message.description, into: &out)
         }
         if fields.contains(.value) { Self.member(kind.valueKey, record.value, into: &out) }
+        if fields.contains(.reason) { Self.member("reason", Self.reason(record, reasons), into: &out) }
         out.append(contentsOf: "}\n".utf8)
     }
 
@@ -56,8 +58,14 @@ enum LineFormat {
     }
 
     /// `09:01:02.123 info  strategy: order #12 sent: buy 10 005930 at 70000 (entry)`
-    static func human(_ record: LogRecord, stage: String) -> String {
-        "\(Self.clock(record.time)) \(Self.padded(record.kind.level)) \(stage): \(record.kind.describe(record))\n"
+    static func human(_ record: LogRecord, stage: String, reasons: [String]) -> String {
+        let text = record.kind.describe(record, reason: Self.reason(record, reasons))
+        return "\(Self.clock(record.time)) \(Self.padded(record.kind.level)) \(stage): \(text)\n"
+    }
+
+    /// The name `reasons` gives the record's `value`, or the number when it names none.
+    private static func reason(_ record: LogRecord, _ reasons: [String]) -> String {
+        reasons.indices.contains(Int(record.value)) ? reasons[Int(record.value)] : String(record.value)
     }
 
     static func human(_ entry: ColdEntry) -> String {
@@ -156,7 +164,7 @@ extension LogRecord.Kind {
         case .orderSent, .amendSent, .orderAccepted, .orderCancelled, .reconciled: .info
         case .orderFound, .fill, .riskRefused, .entriesPaused, .connected: .notice
         case .orderRefused, .orderLost, .orderNotPlaced, .orderRejected, .disconnected, .gap, .noticesMayBeMissed,
-            .reconciliationFailed:
+            .reconciliationFailed, .feedError:
             .warning
         case .killSwitch: .critical
         }
@@ -184,13 +192,14 @@ extension LogRecord.Kind {
         case .noticesMayBeMissed: "feed.notices_may_be_missed"
         case .reconciled: "reconciliation.applied"
         case .reconciliationFailed: "reconciliation.failed"
+        case .feedError: "feed.error"
         }
     }
 
     var messageKey: String {
         switch self {
         case .orderSent: "purpose"
-        case .riskRefused, .disconnected: "reason"
+        case .disconnected: "reason"
         default: "msg_cd"
         }
     }
@@ -198,20 +207,22 @@ extension LogRecord.Kind {
     var valueKey: String {
         switch self {
         case .connected: "reconnects"
+        case .amendSent: "target"
         case .reconciled: "rows"
         default: "value"
         }
     }
 
     /// What a person reads on stderr.
-    func describe(_ r: LogRecord) -> String {
+    func describe(_ r: LogRecord, reason: String) -> String {
         let side = r.side == .buy ? "buy" : "sell"
         let price = r.price == 0 ? "at market" : "at \(r.price)"
         switch self {
         case .orderSent: return "order \(r.order) sent: \(side) \(r.quantity) \(r.code) \(price) (\(r.message))"
         case .amendSent:
-            return r.quantity == 0 && r.price == 0
-                ? "cancel of order \(r.order) sent" : "modify of order \(r.order) sent: \(r.quantity) \(price)"
+            return r.quantity == 0
+                ? "cancel \(r.order) of order \(r.value) sent"
+                : "modify \(r.order) of order \(r.value) sent: \(r.quantity) \(price)"
         case .orderAccepted: return "order \(r.order) accepted by KIS as \(r.number)"
         case .orderRefused: return "order \(r.order) refused by KIS: \(r.message)"
         case .orderLost: return "order \(r.order): answer lost, looking it up in today's orders"
@@ -220,7 +231,7 @@ extension LogRecord.Kind {
         case .fill: return "order \(r.order) filled: \(side) \(r.quantity) \(r.code) at \(r.price)"
         case .orderCancelled: return "order \(r.order) cancelled (\(r.quantity) shares were left)"
         case .orderRejected: return "order \(r.order) rejected by the exchange"
-        case .riskRefused: return "risk refused \(side) \(r.quantity) \(r.code) \(price): \(r.message)"
+        case .riskRefused: return "risk refused \(side) \(r.quantity) \(r.code) \(price): \(reason)"
         case .killSwitch: return "kill switch armed: cancelling every order, selling every position"
         case .entriesPaused: return r.value != 0 ? "entries paused" : "entries resumed"
         case .connected: return "market data connected (\(r.value) reconnects so far)"
@@ -229,6 +240,9 @@ extension LogRecord.Kind {
         case .noticesMayBeMissed: return "order notices may have been missed; reconciling now"
         case .reconciled: return "reconciled with KIS's \(r.value) orders of today"
         case .reconciliationFailed: return "reconciliation could not ask KIS (\(r.message)); retrying"
+        case .feedError:
+            if r.code.rawValue == 0 { return "market data: KIS said \(r.message)" }
+            return "\(r.code): KIS refused its registration (\(r.message))"
         }
     }
 }

@@ -15,11 +15,14 @@ import Glibc
 public final class LogProducer: Sendable {
     /// The stage's name in each line (`"stage":"strategy"`).
     public let stage: String
+    /// What the `value` of its records names when their kind fills `.reason`, by value.
+    let reasons: [String]
     let ring: SPSCRing<LogRecord>
     private let droppedCount = Atomic<Int>(0)
 
-    init(stage: String, capacity: Int) {
+    init(stage: String, capacity: Int, reasons: [String]) {
         self.stage = stage
+        self.reasons = reasons
         self.ring = SPSCRing(capacity: capacity)
     }
 

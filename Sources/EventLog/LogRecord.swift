@@ -8,7 +8,7 @@ public struct LogRecord: BitwiseCopyable, Sendable, Equatable {
     public enum Kind: UInt8, BitwiseCopyable, Sendable, CaseIterable {
         /// A new order left the strategy stage for the dispatcher.
         case orderSent
-        /// A modify or a cancel of `order` left the strategy stage.
+        /// A modify or a cancel (`order`) of order `value` left the strategy stage.
         case amendSent
         /// KIS took the order: `number` is its ODNO.
         case orderAccepted
@@ -26,7 +26,7 @@ public struct LogRecord: BitwiseCopyable, Sendable, Equatable {
         case orderCancelled
         /// The exchange refused the order after KIS took it.
         case orderRejected
-        /// Risk stopped an order before it was sent: `message` is the reason.
+        /// Risk stopped an order before it was sent: `value` is the reason, named by the producer's `reasons`.
         case riskRefused
         /// The kill switch was armed: every order cancelled, every position sold, no more entries.
         case killSwitch
@@ -44,12 +44,16 @@ public struct LogRecord: BitwiseCopyable, Sendable, Equatable {
         case reconciled
         /// The reconciliation could not ask KIS; it tries again (`message`: msg_cd when KIS answered).
         case reconciliationFailed
+        /// KIS refused a registration (of `code`, if a code's) or reported an error on the market-data session, or
+        /// no approval key came (`message`: msg_cd when KIS answered).
+        case feedError
 
         /// The field set this kind fills, for the formatter.
         public var fields: Fields {
             switch self {
-            case .orderSent, .riskRefused: [.order, .code, .side, .quantity, .price, .message]
-            case .amendSent: [.order, .code, .side, .quantity, .price]
+            case .orderSent: [.order, .code, .side, .quantity, .price, .message]
+            case .riskRefused: [.code, .side, .quantity, .price, .reason]
+            case .amendSent: [.order, .code, .side, .quantity, .price, .value]
             case .orderAccepted, .orderFound: [.order, .code, .number]
             case .orderRefused: [.order, .code, .message]
             case .orderLost, .orderNotPlaced, .orderRejected: [.order, .code]
@@ -59,14 +63,15 @@ public struct LogRecord: BitwiseCopyable, Sendable, Equatable {
             case .entriesPaused, .connected, .reconciled: [.value]
             case .disconnected, .reconciliationFailed: [.message]
             case .gap: [.code]
+            case .feedError: [.code, .message]
             }
         }
     }
 
     /// The fields of a record a kind fills.
     public struct Fields: OptionSet, Sendable {
-        public let rawValue: UInt8
-        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public let rawValue: UInt16
+        public init(rawValue: UInt16) { self.rawValue = rawValue }
         public static let order = Fields(rawValue: 1)
         public static let code = Fields(rawValue: 2)
         public static let side = Fields(rawValue: 4)
@@ -75,6 +80,8 @@ public struct LogRecord: BitwiseCopyable, Sendable, Equatable {
         public static let number = Fields(rawValue: 32)
         public static let message = Fields(rawValue: 64)
         public static let value = Fields(rawValue: 128)
+        /// `value` indexes the producer's `reasons`, which name it in the line.
+        public static let reason = Fields(rawValue: 256)
     }
 
     /// Wall-clock time, nanoseconds since the Unix epoch.

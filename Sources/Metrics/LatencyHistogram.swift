@@ -50,6 +50,14 @@ public struct LatencyHistogram: Sendable {
     /// Values recorded (negative ones excluded).
     public var count: UInt64 { self.histogram.totalCount }
 
+    /// Latencies recorded at or below `nanoseconds`, at the histogram's precision: a Prometheus bucket.
+    public func count(atOrBelow nanoseconds: Int64) -> UInt64 {
+        nanoseconds < 0 ? 0 : self.histogram.count(within: 0...UInt64(nanoseconds))
+    }
+
+    /// The sum of every latency recorded, nanoseconds, at the histogram's precision.
+    public var sum: Int64 { Int64(self.histogram.mean * Double(self.histogram.totalCount)) }
+
     /// The value at `percentile` (0...100), at the histogram's precision; 0 when empty.
     public func value(atPercentile percentile: Double) -> Int64 {
         Int64(self.histogram.valueAtPercentile(percentile))

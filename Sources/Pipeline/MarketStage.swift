@@ -189,6 +189,9 @@ public struct MarketStage<Clock: NanoClock>: ~Copyable {
         for (candle, symbol) in self.completed.bars {
             self.strategy.onCandle(candle, symbol: symbol, broker: &self.broker, clock: reading)
             self.deliver(reading)
+            if candle.seconds == 60, !self.monitor.bars.tryPush(candle) {
+                self.monitor.barsDropped.add(1, ordering: .relaxed)
+            }
         }
         self.completed.clear()
     }
@@ -310,6 +313,13 @@ public struct MarketStage<Clock: NanoClock>: ~Copyable {
             rows += 1
         }
         snapshot.positionCount = rows
+        var working = 0
+        self.broker.book.forEachOpen { order in
+            guard working < snapshot.working.count else { return }
+            snapshot.working[working] = order
+            working += 1
+        }
+        snapshot.workingCount = working
         self.monitor.published.write(snapshot, at: 0)
     }
 }

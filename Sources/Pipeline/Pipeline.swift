@@ -80,7 +80,8 @@ public final class Pipeline<Clock: NanoClock>: Sendable {
             gate: RiskGate(limits: self.limits, killSwitch: self.killSwitch),
             board: board,
             opening: opening,
-            orders: self.orders
+            orders: self.orders,
+            log: self.settings.log
         )
         var strategy = MarketStage<Clock>.Strategy(parameters: self.parameters, symbols: self.symbols)
         for bar in pastMinutes {

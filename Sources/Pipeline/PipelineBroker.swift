@@ -1,3 +1,4 @@
+import EventLog
 public import Orders
 public import Risk
 public import Strategy
@@ -31,14 +32,22 @@ public struct PipelineBroker: Broker {
     public private(set) var counters = BrokerCounters()
     /// The run is ending: only cancels go out, so what KIS holds when the last reconciliation runs is final.
     var closing = false
+    /// Where risk refusals are logged, if anywhere.
+    private let log: LogProducer?
+    /// When a refusal for each reason (by raw value) was last logged, wall clock; inline, so a copied broker's first
+    /// refusal allocates nothing either.
+    private var refusalLogged = InlineArray<32, Int64>(repeating: 0)
 
     init(
         symbols: SymbolTable,
         gate: RiskGate,
         board: MarketBoard,
         opening: consuming PipelineOpening,
-        orders: OrderPorts
+        orders: OrderPorts,
+        log: LogProducer? = nil
     ) {
+        precondition(RiskRejection.allCases.count <= 32, "a refusal reason has no slot in refusalLogged")
+        self.log = log
         self.symbols = symbols
         self.gate = gate
         self.board = board
@@ -77,7 +86,10 @@ public struct PipelineBroker: Broker {
         )
         guard case .accept = decision else {
             self.counters.riskRejections += 1
-            if case .reject(let reason) = decision { self.counters.rejections.add(reason) }
+            if case .reject(let reason) = decision {
+                self.counters.rejections.add(reason)
+                self.logRefusal(intent, reason)
+            }
             return self.decline(intent)
         }
         let dispatch: OrderDispatch
@@ -110,6 +122,28 @@ public struct PipelineBroker: Broker {
         self.counters.sent += 1
         self.settle()
         return .accepted
+    }
+
+    /// Hands a risk refusal to the log. A strategy may ask again on every event what risk just refused (entries on
+    /// every code while the market is closed): a refusal within a second of the last one logged for its reason is
+    /// only counted (`counters.rejections`), so the log holds a line a second per reason, not thousands.
+    private mutating func logRefusal(_ intent: OrderIntent, _ reason: RiskRejection) {
+        guard let log = self.log else { return }
+        let now = WallClock().now()
+        let slot = Int(reason.rawValue)
+        guard now - self.refusalLogged[slot] >= 1_000_000_000 else { return }
+        self.refusalLogged[slot] = now
+        log.record(
+            LogRecord(
+                .riskRefused,
+                time: now,
+                code: intent.code,
+                side: intent.side,
+                quantity: intent.quantity,
+                price: intent.price,
+                value: Int64(reason.rawValue)
+            )
+        )
     }
 
     /// Refuses `intent`, which nothing but risk has seen: its id, if the last one handed out, is handed out again, so

@@ -1,3 +1,4 @@
+public import Candles
 public import Metrics
 public import Orders
 import Ring
@@ -22,6 +23,23 @@ public struct PipelineSnapshot: BitwiseCopyable, Sendable {
     /// Positions with shares, at most `positions.count` of them (the first `positionCount` are set).
     public var positionCount = 0
     public var positions: InlineArray<20, Position> = .init(repeating: Position(code: SymbolCode(rawValue: 0)))
+    /// Orders working or in flight, at most `working.count` of them in no particular order (the first
+    /// `workingCount` are set).
+    public var workingCount = 0
+    public var working: InlineArray<32, OrderSnapshot> = .init(
+        repeating: OrderSnapshot(
+            id: OrderID(rawValue: 0),
+            target: OrderID(rawValue: 0),
+            code: SymbolCode(rawValue: 0),
+            side: .buy,
+            action: .new,
+            purpose: .entry,
+            quantity: 0,
+            price: 0,
+            state: .new,
+            remaining: 0
+        )
+    )
 }
 
 /// Where a pipeline's figures are read from any thread, without the market stage ever waiting for a reader: its
@@ -31,6 +49,10 @@ public final class PipelineMonitor: Sendable {
     let published = ConflatingTable<PipelineSnapshot>(capacity: 1)
     let recorder = LatencyRecorder<PipelineLatency>()
     private let total = Mutex(PipelineLatency())
+    /// The 1-minute bars the market stage completed, for a chart (the live page): it pushes, never waits, and
+    /// counts what a reader that fell `capacity` behind left no room for.
+    let bars = SPSCRing<Candle>(capacity: 1_024)
+    let barsDropped = Atomic<Int>(0)
 
     init() {}
 
@@ -50,16 +72,14 @@ public final class PipelineMonitor: Sendable {
         }
     }
 
-    /// Each interval with values: its percentiles.
-    public func latencySummaries() -> [(interval: PipelineInterval, summary: LatencySummary)] {
-        self.withLatency { latency in
-            var lines: [(interval: PipelineInterval, summary: LatencySummary)] = []
-            for interval in PipelineInterval.allCases where latency[interval].count > 0 {
-                lines.append((interval, latency[interval].summary()))
-            }
-            return lines
-        }
+    /// Hands `body` the 1-minute bars completed since the last call, oldest first. One thread only, always the same
+    /// (the ring's consumer): a run's journal thread, which passes them on.
+    public func takeBars(_ body: (Candle) -> Void) {
+        while self.bars.drain(max: 256, body) > 0 {}
     }
+
+    /// Bars a reader that fell behind never saw.
+    public var droppedBars: Int { self.barsDropped.load(ordering: .relaxed) }
 
     /// Takes everything the stage recorded. Only once its thread has stopped (or on its own thread, inline).
     func finish() {

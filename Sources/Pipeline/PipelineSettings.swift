@@ -1,3 +1,4 @@
+public import EventLog
 public import Orders
 public import Ring
 import Risk
@@ -20,6 +21,9 @@ public struct PipelineSettings: Sendable {
     /// Threads that decode a feed into the pipeline, each into a lane of its own (`FeedPorts`): one per WebSocket
     /// session live, one for a replay or a benchmark.
     public var feedLanes = 1
+    /// The market stage's ring into the run's log, for risk refusals (`reasons`: `PipelineSettings.refusalNames`);
+    /// nil logs none (a replay, a benchmark).
+    public var log: LogProducer?
 
     public init(codes: [SymbolCode]) {
         self.codes = codes
@@ -29,6 +33,14 @@ public struct PipelineSettings: Sendable {
     public static var knownKeys: Set<String> {
         Set(ScalpingParameters.Key.allCases.map(\.rawValue)).union(RiskLimits.keys)
     }
+
+    /// What a risk refusal's log record names its reason, by `RiskRejection` raw value: the market stage's producer
+    /// is made with these `reasons`.
+    public static let refusalNames: [String] = {
+        var names = [String](repeating: "", count: RiskRejection.allCases.count)
+        for reason in RiskRejection.allCases { names[Int(reason.rawValue)] = reason.description }
+        return names
+    }()
 
     /// The bar lengths the market stage builds, seconds; a strategy's entry interval must be one of them.
     public static let candleIntervals = [60, 300]

@@ -41,11 +41,7 @@ struct ConnectionOptions: ParsableArguments {
         simSymbols: [String]? = nil,
         _ body: (KISClient, EventLog) async throws -> T
     ) async throws -> T {
-        let log = try self.log.start()
-        defer { log.stop() }
-        // ArgumentParser prints the error on stderr: the log only keeps it.
-        let errors = log.logger(label: "kistick", console: false)
-        do {
+        try await self.log.around { log in
             let (client, simulator) = try await self.connect(
                 refreshEvery: longRunning ? .seconds(60) : nil,
                 simSymbols: simSymbols
@@ -59,9 +55,6 @@ struct ConnectionOptions: ParsableArguments {
                 try? await self.finish(simulator)
                 throw error
             }
-        } catch {
-            errors.error("\(error)")
-            throw error
         }
     }
 

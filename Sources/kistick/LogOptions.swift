@@ -41,6 +41,19 @@ struct LogOptions: ParsableArguments {
         LoggingSystem.bootstrap { label in log.handler(label: label) }
         return log
     }
+
+    /// Runs `body` with the log started, keeps what it throws in the log (ArgumentParser prints it on stderr), and
+    /// stops the log, which writes what is waiting, when it returns.
+    func around<T>(_ body: (EventLog) async throws -> T) async throws -> T {
+        let log = try self.start()
+        defer { log.stop() }
+        do {
+            return try await body(log)
+        } catch {
+            log.logger(label: "kistick", console: false).error("\(error)")
+            throw error
+        }
+    }
 }
 
 /// `--log-level`: an argument type of the CLI's own, so swift-log's `Logger.Level` needs no ArgumentParser

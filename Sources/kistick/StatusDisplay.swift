@@ -16,7 +16,8 @@ struct StatusDisplay {
         print(Self.orders(status.orders, rejections: status.riskRejections, refusals: status.refusals))
         if let decision = status.latency.first(where: { $0.stage == "read→decision" }) {
             print(
-                "latency read→decision p99 \(Self.micros(decision.p99))  p99.9 \(Self.micros(decision.p999))  (\(decision.count) decisions)"
+                "latency read→decision p99 \(Self.micros(decision.summary.p99))  "
+                    + "p99.9 \(Self.micros(decision.summary.p999))  (\(decision.summary.count) decisions)"
             )
         }
         print(Self.drops(status))
@@ -36,7 +37,9 @@ struct StatusDisplay {
         var table = [["latency", "count", "p50", "p90", "p99", "p99.9", "max"]]
         for line in status.latency {
             table.append(
-                [line.stage, String(line.count)] + [line.p50, line.p90, line.p99, line.p999, line.max].map(Self.micros)
+                [line.stage, String(line.summary.count)]
+                    + [line.summary.p50, line.summary.p90, line.summary.p99, line.summary.p999, line.summary.max]
+                    .map(Self.micros)
             )
         }
         printTable(table)
@@ -70,7 +73,8 @@ struct StatusDisplay {
     private static func drops(_ status: EngineStatus) -> String {
         let drops = status.drops
         return "books conflated \(drops.booksConflated)  spilled \(drops.spilled)  lost \(drops.lost)  "
-            + "late trades \(drops.lateTrades)  malformed frames \(status.malformedFrames)"
+            + "late trades \(drops.lateTrades)  malformed frames \(status.malformedFrames)  "
+            + "log lines dropped \(drops.logRecords)"
     }
 
     private static func positions(_ lines: [EngineStatus.PositionLine]) {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Capture
+import Dashboard
 import Engine
+import EventLog
 import Foundation
 import KIS
 import Screener
@@ -24,6 +26,7 @@ struct Paper: AsyncParsableCommand {
     )
 
     @OptionGroup var engine: EngineOptions
+    @OptionGroup var log: LogOptions
     @Option(help: "Wall-clock seconds to run.") var duration = 60.0
     @Option(help: "Market speed: simulated seconds per real second.") var speed = 60.0
     @Option(
@@ -66,6 +69,10 @@ struct Paper: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await self.log.around { log in try await self.run(log: log) }
+    }
+
+    private func run(log: EventLog) async throws {
         var config = self.config
         if let path = self.market {
             let recorded = try RecordedMarket(path: path)
@@ -75,6 +82,13 @@ struct Paper: AsyncParsableCommand {
         }
         let simulator = Simulator(config: config)
         let endpoints = try await simulator.start()
+        log.logger(label: "kistick.config", console: false).notice(
+            "configuration: the embedded simulator, made-up credentials",
+            metadata: [
+                "seed": "\(self.seed)", "speed": "\(self.speed)", "start": "\(self.start)",
+                "market": "\(self.market ?? "seeded")",
+            ]
+        )
         let cacheDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-paper-\(getpid())")
             .path
         defer { try? FileManager.default.removeItem(atPath: cacheDirectory) }
@@ -136,6 +150,8 @@ struct Paper: AsyncParsableCommand {
                 speed: self.speed,
                 journal: journal,
                 duration: self.duration,
+                log: log,
+                mode: "paper",
                 captureLabel: (
                     "sim",
                     "kistick paper: embedded simulator, seed \(self.seed), speed \(self.speed), start \(self.start)"
@@ -195,7 +211,7 @@ struct Live: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await self.connection.withClient(longRunning: true) { client in
+        try await self.connection.withClient(longRunning: true) { client, log in
             var feedClients: [KISClient] = []
             if let path = self.feedKeys {
                 let keys = try FeedKeys.load(path: path, account: client.settings.credentials)
@@ -217,7 +233,9 @@ struct Live: AsyncParsableCommand {
                 plan: plan,
                 speed: 1,
                 journal: journal,
-                duration: self.duration
+                duration: self.duration,
+                log: log,
+                mode: "live"
             )
         }
     }
@@ -268,6 +286,13 @@ struct EngineOptions: ParsableArguments {
             "zstd level of --capture: 9 makes trade frames ~7.5x smaller at ~55 MB/s of the writer's core; 19 ~8% smaller at 2 MB/s."
     )
     var captureLevel = CaptureWriter.Options.defaultCompressionLevel
+    @Option(
+        help: """
+            Serve the live page and /metrics at ADDR:PORT (port 0: any free one), or 'off'; the address with its \
+            access token is printed at start. Any address but loopback lets other machines reach the page.
+            """
+    )
+    var http = "127.0.0.1:0"
     @Flag(
         help: """
             The feed thread polls its socket and the market thread spins instead of sleeping, pinned to CPUs 0 and 1: \
@@ -282,6 +307,26 @@ struct EngineOptions: ParsableArguments {
 
     func validate() throws {
         guard (1...22).contains(self.captureLevel) else { throw ValidationError("--capture-level takes 1 to 22") }
+        guard self.http == "off" || DashboardServer.address(self.http) != nil else {
+            throw ValidationError("--http takes ADDR:PORT (127.0.0.1:8080, [::1]:0) or off, not \(self.http)")
+        }
+    }
+
+    /// The live page, unless `--http off`: its address and token are printed for the operator, never logged.
+    func startPage(engine: Engine) async throws -> DashboardServer? {
+        guard let (host, port) = DashboardServer.address(self.http) else { return nil }
+        let controls = DashboardControls(
+            pauseEntries: { engine.pauseEntries() },
+            resumeEntries: { engine.resumeEntries() },
+            armKillSwitch: { engine.armKillSwitch() }
+        )
+        let server = try await DashboardServer(host: host, port: port, controls: controls)
+        print("page: \(server.url.reveal)")
+        if !DashboardServer.isLoopback(host) {
+            let warning = "kistick: the page listens on \(host), beyond this machine; its token is all that guards it\n"
+            FileHandle.standardError.write(Data(warning.utf8))
+        }
+        return server
     }
 
     /// - Parameter appKeys: the keys the codes stream over, one session each.
@@ -372,9 +417,12 @@ struct EngineOptions: ParsableArguments {
         speed: Double,
         journal: String,
         duration: Double?,
+        log: EventLog,
+        mode: String,
         captureLabel: (environment: String, note: String)? = nil
     ) async throws {
         var settings = EngineSettings(codes: plan.codes, journalPath: journal)
+        settings.log = log
         settings.subscribed = plan.scheduler?.live
         settings.speed = speed
         if self.busyPoll {
@@ -413,6 +461,14 @@ struct EngineOptions: ParsableArguments {
             _ = engine.stop()
             throw error
         }
+        let page: DashboardServer?
+        do {
+            page = try await self.startPage(engine: engine)
+        } catch {
+            bot?.stop(final: engine.stop().status)
+            throw error
+        }
+        var history = DashboardHistory(mode: mode, environment: "\(client.settings.environment)")
         let controls = try EngineControls(registry: Self.registry())
         defer { controls.close() }
         let stopAt = duration.map { Date().addingTimeInterval($0) }
@@ -431,9 +487,22 @@ struct EngineOptions: ParsableArguments {
                 captureWarned = true
                 FileHandle.standardError.write(Data("kistick: capture stopped, trading goes on: \(failure)\n".utf8))
             }
+            var fills: [FillReport] = []
+            engine.takeFills { fills.append($0) }
+            if let page {
+                history.add(fills: fills)
+                engine.takeBars { history.add(bar: $0) }
+                page.publish(
+                    history.snapshot(
+                        status,
+                        live: scheduler?.live ?? plan.codes,
+                        wallTime: Int64(Date().timeIntervalSince1970 * 1_000),
+                        droppedFills: engine.droppedFillReports,
+                        droppedBars: engine.droppedBars
+                    )
+                )
+            }
             if let bot {
-                var fills: [FillReport] = []
-                engine.takeFills { fills.append($0) }
                 bot.observe(status, fills: fills)
                 let counters = bot.counters
                 print(
@@ -450,6 +519,7 @@ struct EngineOptions: ParsableArguments {
             }
         }
         let report = engine.stop()
+        await page?.stop()
         bot?.stop(final: report.status)
         display.summary(report)
         // Neither output may cost the other: a capture that failed (a full disk) still leaves the report, and the

@@ -1,8 +1,12 @@
+import Candles
 import Dashboard
+import Engine
 import Foundation
 import KIS
+import Metrics
 import Synchronization
 import Testing
+import TickCore
 
 #if canImport(Glibc)
 import Glibc
@@ -22,39 +26,31 @@ import Glibc
     }
 
     static func snapshot() -> DashboardSnapshot {
-        var snapshot = DashboardSnapshot()
-        snapshot.mode = "paper"
-        snapshot.connection.state = "connected"
-        snapshot.connection.records = 1_234
-        snapshot.positions = [
-            .init(code: "005930", quantity: 14, averagePrice: 70_150.5, lastPrice: 70_300, unrealised: 1_200)
+        var status = EngineStatus()
+        status.sessions = 1
+        status.connectedSessions = 1
+        status.records = 1_234
+        status.positions = [
+            .init(code: "005930", quantity: 14, averagePrice: 70_150.5, lastPrice: 70_300, unrealisedPnL: 1_200)
         ]
-        snapshot.orders.sent = 3
-        snapshot.orders.filled = 2
-        snapshot.counters = [.init(metric: "ring_lost_total", label: "records lost", value: 0)]
-        snapshot.latency = [
+        status.orders.sent = 3
+        status.orders.filled = 2
+        status.latency = [
             .init(
                 stage: "read→decoded",
-                count: 4,
-                p50: 1_500,
-                p90: 2_000,
-                p99: 9_000,
-                p999: 9_000,
-                max: 9_000,
+                summary: LatencySummary(count: 4, p50: 1_500, p90: 2_000, p99: 9_000, p999: 9_000, max: 9_000),
                 sum: 15_000,
-                buckets: DashboardSnapshot.LatencyRow.bucketBounds.map {
-                    $0 >= 10_000 ? 4 : $0 >= 2_500 ? 3 : $0 >= 1_000 ? 0 : 0
-                }
+                buckets: EngineStatus.LatencyLine.bucketBounds.map { $0 >= 10_000 ? 4 : $0 >= 2_500 ? 3 : 0 }
             )
         ]
-        snapshot.charts = [
-            .init(
-                code: "005930",
-                candles: [.init(time: 1_000, open: 1, high: 2, low: 1, close: 2, volume: 10)],
-                marks: [.init(time: 1_500, code: "005930", side: "buy", quantity: 14, price: 2)]
-            )
-        ]
-        return snapshot
+        let code = SymbolCode(ascii: "005930")
+        var history = DashboardHistory(mode: "paper", environment: "paper")
+        var bar = Candle()
+        (bar.code, bar.start, bar.seconds) = (code, 1_800_000_000, 60)
+        (bar.open, bar.high, bar.low, bar.close, bar.volume) = (1, 2, 1, 2, 10)
+        history.add(bar: bar)
+        history.add(fills: [FillReport(code: code, side: .buy, quantity: 14, price: 2, localTs: 1, exchangeTime: 1)])
+        return history.snapshot(status, live: [code], wallTime: 0)
     }
 
     func request(
@@ -103,10 +99,14 @@ import Glibc
         server.publish(Self.snapshot())
         let state = try self.request(server, "/api/state", bearer: server.token.reveal)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(state.body.utf8)) as? [String: Any])
-        let positions = try #require(json["positions"] as? [[String: Any]])
+        let status = try #require(json["status"] as? [String: Any])
+        let positions = try #require(status["positions"] as? [[String: Any]])
         #expect(positions.first?["code"] as? String == "005930")
         #expect(positions.first?["quantity"] as? Int == 14)
-        #expect((json["charts"] as? [[String: Any]])?.first?["code"] as? String == "005930")
+        let chart = try #require((json["charts"] as? [[String: Any]])?.first)
+        #expect(chart["code"] as? String == "005930")
+        #expect((chart["candles"] as? [[String: Any]])?.first?["start"] as? Int == 1_800_000_000)
+        #expect((chart["marks"] as? [[String: Any]])?.first?["side"] as? String == "buy")
     }
 
     /// The exposition parses line by line as Prometheus's text format: a TYPE before each family's samples, every
@@ -143,7 +143,7 @@ import Glibc
         }
         #expect(typed["kistick_stage_latency_seconds"] == "histogram")
         #expect(typed["kistick_ring_lost_total"] == "counter")
-        #expect(buckets.count == DashboardSnapshot.LatencyRow.bucketBounds.count + 1)
+        #expect(buckets.count == EngineStatus.LatencyLine.bucketBounds.count + 1)
         #expect(buckets.first?.le == "0.000001" && buckets.last?.le == "+Inf")
         #expect(zip(buckets, buckets.dropFirst()).allSatisfy { $0.count <= $1.count })
         #expect(buckets.last?.count == count && count == 4)
@@ -171,8 +171,8 @@ import Glibc
                 let json = try #require(
                     try JSONSerialization.jsonObject(with: Data(data.dropFirst(6).utf8)) as? [String: Any]
                 )
-                records.append((json["connection"] as? [String: Any])?["records"] as? Int ?? -1)
-                snapshot.connection.records = 5_678
+                records.append((json["status"] as? [String: Any])?["records"] as? Int ?? -1)
+                snapshot.status.records = 5_678
                 server.publish(snapshot)
             }
         }

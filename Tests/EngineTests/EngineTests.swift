@@ -1,3 +1,4 @@
+import Candles
 import Foundation
 import Journal
 import PaperMarket
@@ -25,6 +26,11 @@ struct EngineTests {
         let engine = try Engine(client: client, settings: settings)
         try engine.start()
         try await Self.waitFor(seconds: 45) { engine.status().orders.fills >= 2 }
+        // What the live page shows besides the status line: the session up, and the 1-minute bars completed so far.
+        #expect(engine.status().connectedSessions == 1)
+        var bars: [Candle] = []
+        engine.takeBars { bars.append($0) }
+        #expect(!bars.isEmpty && bars.allSatisfy { $0.seconds == 60 && market.codes.contains($0.code) })
         // The account's orders and fills are nobody else's to read: the journal and, while it runs, its WAL are 0600.
         for file in [journal, journal + "-wal"] {
             let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
@@ -37,8 +43,8 @@ struct EngineTests {
         #expect(report.status.orders.sent >= 2)
         #expect(report.status.orders.fills >= 2)
         #expect(report.status.drops.lost == 0)
-        #expect(report.status.latency.contains { $0.stage == "read→decision" && $0.count > 0 })
-        #expect(report.status.latency.contains { $0.stage == "decision→written" && $0.count >= 2 })
+        #expect(report.status.latency.contains { $0.stage == "read→decision" && $0.summary.count > 0 })
+        #expect(report.status.latency.contains { $0.stage == "decision→written" && $0.summary.count >= 2 })
 
         // Positions as KIS holds them, and every order KIS has is one the journal knows, once.
         let check = try market.client()

@@ -84,6 +84,22 @@ import TickCore
         #expect(log.counters.written == 3 && log.counters.dropped == 0 && log.counters.failedWrites == 0)
     }
 
+    /// Stages hand a reason as a number; the line names it. Rings are drained one after another, yet an order's
+    /// later step, recorded in another ring, is written after the earlier one.
+    @Test func reasonsAreNamedAndLinesFromSeveralRingsAreInTimeOrder() throws {
+        let log = try EventLog(settings: self.settings())
+        let orders = log.producer(stage: "orders")
+        let market = log.producer(stage: "market", reasons: ["market closed", "trading halted"])
+        let code = SymbolCode(ascii: "005930")
+        market.record(LogRecord(.orderCancelled, time: Self.morning + 2, order: OrderID(rawValue: 3), code: code))
+        orders.record(LogRecord(.orderAccepted, time: Self.morning + 1, order: OrderID(rawValue: 3), code: code))
+        market.record(LogRecord(.riskRefused, time: Self.morning + 3, code: code, quantity: 5, value: 1))
+        log.stop()
+        let lines = try self.lines()
+        #expect(lines.map { $0["event"] as? String } == ["order.accepted", "order.cancelled", "risk.refused"])
+        #expect(lines[2]["reason"] as? String == "trading halted" && lines[2]["qty"] as? Int == 5)
+    }
+
     @Test func aNewKSTDayStartsANewFile() throws {
         let log = try EventLog(settings: self.settings())
         let feed = log.producer(stage: "feed")

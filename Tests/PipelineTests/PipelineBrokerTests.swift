@@ -1,3 +1,5 @@
+import EventLog
+import Foundation
 import Orders
 import Ring
 import Risk
@@ -12,14 +14,14 @@ import TickCore
     static let code = SymbolCode("005930")!
 
     /// A broker with Samsung at 50,000 in the continuous session, and one buy of 2 working at KIS as order 1.
-    static func brokerWithAWorkingBuy() throws -> (PipelineBroker, OrderID) {
-        var (broker, id) = try Self.brokerWithASentBuy()
+    static func brokerWithAWorkingBuy(log: LogProducer? = nil) throws -> (PipelineBroker, OrderID) {
+        var (broker, id) = try Self.brokerWithASentBuy(log: log)
         Self.settle(&broker, .acknowledged(id, orderNumber: 1, organization: 950))
         return (broker, id)
     }
 
     /// The same buy, written to KIS and its answer not yet back.
-    static func brokerWithASentBuy() throws -> (PipelineBroker, OrderID) {
+    static func brokerWithASentBuy(log: LogProducer? = nil) throws -> (PipelineBroker, OrderID) {
         let orders = OrderPorts(doorbell: Doorbell())
         var board = MarketBoard(codes: [Self.code])
         board.advance(secondOfDay: 10 * 3_600)
@@ -39,7 +41,8 @@ import TickCore
                 nextOrderID: OrderID(rawValue: 1),
                 buyingPower: 10_000_000
             ),
-            orders: orders
+            orders: orders,
+            log: log
         )
         let id = broker.nextOrderID()
         let buy = OrderIntent(
@@ -141,6 +144,41 @@ import TickCore
         #expect(broker.counters.riskRejections == 100)
         #expect(broker.counters.rejections[.offTickLadder] == 100, "counted by reason, for the status line")
         #expect(broker.nextOrderID() == OrderID(rawValue: id.rawValue + 1))
+    }
+
+    /// A strategy asking on every event for what risk refuses (here an off-tick buy and a sell of shares not held,
+    /// on each of 100 events) leaves a line per reason in the log, not 200, and every refusal counted.
+    @Test func aRefusalRepeatedOnEveryEventIsLoggedOnceASecondPerReason() throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("kistick-broker-log-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var settings = EventLog.Settings(directory: directory)
+        settings.consoleLevel = nil
+        let log = try EventLog(settings: settings)
+        let producer = log.producer(stage: "market", reasons: PipelineSettings.refusalNames)
+        var (broker, _) = try Self.brokerWithAWorkingBuy(log: producer)
+        for _ in 0..<100 {
+            for (side, price) in [(OrderSide.buy, Int32(50_001)), (.sell, 50_000)] {
+                let intent = OrderIntent(
+                    id: broker.nextOrderID(),
+                    code: Self.code,
+                    side: side,
+                    quantity: 5,
+                    price: price,
+                    purpose: side == .buy ? .entry : .exit,
+                    decidedAt: 0
+                )
+                #expect(broker.submit(intent) == .refused)
+            }
+        }
+        log.stop()
+        #expect(broker.counters.riskRejections == 200)
+        let reasons = RiskRejection.allCases.filter { broker.counters.rejections[$0] > 0 }
+        #expect(reasons.count == 2)
+        let file = try #require(log.currentPath)
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == reasons.count)
+        for reason in reasons { #expect(lines.contains { $0.contains("\"reason\":\"\(reason)\"") }) }
     }
 
     @Test func theReconciliationThatFindsItFilledEndsIt() throws {

@@ -48,6 +48,8 @@ import Testing
         (["--start", "250000"], "--start"), (["--duration", "0"], "--duration"), (["--duration", "nan"], "--duration"),
         (["--speed", "0"], "--speed"), (["--speed", "601"], "--speed"), (["--capture-level", "23"], "--capture-level"),
         (["--app-keys", "0"], "--app-keys"), (["--app-keys", "5"], "--app-keys"),
+        (["--http", "localhost:80"], "--http"), (["--http", "127.0.0.1"], "--http"),
+        (["--http", "127.0.0.1:70000"], "--http"),
     ])
     func paperRefuses(_ arguments: [String], option: String) throws {
         let message = try #require(self.refusal(Paper.self, arguments))
