@@ -161,7 +161,7 @@ extension LogRecord.Kind {
     /// The level a record of this kind is logged at.
     public var level: Logger.Level {
         switch self {
-        case .orderSent, .amendSent, .orderAccepted, .orderCancelled, .reconciled: .info
+        case .orderSent, .amendSent, .orderAccepted, .orderCancelled, .reconciled, .notice: .info
         case .orderFound, .fill, .riskRefused, .entriesPaused, .connected: .notice
         case .orderRefused, .orderLost, .orderNotPlaced, .orderRejected, .disconnected, .gap, .noticesMayBeMissed,
             .reconciliationFailed, .feedError:
@@ -193,12 +193,14 @@ extension LogRecord.Kind {
         case .reconciled: "reconciliation.applied"
         case .reconciliationFailed: "reconciliation.failed"
         case .feedError: "feed.error"
+        case .notice: "order.notice"
         }
     }
 
     var messageKey: String {
         switch self {
         case .orderSent: "purpose"
+        case .notice: "tells"
         case .disconnected: "reason"
         default: "msg_cd"
         }
@@ -232,6 +234,9 @@ extension LogRecord.Kind {
         case .orderCancelled: return "order \(r.order) cancelled (\(r.quantity) shares were left)"
         case .orderRejected: return "order \(r.order) rejected by the exchange"
         case .riskRefused: return "risk refused \(side) \(r.quantity) \(r.code) \(price): \(reason)"
+        case .notice:
+            let ours = r.order.rawValue == 0 ? "" : " (our \(r.order))"
+            return "notice of KIS order \(r.number)\(ours): \(r.message) \(side) \(r.quantity) \(r.code) \(price)"
         case .killSwitch: return "kill switch armed: cancelling every order, selling every position"
         case .entriesPaused: return r.value != 0 ? "entries paused" : "entries resumed"
         case .connected: return "market data connected (\(r.value) reconnects so far)"

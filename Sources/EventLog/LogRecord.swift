@@ -47,6 +47,10 @@ public struct LogRecord: BitwiseCopyable, Sendable, Equatable {
         /// KIS refused a registration (of `code`, if a code's) or reported an error on the market-data session, or
         /// no approval key came (`message`: msg_cd when KIS answered).
         case feedError
+        /// An order notice of KIS's (H0STCNI0/9) reached the broker: `message` says what it tells (accepted, fill,
+        /// modified, cancelled, rejected), `number` is KIS's order number, `order` ours when the notice changed it
+        /// (0 when it changed nothing: a repeat, one held until its order's number is known, or not ours).
+        case notice
 
         /// The field set this kind fills, for the formatter.
         public var fields: Fields {
@@ -64,6 +68,7 @@ public struct LogRecord: BitwiseCopyable, Sendable, Equatable {
             case .disconnected, .reconciliationFailed: [.message]
             case .gap: [.code]
             case .feedError: [.code, .message]
+            case .notice: [.order, .code, .side, .quantity, .price, .number, .message]
             }
         }
     }

@@ -124,6 +124,27 @@ public struct PipelineBroker: Broker {
         return .accepted
     }
 
+    /// Hands an order notice to the log, with what it tells and the order of ours it was matched to (0: none).
+    private func logNotice(_ notice: Notice, order: OrderID?) {
+        guard let log = self.log else { return }
+        // RCTF_CLS: 0 new, 1 modify, 2 cancel.
+        let tells: StaticString =
+            notice.rejected
+            ? "rejected"
+            : notice.isFill ? "fill" : notice.amendCode == 2 ? "cancel" : notice.amendCode == 1 ? "modify" : "accepted"
+
+        log.record(
+            .notice,
+            order: order ?? OrderID(rawValue: 0),
+            code: notice.code,
+            side: notice.side ?? .buy,
+            quantity: notice.isFill ? notice.quantity : notice.orderQuantity,
+            price: notice.isFill ? notice.price : notice.orderPrice,
+            number: notice.orderNumber,
+            message: PackedASCII(ascii: tells)
+        )
+    }
+
     /// Hands a risk refusal to the log. A strategy may ask again on every event what risk just refused (entries on
     /// every code while the market is closed): a refusal within a second of the last one logged for its reason is
     /// only counted (`counters.rejections`), so the log holds a line a second per reason, not thousands.
@@ -208,6 +229,7 @@ public struct PipelineBroker: Broker {
         let doubts = self.book.doubtfulCount
         let outcome = self.book.apply(event, into: &self.changes)
         let order = self.changes.count > 0 ? self.changes.changes[0].id : nil
+        if case .notice(let notice) = event { self.logNotice(notice, order: order) }
         self.settle(throttled: throttled)
         // A doubtful fill (a notice of its own, or one held for the REST answer that came) is settled by KIS's count
         // of that one order's fills: one query, where the whole day's orders take a page per 15 orders on paper.

@@ -60,6 +60,7 @@ struct EngineLogTests {
             )
             let order = try #require(sent["order"] as? Int)
             return lines.filter { $0["order"] as? Int == order }.compactMap { $0["event"] as? String }
+                .filter { $0 != "order.notice" }
         }
         let entry = try life(of: "entry")
         #expect(Array(entry.prefix(3)) == ["order.sent", "order.accepted", "order.fill"], "\(entry)")
@@ -73,6 +74,15 @@ struct EngineLogTests {
         let accepted = try #require(lines.first { $0["event"] as? String == "order.accepted" })
         #expect((accepted["kis_order"] as? String)?.isEmpty == false)
         #expect((accepted["code"] as? String)?.count == 6)
+        // KIS's notices of that order: the exchange's acceptance (which changes nothing the REST answer had not) and
+        // its fill, matched to our order.
+        let notices = lines.filter {
+            $0["event"] as? String == "order.notice" && $0["kis_order"] as? String == accepted["kis_order"] as? String
+        }
+        #expect(
+            notices.contains { $0["tells"] as? String == "fill" && $0["order"] as? Int == accepted["order"] as? Int },
+            "\(notices)"
+        )
 
         // The configuration is named, its values are not.
         let starting = try #require(lines.first { $0["message"] as? String == "engine starting" })
