@@ -8,6 +8,7 @@ public struct CountingSink<Base: FeedSink>: FeedSink {
     public private(set) var trades = 0
     public private(set) var books = 0
     public private(set) var notices = 0
+    public private(set) var statuses = 0
     public private(set) var checksum: Int64 = 0
 
     public init(_ base: Base) {
@@ -30,6 +31,12 @@ public struct CountingSink<Base: FeedSink>: FeedSink {
         self.notices &+= 1
         self.checksum &+= Int64(notice.quantity)
         self.base.notice(notice)
+    }
+
+    public mutating func marketStatus(_ status: MarketStatus) {
+        self.statuses &+= 1
+        self.checksum &+= Int64(status.sessionClass)
+        self.base.marketStatus(status)
     }
 
     public mutating func endOfBatch() {

@@ -6,12 +6,15 @@ public protocol FeedSink {
     mutating func trade(_ trade: Trade)
     mutating func book(_ book: Book)
     mutating func notice(_ notice: Notice)
+    /// A market-status message (H0STMKO0 / H0NXMKO0 / H0UNMKO0); sinks that keep no market state ignore it.
+    mutating func marketStatus(_ status: MarketStatus)
     /// Every record of one socket read has been handed over, or a read timed out with nothing: the moment to
     /// publish a batch to the next stage once, and to retry anything held back.
     mutating func endOfBatch()
 }
 
 extension FeedSink {
+    public mutating func marketStatus(_ status: MarketStatus) {}
     public mutating func endOfBatch() {}
 }
 
@@ -184,6 +187,7 @@ public struct FeedDecoder: ~Copyable {
             case .trade: RecordLayout.tradeFields
             case .book: RecordLayout.bookFields
             case .notice: RecordLayout.noticeFields
+            case .status: RecordLayout.statusFields
             }
         guard width >= required else { throw .tooFewFields(tr: tr, width: width, required: required) }
 
@@ -203,6 +207,9 @@ public struct FeedDecoder: ~Copyable {
             case .notice:
                 let notice = RecordLayout.decodeNotice(bytes, &scan, localTs: localTs, clock: &self.clock)
                 if !scan.bad { sink.notice(notice) }
+            case .status:
+                let status = RecordLayout.decodeStatus(bytes, &scan, width: width, localTs: localTs, venue: venue)
+                if !scan.bad { sink.marketStatus(status) }
             }
             if scan.bad && firstBad == nil { firstBad = record }
         }
@@ -214,6 +221,8 @@ public struct FeedDecoder: ~Copyable {
             case .book:
                 _ = RecordLayout.decodeBook(bytes, &diagnosis, localTs: localTs, venue: venue, clock: &self.clock)
             case .notice: _ = RecordLayout.decodeNotice(bytes, &diagnosis, localTs: localTs, clock: &self.clock)
+            case .status:
+                _ = RecordLayout.decodeStatus(bytes, &diagnosis, width: width, localTs: localTs, venue: venue)
             }
             throw .badField(tr: tr, record: record, field: diagnosis.firstBadField ?? 0)
         }
@@ -221,7 +230,7 @@ public struct FeedDecoder: ~Copyable {
     }
 
     private enum RecordKind {
-        case trade, book, notice
+        case trade, book, notice, status
     }
 
     @inline(__always)
@@ -230,6 +239,7 @@ public struct FeedDecoder: ~Copyable {
         case .h0stcnt0, .h0nxcnt0, .h0uncnt0: .trade
         case .h0stasp0, .h0nxasp0, .h0unasp0: .book
         case .h0stcni0, .h0stcni9: .notice
+        case .h0stmko0, .h0nxmko0, .h0unmko0: .status
         default: nil
         }
     }
@@ -251,10 +261,12 @@ public struct RecordCollector: FeedSink {
     public var trades: [Trade] = []
     public var books: [Book] = []
     public var notices: [Notice] = []
+    public var statuses: [MarketStatus] = []
 
     public init() {}
 
     public mutating func trade(_ trade: Trade) { self.trades.append(trade) }
     public mutating func book(_ book: Book) { self.books.append(book) }
     public mutating func notice(_ notice: Notice) { self.notices.append(notice) }
+    public mutating func marketStatus(_ status: MarketStatus) { self.statuses.append(status) }
 }

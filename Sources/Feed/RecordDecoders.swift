@@ -10,6 +10,8 @@ enum RecordLayout {
     static let bookFields = 59
     /// H0STCNI0 / H0STCNI9, the 2025 layout.
     static let noticeFields = 26
+    /// H0STMKO0 / H0NXMKO0 / H0UNMKO0: ten in KIS's older list, eleven with EXCH_CLS_CODE in the current one.
+    static let statusFields = 10
 
     @inline(__always)
     static func decodeTrade<R: RecordReader>(
@@ -158,5 +160,37 @@ enum RecordLayout {
         scan.require(refused <= 1, field: 12)
         scan.require(filled == 1 || filled == 2, field: 13)
         return n
+    }
+
+    /// `width` is the record's field count, so EXCH_CLS_CODE (field 10) is read only when the record has it.
+    @inline(__always)
+    static func decodeStatus<R: RecordReader>(
+        _ bytes: RawSpan,
+        _ reader: inout R,
+        width: Int,
+        localTs: Int64,
+        venue: Venue
+    ) -> MarketStatus {
+        // A local copy: a reader whose address never escapes is kept in registers for the whole record.
+        var scan = reader
+        defer { reader = scan }
+        var s = MarketStatus()
+        s.localTs = localTs
+        s.venue = venue
+        s.code = SymbolCode(rawValue: scan.packed(bytes, 0))  // 0 MKSC_SHRN_ISCD
+        s.halted = scan.flag(bytes, 1)  // 1 TRHT_YN
+        // 2 TR_SUSP_REAS_CNTT: the halt reason, free text
+        s.sessionClass = UInt32(truncatingIfNeeded: scan.packed(bytes, 3, maxLength: 4))  // 3 MKOP_CLS_CODE
+        s.expectedSessionClass = UInt32(truncatingIfNeeded: scan.packed(bytes, 4, maxLength: 4))  // 4 ANTC_MKOP_CLS_CODE
+        s.extensionClass = UInt8(truncatingIfNeeded: scan.packed(bytes, 5, maxLength: 1))  // 5 MRKT_TRTM_CLS_CODE
+        s.allocationClass = UInt32(truncatingIfNeeded: scan.packed(bytes, 6, maxLength: 4))  // 6 DIVI_APP_CLS_CODE
+        s.issueStatus = UInt32(truncatingIfNeeded: scan.packed(bytes, 7, maxLength: 4))  // 7 ISCD_STAT_CLS_CODE
+        s.viClass = UInt8(truncatingIfNeeded: scan.packed(bytes, 8, maxLength: 1))  // 8 VI_CLS_CODE
+        s.afterHoursVIClass = UInt8(truncatingIfNeeded: scan.packed(bytes, 9, maxLength: 1))  // 9 OVTM_VI_CLS_CODE
+        if width > 10 {
+            s.exchangeClass = UInt8(truncatingIfNeeded: scan.packed(bytes, 10, maxLength: 1))  // 10 EXCH_CLS_CODE
+        }
+        scan.require(s.code.rawValue != 0, field: 0)
+        return s
     }
 }

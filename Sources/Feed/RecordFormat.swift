@@ -20,6 +20,9 @@ public enum RecordFormat {
         return "\(pad(Int(t / 10_000))):\(pad(Int(t / 100 % 100))):\(pad(Int(t % 100)))"
     }
 
+    /// A packed class code (`PackedASCII` bytes, first low) as its text; "" when empty.
+    public static func ascii(_ packed: UInt32) -> String { PackedASCII(rawValue: UInt64(packed)).description }
+
     public static func pad(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
     public static func right(_ s: String, _ width: Int) -> String {
@@ -65,6 +68,12 @@ public enum RecordFormat {
         return "NOTICE \(n.code) \(kstTime(n.exchangeTime))  \(what) \(side) \(n.quantity) @ \(n.price)"
             + "  order \(n.orderNumber) (orig \(n.originalOrderNumber)) qty \(n.orderQuantity) @ \(n.orderPrice)"
             + "  account \(n.account)"
+    }
+
+    public static func table(_ s: MarketStatus) -> String {
+        "STATUS \(s.code) \(s.venue)  session \(ascii(s.sessionClass)) expected \(ascii(s.expectedSessionClass))"
+            + "  issue \(ascii(s.issueStatus))  vi \(ascii(s.viClass))/\(ascii(s.afterHoursVIClass))"
+            + (s.halted ? "  HALTED" : "")
     }
 
     /// Control messages, with the session key and iv reported as present but never printed.
@@ -118,6 +127,15 @@ public enum RecordFormat {
             + ",\"quantity\":\(n.quantity),\"price\":\(n.price),\"rejected\":\(n.rejected),\"fill\":\(n.isFill)"
             + ",\"accept\":\(n.acceptCode),\"branch\":\(n.branch),\"orderQty\":\(n.orderQuantity)"
             + ",\"orderPrice\":\(n.orderPrice),\"stopPrice\":\(n.stopPrice),\"exchange\":\(n.exchangeCode)}"
+    }
+
+    public static func json(_ s: MarketStatus) -> String {
+        "{\"type\":\"status\",\"code\":\"\(s.code)\",\"localTs\":\(s.localTs),\"halted\":\(s.halted)"
+            + ",\"session\":\"\(ascii(s.sessionClass))\",\"expectedSession\":\"\(ascii(s.expectedSessionClass))\""
+            + ",\"extension\":\"\(ascii(s.extensionClass))\",\"allocation\":\"\(ascii(s.allocationClass))\""
+            + ",\"issueStatus\":\"\(ascii(s.issueStatus))\",\"vi\":\"\(ascii(s.viClass))\""
+            + ",\"afterHoursVI\":\"\(ascii(s.afterHoursVIClass))\",\"exchange\":\"\(ascii(s.exchangeClass))\""
+            + ",\"venue\":\(s.venue.rawValue)}"
     }
 
     public static func json(_ c: ControlMessage, in line: [UInt8]) -> String {

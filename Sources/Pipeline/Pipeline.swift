@@ -253,4 +253,9 @@ struct Tee<Tap: FeedSink>: FeedSink {
         self.router.notice(notice)
         self.tap.notice(notice)
     }
+
+    mutating func marketStatus(_ status: MarketStatus) {
+        self.router.marketStatus(status)
+        self.tap.marketStatus(status)
+    }
 }

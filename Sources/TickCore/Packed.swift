@@ -73,6 +73,12 @@ extension PackedASCII {
     public static let h0nxasp0 = TRID(ascii: "H0NXASP0")
     /// 10-level order book, combined.
     public static let h0unasp0 = TRID(ascii: "H0UNASP0")
+    /// Market-operation state (halts, VI), KRX.
+    public static let h0stmko0 = TRID(ascii: "H0STMKO0")
+    /// Market-operation state, NXT.
+    public static let h0nxmko0 = TRID(ascii: "H0NXMKO0")
+    /// Market-operation state, combined.
+    public static let h0unmko0 = TRID(ascii: "H0UNMKO0")
     /// Order and fill notices, real account (encrypted).
     public static let h0stcni0 = TRID(ascii: "H0STCNI0")
     /// Order and fill notices, paper account (encrypted).

@@ -108,6 +108,9 @@ private struct Printer: FeedSink {
     mutating func trade(_ trade: Trade) { self.write(RecordFormat.table(trade), RecordFormat.json(trade)) }
     mutating func book(_ book: Book) { self.write(RecordFormat.table(book), RecordFormat.json(book)) }
     mutating func notice(_ notice: Notice) { self.write(RecordFormat.table(notice), RecordFormat.json(notice)) }
+    mutating func marketStatus(_ status: MarketStatus) {
+        self.write(RecordFormat.table(status), RecordFormat.json(status))
+    }
 
     func print(_ control: ControlMessage, line: UnsafeMutableRawBufferPointer) {
         let bytes = Array(UnsafeRawBufferPointer(line))

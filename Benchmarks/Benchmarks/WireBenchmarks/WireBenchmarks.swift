@@ -42,6 +42,20 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(sink.checksum)
     }
 
+    // Built from the documented layout (no real H0STMKO0 frame is public): a halt and a resumption.
+    Benchmark("H0STMKO0-decode-2-statuses") { benchmark in
+        var decoder = try FeedDecoder()
+        var frame = Array(
+            ("0|H0STMKO0|002|005930^Y^거래정지^112^212^1^01^58^2^N^K^000660^N^^120^^^00^55^N^N^K").utf8
+        )
+        var sink = ChecksumSink()
+        func pass() throws {
+            _ = try frame.withUnsafeMutableBytes { try decoder.decode($0, localTs: Fixtures.localTs, into: &sink) }
+        }
+        try measure(benchmark, pass)
+        blackHole(sink.checksum)
+    }
+
     // Decryption works in place, so each iteration first restores the ciphertext (a ~230-byte copy).
     Benchmark("H0STCNI9-decrypt-decode-1-notice") { benchmark in
         var decoder = try FeedDecoder()

@@ -138,4 +138,9 @@ public struct ChecksumSink: FeedSink {
         self.records += 1
         self.checksum &+= Int64(notice.quantity)
     }
+
+    public mutating func marketStatus(_ status: MarketStatus) {
+        self.records += 1
+        self.checksum &+= Int64(status.sessionClass)
+    }
 }
