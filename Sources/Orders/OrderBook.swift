@@ -98,9 +98,11 @@ public struct OrderBook {
             target = t
             dispatch.targetOrderNumber = self.slots[t].orderNumber
             dispatch.targetOrganization = self.slots[t].organization
+            // KIS finds the order on the venue it went to; an amendment cannot move it.
+            dispatch.intent.route = self.slots[t].route
         }
         let s = try self.takeSlot()
-        self.slots[s] = Slot(intent, targetSlot: target)
+        self.slots[s] = Slot(dispatch.intent, targetSlot: target)
         self.enlist(s)
         _ = self.ids.insert(Self.key(intent.id), s)
         self.awaiting += 1
@@ -664,6 +666,7 @@ public struct OrderBook {
         slot.side = order.side
         slot.action = order.action
         slot.purpose = order.purpose
+        slot.route = order.route
         slot.quantity = order.quantity
         slot.price = order.price
         slot.filled = order.filled
@@ -825,7 +828,8 @@ public struct OrderBook {
             filled: order.filled,
             fillValue: order.fillValue,
             remaining: order.remaining,
-            needsReconciliation: order.needsReconciliation
+            needsReconciliation: order.needsReconciliation,
+            route: order.route
         )
     }
 }
@@ -904,6 +908,7 @@ private struct Slot {
     var side = OrderSide.buy
     var action = OrderIntent.Action.new
     var purpose = OrderIntent.Purpose.entry
+    var route = OrderRoute.krx
     var state = OrderState.new
     var occupied = false
     var inRetired = false
@@ -926,6 +931,7 @@ private struct Slot {
         self.side = intent.side
         self.action = intent.action
         self.purpose = intent.purpose
+        self.route = intent.route
         self.quantity = intent.quantity
         self.price = intent.price
         // An amendment holds nothing until it takes effect.

@@ -20,6 +20,8 @@ public struct OrderSnapshot: BitwiseCopyable, Sendable, Equatable {
     public var purpose: OrderIntent.Purpose
     public var state: OrderState
     public var needsReconciliation: Bool
+    /// The venue it was sent to (EXCG_ID_DVSN_CD). The journal does not keep it yet: a restored order reads KRX.
+    public var route: OrderRoute = .krx
 
     public init(
         id: OrderID,
@@ -36,7 +38,8 @@ public struct OrderSnapshot: BitwiseCopyable, Sendable, Equatable {
         filled: Int32 = 0,
         fillValue: Int64 = 0,
         remaining: Int32,
-        needsReconciliation: Bool = false
+        needsReconciliation: Bool = false,
+        route: OrderRoute = .krx
     ) {
         self.id = id
         self.target = target
@@ -53,6 +56,7 @@ public struct OrderSnapshot: BitwiseCopyable, Sendable, Equatable {
         self.fillValue = fillValue
         self.remaining = remaining
         self.needsReconciliation = needsReconciliation
+        self.route = route
     }
 
     /// The snapshot of a freshly submitted intent.
@@ -67,7 +71,8 @@ public struct OrderSnapshot: BitwiseCopyable, Sendable, Equatable {
             quantity: intent.quantity,
             price: intent.price,
             state: state,
-            remaining: intent.action == .new ? intent.quantity : 0
+            remaining: intent.action == .new ? intent.quantity : 0,
+            route: intent.route
         )
     }
 }

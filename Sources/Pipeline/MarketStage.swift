@@ -31,6 +31,8 @@ public struct MarketStage<Clock: NanoClock>: ~Copyable {
     public internal(set) var strategy: Strategy
     public internal(set) var broker: PipelineBroker
     private var builder: CandleBuilder
+    /// The venue whose prints build bars; nil for every print.
+    private let candleVenue: Venue?
     private var completed = CompletedBars()
     private var clock: MarketClock<Clock>
     private let feed: FeedPorts
@@ -62,11 +64,13 @@ public struct MarketStage<Clock: NanoClock>: ~Copyable {
         broker: consuming PipelineBroker,
         speed: Double,
         clock: Clock,
+        candleVenue: Venue? = nil,
         feed: FeedPorts,
         orders: OrderPorts,
         monitor: PipelineMonitor,
         killSwitch: KillSwitch
     ) {
+        self.candleVenue = candleVenue
         do {
             self.builder = try CandleBuilder(
                 symbols: broker.symbols.count,
@@ -164,8 +168,10 @@ public struct MarketStage<Clock: NanoClock>: ~Copyable {
     private mutating func handle(_ tick: Tick) {
         self.clock.observe(exchangeTime: tick.exchangeTime, receivedAt: tick.localTs)
         let reading = self.reading(at: tick.localTs)
-        self.builder.update(tick, into: &self.completed)
-        self.deliverBars(reading)
+        if self.candleVenue == nil || self.candleVenue == tick.venue {
+            self.builder.update(tick, into: &self.completed)
+            self.deliverBars(reading)
+        }
         self.broker.mark(tick)
         self.strategy.onTrade(tick, broker: &self.broker, clock: reading)
         self.deliver(reading)

@@ -38,6 +38,7 @@ public final class Pipeline<Clock: NanoClock>: Sendable {
     public let doorbell: Doorbell
     public let parameters: ScalpingParameters
     private let limits: RiskLimits
+    private let venues: VenueSettings
 
     /// - Throws: `.settings` for a code list that is not a symbol table or a bad strategy or risk setting, naming
     ///   the setting and `settings.settingsPath`.
@@ -49,6 +50,7 @@ public final class Pipeline<Clock: NanoClock>: Sendable {
             throw .settings(path: "the codes", reason: "\(error)")
         }
         (self.parameters, self.limits) = try settings.strategyAndRisk()
+        self.venues = try settings.venues()
         self.clock = clock
         self.killSwitch = killSwitch
         self.doorbell = Doorbell()
@@ -73,12 +75,17 @@ public final class Pipeline<Clock: NanoClock>: Sendable {
     /// The market stage of a run starting from `opening`, its strategy having learnt `pastMinutes` (the previous
     /// trading day's minute bars, when its parameters ask for them: `ScalpingParameters.wantsPastMinuteBars`).
     public func stage(opening: consuming PipelineOpening, pastMinutes: [Candle] = []) -> MarketStage<Clock> {
-        var board = MarketBoard(codes: self.settings.codes)
+        var board = MarketBoard(
+            codes: self.settings.codes,
+            calendar: self.venues.calendar,
+            combinedFeed: self.venues.mode == .combined
+        )
         if let second = opening.secondOfDay { board.advance(secondOfDay: second) }
         let broker = PipelineBroker(
             symbols: self.symbols,
             gate: RiskGate(limits: self.limits, killSwitch: self.killSwitch),
             board: board,
+            venueMode: self.venues.mode,
             opening: opening,
             orders: self.orders,
             log: self.settings.log
@@ -92,6 +99,7 @@ public final class Pipeline<Clock: NanoClock>: Sendable {
             broker: broker,
             speed: self.settings.speed,
             clock: self.clock,
+            candleVenue: self.venues.candleVenue,
             feed: self.feed,
             orders: self.orders,
             monitor: self.monitor,

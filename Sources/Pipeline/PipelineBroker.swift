@@ -18,6 +18,8 @@ public struct PipelineBroker: Broker {
     public let symbols: SymbolTable
     var gate: RiskGate
     public internal(set) var board: MarketBoard
+    /// Which venue a new order goes to (`VenueMode.route`).
+    let venueMode: VenueMode
     public internal(set) var book: OrderBook
     public internal(set) var positions: Positions
     var account = AccountExposure()
@@ -42,6 +44,7 @@ public struct PipelineBroker: Broker {
         symbols: SymbolTable,
         gate: RiskGate,
         board: MarketBoard,
+        venueMode: VenueMode = .krx,
         opening: consuming PipelineOpening,
         orders: OrderPorts,
         log: LogProducer? = nil
@@ -51,6 +54,7 @@ public struct PipelineBroker: Broker {
         self.symbols = symbols
         self.gate = gate
         self.board = board
+        self.venueMode = venueMode
         self.nextID = max(opening.nextOrderID.rawValue, 1)
         self.account.buyingPower = BuyingPower(reported: opening.buyingPower)
         self.book = opening.book
@@ -71,15 +75,22 @@ public struct PipelineBroker: Broker {
         return OrderID(rawValue: self.nextID)
     }
 
-    public mutating func submit(_ intent: OrderIntent) -> SubmitResult {
+    public mutating func submit(_ asked: OrderIntent) -> SubmitResult {
+        var intent = asked
+        if intent.action == .new {
+            intent.route = self.venueMode.route(krx: self.board.phase, nxt: self.board.phase(for: .nxt))
+        } else if let order = self.book.order(intent.target) {
+            // Checked against the venue the target works on; the book sends it there too.
+            intent.route = order.route
+        }
         guard let symbol = self.symbols.index(of: intent.code) else { return self.decline(intent) }
         guard !self.closing || intent.action == .cancel else { return self.decline(intent) }
         self.refreshAccount()
         let target = intent.action == .new ? nil : self.workingOrder(intent.target)
         let decision = self.gate.check(
             intent,
-            market: self.board[symbol],
-            phase: self.board.phase,
+            market: self.board[symbol, route: intent.route],
+            phase: self.board.phase(for: intent.route),
             position: self.exposure(symbol),
             account: self.account,
             replacing: target
@@ -101,7 +112,11 @@ public struct PipelineBroker: Broker {
             return error == .duplicateID ? .refused : self.decline(intent)
         }
         let decided = WallClock().now()
-        let reservation = self.gate.reservation(for: intent, market: self.board[symbol], replacing: target)
+        let reservation = self.gate.reservation(
+            for: intent,
+            market: self.board[symbol, route: intent.route],
+            replacing: target
+        )
         if intent.action == .new {
             guard self.holds.insert(intent.id, reserved: max(0, reservation), remaining: intent.quantity) else {
                 // The book took it but nothing will send it: tell the book, so it ends as rejected.

@@ -31,7 +31,7 @@ public struct PipelineSettings: Sendable {
 
     /// Every key a settings file may hold.
     public static var knownKeys: Set<String> {
-        Set(ScalpingParameters.Key.allCases.map(\.rawValue)).union(RiskLimits.keys)
+        Set(ScalpingParameters.Key.allCases.map(\.rawValue)).union(RiskLimits.keys).union(VenueSettings.keys)
     }
 
     /// What a risk refusal's log record names its reason, by `RiskRejection` raw value: the market stage's producer
@@ -45,6 +45,15 @@ public struct PipelineSettings: Sendable {
     /// The bar lengths the market stage builds, seconds; a strategy's entry interval must be one of them.
     public static let candleIntervals = [60, 300]
 
+    /// The venue keys of `parameters`, read (`VenueSettings.keys`); a bad one names the key and `settingsPath`.
+    public func venues() throws(PipelineError) -> VenueSettings {
+        do {
+            return try VenueSettings(parameters: self.parameters.filter { VenueSettings.keys.contains($0.key) })
+        } catch {
+            throw .settings(path: self.settingsPath, reason: "\(error)")
+        }
+    }
+
     /// `parameters` read into the strategy's and risk's own types, each taking its own keys.
     func strategyAndRisk() throws(PipelineError) -> (ScalpingParameters, RiskLimits) {
         let strategyKeys = Set(ScalpingParameters.Key.allCases.map(\.rawValue))
@@ -52,7 +61,11 @@ public struct PipelineSettings: Sendable {
         do {
             read = (
                 try ScalpingParameters(self.parameters.filter { strategyKeys.contains($0.key) }),
-                try RiskLimits(parameters: self.parameters.filter { !strategyKeys.contains($0.key) })
+                try RiskLimits(
+                    parameters: self.parameters.filter {
+                        !strategyKeys.contains($0.key) && !VenueSettings.keys.contains($0.key)
+                    }
+                )
             )
         } catch {
             throw .settings(path: self.settingsPath, reason: "\(error)")
@@ -66,6 +79,74 @@ public struct PipelineSettings: Sendable {
             )
         }
         return read
+    }
+}
+
+/// The venue part of a settings file: which venues the engine watches and trades, their timetables, and which
+/// prints build the bars (docs/venues.md).
+public struct VenueSettings: Sendable, Equatable {
+    /// `venue`: krx (default), nxt, sor or combined.
+    public var mode: VenueMode = .krx
+    /// `krx_sessions`, `nxt_sessions`: each venue's windows (`VenueCalendar.windows(parsing:venue:)`).
+    public var calendar: VenueCalendar = .standard
+    /// `candle_venue`: the one venue whose prints build bars, or nil (`combined`, the default) for every print the
+    /// feed brings, KRX's and NXT's in one bar.
+    public var candleVenue: Venue?
+
+    public init() {}
+
+    public static let keys: Set<String> = ["venue", "krx_sessions", "nxt_sessions", "candle_venue"]
+
+    /// The defaults, overridden by `parameters`.
+    /// - Throws: `VenueSettingsError` naming the key.
+    public init(parameters: [String: String]) throws(VenueSettingsError) {
+        for key in parameters.keys.sorted() where !Self.keys.contains(key) { throw .unknownKey(key) }
+        if let text = parameters["venue"] {
+            guard let mode = VenueMode(rawValue: text) else {
+                throw .badValue(key: "venue", reason: "'\(text)' is not krx, nxt, sor or combined")
+            }
+            self.mode = mode
+        }
+        let krx = try Self.windows(parameters, "krx_sessions", .krx) ?? VenueCalendar.standard.krx
+        let nxt = try Self.windows(parameters, "nxt_sessions", .nxt) ?? VenueCalendar.standard.nxt
+        do {
+            self.calendar = try VenueCalendar(krx: krx, nxt: nxt)
+        } catch {
+            // Each list was checked as it was read; a calendar of two checked lists cannot fail.
+            preconditionFailure("\(error)")
+        }
+        switch parameters["candle_venue"] {
+        case nil, "combined": self.candleVenue = nil
+        case "krx": self.candleVenue = .krx
+        case "nxt": self.candleVenue = .nxt
+        case let text?: throw .badValue(key: "candle_venue", reason: "'\(text)' is not combined, krx or nxt")
+        }
+    }
+
+    private static func windows(
+        _ parameters: [String: String],
+        _ key: String,
+        _ venue: Venue
+    ) throws(VenueSettingsError) -> [VenueCalendar.Window]? {
+        guard let text = parameters[key] else { return nil }
+        do {
+            return try VenueCalendar.windows(parsing: text, venue: venue)
+        } catch {
+            throw .badValue(key: key, reason: "\(error)")
+        }
+    }
+}
+
+/// A venue setting that cannot be used; each case names the key.
+public enum VenueSettingsError: Error, Equatable, CustomStringConvertible {
+    case unknownKey(String)
+    case badValue(key: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unknownKey(let key): "unknown venue setting '\(key)'"
+        case .badValue(let key, let reason): "\(key): \(reason)"
+        }
     }
 }
 

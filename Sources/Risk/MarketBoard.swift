@@ -51,7 +51,12 @@ public struct InvalidLimits: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// The market state of every traded code, one slot per dense symbol index, and the session clock.
+/// The market state of every traded code on each venue, and the session clock.
+///
+/// Each code has a slot per venue (KRX, NXT, combined), written by the records of that venue's TRs, so an NXT
+/// print never moves KRX's last price or halt. Daily limits are one set per code on the same basis (KRX's previous
+/// close, which NXT uses too), written to every venue's slot at once. Sessions come from a `VenueCalendar`: `phase`
+/// is KRX's, `phase(for:)` an order route's.
 ///
 /// Preallocated at start: updates write in place and never allocate. Thread-confined to the strategy thread,
 /// which applies the feed's records and asks the gate.
@@ -61,63 +66,113 @@ public struct InvalidLimits: Error, Equatable, CustomStringConvertible {
 /// VI's two-minute single-price call runs, and `0` in continuous trading; a book of the continuous session whose
 /// expected auction price (ANTC_CNPR, `Book.expectedPrice`) is set also means a single-price call, since the
 /// expected-auction fields are filled only during call auctions (real continuous books carry 0 there). The
-/// scheduled call auctions (`A`, `B`) are told by the clock through `KRX.phase(secondOfDay:)`, not by the code.
+/// scheduled call auctions (`A`, `B`) are told by the clock through the calendar, not by the code.
 /// NEW_MKOP_CLS_CODE (`Trade.sessionCode`) is not relied on: §6 shows it `20` through the regular session and says
-/// nothing of its value during a VI.
-/// KIS's market-status TR (H0STMKO0, `vi_cls_code`, §6.4) is not decoded yet; whoever reads it, or the REST quote's
-/// `vi_cls_code` and `temp_stop_yn`, sets the flags with `setVolatilityInterruption` and `setHalted`.
+/// nothing of its value during a VI. The market-status TRs (`MarketStatus`, §6.4) set the halt and VI of their
+/// venue's slot when they come; the REST quote's `vi_cls_code` and `temp_stop_yn` through `setVolatilityInterruption`
+/// and `setHalted`.
 public struct MarketBoard {
+    /// Three slots per code, in `Venue` order: `3 * index + venue.rawValue - 1`.
     private var symbols: [SymbolMarket]
+    public let calendar: VenueCalendar
+    /// The slot risk reads for each order route (`OrderRoute.rawValue`): the route's own venue, or the combined
+    /// market's when that is the only feed.
+    private let riskSlots: (krx: Venue, nxt: Venue, sor: Venue)
     /// Seconds since KST midnight, never moving backwards.
     public private(set) var secondOfDay: Int64
-    /// The session phase at `secondOfDay`.
+    /// KRX's session phase at `secondOfDay`.
     public private(set) var phase: KRX.Phase
 
     /// A board for `codes`: index `i` is `codes[i]`.
-    public init(codes: [SymbolCode], secondOfDay: Int64 = 0) {
-        self.symbols = codes.map { SymbolMarket(code: $0) }
+    ///
+    /// - Parameters:
+    ///   - combinedFeed: the engine subscribes to the combined TRs alone, so every route's risk reads their slot.
+    public init(
+        codes: [SymbolCode],
+        secondOfDay: Int64 = 0,
+        calendar: VenueCalendar = .standard,
+        combinedFeed: Bool = false
+    ) {
+        self.symbols = codes.flatMap { [SymbolMarket(code: $0), SymbolMarket(code: $0), SymbolMarket(code: $0)] }
+        self.calendar = calendar
+        self.riskSlots = combinedFeed ? (.combined, .combined, .combined) : (.krx, .nxt, .krx)
         self.secondOfDay = secondOfDay
-        self.phase = KRX.phase(secondOfDay: secondOfDay)
+        self.phase = calendar.phase(.krx, secondOfDay: secondOfDay)
     }
 
     /// Number of codes.
-    public var count: Int { self.symbols.count }
+    public var count: Int { self.symbols.count / 3 }
 
-    /// The state of the code at dense index `index`.
+    /// The KRX state of the code at dense index `index`.
     public subscript(index: SymbolIndex) -> SymbolMarket {
-        self.symbols[self.checked(index)]
+        self.symbols[self.checked(index, .krx)]
     }
 
-    /// Applies a trade print of its code (`trade.symbol`).
+    /// The state of the code at `index` on `venue`.
+    public subscript(index: SymbolIndex, venue venue: Venue) -> SymbolMarket {
+        self.symbols[self.checked(index, venue)]
+    }
+
+    /// The state risk checks an order on `route` against: its venue's (a SOR order is limited by KRX's halt and VI,
+    /// whose prices set both venues' limits).
+    public subscript(index: SymbolIndex, route route: OrderRoute) -> SymbolMarket {
+        let venue =
+            switch route {
+            case .krx: self.riskSlots.krx
+            case .nxt: self.riskSlots.nxt
+            case .sor: self.riskSlots.sor
+            }
+        return self.symbols[self.checked(index, venue)]
+    }
+
+    /// The session phase an order on `route` meets now.
+    public func phase(for route: OrderRoute) -> KRX.Phase {
+        route == .krx ? self.phase : self.calendar.phase(route: route, secondOfDay: self.secondOfDay)
+    }
+
+    /// Applies a trade print of its code (`trade.symbol`) to its venue's slot.
     ///
     /// - Complexity: O(1), no allocation.
     public mutating func apply(_ trade: Tick) {
-        let index = self.checked(trade.symbol, code: trade.code)
+        let slot = self.checked(trade.symbol, trade.venue, code: trade.code)
         self.advance(exchangeTime: trade.exchangeTime)
-        self.symbols[index].apply(trade, continuous: self.phase == .continuous)
+        let continuous = self.calendar.phase(trade.venue, secondOfDay: self.secondOfDay) == .continuous
+        let derives = !self.symbols[slot].limitsAreExplicit && !self.symbols[slot].hasLimits
+        self.symbols[slot].apply(trade, continuous: continuous)
+        if derives && self.symbols[slot].hasLimits { self.shareLimits(from: slot) }
     }
 
-    /// Applies an order book of the code at `index`.
+    /// Applies an order book of the code at `index` to its venue's slot.
     ///
     /// - Complexity: O(1), no allocation.
     public mutating func apply(_ book: Book, at symbol: SymbolIndex) {
-        let index = self.checked(symbol, code: book.code)
+        let slot = self.checked(symbol, book.venue, code: book.code)
         self.advance(exchangeTime: book.exchangeTime)
-        self.symbols[index].apply(book, continuous: self.phase == .continuous)
+        let continuous = self.calendar.phase(book.venue, secondOfDay: self.secondOfDay) == .continuous
+        self.symbols[slot].apply(book, continuous: continuous)
+    }
+
+    /// Applies a market-status message: its venue's halt and volatility interruption.
+    ///
+    /// - Complexity: O(1), no allocation.
+    public mutating func apply(_ status: MarketStatus, at symbol: SymbolIndex) {
+        let slot = self.checked(symbol, status.venue, code: status.code)
+        self.symbols[slot].halted = status.halted
+        self.symbols[slot].volatilityInterruption = status.volatilityInterruption
     }
 
     /// Moves the session clock to `secondOfDay` (seconds since KST midnight) if that is later; the engine calls
     /// this from its own clock so the phase changes even when a code is quiet.
     ///
-    /// - Complexity: O(1).
+    /// - Complexity: O(windows).
     public mutating func advance(secondOfDay: Int64) {
         guard secondOfDay > self.secondOfDay else { return }
         self.secondOfDay = secondOfDay
-        self.phase = KRX.phase(secondOfDay: secondOfDay)
+        self.phase = self.calendar.phase(.krx, secondOfDay: secondOfDay)
     }
 
     /// Sets today's limits from a REST quote (`stck_llam`, `stck_mxpr`, and `stck_sdpr` as `previousClose` if
-    /// known); trades no longer derive them.
+    /// known) on every venue; trades no longer derive them.
     public mutating func setLimits(
         at symbol: SymbolIndex,
         lower: Int64,
@@ -126,40 +181,52 @@ public struct MarketBoard {
     )
         throws(InvalidLimits)
     {
-        let index = self.checked(symbol)
+        let slot = self.checked(symbol, .krx)
         guard KRX.isOnTick(lower), KRX.isOnTick(upper), lower <= upper, upper <= Int64(Int32.max),
             previousClose >= 0, previousClose <= upper
         else { throw InvalidLimits(lower: lower, upper: upper) }
-        self.symbols[index].lowerLimit = Int32(lower)
-        self.symbols[index].upperLimit = Int32(upper)
-        self.symbols[index].previousClose = Int32(previousClose)
-        self.symbols[index].limitsAreExplicit = true
+        self.symbols[slot].lowerLimit = Int32(lower)
+        self.symbols[slot].upperLimit = Int32(upper)
+        self.symbols[slot].previousClose = Int32(previousClose)
+        self.symbols[slot].limitsAreExplicit = true
+        self.shareLimits(from: slot)
     }
 
-    /// Sets today's limits from the previous close (`stck_sdpr`) through `KRX.limits(base:)`; trades no longer
-    /// derive them.
+    /// Sets today's limits from the previous close (`stck_sdpr`) through `KRX.limits(base:)` on every venue; trades
+    /// no longer derive them.
     public mutating func setPreviousClose(at symbol: SymbolIndex, _ close: Int64) throws(InvalidLimits) {
-        let index = self.checked(symbol)
+        let slot = self.checked(symbol, .krx)
         let limits = KRX.limits(base: close)
         guard close > 0, limits.upper <= Int64(Int32.max), limits.lower > 0 else {
             throw InvalidLimits(lower: limits.lower, upper: limits.upper)
         }
-        self.symbols[index].setLimits(base: close)
-        self.symbols[index].limitsAreExplicit = true
+        self.symbols[slot].setLimits(base: close)
+        self.symbols[slot].limitsAreExplicit = true
+        self.shareLimits(from: slot)
     }
 
-    /// Marks the code halted or trading, from a REST quote (`temp_stop_yn`, `iscd_stat_cls_code` 58) or a
-    /// market-status message; the next trade's TRHT_YN overrides it.
-    public mutating func setHalted(at symbol: SymbolIndex, _ halted: Bool) {
-        let index = self.checked(symbol)
-        self.symbols[index].halted = halted
+    /// Marks the code halted or trading on `venue`, from a REST quote (`temp_stop_yn`, `iscd_stat_cls_code` 58);
+    /// the next trade's TRHT_YN or market-status message of that venue overrides it.
+    public mutating func setHalted(at symbol: SymbolIndex, _ halted: Bool, venue: Venue = .krx) {
+        self.symbols[self.checked(symbol, venue)].halted = halted
     }
 
-    /// Marks a volatility interruption running or over, from a market-status message or a REST quote
-    /// (`vi_cls_code`); the next book overrides it.
-    public mutating func setVolatilityInterruption(at symbol: SymbolIndex, _ active: Bool) {
-        let index = self.checked(symbol)
-        self.symbols[index].volatilityInterruption = active
+    /// Marks a volatility interruption running or over on `venue`, from a REST quote (`vi_cls_code`); the next
+    /// book or market-status message of that venue overrides it.
+    public mutating func setVolatilityInterruption(at symbol: SymbolIndex, _ active: Bool, venue: Venue = .krx) {
+        self.symbols[self.checked(symbol, venue)].volatilityInterruption = active
+    }
+
+    /// Copies the limits of `slot` to its code's other venues: both venues' limits have KRX's previous close as
+    /// their base.
+    private mutating func shareLimits(from slot: Int) {
+        let source = self.symbols[slot]
+        for other in (slot - slot % 3)..<(slot - slot % 3 + 3) where other != slot {
+            self.symbols[other].previousClose = source.previousClose
+            self.symbols[other].lowerLimit = source.lowerLimit
+            self.symbols[other].upperLimit = source.upperLimit
+            self.symbols[other].limitsAreExplicit = source.limitsAreExplicit
+        }
     }
 
     private mutating func advance(exchangeTime: UInt32) {
@@ -169,15 +236,15 @@ public struct MarketBoard {
         self.advance(secondOfDay: seconds - KST.midnight(containing: seconds))
     }
 
-    private func checked(_ symbol: SymbolIndex) -> Int {
-        precondition(symbol.offset < self.symbols.count, "symbol index \(symbol.offset) is not on the board")
-        return symbol.offset
+    private func checked(_ symbol: SymbolIndex, _ venue: Venue) -> Int {
+        precondition(symbol.offset < self.count, "symbol index \(symbol.offset) is not on the board")
+        return 3 * symbol.offset + Int(venue.rawValue) - 1
     }
 
-    private func checked(_ symbol: SymbolIndex, code: SymbolCode) -> Int {
-        let index = self.checked(symbol)
-        precondition(self.symbols[index].code == code, "record of \(code) applied at the index of another code")
-        return index
+    private func checked(_ symbol: SymbolIndex, _ venue: Venue, code: SymbolCode) -> Int {
+        let slot = self.checked(symbol, venue)
+        precondition(self.symbols[slot].code == code, "record of \(code) applied at the index of another code")
+        return slot
     }
 }
 

@@ -46,7 +46,7 @@ public enum KRX {
     }
 
     /// Trading phases of a KRX day (regular market only; after-hours sessions are not simulated).
-    public enum Phase: Sendable, Equatable {
+    public enum Phase: Sendable, Equatable, BitwiseCopyable {
         /// Before 08:30 and after 15:30.
         case closed
         /// 08:30–09:00: orders collect for the opening call auction.

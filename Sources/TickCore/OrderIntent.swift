@@ -47,6 +47,9 @@ public struct OrderIntent: BitwiseCopyable, Sendable, Equatable {
     /// The strategy asked for an order during a call auction (pre-open 08:30–09:00, closing 15:20–15:30), which
     /// risk otherwise refuses.
     public var auction: Bool = false
+    /// Where the order goes (EXCG_ID_DVSN_CD). A new order's is set by the broker from the venue setting; a modify
+    /// or cancel goes where its target went.
+    public var route: OrderRoute = .krx
 
     @inlinable
     public init(

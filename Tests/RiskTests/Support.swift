@@ -141,8 +141,8 @@ func decide(
 ) -> RiskDecision {
     gate.check(
         intent,
-        market: board[0],
-        phase: board.phase,
+        market: board[0, route: intent.route],
+        phase: board.phase(for: intent.route),
         position: position,
         account: account,
         replacing: target
