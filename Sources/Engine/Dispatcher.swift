@@ -62,7 +62,8 @@ struct Dispatcher: ~Copyable {
                         side: intent.side,
                         code: intent.code,
                         quantity: Int64(intent.quantity),
-                        price: Int64(intent.price)
+                        price: Int64(intent.price),
+                        route: intent.route
                     ),
                     whileWaiting: journal
                 )
@@ -72,6 +73,7 @@ struct Dispatcher: ~Copyable {
                     orderNumber: dispatch.targetOrderNumber,
                     intent.action == .cancel ? .cancel : .modify(price: Int64(intent.price)),
                     quantity: intent.quantity > 0 ? Int64(intent.quantity) : nil,
+                    route: intent.route,
                     whileWaiting: journal
                 )
             }
@@ -121,7 +123,8 @@ struct Dispatcher: ~Copyable {
             side: intent.side,
             code: intent.code,
             quantity: Int64(intent.quantity),
-            price: Int64(intent.price)
+            price: Int64(intent.price),
+            route: intent.route
         )
         switch try? self.recovery.resolve(ticket, sentAtKST: sentAt, known: self.known) {
         case .placed(let record):

@@ -292,6 +292,7 @@ public struct OrderBook {
                 price: notice.price,
                 exchangeTime: notice.exchangeTime,
                 localTs: notice.localTs,
+                venue: notice.venue,
                 into: &sink
             )
             if outcome == .applied { self.slots[s].marks.record(mark) }
@@ -389,6 +390,7 @@ public struct OrderBook {
         price: Int32,
         exchangeTime: UInt32,
         localTs: Int64,
+        venue: Venue? = nil,
         into sink: inout S
     ) -> EventOutcome {
         assert(quantity > 0 && price >= 0, "fills are checked where they come in")
@@ -417,7 +419,8 @@ public struct OrderBook {
                 price: price,
                 orderNumber: order.orderNumber,
                 exchangeTime: exchangeTime,
-                localTs: localTs
+                localTs: localTs,
+                venue: venue ?? order.route.venue
             )
         )
         var change = self.change(s)

@@ -83,6 +83,9 @@ public struct Fill: BitwiseCopyable, Sendable, Equatable {
     /// Exchange time, Unix seconds; 0 for a fill found by reconciliation.
     public var exchangeTime: UInt32
     public var side: OrderSide
+    /// The venue that executed it: the notice's ORD_EXG_GB, or the order's route when no notice told (a fill a
+    /// reconciliation found); `.combined` for a SOR order's fill whose venue no notice told.
+    public var venue: Venue
 
     public init(
         id: OrderID,
@@ -92,8 +95,10 @@ public struct Fill: BitwiseCopyable, Sendable, Equatable {
         price: Int32,
         orderNumber: UInt64 = 0,
         exchangeTime: UInt32 = 0,
-        localTs: Int64 = 0
+        localTs: Int64 = 0,
+        venue: Venue = .krx
     ) {
+        self.venue = venue
         self.id = id
         self.code = code
         self.side = side

@@ -46,6 +46,19 @@ public struct Notice: BitwiseCopyable, Sendable, Equatable {
     public init() {}
 
     public var side: OrderSide? { OrderSide(rawValue: self.sideCode) }
+
+    /// The venue that executed the order (ORD_EXG_GB): KRX for 1, and 3 (SOR sent it to KRX); NXT for 2, and 4
+    /// (SOR sent it to NXT); nil for a code KIS has not documented, or none.
+    public var venue: Venue? {
+        switch self.exchangeCode {
+        case 1, 3: .krx
+        case 2, 4: .nxt
+        default: nil
+        }
+    }
+
+    /// KIS's smart order routing placed it (ORD_EXG_GB 3 or 4).
+    public var routedBySOR: Bool { self.exchangeCode == 3 || self.exchangeCode == 4 }
 }
 
 /// SELN_BYOV_CLS / SLL_BUY_DVSN_CD.

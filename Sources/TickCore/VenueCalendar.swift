@@ -5,6 +5,15 @@ public enum OrderRoute: UInt8, BitwiseCopyable, Sendable, CaseIterable, CustomSt
     /// KIS's smart order routing: the order goes to whichever venue quotes better, and its fills say which.
     case sor = 2
 
+    /// Where an order on this route executes, as far as the route alone tells: SOR's is `.combined`, either venue.
+    public var venue: Venue {
+        switch self {
+        case .krx: .krx
+        case .nxt: .nxt
+        case .sor: .combined
+        }
+    }
+
     /// The field's value, as KIS spells it.
     public var description: String {
         switch self {

@@ -333,13 +333,15 @@ extension OrderLane {
         case modify(price: Int64)
     }
 
-    /// Modifies or cancels `quantity` shares (nil: all that remain) of an order (`order-rvsecncl`).
+    /// Modifies or cancels `quantity` shares (nil: all that remain) of an order (`order-rvsecncl`) on `route`, the
+    /// venue the order went to.
     /// - Parameter whileWaiting: runs once the request is out, while its answer is on its way (at most once).
     public mutating func revise(
         organization: UInt32,
         orderNumber: UInt64,
         _ revision: Revision,
         quantity: Int64? = nil,
+        route: OrderRoute = .krx,
         whileWaiting: () -> Void = {}
     ) throws(KISError) -> OrderAck {
         let settings = self.client.settings
@@ -351,7 +353,7 @@ extension OrderLane {
             "ORGN_ODNO": .string(Self.padded(orderNumber, digits: 10)),
             "ORD_DVSN": "00", "RVSE_CNCL_DVSN_CD": revision == .cancel ? "02" : "01",
             "ORD_QTY": .string(String(quantity ?? 0)), "ORD_UNPR": .string(String(price)),
-            "QTY_ALL_ORD_YN": quantity == nil ? "Y" : "N", "EXCG_ID_DVSN_CD": "KRX",
+            "QTY_ALL_ORD_YN": quantity == nil ? "Y" : "N", "EXCG_ID_DVSN_CD": .string(route.description),
         ])
         let call = RESTCall(
             .post,

@@ -8,12 +8,15 @@ public struct OrderTicket: Sendable, Equatable, BitwiseCopyable {
     public var quantity: Int64
     /// KRW per share; 0 sends a market order (`ORD_DVSN` 01).
     public var price: Int64
+    /// The venue (`EXCG_ID_DVSN_CD`).
+    public var route: OrderRoute
 
-    public init(side: OrderSide, code: SymbolCode, quantity: Int64, price: Int64) {
+    public init(side: OrderSide, code: SymbolCode, quantity: Int64, price: Int64, route: OrderRoute = .krx) {
         self.side = side
         self.code = code
         self.quantity = quantity
         self.price = price
+        self.route = route
     }
 
     public var isMarket: Bool { self.price == 0 }
@@ -87,7 +90,11 @@ public struct OrderRequestWriter {
         self.body.append(decimal: ticket.quantity)
         self.body.append(#"","ORD_UNPR":""#)
         self.body.append(decimal: ticket.price)
-        self.body.append(#"","EXCG_ID_DVSN_CD":"KRX"}"#)
+        switch ticket.route {
+        case .krx: self.body.append(#"","EXCG_ID_DVSN_CD":"KRX"}"#)
+        case .nxt: self.body.append(#"","EXCG_ID_DVSN_CD":"NXT"}"#)
+        case .sor: self.body.append(#"","EXCG_ID_DVSN_CD":"SOR"}"#)
+        }
 
         writer.reset()
         writer.append(bytes: self.prefix)

@@ -47,6 +47,13 @@ struct Rejection: Error, Equatable {
     static let unsupportedType = Rejection(returnCode: "1", messageCode: "APBK1680", message: "주문구분을 확인하시기 바랍니다.")
     static let badQuantity = Rejection(returnCode: "1", messageCode: "APBK0550", message: "주문수량을 확인하시기 바랍니다.")
     static let nothingToRevise = Rejection(returnCode: "1", messageCode: "APBK0344", message: "정정/취소할 수량이 없습니다.")
+    /// The paper server takes KRX orders only (docs/kis-protocol.md §8). KIS's own answer to an NXT or SOR order on
+    /// paper is not in any capture we have; this code and text are ours.
+    static let paperVenue = Rejection(
+        returnCode: "1",
+        messageCode: "KSIM0001",
+        message: "모의투자는 KRX 주문만 가능합니다."
+    )
     static let noSuchOrder = Rejection(returnCode: "1", messageCode: "APBK0345", message: "원주문번호를 확인하시기 바랍니다.")
 }
 

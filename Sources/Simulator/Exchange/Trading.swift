@@ -60,8 +60,10 @@ extension ExchangeState {
             let code = Self.field(body, "PDNO"),
             let type = Self.field(body, "ORD_DVSN", digits: 2...2),
             let quantity = Self.field(body, "ORD_QTY", digits: 1...10).flatMap({ Int64($0) }),
-            let price = Self.field(body, "ORD_UNPR", digits: 1...19).flatMap({ Int64($0) })
+            let price = Self.field(body, "ORD_UNPR", digits: 1...19).flatMap({ Int64($0) }),
+            let venue = Self.venue(body)
         else { return .gateway(.malformedBody) }
+        if call.environment == .paper && venue != "KRX" { return .rejection(.paperVenue) }
         let side: Side = call.trID.hasSuffix("0011U") || call.trID.hasSuffix("0801U") ? .sell : .buy
         let request = OrderRequest(
             environment: call.environment,
@@ -86,8 +88,10 @@ extension ExchangeState {
             let kind = Self.field(body, "RVSE_CNCL_DVSN_CD"), kind == "01" || kind == "02",
             let quantity = Self.field(body, "ORD_QTY", digits: 1...10).flatMap({ Int64($0) }),
             let price = Self.field(body, "ORD_UNPR", digits: 1...19).flatMap({ Int64($0) }),
-            let all = Self.field(body, "QTY_ALL_ORD_YN"), all == "Y" || all == "N"
+            let all = Self.field(body, "QTY_ALL_ORD_YN"), all == "Y" || all == "N",
+            let venue = Self.venue(body)
         else { return .gateway(.malformedBody) }
+        if call.environment == .paper && venue != "KRX" { return .rejection(.paperVenue) }
         let revise = ReviseRequest(
             environment: call.environment,
             appKey: call.appKey,
@@ -101,6 +105,12 @@ extension ExchangeState {
         )
         let paperText = kind == "02" ? "모의투자 취소주문이 완료 되었습니다." : "모의투자 정정주문이 완료 되었습니다."
         return self.answer(self.revise(revise), call, paperText: paperText)
+    }
+
+    /// EXCG_ID_DVSN_CD: KRX when absent, as KIS defaults it; nil for a value that is not a venue.
+    private static func venue(_ body: JSON) -> String? {
+        let venue = Self.field(body, "EXCG_ID_DVSN_CD") ?? "KRX"
+        return ["KRX", "NXT", "SOR"].contains(venue) ? venue : nil
     }
 
     private static func accountParam(_ request: RESTRequest) -> String? {
