@@ -177,7 +177,17 @@ public final class Engine: @unchecked Sendable {
         self.settings = settings
         self.client = client
         self.feedClients = [client] + feedClients
-        var plan = SessionPlan(sessions: self.feedClients.count, registrationLimit: Self.registrationLimit)
+        let venues: VenueSettings
+        do {
+            venues = try settings.pipeline.venues()
+        } catch {
+            throw EngineError(error)
+        }
+        var plan = SessionPlan(
+            sessions: self.feedClients.count,
+            registrationLimit: Self.registrationLimit,
+            perCode: Self.marketData(SymbolCode(ascii: "000000"), venues).count
+        )
         let sessions = feedClients.count + 1
         let log = settings.log.map { EngineLog($0, feedSessions: sessions) }
         self.log = log
@@ -332,9 +342,16 @@ public final class Engine: @unchecked Sendable {
         let plan = self.plan.withLock { $0 }
         for code in self.settings.subscribed ?? self.settings.codes {
             guard let index = plan.session(of: code) else { continue }
-            try? self.sessions[index].subscribe(.trades(code.description))
-            try? self.sessions[index].subscribe(.book(code.description))
+            for subscription in Self.marketData(code, self.pipeline.venues) {
+                try? self.sessions[index].subscribe(subscription)
+            }
         }
+    }
+
+    /// A code's registrations: trades and book on each venue the `venue` setting watches, and the market status
+    /// if `market_status` asks (docs/venues.md).
+    private static func marketData(_ code: SymbolCode, _ venues: VenueSettings) -> [Subscription] {
+        Subscription.marketData(code.description, venues: venues.mode.feeds, status: venues.marketStatus)
     }
 
     /// The previous trading day's minute bars of every code, when the strategy's parameters ask for them
@@ -457,13 +474,15 @@ public final class Engine: @unchecked Sendable {
         self.plan.withLock { plan in
             for code in unsubscribe {
                 guard let index = plan.release(code) else { continue }
-                self.sessions[index].unsubscribe(.trades(code.description))
-                self.sessions[index].unsubscribe(.book(code.description))
+                for subscription in Self.marketData(code, self.pipeline.venues) {
+                    self.sessions[index].unsubscribe(subscription)
+                }
             }
             for code in subscribe {
                 guard let index = plan.place(code) else { continue }
-                try? self.sessions[index].subscribe(.trades(code.description))
-                try? self.sessions[index].subscribe(.book(code.description))
+                for subscription in Self.marketData(code, self.pipeline.venues) {
+                    try? self.sessions[index].subscribe(subscription)
+                }
             }
         }
     }

@@ -58,10 +58,10 @@ struct FeedWatcher: WebSocketObserver {
             self.router.markGap(code)
         case .noticesMayHaveBeenMissed:
             self.news.noticesMayHaveBeenMissed.store(true, ordering: .releasing)
-        case .subscribed(let subscription) where subscription.tr == .h0stcnt0:
+        case .subscribed(let subscription) where subscription.tr == .h0stcnt0 || subscription.tr == .h0uncnt0:
             self.held += 1
             self.news.subscribedCodes.add(1, ordering: .relaxed)
-        case .unsubscribed(let subscription) where subscription.tr == .h0stcnt0:
+        case .unsubscribed(let subscription) where subscription.tr == .h0stcnt0 || subscription.tr == .h0uncnt0:
             self.held -= 1
             self.news.subscribedCodes.subtract(1, ordering: .relaxed)
         case .disconnected(.stopped):

@@ -22,9 +22,12 @@ struct SessionPlan: Sendable {
     /// - Parameters:
     ///   - sessions: one per app key, the account's first.
     ///   - registrationLimit: registrations KIS allows a session (41).
-    init(sessions: Int, registrationLimit: Int) {
+    ///   - perCode: registrations a code takes: two (trades and book) per venue watched, and its market status
+    ///     per venue when asked (docs/venues.md).
+    init(sessions: Int, registrationLimit: Int, perCode: Int = 2) {
         precondition(sessions >= 1, "a plan needs the account's session")
-        self.capacities = (0..<sessions).map { ($0 == 0 ? registrationLimit - 1 : registrationLimit) / 2 }
+        precondition(perCode >= 1, "a code takes at least one registration")
+        self.capacities = (0..<sessions).map { ($0 == 0 ? registrationLimit - 1 : registrationLimit) / perCode }
         self.loads = Array(repeating: 0, count: sessions)
     }
 

@@ -181,7 +181,8 @@ enum RecordLayout {
         s.halted = scan.flag(bytes, 1)  // 1 TRHT_YN
         // 2 TR_SUSP_REAS_CNTT: the halt reason, free text
         s.sessionClass = UInt32(truncatingIfNeeded: scan.packed(bytes, 3, maxLength: 4))  // 3 MKOP_CLS_CODE
-        s.expectedSessionClass = UInt32(truncatingIfNeeded: scan.packed(bytes, 4, maxLength: 4))  // 4 ANTC_MKOP_CLS_CODE
+        // 4 ANTC_MKOP_CLS_CODE
+        s.expectedSessionClass = UInt32(truncatingIfNeeded: scan.packed(bytes, 4, maxLength: 4))
         s.extensionClass = UInt8(truncatingIfNeeded: scan.packed(bytes, 5, maxLength: 1))  // 5 MRKT_TRTM_CLS_CODE
         s.allocationClass = UInt32(truncatingIfNeeded: scan.packed(bytes, 6, maxLength: 4))  // 6 DIVI_APP_CLS_CODE
         s.issueStatus = UInt32(truncatingIfNeeded: scan.packed(bytes, 7, maxLength: 4))  // 7 ISCD_STAT_CLS_CODE

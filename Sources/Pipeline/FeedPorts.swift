@@ -10,6 +10,8 @@ enum FeedRecord: BitwiseCopyable {
     case tick(Tick)
     /// The code's stream came back after a reconnect; what was missed is gone.
     case gap(SymbolIndex)
+    /// A market-status message (halt, VI) of the code.
+    case status(MarketStatus, SymbolIndex)
 }
 
 /// The rings and tables the feed threads write and the market stage reads: one lane per feed thread, since each
@@ -64,8 +66,9 @@ public final class FeedPorts: Sendable {
 public final class FeedLane: Sendable {
     /// Ticks and gap marks. Never blocks, never drops (overflow queue; `lost` only past it).
     @usableFromInline let records: SpillingProducer<FeedRecord>
-    /// Books, latest per code: a book not yet read when the next one comes is replaced (counted), never queued, so
-    /// a book costs the market stage one copy out of the table however many came.
+    /// Books, latest per code and venue (slot `bookSlot`): a book not yet read when the next one of its code and
+    /// venue comes is replaced (counted), never queued, so a book costs the market stage one copy out of the table
+    /// however many came, and a KRX book never hides an NXT one.
     @usableFromInline let books: ConflatingTable<Book>
     /// Decoded order and fill notices, for the broker. Never blocks, never drops.
     @usableFromInline let notices: SpillingProducer<Notice>
@@ -74,8 +77,16 @@ public final class FeedLane: Sendable {
 
     init(symbols: Int, capacity: Int) {
         self.records = SpillingProducer(ring: SPSCRing(capacity: capacity))
-        self.books = ConflatingTable(capacity: symbols)
+        self.books = ConflatingTable(capacity: symbols * Self.venues)
         self.notices = SpillingProducer(ring: SPSCRing(capacity: 1_024), overflowCapacity: 1 << 12)
+    }
+
+    /// Book slots per code: KRX, NXT, combined.
+    @usableFromInline static let venues = 3
+
+    @inlinable
+    static func bookSlot(_ symbol: SymbolIndex, _ venue: Venue) -> Int {
+        Self.venues * symbol.offset + Int(venue.rawValue) - 1
     }
 
     /// Whether anything published waits for the market stage.
@@ -120,12 +131,21 @@ public struct FeedRouter: FeedSink, Sendable {
             self.lane.foreignCount.add(1, ordering: .relaxed)
             return
         }
-        self.lane.books.write(book, at: symbol.offset)
+        self.lane.books.write(book, at: FeedLane.bookSlot(symbol, book.venue))
         // A load of a line nobody writes between reconnects; the read-modify-write only after a gap.
         let bit: UInt64 = 1 << UInt64(symbol.offset)
         if self.ports.booksWanted.load(ordering: .relaxed) & bit != 0 {
             self.ports.booksWanted.bitwiseAnd(~bit, ordering: .relaxed)
         }
+    }
+
+    @inlinable
+    public mutating func marketStatus(_ status: MarketStatus) {
+        guard let symbol = self.symbols.index(of: status.code) else {
+            self.lane.foreignCount.add(1, ordering: .relaxed)
+            return
+        }
+        self.lane.records.stage(.status(status, symbol))
     }
 
     @inlinable

@@ -131,9 +131,12 @@ public struct MarketStage<Clock: NanoClock>: ~Copyable {
                 switch record {
                 case .tick(let tick): self.handle(tick)
                 case .gap(let symbol): self.markGap(symbol)
+                case .status(let status, let symbol): self.broker.board.apply(status, at: symbol)
                 }
             }
-            handled += lane.books.readDirty { symbol, book in self.handle(book, at: SymbolIndex(symbol)) }
+            handled += lane.books.readDirty { slot, book in
+                self.handle(book, at: SymbolIndex(slot / FeedLane.venues))
+            }
         }
         // One clock read a pass: it stamps every decision of the pass and runs the timers. A read costs 130-250 ns
         // on this virtual machine (clock_gettime, the TSC behind it trapped), a pass's events a few hundred each,

@@ -38,7 +38,8 @@ public final class Pipeline<Clock: NanoClock>: Sendable {
     public let doorbell: Doorbell
     public let parameters: ScalpingParameters
     private let limits: RiskLimits
-    private let venues: VenueSettings
+    /// The venue settings (`PipelineSettings.venues()`): what the engine subscribes and routes.
+    public let venues: VenueSettings
 
     /// - Throws: `.settings` for a code list that is not a symbol table or a bad strategy or risk setting, naming
     ///   the setting and `settings.settingsPath`.

@@ -92,10 +92,13 @@ public struct VenueSettings: Sendable, Equatable {
     /// `candle_venue`: the one venue whose prints build bars, or nil (`combined`, the default) for every print the
     /// feed brings, KRX's and NXT's in one bar.
     public var candleVenue: Venue?
+    /// `market_status`: `yes` subscribes each watched venue's market-status TR per code (one more registration
+    /// each); `no` (default) leaves halts and VIs to the trades and books.
+    public var marketStatus = false
 
     public init() {}
 
-    public static let keys: Set<String> = ["venue", "krx_sessions", "nxt_sessions", "candle_venue"]
+    public static let keys: Set<String> = ["venue", "krx_sessions", "nxt_sessions", "candle_venue", "market_status"]
 
     /// The defaults, overridden by `parameters`.
     /// - Throws: `VenueSettingsError` naming the key.
@@ -114,6 +117,11 @@ public struct VenueSettings: Sendable, Equatable {
         } catch {
             // Each list was checked as it was read; a calendar of two checked lists cannot fail.
             preconditionFailure("\(error)")
+        }
+        switch parameters["market_status"] {
+        case nil, "no": self.marketStatus = false
+        case "yes": self.marketStatus = true
+        case let text?: throw .badValue(key: "market_status", reason: "'\(text)' is not yes or no")
         }
         switch parameters["candle_venue"] {
         case nil, "combined": self.candleVenue = nil

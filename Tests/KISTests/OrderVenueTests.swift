@@ -63,3 +63,17 @@ import TickCore
         }
     }
 }
+
+@Suite struct VenueSubscriptionTests {
+    @Test func eachVenueHasItsTRs() {
+        let krx = Subscription.marketData("005930", venues: [.krx])
+        #expect(krx == [.trades("005930"), .book("005930")])
+        #expect(krx.map(\.tr) == [.h0stcnt0, .h0stasp0])
+        let both = Subscription.marketData("005930", venues: [.krx, .nxt], status: true)
+        #expect(both.map(\.tr) == [.h0stcnt0, .h0stasp0, .h0stmko0, .h0nxcnt0, .h0nxasp0, .h0nxmko0])
+        let combined = Subscription.marketData("005930", venues: [.combined], status: true)
+        #expect(combined.map(\.tr) == [.h0uncnt0, .h0unasp0, .h0unmko0])
+        #expect(both.allSatisfy { $0.key == "005930" && $0.code == SymbolCode("005930") })
+        #expect(both.filter(\.isTrades).map(\.tr) == [.h0stcnt0, .h0nxcnt0])
+    }
+}

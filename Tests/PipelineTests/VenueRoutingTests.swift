@@ -84,21 +84,23 @@ import TickCore
     @Test func theDefaultsAreKRXAsBefore() throws {
         let settings = try VenueSettings(parameters: [:])
         #expect(settings.mode == .krx && settings.calendar == .standard && settings.candleVenue == nil)
+        #expect(!settings.marketStatus)
     }
 
     @Test func everyKeyIsRead() throws {
         let settings = try VenueSettings(parameters: [
-            "venue": "nxt", "candle_venue": "krx",
+            "venue": "nxt", "candle_venue": "krx", "market_status": "yes",
             "krx_sessions": "07:00-08:00, 08:30-09:00 opening-auction, 09:00-15:20, 15:20-15:30 closing-auction",
             "nxt_sessions": "08:00-08:50, 09:00:30-15:20",
         ])
-        #expect(settings.mode == .nxt && settings.candleVenue == .krx)
+        #expect(settings.mode == .nxt && settings.candleVenue == .krx && settings.marketStatus)
         #expect(settings.calendar.phase(.krx, secondOfDay: 7 * 3600) == .continuous)
         #expect(settings.calendar.phase(.nxt, secondOfDay: 17 * 3600) == .closed)
     }
 
     @Test(arguments: [
-        ("venue", "nyse"), ("candle_venue", "sor"), ("krx_sessions", "9-15"), ("nxt_sessions", "20:00-08:00"),
+        ("venue", "nyse"), ("candle_venue", "sor"), ("market_status", "on"),
+        ("krx_sessions", "9-15"), ("nxt_sessions", "20:00-08:00"),
     ])
     func aBadValueNamesItsKey(key: String, value: String) {
         #expect {

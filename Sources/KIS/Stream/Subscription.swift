@@ -13,11 +13,32 @@ public struct Subscription: Hashable, Sendable, CustomStringConvertible {
         self.key = key
     }
 
-    /// Real-time trades (H0STCNT0) of a KRX code.
-    public static func trades(_ code: String) -> Subscription { Subscription(tr: .h0stcnt0, key: code) }
+    /// Real-time trades of a code on `venue`: H0STCNT0 (KRX), H0NXCNT0 (NXT), H0UNCNT0 (combined).
+    public static func trades(_ code: String, venue: Venue = .krx) -> Subscription {
+        Subscription(tr: venue == .krx ? .h0stcnt0 : venue == .nxt ? .h0nxcnt0 : .h0uncnt0, key: code)
+    }
 
-    /// The 10-level order book (H0STASP0) of a KRX code.
-    public static func book(_ code: String) -> Subscription { Subscription(tr: .h0stasp0, key: code) }
+    /// The 10-level order book of a code on `venue`: H0STASP0, H0NXASP0, H0UNASP0.
+    public static func book(_ code: String, venue: Venue = .krx) -> Subscription {
+        Subscription(tr: venue == .krx ? .h0stasp0 : venue == .nxt ? .h0nxasp0 : .h0unasp0, key: code)
+    }
+
+    /// The market status (halts, VI) of a code on `venue`: H0STMKO0, H0NXMKO0, H0UNMKO0.
+    public static func marketStatus(_ code: String, venue: Venue = .krx) -> Subscription {
+        Subscription(tr: venue == .krx ? .h0stmko0 : venue == .nxt ? .h0nxmko0 : .h0unmko0, key: code)
+    }
+
+    /// What a code's market data takes on the given venues: trades and book on each, and the market status when
+    /// `status` (each one a registration of the session's 41).
+    public static func marketData(_ code: String, venues: [Venue], status: Bool = false) -> [Subscription] {
+        venues.flatMap { venue in
+            [Self.trades(code, venue: venue), Self.book(code, venue: venue)]
+                + (status ? [Self.marketStatus(code, venue: venue)] : [])
+        }
+    }
+
+    /// A trade TR of any venue: the registrations that count a code as streaming.
+    public var isTrades: Bool { self.tr == .h0stcnt0 || self.tr == .h0nxcnt0 || self.tr == .h0uncnt0 }
 
     /// Order and fill notices of an HTS id: H0STCNI0 on the real server, H0STCNI9 on paper.
     public static func notices(htsID: String, environment: Environment) -> Subscription {
