@@ -116,9 +116,22 @@ struct Order: AsyncParsableCommand {
     @Argument(help: "KRX short code, e.g. 005930.") var code: String
     @Argument(help: "Number of shares.") var quantity: Int64
     @Option(help: "Limit price in KRW (omit for a market order).") var price: Int64?
+    @Option(help: "Where the order goes: krx (default), nxt, or sor (KIS routes it); paper takes krx only.")
+    var venue: VenueOption = .krx
     @Flag(help: "Required with --env real: this order spends real money.") var yesRealMoney = false
 
+    /// The order's EXCG_ID_DVSN_CD.
+    var route: OrderRoute? {
+        switch self.venue {
+        case .krx: .krx
+        case .nxt: .nxt
+        case .sor: .sor
+        case .combined: nil
+        }
+    }
+
     func validate() throws {
+        guard self.route != nil else { throw ValidationError("--venue: an order goes to krx, nxt or sor") }
         guard self.quantity > 0 else { throw ValidationError("quantity must be positive") }
         guard (self.price ?? 1) > 0 else {
             throw ValidationError("--price must be positive (omit it for a market order)")
@@ -137,7 +150,8 @@ struct Order: AsyncParsableCommand {
                 side: self.side == .buy ? .buy : .sell,
                 code: SymbolCode(self.code)!,
                 quantity: self.quantity,
-                price: self.price ?? 0
+                price: self.price ?? 0,
+                route: self.route ?? .krx
             )
             var logger = Logger(label: "kistick.order")
             logger[metadataKey: "code"] = "\(self.code)"

@@ -28,6 +28,8 @@ struct Record: AsyncParsableCommand {
     var codes = Catalog.knownCodes.prefix(5).joined(separator: ",")
     @Option(help: "Wall-clock seconds to record (default: until interrupted).") var duration: Double?
     @Flag(help: "Also subscribe the account's order and fill notices.") var notices = false
+    @Option(help: "Feeds to record: krx (default), nxt or sor (KRX's and NXT's), combined (the combined market).")
+    var venue: VenueOption = .krx
     @Option(
         help:
             "zstd level: 9 makes trade frames ~7.5x smaller at ~55 MB/s of the writer's core; 19 ~8% smaller at 2 MB/s."
@@ -40,7 +42,11 @@ struct Record: AsyncParsableCommand {
 
     func validate() throws {
         let list = EngineOptions.list(self.codes)
-        guard !list.isEmpty, list.count <= 20 else { throw ValidationError("name 1 to 20 codes") }
+        // A trade and a book registration per code and venue, and the notices one more, of KIS's 41.
+        let most = 40 / (2 * self.venue.mode.feeds.count)
+        guard !list.isEmpty, list.count <= most else {
+            throw ValidationError("name 1 to \(most) codes with --venue \(self.venue)")
+        }
         for code in list where !Catalog.isValidCode(code) {
             throw ValidationError("not a KRX code: \(code)")
         }
@@ -130,15 +136,21 @@ struct Record: AsyncParsableCommand {
         let codes = EngineOptions.list(self.codes)
         let session = WebSocketSession(configuration: .init(url: client.settings.webSocketURL))
         for code in codes {
-            try session.subscribe(.trades(code))
-            try session.subscribe(.book(code))
+            for subscription in Subscription.marketData(code, venues: self.venue.mode.feeds) {
+                try session.subscribe(subscription)
+            }
         }
         let notices =
             self.notices
             ? Subscription.notices(htsID: client.settings.htsID, environment: client.settings.environment) : nil
         if let notices { try session.subscribe(notices) }
         let options = EngineOptions.captureOptions(client: client, level: self.level)
-        let header = EngineOptions.captureHeader(codes: codes, notices: notices, label: (environment, note))
+        let header = EngineOptions.captureHeader(
+            codes: codes,
+            notices: notices,
+            label: (environment, note),
+            venues: self.venue.mode.feeds
+        )
         let rotation = CaptureRotation(daily: true, maxBytes: self.rotateMb.map { Int64($0) << 20 })
         let writer = try CaptureWriter(path: self.out, header: header, rotation: rotation, options: options)
 

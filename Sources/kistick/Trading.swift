@@ -268,6 +268,13 @@ struct Kill: ParsableCommand {
     }
 }
 
+/// `--venue`: the `VenueMode` named on the command line.
+enum VenueOption: String, ExpressibleByArgument, CaseIterable {
+    case krx, nxt, sor, combined
+
+    var mode: VenueMode { VenueMode(rawValue: self.rawValue)! }
+}
+
 /// What `paper` and `live` share: the settings file, the report, the journal.
 struct EngineOptions: ParsableArguments {
     @Option(
@@ -300,6 +307,13 @@ struct EngineOptions: ParsableArguments {
             """
     )
     var busyPoll = false
+    @Option(
+        help: """
+            Venues to watch and trade (docs/venues.md): krx (default), nxt (NXT before and after KRX's session), \
+            sor (KIS routes each order), combined (the combined feed only). Overrides the settings file's `venue`.
+            """
+    )
+    var venue: VenueOption?
 
     static func list(_ codes: String) -> [String] {
         codes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -333,10 +347,14 @@ struct EngineOptions: ParsableArguments {
     func validate(codes: String, appKeys: Int = 1) throws {
         let list = Self.list(codes)
         guard !list.isEmpty else { throw ValidationError("name at least one code") }
-        // Each code takes a trade and a book registration, and the notices one more, of KIS's 41 per session.
-        guard list.count <= 20 * appKeys else {
+        // Each code takes a trade and a book registration per venue watched, and the notices one more, of KIS's 41
+        // per session.
+        let perCode = 2 * (self.venue ?? .krx).mode.feeds.count
+        let most = 40 / perCode * appKeys
+        guard list.count <= most else {
             let keys = appKeys == 1 ? "" : " with \(appKeys) app keys"
-            throw ValidationError("at most \(20 * appKeys) codes\(keys): KIS allows 41 registrations per session")
+            let venue = perCode == 2 ? "" : " with --venue \(self.venue ?? .krx)"
+            throw ValidationError("at most \(most) codes\(keys)\(venue): KIS allows 41 registrations per session")
         }
         for code in list where !Catalog.isValidCode(code) {
             throw ValidationError("not a KRX code: \(code)")
@@ -356,10 +374,11 @@ struct EngineOptions: ParsableArguments {
         client: KISClient,
         codes: [String],
         label: (environment: String, note: String),
-        level: Int32
+        level: Int32,
+        venues: [Venue] = [.krx]
     ) throws -> CaptureWriter {
         let notices = Subscription.notices(htsID: client.settings.htsID, environment: client.settings.environment)
-        let header = Self.captureHeader(codes: codes, notices: notices, label: label)
+        let header = Self.captureHeader(codes: codes, notices: notices, label: label, venues: venues)
         return try CaptureWriter(path: path, header: header, options: Self.captureOptions(client: client, level: level))
     }
 
@@ -367,11 +386,12 @@ struct EngineOptions: ParsableArguments {
     static func captureHeader(
         codes: [String],
         notices: Subscription?,
-        label: (environment: String, note: String)
+        label: (environment: String, note: String),
+        venues: [Venue] = [.krx]
     )
         -> CaptureHeader
     {
-        var trIDs = ["\(Subscription.trades(codes[0]).tr)", "\(Subscription.book(codes[0]).tr)"]
+        var trIDs = Subscription.marketData(codes[0], venues: venues).map { "\($0.tr)" }
         if let notices { trIDs.append("\(notices.tr)") }
         return CaptureHeader(
             environment: label.environment,
@@ -437,13 +457,15 @@ struct EngineOptions: ParsableArguments {
                 client: client,
                 codes: plan.codes.map(\.description),
                 label: captureLabel ?? ("\(client.settings.environment)", "kistick live"),
-                level: self.captureLevel
+                level: self.captureLevel,
+                venues: (self.venue ?? .krx).mode.feeds
             )
         }
         if let path = self.settings {
             settings.parameters = try ScreenOptions.load(path).engine
             settings.settingsPath = path
         }
+        if let venue = self.venue { settings.parameters["venue"] = venue.rawValue }
         // Read before anything starts, so a bad Telegram file stops the run before it trades.
         let telegram = try self.telegram.map { path in try TelegramSettings.load(path: path) }
         let engine = try Engine(client: client, settings: settings, feedClients: feedClients)

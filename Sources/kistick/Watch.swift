@@ -17,13 +17,18 @@ struct Watch: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "KRX short codes, e.g. 005930 000660.") var codes: [String]
     @Option(help: "Stop after this many seconds (default: until interrupted).") var seconds: Double?
+    @Option(help: "Feeds to watch: krx (default), nxt or sor (KRX's and NXT's), combined (the combined market).")
+    var venue: VenueOption = .krx
 
     func validate() throws {
         guard !self.codes.isEmpty else { throw ValidationError("name at least one code") }
         if let seconds = self.seconds, !(seconds > 0 && seconds.isFinite) {
             throw ValidationError("--seconds must be positive")
         }
-        guard self.codes.count * 2 <= 41 else { throw ValidationError("KIS allows 41 registrations: at most 20 codes") }
+        let perCode = 2 * self.venue.mode.feeds.count
+        guard self.codes.count * perCode <= 41 else {
+            throw ValidationError("KIS allows 41 registrations: at most \(41 / perCode) codes with --venue \(self.venue)")
+        }
         for code in self.codes where SymbolCode(code) == nil || code.count > 7 {
             throw ValidationError("not a KRX code: \(code)")
         }
@@ -33,8 +38,9 @@ struct Watch: AsyncParsableCommand {
         try await self.connection.withClient(longRunning: true) { client in
             let session = WebSocketSession(configuration: .init(url: client.settings.webSocketURL))
             for code in self.codes {
-                try session.subscribe(.trades(code))
-                try session.subscribe(.book(code))
+                for subscription in Subscription.marketData(code, venues: self.venue.mode.feeds) {
+                    try session.subscribe(subscription)
+                }
             }
             let board = Board(codes: self.codes, json: self.connection.json)
             let feed = Thread {
