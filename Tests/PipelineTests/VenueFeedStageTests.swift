@@ -1,8 +1,9 @@
 import Foundation
-import Pipeline
 import Testing
 import TestVectors
 import TickCore
+
+@testable import Pipeline
 
 /// NXT books and market-status messages through the feed ports into the market stage's board.
 @Suite struct VenueFeedStageTests {
@@ -45,5 +46,40 @@ import TickCore
         while stage.poll() > 0 {}
         #expect(!stage.broker.board[0, venue: .nxt].halted)
         #expect(pipeline.feed.foreign == 1, "a code outside the table is counted, not applied")
+    }
+}
+
+/// `candle_venue` keeps one venue's prints out of the bars: a print older than the bar in progress is counted late
+/// only by a builder that saw it.
+@Suite struct CandleVenueTests {
+    /// The first real trade frame with every record's time moved back to 11:40:00, titled `tr`.
+    static func earlier(_ tr: String) throws -> String {
+        let line = try Vectors.lines(Vectors.trades)[0]
+        let parts = line.split(separator: "|", maxSplits: 3).map(String.init)
+        var fields = parts[3].split(separator: "^", omittingEmptySubsequences: false).map(String.init)
+        for record in 0..<(fields.count / 46) { fields[record * 46 + 1] = "114000" }
+        return "0|\(tr)|\(parts[2])|" + fields.joined(separator: "^")
+    }
+
+    static func lateTrades(candleVenue: String) throws -> Int {
+        let clock = TestClock(MarketStageTests.received)
+        var settings = PipelineSettings(codes: [VenueFeedStageTests.samsung])
+        settings.parameters = ["candle_venue": candleVenue]
+        let pipeline = try Pipeline(settings: settings, clock: clock)
+        var stage = pipeline.stage(opening: .empty(buyingPower: 10_000_000))
+        var feeder = try MessageFeeder(router: pipeline.router())
+        VenueFeedStageTests.feed(try Vectors.lines(Vectors.trades), into: &feeder)
+        VenueFeedStageTests.feed([try Self.earlier("H0NXCNT0")], into: &feeder)
+        while stage.poll() > 0 {}
+        stage.finish()
+        pipeline.monitor.finish()
+        return try #require(pipeline.monitor.snapshot()).lateTrades
+    }
+
+    @Test func barsTakeTheChosenVenuesPrints() throws {
+        // Combined (the default) and NXT bars took the NXT prints, late behind KRX's or not; KRX bars never saw them.
+        #expect(try Self.lateTrades(candleVenue: "combined") > 0)
+        #expect(try Self.lateTrades(candleVenue: "krx") == 0)
+        #expect(try Self.lateTrades(candleVenue: "nxt") == 0)
     }
 }
