@@ -27,7 +27,9 @@ struct Watch: AsyncParsableCommand {
         }
         let perCode = 2 * self.venue.mode.feeds.count
         guard self.codes.count * perCode <= 41 else {
-            throw ValidationError("KIS allows 41 registrations: at most \(41 / perCode) codes with --venue \(self.venue)")
+            throw ValidationError(
+                "KIS allows 41 registrations: at most \(41 / perCode) codes with --venue \(self.venue)"
+            )
         }
         for code in self.codes where SymbolCode(code) == nil || code.count > 7 {
             throw ValidationError("not a KRX code: \(code)")

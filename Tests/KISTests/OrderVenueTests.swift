@@ -33,12 +33,18 @@ import TickCore
         let kis = try await SimulatedKIS(environment: .paper)
         defer { kis.finish() }
         var lane = try kis.client().makeOrderLane()
-        #expect(performing: {
-            _ = try lane.place(OrderTicket(side: .buy, code: Self.samsung, quantity: 1, price: 60_000, route: .nxt))
-        }, throws: Self.refusedForTheVenue)
-        #expect(performing: {
-            _ = try lane.revise(organization: 950, orderNumber: 1, .cancel, route: .sor)
-        }, throws: Self.refusedForTheVenue)
+        #expect(
+            performing: {
+                _ = try lane.place(OrderTicket(side: .buy, code: Self.samsung, quantity: 1, price: 60_000, route: .nxt))
+            },
+            throws: Self.refusedForTheVenue
+        )
+        #expect(
+            performing: {
+                _ = try lane.revise(organization: 950, orderNumber: 1, .cancel, route: .sor)
+            },
+            throws: Self.refusedForTheVenue
+        )
     }
 
     /// The real server takes every venue, and an NXT order is amended on NXT.

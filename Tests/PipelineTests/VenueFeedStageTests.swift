@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestVectors
+import Testing
 import TickCore
 
 @testable import Pipeline
@@ -42,7 +42,10 @@ import TickCore
         Self.feed(["0|H0NXMKO0|001|005930^Y^^112^^^^58^^N^K"], into: &feeder)
         while stage.poll() > 0 {}
         #expect(stage.broker.board[0, venue: .nxt].halted && !stage.broker.board[0].halted)
-        Self.feed(["0|H0NXMKO0|001|005930^N^^112^^^^55^^N^K", "0|H0STMKO0|001|000660^Y^^112^^^^58^^N^K"], into: &feeder)
+        Self.feed(
+            ["0|H0NXMKO0|001|005930^N^^112^^^^55^^N^K", "0|H0STMKO0|001|000660^Y^^112^^^^58^^N^K"],
+            into: &feeder
+        )
         while stage.poll() > 0 {}
         #expect(!stage.broker.board[0, venue: .nxt].halted)
         #expect(pipeline.feed.foreign == 1, "a code outside the table is counted, not applied")
