@@ -245,7 +245,7 @@ final class LogWriter: Sendable {
     }
 
     private func add(_ record: LogRecord, from producer: LogProducer, to batch: inout Batch) {
-        let level = record.kind.level
+        let level = record.level
         if level >= self.settings.fileLevel, self.settings.directory != nil {
             self.roll(&batch, to: LineFormat.date(record.time))
             LineFormat.json(record, stage: producer.stage, reasons: producer.reasons, pid: self.pid, into: &batch.file)

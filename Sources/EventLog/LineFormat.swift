@@ -20,7 +20,7 @@ enum LineFormat {
     /// - Parameter reasons: what the record's `value` means when its kind fills `.reason`.
     static func json(_ record: LogRecord, stage: String, reasons: [String], pid: Int32, into out: inout [UInt8]) {
         let kind = record.kind
-        Self.open(time: record.time, level: kind.level, pid: pid, into: &out)
+        Self.open(time: record.time, level: record.level, pid: pid, into: &out)
         Self.member("event", kind.eventName(record), into: &out)
         Self.member("stage", stage, into: &out)
         let fields = kind.fields
@@ -60,7 +60,7 @@ enum LineFormat {
     /// `09:01:02.123 info  strategy: order #12 sent: buy 10 005930 at 70000 (entry)`
     static func human(_ record: LogRecord, stage: String, reasons: [String]) -> String {
         let text = record.kind.describe(record, reason: Self.reason(record, reasons))
-        return "\(Self.clock(record.time)) \(Self.padded(record.kind.level)) \(stage): \(text)\n"
+        return "\(Self.clock(record.time)) \(Self.padded(record.level)) \(stage): \(text)\n"
     }
 
     /// The name `reasons` gives the record's `value`, or the number when it names none.
@@ -157,6 +157,18 @@ enum LineFormat {
     }
 }
 
+extension LogRecord {
+    /// KIS's refusal of a modify or cancel whose order has nothing left (정정/취소할 수량이 없습니다): the order
+    /// filled or was cancelled while the request was on its way, the expected end of that race.
+    static let nothingLeftToAmend = PackedASCII(ascii: "APBK0344")
+
+    /// The level the record is logged at: its kind's, but the race above is a notice, not a warning a trader
+    /// would stop for.
+    public var level: Logger.Level {
+        self.kind == .orderRefused && self.message == Self.nothingLeftToAmend ? .notice : self.kind.level
+    }
+}
+
 extension LogRecord.Kind {
     /// The level a record of this kind is logged at.
     public var level: Logger.Level {
@@ -226,7 +238,11 @@ extension LogRecord.Kind {
                 ? "cancel \(r.order) of order \(r.value) sent"
                 : "modify \(r.order) of order \(r.value) sent: \(r.quantity) \(price)"
         case .orderAccepted: return "order \(r.order) accepted by KIS as \(r.number)"
-        case .orderRefused: return "order \(r.order) refused by KIS: \(r.message)"
+        case .orderRefused:
+            guard r.message == LogRecord.nothingLeftToAmend else {
+                return "order \(r.order) refused by KIS: \(r.message)"
+            }
+            return "order \(r.order) refused by KIS: \(r.message), nothing left to modify or cancel (it filled first)"
         case .orderLost: return "order \(r.order): answer lost, looking it up in today's orders"
         case .orderFound: return "order \(r.order) found in today's orders as \(r.number)"
         case .orderNotPlaced: return "order \(r.order) was not placed (not in today's orders)"

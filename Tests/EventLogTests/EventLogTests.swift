@@ -127,6 +127,19 @@ import TickCore
         #expect(try self.lines(day: Self.today()).map { $0["message"] as? String } == ["written"])
     }
 
+    /// A cancel KIS refused because its order had already filled is the expected end of a race: a notice, while
+    /// any other refusal stays a warning.
+    @Test func aCancelThatLostTheRaceToAFillIsANoticeNotAWarning() throws {
+        let log = try EventLog(settings: self.settings())
+        let producer = log.producer(stage: "orders")
+        producer.record(LogRecord(.orderRefused, time: Self.morning, message: PackedASCII(ascii: "APBK0344")))
+        producer.record(LogRecord(.orderRefused, time: Self.morning + 1, message: PackedASCII(ascii: "EGW00201")))
+        log.stop()
+        let lines = try self.lines()
+        #expect(lines.map { $0["level"] as? String } == ["notice", "warning"])
+        #expect(lines.map { $0["msg_cd"] as? String } == ["APBK0344", "EGW00201"])
+    }
+
     /// Secrets are redacted by their type wherever a cold path puts them: interpolated into the message or passed as
     /// metadata, alone or inside a list.
     @Test func secretsReachTheLogOnlyAsRedacted() throws {
