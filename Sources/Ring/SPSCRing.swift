@@ -1,6 +1,9 @@
 internal import CAffinity
 public import Synchronization
+// Only the internal checks read TickCore: a release build without them would warn of an unused import.
+#if DEBUG || TICK_INTERNAL_CHECKS
 public import TickCore
+#endif
 
 /// A bounded single-producer single-consumer queue of fixed-layout values, after rigtorp's SPSCQueue and the LMAX
 /// Disruptor: the one way two stage threads talk.
