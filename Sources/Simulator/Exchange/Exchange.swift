@@ -11,6 +11,14 @@ struct ExchangeState {
     var manualWall: Int64?
     var symbols: [SymbolMarket]
     var symbolIndex: [String: Int]
+    /// Each code's NXT market, index for index with `symbols`: a book and crowd of its own, a fraction as busy as
+    /// KRX's, trading towards KRX's fair value while KRX trades, open in `VenueCalendar.standard`'s NXT windows.
+    /// Its random streams are drawn from a seed of its own, so KRX's market is what it was before NXT.
+    var nxtSymbols: [SymbolMarket]
+    var nxtPhase = KRX.Phase.closed
+    /// The day NXT's markets opened last (0 before the first).
+    var nxtDay: UInt32 = 0
+    var nextNXTStageAt: Int64
     var day: UInt32
     var stage = Stage.beforeOpen
     var nextStageAt: Int64
@@ -64,6 +72,15 @@ struct ExchangeState {
         self.symbols = codes.enumerated().map {
             SymbolMarket(listing: Catalog.listing($1), index: $0, seed: config.seed, date: day)
         }
+        self.nxtSymbols = codes.enumerated().map {
+            SymbolMarket(
+                listing: Catalog.listing($1),
+                index: $0,
+                seed: config.seed ^ Self.nxtSeed,
+                date: day,
+                activity: Self.nxtActivity
+            )
+        }
         self.symbolIndex = Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1, $0) })
         self.faults = config.faults
         self.auth = AuthState(seed: config.seed)
@@ -76,6 +93,7 @@ struct ExchangeState {
         self.now = dayStart
         self.nextStageAt = dayStart
         self.nextFlushAt = dayStart
+        self.nextNXTStageAt = config.market == nil ? dayStart : .max
         if config.clock == .manual { self.manualWall = WallClock().now() / 1_000 }
         if let recorded = config.market {
             self.recordedStart = dayStart
@@ -85,6 +103,11 @@ struct ExchangeState {
         let start = Self.micros(day, second: KST.secondsOfDay(time: config.startTime) ?? KRX.openTime)
         self.advanceMarket(to: max(start, dayStart))
     }
+
+    /// NXT's crowd draws from `seed ^ nxtSeed` ("NXT" in its top bytes), and is this busy against KRX's: NXT's
+    /// share of the two venues' volume was about a tenth to a sixth in 2025.
+    static let nxtSeed: UInt64 = 0x4E58_5400_0000_0000
+    static let nxtActivity = 0.15
 
     static func micros(_ date: UInt32, second: Int64) -> Int64 {
         (KST.epochSeconds(date: date, time: 0)! + second) * 1_000_000
@@ -113,6 +136,18 @@ struct ExchangeState {
                 next = self.symbols[i].nextEventAt
                 symbol = i
             }
+            // KRX first on a tie, so NXT's events never reorder KRX's.
+            var venue = Venue.krx
+            if self.nextNXTStageAt < next {
+                next = self.nextNXTStageAt
+                symbol = -1
+                venue = .nxt
+            }
+            for i in self.nxtSymbols.indices where self.nxtSymbols[i].nextEventAt < next {
+                next = self.nxtSymbols[i].nextEventAt
+                symbol = i
+                venue = .nxt
+            }
             if self.nextFlushAt <= next {
                 guard self.nextFlushAt <= target else { break }
                 self.now = max(self.now, self.nextFlushAt)
@@ -126,7 +161,9 @@ struct ExchangeState {
             }
             guard next <= target else { break }
             self.now = max(self.now, next)
-            if symbol < 0 {
+            if venue == .nxt {
+                self.runNXTEvent(symbol: symbol)
+            } else if symbol < 0 {
                 self.runStage()
             } else {
                 let format = self.sessions.tradeFormat(symbol: symbol, faults: self.faults)
@@ -167,6 +204,43 @@ struct ExchangeState {
             self.nextStageAt = Self.micros(self.day, second: KRX.preOpenStart)
             for i in self.symbols.indices { self.symbols[i].nextEventAt = .max }
         }
+    }
+
+    /// NXT's session boundary (symbol −1) or one of its crowd's events. Each boundary reads the phase from the
+    /// calendar, so a simulator started mid-session opens NXT's day where the calendar says it is.
+    private mutating func runNXTEvent(symbol: Int) {
+        guard symbol >= 0 else {
+            let seconds = self.now / 1_000_000
+            let date = KST.date(epochSeconds: seconds)
+            let second = KST.secondsOfDay(epochMicros: self.now)
+            let calendar = VenueCalendar.standard
+            let phase = KRX.isTradingDay(date) ? calendar.phase(.nxt, secondOfDay: second) : .closed
+            let opens = phase != .closed && self.nxtDay != date
+            if opens { self.nxtDay = date }
+            for i in self.nxtSymbols.indices {
+                if opens {
+                    // One basis for both venues: KRX's previous close (its history has not taken today's yet).
+                    self.nxtSymbols[i].history = self.symbols[i].history.filter { $0.date < date }
+                    self.nxtSymbols[i].startDay(date, at: self.now)
+                }
+                if phase == .closed {
+                    self.nxtSymbols[i].interruptedUntil = nil
+                    self.nxtSymbols[i].viCode = "N"
+                }
+                self.nxtSymbols[i].scheduleNext(after: self.now, phase: phase)
+            }
+            self.nxtPhase = phase
+            let next = calendar.nxt.flatMap { [Int64($0.start), Int64($0.end)] }.first { $0 > second }
+            self.nextNXTStageAt = (seconds - second) * 1_000_000 + (next ?? 86_400) * 1_000_000
+            return
+        }
+        if self.phase == .continuous {
+            self.nxtSymbols[symbol].crowd.follow(self.symbols[symbol].crowd)
+        }
+        let format = self.sessions.tradeFormat(symbol: symbol, venue: .nxt, faults: self.faults)
+        let fills = self.nxtSymbols[symbol].backgroundEvent(at: self.now, phase: self.nxtPhase, format: format)
+        self.applyPassiveFills(fills, symbol: symbol)
+        self.nxtSymbols[symbol].scheduleNext(after: self.now, phase: self.nxtPhase)
     }
 
     private mutating func enter(_ stage: Stage, until second: Int64) {
@@ -210,29 +284,59 @@ struct ExchangeState {
             let count = self.symbols[i].pendingCount
             self.symbols[i].pendingTrades = []
             self.symbols[i].pendingCount = 0
-            self.publishTrades(records, count: count, symbol: i)
+            self.publishTrades(records, count: count, tr: "H0STCNT0", symbol: i)
+            self.publishTrades(records, count: count, tr: "H0UNCNT0", symbol: i)
         }
         if self.symbols[i].bookChanged {
             any = true
             self.symbols[i].bookChanged = false
-            if self.sessions.hasBookSubscribers(symbol: i) {
-                let record = self.symbols[i].bookRecord(
-                    at: self.now,
-                    phase: self.phase,
-                    format: RecordFormat(extraFields: self.faults.extraFields)
-                )
-                self.deliver(
-                    Self.frame(tr: "H0STASP0", count: 1, payload: record[...]),
-                    to: self.sessions.bookSubscribers(symbol: i)
-                )
-            }
+            self.publishBook(venue: .krx, symbol: i)
+        }
+        if self.nxtSymbols[i].pendingCount > 0 {
+            any = true
+            let records = self.nxtSymbols[i].pendingTrades
+            let count = self.nxtSymbols[i].pendingCount
+            self.nxtSymbols[i].pendingTrades = []
+            self.nxtSymbols[i].pendingCount = 0
+            self.publishTrades(records, count: count, tr: "H0NXCNT0", symbol: i)
+            self.publishTrades(records, count: count, tr: "H0UNCNT0", symbol: i)
+        }
+        if self.nxtSymbols[i].bookChanged {
+            any = true
+            self.nxtSymbols[i].bookChanged = false
+            self.publishBook(venue: .nxt, symbol: i)
         }
         return any
     }
 
+    /// Sends `venue`'s book of `symbol` to its own TR's subscribers (H0STASP0 in 62 fields, H0NXASP0 in 65) and
+    /// to the combined TR's (H0UNASP0, 65 fields). The combined book is each venue's book as it changes, not one
+    /// merged ladder: a client sees both venues' quotes, one frame per venue.
+    private mutating func publishBook(venue: Venue, symbol i: Int) {
+        let own = venue == .nxt ? "H0NXASP0" : "H0STASP0"
+        let mine = self.sessions.subscribers(own, symbol: i)
+        let combined = self.sessions.subscribers("H0UNASP0", symbol: i)
+        guard !mine.isEmpty || !combined.isEmpty else { return }
+        let phase = venue == .nxt ? self.nxtPhase : self.phase
+        let format = RecordFormat(extraFields: self.faults.extraFields, midPoints: venue == .nxt)
+        let record =
+            venue == .nxt
+            ? self.nxtSymbols[i].bookRecord(at: self.now, phase: phase, format: format)
+            : self.symbols[i].bookRecord(at: self.now, phase: phase, format: format)
+        self.deliver(Self.frame(tr: own, count: 1, payload: record[...]), to: mine)
+        guard !combined.isEmpty else { return }
+        // KRX's 62 fields gain NXT's three mid-point fields (empty on KRX) before any drift fault's extras.
+        var wide = record
+        if venue == .krx {
+            let core = record.count - 2 * self.faults.extraFields
+            wide = Array(record[..<core]) + Array("^0^0^0".utf8) + Array(record[core...])
+        }
+        self.deliver(Self.frame(tr: "H0UNASP0", count: 1, payload: wide[...]), to: combined)
+    }
+
     /// Splits `records` (`count` records joined by `^`) into frames of at most 20 records.
-    private mutating func publishTrades(_ records: [UInt8], count: Int, symbol: Int) {
-        let subscribers = self.sessions.tradeSubscribers(symbol: symbol)
+    private mutating func publishTrades(_ records: [UInt8], count: Int, tr: String, symbol: Int) {
+        let subscribers = self.sessions.subscribers(tr, symbol: symbol)
         guard !subscribers.isEmpty else { return }
         let width = 46 + self.faults.extraFields
         var start = records.startIndex
@@ -257,7 +361,7 @@ struct ExchangeState {
                 index += 1
                 fields = 0
             }
-            self.deliver(Self.frame(tr: "H0STCNT0", count: take, payload: records[start..<end]), to: subscribers)
+            self.deliver(Self.frame(tr: tr, count: take, payload: records[start..<end]), to: subscribers)
             start = end + 1
             left -= take
         }

@@ -6,10 +6,14 @@ import TickCore
 extension ExchangeState {
     /// TRs the simulator accepts, and whether their frames are encrypted. The overseas notice TRs (H0GSCNI0/9)
     /// are accepted because clients such as python-kis subscribe them alongside the domestic ones; the simulated
-    /// market is KRX only, so they never carry data.
+    /// market is domestic only, so they never carry data.
     static let feedTRs: [String: Bool] = [
         "H0STCNT0": false, "H0STASP0": false, "H0STCNI0": true, "H0STCNI9": true, "H0GSCNI0": true, "H0GSCNI9": true,
+        "H0NXCNT0": false, "H0NXASP0": false, "H0UNCNT0": false, "H0UNASP0": false,
     ]
+
+    /// The NXT and combined TRs: the real server's only; paper (모의투자) is KRX alone (docs/venues.md).
+    static func isRealOnly(_ tr: String) -> Bool { tr.hasPrefix("H0NX") || tr.hasPrefix("H0UN") }
 
     /// Handles one text message from a client; returns the reply, if any.
     mutating func receive(_ text: [UInt8], from session: Session) -> [UInt8]? {
@@ -89,7 +93,7 @@ extension ExchangeState {
             )
         }
         let key = input["tr_key"]?.text ?? ""
-        guard let encrypted = Self.feedTRs[tr] else {
+        guard let encrypted = Self.feedTRs[tr], !(Self.isRealOnly(tr) && session.environment == .paper) else {
             return Self.ack(
                 tr: tr,
                 key: key,
@@ -179,9 +183,16 @@ extension ExchangeState {
         }
         self.sessions.subscribe(session, subscription)
         self.sessionLog.registered(session, tr: tr, holding: self.sessions.count(session), at: self.wallMicros)
-        if tr == "H0STASP0", let symbol = self.symbolIndex[key] {
+        if let symbol = self.symbolIndex[key] {
             // A new book subscriber gets the current book with the next flush.
-            self.symbols[symbol].bookChanged = true
+            switch tr {
+            case "H0STASP0": self.symbols[symbol].bookChanged = true
+            case "H0NXASP0": self.nxtSymbols[symbol].bookChanged = true
+            case "H0UNASP0":
+                self.symbols[symbol].bookChanged = true
+                self.nxtSymbols[symbol].bookChanged = true
+            default: break
+            }
         }
         return Self.ack(
             tr: tr,

@@ -51,14 +51,14 @@ extension ExchangeState {
         guard let symbol = self.symbolIndex[frame.code] else { return }
         if let book = frame.book {
             self.recordedTime = max(self.recordedTime, book.exchangeTime)
-            self.deliver(frame.bytes, to: self.sessions.bookSubscribers(symbol: symbol))
+            self.deliver(frame.bytes, to: self.sessions.subscribers("H0STASP0", symbol: symbol))
             self.recordedBooks[symbol] = book
             self.symbols[symbol].mirror(book)
             for i in self.orders.indices where self.orders[i].isOpen && self.orders[i].code == frame.code {
                 self.takeRecordedBook(i, symbol: symbol, limit: self.orders[i].restingPrice)
             }
         } else {
-            self.deliver(frame.bytes, to: self.sessions.tradeSubscribers(symbol: symbol))
+            self.deliver(frame.bytes, to: self.sessions.subscribers("H0STCNT0", symbol: symbol))
             for trade in frame.trades {
                 self.recordedTime = max(self.recordedTime, trade.exchangeTime)
                 self.symbols[symbol].record(trade)

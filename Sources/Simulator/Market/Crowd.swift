@@ -50,6 +50,12 @@ struct Crowd {
 
     var fair: Double { exp(self.logFair) }
 
+    /// Takes `other`'s fair value: NXT's crowd trades towards KRX's while KRX trades, so the two venues' prices
+    /// stay a few ticks apart, as arbitrage keeps them.
+    mutating func follow(_ other: Crowd) {
+        self.logFair = other.logFair
+    }
+
     /// How many times busier than the code's base rate the crowd is now, at `secondOfDay` in continuous trading.
     func intensity(secondOfDay: Int64) -> Double {
         let regime: Double =

@@ -106,7 +106,8 @@ struct SymbolMarket {
     var publishedAskTotal: Int64 = 0
     var publishedBidTotal: Int64 = 0
 
-    init(listing: Listing, index: Int, seed: UInt64, date: UInt32) {
+    /// `activity` scales how busy the crowd is: 1 for KRX, a fraction for NXT's thinner market.
+    init(listing: Listing, index: Int, seed: UInt64, date: UInt32, activity: Double = 1) {
         self.listing = listing
         self.index = index
         self.seed = seed
@@ -118,7 +119,8 @@ struct SymbolMarket {
         let cap = Double(listing.listedShares) * Double(listing.basePrice)
         // Activity grows with size, the leaders most: about 14 events a second for Samsung Electronics, 2–3 for the
         // smallest catalogued caps (real 005930 prints 8 times a second even at 11:48).
-        self.baseRate = 0.6 + 14 * pow(cap / 4e14, 0.75)
+        let rate = 0.6 + 14 * pow(cap / 4e14, 0.75)
+        self.baseRate = rate * activity
         // A level holds about 3 ppm of the market cap, as in the real books of Tests/Fixtures/kis (005930 at
         // 314,000: 5,876–41,390 shares a level, a median of 3.2 ppm).
         let levelValue = max(3e7, cap * 3.2e-6)
@@ -126,7 +128,7 @@ struct SymbolMarket {
         // Aggressor sizes are log-normal with σ 2.2, so the mean is about 11 times the median, as in real prints
         // (005930: median 2–3 shares, mean about 60). The mean is set so a day's prints add up to a typical day's
         // volume (`History.typicalTurnover` of the listed shares); the largest take a level and a half.
-        let aggressorsPerDay = Self.marketShare * self.baseRate * Double(KRX.continuousSeconds)
+        let aggressorsPerDay = Self.marketShare * rate * Double(KRX.continuousSeconds)
         let meanSize = Double(listing.listedShares) * History.typicalTurnover / aggressorsPerDay
         self.tradeMedian = max(1, meanSize / exp(Self.tradeSpread * Self.tradeSpread / 2))
         self.tradeCap = Int64(1.5 * self.depthMedian)
@@ -797,6 +799,12 @@ struct SymbolMarket {
         out.appendInt(mid)
         out.caret()  // 59 KMID_PRC
         out.append("0^0")  // 60 KMID_TOTAL_RSQN, 61 KMID_CLS_CODE
+        if format.midPoints {
+            // 62–64 NMID_PRC, NMID_TOTAL_RSQN, NMID_CLS_CODE: the 65-field NXT and combined layout.
+            out.caret()
+            out.appendInt(mid)
+            out.append("^0^0")
+        }
         for _ in 0..<format.extraFields { out.append("^0") }
         self.publishedAskTotal = askTotal
         self.publishedBidTotal = bidTotal
@@ -817,7 +825,9 @@ struct SymbolMarket {
     }
 }
 
-/// What the published records look like: the `schema drift` fault appends fields to every record.
+/// What the published records look like: the `schema drift` fault appends fields to every record, and the NXT and
+/// combined books carry three more mid-point fields than KRX's (65 against 62).
 struct RecordFormat {
     var extraFields = 0
+    var midPoints = false
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import Synchronization
+import TickCore
 
 /// One WebSocket connection as the exchange sees it: where to write, its AES key and iv, and its keep-alive
 /// clock. Writes may come from any thread; they wait in an outbox that the channel's event loop empties in the order
@@ -185,8 +186,8 @@ struct SessionRegistry {
     /// The app key each session speaks for, and the HTS id it subscribed notices with.
     private var appKeys: [Int: String] = [:]
     private var htsIDs: [Int: [String: String]] = [:]
-    private var trades: [String: [Session]] = [:]
-    private var books: [String: [Session]] = [:]
+    /// Sessions per market-data registration (trade and book TRs of each venue, by code).
+    private var feeds: [Subscription: [Session]] = [:]
     /// Symbol index → code, to look subscribers up by the index the market uses.
     var codes: [String] = []
 
@@ -226,31 +227,50 @@ struct SessionRegistry {
 
     mutating func subscribe(_ session: Session, _ subscription: Subscription) {
         self.subscriptions[session.id, default: []].insert(subscription)
-        switch subscription.tr {
-        case "H0STCNT0": self.trades[subscription.key, default: []].append(session)
-        case "H0STASP0": self.books[subscription.key, default: []].append(session)
-        default: self.htsIDs[session.id, default: [:]][subscription.tr] = subscription.key
+        if Self.isFeed(subscription.tr) {
+            self.feeds[subscription, default: []].append(session)
+        } else {
+            self.htsIDs[session.id, default: [:]][subscription.tr] = subscription.key
         }
     }
 
     mutating func unsubscribe(_ session: Session, _ subscription: Subscription) {
         self.subscriptions[session.id]?.remove(subscription)
-        switch subscription.tr {
-        case "H0STCNT0": self.trades[subscription.key]?.removeAll { $0 === session }
-        case "H0STASP0": self.books[subscription.key]?.removeAll { $0 === session }
-        default: self.htsIDs[session.id]?[subscription.tr] = nil
+        if Self.isFeed(subscription.tr) {
+            self.feeds[subscription]?.removeAll { $0 === session }
+        } else {
+            self.htsIDs[session.id]?[subscription.tr] = nil
+        }
+    }
+
+    /// The trade and book TRs of the three feeds (docs/venues.md).
+    static func isFeed(_ tr: String) -> Bool {
+        switch tr {
+        case "H0STCNT0", "H0STASP0", "H0NXCNT0", "H0NXASP0", "H0UNCNT0", "H0UNASP0": true
+        default: false
         }
     }
 
     /// Codes with at least one trade (H0STCNT0) registration, in any session.
-    var tradeRegisteredCodes: [String] { self.trades.filter { !$0.value.isEmpty }.keys.sorted() }
-    func tradeSubscribers(symbol: Int) -> [Session] { self.trades[self.codes[symbol]] ?? [] }
-    func bookSubscribers(symbol: Int) -> [Session] { self.books[self.codes[symbol]] ?? [] }
-    func hasBookSubscribers(symbol: Int) -> Bool { !(self.books[self.codes[symbol]]?.isEmpty ?? true) }
+    var tradeRegisteredCodes: [String] {
+        self.feeds.filter { $0.key.tr == "H0STCNT0" && !$0.value.isEmpty }.map(\.key.key).sorted()
+    }
 
-    /// The record format for `symbol`'s trades, or nil when nobody listens (then nothing is formatted at all).
-    func tradeFormat(symbol: Int, faults: FaultSettings) -> RecordFormat? {
-        (self.trades[self.codes[symbol]]?.isEmpty ?? true) ? nil : RecordFormat(extraFields: faults.extraFields)
+    /// Sessions registered for feed TR `tr` of `symbol`.
+    func subscribers(_ tr: String, symbol: Int) -> [Session] {
+        self.feeds[Subscription(tr: tr, key: self.codes[symbol])] ?? []
+    }
+
+    func hasSubscribers(_ tr: String, symbol: Int) -> Bool { !self.subscribers(tr, symbol: symbol).isEmpty }
+
+    /// The record format for `symbol`'s trades on `venue` (its own TR or the combined one), or nil when nobody
+    /// listens (then nothing is formatted at all).
+    func tradeFormat(symbol: Int, venue: Venue = .krx, faults: FaultSettings) -> RecordFormat? {
+        let own = venue == .nxt ? "H0NXCNT0" : "H0STCNT0"
+        guard self.hasSubscribers(own, symbol: symbol) || self.hasSubscribers("H0UNCNT0", symbol: symbol) else {
+            return nil
+        }
+        return RecordFormat(extraFields: faults.extraFields)
     }
 
     /// Sessions of `appKey` subscribed to notice TR `tr`, with the HTS id they used.
