@@ -318,10 +318,12 @@ final class Harness: Sendable {
         price: Int64,
         port: Int? = nil,
         appKey: String = Harness.appKey,
-        account: String = Harness.account
+        account: String = Harness.account,
+        venue: String? = nil
     ) async throws -> HTTPAnswer {
+        let exchange = venue.map { #","EXCG_ID_DVSN_CD":"\#($0)""# } ?? ""
         let body =
-            #"{"CANO":"\#(account.prefix(8))","ACNT_PRDT_CD":"\#(account.suffix(2))","PDNO":"\#(code)","ORD_DVSN":"\#(type)","ORD_QTY":"\#(quantity)","ORD_UNPR":"\#(price)"}"#
+            #"{"CANO":"\#(account.prefix(8))","ACNT_PRDT_CD":"\#(account.suffix(2))","PDNO":"\#(code)","ORD_DVSN":"\#(type)","ORD_QTY":"\#(quantity)","ORD_UNPR":"\#(price)"\#(exchange)}"#
         return try await self.post(Self.orderPath, token: token, tr: tr, body: body, port: port, appKey: appKey)
     }
 

@@ -136,3 +136,132 @@ import TickCore
         await client.close()
     }
 }
+
+/// Orders on each venue's book, SOR's choice, and ORD_EXG_GB on every notice (docs/venues.md).
+@Suite struct VenueOrderTests {
+    /// Reads everything the server sent so far (up to the ack of a repeated subscription, which queues behind
+    /// it): each venue's latest ask and bid from its book frames into `touches`, and the notices.
+    static func sync(
+        _ client: FeedClient,
+        approval: String,
+        decoder: inout FeedDecoder,
+        touches: inout [String: (ask: Int64, bid: Int64)]
+    ) async throws -> [Notice] {
+        try await client.send(
+            text:
+                #"{"header":{"approval_key":"\#(approval)","custtype":"P","tr_type":"1","content-type":"utf-8"},"body":{"input":{"tr_id":"H0STASP0","tr_key":"005930"}}}"#
+        )
+        var sink = RecordCollector()
+        while true {
+            guard case .text(var bytes) = try await client.next() else { throw TestFailure("connection ended") }
+            let text = String(decoding: bytes, as: UTF8.self)
+            if text.contains("ALREADY IN SUBSCRIBE") { return sink.notices }
+            if text.hasPrefix("1|") {
+                _ = try bytes.withUnsafeMutableBytes { buffer in
+                    Result { () throws(FeedError) -> DecodedMessage in
+                        try decoder.decode(buffer, localTs: 1_780_876_800_000_000_000, into: &sink)
+                    }
+                }.get()
+                continue
+            }
+            let parts = text.split(separator: "|", maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count == 4, parts[1].hasSuffix("ASP0") else { continue }
+            let fields = parts[3].split(separator: "^", omittingEmptySubsequences: false)
+            touches[String(parts[1])] = (Int64(fields[3])!, Int64(fields[13])!)
+        }
+    }
+
+    @Test func ordersMatchInTheirVenuesBookAndNoticesSayWhere() async throws {
+        let h = try await Harness {
+            $0.symbols = ["005930"]
+            $0.startTime = 100_000
+            $0.initialCash = 10_000_000_000
+        }
+        defer { Task { await h.stop() } }
+        let token = try await h.token()
+        let approval = try await h.approvalKey()
+        let client = try await FeedClient(port: h.ws)
+        var decoder = try await client.noticeDecoder(approval: approval)
+        for tr in ["H0STASP0", "H0NXASP0"] {
+            let ack = try await client.request(approval: approval, tr: tr, key: "005930")
+            #expect(ack.at("body", "msg_cd") as? String == "OPSP0000")
+        }
+        try await h.advance(1)
+        var touches: [String: (ask: Int64, bid: Int64)] = [:]
+        // Buys on each route (no EXCG_ID_DVSN_CD is KRX), then a SOR sell of a share they bought.
+        for (venue, buy) in [("KRX", true), ("NXT", true), (nil, true), ("SOR", true), ("SOR", false)] {
+            _ = try await Self.sync(client, approval: approval, decoder: &decoder, touches: &touches)
+            let (krx, nxt) = (touches["H0STASP0"]!, touches["H0NXASP0"]!)
+            // ORD_EXG_GB: 1 KRX, 2 NXT, 3 SOR→KRX, 4 SOR→NXT; SOR takes the better touch, KRX on a tie.
+            let exchange: UInt8 =
+                switch venue {
+                case "NXT": 2
+                case "SOR": (buy ? nxt.ask < krx.ask : nxt.bid > krx.bid) ? 4 : 3
+                default: 1
+                }
+            let touch = exchange % 2 == 0 ? nxt : krx
+            let answer = try await h.order(
+                token: token,
+                tr: buy ? "TTTC0012U" : "TTTC0011U",
+                type: "01",
+                quantity: 1,
+                price: 0,
+                venue: venue
+            )
+            #expect(answer.object["rt_cd"] as? String == "0", "\(answer.text)")
+            let notices = try await Self.sync(client, approval: approval, decoder: &decoder, touches: &touches)
+            #expect(notices.contains { $0.isFill })
+            #expect(notices.allSatisfy { $0.exchangeCode == exchange }, "\(venue ?? "default") → \(exchange)")
+            guard let fill = notices.first(where: \.isFill) else { continue }
+            // A one-share market order takes the touch of the venue it went to.
+            #expect(Int64(fill.price) == (buy ? touch.ask : touch.bid))
+            #expect(fill.venue == (exchange % 2 == 0 ? .nxt : .krx))
+            #expect(fill.routedBySOR == (venue == "SOR"))
+            try await h.advance(1)
+        }
+        await client.close()
+    }
+
+    @Test func nxtOrdersTradeOutsideKRXHoursAndPaperRefusesThem() async throws {
+        // 15:31: KRX has closed, NXT's after-market has opened.
+        let h = try await Harness {
+            $0.symbols = ["005930"]
+            $0.startTime = 153_100
+            $0.servers = [.real: .init(), .paper: .init()]
+        }
+        defer { Task { await h.stop() } }
+        let token = try await h.token()
+        let client = try await FeedClient(port: h.ws)
+        var decoder = try await client.noticeDecoder(approval: try await h.approvalKey())
+        let krx = try await h.order(token: token, type: "01", quantity: 1, price: 0)
+        #expect(krx.object["msg_cd"] as? String == "APBK0919")
+        // The refusal is notified too, from KRX.
+        #expect(try await client.notices(1, decoder: &decoder).notices.map(\.exchangeCode) == [1])
+        for (venue, exchange) in [("NXT", UInt8(2)), ("SOR", UInt8(4))] {
+            let answer = try await h.order(token: token, type: "01", quantity: 1, price: 0, venue: venue)
+            #expect(answer.object["rt_cd"] as? String == "0", "\(answer.text)")
+            var notices: [Notice] = []
+            while !notices.contains(where: \.isFill) {
+                notices += try await client.notices(1, decoder: &decoder).notices
+            }
+            #expect(notices.allSatisfy { $0.exchangeCode == exchange })
+        }
+        await client.close()
+
+        let paper = h.paperRest!
+        let paperToken = try await h.token(appKey: Harness.paperKey, port: paper)
+        for venue in ["NXT", "SOR"] {
+            let refused = try await h.order(
+                token: paperToken,
+                tr: "VTTC0012U",
+                type: "01",
+                quantity: 1,
+                price: 0,
+                port: paper,
+                appKey: Harness.paperKey,
+                venue: venue
+            )
+            #expect(refused.object["msg_cd"] as? String == "KSIM0001")
+        }
+    }
+}

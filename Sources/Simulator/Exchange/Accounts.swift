@@ -1,3 +1,5 @@
+import TickCore
+
 /// Which KIS server a host, an app key, an order or an account belongs to.
 public enum Environment: String, Sendable, CaseIterable {
     /// 실전투자: openapi.koreainvestment.com / ops…:21000.
@@ -35,6 +37,9 @@ struct OrderRecord {
     let quantity: Int64
     let date: UInt32
     let time: UInt32
+    /// EXCG_ID_DVSN_CD as sent, and the book the order works in: its route's, or for SOR the one SOR chose.
+    let route: OrderRoute
+    let venue: Venue
 
     var filled: Int64 = 0
     var filledValue: Int64 = 0

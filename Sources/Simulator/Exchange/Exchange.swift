@@ -166,10 +166,7 @@ struct ExchangeState {
             } else if symbol < 0 {
                 self.runStage()
             } else {
-                let format = self.sessions.tradeFormat(symbol: symbol, faults: self.faults)
-                let fills = self.symbols[symbol].backgroundEvent(at: self.now, phase: self.phase, format: format)
-                self.applyPassiveFills(fills, symbol: symbol)
-                self.symbols[symbol].scheduleNext(after: self.now, phase: self.phase)
+                self.runBackgroundEvent(venue: .krx, symbol: symbol)
             }
         }
         self.now = max(self.now, target)
@@ -198,7 +195,7 @@ struct ExchangeState {
             self.runAuctions(.closing)
             self.flush()
             for i in self.symbols.indices { self.symbols[i].endDay() }
-            self.expireDayOrders()
+            self.expireDayOrders(on: .krx)
             self.day = KRX.nextTradingDay(after: self.day)
             self.stage = .beforeOpen
             self.nextStageAt = Self.micros(self.day, second: KRX.preOpenStart)
@@ -229,18 +226,25 @@ struct ExchangeState {
                 }
                 self.nxtSymbols[i].scheduleNext(after: self.now, phase: phase)
             }
-            self.nxtPhase = phase
             let next = calendar.nxt.flatMap { [Int64($0.start), Int64($0.end)] }.first { $0 > second }
+            if next == nil, self.nxtPhase != .closed { self.expireDayOrders(on: .nxt) }
+            self.nxtPhase = phase
             self.nextNXTStageAt = (seconds - second) * 1_000_000 + (next ?? 86_400) * 1_000_000
             return
         }
         if self.phase == .continuous {
             self.nxtSymbols[symbol].crowd.follow(self.symbols[symbol].crowd)
         }
-        let format = self.sessions.tradeFormat(symbol: symbol, venue: .nxt, faults: self.faults)
-        let fills = self.nxtSymbols[symbol].backgroundEvent(at: self.now, phase: self.nxtPhase, format: format)
+        self.runBackgroundEvent(venue: .nxt, symbol: symbol)
+    }
+
+    /// The crowd's event due now on `venue`'s market of `symbol`, and the next one scheduled.
+    private mutating func runBackgroundEvent(venue: Venue, symbol: Int) {
+        let format = self.sessions.tradeFormat(symbol: symbol, venue: venue, faults: self.faults)
+        let (now, phase) = (self.now, self.phase(of: venue))
+        let fills = self.withMarket(venue, symbol) { $0.backgroundEvent(at: now, phase: phase, format: format) }
         self.applyPassiveFills(fills, symbol: symbol)
-        self.nxtSymbols[symbol].scheduleNext(after: self.now, phase: self.nxtPhase)
+        self.withMarket(venue, symbol) { $0.scheduleNext(after: now, phase: phase) }
     }
 
     private mutating func enter(_ stage: Stage, until second: Int64) {
@@ -278,33 +282,24 @@ struct ExchangeState {
         // A recorded market publishes only what was recorded.
         guard self.config.market == nil else { return false }
         var any = false
-        if self.symbols[i].pendingCount > 0 {
-            any = true
-            let records = self.symbols[i].pendingTrades
-            let count = self.symbols[i].pendingCount
-            self.symbols[i].pendingTrades = []
-            self.symbols[i].pendingCount = 0
-            self.publishTrades(records, count: count, tr: "H0STCNT0", symbol: i)
-            self.publishTrades(records, count: count, tr: "H0UNCNT0", symbol: i)
-        }
-        if self.symbols[i].bookChanged {
-            any = true
-            self.symbols[i].bookChanged = false
-            self.publishBook(venue: .krx, symbol: i)
-        }
-        if self.nxtSymbols[i].pendingCount > 0 {
-            any = true
-            let records = self.nxtSymbols[i].pendingTrades
-            let count = self.nxtSymbols[i].pendingCount
-            self.nxtSymbols[i].pendingTrades = []
-            self.nxtSymbols[i].pendingCount = 0
-            self.publishTrades(records, count: count, tr: "H0NXCNT0", symbol: i)
-            self.publishTrades(records, count: count, tr: "H0UNCNT0", symbol: i)
-        }
-        if self.nxtSymbols[i].bookChanged {
-            any = true
-            self.nxtSymbols[i].bookChanged = false
-            self.publishBook(venue: .nxt, symbol: i)
+        for venue in [Venue.krx, .nxt] {
+            let (records, count, changed) = self.withMarket(venue, i) { market in
+                defer {
+                    market.pendingTrades = []
+                    market.pendingCount = 0
+                    market.bookChanged = false
+                }
+                return (market.pendingTrades, market.pendingCount, market.bookChanged)
+            }
+            if count > 0 {
+                any = true
+                self.publishTrades(records, count: count, tr: venue == .nxt ? "H0NXCNT0" : "H0STCNT0", symbol: i)
+                self.publishTrades(records, count: count, tr: "H0UNCNT0", symbol: i)
+            }
+            if changed {
+                any = true
+                self.publishBook(venue: venue, symbol: i)
+            }
         }
         return any
     }
@@ -319,10 +314,8 @@ struct ExchangeState {
         guard !mine.isEmpty || !combined.isEmpty else { return }
         let phase = venue == .nxt ? self.nxtPhase : self.phase
         let format = RecordFormat(extraFields: self.faults.extraFields, midPoints: venue == .nxt)
-        let record =
-            venue == .nxt
-            ? self.nxtSymbols[i].bookRecord(at: self.now, phase: phase, format: format)
-            : self.symbols[i].bookRecord(at: self.now, phase: phase, format: format)
+        let now = self.now
+        let record = self.withMarket(venue, i) { $0.bookRecord(at: now, phase: phase, format: format) }
         self.deliver(Self.frame(tr: own, count: 1, payload: record[...]), to: mine)
         guard !combined.isEmpty else { return }
         // KRX's 62 fields gain NXT's three mid-point fields (empty on KRX) before any drift fault's extras.

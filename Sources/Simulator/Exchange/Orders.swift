@@ -15,6 +15,8 @@ struct OrderRequest {
     var quantity: Int64
     /// ORD_UNPR; 0 for market-type orders.
     var price: Int64
+    /// EXCG_ID_DVSN_CD.
+    var route: OrderRoute = .krx
 }
 
 /// An order-rvsecncl request.
@@ -80,8 +82,13 @@ extension ExchangeState {
     /// Validates and enters a new order: every accepted or rejected order gets a number and a notice.
     mutating func submit(_ request: OrderRequest) -> Result<OrderRecord, Rejection> {
         guard let symbol = self.symbolIndex[request.code] else { return .failure(.unknownSymbol) }
-        let record = self.newRecord(request, kind: .new, originalNumber: 0)
-        if let rejection = self.check(request, symbol: symbol) {
+        let record = self.newRecord(
+            request,
+            kind: .new,
+            originalNumber: 0,
+            venue: self.venue(of: request, symbol: symbol)
+        )
+        if let rejection = self.check(request, venue: record.venue, symbol: symbol) {
             self.reject(record, rejection)
             return .failure(rejection)
         }
@@ -114,7 +121,8 @@ extension ExchangeState {
             side: original.side,
             orderType: request.cancel ? original.orderType : request.orderType,
             quantity: quantity,
-            price: newPrice
+            price: newPrice,
+            route: original.route
         )
         if !request.cancel {
             guard Self.supportedOrderTypes.contains(derived.orderType) else { return .failure(.unsupportedType) }
@@ -124,7 +132,12 @@ extension ExchangeState {
             if derived.orderType != "00" { derived.price = 0 }
         }
         self.withdraw(index, quantity: quantity, symbol: symbol)
-        let record = self.newRecord(derived, kind: request.cancel ? .cancel : .modify, originalNumber: original.number)
+        let record = self.newRecord(
+            derived,
+            kind: request.cancel ? .cancel : .modify,
+            originalNumber: original.number,
+            venue: original.venue
+        )
         self.orders.append(record)
         self.orderIndex[record.number] = self.orders.count - 1
         let revised = self.orders.count - 1
@@ -142,7 +155,8 @@ extension ExchangeState {
     private mutating func newRecord(
         _ request: OrderRequest,
         kind: OrderRecord.Kind,
-        originalNumber: Int64
+        originalNumber: Int64,
+        venue: Venue
     ) -> OrderRecord {
         let number = self.nextOrderNumber
         self.nextOrderNumber += 1
@@ -168,8 +182,49 @@ extension ExchangeState {
             price: request.price,
             quantity: request.quantity,
             date: self.day,
-            time: self.marketTime
+            time: self.marketTime,
+            route: request.route,
+            venue: venue
         )
+    }
+
+    /// The book a new order works in. SOR takes the venue whose opposite touch is better for the order (the lower
+    /// ask for a buy, the higher bid for a sell), KRX on a tie or when NXT does not quote, and the only one
+    /// trading continuously when just one does.
+    private func venue(of request: OrderRequest, symbol: Int) -> Venue {
+        switch request.route {
+        case .krx: return .krx
+        case .nxt: return .nxt
+        case .sor:
+            let (krxOpen, nxtOpen) = (self.phase == .continuous, self.nxtPhase == .continuous)
+            if krxOpen != nxtOpen { return krxOpen ? .krx : .nxt }
+            let (krx, nxt) = (self.symbols[symbol].book, self.nxtSymbols[symbol].book)
+            switch request.side {
+            case .buy:
+                guard let nxtAsk = nxt.bestAsk?.price else { return .krx }
+                return nxtAsk < (krx.bestAsk?.price ?? .max) ? .nxt : .krx
+            case .sell:
+                guard let nxtBid = nxt.bestBid?.price else { return .krx }
+                return nxtBid > (krx.bestBid?.price ?? .min) ? .nxt : .krx
+            }
+        }
+    }
+
+    /// `venue`'s phase now.
+    func phase(of venue: Venue) -> KRX.Phase { venue == .nxt ? self.nxtPhase : self.phase }
+
+    /// Runs `body` on `venue`'s market of `symbol`.
+    mutating func withMarket<R>(_ venue: Venue, _ symbol: Int, _ body: (inout SymbolMarket) -> R) -> R {
+        venue == .nxt ? body(&self.nxtSymbols[symbol]) : body(&self.symbols[symbol])
+    }
+
+    func market(_ venue: Venue, _ symbol: Int) -> SymbolMarket {
+        venue == .nxt ? self.nxtSymbols[symbol] : self.symbols[symbol]
+    }
+
+    /// ORD_EXG_GB: 1 KRX, 2 NXT, 3 SOR filled on KRX, 4 SOR filled on NXT.
+    static func exchangeCode(_ order: OrderRecord) -> Int64 {
+        (order.route == .sor ? 2 : 0) + (order.venue == .nxt ? 2 : 1)
     }
 
     /// Rejected orders are kept (inquire-daily-ccld lists them with `rjct_qty`) and notified with RFUS_YN 1.
@@ -181,17 +236,17 @@ extension ExchangeState {
         self.notice(self.orders.count - 1, event: .rejected)
     }
 
-    private mutating func check(_ request: OrderRequest, symbol: Int) -> Rejection? {
+    private mutating func check(_ request: OrderRequest, venue: Venue, symbol: Int) -> Rejection? {
         guard Self.supportedOrderTypes.contains(request.orderType) else { return .unsupportedType }
         guard request.quantity > 0 else { return .badQuantity }
-        switch self.phase {
+        switch self.phase(of: venue) {
         case .closed: return .marketClosed
         case .preOpen, .closingAuction:
             // KRX takes no IOC/FOK, best-limit or top-priority orders into a call auction.
             guard request.orderType == "00" || request.orderType == "01" else { return .unsupportedType }
         case .continuous:
             // Nor into a volatility interruption's call.
-            if self.symbols[symbol].isInterrupted, request.orderType != "00", request.orderType != "01" {
+            if self.market(venue, symbol).isInterrupted, request.orderType != "00", request.orderType != "01" {
                 return .unsupportedType
             }
         }
@@ -249,7 +304,8 @@ extension ExchangeState {
     /// cancels it, for IOC/FOK); in a call auction it waits for the uncross.
     private mutating func work(_ index: Int, symbol: Int) {
         var order = self.orders[index]
-        let market = self.symbols[symbol]
+        let venue = order.venue
+        let market = self.market(venue, symbol)
         var limit: Int64? =
             switch order.orderType {
             case "00", "11", "12": order.price
@@ -264,25 +320,21 @@ extension ExchangeState {
             self.workRecorded(index, symbol: symbol, limit: limit)
             return
         }
-        if self.phase != .continuous || market.isInterrupted {
+        if self.phase(of: venue) != .continuous || market.isInterrupted {
             let price = limit ?? (order.side == .buy ? market.upper : market.lower)
             self.rest(index, at: price, symbol: symbol)
             return
         }
-        if order.condition == .fok, self.symbols[symbol].book.available(to: order.side, limit: limit) < order.remaining
-        {
+        if order.condition == .fok, market.book.available(to: order.side, limit: limit) < order.remaining {
             self.orders[index].cancelled = order.remaining
             self.notice(index, event: .expired)
             return
         }
-        let format = self.sessions.tradeFormat(symbol: symbol, faults: self.faults)
-        let result = self.symbols[symbol].aggress(
-            order.side,
-            limit: limit,
-            quantity: order.remaining,
-            at: self.now,
-            format: format
-        )
+        let format = self.sessions.tradeFormat(symbol: symbol, venue: venue, faults: self.faults)
+        let now = self.now
+        let result = self.withMarket(venue, symbol) {
+            $0.aggress(order.side, limit: limit, quantity: order.remaining, at: now, format: format)
+        }
         for (price, quantity) in result.filled {
             self.fill(index, price: price, quantity: quantity)
         }
@@ -298,28 +350,28 @@ extension ExchangeState {
                 self.rest(index, at: price, symbol: symbol)
             }
         }
-        self.symbols[symbol].keepDepth()
+        self.withMarket(venue, symbol) { $0.keepDepth() }
         self.flush(symbol: symbol)
     }
 
     private mutating func rest(_ index: Int, at price: Int64, symbol: Int) {
         self.orders[index].restingPrice = price
-        self.symbols[symbol].book.add(
-            self.orders[index].side,
-            price: price,
-            owner: self.orders[index].owner,
-            quantity: self.orders[index].remaining
-        )
-        self.symbols[symbol].bookChanged = true
+        let order = self.orders[index]
+        self.withMarket(order.venue, symbol) {
+            $0.book.add(order.side, price: price, owner: order.owner, quantity: order.remaining)
+            $0.bookChanged = true
+        }
     }
 
     private mutating func withdraw(_ index: Int, quantity: Int64, symbol: Int) {
         let order = self.orders[index]
         guard let price = order.restingPrice else { return }
-        self.symbols[symbol].book.reduce(order.side, owner: order.owner, price: price, by: quantity)
+        self.withMarket(order.venue, symbol) {
+            $0.book.reduce(order.side, owner: order.owner, price: price, by: quantity)
+            $0.bookChanged = true
+        }
         self.orders[index].cancelled += quantity
         if self.orders[index].remaining == 0 { self.orders[index].restingPrice = nil }
-        self.symbols[symbol].bookChanged = true
     }
 
     /// Books fills of resting client orders that the crowd or another client traded against.
@@ -369,9 +421,9 @@ extension ExchangeState {
         for key in self.accounts.keys { self.accounts[key]!.rollDay() }
     }
 
-    /// KRX orders are day orders: what is left at the close lapses without a notice.
-    mutating func expireDayOrders() {
-        for i in self.orders.indices where self.orders[i].isOpen {
+    /// Orders are day orders: what is left at `venue`'s close (KRX 15:30, NXT 20:00) lapses without a notice.
+    mutating func expireDayOrders(on venue: Venue) {
+        for i in self.orders.indices where self.orders[i].isOpen && self.orders[i].venue == venue {
             self.orders[i].cancelled += self.orders[i].remaining
             self.orders[i].restingPrice = nil
         }
@@ -448,8 +500,8 @@ extension ExchangeState {
             text.caret()  // 17 ACNT_NAME
             text.append("0")
             text.caret()  // 18 ORD_COND_PRC
-            text.append("1")
-            text.caret()  // 19 ORD_EXG_GB: KRX
+            text.appendInt(Self.exchangeCode(order))
+            text.caret()  // 19 ORD_EXG_GB
             text.append("Y")
             text.caret()  // 20 POPUP_YN
             text.caret()  // 21 FILLER

@@ -63,7 +63,7 @@ extension ExchangeState {
             let price = Self.field(body, "ORD_UNPR", digits: 1...19).flatMap({ Int64($0) }),
             let venue = Self.venue(body)
         else { return .gateway(.malformedBody) }
-        if call.environment == .paper && venue != "KRX" { return .rejection(.paperVenue) }
+        if call.environment == .paper && venue != .krx { return .rejection(.paperVenue) }
         let side: Side = call.trID.hasSuffix("0011U") || call.trID.hasSuffix("0801U") ? .sell : .buy
         let request = OrderRequest(
             environment: call.environment,
@@ -73,7 +73,8 @@ extension ExchangeState {
             side: side,
             orderType: type,
             quantity: quantity,
-            price: price
+            price: price,
+            route: venue
         )
         let paperText = side == .buy ? "모의투자 매수주문이 완료 되었습니다." : "모의투자 매도주문이 완료 되었습니다."
         return self.answer(self.submit(request), call, paperText: paperText)
@@ -91,7 +92,7 @@ extension ExchangeState {
             let all = Self.field(body, "QTY_ALL_ORD_YN"), all == "Y" || all == "N",
             let venue = Self.venue(body)
         else { return .gateway(.malformedBody) }
-        if call.environment == .paper && venue != "KRX" { return .rejection(.paperVenue) }
+        if call.environment == .paper && venue != .krx { return .rejection(.paperVenue) }
         let revise = ReviseRequest(
             environment: call.environment,
             appKey: call.appKey,
@@ -107,10 +108,11 @@ extension ExchangeState {
         return self.answer(self.revise(revise), call, paperText: paperText)
     }
 
-    /// EXCG_ID_DVSN_CD: KRX when absent, as KIS defaults it; nil for a value that is not a venue.
-    private static func venue(_ body: JSON) -> String? {
+    /// EXCG_ID_DVSN_CD: KRX when absent, as KIS defaults it; nil for a value that is not a venue. A modify or
+    /// cancel works in its original order's book whatever this says.
+    private static func venue(_ body: JSON) -> OrderRoute? {
         let venue = Self.field(body, "EXCG_ID_DVSN_CD") ?? "KRX"
-        return ["KRX", "NXT", "SOR"].contains(venue) ? venue : nil
+        return OrderRoute.allCases.first { $0.description == venue }
     }
 
     private static func accountParam(_ request: RESTRequest) -> String? {
