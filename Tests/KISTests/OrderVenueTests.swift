@@ -51,6 +51,8 @@ import TickCore
     @Test func realTakesEveryVenue() async throws {
         let kis = try await SimulatedKIS(environment: .real)
         defer { kis.finish() }
+        // From 09:00 to NXT's main session, which opens at 09:00:30 (an NXT order before it gets APBK0919).
+        kis.simulator.advance(seconds: 60)
         let client = try kis.client()
         var lane = try client.makeOrderLane()
         let price = try client.price("005930")
