@@ -27,9 +27,13 @@ let benchmarks: @Sendable () -> Void = {
     }
 }
 
+/// The session's socket reads, made once for both benchmarks and every run of them: making the 400,000-record
+/// stream takes far longer than measuring it, and made per run it cost CI about 80 s per benchmark.
+let sessionReads = Fixtures.socketReads(Fixtures.marketStream(records: 400_000).frames)
+
 /// Socket reads through the whole pipeline inline, read `n` into lane `n % lanes`.
 func inlineReads(_ benchmark: Benchmark, lanes: Int) throws {
-    let reads = Fixtures.socketReads(Fixtures.marketStream(records: 400_000).frames)
+    let reads = sessionReads
     var settings = PipelineSettings(codes: Fixtures.streamCodes.compactMap(SymbolCode.init))
     settings.feedLanes = lanes
     let pipeline = try Pipeline(settings: settings, clock: WallClock())
