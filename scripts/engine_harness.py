@@ -282,6 +282,13 @@ class JournalView:
             connection.close()
 
 
+def account_orders(ledger, environment, account):
+    """The account's orders in the simulator's ledger whose numbers KIS gave the client: a new order refused on entry
+    (APBK0400, more than the account holds) is numbered in KIS's daily list, but its answer carries no number."""
+    return [o for o in ledger["orders"] if o["env"] == environment and o["account"] == account
+            and not (o["kind"] == "new" and o["rejected"] == o["quantity"] and o["filled"] == 0)]
+
+
 def wait_for(condition, timeout, interval=0.2):
     """Polls `condition` until it returns something true or `timeout` passes; returns its last value."""
     deadline = time.monotonic() + timeout
