@@ -267,9 +267,18 @@ class Engine:
 class JournalView:
     """The engine's SQLite journal, read beside the running engine (WAL: readers never block its writers)."""
 
-    # Orders.OrderState raw values (Sources/Orders/OrderTypes.swift) that mean "never reached KIS".
+    # TickCore.OrderSide raw values, as the journal stores them.
+    SIDES = {1: "sell", 2: "buy"}
+    # Orders.OrderState raw values of an order sent, or about to be, whose answer has not come: new, sent, unknown.
+    AWAITING = (0, 1, 2)
+
     def __init__(self, path):
         self.path = path
+
+    @staticmethod
+    def code(packed):
+        """A SymbolCode column (its six ASCII bytes, little-endian) as text."""
+        return int(packed).to_bytes(8, "little").rstrip(b"\0").decode("ascii", "replace")
 
     def orders(self):
         if not os.path.exists(self.path):
@@ -280,6 +289,13 @@ class JournalView:
             return [dict(row) for row in connection.execute("SELECT * FROM orders ORDER BY id")]
         finally:
             connection.close()
+
+
+def account_orders(ledger, environment, account):
+    """The account's orders in the simulator's ledger whose numbers KIS gave the client: a new order refused on entry
+    (APBK0400, more than the account holds) is numbered in KIS's daily list, but its answer carries no number."""
+    return [o for o in ledger["orders"] if o["env"] == environment and o["account"] == account
+            and not (o["kind"] == "new" and o["rejected"] == o["quantity"] and o["filled"] == 0)]
 
 
 def wait_for(condition, timeout, interval=0.2):

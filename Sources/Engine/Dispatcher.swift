@@ -42,8 +42,9 @@ struct Dispatcher: ~Copyable {
         let dispatch = slot.dispatch
         let intent = dispatch.intent
         // KIS stamps the order when it takes it, so a lookup after a lost answer looks from here, not from when the
-        // answer was given up on (a timeout later).
-        let sentAt = KST.time(epochSeconds: WallClock().now() / 1_000_000_000)
+        // answer was given up on (a timeout later), and by the market's clock, which KIS stamps by.
+        let stamp = slot.marketTime != 0 ? slot.marketTime : WallClock().now()
+        let sentAt = KST.time(epochSeconds: stamp / 1_000_000_000)
         let pending = self.pending
         var journalFailed = false
         func journal() {

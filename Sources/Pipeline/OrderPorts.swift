@@ -4,10 +4,14 @@ public import Synchronization
 public import TickCore
 
 /// An order on its way from the broker to whoever sends it (the live dispatcher, a replay's exchange), with the
-/// wall-clock time the strategy decided it.
+/// wall-clock time the strategy decided it and the market time it was decided at.
 public struct DispatchSlot: BitwiseCopyable, Sendable {
     public var dispatch: OrderDispatch
     public var decided: Int64
+    /// Market nanoseconds since the Unix epoch (the engine's market clock), 0 when unknown: the clock KIS stamps
+    /// the order by. Live it is the wall clock; against an accelerated simulator it runs hours apart from it, and a
+    /// lost answer's lookup among today's orders must look from the order's time, not this machine's.
+    public var marketTime: Int64 = 0
 }
 
 /// What became of an order, on its way back to the broker, with when it happened (wall clock). `.written` and

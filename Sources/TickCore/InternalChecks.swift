@@ -8,8 +8,8 @@ import Darwin
 /// after each change (`checkInvariants()` in `Ring`, `Wire` and `Orders`).
 ///
 /// Release builds compile the checks out unless built with `-DTICK_INTERNAL_CHECKS` (the fuzz targets are). Debug
-/// builds compile them in and run them when `TICK_INTERNAL_CHECKS` is set in the environment, so CI's second test
-/// pass is the same test binary run again with the variable set rather than a second build of everything.
+/// builds compile them in and run them when `TICK_INTERNAL_CHECKS` is set in the environment, so `scripts/test` runs
+/// the unit suites with them and the engine suites without, from one build.
 public enum InternalChecks {
     #if TICK_INTERNAL_CHECKS
     public static let enabled = true

@@ -28,12 +28,18 @@ public final class PaperMarket: Sendable {
 
     struct NoPaperServer: Error {}
 
-    public init(speed: Double, codes: [SymbolCode] = PaperMarket.defaultCodes) async throws {
+    /// - Parameter configure: changes to the simulator's settings beyond these (a manual clock, a start time).
+    public init(
+        speed: Double,
+        codes: [SymbolCode] = PaperMarket.defaultCodes,
+        configure: (inout SimConfig) -> Void = { _ in }
+    ) async throws {
         self.codes = codes
         var config = SimConfig()
         config.clock = .realtime(speed: speed)
         config.symbols = codes.map(\.description)
         config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
+        configure(&config)
         self.simulator = Simulator(config: config)
         let servers = try await self.simulator.start()
         guard let paper = servers[.paper], let real = servers[.real] else { throw NoPaperServer() }

@@ -39,8 +39,10 @@ public final class WebSocketSession: Sendable {
         public var backoffBase: Duration = .milliseconds(250)
         public var backoffCap: Duration = .seconds(30)
         /// A connection that stayed up this long resets the backoff when it ends; a shorter one (a server that
-        /// accepts and then drops, or OPSP8996) keeps it growing.
-        public var healthyAfter: Duration = .seconds(60)
+        /// accepts and then drops, or OPSP8996, both within a second or two) keeps it growing. Ten seconds tells
+        /// those apart from a session KIS served and then lost; a longer bar would make a second cut within it
+        /// wait out a grown backoff (up to 2 s by the fourth), while the market and the notices go unseen.
+        public var healthyAfter: Duration = .seconds(10)
         /// The pause between subscription requests, which after a reconnect bounds how long the last of 41
         /// registrations waits: 40 gaps (2 s at 50 ms). KIS publishes no limit for them. The figure is the smallest
         /// any KIS client meant and kept: koreainvestment/open-trading-api sleeps `smart_sleep()` after each

@@ -102,9 +102,12 @@ public struct SimConfig: Sendable {
         try self.faults.validate()
     }
 
-    /// The KST date the run starts on.
+    /// The KST date the run starts on: `date`, or the next trading day when it is not one; without `date`, today,
+    /// even on a weekend or a holiday. Clients read "today" from their own clock (today's orders, a journal's day), so
+    /// a simulator that moved on to Monday on a Saturday would show them none of their own orders. The days after the
+    /// first follow KRX's calendar.
     var firstDay: UInt32 {
-        let date = self.date ?? KST.date(epochSeconds: WallClock().epochSeconds())
+        guard let date = self.date else { return KST.date(epochSeconds: WallClock().epochSeconds()) }
         return KRX.isTradingDay(date) ? date : KRX.nextTradingDay(after: date)
     }
 }

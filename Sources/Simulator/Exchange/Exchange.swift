@@ -20,6 +20,8 @@ struct ExchangeState {
     var nxtDay: UInt32 = 0
     var nextNXTStageAt: Int64
     var day: UInt32
+    /// `SimConfig.firstDay`, a trading day whatever the calendar says.
+    let firstDay: UInt32
     var stage = Stage.beforeOpen
     var nextStageAt: Int64
     var nextFlushAt: Int64
@@ -67,6 +69,7 @@ struct ExchangeState {
         self.config = config
         let day = config.firstDay
         self.day = day
+        self.firstDay = day
         var seen = Set<String>()
         let codes = (config.market?.codes ?? config.symbols).filter { seen.insert($0).inserted }
         self.symbols = codes.enumerated().map {
@@ -211,7 +214,8 @@ struct ExchangeState {
             let date = KST.date(epochSeconds: seconds)
             let second = KST.secondsOfDay(epochMicros: self.now)
             let calendar = VenueCalendar.standard
-            let phase = KRX.isTradingDay(date) ? calendar.phase(.nxt, secondOfDay: second) : .closed
+            let trading = KRX.isTradingDay(date) || date == self.firstDay
+            let phase = trading ? calendar.phase(.nxt, secondOfDay: second) : .closed
             let opens = phase != .closed && self.nxtDay != date
             if opens { self.nxtDay = date }
             for i in self.nxtSymbols.indices {

@@ -8,7 +8,7 @@
 //   - JSON: a body that parses writes out to bytes that parse to the same bytes again;
 //   - the envelope: success exactly when `rt_cd` is "0", or when neither `rt_cd` nor `error_code` is there and the
 //     status is 2xx; a refusal carries the answer's own code; anything else is a typed error;
-//   - an accepted order answer has an order number;
+//   - an accepted order answer has an order number, the one the JSON reading finds;
 //   - each row of today's orders that reads as an order goes through the order book's reconciliation against a
 //     book holding numbered, lost and amended orders without breaking its invariants (TICK_INTERNAL_CHECKS).
 import JSON
@@ -56,9 +56,18 @@ public func fuzzOrderAnswer(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
     precondition(json["error_code"]?.text == nil)
     precondition(json["rt_cd"]?.text == "0" || (json["rt_cd"]?.text == nil && (200..<300).contains(status)))
 
-    let response = RESTResponse(status: status, trCont: 0, json: json, sendStartedAt: 0, sentAt: 0)
-    if let ack = try? OrderAck(response, trID: "VTTC0012U") {
-        precondition(!ack.orderNumber.isEmpty, "an accepted order without a number")
+    // The ack is read from the bytes without JSON; where it accepts, the JSON reading must say the same.
+    if let ack = try? OrderAck.read(status: status, body: body, trID: "VTTC0012U") {
+        precondition(ack.orderNumber != 0, "an accepted order without a number")
+        // Compared where the reading is unambiguous: one ODNO in the body, its value plain digits.
+        let mentions = body.indices.dropLast(3).count { i in
+            zip(body[i..<i + 4], "odno".utf8).allSatisfy { $0 | 0x20 == $1 }
+        }
+        if mentions == 1, let number = (json["output"]?["ODNO"] ?? json["output"]?["odno"])?.text,
+            (1...19).contains(number.utf8.count), number.utf8.allSatisfy({ (0x30...0x39).contains($0) })
+        {
+            precondition(UInt64(number) == ack.orderNumber, "ODNO \(number) read as \(ack.orderNumber)")
+        }
     }
     var book = SampleBook()
     for row in json.rows("output1") + json.rows("output") {
