@@ -43,6 +43,7 @@ let package = Package(
         .library(name: "JSON", targets: ["JSON"]),
         .library(name: "Recovery", targets: ["Recovery"]),
         .library(name: "Dashboard", targets: ["Dashboard"]),
+        .library(name: "Trading", targets: ["Trading"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -219,12 +220,21 @@ let package = Package(
             swiftSettings: common
         ),
 
+        // The engine as paper and live run it, once started: the once-a-second loop over its status, the live page,
+        // the Telegram bot, the universe's rotation and the kill switch's signals, and the report and capture at the
+        // end.
+        .target(
+            name: "Trading",
+            dependencies: ["Capture", "Dashboard", "Engine", "KIS", "Screener", "Telegram", "TickCore"],
+            swiftSettings: common
+        ),
+
         // The command-line tool: the engine on paper or live, the simulator, capture and replay, the KIS commands.
         .executableTarget(
             name: "kistick",
             dependencies: [
                 "Engine", "Telegram", "Screener", "Capture", "Candles", "Metrics", "Pipeline", "Replay", "Ring", "Feed",
-                "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON", "EventLog", "Dashboard",
+                "TickCore", "CCrypto", "CCurl", "CZstd", "Simulator", "KIS", "JSON", "EventLog", "Dashboard", "Trading",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -314,6 +324,11 @@ let package = Package(
         .testTarget(
             name: "ScreenerTests",
             dependencies: ["PaperMarket", "Screener", "Engine", "KIS", "Simulator", "TickCore"],
+            swiftSettings: common
+        ),
+        .testTarget(
+            name: "TradingTests",
+            dependencies: ["PaperMarket", "Trading", "Capture", "Engine", "KIS", "Screener", "Simulator", "TickCore"],
             swiftSettings: common
         ),
         .testTarget(

@@ -6,6 +6,7 @@ import Pipeline
 import Screener
 import Simulator
 import TickCore
+import Trading
 
 /// `kistick screen`: the TIER 1 universe screen, a table of the passing codes and why the others failed.
 struct Screen: AsyncParsableCommand {
@@ -115,19 +116,7 @@ enum ScreenOptions {
     }
 }
 
-/// What the engine trades: its symbol table, and the scheduler that picks which of them are live when the table
-/// holds more than KIS's registrations allow.
-struct TradingPlan {
-    var codes: [SymbolCode]
-    var scheduler: SubscriptionScheduler?
-    /// Market seconds between rotations.
-    var rotationSeconds = 300
-
-    /// Codes named on the command line: all live, no rotation.
-    init(codes: [String]) {
-        self.codes = codes.compactMap(SymbolCode.init)
-    }
-
+extension TradingPlan {
     /// The passing codes of a screen, most active first, the scheduler over them.
     static func screened(client: KISClient, settings: ScreenSettings, cachePath: String) throws -> TradingPlan {
         let report = try ScreenOptions.screen(client: client, settings: settings, cachePath: cachePath)
@@ -137,15 +126,7 @@ struct TradingPlan {
                 "no code passed the screen of \(report.results.count) candidates (`kistick screen` says why); name --codes instead"
             )
         }
-        var plan = TradingPlan(codes: [])
-        plan.codes = passing
-        plan.scheduler = SubscriptionScheduler(
-            ranked: passing,
-            live: settings.liveCodes,
-            core: settings.coreCodes,
-            appKeys: settings.appKeys
-        )
-        plan.rotationSeconds = settings.rotationSeconds
+        let plan = TradingPlan(passing: passing, settings: settings)
         let live = plan.scheduler?.live.count ?? 0
         FileHandle.standardError.write(
             Data(

@@ -92,11 +92,3 @@ struct StatusDisplay {
         String(format: "%.1f µs", Double(nanoseconds) / 1_000)
     }
 }
-
-extension EngineReport {
-    func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
-    }
-}

@@ -9,6 +9,7 @@ import Screener
 import Simulator
 import Telegram
 import TickCore
+import Trading
 
 /// `kistick paper`: the engine trading an embedded simulator at an accelerated clock, the product's main job.
 struct Paper: AsyncParsableCommand {
@@ -478,7 +479,7 @@ struct EngineOptions: ParsableArguments {
             }
         }
         do {
-            try bot?.start(codes: (plan.scheduler?.live ?? plan.codes).map(\.description))
+            try bot?.start(codes: plan.live.map(\.description))
         } catch {
             _ = engine.stop()
             throw error
@@ -490,81 +491,48 @@ struct EngineOptions: ParsableArguments {
             bot?.stop(final: engine.stop().status)
             throw error
         }
-        var history = DashboardHistory(mode: mode, environment: "\(client.settings.environment)")
         let controls = try EngineControls(registry: Self.registry())
         defer { controls.close() }
-        let stopAt = duration.map { Date().addingTimeInterval($0) }
+        var run = TradingRun(
+            engine: engine,
+            plan: plan,
+            speed: speed,
+            mode: mode,
+            environment: "\(client.settings.environment)",
+            page: page,
+            bot: bot,
+            capture: settings.capture
+        )
         var display = StatusDisplay()
-        var captureWarned = false
-        var scheduler = plan.scheduler
-        let rotateEvery = Double(plan.rotationSeconds) / speed
-        var nextRotation = Date().addingTimeInterval(rotateEvery)
-        while !controls.stopRequested, stopAt.map({ Date() < $0 }) ?? true {
-            try await Task.sleep(for: .seconds(1))
-            if controls.takeKillRequest() { engine.armKillSwitch() }
-            let status = engine.status()
-            display.render(status)
-            // Said once on stderr as well: the status redraws and a log of stdout may not be read.
-            if !captureWarned, let failure = settings.capture?.failure {
-                captureWarned = true
-                FileHandle.standardError.write(Data("kistick: capture stopped, trading goes on: \(failure)\n".utf8))
-            }
-            var fills: [FillReport] = []
-            engine.takeFills { fills.append($0) }
-            if let page {
-                history.add(fills: fills)
-                engine.takeBars { history.add(bar: $0) }
-                page.publish(
-                    history.snapshot(
-                        status,
-                        live: scheduler?.live ?? plan.codes,
-                        wallTime: Int64(Date().timeIntervalSince1970 * 1_000),
-                        droppedFills: engine.droppedFillReports,
-                        droppedBars: engine.droppedBars
-                    )
-                )
-            }
-            if let bot {
-                bot.observe(status, fills: fills)
-                let counters = bot.counters
-                print(
-                    "telegram: \(counters.sent) sent, \(counters.commands) commands, \(counters.dropped) dropped, "
-                        + "\(counters.failed) failed, \(counters.ignored) ignored"
-                )
-            }
-            if scheduler != nil, Date() >= nextRotation {
-                nextRotation = Date().addingTimeInterval(rotateEvery)
-                let pinned = Set(status.positions.filter { $0.quantity != 0 }.compactMap { SymbolCode($0.code) })
-                if let rotation = scheduler?.rotate(pinned: pinned), !rotation.isEmpty {
-                    engine.resubscribe(unsubscribe: rotation.unsubscribe, subscribe: rotation.subscribe)
-                }
-            }
-        }
-        let report = engine.stop()
-        await page?.stop()
-        bot?.stop(final: report.status)
+        let report = try await run.run(
+            until: duration.map { Date().addingTimeInterval($0) },
+            stopRequested: { controls.stopRequested },
+            killRequested: { controls.takeKillRequest() },
+            console: TradingRun.Console(
+                show: { status, telegram in
+                    display.render(status)
+                    if let counters = telegram {
+                        print(
+                            "telegram: \(counters.sent) sent, \(counters.commands) commands, "
+                                + "\(counters.dropped) dropped, \(counters.failed) failed, \(counters.ignored) ignored"
+                        )
+                    }
+                },
+                // Said on stderr as well: the status redraws and a log of stdout may not be read.
+                warn: { line in FileHandle.standardError.write(Data("kistick: \(line)\n".utf8)) }
+            )
+        )
         display.summary(report)
-        // Neither output may cost the other: a capture that failed (a full disk) still leaves the report, and the
-        // capture is finished even when the report cannot be written. Each failure is said; the run then fails.
-        var failed = false
-        if let path = self.report {
-            do {
-                try PrivateFile.write(Array(report.json()), to: path)
-            } catch {
-                failed = true
-                FileHandle.standardError.write(Data("kistick: the report was not written: \(error)\n".utf8))
-            }
-        }
+        let outputs = run.finish(report, reportPath: self.report)
         if let writer = settings.capture {
             print("capture: " + writer.paths.joined(separator: ", "))
-            do {
-                let stats = try writer.finish()
-                print(Record.status(stats, counters: WebSocketCounters()).components(separatedBy: "  reconnects")[0])
-            } catch {
-                failed = true
-                FileHandle.standardError.write(Data("kistick: the capture is incomplete: \(error)\n".utf8))
-            }
         }
-        if failed { throw ExitCode.failure }
+        if let stats = outputs.captureStats {
+            print(Record.status(stats, counters: WebSocketCounters()).components(separatedBy: "  reconnects")[0])
+        }
+        for problem in outputs.problems {
+            FileHandle.standardError.write(Data("kistick: \(problem)\n".utf8))
+        }
+        if !outputs.problems.isEmpty { throw ExitCode.failure }
     }
 }

@@ -1,17 +1,17 @@
-import Engine
+public import Engine
 import Foundation
 import Synchronization
 
 /// The engine's process-level controls: SIGINT/SIGTERM end the run cleanly, SIGUSR1 arms the kill switch, and a
 /// registration in the `EngineRegistry` lets `kistick kill` find the process. `@unchecked` because Dispatch sources
 /// are thread-safe but not marked `Sendable`; the flags are atomics.
-final class EngineControls: @unchecked Sendable {
+public final class EngineControls: @unchecked Sendable {
     private let stop = Atomic(false)
     private let kill = Atomic(false)
     private var sources: [any DispatchSourceSignal] = []
     private var registration: EngineRegistration?
 
-    init(registry: EngineRegistry) throws {
+    public init(registry: EngineRegistry) throws {
         self.registration = try registry.register()
         for number in [SIGINT, SIGTERM, SIGUSR1] {
             signal(number, SIG_IGN)
@@ -28,12 +28,12 @@ final class EngineControls: @unchecked Sendable {
         }
     }
 
-    var stopRequested: Bool { self.stop.load(ordering: .relaxed) }
+    public var stopRequested: Bool { self.stop.load(ordering: .relaxed) }
 
     /// Whether SIGUSR1 came since the last call.
-    func takeKillRequest() -> Bool { self.kill.exchange(false, ordering: .relaxed) }
+    public func takeKillRequest() -> Bool { self.kill.exchange(false, ordering: .relaxed) }
 
-    func close() {
+    public func close() {
         for source in self.sources { source.cancel() }
         self.registration = nil
     }
