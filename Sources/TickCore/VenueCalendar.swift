@@ -110,6 +110,12 @@ public struct VenueCalendar: Sendable, Equatable {
         self.nxt = nxt
     }
 
+    /// The first second of the day either venue trades or holds a call: a simulated day starts here so that every
+    /// window of it, NXT's pre-market included, runs on the first day. `nil` when both venues are closed all day.
+    public var firstWindowStart: Int64? {
+        (self.krx + self.nxt).map { Int64($0.start) }.min()
+    }
+
     /// The phase of `venue` at `secondOfDay`. The combined market trades when either venue does, KRX's phase first.
     ///
     /// - Complexity: O(windows), a handful of compares; no allocation.
