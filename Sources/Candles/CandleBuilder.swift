@@ -28,7 +28,9 @@ public protocol CandleSink {
 ///   - `closingAuction`: prints stamped 15:20:00–15:39:59, which holds the single closing print at 15:30 (15:20
 ///     is not a multiple of 15, 30 or 60 minutes, so the class rule is what keeps it out of a continuous bar);
 ///   - `afterHours`: 15:40 onwards.
-///   Volatility-interruption auctions during the day are not told apart: their prints are continuous.
+///   Volatility-interruption auctions during the day are not told apart: their prints are continuous. NXT's
+///   prints (`Tick.venue` `.nxt`) are continuous at any hour, its 08:00 pre-market and 15:30–20:00 after-market
+///   included: NXT holds no call auctions. (The combined feed's prints are classed by the KRX timetable.)
 /// - **Gaps.** After a feed gap the caller calls `markGap(symbol:at:into:)`: the code's bars in progress are
 ///   emitted at once, flagged `gap`; a later bar that starts at or before the gap time is flagged `gap` too, since
 ///   it lacks the trades before the reconnect. Pre-gap and post-gap trades never share a bar.
@@ -218,7 +220,15 @@ public struct CandleBuilder {
     private mutating func sessionClass(of trade: Tick, symbol: Int) -> CandleFlags {
         let local = Int64(trade.exchangeTime) + KST.offsetSeconds
         let secondOfDay = local % 86_400
-        if trade.side == .preMarket || secondOfDay < KRX.openTime {
+        if trade.side == .preMarket {
+            return .preMarket
+        }
+        // NXT holds no call auctions: its prints, in its pre- and after-market too, are continuous trading, and
+        // leave KRX's opening print the opening auction's.
+        if trade.venue == .nxt {
+            return []
+        }
+        if secondOfDay < KRX.openTime {
             return .preMarket
         }
         if secondOfDay >= KRX.closingAuctionStart {

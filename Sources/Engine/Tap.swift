@@ -15,6 +15,9 @@ public struct FillReport: BitwiseCopyable, Sendable, Equatable, Encodable {
     /// When the exchange filled it (market time, which an accelerated simulator runs ahead of the wall), Unix
     /// seconds; 0 when unknown (a fill found by reconciliation).
     public var exchangeTime: UInt32
+    /// KIS's number of the order it filled (ODNO), and the venue that executed it (`Fill.venue`).
+    public var orderNumber: UInt64
+    public var venue: Venue
 
     public init(
         code: SymbolCode,
@@ -22,7 +25,9 @@ public struct FillReport: BitwiseCopyable, Sendable, Equatable, Encodable {
         quantity: Int32,
         price: Int32,
         localTs: Int64,
-        exchangeTime: UInt32 = 0
+        exchangeTime: UInt32 = 0,
+        orderNumber: UInt64 = 0,
+        venue: Venue = .krx
     ) {
         self.code = code
         self.side = side
@@ -30,6 +35,8 @@ public struct FillReport: BitwiseCopyable, Sendable, Equatable, Encodable {
         self.price = price
         self.localTs = localTs
         self.exchangeTime = exchangeTime
+        self.orderNumber = orderNumber
+        self.venue = venue
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -56,7 +63,9 @@ extension FillReport {
             quantity: fill.quantity,
             price: fill.price,
             localTs: fill.localTs,
-            exchangeTime: fill.exchangeTime
+            exchangeTime: fill.exchangeTime,
+            orderNumber: fill.orderNumber,
+            venue: fill.venue
         )
     }
 }

@@ -26,7 +26,9 @@ enum Schema {
             pending_at INTEGER,
             updated_at INTEGER NOT NULL DEFAULT 0,
             -- The KIS trading day (KST YYYYMMDD) the order was first journaled on; never changed afterwards.
-            day INTEGER NOT NULL DEFAULT 0
+            day INTEGER NOT NULL DEFAULT 0,
+            -- OrderRoute (0 KRX, 1 NXT, 2 SOR): where it went, so a restored order is amended at its venue.
+            route INTEGER NOT NULL DEFAULT 0
         );
         CREATE TABLE IF NOT EXISTS order_events (
             seq INTEGER PRIMARY KEY,
@@ -51,7 +53,9 @@ enum Schema {
             price INTEGER NOT NULL,
             exchange_time INTEGER NOT NULL,
             local_ts INTEGER NOT NULL,
-            day INTEGER NOT NULL DEFAULT 0
+            day INTEGER NOT NULL DEFAULT 0,
+            -- Venue (1 KRX, 2 NXT, 3 a SOR fill no notice placed): where it executed.
+            venue INTEGER NOT NULL DEFAULT 1
         );
         -- The last snapshot per symbol, and the last fill it includes: recovery replays the fills after it.
         CREATE TABLE IF NOT EXISTS positions (
@@ -73,9 +77,11 @@ enum Schema {
         CREATE INDEX IF NOT EXISTS fills_day ON fills (day);
         """
 
-    /// Creates the tables, and gives a journal written before rows carried their day a `day` column, filled from
-    /// each row's own wall-clock stamp: `pending_at` (the dispatcher's wall clock) or `updated_at` for orders,
-    /// `local_ts` for fills, `at` for positions (the engine clock, which is the wall clock live).
+    /// Creates the tables, and brings a journal of an earlier schema up to this one: rows written before they
+    /// carried their day get a `day` column filled from each row's own wall-clock stamp: `pending_at` (the
+    /// dispatcher's wall clock) or `updated_at` for orders, `local_ts` for fills, `at` for positions (the engine
+    /// clock, which is the wall clock live); orders and fills written before kistick traded NXT get their route and
+    /// venue, KRX, the only one there was.
     static func migrate(_ db: Database) throws {
         let kstDay = { (nanoseconds: String) in
             "CAST(strftime('%Y%m%d', \(nanoseconds) / 1000000000 + 32400, 'unixepoch') AS INTEGER)"
@@ -87,19 +93,24 @@ enum Schema {
             try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN day INTEGER NOT NULL DEFAULT 0")
             added.append("UPDATE \(table) SET day = \(kstDay(stamp));")
         }
+        for (table, column, definition) in [
+            ("orders", "route", "INTEGER NOT NULL DEFAULT 0"), ("fills", "venue", "INTEGER NOT NULL DEFAULT 1"),
+        ] where try db.tableExists(table) && !(try db.columns(in: table).contains { $0.name == column }) {
+            try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN \(column) \(definition)")
+        }
         try db.execute(sql: Self.create)
         for update in added { try db.execute(sql: update) }
     }
 
     private static let orderColumns = """
         id, target, code, side, action, purpose, quantity, price, state, order_number, organization, filled, \
-        fill_value, remaining, needs_reconciliation, updated_at, day
+        fill_value, remaining, needs_reconciliation, updated_at, day, route
         """
 
     /// The engine's view wins for state and quantities; the intent's price, purpose and times come from
     /// `recordPending` (which may commit before or after the engine's first update of the order).
     private static let upsertUpdate = """
-        INSERT INTO orders (\(orderColumns)) VALUES (?, ?, ?, ?, ?, 0, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO orders (\(orderColumns)) VALUES (?, ?, ?, ?, ?, 0, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
         ON CONFLICT (id) DO UPDATE SET state = excluded.state, order_number = excluded.order_number,
             organization = excluded.organization, quantity = excluded.quantity, filled = excluded.filled,
             fill_value = excluded.fill_value, remaining = excluded.remaining,
@@ -107,12 +118,12 @@ enum Schema {
         """
 
     private static let upsertOrder = """
-        INSERT INTO orders (\(orderColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO orders (\(orderColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET state = excluded.state, order_number = excluded.order_number,
             organization = excluded.organization, quantity = excluded.quantity, price = excluded.price,
             purpose = excluded.purpose, filled = excluded.filled, fill_value = excluded.fill_value,
             remaining = excluded.remaining, needs_reconciliation = excluded.needs_reconciliation,
-            updated_at = excluded.updated_at
+            updated_at = excluded.updated_at, route = excluded.route
         """
 
     private static let insertEvent = """
@@ -121,8 +132,8 @@ enum Schema {
         """
 
     private static let insertFill = """
-        INSERT INTO fills (id, order_number, code, side, quantity, price, exchange_time, local_ts, day)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO fills (id, order_number, code, side, quantity, price, exchange_time, local_ts, day, venue)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     private static let upsertPosition = """
@@ -133,16 +144,16 @@ enum Schema {
 
     static let pending = """
         INSERT INTO orders (id, target, code, side, action, purpose, quantity, price, state, remaining, decided_at,
-            pending_at, updated_at, day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            pending_at, updated_at, day, route) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET purpose = excluded.purpose, price = excluded.price,
-            decided_at = excluded.decided_at, pending_at = excluded.pending_at
+            decided_at = excluded.decided_at, pending_at = excluded.pending_at, route = excluded.route
         """
 
     static func pendingArguments(_ intent: OrderIntent, day: UInt32, at: Int64) -> StatementArguments {
         [
             intent.id.rawValue, intent.target.rawValue, Self.column(intent.code), intent.side.rawValue,
             intent.action.rawValue, intent.purpose.rawValue, intent.quantity, intent.price, OrderState.new.rawValue,
-            intent.action == .new ? intent.quantity : 0, intent.decidedAt, at, at, day,
+            intent.action == .new ? intent.quantity : 0, intent.decidedAt, at, at, day, intent.route.rawValue,
         ]
     }
 
@@ -162,7 +173,7 @@ enum Schema {
             try db.cachedStatement(sql: Self.upsertOrder).execute(arguments: [
                 o.id.rawValue, o.target.rawValue, Self.column(o.code), o.side.rawValue, o.action.rawValue,
                 o.purpose.rawValue, o.quantity, o.price, o.state.rawValue, Self.column(o.orderNumber), o.organization,
-                o.filled, o.fillValue, o.remaining, o.needsReconciliation, at, day,
+                o.filled, o.fillValue, o.remaining, o.needsReconciliation, at, day, o.route.rawValue,
             ])
             try db.cachedStatement(sql: Self.insertEvent).execute(arguments: [
                 o.id.rawValue, o.state.rawValue, Self.column(o.orderNumber), o.quantity, o.filled, o.fillValue,
@@ -171,7 +182,7 @@ enum Schema {
         case .fill(let f):
             try db.cachedStatement(sql: Self.insertFill).execute(arguments: [
                 f.id.rawValue, Self.column(f.orderNumber), Self.column(f.code), f.side.rawValue, f.quantity, f.price,
-                f.exchangeTime, f.localTs, day,
+                f.exchangeTime, f.localTs, day, f.venue.rawValue,
             ])
         case .position(let p, let at):
             try db.cachedStatement(sql: Self.upsertPosition).execute(arguments: [
@@ -202,7 +213,8 @@ enum Schema {
                 filled: row["filled"],
                 fillValue: row["fill_value"],
                 remaining: row["remaining"],
-                needsReconciliation: row["needs_reconciliation"]
+                needsReconciliation: row["needs_reconciliation"],
+                route: OrderRoute(rawValue: row["route"]) ?? .krx
             )
             if order.state.awaitsNumber && order.orderNumber == 0 {
                 // Journaled pending means it may have been sent; never journaled pending means it never was.
@@ -256,7 +268,8 @@ enum Schema {
                     price: row["price"],
                     orderNumber: Self.number(row["order_number"]),
                     exchangeTime: row["exchange_time"],
-                    localTs: row["local_ts"]
+                    localTs: row["local_ts"],
+                    venue: Venue(rawValue: row["venue"]) ?? .krx
                 )
             )
         }

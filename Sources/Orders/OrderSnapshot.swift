@@ -20,7 +20,7 @@ public struct OrderSnapshot: BitwiseCopyable, Sendable, Equatable {
     public var purpose: OrderIntent.Purpose
     public var state: OrderState
     public var needsReconciliation: Bool
-    /// The venue it was sent to (EXCG_ID_DVSN_CD). The journal does not keep it yet: a restored order reads KRX.
+    /// The venue it was sent to (EXCG_ID_DVSN_CD); the journal keeps it, so a restored order is amended there.
     public var route: OrderRoute = .krx
 
     public init(

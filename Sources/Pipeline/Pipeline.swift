@@ -91,7 +91,11 @@ public final class Pipeline<Clock: NanoClock>: Sendable {
             orders: self.orders,
             log: self.settings.log
         )
-        var strategy = MarketStage<Clock>.Strategy(parameters: self.parameters, symbols: self.symbols)
+        var strategy = MarketStage<Clock>.Strategy(
+            parameters: self.parameters,
+            symbols: self.symbols,
+            windows: self.venues.calendar.continuousWindows(self.venues.mode)
+        )
         for bar in pastMinutes {
             if let symbol = self.symbols.index(of: bar.code) { strategy.onPastMinute(bar, symbol: symbol) }
         }

@@ -40,6 +40,12 @@ public final class Simulator: Sendable {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
+    /// What `GET /sim/ledger` answers, as JSON: every order, holding and session the exchange knows
+    /// (`ExchangeState.ledger`), for checking a client against the exchange's own books.
+    public func ledger() -> [UInt8] {
+        self.state.withLock { state in state.ledger(sessions: state.sessions.all) }.bytes
+    }
+
     /// Binds the configured servers and starts the clock.
     @discardableResult
     public func start() async throws -> [Environment: Endpoints] {
@@ -252,7 +258,7 @@ public final class Simulator: Sendable {
     ///   `silence` (`enabled`), `expire_token`, `rate_limit` (`count`), `order_delay` (`seconds`), `order_timeout`
     ///   (`count`), `schema_drift` (`fields`), `duplicate_notice` (`enabled`), `server_error` (`count`) and `clear`.
     /// - `GET /sim/state`: market time, phase, sessions, and requests refused with EGW00201 for their key's budget.
-    /// - `GET /sim/ledger`: every order, holding and session the exchange knows (`ExchangeState.ledger`).
+    /// - `GET /sim/ledger`: every order, holding and session the exchange knows (`ledger()`).
     private func control(_ request: RESTRequest) -> RESTReply {
         let body = JSON(parsing: request.body) ?? .object([])
         let number: (String) -> Double? = { name in
@@ -278,8 +284,7 @@ public final class Simulator: Sendable {
         case ("GET", "/sim/state"):
             return self.stateReply()
         case ("GET", "/sim/ledger"):
-            let body = self.state.withLock { state in state.ledger(sessions: state.sessions.all) }
-            return RESTReply(status: 200, body: body.bytes)
+            return RESTReply(status: 200, body: self.ledger())
         case ("POST", "/sim/fault"):
             let applied: Bool = self.state.withLock { state in
                 switch body["fault"]?.text {

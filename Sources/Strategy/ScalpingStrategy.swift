@@ -19,7 +19,7 @@ public enum ScalpingExit: UInt8, BitwiseCopyable, Sendable, Equatable {
     case takeProfit
     case stopLoss
     case timeStop
-    /// `flattenBeforeCloseSeconds` before the closing auction.
+    /// `flattenBeforeCloseSeconds` before the end of the day's last trading window (KRX's closing auction).
     case close
 }
 
@@ -38,10 +38,22 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
     /// code `i`'s minute `m` at `i * minutesPerDay + m`. Zero when no past bars were given.
     private var pastVolumes: [Int64]
     private static var minutesPerDay: Int { Int(KRX.closeTime - KRX.openTime) / 60 }
+    /// The continuous windows the strategy enters in (each from `noEntryAfterOpenSeconds` after its start to
+    /// `noEntryBeforeCloseSeconds` before its end), and the end of the last, which positions are flattened before.
+    private let windows: [VenueCalendar.Window]
+    private let dayClose: Int64
 
-    public init(parameters: ScalpingParameters, symbols: SymbolTable) {
+    /// - Parameter windows: the stretches of continuous trading the venues traded offer
+    ///   (`VenueCalendar.continuousWindows`): KRX's 09:00–15:20 by default; with NXT, its pre- and after-market too.
+    public init(
+        parameters: ScalpingParameters,
+        symbols: SymbolTable,
+        windows: [VenueCalendar.Window] = VenueCalendar.standard.continuousWindows(.krx)
+    ) {
         self.parameters = parameters
         self.symbols = symbols
+        self.windows = windows
+        self.dayClose = windows.last.map { Int64($0.end) } ?? KRX.closingAuctionStart
         self.states = Array(repeating: SymbolState(), count: symbols.count)
         self.pastVolumes = Array(
             repeating: 0,
@@ -180,10 +192,7 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
         let p = self.parameters
         let state = self.states[symbol]
         guard state.stage == .flat, now >= state.cooldownUntil, !trade.halted, trade.side != .preMarket else { return }
-        let secondOfDay = Self.secondOfDay(now)
-        guard secondOfDay >= KRX.openTime + p.noEntryAfterOpenSeconds,
-            secondOfDay < KRX.closingAuctionStart - p.noEntryBeforeCloseSeconds
-        else { return }
+        guard self.entersAt(secondOfDay: Self.secondOfDay(now)) else { return }
         guard state.breakoutLevel > 0, trade.exchangeTime < state.levelExpiry, trade.price > state.breakoutLevel,
             trade.strength >= p.minStrength
         else { return }
@@ -210,6 +219,19 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
         } else {
             self.states[symbol].cooldownUntil = now + p.cooldownSeconds * 1_000_000_000
         }
+    }
+
+    /// Whether `secondOfDay` lies in a window's entry stretch.
+    /// - Complexity: O(windows), a handful; no allocation.
+    private func entersAt(secondOfDay: Int64) -> Bool {
+        let p = self.parameters
+        for window in self.windows
+        where secondOfDay >= Int64(window.start) + p.noEntryAfterOpenSeconds
+            && secondOfDay < Int64(window.end) - p.noEntryBeforeCloseSeconds
+        {
+            return true
+        }
+        return false
     }
 
     /// Timeouts of working orders, and the exit rules of a position.
@@ -239,7 +261,7 @@ public struct ScalpingStrategy<B: Broker, C: EngineClock>: TradingStrategy {
 
     private func exitSignal(_ state: SymbolState, now: Int64) -> ScalpingExit {
         let p = self.parameters
-        if Self.secondOfDay(now) >= KRX.closingAuctionStart - p.flattenBeforeCloseSeconds {
+        if Self.secondOfDay(now) >= self.dayClose - p.flattenBeforeCloseSeconds {
             return .close
         }
         if now - state.openedAt >= p.timeStopSeconds * 1_000_000_000 {

@@ -110,6 +110,29 @@ public struct VenueCalendar: Sendable, Equatable {
         self.nxt = nxt
     }
 
+    /// The first second of the day either venue trades or holds a call: a simulated day starts here so that every
+    /// window of it, NXT's pre-market included, runs on the first day. `nil` when both venues are closed all day.
+    public var firstWindowStart: Int64? {
+        (self.krx + self.nxt).map { Int64($0.start) }.min()
+    }
+
+    /// The stretches of the day in which `mode` trades continuously on some venue, in order, overlapping windows
+    /// merged: KRX's continuous windows for `krx`; KRX's and NXT's for the modes that route to NXT while KRX does not
+    /// trade (`nxt`, `sor`, `combined`). With the standard calendar: 09:00–15:20 for `krx`; 08:00–08:50,
+    /// 09:00–15:20 and 15:30–20:00 otherwise.
+    public func continuousWindows(_ mode: VenueMode) -> [Window] {
+        let windows = (mode == .krx ? self.krx : self.krx + self.nxt).filter { $0.phase == .continuous }
+        var merged: [Window] = []
+        for window in windows.sorted(by: { $0.start < $1.start }) {
+            if let last = merged.last, window.start <= last.end {
+                merged[merged.count - 1].end = max(last.end, window.end)
+            } else {
+                merged.append(window)
+            }
+        }
+        return merged
+    }
+
     /// The phase of `venue` at `secondOfDay`. The combined market trades when either venue does, KRX's phase first.
     ///
     /// - Complexity: O(windows), a handful of compares; no allocation.

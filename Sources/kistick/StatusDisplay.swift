@@ -6,11 +6,19 @@ import TickCore
 struct StatusDisplay {
     private var last: (records: Int, at: Double)?
     private let redraw = isatty(STDOUT_FILENO) != 0
+    /// A line saying what the account is, above the status and in the summary, when the environment alone would
+    /// mislead (`paper`'s simulated real account).
+    let account: String?
+
+    init(account: String? = nil) {
+        self.account = account
+    }
 
     mutating func render(_ status: EngineStatus) {
         let rate = self.last.map { Double(status.records - $0.records) / max(status.wallSeconds - $0.at, 1e-3) } ?? 0
         self.last = (status.records, status.wallSeconds)
         if self.redraw { print("\u{1B}[H\u{1B}[2J", terminator: "") }
+        if let account = self.account { print(account) }
         print(Self.headline(status, rate: rate))
         print(Self.money(status))
         print(Self.orders(status.orders, rejections: status.riskRejections, refusals: status.refusals))
@@ -29,6 +37,7 @@ struct StatusDisplay {
         let status = report.status
         print("")
         print("── summary ── \(report.startedAt) → \(report.endedAt), \(report.codes.count) codes")
+        if let account = self.account { print(account) }
         print(Self.headline(status, rate: report.recordsPerSecond))
         print(Self.money(status))
         print(Self.orders(status.orders, rejections: status.riskRejections, refusals: status.refusals))

@@ -22,9 +22,14 @@ struct Paper: AsyncParsableCommand {
             --telegram the run is reported to, and commanded from, a Telegram chat (docs/operations.md §3). With \
             --market FILE the simulator's market is a capture, played again (`kistick sim --capture`), and the \
             engine trades its codes. With --app-keys N the engine streams over N made-up app keys, 20 codes each \
-            (docs/operations.md, "More codes than one app key").
+            (docs/operations.md, "More codes than one app key"). With --venue nxt or sor the engine trades the \
+            simulator's real server with a made-up real account, because KIS's paper server takes KRX orders \
+            only (docs/venues.md).
             """
     )
+
+    /// Said in the configuration line, the status and the summary when `paper` trades a simulated real account.
+    static let simulatedRealAccount = "simulated real account: KIS's paper server takes KRX orders only"
 
     @OptionGroup var engine: EngineOptions
     @OptionGroup var log: LogOptions
@@ -41,6 +46,13 @@ struct Paper: AsyncParsableCommand {
     @Option(help: "Seed of the simulated market.") var seed: UInt64 = 1
     @Option(help: "Market time of day to start at, HHMMSS (KST).") var start: UInt32 = 90_000
     @Option(help: "A capture (.kcap) to trade again as the market instead of the seeded one.") var market: String?
+    @Option(
+        help: """
+            Write the embedded simulator's ledger (GET /sim/ledger: its orders with each one's route and venue, \
+            its holdings) here as JSON when the run ends, to check the journal against the exchange's own books.
+            """
+    )
+    var simLedger: String?
 
     func validate() throws {
         guard (1...FeedKeys.maximumCount + 1).contains(self.appKeys) else {
@@ -81,31 +93,25 @@ struct Paper: AsyncParsableCommand {
             // --speed is market speed; the capture already runs at the speed it was recorded at.
             config.clock = .realtime(speed: self.speed / (ReplayOptions.recordedSpeed(note: recorded.note) ?? 1))
         }
+        // KIS's paper server takes KRX orders only (the simulator's refuses NXT and SOR, KSIM0001), so NXT and SOR
+        // trade the simulator's real server: NXT's hours and SOR routing, with no money anywhere to lose.
+        let venue = try self.engine.venueMode()
+        let simulatedReal = venue == .nxt || venue == .sor
         let simulator = Simulator(config: config)
-        let endpoints = try await simulator.start()
+        try await simulator.start()
         log.logger(label: "kistick.config", console: false).notice(
             "configuration: the embedded simulator, made-up credentials",
             metadata: [
                 "seed": "\(self.seed)", "speed": "\(self.speed)", "start": "\(self.start)",
-                "market": "\(self.market ?? "seeded")",
+                "market": "\(self.market ?? "seeded")", "venue": "\(venue)",
+                "account": "\(simulatedReal ? Self.simulatedRealAccount : "paper")",
             ]
         )
         let cacheDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("kistick-paper-\(getpid())")
             .path
         defer { try? FileManager.default.removeItem(atPath: cacheDirectory) }
-        var settings = ClientSettings.madeUp(
-            environment: .paper,
-            restURL: endpoints[.paper]!.rest,
-            webSocketURL: endpoints[.paper]!.webSocket
-        )
-        // The quotations KIS serves on the real host only go there, as a paper account with its real app key in
-        // kis_devlp.yaml does.
-        let real = endpoints[.real]!
-        settings.quotations = QuotationHost(
-            restURL: real.rest,
-            credentials: ClientSettings.madeUp(environment: .real, restURL: real.rest, webSocketURL: real.webSocket)
-                .credentials
-        )
+        let settings = Self.account(of: simulator, real: simulatedReal)
+        let real = simulator.endpoints[.real]!
         let client = try KISClient.make(
             settings: settings,
             cache: try TokenCache(directory: cacheDirectory),
@@ -114,7 +120,7 @@ struct Paper: AsyncParsableCommand {
         defer { client.tokens.stop() }
         // Further made-up keys of the same account: the simulator takes any key of KIS's lengths.
         let feedKeys = (1..<self.appKeys).map { _ in
-            ClientSettings.madeUp(environment: .paper, restURL: "", webSocketURL: "").credentials
+            ClientSettings.madeUp(environment: settings.environment, restURL: "", webSocketURL: "").credentials
         }
         let feedClients = try EngineOptions.feedClients(
             of: client,
@@ -153,6 +159,7 @@ struct Paper: AsyncParsableCommand {
                 duration: self.duration,
                 log: log,
                 mode: "paper",
+                account: simulatedReal ? Self.simulatedRealAccount : nil,
                 captureLabel: (
                     "sim",
                     "kistick paper: embedded simulator, seed \(self.seed), speed \(self.speed), start \(self.start)"
@@ -162,7 +169,35 @@ struct Paper: AsyncParsableCommand {
             try? await simulator.stop()
             throw error
         }
+        if let path = self.simLedger { try PrivateFile.write(simulator.ledger(), to: path) }
         try await simulator.stop()
+    }
+
+    /// The made-up account `paper` trades with, on the servers of `simulator` (started, bound to loopback by this
+    /// process) and nowhere else: the only way `paper` builds a client. A real-environment account (`real`, for NXT
+    /// and SOR) can thus reach no one's money, which is why `paper` never asks for --yes-real-money.
+    static func account(of simulator: Simulator, real: Bool) -> ClientSettings {
+        let endpoints = simulator.endpoints
+        let realServer = endpoints[.real]!
+        guard !real else {
+            return .madeUp(environment: .real, restURL: realServer.rest, webSocketURL: realServer.webSocket)
+        }
+        var settings = ClientSettings.madeUp(
+            environment: .paper,
+            restURL: endpoints[.paper]!.rest,
+            webSocketURL: endpoints[.paper]!.webSocket
+        )
+        // The quotations KIS serves on the real host only go there, as a paper account with its real app key in
+        // kis_devlp.yaml does.
+        settings.quotations = QuotationHost(
+            restURL: realServer.rest,
+            credentials: ClientSettings.madeUp(
+                environment: .real,
+                restURL: realServer.rest,
+                webSocketURL: realServer.webSocket
+            ).credentials
+        )
+        return settings
     }
 }
 
@@ -320,6 +355,13 @@ struct EngineOptions: ParsableArguments {
         codes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
+    /// The venues the engine will trade: `--venue`, else the settings file's `venue`, else KRX. A value that names
+    /// no venue reads as KRX here; the engine then refuses it, naming the key and the file.
+    func venueMode() throws -> VenueMode {
+        if let venue = self.venue { return venue.mode }
+        return try ScreenOptions.load(self.settings).engine["venue"].flatMap(VenueMode.init(rawValue:)) ?? .krx
+    }
+
     func validate() throws {
         guard (1...22).contains(self.captureLevel) else { throw ValidationError("--capture-level takes 1 to 22") }
         guard self.http == "off" || DashboardServer.address(self.http) != nil else {
@@ -430,7 +472,10 @@ struct EngineOptions: ParsableArguments {
         try EngineRegistry(directory: LocalFolders.engines(LocalFolders.environment))
     }
 
-    /// - Parameter captureLabel: the capture header's environment and note, if `--capture` records.
+    /// - Parameters:
+    ///   - account: what the account is when the environment alone would mislead (a simulated real account),
+    ///     said in the status, the summary and the page.
+    ///   - captureLabel: the capture header's environment and note, if `--capture` records.
     func run(
         client: KISClient,
         feedClients: [KISClient] = [],
@@ -440,6 +485,7 @@ struct EngineOptions: ParsableArguments {
         duration: Double?,
         log: EventLog,
         mode: String,
+        account: String? = nil,
         captureLabel: (environment: String, note: String)? = nil
     ) async throws {
         var settings = EngineSettings(codes: plan.codes, journalPath: journal)
@@ -498,12 +544,12 @@ struct EngineOptions: ParsableArguments {
             plan: plan,
             speed: speed,
             mode: mode,
-            environment: "\(client.settings.environment)",
+            environment: "\(account == nil ? "" : "simulated ")\(client.settings.environment)",
             page: page,
             bot: bot,
             capture: settings.capture
         )
-        var display = StatusDisplay()
+        var display = StatusDisplay(account: account)
         let report = try await run.run(
             until: duration.map { Date().addingTimeInterval($0) },
             stopRequested: { controls.stopRequested },

@@ -75,6 +75,24 @@ import TickCore
         #expect(sink.bars.isEmpty)
     }
 
+    /// NXT's pre- and after-market prints make continuous bars, and KRX's opening print after them is still the
+    /// opening auction's.
+    @Test func nxtPrintsAreContinuousAtAnyHour() throws {
+        var builder = try CandleBuilder(symbols: 1, intervals: [60])
+        var sink = CollectedBars()
+        var nxt = trade(80_510, 50_000, 10)
+        nxt.venue = .nxt
+        builder.update(nxt, symbol: 0, into: &sink)
+        #expect(builder.current(symbol: 0, interval: 0)?.flags == [])
+        builder.update(trade(90_000, 50_100, 9_000), symbol: 0, into: &sink)
+        #expect(sink.take().map(\.flags) == [[]])
+        builder.update(trade(90_001, 50_100, 3), symbol: 0, into: &sink)
+        #expect(sink.take().map(\.flags) == [.openingAuction])
+        nxt.exchangeTime = at(170_000)
+        builder.update(nxt, symbol: 0, into: &sink)
+        #expect(builder.current(symbol: 0, interval: 0)?.flags == [])
+    }
+
     @Test func aCodeThatDoesNotCrossAtTheOpenHasNoOpeningBar() throws {
         var builder = try CandleBuilder(symbols: 1)
         var sink = CollectedBars()

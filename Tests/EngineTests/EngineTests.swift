@@ -259,6 +259,48 @@ struct EngineTests {
         await market.stop()
     }
 
+    /// Issue 19's done-when: with `venue: nxt` the engine (a made-up real account on the simulator's real server,
+    /// as `kistick paper --venue nxt` runs it) enters in NXT's pre-market, in KRX's session and in NXT's
+    /// after-market, and the venue of every fill (the notice's ORD_EXG_GB, `Fill.venue`) is the one the
+    /// simulator's ledger says the order worked in. Three short windows of one simulated day, each a simulator of
+    /// its own started there.
+    @Test func withNXTTheEngineTradesEachVenueSessionAndEveryFillsVenueIsTheExchanges() async throws {
+        let codes = Array(PaperMarket.defaultCodes.prefix(4))
+        for (start, venue) in [(UInt32(80_000), Venue.nxt), (100_000, .krx), (153_500, .nxt)] {
+            let market = try await PaperMarket(speed: Self.nxtSpeed, codes: codes) { $0.startTime = start }
+            defer { market.remove() }
+            let client = try market.realClient()
+            var settings = EngineSettings(codes: codes, journalPath: market.directory + "/journal.sqlite")
+            settings.parameters = PaperMarket.eager.merging(["venue": "nxt"]) { $1 }
+            settings.speed = Self.nxtSpeed
+            let engine = try Engine(client: client, settings: settings)
+            try engine.start()
+            var fills: [FillReport] = []
+            try await Self.waitFor(seconds: 20) {
+                engine.takeFills { fills.append($0) }
+                return !fills.isEmpty
+            }
+            let report = engine.stop()
+            engine.takeFills { fills.append($0) }
+            client.tokens.stop()
+            let ledger = try JSONSerialization.jsonObject(with: Data(market.simulator.ledger())) as? [String: Any]
+            let orders = ledger?["orders"] as? [[String: Any]] ?? []
+            let venues = Dictionary(
+                orders.map { (UInt64("\($0["number"] ?? "")") ?? 0, $0["venue"] as? String ?? "") }
+            ) { first, _ in first }
+            #expect(!fills.isEmpty && engine.droppedFillReports == 0, "fills from \(start)")
+            for fill in fills {
+                #expect(fill.venue == venue, "a fill from \(start) on \(fill.venue), not \(venue)")
+                #expect(venues[fill.orderNumber] == (fill.venue == .nxt ? "NXT" : "KRX"), "order \(fill.orderNumber)")
+            }
+            #expect(report.status.drops.lost == 0)
+            await market.stop()
+        }
+    }
+
+    /// Market speed of the NXT test: a few market minutes to a window, each in a second or two of wall time.
+    static let nxtSpeed = 300.0
+
     // MARK: Support
 
     static func waitFor(seconds: Double, _ condition: () -> Bool) async throws {

@@ -335,8 +335,50 @@ enum Sample {
         try queue.close()
         let recovered = try Journal.open(file.path, day: Sample.day).recover()
         #expect(recovered.orders.map(\.id) == [OrderID(rawValue: 2)])
+        // Written before kistick traded NXT: every order went to KRX.
+        #expect(recovered.orders.map(\.route) == [.krx])
         #expect(recovered.positions.map(\.quantity) == [10] && recovered.totals.turnover == 0)
         #expect(recovered.nextOrderID == OrderID(rawValue: 3))
+    }
+
+    /// An NXT order and a SOR order come back from the journal on their routes, with their fills' venues, so the
+    /// restarted book sends a cancel of the NXT order to NXT (a KRX cancel would not find it at KIS).
+    @Test func routesAndFillVenuesSurviveARestart() throws {
+        let file = TemporaryJournal()
+        let journal = try Journal.open(file.path, day: Sample.day)
+        let recorder = try journal.pendingRecorder()
+        var engine = Sample.Engine()
+        for (id, route) in [(1, OrderRoute.nxt), (2, .sor)] as [(UInt32, OrderRoute)] {
+            var intent = Sample.intent(id)
+            intent.route = route
+            try engine.submit(intent)
+            try recorder.recordPending(intent, at: 1_500)
+            engine.apply(.written(OrderID(rawValue: id), at: 1_600))
+            engine.apply(Sample.acknowledged(id, 6_554 + UInt64(id)))
+        }
+        var nxtFill = Sample.fill(6_555, 4, at: 70_000, time: 1)
+        nxtFill.exchangeCode = 2
+        var sorFill = Sample.fill(6_556, 10, at: 70_100, time: 2)
+        sorFill.exchangeCode = 4
+        engine.apply(.notice(nxtFill))
+        engine.apply(.notice(sorFill))
+        engine.drain(into: journal)
+        try journal.flush()
+
+        let recovered = try Journal.open(file.path, day: Sample.day).recover()
+        #expect(recovered.orders.map(\.route) == [.nxt, .sor])
+        #expect(recovered.orders.map(\.filled) == [4, 10])
+        let venues = try DatabaseQueue(path: file.path).read { db in
+            try Int.fetchAll(db, sql: "SELECT venue FROM fills ORDER BY seq")
+        }
+        #expect(venues == [Int(Venue.nxt.rawValue), Int(Venue.nxt.rawValue)])
+        var book = OrderBook(capacity: 4)
+        for order in recovered.orders { try book.restore(order) }
+        var sink = Sample.Sink()
+        var cancel = Sample.intent(3, quantity: 0)
+        cancel.action = .cancel
+        cancel.target = OrderID(rawValue: 1)
+        #expect(try book.submit(cancel, into: &sink).intent.route == .nxt)
     }
 
     @Test func openFailsWithATypedError() {

@@ -296,6 +296,8 @@ import TickCore
         #expect(!requests[0].contains("tr_cont: N") && requests[0].contains("CTX_AREA_FK100=&CTX_AREA_NK100="))
         #expect(requests[1].contains("tr_cont: N") && requests[1].contains("CTX_AREA_FK100=Fa&CTX_AREA_NK100=Na"))
         #expect(requests[2].contains("CTX_AREA_FK100=Fb&CTX_AREA_NK100=Nb"))
+        // A real account lists every venue's orders, so reconciliation finds NXT and SOR orders too.
+        #expect(requests.allSatisfy { $0.contains("EXCG_ID_DVSN_CD=ALL") })
     }
 
     @Test func aServerThatNeverSaysLastPageIsCutOff() throws {

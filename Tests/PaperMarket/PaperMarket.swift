@@ -18,8 +18,9 @@ public final class PaperMarket: Sendable {
     public static let defaultCodes = Catalog.knownCodes.prefix(10).compactMap(SymbolCode.init)
     public let simulator: Simulator
     public let rest: String
-    /// The real server beside it, where a paper account's real-host quotations go.
+    /// The real server beside it, where a paper account's real-host quotations go and NXT and SOR trade.
     public let realREST: String
+    public let realWebSocket: String
     public let webSocket: String
     public let directory: String
     public let codes: [SymbolCode]
@@ -43,7 +44,8 @@ public final class PaperMarket: Sendable {
         self.simulator = Simulator(config: config)
         let servers = try await self.simulator.start()
         guard let paper = servers[.paper], let real = servers[.real] else { throw NoPaperServer() }
-        (self.rest, self.webSocket, self.realREST) = (paper.rest, paper.webSocket, real.rest)
+        (self.rest, self.webSocket) = (paper.rest, paper.webSocket)
+        (self.realREST, self.realWebSocket) = (real.rest, real.webSocket)
         self.directory =
             FileManager.default.temporaryDirectory
             .appendingPathComponent("kistick-paper-\(UUID().uuidString)").path
@@ -60,6 +62,17 @@ public final class PaperMarket: Sendable {
             settings.quotations = QuotationHost(restURL: self.realREST, credentials: real.credentials)
         }
         return try KISClient.make(settings: settings, cache: try TokenCache(directory: self.directory + "/tokens"))
+    }
+
+    /// A client of the real server with a made-up real account (what `kistick paper --venue nxt` trades): NXT and
+    /// SOR orders, which the paper server refuses.
+    public func realClient() throws -> KISClient {
+        let settings = ClientSettings.madeUp(
+            environment: .real,
+            restURL: self.realREST,
+            webSocketURL: self.realWebSocket
+        )
+        return try KISClient.make(settings: settings, cache: try TokenCache(directory: self.directory + "/real-tokens"))
     }
 
     /// Arms one of the simulator's faults (`POST /sim/fault`, `Simulator.control`), such as

@@ -122,6 +122,21 @@ import TickCore
         #expect(nxtTimes.allSatisfy { $0 < "152000" || $0 >= "153000" })
     }
 
+    /// The simulated day starts at 08:00, NXT's pre-market, so a simulator started then trades NXT on its first day
+    /// while KRX has not printed yet (its day starts with the opening call at 09:00).
+    @Test func nxtPreMarketTradesOnTheFirstDay() async throws {
+        let h = try await Harness {
+            $0.symbols = ["005930"]
+            $0.startTime = 80_000
+        }
+        defer { Task { await h.stop() } }
+        let received = try await Self.receive(h, seconds: 600)
+        let nxtTimes = (received.records["H0NXCNT0"] ?? []).map { $0[1] }
+        #expect(nxtTimes.count > 3)
+        #expect(nxtTimes.allSatisfy { $0 >= "080000" && $0 < "081000" })
+        #expect(received.records["H0STCNT0"] == nil)
+    }
+
     @Test func paperServesKRXFeedsOnly() async throws {
         let h = try await Harness { $0.servers = [.real: .init(), .paper: .init()] }
         defer { Task { await h.stop() } }

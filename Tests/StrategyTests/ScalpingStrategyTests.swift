@@ -120,6 +120,43 @@ import TickCore
         #expect(s.broker.intents.count == (enters ? 1 : 0))
     }
 
+    /// With NXT traded, the strategy enters in NXT's pre- and after-market too, each window with its own quiet
+    /// stretches after the start and before the end; with KRX alone, only in KRX's continuous session.
+    @Test(arguments: [
+        (UInt32(80_459), VenueMode.nxt, false),
+        (80_500, .nxt, true),
+        (80_500, .krx, false),
+        (83_000, .nxt, false),
+        (85_500, .sor, false),
+        (100_000, .nxt, true),
+        (153_459, .nxt, false),
+        (153_500, .combined, true),
+        (153_500, .krx, false),
+        (193_959, .nxt, true),
+        (194_000, .nxt, false),
+    ])
+    func entriesFollowTheTradedVenuesWindows(time: UInt32, venue: VenueMode, enters: Bool) throws {
+        var s = try Session(venue: venue)
+        s.at(time)
+        s.bar(KST.time(secondsOfDay: KST.secondsOfDay(time: time)! / 300 * 300 - 300), high: 60_000)
+        s.book(bid: 60_000, ask: 60_100)
+        s.trade(60_100)
+        #expect(s.broker.intents.count == (enters ? 1 : 0))
+    }
+
+    @Test func withNXTPositionsCloseBeforeItsAfterMarketEnds() throws {
+        var parameters = ScalpingParameters()
+        parameters.timeStopSeconds = 6 * 3600
+        var s = try Session(parameters, venue: .nxt)
+        s.long()
+        s.at(151_800)
+        s.timer()
+        #expect(s.strategy.exitReason(of: 0) == .none)
+        s.at(195_800)
+        s.timer()
+        #expect(s.strategy.exitReason(of: 0) == .close)
+    }
+
     @Test func onePositionPerCode() throws {
         var s = try Session()
         s.breakout()

@@ -49,8 +49,13 @@ struct Session {
     var broker = TestBroker()
     var clock = ManualClock()
 
-    init(_ parameters: ScalpingParameters = ScalpingParameters()) throws {
-        self.strategy = ScalpingStrategy(parameters: parameters, symbols: try SymbolTable([samsung, hynix]))
+    /// - Parameter venue: the venues traded, whose continuous windows the strategy enters in.
+    init(_ parameters: ScalpingParameters = ScalpingParameters(), venue: VenueMode = .krx) throws {
+        self.strategy = ScalpingStrategy(
+            parameters: parameters,
+            symbols: try SymbolTable([samsung, hynix]),
+            windows: VenueCalendar.standard.continuousWindows(venue)
+        )
     }
 
     mutating func at(_ time: UInt32, milliseconds: Int64 = 0) {

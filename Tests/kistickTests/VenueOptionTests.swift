@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import KIS
+import Simulator
 import Testing
 import TickCore
 
@@ -33,6 +35,34 @@ import TickCore
         #expect(self.refusal(Record.self, ["--out", "x.kcap", "--codes", codes]) == nil)
         #expect(self.refusal(Paper.self, ["--codes", codes, "--venue", "nxt"])?.contains("at most 10 codes") == true)
         #expect(self.refusal(Paper.self, ["--codes", codes, "--venue", "krx"]) == nil)
+    }
+
+    /// `paper` trades NXT and SOR on the embedded simulator's real server (KIS's paper server takes KRX orders
+    /// only): its real account is built from that simulator's endpoints alone.
+    @Test func paperTradesNXTWithARealAccountOfItsOwnSimulatorOnly() async throws {
+        var config = SimConfig()
+        config.clock = .manual
+        config.symbols = ["005930"]
+        config.servers = [.paper: SimConfig.Ports(), .real: SimConfig.Ports()]
+        let simulator = Simulator(config: config)
+        let endpoints = try await simulator.start()
+        let real = Paper.account(of: simulator, real: true)
+        #expect(real.environment == .real)
+        #expect(real.restURL == endpoints[.real]!.rest && real.webSocketURL == endpoints[.real]!.webSocket)
+        #expect(real.restURL.hasPrefix("http://127.0.0.1:"))
+        #expect(real.quotations == nil)
+        let paper = Paper.account(of: simulator, real: false)
+        #expect(paper.environment == .paper && paper.restURL == endpoints[.paper]!.rest)
+        #expect(paper.quotations?.restURL == endpoints[.real]!.rest)
+        try await simulator.stop()
+
+        // The venue comes from --venue, else the settings file's `venue`.
+        let settings = FileManager.default.temporaryDirectory.appendingPathComponent("venue-\(getpid()).yaml").path
+        try "venue: sor\n".write(toFile: settings, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: settings) }
+        #expect(try Paper.parse([]).engine.venueMode() == .krx)
+        #expect(try Paper.parse(["--settings", settings]).engine.venueMode() == .sor)
+        #expect(try Paper.parse(["--settings", settings, "--venue", "combined"]).engine.venueMode() == .combined)
     }
 
     @Test func aCaptureHeaderListsTheVenuesTRs() {

@@ -77,6 +77,10 @@ extension KISClient {
         case unfilled = "02"
     }
 
+    /// The venues `dailyOrders` lists: every venue's (`ALL`) on a real account, so reconciliation finds an NXT or
+    /// SOR order and never takes it for one that was not sent; paper takes KRX alone, where all its orders are.
+    var dailyOrdersVenue: String { self.settings.environment == .real ? "ALL" : "KRX" }
+
     /// Orders and fills between two dates (`inquire-daily-ccld`, within three months), oldest first, every page;
     /// of one code, or one order (`orderNumber`, its ODNO), when given.
     /// - Parameter kind: `.reconciliation` when the order book waits on the answer (the rate limiter never lets
@@ -97,7 +101,7 @@ extension KISClient {
             query: self.account + [
                 ("INQR_STRT_DT", String(from)), ("INQR_END_DT", String(to)), ("SLL_BUY_DVSN_CD", "00"), ("PDNO", code),
                 ("ORD_GNO_BRNO", ""), ("ODNO", odno), ("CCLD_DVSN", filter.rawValue), ("INQR_DVSN", "01"),
-                ("INQR_DVSN_1", ""), ("INQR_DVSN_3", "00"), ("EXCG_ID_DVSN_CD", "KRX"),
+                ("INQR_DVSN_1", ""), ("INQR_DVSN_3", "00"), ("EXCG_ID_DVSN_CD", self.dailyOrdersVenue),
             ]
         )
         var records: [OrderRecord] = []

@@ -24,7 +24,8 @@ public struct SimConfig: Sendable {
     public var clock: ClockMode = .realtime(speed: 1)
     /// The first simulated trading day (`YYYYMMDD`); nil: today in KST, or the next trading day.
     public var date: UInt32?
-    /// Market time of day at start (`HHMMSS`, KST). The day is simulated from 08:30 up to it first.
+    /// Market time of day at start (`HHMMSS`, KST). The day is simulated from 08:00 (NXT's pre-market) up to it
+    /// first.
     public var startTime: UInt32 = 90_000
     /// A real-time clock jumps from each close to the next pre-open, so an accelerated run spends its wall time
     /// trading (a load test at hundreds of times real time would otherwise idle through every night).

@@ -92,9 +92,12 @@ struct ExchangeState {
         // 20 records KIS sends when busy instead of paying a frame per handful of prints.
         let interval = config.clock == .maximum ? 10.0 : config.publishInterval
         self.flushInterval = max(1_000, Int64(interval * 1e6))
-        let dayStart = Self.micros(day, second: KRX.preOpenStart)
+        // The generated day starts at the first window of either venue (NXT's 08:00 pre-market), so NXT trades from
+        // the first simulated minute; KRX's stages still begin at its pre-open. A recorded market plays from KRX's
+        // pre-open, where its captures were laid out.
+        let dayStart = Self.micros(day, second: config.market == nil ? Self.dayStartSecond : KRX.preOpenStart)
         self.now = dayStart
-        self.nextStageAt = dayStart
+        self.nextStageAt = Self.micros(day, second: KRX.preOpenStart)
         self.nextFlushAt = dayStart
         self.nextNXTStageAt = config.market == nil ? dayStart : .max
         if config.clock == .manual { self.manualWall = WallClock().now() / 1_000 }
@@ -111,6 +114,8 @@ struct ExchangeState {
     /// share of the two venues' volume was about a tenth to a sixth in 2025.
     static let nxtSeed: UInt64 = 0x4E58_5400_0000_0000
     static let nxtActivity = 0.15
+    /// 08:00, NXT's pre-market, with the standard calendar.
+    static let dayStartSecond = min(KRX.preOpenStart, VenueCalendar.standard.firstWindowStart ?? KRX.preOpenStart)
 
     static func micros(_ date: UInt32, second: Int64) -> Int64 {
         (KST.epochSeconds(date: date, time: 0)! + second) * 1_000_000

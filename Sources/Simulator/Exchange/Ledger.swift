@@ -72,7 +72,8 @@ extension ExchangeState {
     /// `GET /sim/ledger`: the exchange's own books, for checking a client against them.
     ///
     /// - `orders`: every order the exchange numbered (new orders, modifies and cancels, rejected ones too), in
-    ///   number order, with what became of it;
+    ///   number order, with what became of it, its route (EXCG_ID_DVSN_CD) and the venue whose book it worked in
+    ///   (for SOR, the one SOR chose), where each of its fills executed;
     /// - `holdings`: every account's shares;
     /// - `sessions` and `cuts_us`: the `SessionLog`, with the live message count of open sessions;
     /// - `faults`: what is armed now.
@@ -92,6 +93,7 @@ extension ExchangeState {
                 "filled": Self.int(order.filled), "filled_value": Self.int(order.filledValue),
                 "cancelled": Self.int(order.cancelled), "rejected": Self.int(order.rejected),
                 "open": .bool(order.isOpen), "date": Self.int(Int64(order.date)), "time": Self.int(Int64(order.time)),
+                "route": .string(order.route.description), "venue": .string(order.venue == .nxt ? "NXT" : "KRX"),
             ])
         }
         var holdings: [JSON] = []

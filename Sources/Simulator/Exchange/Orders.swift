@@ -126,7 +126,9 @@ extension ExchangeState {
         )
         if !request.cancel {
             guard Self.supportedOrderTypes.contains(derived.orderType) else { return .failure(.unsupportedType) }
-            if derived.orderType == "00", let rejection = self.checkPrice(derived.price, symbol: symbol) {
+            if derived.orderType == "00",
+                let rejection = self.checkPrice(derived.price, in: self.market(original.venue, symbol))
+            {
                 return .failure(rejection)
             }
             if derived.orderType != "00" { derived.price = 0 }
@@ -250,10 +252,12 @@ extension ExchangeState {
                 return .unsupportedType
             }
         }
-        if Self.isLimitType(request.orderType), let rejection = self.checkPrice(request.price, symbol: symbol) {
+        // The venue's own market: both venues' limits have KRX's previous close as their basis, but NXT's day (and
+        // its limits) starts at 08:00, KRX's at its 08:30 pre-open.
+        let market = self.market(venue, symbol)
+        if Self.isLimitType(request.orderType), let rejection = self.checkPrice(request.price, in: market) {
             return rejection
         }
-        let market = self.symbols[symbol]
         switch request.side {
         case .buy:
             // Market-type buys are margined at the upper limit, as KIS does.
@@ -270,9 +274,8 @@ extension ExchangeState {
 
     static func isLimitType(_ orderType: String) -> Bool { orderType == "00" || orderType == "11" || orderType == "12" }
 
-    private func checkPrice(_ price: Int64, symbol: Int) -> Rejection? {
+    private func checkPrice(_ price: Int64, in market: SymbolMarket) -> Rejection? {
         guard KRX.isOnTick(price) else { return .badTick }
-        let market = self.symbols[symbol]
         guard price >= market.lower, price <= market.upper else { return .outsideLimits }
         return nil
     }
