@@ -118,7 +118,8 @@ struct FieldScanner {
     /// than `limit` (at most 24) are malformed.
     @inline(__always)
     private mutating func number(_ bytes: RawSpan, endingAt stop: Int, count: Int, limit: Int) -> UInt64 {
-        if count <= 8 { return self.digits(bytes, endingAt: stop, count: count) }
+        // Unsigned, so the compiler knows 0 <= count <= 8 on this side and drops the table index's range mask.
+        if UInt(bitPattern: count) <= 8 { return self.digits(bytes, endingAt: stop, count: count) }
         self.malformed = self.malformed || count > limit
         let low = self.digits(bytes, endingAt: stop, count: 8)
         if count <= 16 {
@@ -172,7 +173,9 @@ struct FieldScanner {
         let (start, stop) = self.field(k)
         let count = stop &- start
         // Eight digits always fit; longer fields take the general path and its range check.
-        if count <= 8 { return Int32(truncatingIfNeeded: self.digits(bytes, endingAt: stop, count: count)) }
+        if UInt(bitPattern: count) <= 8 {
+            return Int32(truncatingIfNeeded: self.digits(bytes, endingAt: stop, count: count))
+        }
         let value = Int64(bitPattern: self.number(bytes, endingAt: stop, count: count, limit: 18))
         return Self.narrow(value, &self.malformed)
     }
