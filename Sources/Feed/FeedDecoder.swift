@@ -48,6 +48,7 @@ public struct DataFrameHeader: Equatable, Sendable {
         guard unsafe bytes.unsafeLoad(fromUncheckedByteOffset: 1, as: UInt8.self) == UInt8(ascii: "|") else {
             throw .missingSeparator
         }
+        if count >= 15, let usual = Self.usual(bytes, encrypted: flag == UInt8(ascii: "1")) { return usual }
         var i = 2
         var tr: UInt64 = 0
         while i < count, unsafe bytes.unsafeLoad(fromUncheckedByteOffset: i, as: UInt8.self) != UInt8(ascii: "|") {
@@ -74,6 +75,31 @@ public struct DataFrameHeader: Equatable, Sendable {
             recordCount: records,
             payloadStart: i + 1
         )
+    }
+
+    /// The usual frame, `F|TTTTTTTT|NNN|` (an eight-byte id, a three-digit count), read as two words and checked at
+    /// once; nil for any other shape, which parse's loops then read byte by byte.
+    ///
+    /// It returns what those loops would for the same bytes: they stop the id at the first `|` after byte 1, here
+    /// byte 10 with none in bytes 2 ..< 10; the count is bytes 11 ..< 14, all digits, up to the `|` at 14, and not 0.
+    @inline(__always)
+    private static func usual(_ bytes: RawSpan, encrypted: Bool) -> DataFrameHeader? {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        // Safe because: the caller checked bytes.byteCount >= 15, so bytes 2 ..< 10 and 7 ..< 15 are inside.
+        let id = UInt64(littleEndian: unsafe bytes.unsafeLoadUnaligned(fromUncheckedByteOffset: 2, as: UInt64.self))
+        let tail = UInt64(littleEndian: unsafe bytes.unsafeLoadUnaligned(fromUncheckedByteOffset: 7, as: UInt64.self))
+        // A byte of the id equal to `|` becomes 0 here, and a word has a zero byte exactly when this test is nonzero.
+        let pipes = id ^ (ones &* 0x7C)
+        let idHasPipe = (pipes &- ones) & ~pipes & highBits != 0
+        // Bytes 10 ... 14, low first: `|`, three digits, `|` leave 0, d, d, d, 0. A digit byte is 0...9, and adding
+        // 0x76 sets bit 7 of any other (a byte of 0x8A or more carries, but has bit 7 already).
+        let d = (tail >> 24) ^ 0x7C_3030_307C
+        let digits = d & 0x00_FFFF_FF00
+        let shapeIsUsual = d & 0xFF_0000_00FF == 0 && (digits | (digits &+ 0x00_7676_7600)) & 0x00_8080_8000 == 0
+        let records = Int((d >> 8) & 0xFF) &* 100 &+ Int((d >> 16) & 0xFF) &* 10 &+ Int((d >> 24) & 0xFF)
+        guard !idHasPipe && shapeIsUsual && records > 0 else { return nil }
+        return DataFrameHeader(encrypted: encrypted, trID: TRID(rawValue: id), recordCount: records, payloadStart: 15)
     }
 }
 

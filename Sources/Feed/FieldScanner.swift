@@ -118,7 +118,8 @@ struct FieldScanner {
     /// than `limit` (at most 24) are malformed.
     @inline(__always)
     private mutating func number(_ bytes: RawSpan, endingAt stop: Int, count: Int, limit: Int) -> UInt64 {
-        if count <= 8 { return self.digits(bytes, endingAt: stop, count: count) }
+        // Unsigned, so the compiler knows 0 <= count <= 8 on this side and drops the table index's range mask.
+        if UInt(bitPattern: count) <= 8 { return self.digits(bytes, endingAt: stop, count: count) }
         self.malformed = self.malformed || count > limit
         let low = self.digits(bytes, endingAt: stop, count: 8)
         if count <= 16 {
@@ -172,7 +173,9 @@ struct FieldScanner {
         let (start, stop) = self.field(k)
         let count = stop &- start
         // Eight digits always fit; longer fields take the general path and its range check.
-        if count <= 8 { return Int32(truncatingIfNeeded: self.digits(bytes, endingAt: stop, count: count)) }
+        if UInt(bitPattern: count) <= 8 {
+            return Int32(truncatingIfNeeded: self.digits(bytes, endingAt: stop, count: count))
+        }
         let value = Int64(bitPattern: self.number(bytes, endingAt: stop, count: count, limit: 18))
         return Self.narrow(value, &self.malformed)
     }
@@ -305,7 +308,7 @@ struct FieldMap: ~Copyable {
     private(set) var start = 0
 
     init(payloadBytes: Int = 1 << 14) {
-        self.capacity = max(2, payloadBytes &+ 2)
+        self.capacity = max(2, payloadBytes &+ 2 &+ Int(KISTICK_SPLIT_SLACK))
         unsafe self.ends = .allocate(capacity: self.capacity)
     }
 
@@ -320,14 +323,16 @@ struct FieldMap: ~Copyable {
         // Entry 0 is start - 1, so start is at least 1 (a data frame's payload follows at least `0|X|1|`).
         precondition(start >= 1 && start <= end && end <= bytes.byteCount)
         precondition(end < Int(UInt32.max), "a payload's offsets are kept in 32 bits")
-        // A separator per byte at most, plus the entries before and after them.
-        let needed = end &- start &+ 2
+        // A separator per byte at most, plus the entries before and after them, plus the entries kistick_split may
+        // write past its last.
+        let needed = end &- start &+ 2 &+ Int(KISTICK_SPLIT_SLACK)
         if needed > self.capacity {
             unsafe self.ends.deallocate()
             self.capacity = max(needed, 2 &* self.capacity)
             unsafe self.ends = .allocate(capacity: self.capacity)
         }
-        // Safe because: capacity >= 2 entries, and kistick_split writes at most end - start, after the first.
+        // Safe because: capacity >= 2 entries, and kistick_split writes at most end - start + KISTICK_SPLIT_SLACK,
+        // after the first.
         unsafe self.ends[0] = UInt32(truncatingIfNeeded: start &- 1)
         var separators = 0
         if start < end {

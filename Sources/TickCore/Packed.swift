@@ -60,29 +60,32 @@ public typealias SymbolCode = PackedASCII
 /// A KIS transaction id such as `H0STCNT0`.
 public typealias TRID = PackedASCII
 
+// The TR ids as their packed values (the text in each comment; TickCoreTests checks them against `init(ascii:)`): a
+// literal is a constant the compiler folds, where a value made by `init(ascii:)` is a lazily made global, and each
+// use went through a once-check (~13 instructions; the feed decoder's TR switch made up to four a frame).
 extension PackedASCII {
     /// Real-time trades, KRX.
-    public static let h0stcnt0 = TRID(ascii: "H0STCNT0")
+    public static let h0stcnt0 = TRID(rawValue: 0x3054_4E43_5453_3048)  // "H0STCNT0"
     /// Real-time trades, NXT.
-    public static let h0nxcnt0 = TRID(ascii: "H0NXCNT0")
+    public static let h0nxcnt0 = TRID(rawValue: 0x3054_4E43_584E_3048)  // "H0NXCNT0"
     /// Real-time trades, KRX and NXT combined.
-    public static let h0uncnt0 = TRID(ascii: "H0UNCNT0")
+    public static let h0uncnt0 = TRID(rawValue: 0x3054_4E43_4E55_3048)  // "H0UNCNT0"
     /// 10-level order book, KRX.
-    public static let h0stasp0 = TRID(ascii: "H0STASP0")
+    public static let h0stasp0 = TRID(rawValue: 0x3050_5341_5453_3048)  // "H0STASP0"
     /// 10-level order book, NXT.
-    public static let h0nxasp0 = TRID(ascii: "H0NXASP0")
+    public static let h0nxasp0 = TRID(rawValue: 0x3050_5341_584E_3048)  // "H0NXASP0"
     /// 10-level order book, combined.
-    public static let h0unasp0 = TRID(ascii: "H0UNASP0")
+    public static let h0unasp0 = TRID(rawValue: 0x3050_5341_4E55_3048)  // "H0UNASP0"
     /// Market-operation state (halts, VI), KRX.
-    public static let h0stmko0 = TRID(ascii: "H0STMKO0")
+    public static let h0stmko0 = TRID(rawValue: 0x304F_4B4D_5453_3048)  // "H0STMKO0"
     /// Market-operation state, NXT.
-    public static let h0nxmko0 = TRID(ascii: "H0NXMKO0")
+    public static let h0nxmko0 = TRID(rawValue: 0x304F_4B4D_584E_3048)  // "H0NXMKO0"
     /// Market-operation state, combined.
-    public static let h0unmko0 = TRID(ascii: "H0UNMKO0")
+    public static let h0unmko0 = TRID(rawValue: 0x304F_4B4D_4E55_3048)  // "H0UNMKO0"
     /// Order and fill notices, real account (encrypted).
-    public static let h0stcni0 = TRID(ascii: "H0STCNI0")
+    public static let h0stcni0 = TRID(rawValue: 0x3049_4E43_5453_3048)  // "H0STCNI0"
     /// Order and fill notices, paper account (encrypted).
-    public static let h0stcni9 = TRID(ascii: "H0STCNI9")
+    public static let h0stcni9 = TRID(rawValue: 0x3949_4E43_5453_3048)  // "H0STCNI9"
     /// The server's idle keep-alive.
-    public static let pingpong = TRID(ascii: "PINGPONG")
+    public static let pingpong = TRID(rawValue: 0x474E_4F50_474E_4950)  // "PINGPONG"
 }

@@ -113,6 +113,33 @@ import TickCore
         #expect(result == .failure(expected))
     }
 
+    /// The word-at-a-time read of the usual `F|TTTTTTTT|NNN|` prefix against parse's byte loops, which alone read the
+    /// same header with its count written in four digits: the same result (the payload one byte later, when the id
+    /// has eight bytes), or the same error. Ids drawn from an alphabet with `|` in it put the separator at every place.
+    @Test func usualHeaderReadsAsTheByteLoopsDo() {
+        var random = SplitMix64(seed: 15)
+        let alphabet = Array("H0STCNI9|AP".utf8)
+        for _ in 0..<3_000 {
+            let id = (0..<8).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+            let count = Array("\(1000 + random.next() % 1000)".utf8.dropFirst())
+            let flag = Array((random.next() % 2 == 0 ? "0|" : "1|").utf8)
+            let usual = flag + id + [UInt8(ascii: "|")] + count + Array("|x".utf8)
+            let fourDigits = flag + id + Array("|0".utf8) + count + Array("|x".utf8)
+            let fast = usual.withUnsafeBytes { bytes in Result { () throws(KISFormatError) in
+                try DataFrameHeader.parse(bytes.bytes) } }
+            let slow = fourDigits.withUnsafeBytes { bytes in Result { () throws(KISFormatError) in
+                try DataFrameHeader.parse(bytes.bytes) } }
+            switch (fast, slow) {
+            case (.success(let a), .success(var b)):
+                // Only the eight-byte id's count moved; a `|` inside the id leaves the count where it was.
+                if a.payloadStart == 15 { b.payloadStart -= 1 }
+                #expect(a == b, "\(String(decoding: usual, as: UTF8.self))")
+            default:
+                #expect(fast.map(\.trID) == slow.map(\.trID), "\(String(decoding: usual, as: UTF8.self))")
+            }
+        }
+    }
+
     /// Found by the fuzzer: negating the magnitude of Int64.min trapped instead of marking the field bad.
     @Test(arguments: [
         ("0|H0STASP0|1|^^^-9223372036854775808" + String(repeating: "^", count: 55), 3),

@@ -74,6 +74,18 @@ import TickCore
         #expect(SymbolCode("")?.rawValue == 0)
     }
 
+    /// The TR ids are written as packed literals; each must be its text.
+    @Test func trIDLiteralsAreTheirText() {
+        let ids: [(TRID, StaticString)] = [
+            (.h0stcnt0, "H0STCNT0"), (.h0nxcnt0, "H0NXCNT0"), (.h0uncnt0, "H0UNCNT0"), (.h0stasp0, "H0STASP0"),
+            (.h0nxasp0, "H0NXASP0"), (.h0unasp0, "H0UNASP0"), (.h0stmko0, "H0STMKO0"), (.h0nxmko0, "H0NXMKO0"),
+            (.h0unmko0, "H0UNMKO0"), (.h0stcni0, "H0STCNI0"), (.h0stcni9, "H0STCNI9"), (.pingpong, "PINGPONG"),
+        ]
+        for (id, text) in ids {
+            #expect(id == TRID(ascii: text), "\(text)")
+        }
+    }
+
     @Test func literalCodesLongerThanEightBytesAreAProgrammingError() async {
         await #expect(processExitsWith: .failure) {
             _ = TRID(ascii: "H0STCNT0X")
