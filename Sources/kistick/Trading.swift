@@ -22,9 +22,9 @@ struct Paper: AsyncParsableCommand {
             --telegram the run is reported to, and commanded from, a Telegram chat (docs/operations.md §3). With \
             --market FILE the simulator's market is a capture, played again (`kistick sim --capture`), and the \
             engine trades its codes. With --app-keys N the engine streams over N made-up app keys, 20 codes each \
-            (docs/operations.md, "More codes than one app key"). With --venue nxt or sor the engine trades the \
-            simulator's real server with a made-up real account, because KIS's paper server takes KRX orders \
-            only (docs/venues.md).
+            (docs/operations.md, "More codes than one app key"). With --venue nxt, sor or combined the engine trades \
+            the simulator's real server with a made-up real account, because KIS's paper server takes KRX orders \
+            only and serves no combined feed (docs/venues.md).
             """
     )
 
@@ -93,10 +93,8 @@ struct Paper: AsyncParsableCommand {
             // --speed is market speed; the capture already runs at the speed it was recorded at.
             config.clock = .realtime(speed: self.speed / (ReplayOptions.recordedSpeed(note: recorded.note) ?? 1))
         }
-        // KIS's paper server takes KRX orders only (the simulator's refuses NXT and SOR, KSIM0001), so NXT and SOR
-        // trade the simulator's real server: NXT's hours and SOR routing, with no money anywhere to lose.
         let venue = try self.engine.venueMode()
-        let simulatedReal = venue == .nxt || venue == .sor
+        let simulatedReal = Self.tradesSimulatedReal(venue)
         let simulator = Simulator(config: config)
         try await simulator.start()
         log.logger(label: "kistick.config", console: false).notice(
@@ -171,6 +169,13 @@ struct Paper: AsyncParsableCommand {
         }
         if let path = self.simLedger { try PrivateFile.write(simulator.ledger(), to: path) }
         try await simulator.stop()
+    }
+
+    /// Whether `venue` needs the simulator's real server. KIS's paper server takes KRX orders only (the simulator's
+    /// refuses NXT and SOR, KSIM0001) and serves no combined feed (OPSP0007), so every venue but KRX trades the real
+    /// server: NXT's hours, SOR routing, the combined tape, with no money anywhere to lose.
+    static func tradesSimulatedReal(_ venue: VenueMode) -> Bool {
+        venue != .krx
     }
 
     /// The made-up account `paper` trades with, on the servers of `simulator` (started, bound to loopback by this

@@ -63,6 +63,8 @@ import TickCore
         #expect(try Paper.parse([]).engine.venueMode() == .krx)
         #expect(try Paper.parse(["--settings", settings]).engine.venueMode() == .sor)
         #expect(try Paper.parse(["--settings", settings, "--venue", "combined"]).engine.venueMode() == .combined)
+        // Only KRX is on the paper server: it refuses NXT and SOR orders and serves no combined feed.
+        #expect(VenueMode.allCases.filter { !Paper.tradesSimulatedReal($0) } == [.krx])
     }
 
     @Test func aCaptureHeaderListsTheVenuesTRs() {
