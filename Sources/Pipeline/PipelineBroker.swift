@@ -129,7 +129,8 @@ public struct PipelineBroker: Broker {
         }
         if reservation > 0 { self.account.buyingPower.reserve(reservation) }
         if reservation < 0 { self.account.buyingPower.release(-reservation) }
-        guard self.orders.dispatch.tryPush(DispatchSlot(dispatch: dispatch, decided: decided, marketTime: self.now)) else {
+        guard self.orders.dispatch.tryPush(DispatchSlot(dispatch: dispatch, decided: decided, marketTime: self.now))
+        else {
             self.refuse(intent.id, "RINGFULL")
             return .refused
         }

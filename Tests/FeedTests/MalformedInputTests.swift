@@ -125,10 +125,16 @@ import TickCore
             let flag = Array((random.next() % 2 == 0 ? "0|" : "1|").utf8)
             let usual = flag + id + [UInt8(ascii: "|")] + count + Array("|x".utf8)
             let fourDigits = flag + id + Array("|0".utf8) + count + Array("|x".utf8)
-            let fast = usual.withUnsafeBytes { bytes in Result { () throws(KISFormatError) in
-                try DataFrameHeader.parse(bytes.bytes) } }
-            let slow = fourDigits.withUnsafeBytes { bytes in Result { () throws(KISFormatError) in
-                try DataFrameHeader.parse(bytes.bytes) } }
+            let fast = usual.withUnsafeBytes { bytes in
+                Result { () throws(KISFormatError) in
+                    try DataFrameHeader.parse(bytes.bytes)
+                }
+            }
+            let slow = fourDigits.withUnsafeBytes { bytes in
+                Result { () throws(KISFormatError) in
+                    try DataFrameHeader.parse(bytes.bytes)
+                }
+            }
             switch (fast, slow) {
             case (.success(let a), .success(var b)):
                 // Only the eight-byte id's count moved; a `|` inside the id leaves the count where it was.
