@@ -271,6 +271,8 @@ class JournalView:
     SIDES = {1: "sell", 2: "buy"}
     # Orders.OrderState raw values of an order sent, or about to be, whose answer has not come: new, sent, unknown.
     AWAITING = (0, 1, 2)
+    # TickCore.OrderIntent.Action.new's raw value; modify and cancel rows name the order they amend in `target`.
+    NEW = 0
 
     def __init__(self, path):
         self.path = path
