@@ -136,7 +136,7 @@ public struct TradingRun {
 
 extension EngineReport {
     /// The report as `--report` writes it: pretty, keys sorted, so two reports diff line by line.
-    public func json() throws -> Data {
+    func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try encoder.encode(self)
